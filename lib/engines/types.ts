@@ -1,0 +1,134 @@
+import type { AdminState, Algorithm, Rules } from "@/lib/core/rules";
+
+/**
+ * The Engine port. An engine is the balancer (HAProxy, nginx, builtin, traefik).
+ * `render` is pure; everything else does I/O. Adapters declare `satisfies Engine`
+ * (or implement the interface) and are picked by lib/engines/registry.ts.
+ */
+
+export type EngineKind = "haproxy" | "nginx" | "builtin" | "traefik";
+
+/** One backend server = one replica, as the engine sees it. */
+export type BalancerServer = {
+  /** opaque, stable replica id (also used as the sticky-cookie value where the engine allows) */
+  replicaId: string;
+  /** engine-safe server name derived from the replica id: [a-z0-9-] only */
+  name: string;
+  host: string; // IPv4 literal or DNS label (docker bridge); validated before rendering
+  port: number;
+  weight: number; // 0..256
+  adminState: AdminState;
+};
+
+export type BalancerService = {
+  id: string;
+  /** DNS label; used for backend names */
+  name: string;
+  rules: Rules;
+  servers: BalancerServer[];
+};
+
+/** The whole balancer configuration: what a revision snapshots. */
+export type BalancerConfig = {
+  listen: { host: string; port: number };
+  services: BalancerService[];
+};
+
+export type Capability =
+  | `algorithm.${Algorithm}`
+  | "sticky.cookie"
+  | "sticky.source"
+  | "healthCheck.active"
+  | "passive"
+  | "retries"
+  | "retries.redispatch"
+  | "drain"
+  | "slowStart"
+  | "route.host"
+  | "route.stripPrefix"
+  | "dynamicServers"
+  | "hitlessReload";
+
+export type EngineCapabilities = {
+  /** capability -> true, or a human reason why not */
+  [K in Capability]: true | string;
+};
+
+export type CheckResult = { ok: true } | { ok: false; error: string };
+
+export type ApplyResult =
+  | { ok: true; reloaded: boolean }
+  | { ok: false; error: string; rolledBack: boolean };
+
+export type ServerHealth = {
+  /** what the engine says: up, down, maint, drain, or no-check */
+  status: "up" | "down" | "maint" | "drain" | "nocheck" | "unknown";
+  /** last check result / reason as the engine reports it, e.g. "L7STS 503", "L4CON" */
+  reason: string | null;
+  /** ms since the last status change, if known */
+  lastChangeMs: number | null;
+};
+
+/** Per-server cumulative counters. Counters may reset (engine reload): consumers must tolerate a decrease. */
+export type ServerStats = {
+  service: string; // service name
+  server: string; // server name
+  totalRequests: number;
+  activeConnections: number;
+  responses: { "1xx": number; "2xx": number; "3xx": number; "4xx": number; "5xx": number; other: number };
+  connectionErrors: number;
+  retries: number;
+  redispatches: number;
+  /** optional latency distribution since start: bucket upper bound ms -> count (cumulative counts per bucket, not cumulative across buckets) */
+  latencyBuckets?: Record<string, number>;
+  /** optional average response time in ms over recent requests (HAProxy rtime) */
+  avgResponseMs?: number;
+  health: ServerHealth;
+};
+
+export type EngineStats = { at: number; servers: ServerStats[] };
+
+export type EngineStatus = {
+  kind: EngineKind;
+  running: boolean;
+  version: string | null;
+  mode: "supervised" | "external" | "export-only";
+  pid: number | null;
+  listen: { host: string; port: number };
+  /** where it runs / where its files are, for the UI */
+  location: string;
+  /** true when the panel found it already running at start and adopted it */
+  adopted: boolean;
+  error?: string;
+};
+
+export interface Engine {
+  readonly kind: EngineKind;
+  readonly capabilities: EngineCapabilities;
+  /** Pure: config model -> engine config text. Never pastes unvalidated text. */
+  render(config: BalancerConfig): string;
+  /** The engine's own validation of a rendered config (haproxy -c, nginx -t ...). */
+  check(rendered: string): Promise<CheckResult>;
+  /** Atomic + hitless; on any failure restores the previous file and running config. */
+  apply(rendered: string, config: BalancerConfig): Promise<ApplyResult>;
+  /** The config text currently live (file on disk), or null before the first apply. */
+  liveConfig(): Promise<string | null>;
+
+  /** Fast paths without reload where the engine allows them; otherwise they may re-apply. */
+  addServer(service: BalancerService, server: BalancerServer): Promise<void>;
+  removeServer(service: BalancerService, serverName: string): Promise<void>;
+  setServerState(service: BalancerService, serverName: string, state: AdminState): Promise<void>;
+  setWeight(service: BalancerService, serverName: string, weight: number): Promise<void>;
+
+  stats(): Promise<EngineStats>;
+
+  /** Supervision: start (or adopt a running instance), stop, status. */
+  start(initial: BalancerConfig): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<EngineStatus>;
+}
+
+/** Engine-safe server name for a replica id. */
+export function serverNameFor(replicaId: string): string {
+  return `r-${replicaId.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 24)}`;
+}

@@ -1,0 +1,81 @@
+/**
+ * The Runtime port: what runs replicas (child processes or Docker containers).
+ * A runtime only ever lists or touches replicas carrying its labels.
+ */
+
+export type RuntimeKind = "process" | "docker";
+
+export const LABEL_MANAGED = "switchyard.managed";
+export const LABEL_SERVICE = "switchyard.service";
+export const LABEL_SERVICE_NAME = "switchyard.service-name";
+export const LABEL_REPLICA = "switchyard.replica";
+
+export type Address = { host: string; port: number };
+
+export type ReplicaSpec = {
+  serviceId: string;
+  serviceName: string;
+  replicaId: string;
+  /** docker: image reference */
+  image?: string;
+  /** process: argv (argv[0] is the program); docker: optional command override */
+  command?: string[];
+  /** environment passed to the replica (PORT, ADMIN_PORT, ADMIN_TOKEN, REPLICA_ID ... are added by the runtime) */
+  env: Record<string, string>;
+  /** port the app listens on for data inside a container (bridge mode); host mode and process allocate from the range */
+  dataPort: number;
+  adminPort: number;
+  adminToken: string;
+  memoryLimitMb: number;
+  /** CPU cores, e.g. 0.5 */
+  cpuLimit: number | null;
+};
+
+export type RuntimeReplicaState = "running" | "exited" | "created" | "unknown";
+
+export type RuntimeReplica = {
+  replicaId: string;
+  serviceId: string;
+  serviceName: string;
+  /** container id or pid */
+  runtimeRef: string;
+  dataAddr: Address;
+  adminAddr: Address;
+  state: RuntimeReplicaState;
+  startedAt: Date;
+  exitCode: number | null;
+  oomKilled: boolean;
+};
+
+export type ReplicaStats = {
+  memoryBytes: number;
+  memoryLimitBytes: number | null;
+  /** percent of one core (100 = one full core) */
+  cpuPercent: number;
+  at: number;
+};
+
+export type RuntimeEvent = {
+  kind: "died" | "oom" | "started";
+  replicaId: string;
+  serviceId: string;
+  exitCode?: number | null;
+};
+
+export interface Runtime {
+  readonly kind: RuntimeKind;
+  /** Is this runtime usable here (docker daemon reachable ...)? Returns a reason when not. */
+  available(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  list(): Promise<RuntimeReplica[]>;
+  create(spec: ReplicaSpec): Promise<RuntimeReplica>;
+  /** graceful stop: SIGTERM, then SIGKILL after graceMs */
+  stop(ref: string, graceMs: number): Promise<void>;
+  remove(ref: string): Promise<void>;
+  restart(ref: string): Promise<RuntimeReplica>;
+  inspect(ref: string): Promise<RuntimeReplica | null>;
+  /** Must not block for long: may return the last cached value. */
+  stats(ref: string): Promise<ReplicaStats | null>;
+  logs(ref: string, lines: number): Promise<string[]>;
+  /** Subscribe to runtime events (die, oom). Returns an unsubscribe function. */
+  onEvent(listener: (e: RuntimeEvent) => void): () => void;
+}
