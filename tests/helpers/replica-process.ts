@@ -85,6 +85,7 @@ export async function startReplica(opts: StartReplicaOptions): Promise<ReplicaPr
   const child = spawn(process.execPath, [REPLICA_SERVER_JS], {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
+      NODE_ENV: "test",
       PORT: String(opts.port),
       ADMIN_PORT: String(opts.adminPort),
       ADMIN_TOKEN: token,
