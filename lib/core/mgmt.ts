@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { replicaWeightSchema } from "./rules";
+
+/**
+ * Replica actions and the management-plane protocol (docs/replica-protocol.md),
+ * as zod schemas shared by the API routes, the forms and lib/mgmt/client.ts.
+ */
+
+/** Limits of the replica admin protocol; the replica answers 400 outside them. */
+export const MGMT_LIMITS = {
+  stressMb: { min: 1, max: 4096 },
+  cpuSeconds: { min: 1, max: 300 },
+  latencyMs: { min: 0, max: 60_000 },
+  errorRate: { min: 0, max: 1 },
+} as const;
+
+export const stressMemoryMbSchema = z
+  .number()
+  .int("a whole number of megabytes")
+  .min(MGMT_LIMITS.stressMb.min)
+  .max(MGMT_LIMITS.stressMb.max);
+
+export const stressCpuSecondsSchema = z
+  .number()
+  .int("a whole number of seconds")
+  .min(MGMT_LIMITS.cpuSeconds.min)
+  .max(MGMT_LIMITS.cpuSeconds.max);
+
+/** POST /admin/faults body: every field optional; the ones given replace the current values. */
+export const faultsSchema = z.strictObject({
+  latencyMs: z.number().int().min(MGMT_LIMITS.latencyMs.min).max(MGMT_LIMITS.latencyMs.max).optional(),
+  errorRate: z.number().min(MGMT_LIMITS.errorRate.min).max(MGMT_LIMITS.errorRate.max).optional(),
+  failHealth: z.boolean().optional(),
+});
+export type FaultsInput = z.infer<typeof faultsSchema>;
+
+export const replicaActionSchema = z.discriminatedUnion("action", [
+  z.strictObject({ action: z.literal("restart") }),
+  z.strictObject({ action: z.literal("stop") }),
+  z.strictObject({ action: z.literal("stress-memory"), mb: stressMemoryMbSchema }),
+  z.strictObject({ action: z.literal("stress-cpu"), seconds: stressCpuSecondsSchema }),
+  faultsSchema.extend({ action: z.literal("faults") }),
+  z.strictObject({ action: z.literal("clear") }),
+  z.strictObject({ action: z.literal("info") }),
+  z.strictObject({ action: z.literal("drain") }),
+  z.strictObject({ action: z.literal("maint") }),
+  z.strictObject({ action: z.literal("ready") }),
+  z.strictObject({ action: z.literal("weight"), weight: replicaWeightSchema }),
+  z.strictObject({ action: z.literal("remove") }),
+]);
+export type ReplicaAction = z.infer<typeof replicaActionSchema>;
+export type ReplicaActionName = ReplicaAction["action"];
+
+/** Actions that go to the replica's admin address (the management plane), not to the runtime or engine. */
+export const mgmtActionNames = ["stress-memory", "stress-cpu", "faults", "clear", "info"] as const;
+export type MgmtAction = Extract<ReplicaAction, { action: (typeof mgmtActionNames)[number] }>;
+
+export function isMgmtAction(a: ReplicaAction): a is MgmtAction {
+  return (mgmtActionNames as readonly string[]).includes(a.action);
+}
+
+/** Actions that change the replica's place in the balancer (admin state, weight). */
+export const engineActionNames = ["drain", "maint", "ready", "weight"] as const;
+/** Actions carried out by the runtime (and the controller). */
+export const runtimeActionNames = ["restart", "stop", "remove"] as const;
+
+// ------------------------------------------------------------------ admin addresses
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+
+/** "host:port", "127.0.0.1:9090" or "[::1]:9090". */
+export const adminAddrSchema = z
+  .string()
+  .max(300)
+  .refine((s) => parseAdminAddr(s) !== null, { message: 'an address "host:port" (IPv6 in brackets), port 1-65535' });
+
+/** Splits "host:port"; null when it is not one. IPv6 hosts keep their brackets. */
+export function parseAdminAddr(addr: string): { host: string; port: number } | null {
+  const m = /^(.+):(\d{1,5})$/.exec(addr);
+  if (!m) return null;
+  const host = m[1];
+  const port = Number(m[2]);
+  if (!HOST.test(host) || port < 1 || port > 65535) return null;
+  return { host, port };
+}
+
+export function formatAdminAddr(a: { host: string; port: number }): string {
+  const host = a.host.includes(":") && !a.host.startsWith("[") ? `[${a.host}]` : a.host;
+  return `${host}:${a.port}`;
+}
+
+// ------------------------------------------------------------------ replica answers
+
+const mb = z.number().min(0);
+
+export const stressMemoryResultSchema = z.object({ memoryMb: mb, rssMb: mb });
+export type StressMemoryResult = z.infer<typeof stressMemoryResultSchema>;
+
+export const stressCpuResultSchema = z.object({ seconds: z.number(), cpuUntil: z.string() });
+export type StressCpuResult = z.infer<typeof stressCpuResultSchema>;
+
+export const faultsStateSchema = z.object({
+  latencyMs: z.number().min(0),
+  errorRate: z.number().min(0).max(1),
+  failHealth: z.boolean(),
+});
+export type FaultsState = z.infer<typeof faultsStateSchema>;
+
+export const setFaultsResultSchema = z.object({ faults: faultsStateSchema });
+export type SetFaultsResult = z.infer<typeof setFaultsResultSchema>;
+
+export const clearResultSchema = z.object({
+  releasedMb: mb,
+  stoppedCpu: z.boolean(),
+  clearedFaults: z.boolean(),
+  gc: z.boolean().optional(),
+  rssMb: mb.optional(),
+});
+export type ClearResult = z.infer<typeof clearResultSchema>;
+
+export const replicaInfoSchema = z.object({
+  replica: z.string(),
+  service: z.string(),
+  pid: z.number().int(),
+  hostname: z.string().optional(),
+  uptimeS: z.number().min(0),
+  healthy: z.boolean().optional(),
+  memory: z.object({
+    rssMb: mb,
+    heapMb: mb,
+    limitMb: mb,
+    limitSource: z.enum(["cgroup", "env", "default"]).optional(),
+    thresholdPercent: z.number(),
+    percent: z.number().min(0),
+  }),
+  stress: z.object({ memoryMb: mb, cpuUntil: z.string().nullable() }),
+  faults: faultsStateSchema,
+  counters: z.object({ requests: z.number().int(), errors: z.number().int(), adminRequests: z.number().int() }),
+});
+export type ReplicaInfo = z.infer<typeof replicaInfoSchema>;
+
+/** GET /health body on the data port (200 and 503 alike). */
+export const replicaHealthSchema = z.object({
+  replica: z.string(),
+  rssMb: mb,
+  limitMb: mb,
+  percent: z.number().min(0),
+  status: z.enum(["ok", "unhealthy"]),
+  reason: z.string().optional(),
+});
+export type ReplicaHealth = z.infer<typeof replicaHealthSchema>;
