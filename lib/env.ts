@@ -1,0 +1,76 @@
+import path from "node:path";
+import { z } from "zod";
+import { remember } from "./remember";
+
+/**
+ * All configuration, parsed once. Nothing else reads process.env.
+ * A bad value stops the start with a message naming the variable.
+ */
+
+const portSchema = z.coerce.number().int().min(1).max(65535);
+const boolSchema = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+const rangeSchema = z
+  .string()
+  .regex(/^\d{1,5}-\d{1,5}$/, "a range like 20000-20999")
+  .transform((v) => {
+    const [from, to] = v.split("-").map(Number);
+    return { from, to };
+  })
+  .refine((r) => r.from >= 1024 && r.to <= 65535 && r.from < r.to, "from < to, inside 1024-65535");
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  PORT: portSchema.default(3000),
+  HOST: z.string().regex(/^[0-9a-zA-Z.:-]+$/, "an IP address or host name").default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^file:.+/, "a SQLite URL such as file:./data/switchyard.db")
+    .optional(),
+  ADMIN_USER: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, "3-32 letters, digits, '_', '.', '-'").optional(),
+  ADMIN_PASSWORD: z.string().min(10, "at least 10 characters").max(200).optional(),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  /** extra origins allowed for mutating requests, comma separated (the panel's own origin is always allowed) */
+  ALLOWED_ORIGINS: z.string().default(""),
+  RUNTIME: z.enum(["process", "docker"]).default("process"),
+  PORT_RANGE: rangeSchema.prefault("20000-20999"),
+  MAX_REPLICAS: z.coerce.number().int().min(1).max(200).default(20),
+  DOCKER_HOST: z.string().optional(),
+  DOCKER_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "host or a docker network name").default("host"),
+  REPLICA_IMAGE: z.string().regex(/^[a-z0-9][a-z0-9._/:-]{0,199}$/, "an image reference").default("switchyard/replica:latest"),
+  ENGINE: z.enum(["auto", "haproxy", "builtin", "nginx"]).default("auto"),
+  BALANCER_PORT: portSchema.default(8080),
+  ENGINE_MODE: z.enum(["supervised", "external"]).default("supervised"),
+  HAPROXY_BIN: z.string().default("haproxy"),
+  HAPROXY_CONFIG: z.string().optional(),
+  HAPROXY_MASTER_SOCKET: z.string().optional(),
+  HAPROXY_RUNTIME_SOCKET: z.string().optional(),
+  NGINX_BIN: z.string().default("nginx"),
+  NGINX_CONFIG: z.string().optional(),
+  NGINX_SYSLOG_PORT: portSchema.default(5514),
+  DEMO_SERVICE: boolSchema.default(true),
+  CONTROLLER: boolSchema.default(true),
+  TRUST_PROXY: boolSchema.default(false),
+});
+
+export type Env = z.infer<typeof envSchema> & { dataDir: string; databaseUrl: string };
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== "") cleaned[k] = v;
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Switchyard cannot start: bad configuration\n${lines.join("\n")}\nSee .env.example for every variable.`);
+  }
+  const dataDir = path.resolve(result.data.DATA_DIR);
+  const databaseUrl = result.data.DATABASE_URL ?? `file:${path.join(dataDir, "switchyard.db")}`;
+  return { ...result.data, dataDir, databaseUrl };
+}
+
+export function env(): Env {
+  return remember("env", () => parseEnv(process.env));
+}

@@ -1,0 +1,28 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parseEnv } from "../lib/env";
+
+/**
+ * Make the database ready: generate the Prisma client if missing and apply
+ * pending migrations. A newcomer never runs a Prisma command by hand.
+ */
+export function prepareDb(root = path.resolve(__dirname, "..")): void {
+  const cfg = parseEnv(process.env); // fails fast with a clear message
+  fs.mkdirSync(cfg.dataDir, { recursive: true });
+  const prisma = path.join(root, "node_modules", "prisma", "build", "index.js");
+  const childEnv = { ...process.env, DATABASE_URL: cfg.databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" };
+  if (!fs.existsSync(path.join(root, "lib", "db", "generated", "client.ts"))) {
+    execFileSync(process.execPath, [prisma, "generate"], { cwd: root, env: childEnv, stdio: "inherit" });
+  }
+  execFileSync(process.execPath, [prisma, "migrate", "deploy"], { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+if (require.main === module) {
+  try {
+    prepareDb();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,47 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parseEnv } from "../lib/env";
+import { prepareDb } from "./prepare-db";
+
+/**
+ * `npm start`: check the configuration, migrate the database, build the app
+ * when there is no build or the sources are newer, then run server.ts.
+ */
+const root = path.resolve(__dirname, "..");
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === "generated" || entry.name.startsWith(".")) continue;
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function needsBuild(): boolean {
+  const buildId = path.join(root, ".next", "BUILD_ID");
+  if (!fs.existsSync(buildId)) return true;
+  const built = fs.statSync(buildId).mtimeMs;
+  return ["app", "components", "lib"].some((d) => newestMtime(path.join(root, d)) > built);
+}
+
+try {
+  parseEnv(process.env);
+  prepareDb(root);
+  if (needsBuild()) {
+    console.log("[switchyard] building the web app (first start or changed sources; about a minute)…");
+    execFileSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    });
+  }
+} catch (e) {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+}
+(process.env as Record<string, string>).NODE_ENV = "production";
+require("../server");

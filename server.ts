@@ -1,0 +1,57 @@
+import http from "node:http";
+import path from "node:path";
+import next from "next";
+import { env } from "@/lib/env";
+import { attachRealtime } from "@/lib/realtime/server";
+import { bootstrap, shutdown } from "@/lib/bootstrap";
+
+/**
+ * The panel's one process: Next.js handler + socket.io on one port, and the
+ * controller loop. The engine and replicas are separate processes that keep
+ * serving when this one stops; on start, the controller adopts them.
+ */
+async function main() {
+  const cfg = env();
+  const dev = cfg.NODE_ENV === "development";
+  const app = next({ dev, hostname: cfg.HOST, port: cfg.PORT, dir: path.resolve(__dirname) });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const upgrade = app.getUpgradeHandler();
+
+  const server = http.createServer((req, res) => {
+    // The remote address as seen by this server, for throttling and audit; never trust a client-sent copy.
+    req.headers["x-switchyard-remote"] = req.socket.remoteAddress ?? "unknown";
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("X-Frame-Options", "DENY");
+    res.setHeader("Referrer-Policy", "same-origin");
+    void handle(req, res);
+  });
+  attachRealtime(server, { allowedOrigins: cfg.ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean) });
+  server.on("upgrade", (req, socket, head) => {
+    if (req.url?.startsWith("/socket.io")) return; // socket.io handles its own
+    void upgrade(req, socket, head);
+  });
+
+  await bootstrap();
+
+  server.listen(cfg.PORT, cfg.HOST, () => {
+    console.log(`[switchyard] panel on http://${cfg.HOST}:${cfg.PORT} (${dev ? "dev" : "production"}), data in ${cfg.dataDir}`);
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[switchyard] ${signal}: stopping the panel (the balancer and replicas keep serving)`);
+    server.close();
+    await shutdown().catch((e) => console.error(e));
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
