@@ -17,6 +17,7 @@ const crypto = require("node:crypto");
 const v8 = require("node:v8");
 const vm = require("node:vm");
 const { Worker } = require("node:worker_threads");
+const { URL } = require("node:url");
 
 const MiB = 1024 * 1024;
 const LIMITS = {
@@ -444,7 +445,7 @@ const adminRoutes = {
     const gc = collectGarbage();
     // V8 frees large backing stores shortly after the collection: give RSS up to
     // 500 ms to show it, so the figure returned is the one /health will see.
-    const target = rssBefore - (releasedMb * MiB) / 2;
+    const target = rssBefore - releasedMb * MiB * 0.9;
     for (let waited = 0; gc && releasedMb > 0 && waited < 500 && process.memoryUsage.rss() > target; waited += 25) {
       await sleep(25);
     }

@@ -55,21 +55,24 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function answers(port: number): Promise<boolean> {
+/** True once /health answers (any status) from this replica: a stray process on the port does not count. */
+async function answers(port: number, id: string): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
     await res.arrayBuffer();
-    return true;
+    return res.headers.get("x-replica") === id;
   } catch {
     return false;
   }
 }
 
-function exited(child: ChildProcess): boolean {
+/** True once the child has exited (by code or signal). */
+export function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true when the child exits within `ms`, false otherwise. */
+export function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (exited(child)) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
@@ -114,7 +117,7 @@ export async function startReplica(opts: StartReplicaOptions): Promise<ReplicaPr
     if (exited(child)) {
       throw new Error(`replica ${opts.id} exited (code ${child.exitCode}, signal ${child.signalCode}) before answering /health on port ${opts.port}:\n${out}`);
     }
-    if (await answers(opts.port)) break;
+    if (await answers(opts.port, opts.id)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`replica ${opts.id} did not answer /health on 127.0.0.1:${opts.port} within the start timeout:\n${out}`);

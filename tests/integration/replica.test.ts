@@ -1,4 +1,7 @@
 import { describe, it, expect, afterEach } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import path from "node:path";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
 import { clear, info, setFaults, stressCpu, stressMemory } from "@/lib/mgmt/client";
 import { AppError } from "@/lib/core/errors";
@@ -194,6 +197,15 @@ describe("replica admin port", () => {
   });
 });
 
+describe("startReplica helper", () => {
+  it("does not take a stray process on the port for its replica", async () => {
+    const first = await replica({ id: "r-first" });
+    await expect(
+      startReplica({ port: first.port, adminPort: 21098, id: "r-second", startTimeoutMs: 5000 }),
+    ).rejects.toThrow(/r-second exited \(code 1.*EADDRINUSE/s);
+  });
+});
+
 describe("replica shutdown", () => {
   it("on SIGTERM finishes the request in flight and exits 0", async () => {
     const r = await replica({ id: "r-term" });
@@ -207,5 +219,60 @@ describe("replica shutdown", () => {
     expect(await exited).toBe(0);
     await expect(data(r, "/health")).rejects.toThrow();
     expect(r.output()).toMatch(/SIGTERM/);
+  });
+});
+
+// ---------------------------------------------------------------- the image
+
+const run = promisify(execFile);
+
+async function dockerUnavailable(): Promise<string | null> {
+  try {
+    await run("docker", ["version", "--format", "{{.Server.Version}}"], { timeout: 10_000 });
+    return null;
+  } catch (e) {
+    return `docker engine not reachable (${(e as Error).message.split("\n")[0]})`;
+  }
+}
+
+const noDocker = await dockerUnavailable();
+if (noDocker) console.log(`skipping replica image tests: ${noDocker}`);
+
+describe.skipIf(noDocker !== null)("replica image (scripts/build-replica-image.sh)", () => {
+  const script = path.resolve(__dirname, "../../scripts/build-replica-image.sh");
+  const name = `sy-replica-it-${process.pid}`;
+
+  afterEach(async () => {
+    await run("docker", ["rm", "-f", name]).catch(() => {});
+  });
+
+  it("builds idempotently; a container answers on loopback and reports its cgroup memory limit", async () => {
+    const first = await run("bash", [script], { timeout: 120_000 });
+    const id = first.stdout.trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const again = await run("bash", [script], { timeout: 120_000 });
+    expect(again.stdout.trim()).toBe(id);
+
+    await run("docker", [
+      "run", "-d", "--name", name, "--network", "host", "--memory", "128m",
+      "-e", "PORT=21020", "-e", "ADMIN_PORT=21021", "-e", "ADMIN_TOKEN=image-token",
+      "-e", "REPLICA_ID=r-image", "-e", "MEMORY_LIMIT_MB=256",
+      "switchyard/replica:latest",
+    ]);
+    let health: Response | null = null;
+    for (let i = 0; i < 100 && !health; i++) {
+      health = await fetch("http://127.0.0.1:21020/health").catch(() => null);
+      if (!health) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(health?.status).toBe(200);
+    expect(await health!.json()).toMatchObject({ replica: "r-image", limitMb: 128, status: "ok" });
+    const i = await info({ adminAddr: "127.0.0.1:21021", token: "image-token" });
+    expect(i.memory).toMatchObject({ limitMb: 128, limitSource: "cgroup" });
+
+    const t0 = performance.now();
+    await run("docker", ["stop", "-t", "10", name]);
+    expect(performance.now() - t0).toBeLessThan(5000); // SIGTERM handled by node as PID 1
+    const state = await run("docker", ["inspect", "-f", "{{.State.ExitCode}}", name]);
+    expect(state.stdout.trim()).toBe("0");
   });
 });
