@@ -1,0 +1,291 @@
+import { createHmac } from "node:crypto";
+import { AppError } from "@/lib/core/errors";
+import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Algorithm, type RetryCondition, type Rules } from "@/lib/core/rules";
+import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
+
+/**
+ * Pure renderer: BalancerConfig -> haproxy.cfg text for HAProxy 2.6 run in
+ * master-worker mode (`haproxy -W -S <master socket> -f <cfg> -p <pid file>`).
+ *
+ * Everything reaching the file was validated by the zod rules model already; the
+ * renderer still asserts each name, host, path and number against a strict pattern
+ * and throws instead of pasting anything unexpected.
+ */
+
+export type HaproxyRenderOptions = {
+  /** admin runtime socket (absolute path); the engine adapter talks to it */
+  runtimeSocket: string;
+  /** global server-state-file (absolute path), written before every reload */
+  stateFile: string;
+  /** global maxconn; must stay under the fd limit (about 2 fds a connection). Default 4096. */
+  maxconn?: number;
+  /** worker threads. Default 2. */
+  nbthread?: number;
+  /** old workers left after a reload are stopped after this long. Default 30 s. */
+  hardStopAfterMs?: number;
+  /** mixed into each backend's dynamic-cookie-key (with the service id). Default "switchyard". */
+  cookieSecret?: string;
+};
+
+export const FRONTEND_NAME = "fe_main";
+/** Backend answering 503 when no route matches. Cannot clash: service backends are all `be_<dns label>`. */
+export const NO_ROUTE_BACKEND = "noroute";
+export const BACKEND_PREFIX = "be_";
+
+export const backendName = (serviceName: string): string => `${BACKEND_PREFIX}${assertPattern("service name", serviceName, DNS_LABEL)}`;
+
+/** The service name of a `be_<name>` backend, or null for any other proxy. */
+export function serviceNameOfBackend(proxy: string): string | null {
+  if (!proxy.startsWith(BACKEND_PREFIX)) return null;
+  const name = proxy.slice(BACKEND_PREFIX.length);
+  return DNS_LABEL.test(name) ? name : null;
+}
+
+// ------------------------------------------------------------------ assertions
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/+-]{1,1000}$/;
+const SECRET = /^[\x21-\x7e]{1,200}$/;
+
+function refuse(what: string, value: unknown): never {
+  throw new AppError("bad_request", `refusing to render haproxy config: invalid ${what} ${JSON.stringify(value)}`);
+}
+
+function assertPattern(what: string, value: string, pattern: RegExp): string {
+  if (typeof value !== "string" || !pattern.test(value)) refuse(what, value);
+  return value;
+}
+
+function assertInt(what: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) refuse(what, value);
+  return value;
+}
+
+function assertHost(what: string, value: string): string {
+  if (typeof value !== "string" || !(IPV4.test(value) || HOSTNAME.test(value))) refuse(what, value);
+  return value;
+}
+
+function assertAbsolutePath(what: string, value: string): string {
+  if (typeof value !== "string" || !ABSOLUTE_PATH.test(value) || value.includes("/../") || value.endsWith("/..")) refuse(what, value);
+  return value;
+}
+
+// ------------------------------------------------------------------ mappings
+
+const balanceLines: Record<Algorithm, string[]> = {
+  round_robin: ["balance roundrobin"],
+  least_conn: ["balance leastconn"],
+  random_two: ["balance random(2)"],
+  // Consistent hashing: map-based hashing refuses dynamic servers (runtime `add server`).
+  source_hash: ["balance source", "hash-type consistent"],
+  uri_hash: ["balance uri", "hash-type consistent"],
+};
+
+const retryOnKeyword: Record<RetryCondition, string> = {
+  conn_failure: "conn-failure",
+  empty_response: "empty-response",
+  response_timeout: "response-timeout",
+  status_502: "502",
+  status_503: "503",
+  status_504: "504",
+};
+
+export function retryOnValue(conditions: readonly RetryCondition[]): string {
+  if (conditions.length === 0) return "none";
+  return [...new Set(conditions)].map((c) => retryOnKeyword[c] ?? refuse("retry condition", c)).join(" ");
+}
+
+/** dynamic-cookie-key: a keyed hash of the service id, so cookie values reveal no address and differ per service. */
+export function dynamicCookieKey(serviceId: string, secret = "switchyard"): string {
+  assertPattern("cookie secret", secret, SECRET);
+  return createHmac("sha256", secret).update(`switchyard-cookie:${serviceId}`).digest("hex").slice(0, 32);
+}
+
+/**
+ * The per-server keywords (after `<name> <addr>:<port>`): shared by the config file
+ * and the runtime `add server` command, because dynamic servers do not inherit
+ * `default-server`. Drain is weight 0 in the file (HAProxy 2.6 has no drain keyword);
+ * the adapter restores the real weight plus the DRAIN state at run time.
+ */
+export function serverKeywords(rules: Rules, server: BalancerServer, opts: { forConfigFile: boolean }): string[] {
+  const hc = rules.healthCheck;
+  const weight = assertInt("weight", server.weight, 0, 256);
+  const words = [
+    `weight ${opts.forConfigFile && server.adminState === "drain" ? 0 : weight}`,
+    "check",
+    `inter ${assertInt("health check interval", hc.intervalMs, 100, 60_000)}ms`,
+    `fall ${assertInt("health check fall", hc.fall, 1, 20)}`,
+    `rise ${assertInt("health check rise", hc.rise, 1, 20)}`,
+  ];
+  if (rules.slowStartMs > 0) words.push(`slowstart ${assertInt("slow start", rules.slowStartMs, 1, 600_000)}ms`);
+  if (rules.passive.maxFails > 0) {
+    words.push(`observe layer7 error-limit ${assertInt("passive maxFails", rules.passive.maxFails, 1, 100)} on-error mark-down`);
+  }
+  if (opts.forConfigFile && server.adminState === "maint") words.push("disabled");
+  return words;
+}
+
+export function serverAddress(server: BalancerServer): string {
+  return `${assertHost("server host", server.host)}:${assertInt("server port", server.port, 1, 65535)}`;
+}
+
+// ------------------------------------------------------------------ routing
+
+/**
+ * Route order: higher priority first, then the longer path prefix, then routes with a
+ * host before host-less ones, then the service name (stable output).
+ */
+export function orderRoutes<T extends { name: string; rules: Pick<Rules, "route"> }>(services: readonly T[]): T[] {
+  return [...services].sort((a, b) => {
+    const ra = a.rules.route;
+    const rb = b.rules.route;
+    if (ra.priority !== rb.priority) return rb.priority - ra.priority;
+    if (ra.pathPrefix.length !== rb.pathPrefix.length) return rb.pathPrefix.length - ra.pathPrefix.length;
+    if ((ra.host === null) !== (rb.host === null)) return ra.host === null ? 1 : -1;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  });
+}
+
+/** Regex text for a validated URL path: the only regex metacharacter URL_PATH allows is '.'. */
+const regexLiteral = (path: string): string => path.replace(/\./g, "[.]");
+
+function routeAcls(service: BalancerService): { acls: string[]; condition: string } {
+  const { host, pathPrefix } = service.rules.route;
+  const id = service.name;
+  const acls: string[] = [];
+  const terms: string[] = [];
+  if (host !== null) {
+    acls.push(`acl host_${id} var(txn.host) -m str ${assertHost("route host", host)}`);
+    terms.push(`host_${id}`);
+  }
+  const prefix = assertPattern("route path prefix", pathPrefix, URL_PATH);
+  if (prefix !== "/") {
+    // "/api" matches /api and /api/..., never /apiary.
+    if (prefix.endsWith("/")) acls.push(`acl path_${id} path_beg ${prefix}`);
+    else acls.push(`acl path_${id} path ${prefix}`, `acl path_${id} path_beg ${prefix}/`);
+    terms.push(`path_${id}`);
+  }
+  return { acls, condition: terms.join(" ") };
+}
+
+// ------------------------------------------------------------------ sections
+
+function globalSection(opts: HaproxyRenderOptions): string[] {
+  return [
+    "global",
+    "    # master-worker: started as haproxy -W -S <master socket> -f <this file> -p <pid file>",
+    `    stats socket ${assertAbsolutePath("runtime socket", opts.runtimeSocket)} mode 600 level admin expose-fd listeners`,
+    "    stats timeout 30s",
+    `    server-state-file ${assertAbsolutePath("state file", opts.stateFile)}`,
+    `    nbthread ${assertInt("nbthread", opts.nbthread ?? 2, 1, 64)}`,
+    `    maxconn ${assertInt("maxconn", opts.maxconn ?? 4096, 10, 1_000_000)}`,
+    `    hard-stop-after ${assertInt("hard-stop-after", opts.hardStopAfterMs ?? 30_000, 1000, 3_600_000)}ms`,
+  ];
+}
+
+function defaultsSection(): string[] {
+  return [
+    "defaults",
+    "    mode http",
+    "    # close idle keep-alive client connections after a response once a reload stops this worker",
+    "    option idle-close-on-response",
+    "    load-server-state-from-file global",
+    "    timeout connect 2000ms",
+    "    timeout client 30000ms",
+    "    timeout server 30000ms",
+    "    timeout http-request 10000ms",
+    "    timeout http-keep-alive 10000ms",
+    "    timeout queue 10000ms",
+  ];
+}
+
+function frontendSection(config: BalancerConfig, ordered: BalancerService[]): string[] {
+  const clientMs = Math.max(30_000, ...ordered.map((s) => s.rules.timeouts.clientMs));
+  const lines = [
+    `frontend ${FRONTEND_NAME}`,
+    `    bind ${assertHost("listen host", config.listen.host)}:${assertInt("listen port", config.listen.port, 1, 65535)}`,
+    `    timeout client ${assertInt("client timeout", clientMs, 100, 3_600_000)}ms`,
+    "    option forwardfor",
+    "    http-request set-header X-Forwarded-Proto http",
+    "    http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }",
+    "    # the Host header without its port, lower case, for host routes",
+    "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+  ];
+  const uses: string[] = [];
+  for (const service of ordered) {
+    const { acls, condition } = routeAcls(service);
+    lines.push(...acls.map((a) => `    ${a}`));
+    uses.push(`    use_backend ${backendName(service.name)}${condition ? ` if ${condition}` : ""}`);
+  }
+  lines.push(...uses, `    default_backend ${NO_ROUTE_BACKEND}`);
+  return lines;
+}
+
+function noRouteSection(): string[] {
+  return [
+    `backend ${NO_ROUTE_BACKEND}`,
+    '    http-request return status 503 content-type text/plain string "No service matches this request.\\n"',
+  ];
+}
+
+function backendSection(service: BalancerService, opts: HaproxyRenderOptions): string[] {
+  const r = service.rules;
+  const hc = r.healthCheck;
+  const lines = [`backend ${backendName(service.name)}`, ...balanceLines[r.algorithm].map((l) => `    ${l}`)];
+  const prefix = assertPattern("route path prefix", r.route.pathPrefix, URL_PATH);
+  if (r.route.stripPrefix && prefix !== "/") {
+    const bare = prefix.replace(/\/$/, "");
+    lines.push(`    http-request replace-path '^${regexLiteral(bare)}/?(.*)$' '/\\1'`);
+  }
+  lines.push(
+    `    timeout connect ${assertInt("connect timeout", r.timeouts.connectMs, 100, 60_000)}ms`,
+    `    timeout server ${assertInt("server timeout", r.timeouts.serverMs, 100, 3_600_000)}ms`,
+    `    timeout check ${assertInt("health check timeout", hc.timeoutMs, 50, 60_000)}ms`,
+    `    option httpchk GET ${assertPattern("health check path", hc.path, URL_PATH)}`,
+    `    http-check expect status ${assertInt("expected status", hc.expectStatus, 100, 599)}`,
+    `    retries ${assertInt("retries", r.retries.count, 0, 10)}`,
+    r.retries.redispatch ? "    option redispatch" : "    no option redispatch",
+    `    retry-on ${retryOnValue(r.retries.on)}`,
+  );
+  if (r.sticky.mode === "cookie") {
+    const name = assertPattern("cookie name", r.sticky.cookieName, COOKIE_NAME);
+    const maxAge = assertInt("cookie max age", r.sticky.maxAgeS, 0, 31_536_000);
+    lines.push(
+      `    cookie ${name} insert indirect nocache dynamic${maxAge > 0 ? ` maxlife ${maxAge}s` : ""}`,
+      `    dynamic-cookie-key ${dynamicCookieKey(service.id, opts.cookieSecret)}`,
+    );
+  } else if (r.sticky.mode === "source") {
+    const expireS = r.sticky.maxAgeS > 0 ? assertInt("sticky max age", r.sticky.maxAgeS, 1, 31_536_000) : 1800;
+    lines.push(`    stick-table type ip size 100k expire ${expireS}s`, "    stick on src");
+  }
+  const seen = new Set<string>();
+  for (const server of service.servers) {
+    const name = assertPattern("server name", server.name, SERVER_NAME);
+    if (seen.has(name)) refuse(`duplicate server name in ${service.name}:`, name);
+    seen.add(name);
+    if (server.adminState === "drain") lines.push(`    # ${name} drains: weight ${server.weight} is restored at run time with state drain`);
+    lines.push(`    server ${name} ${serverAddress(server)} ${serverKeywords(r, server, { forConfigFile: true }).join(" ")}`);
+  }
+  return lines;
+}
+
+export function renderHaproxy(config: BalancerConfig, opts: HaproxyRenderOptions): string {
+  const names = new Set<string>();
+  for (const s of config.services) {
+    if (names.has(s.name)) refuse("duplicate service name", s.name);
+    names.add(s.name);
+  }
+  const ordered = orderRoutes(config.services);
+  const byName = [...config.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sections = [
+    ["# Rendered by Switchyard: the panel rewrites this file on every apply; edits here are lost."],
+    globalSection(opts),
+    defaultsSection(),
+    frontendSection(config, ordered),
+    noRouteSection(),
+    ...byName.map((s) => backendSection(s, opts)),
+  ];
+  return sections.map((lines) => lines.join("\n")).join("\n\n") + "\n";
+}

@@ -1,0 +1,60 @@
+import type { ServerHealth, ServerStats } from "@/lib/engines/types";
+import { serviceNameOfBackend } from "@/lib/engines/haproxy/render";
+import type { StatRow } from "@/lib/engines/haproxy/runtime-api";
+
+/** Pure mapping from `show stat` rows to the engine-neutral ServerStats. */
+
+const num = (v: string | undefined): number => {
+  const n = Number(v);
+  return v === undefined || v === "" || !Number.isFinite(n) ? 0 : n;
+};
+
+/** "UP", "UP 1/2", "DOWN 1/2", "MAINT", "MAINT (via be/x)", "DRAIN", "NOLB", "no check" -> status. */
+export function healthStatusOf(status: string): ServerHealth["status"] {
+  const s = status.trim().toUpperCase();
+  if (s.startsWith("MAINT")) return "maint";
+  if (s.startsWith("DRAIN") || s.startsWith("NOLB")) return "drain";
+  if (s.startsWith("UP")) return "up";
+  if (s.startsWith("DOWN")) return "down";
+  if (s === "NO CHECK") return "nocheck";
+  return "unknown";
+}
+
+/** "L7STS 503: <last_chk text>" style reason from check_status, check_code and last_chk. */
+export function healthReasonOf(row: StatRow): string | null {
+  const status = (row.check_status ?? "").replace(/^\* ?/, "");
+  if (!status) return null;
+  const code = row.check_code ? ` ${row.check_code}` : "";
+  const detail = row.last_chk ? `: ${row.last_chk}` : "";
+  return `${status}${code}${detail}`;
+}
+
+export function serverStatsOf(rows: StatRow[]): ServerStats[] {
+  const out: ServerStats[] = [];
+  for (const row of rows) {
+    const service = serviceNameOfBackend(row.pxname ?? "");
+    if (service === null || row.svname === "BACKEND" || row.svname === "FRONTEND") continue;
+    const lastchg = row.lastchg === "" || row.lastchg === undefined ? null : num(row.lastchg) * 1000;
+    const stats: ServerStats = {
+      service,
+      server: row.svname,
+      totalRequests: num(row.stot),
+      activeConnections: num(row.scur),
+      responses: {
+        "1xx": num(row.hrsp_1xx),
+        "2xx": num(row.hrsp_2xx),
+        "3xx": num(row.hrsp_3xx),
+        "4xx": num(row.hrsp_4xx),
+        "5xx": num(row.hrsp_5xx),
+        other: num(row.hrsp_other),
+      },
+      connectionErrors: num(row.econ),
+      retries: num(row.wretr),
+      redispatches: num(row.wredis),
+      health: { status: healthStatusOf(row.status ?? ""), reason: healthReasonOf(row), lastChangeMs: lastchg },
+    };
+    if (row.rtime !== undefined && row.rtime !== "") stats.avgResponseMs = num(row.rtime);
+    out.push(stats);
+  }
+  return out;
+}
