@@ -102,9 +102,11 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function isHaproxyProcess(pid: number): boolean {
+/** Is `pid` a haproxy started with our config file? (A recycled pid must never be signalled.) */
+function isOurHaproxy(pid: number, configPath: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("haproxy");
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return path.basename(argv[0]).includes("haproxy") && argv.includes(configPath);
   } catch {
     return true; // no /proc: trust the pid file plus the master socket
   }
@@ -131,6 +133,8 @@ export class HaproxyEngine implements Engine {
   private readonly binary: string;
   private readonly renderOptions: HaproxyRenderOptions;
   private adopted = false;
+  /** master pid this object spawned (not adopted) */
+  private spawnedPid: number | null = null;
   private lastError: string | undefined;
   private version: string | null | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -298,8 +302,9 @@ export class HaproxyEngine implements Engine {
         this.adopted = true;
         return;
       }
-      if ((await this.runningMasterPid()) !== null) {
-        this.adopted = true;
+      const running = await this.runningMasterPid();
+      if (running !== null) {
+        this.adopted = running !== this.spawnedPid;
         return;
       }
       await this.launch(this.render(initial), initial);
@@ -310,7 +315,7 @@ export class HaproxyEngine implements Engine {
     return this.exclusive(async () => {
       if (this.opts.mode === "external") return;
       const pid = await this.pidFromFile();
-      if (pid === null || !isAlive(pid) || !isHaproxyProcess(pid)) return;
+      if (pid === null || !isAlive(pid) || !isOurHaproxy(pid, this.paths.config)) return;
       // SIGUSR1: soft stop (workers finish their connections); then harder.
       for (const [signal, waitMs] of [["SIGUSR1", 5000], ["SIGTERM", 3000], ["SIGKILL", 3000]] as const) {
         try {
@@ -364,7 +369,7 @@ export class HaproxyEngine implements Engine {
   /** The master's pid when the pid file names a live haproxy whose master socket answers with that pid. */
   private async runningMasterPid(): Promise<number | null> {
     const pid = await this.pidFromFile();
-    if (pid === null || !isAlive(pid) || !isHaproxyProcess(pid)) return null;
+    if (pid === null || !isAlive(pid) || !isOurHaproxy(pid, this.paths.config)) return null;
     try {
       const proc = await this.master.showProc();
       return proc.master.pid === pid ? pid : null;
@@ -391,6 +396,7 @@ export class HaproxyEngine implements Engine {
     const checked = await this.check(rendered);
     if (!checked.ok) throw new AppError("engine_error", checked.error);
     await writeAtomic(this.paths.config, rendered);
+    await this.saveServerState(config, "file"); // an old state file must not bring back old addresses
     await rm(this.paths.pidFile, { force: true });
     const logStart = await stat(this.paths.logFile).then((s) => s.size, () => 0);
     const log = openSync(this.paths.logFile, "a");
@@ -423,6 +429,7 @@ export class HaproxyEngine implements Engine {
       await sleep(50);
     }
     this.adopted = false;
+    this.spawnedPid = await this.pidFromFile();
     await this.syncRuntimeState(config);
     await this.saveModel(config);
   }
@@ -430,11 +437,10 @@ export class HaproxyEngine implements Engine {
   /** [ALERT]/[WARNING] lines the master wrote since `offset` (supervised mode only). */
   private async logSince(offset: number): Promise<string> {
     const text = (await readOrNull(this.paths.logFile)) ?? "";
-    const lines = text
-      .slice(offset)
-      .split("\n")
-      .filter((l) => /\[(ALERT|WARNING)\]/.test(l) && !/Can't open (global )?server state file/.test(l));
-    return lines.join("\n") || "(no error in the haproxy log)";
+    const lines = text.slice(offset).split("\n");
+    const alerts = lines.filter((l) => l.includes("[ALERT]"));
+    const warnings = lines.filter((l) => l.includes("[WARNING]") && !/Can't open (global )?server state file|(Paused|Resumed) (frontend|proxy)/.test(l));
+    return (alerts.length > 0 ? alerts : warnings).join("\n") || "(no error in the haproxy log)";
   }
 
   /**
@@ -507,20 +513,25 @@ export class HaproxyEngine implements Engine {
     for (let i = 0; i < cmds.length; i += 40) await this.runtime.run(...cmds.slice(i, i + 40));
   }
 
-  /** `show servers state` into the state file, minus servers whose name now points elsewhere. */
-  private async saveServerState(next: BalancerConfig): Promise<void> {
-    let dump: string;
+  /**
+   * `show servers state` (or the state file left by an earlier run) into the state
+   * file, minus servers whose name now points elsewhere: HAProxy would restore their
+   * old address.
+   */
+  private async saveServerState(next: BalancerConfig, from: "runtime" | "file" = "runtime"): Promise<void> {
+    let dump: string | null;
     try {
-      dump = await this.runtime.showServersState();
+      dump = from === "runtime" ? await this.runtime.showServersState() : await readOrNull(this.paths.stateFile);
     } catch {
-      return; // nothing to keep
+      dump = null;
     }
+    if (dump === null) return; // nothing to keep
     const wanted = new Map<string, BalancerServer>();
     for (const service of next.services) for (const s of service.servers) wanted.set(`${backendName(service.name)}/${s.name}`, s);
     const kept = filterServersState(dump, (k) => {
       const s = wanted.get(`${k.backend}/${k.server}`);
-      if (!s || s.port !== k.port) return false;
-      return /^\d+\.\d+\.\d+\.\d+$/.test(s.host) ? s.host === k.address : true;
+      // A DNS name (docker bridge) may resolve elsewhere now: keep only exact IPv4 matches.
+      return s !== undefined && s.port === k.port && s.host === k.address;
     });
     await writeAtomic(this.paths.stateFile, kept);
   }
