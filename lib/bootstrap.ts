@@ -1,6 +1,10 @@
 import { env } from "@/lib/env";
 import { db } from "@/lib/db/client";
 import { hasAnyUser, createFirstAdmin } from "@/lib/services/create-first-admin";
+import { ensureDemoService } from "@/lib/services/manage-services";
+import { controller } from "@/lib/controller/controller";
+import { collector } from "@/lib/controller/collector";
+import { stopAllTraffic } from "@/lib/services/traffic";
 
 /** Things done once per panel start, before it listens. */
 export async function bootstrap(): Promise<void> {
@@ -11,8 +15,19 @@ export async function bootstrap(): Promise<void> {
   }
   // expired sessions
   await db().session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+  if (cfg.CONTROLLER) {
+    await controller().start();
+    collector().start();
+    if (cfg.DEMO_SERVICE) {
+      await ensureDemoService().catch((e) => console.error(`[switchyard] could not create the demo service: ${e instanceof Error ? e.message : e}`));
+    }
+  }
 }
 
 export async function shutdown(): Promise<void> {
+  // the engine and the replicas keep running: the next start adopts them
+  stopAllTraffic();
+  collector().stop();
+  await controller().stop();
   await db().$disconnect();
 }

@@ -35,7 +35,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   conflict: 409,
   too_many_requests: 429,
   unsupported: 422,
-  engine_error: 502,
+  engine_error: 422,
   runtime_error: 502,
   unavailable: 503,
   internal: 500,

@@ -1,0 +1,10 @@
+import { createServiceSchema } from "@/lib/core/service";
+import { body, route } from "@/lib/http";
+import { createService, listServices } from "@/lib/services/manage-services";
+
+export const GET = route("viewer", async () => ({ services: await listServices() }));
+
+export const POST = route("operator", async ({ req, user }) => {
+  const service = await createService(await body(req, createServiceSchema), user);
+  return Response.json({ service }, { status: 201 });
+});

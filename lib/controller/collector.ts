@@ -1,0 +1,231 @@
+import { db } from "@/lib/db/client";
+import { bus, recordEvent, type SwitchyardEvent } from "@/lib/events";
+import { remember } from "@/lib/remember";
+import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring } from "@/lib/core/rates";
+import { serverNameFor, type ServerStats } from "@/lib/engines/types";
+import type { RuntimeKind } from "@/lib/runtime/types";
+import { controller } from "@/lib/controller/controller";
+import { runtimeFor } from "@/lib/controller/deps";
+import { getService } from "@/lib/services/manage-services";
+import { trafficStatus } from "@/lib/services/traffic";
+import { emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
+
+/**
+ * One poller for every viewer: once a second it reads the engine's per-server
+ * counters and the runtime's memory/CPU, turns them into rates, keeps 15
+ * minutes of 1 s points per service in memory, pushes a tick to each watched
+ * service's room, and stores 1-minute points in the database (kept 7 days).
+ */
+
+const HISTORY_POINTS = 15 * 60;
+const RETENTION_MS = 7 * 24 * 3600_000;
+
+type Prev = { total: number; r4: number; r5: number; conn: number; buckets?: Record<string, number> };
+type MinuteAcc = { requests: number; errors: number; buckets: Record<string, number>; memSum: number; memN: number; upN: number; n: number };
+
+export class Collector {
+  private timer: NodeJS.Timeout | null = null;
+  private prev = new Map<string, Prev>();
+  private history = new Map<string, Ring<ServiceTick>>();
+  private minute = new Map<string, MinuteAcc>(); // key serviceId/replicaId
+  private minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
+  private lastHealth = new Map<string, string>();
+  private running = false;
+  private lastPrune = 0;
+  private serviceDirty = new Set<string>();
+  private onEvent = (e: SwitchyardEvent) => {
+    if (e.serviceId) this.serviceDirty.add(e.serviceId);
+  };
+
+  start(): void {
+    if (this.timer) return;
+    bus().on("event", this.onEvent);
+    this.timer = setInterval(() => void this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    bus().off("event", this.onEvent);
+  }
+
+  historyOf(serviceId: string, points = 300): ServiceTick[] {
+    return this.history.get(serviceId)?.last(points) ?? [];
+  }
+
+  async tick(): Promise<void> {
+    if (this.running) return; // never pile up when a poll is slow
+    this.running = true;
+    try {
+      await this.collect();
+    } catch (e) {
+      console.error("[switchyard] collector:", e instanceof Error ? e.message : e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async collect(): Promise<void> {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const ctl = controller();
+    const services = await db().service.findMany({ include: { instances: true } });
+    const stats = ctl.engineState().ready ? await ctl.engine.stats().catch(() => null) : null;
+    const byServer = new Map<string, ServerStats>();
+    for (const s of stats?.servers ?? []) byServer.set(s.server, s);
+
+    for (const svc of services) {
+      const replicas: ReplicaTick[] = [];
+      const svcBuckets: Record<string, number> = {};
+      let avgWeighted = 0;
+      for (const r of svc.instances) {
+        const st = byServer.get(serverNameFor(r.id));
+        const key = r.id;
+        const prev = this.prev.get(key);
+        let rps = 0;
+        let e4 = 0;
+        let e5 = 0;
+        let conn = 0;
+        let buckets: Record<string, number> | null = null;
+        if (st) {
+          rps = counterDelta(prev?.total, st.totalRequests);
+          e4 = counterDelta(prev?.r4, st.responses["4xx"]);
+          e5 = counterDelta(prev?.r5, st.responses["5xx"]);
+          conn = counterDelta(prev?.conn, st.connectionErrors);
+          if (st.latencyBuckets) buckets = bucketDelta(prev?.buckets, st.latencyBuckets);
+          this.prev.set(key, { total: st.totalRequests, r4: st.responses["4xx"], r5: st.responses["5xx"], conn: st.connectionErrors, buckets: st.latencyBuckets });
+        }
+        if (buckets) addBuckets(svcBuckets, buckets);
+        const rt = r.runtimeRef ? await runtimeFor(svc.runtime as RuntimeKind).stats(r.runtimeRef).catch(() => null) : null;
+        const health = st?.health ?? { status: r.inEngine ? ("unknown" as const) : ("down" as const), reason: r.inEngine ? null : r.state, lastChangeMs: null };
+        const inRotation = r.inEngine && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
+        if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;
+        replicas.push({
+          replicaId: r.id,
+          rps,
+          errors: { "4xx": e4, "5xx": e5, conn },
+          share: 0,
+          latency: {
+            p50: buckets ? percentileFromBuckets(buckets, 0.5) : null,
+            p95: buckets ? percentileFromBuckets(buckets, 0.95) : null,
+            p99: buckets ? percentileFromBuckets(buckets, 0.99) : null,
+            avg: st?.avgResponseMs ?? null,
+          },
+          activeConnections: st?.activeConnections ?? 0,
+          health,
+          inRotation,
+          memoryMb: rt ? Math.round((rt.memoryBytes / 1048576) * 10) / 10 : null,
+          memoryLimitMb: rt?.memoryLimitBytes ? Math.round(rt.memoryLimitBytes / 1048576) : svc.memoryLimitMb,
+          cpuPercent: rt ? Math.round(rt.cpuPercent * 10) / 10 : null,
+        });
+        // health as the engine sees it becomes part of the replica's stored state (only on change)
+        const healthKey = `${health.status}|${health.reason ?? ""}`;
+        if (st && this.lastHealth.get(r.id) !== healthKey) {
+          const before = this.lastHealth.get(r.id);
+          this.lastHealth.set(r.id, healthKey);
+          await db().replica.update({ where: { id: r.id }, data: { health: health.status, healthReason: health.reason } }).catch(() => undefined);
+          const wasUp = before?.split("|")[0] === "up";
+          const isUp = health.status === "up";
+          if (before !== undefined && (health.status === "up" || health.status === "down") && wasUp !== isUp) {
+            this.serviceDirty.add(svc.id);
+            await recordEvent({
+              kind: "replica.health",
+              level: health.status === "down" ? "warn" : "info",
+              actor: svc.name + " balancer",
+              serviceId: svc.id,
+              replicaId: r.id,
+              message: isUp ? `replica ${r.id} passes its health check again: back in rotation` : `replica ${r.id} fails its health check (${health.reason ?? "no reason given"}): out of rotation`,
+            });
+          }
+        }
+        this.accumulateMinute(svc.id, r.id, rps, e5 + conn, buckets, rt ? rt.memoryBytes / 1048576 : null, inRotation);
+      }
+      const total = replicas.reduce((s, r) => s + r.rps, 0);
+      for (const r of replicas) r.share = total > 0 ? r.rps / total : 0;
+      const hasBuckets = Object.values(svcBuckets).some((v) => v > 0);
+      const avg = total > 0 && avgWeighted > 0 ? avgWeighted / total : null;
+      const tick: ServiceTick = {
+        t: now,
+        serviceId: svc.id,
+        rps: total,
+        errors: {
+          "4xx": replicas.reduce((s, r) => s + r.errors["4xx"], 0),
+          "5xx": replicas.reduce((s, r) => s + r.errors["5xx"], 0),
+          conn: replicas.reduce((s, r) => s + r.errors.conn, 0),
+        },
+        latency: hasBuckets
+          ? { p50: percentileFromBuckets(svcBuckets, 0.5), p95: percentileFromBuckets(svcBuckets, 0.95), p99: percentileFromBuckets(svcBuckets, 0.99) }
+          : { p50: avg, p95: null, p99: null },
+        replicas,
+      };
+      let ring = this.history.get(svc.id);
+      if (!ring) this.history.set(svc.id, (ring = new Ring(HISTORY_POINTS)));
+      ring.push(tick);
+    }
+
+    const watched = new Set(watchedServiceIds());
+    for (const id of watched) {
+      const last = this.history.get(id)?.last(1)[0];
+      if (last) emitToService(id, "tick", last);
+      emitToService(id, "traffic", trafficStatus(id));
+      if (this.serviceDirty.has(id)) {
+        const view = await getService(id).catch(() => null);
+        if (view) emitToService(id, "service", view);
+      }
+    }
+    this.serviceDirty.clear();
+    await this.flushMinute(now);
+  }
+
+  private accumulateMinute(serviceId: string, replicaId: string, requests: number, errors: number, buckets: Record<string, number> | null, memMb: number | null, up: boolean) {
+    const key = `${serviceId}/${replicaId}`;
+    let acc = this.minute.get(key);
+    if (!acc) this.minute.set(key, (acc = { requests: 0, errors: 0, buckets: {}, memSum: 0, memN: 0, upN: 0, n: 0 }));
+    acc.requests += requests;
+    acc.errors += errors;
+    if (buckets) addBuckets(acc.buckets, buckets);
+    if (memMb !== null) {
+      acc.memSum += memMb;
+      acc.memN++;
+    }
+    if (up) acc.upN++;
+    acc.n++;
+  }
+
+  private async flushMinute(now: number): Promise<void> {
+    const minute = Math.floor(now / 60_000) * 60_000;
+    if (minute === this.minuteStart) return;
+    const at = new Date(this.minuteStart);
+    this.minuteStart = minute;
+    const rows = [...this.minute.entries()].map(([key, a]) => {
+      const [serviceId, replicaId] = key.split("/");
+      return {
+        at,
+        serviceId,
+        replicaId,
+        rps: a.requests / 60,
+        errors: a.errors / 60,
+        p95Ms: percentileFromBuckets(a.buckets, 0.95),
+        memoryMb: a.memN ? a.memSum / a.memN : null,
+        healthy: a.n ? a.upN / a.n : 0,
+      };
+    });
+    this.minute.clear();
+    if (rows.length) await db().metricPoint.createMany({ data: rows }).catch(() => undefined);
+    if (Date.now() - this.lastPrune > 3600_000) {
+      this.lastPrune = Date.now();
+      await db().metricPoint.deleteMany({ where: { at: { lt: new Date(Date.now() - RETENTION_MS) } } }).catch(() => undefined);
+    }
+  }
+}
+
+export function collector(): Collector {
+  return remember("collector", () => {
+    const c = new Collector();
+    realtime().snapshot = async (serviceId) => {
+      return { service: await getService(serviceId), history: c.historyOf(serviceId, 300), traffic: trafficStatus(serviceId) };
+    };
+    return c;
+  });
+}

@@ -1,0 +1,474 @@
+import { db } from "@/lib/db/client";
+import { recordEvent } from "@/lib/events";
+import { remember } from "@/lib/remember";
+import { AppError, isAppError } from "@/lib/core/errors";
+import { newReplicaId } from "@/lib/core/ids";
+import { plan, type ReplicaPhase } from "@/lib/core/plan";
+import type { Rules } from "@/lib/core/rules";
+import { serverNameFor, type Engine, type EngineStats } from "@/lib/engines/types";
+import { engine as defaultEngine } from "@/lib/engines/registry";
+import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
+import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
+import { balancerServiceOf, currentBalancerConfig, parseRules, splitAddr, toServer } from "@/lib/controller/balancer-config";
+import { Mutex } from "@/lib/controller/lock";
+import { waitHealthy } from "@/lib/controller/probe";
+
+/**
+ * The reconciling controller. Level-triggered: for each service it compares the
+ * desired number of replicas with what the runtime and the database say, and
+ * runs the pure plan (lib/core/plan.ts). One reconcile at a time per service;
+ * bring-ups and drains run as tracked background tasks; failures are retried
+ * with capped backoff and recorded as events. It only touches replicas that
+ * carry Switchyard's labels (the runtimes list nothing else).
+ */
+
+const RESYNC_MS = 3000;
+const BRING_UP_DEADLINE_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+type Queue = { running: boolean; again: boolean; failures: number; timer: NodeJS.Timeout | null };
+
+export type ControllerDeps = {
+  engine: () => Engine;
+  runtimeFor: (kind: RuntimeKind) => Runtime;
+};
+
+export class Controller {
+  readonly engineLock = new Mutex();
+  private queues = new Map<string, Queue>();
+  /** replica ids with a bring-up or drain task in flight */
+  private inflight = new Set<string>();
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void)[] = [];
+  private engineReady = false;
+  private engineError: string | null = null;
+  private started = false;
+  private lastStats: EngineStats | null = null;
+
+  constructor(private deps: ControllerDeps) {}
+
+  get engine(): Engine {
+    return this.deps.engine();
+  }
+
+  engineState(): { ready: boolean; error: string | null } {
+    return { ready: this.engineReady, error: this.engineError };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.ensureEngine();
+    for (const kind of ["process", "docker"] as const) {
+      try {
+        const rt = this.deps.runtimeFor(kind);
+        this.unsubscribe.push(
+          rt.onEvent((e) => {
+            if (e.kind === "died" || e.kind === "oom") this.kick(e.serviceId);
+          }),
+        );
+      } catch {
+        /* a runtime that cannot be built here (no docker) simply sends no events */
+      }
+    }
+    await this.resync();
+    this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
+    this.resyncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const q of this.queues.values()) if (q.timer) clearTimeout(q.timer);
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+  }
+
+  /** Start (or adopt) the engine; then make sure it serves exactly the servers the database lists. */
+  async ensureEngine(): Promise<boolean> {
+    if (this.engineReady) return true;
+    try {
+      await this.engineLock.run(async () => {
+        const config = await currentBalancerConfig();
+        await this.engine.start(config);
+        const status = await this.engine.status();
+        if (status.adopted) {
+          const stats = await this.engine.stats();
+          const have = new Set(stats.servers.map((s) => `${s.service}/${s.server}`));
+          const want = config.services.flatMap((s) => s.servers.map((v) => `${s.name}/${v.name}`));
+          const serviceNames = new Set(stats.servers.map((s) => s.service));
+          const same = want.length === have.size && want.every((k) => have.has(k)) && config.services.every((s) => s.servers.length === 0 || serviceNames.has(s.name));
+          if (!same) {
+            const r = await this.engine.apply(this.engine.render(config), config);
+            if (!r.ok) throw new AppError("engine_error", r.error);
+          }
+        }
+        await recordEvent({ kind: status.adopted ? "engine.adopted" : "engine.started", actor: "controller", message: `${status.kind} ${status.adopted ? "adopted (it kept serving while the panel was down)" : "started"} on ${status.listen.host}:${status.listen.port}` });
+      });
+      this.engineReady = true;
+      this.engineError = null;
+      return true;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (msg !== this.engineError) {
+        await recordEvent({ kind: "engine.error", level: "error", actor: "controller", message: `the balancer could not start: ${msg}` }).catch(() => undefined);
+      }
+      this.engineError = msg;
+      return false;
+    }
+  }
+
+  async resync(): Promise<void> {
+    if (!this.engineReady) await this.ensureEngine();
+    const services = await db().service.findMany({ select: { id: true } });
+    const known = new Set(services.map((s) => s.id));
+    for (const s of services) this.kick(s.id);
+    // Replicas of services that no longer exist (deleted while the panel was down). Only the
+    // process runtime is scoped to this panel (its state files live in DATA_DIR); containers on a
+    // shared Docker engine may belong to another panel, so they are only ever touched per service.
+    for (const kind of ["process"] as const) {
+      const rt = this.safeRuntime(kind);
+      if (!rt) continue;
+      const list = await rt.list().catch(() => [] as RuntimeReplica[]);
+      for (const r of list) {
+        if (!known.has(r.serviceId) && !this.inflight.has(r.replicaId)) {
+          this.inflight.add(r.replicaId);
+          void (async () => {
+            try {
+              await rt.stop(r.runtimeRef, STOP_GRACE_MS).catch(() => undefined);
+              await rt.remove(r.runtimeRef).catch(() => undefined);
+              await recordEvent({ kind: "replica.removed", actor: "controller", replicaId: r.replicaId, message: `removed replica ${r.replicaId} of deleted service ${r.serviceName}` });
+            } finally {
+              this.inflight.delete(r.replicaId);
+            }
+          })();
+        }
+      }
+    }
+  }
+
+  private safeRuntime(kind: RuntimeKind): Runtime | null {
+    try {
+      return this.deps.runtimeFor(kind);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Ask for a reconcile of one service soon (coalesced; one at a time per service). */
+  kick(serviceId: string): void {
+    let q = this.queues.get(serviceId);
+    if (!q) {
+      q = { running: false, again: false, failures: 0, timer: null };
+      this.queues.set(serviceId, q);
+    }
+    if (q.running) {
+      q.again = true;
+      return;
+    }
+    if (q.timer) return; // a backoff is pending; it will run
+    void this.run(serviceId, q);
+  }
+
+  /** Wait until the service has no reconcile and no task in flight (used by use cases and tests). */
+  async settle(serviceId: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const q = this.queues.get(serviceId);
+      const rows = await db().replica.findMany({ where: { serviceId }, select: { id: true, state: true } });
+      const busy = (q?.running ?? false) || rows.some((r) => this.inflight.has(r.id)) || rows.some((r) => r.state !== "ready");
+      if (!busy) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async run(serviceId: string, q: Queue): Promise<void> {
+    q.running = true;
+    q.again = false;
+    try {
+      await this.reconcile(serviceId);
+      q.failures = 0;
+    } catch (e) {
+      q.failures++;
+      const delay = Math.min(1000 * 2 ** (q.failures - 1), 30_000);
+      const msg = e instanceof Error ? e.message : String(e);
+      await recordEvent({ kind: "controller.retry", level: "warn", actor: "controller", serviceId, message: `reconcile failed (${msg}); retrying in ${Math.round(delay / 1000)} s` }).catch(() => undefined);
+      q.timer = setTimeout(() => {
+        q.timer = null;
+        this.kick(serviceId);
+      }, delay);
+      q.timer.unref();
+    } finally {
+      q.running = false;
+      if (q.again && !q.timer) this.kick(serviceId);
+    }
+  }
+
+  async reconcile(serviceId: string): Promise<void> {
+    const svc = await db().service.findUnique({ where: { id: serviceId } });
+    if (!svc) return;
+    const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+    const listed = (await runtime.list()).filter((r) => r.serviceId === serviceId);
+    const byId = new Map(listed.map((r) => [r.replicaId, r]));
+    let rows = await db().replica.findMany({ where: { serviceId } });
+
+    // Adopt replicas the runtime runs for this service but the database does not know (e.g. a lost database).
+    for (const r of listed) {
+      if (rows.some((row) => row.id === r.replicaId) || this.inflight.has(r.replicaId) || r.state !== "running") continue;
+      await db().replica.create({
+        data: { id: r.replicaId, serviceId, runtime: runtime.kind, runtimeRef: r.runtimeRef, dataAddr: `${r.dataAddr.host}:${r.dataAddr.port}`, adminAddr: `${r.adminAddr.host}:${r.adminAddr.port}`, state: "starting", startedAt: r.startedAt },
+      });
+      await recordEvent({ kind: "replica.adopted", actor: "controller", serviceId, replicaId: r.replicaId, message: `adopted running replica ${r.replicaId} (${r.runtimeRef})` });
+      this.track(serviceId, r.replicaId, () => this.bringUpExisting(serviceId, r.replicaId));
+    }
+    rows = await db().replica.findMany({ where: { serviceId } });
+
+    const actual = rows.map((row) => {
+      const rt = byId.get(row.id);
+      const alive = this.inflight.has(row.id) || (rt !== undefined && rt.state === "running");
+      return { id: row.id, state: row.state as ReplicaPhase, alive, createdAt: row.createdAt.getTime() };
+    });
+    const p = plan(svc.replicas, actual);
+
+    for (const id of p.cleanup) {
+      if (this.inflight.has(id)) continue;
+      const row = rows.find((r) => r.id === id);
+      if (row) this.track(serviceId, id, () => this.cleanup(serviceId, row.id, byId.get(row.id) ?? null));
+    }
+    for (const id of p.drain) {
+      if (this.inflight.has(id)) continue;
+      this.track(serviceId, id, () => this.drainAndStop(serviceId, id, "scale-in"));
+    }
+    for (let i = 0; i < p.create; i++) {
+      const id = newReplicaId();
+      await db().replica.create({ data: { id, serviceId, runtime: runtime.kind, state: "starting" } });
+      this.track(serviceId, id, () => this.bringUp(serviceId, id));
+    }
+  }
+
+  private track(serviceId: string, id: string, task: () => Promise<void>): void {
+    this.inflight.add(id);
+    void task()
+      .catch((e) => console.error(`[switchyard] task for replica ${id} failed`, e))
+      .finally(async () => {
+        this.inflight.delete(id);
+        const row = await db().replica.findUnique({ where: { id }, select: { state: true } }).catch(() => null);
+        const q = this.queues.get(serviceId);
+        if (row?.state === "ready" && q) q.failures = 0;
+        const failures = q?.failures ?? 0;
+        if (failures > 0 && q && !q.timer) {
+          // capped exponential backoff before replacing a replica that failed to come up
+          const delay = Math.min(1000 * 2 ** (failures - 1), 30_000);
+          q.timer = setTimeout(() => {
+            q.timer = null;
+            this.kick(serviceId);
+          }, delay);
+          q.timer.unref();
+        } else this.kick(serviceId);
+      });
+  }
+
+  private async serviceRules(serviceId: string): Promise<Rules | null> {
+    const svc = await db().service.findUnique({ where: { id: serviceId }, select: { rules: true } });
+    return svc ? parseRules(svc.rules) : null;
+  }
+
+  /** Create a replica, wait until it answers its health check, then put it in rotation. */
+  private async bringUp(serviceId: string, id: string): Promise<void> {
+    const svc = await db().service.findUnique({ where: { id: serviceId } });
+    if (!svc) return;
+    const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+    try {
+      const rt = await runtime.create({
+        serviceId,
+        serviceName: svc.name,
+        replicaId: id,
+        image: svc.image ?? undefined,
+        command: svc.command ? (JSON.parse(svc.command) as string[]) : undefined,
+        env: JSON.parse(svc.env) as Record<string, string>,
+        dataPort: svc.dataPort,
+        adminPort: svc.adminPort,
+        adminToken: svc.adminToken,
+        memoryLimitMb: svc.memoryLimitMb,
+        cpuLimit: svc.cpuLimit,
+      });
+      await db().replica.update({
+        where: { id },
+        data: { runtimeRef: rt.runtimeRef, dataAddr: `${rt.dataAddr.host}:${rt.dataAddr.port}`, adminAddr: `${rt.adminAddr.host}:${rt.adminAddr.port}`, startedAt: rt.startedAt },
+      });
+      await recordEvent({ kind: "replica.created", actor: "controller", serviceId, replicaId: id, message: `started replica ${id} (${runtime.kind} ${rt.runtimeRef}) on ${rt.dataAddr.host}:${rt.dataAddr.port}` });
+      await this.bringUpExisting(serviceId, id);
+    } catch (e) {
+      await this.markFailed(serviceId, id, e);
+    }
+  }
+
+  /** Wait for health, then add to the engine (no reload where the engine allows). */
+  private async bringUpExisting(serviceId: string, id: string): Promise<void> {
+    try {
+      const row = await db().replica.findUnique({ where: { id } });
+      const rules = await this.serviceRules(serviceId);
+      if (!row || !row.dataAddr || !rules) return;
+      const svc = await db().service.findUnique({ where: { id: serviceId } });
+      const runtime = this.deps.runtimeFor(svc!.runtime as RuntimeKind);
+      const health = await waitHealthy(splitAddr(row.dataAddr), {
+        path: rules.healthCheck.path,
+        timeoutMs: rules.healthCheck.timeoutMs,
+        expectStatus: rules.healthCheck.expectStatus,
+        replicaId: id,
+        deadlineMs: BRING_UP_DEADLINE_MS,
+        isAlive: async () => (row.runtimeRef ? (await runtime.inspect(row.runtimeRef))?.state === "running" : true),
+      });
+      if (!health.ok) throw new AppError("runtime_error", `replica ${id} did not become healthy: ${health.reason}`);
+      await this.waitEngine();
+      await this.engineLock.run(async () => {
+        const updated = await db().replica.update({ where: { id }, data: { inEngine: true, health: "up", healthReason: health.reason } });
+        const service = await balancerServiceOf(serviceId);
+        const server = toServer(updated);
+        if (!service || !server) return;
+        try {
+          await this.engine.addServer(service, server);
+        } catch (e) {
+          await db().replica.update({ where: { id }, data: { inEngine: false } });
+          throw e;
+        }
+      });
+      await db().replica.update({ where: { id }, data: { state: "ready", lastError: null } });
+      await recordEvent({ kind: "replica.ready", actor: "controller", serviceId, replicaId: id, message: `replica ${id} is healthy and in rotation` });
+    } catch (e) {
+      await this.markFailed(serviceId, id, e);
+    }
+  }
+
+  private async waitEngine(): Promise<void> {
+    const deadline = Date.now() + BRING_UP_DEADLINE_MS;
+    while (!this.engineReady) {
+      if (Date.now() > deadline) throw new AppError("engine_error", `the balancer is not running: ${this.engineError ?? "unknown error"}`);
+      await this.ensureEngine();
+      if (!this.engineReady) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  private async markFailed(serviceId: string, id: string, e: unknown): Promise<void> {
+    const msg = isAppError(e) || e instanceof Error ? e.message : String(e);
+    await db()
+      .replica.update({ where: { id }, data: { state: "failed", lastError: msg.slice(0, 2000) } })
+      .catch(() => undefined);
+    await recordEvent({ kind: "replica.failed", level: "error", actor: "controller", serviceId, replicaId: id, message: `replica ${id} failed: ${msg}` }).catch(() => undefined);
+    const q = this.queues.get(serviceId);
+    if (q) q.failures++;
+  }
+
+  /** A replica that died or failed: out of the engine, out of the runtime, out of the database. */
+  private async cleanup(serviceId: string, id: string, rt: RuntimeReplica | null): Promise<void> {
+    const row = await db().replica.findUnique({ where: { id } });
+    if (!row) return;
+    const svc = await db().service.findUnique({ where: { id: serviceId } });
+    const runtime = svc ? this.deps.runtimeFor(svc.runtime as RuntimeKind) : null;
+    if (row.inEngine) await this.removeFromEngine(serviceId, id);
+    if (runtime && row.runtimeRef) {
+      await runtime.stop(row.runtimeRef, 2000).catch(() => undefined);
+      await runtime.remove(row.runtimeRef).catch(() => undefined);
+    }
+    await db().replica.delete({ where: { id } }).catch(() => undefined);
+    if (row.state !== "failed") {
+      const why = rt ? (rt.oomKilled ? "killed: out of memory" : `exited with code ${rt.exitCode ?? "?"}`) : "its process is gone";
+      await recordEvent({ kind: "replica.died", level: "warn", actor: "controller", serviceId, replicaId: id, message: `replica ${id} died (${why}); a replacement starts` });
+    } else {
+      await recordEvent({ kind: "replica.removed", actor: "controller", serviceId, replicaId: id, message: `removed failed replica ${id}` });
+    }
+  }
+
+  private async removeFromEngine(serviceId: string, id: string): Promise<void> {
+    await this.engineLock.run(async () => {
+      const service = await balancerServiceOf(serviceId);
+      await db().replica.update({ where: { id }, data: { inEngine: false } });
+      if (service && this.engineReady) await this.engine.removeServer(service, serverNameFor(id));
+    });
+  }
+
+  /**
+   * Scale-in and removal: drain in the engine, wait until the replica's active
+   * connections reach 0 (or the drain timeout), take it out of the engine, then stop it.
+   */
+  async drainAndStop(serviceId: string, id: string, why: string): Promise<void> {
+    const row = await db().replica.update({ where: { id }, data: { state: "draining" } });
+    const rules = await this.serviceRules(serviceId);
+    const svc = await db().service.findUnique({ where: { id: serviceId } });
+    await recordEvent({ kind: "replica.draining", actor: "controller", serviceId, replicaId: id, message: `draining replica ${id} (${why})` });
+    if (row.inEngine && this.engineReady) {
+      const service = await balancerServiceOf(serviceId);
+      if (service) await this.engineLock.run(() => this.engine.setServerState(service, serverNameFor(id), "drain"));
+      const deadline = Date.now() + (rules?.drainTimeoutMs ?? 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      while (Date.now() < deadline) {
+        const stats = await this.engine.stats().catch(() => null);
+        const mine = stats?.servers.find((s) => s.server === serverNameFor(id));
+        if (!mine || mine.activeConnections === 0) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await this.removeFromEngine(serviceId, id);
+    }
+    await db().replica.update({ where: { id }, data: { state: "stopping" } });
+    if (svc && row.runtimeRef) {
+      const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+      await runtime.stop(row.runtimeRef, STOP_GRACE_MS).catch(() => undefined);
+      await runtime.remove(row.runtimeRef).catch(() => undefined);
+    }
+    await db().replica.delete({ where: { id } }).catch(() => undefined);
+    await recordEvent({ kind: "replica.stopped", actor: "controller", serviceId, replicaId: id, message: `replica ${id} drained and stopped` });
+  }
+
+  /** Used by replica actions: remove this replica (the desired count was already lowered). */
+  async removeReplica(serviceId: string, id: string, newDesired: number): Promise<void> {
+    if (this.inflight.has(id)) throw new AppError("conflict", `replica ${id} is busy (starting or draining)`);
+    this.inflight.add(id);
+    // one transaction: no reconcile can see the lower count without this victim already leaving
+    await db().$transaction([
+      db().service.update({ where: { id: serviceId }, data: { replicas: newDesired } }),
+      db().replica.update({ where: { id }, data: { state: "draining" } }),
+    ]);
+    this.inflight.delete(id);
+    this.track(serviceId, id, () => this.drainAndStop(serviceId, id, "removed by a user"));
+  }
+
+  /** Restart in place without dropping requests: maint in the engine, restart, wait healthy, back to its admin state. */
+  async restartReplica(serviceId: string, id: string): Promise<void> {
+    if (this.inflight.has(id)) throw new AppError("conflict", `replica ${id} is busy (starting or draining)`);
+    const row = await db().replica.findUnique({ where: { id } });
+    const svc = await db().service.findUnique({ where: { id: serviceId } });
+    if (!row || !svc || !row.runtimeRef) throw new AppError("not_found", "no such running replica");
+    this.inflight.add(id);
+    try {
+      const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+      const service = await balancerServiceOf(serviceId);
+      if (row.inEngine && service && this.engineReady) await this.engineLock.run(() => this.engine.setServerState(service, serverNameFor(id), "maint"));
+      await db().replica.update({ where: { id }, data: { state: "starting" } });
+      const rt = await runtime.restart(row.runtimeRef);
+      await db().replica.update({ where: { id }, data: { runtimeRef: rt.runtimeRef, startedAt: rt.startedAt } });
+      const rules = parseRules(svc.rules);
+      const health = await waitHealthy(rt.dataAddr, { path: rules.healthCheck.path, timeoutMs: rules.healthCheck.timeoutMs, expectStatus: rules.healthCheck.expectStatus, replicaId: id, deadlineMs: BRING_UP_DEADLINE_MS });
+      if (!health.ok) throw new AppError("runtime_error", `replica ${id} did not come back healthy: ${health.reason}`);
+      if (row.inEngine && service && this.engineReady) await this.engineLock.run(() => this.engine.setServerState(service, serverNameFor(id), row.adminState as "ready" | "drain" | "maint"));
+      await db().replica.update({ where: { id }, data: { state: "ready" } });
+    } catch (e) {
+      await this.markFailed(serviceId, id, e);
+      throw e;
+    } finally {
+      this.inflight.delete(id);
+      this.kick(serviceId);
+    }
+  }
+
+  isBusy(id: string): boolean {
+    return this.inflight.has(id);
+  }
+
+  rememberStats(stats: EngineStats): void {
+    this.lastStats = stats;
+  }
+}
+
+export function controller(): Controller {
+  return remember("controller", () => new Controller({ engine: defaultEngine, runtimeFor: defaultRuntimeFor }));
+}

@@ -1,0 +1,61 @@
+/**
+ * Live metrics as the collector computes them and the browser receives them
+ * (socket.io "tick" once a second per watched service; "snapshot" on join).
+ */
+
+export type HealthStatus = "up" | "down" | "maint" | "drain" | "nocheck" | "unknown";
+
+export type ReplicaTick = {
+  replicaId: string;
+  /** requests per second over the last interval */
+  rps: number;
+  /** errors per second by class: 4xx, 5xx responses and connection errors */
+  errors: { "4xx": number; "5xx": number; conn: number };
+  /** share of the service's requests in the last interval, 0..1 */
+  share: number;
+  /** latency percentiles in ms where the engine gives a distribution; avg otherwise */
+  latency: { p50: number | null; p95: number | null; p99: number | null; avg: number | null };
+  activeConnections: number;
+  health: { status: HealthStatus; reason: string | null; lastChangeMs: number | null };
+  /** the engine sends it traffic: up (or nocheck) and admin state ready */
+  inRotation: boolean;
+  memoryMb: number | null;
+  memoryLimitMb: number | null;
+  cpuPercent: number | null;
+};
+
+export type ServiceTick = {
+  /** ms since epoch, whole seconds */
+  t: number;
+  serviceId: string;
+  rps: number;
+  errors: { "4xx": number; "5xx": number; conn: number };
+  latency: { p50: number | null; p95: number | null; p99: number | null };
+  replicas: ReplicaTick[];
+};
+
+/** Per-client view of the traffic generator (who served each simulated client). */
+export type TrafficStatus = {
+  running: boolean;
+  startedAt: number | null;
+  endsAt: number | null;
+  settings: TrafficSettings | null;
+  sent: number;
+  ok: number;
+  failed: number;
+  /** clientId -> replicaId -> count */
+  servedBy: Record<string, Record<string, number>>;
+  /** clientId -> last replica that served it */
+  lastReplica: Record<string, string | null>;
+  lastError: string | null;
+};
+
+export type TrafficSettings = {
+  rps: number;
+  concurrency: number;
+  path: string;
+  durationS: number;
+  clients: number;
+  /** each client from its own loopback source address 127.0.0.x (source-IP stickiness) */
+  distinctSourceIps: boolean;
+};

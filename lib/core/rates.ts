@@ -1,0 +1,63 @@
+/** Pure helpers for turning cumulative counters into rates and percentiles. */
+
+/** Delta of a cumulative counter, tolerant of resets (engine reload): a decrease means it restarted from 0. */
+export function counterDelta(prev: number | undefined, cur: number): number {
+  if (prev === undefined) return 0;
+  return cur >= prev ? cur - prev : cur;
+}
+
+export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, Infinity];
+
+/**
+ * Percentile from per-bucket counts (key = upper bound in ms, "+Inf" for the last).
+ * Linear interpolation inside the bucket; null when there is no sample.
+ */
+export function percentileFromBuckets(buckets: Record<string, number>, q: number): number | null {
+  const entries = Object.entries(buckets)
+    .map(([k, v]) => [k === "+Inf" || k === "Infinity" ? Infinity : Number(k), v] as const)
+    .filter(([k, v]) => !Number.isNaN(k) && v > 0)
+    .sort((a, b) => a[0] - b[0]);
+  const total = entries.reduce((s, [, v]) => s + v, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  let lower = 0;
+  for (const [upper, count] of entries) {
+    if (seen + count >= rank) {
+      if (upper === Infinity) return lower;
+      const within = (rank - seen) / count;
+      return Math.round((lower + (upper - lower) * within) * 10) / 10;
+    }
+    seen += count;
+    lower = upper;
+  }
+  return lower;
+}
+
+export function bucketDelta(prev: Record<string, number> | undefined, cur: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  let reset = false;
+  if (prev) for (const k of Object.keys(cur)) if ((cur[k] ?? 0) < (prev[k] ?? 0)) reset = true;
+  for (const k of Object.keys(cur)) out[k] = !prev || reset ? (prev ? cur[k] : 0) : cur[k] - (prev[k] ?? 0);
+  return out;
+}
+
+export function addBuckets(into: Record<string, number>, add: Record<string, number>): void {
+  for (const [k, v] of Object.entries(add)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** A fixed-size ring of points, oldest first when read. */
+export class Ring<T> {
+  private items: T[] = [];
+  constructor(private readonly size: number) {}
+  push(item: T): void {
+    this.items.push(item);
+    if (this.items.length > this.size) this.items.splice(0, this.items.length - this.size);
+  }
+  last(n: number): T[] {
+    return this.items.slice(-n);
+  }
+  get length(): number {
+    return this.items.length;
+  }
+}

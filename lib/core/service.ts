@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { DNS_LABEL, rulesSchema } from "@/lib/core/rules";
+
+/** Service fields as the API and forms accept them (one schema for both). */
+
+const ENV_KEY = /^[A-Z_][A-Z0-9_]{0,63}$/;
+const RESERVED_ENV = ["PORT", "ADMIN_PORT", "ADMIN_TOKEN", "REPLICA_ID", "SERVICE_NAME", "BIND_HOST", "MEMORY_LIMIT_MB"];
+
+export const serviceNameSchema = z.string().max(40).regex(DNS_LABEL, "a DNS label: lower-case letters, digits and '-', starting with a letter");
+
+export const envSchema = z
+  .record(z.string().regex(ENV_KEY, "environment names: upper-case letters, digits, '_'"), z.string().max(4096).regex(/^[^\0\n\r]*$/, "no newlines"))
+  .refine((e) => Object.keys(e).length <= 50, "at most 50 variables")
+  .refine((e) => !Object.keys(e).some((k) => RESERVED_ENV.includes(k)), `these are set by Switchyard: ${RESERVED_ENV.join(", ")}`);
+
+export const imageSchema = z.string().max(200).regex(/^[a-z0-9][a-z0-9._/:@-]{0,199}$/, "an image reference such as switchyard/replica:latest");
+export const commandSchema = z.array(z.string().min(1).max(1000).regex(/^[^\0]*$/)).min(1).max(50);
+
+const replicasField = z.number().int().min(0).max(200);
+
+export const createServiceSchema = z
+  .object({
+    name: serviceNameSchema,
+    runtime: z.enum(["process", "docker"]).optional(),
+    image: imageSchema.nullable().optional(),
+    command: commandSchema.nullable().optional(),
+    dataPort: z.number().int().min(1).max(65535).default(8000),
+    adminPort: z.number().int().min(1).max(65535).default(9000),
+    env: envSchema.default({}),
+    memoryLimitMb: z.number().int().min(32).max(65536).default(256),
+    cpuLimit: z.number().min(0.05).max(64).nullable().default(null),
+    replicas: replicasField.default(1),
+    minReplicas: replicasField.default(0),
+    maxReplicas: replicasField.optional(),
+    rules: rulesSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.dataPort !== s.adminPort, { message: "the data and admin ports must differ", path: ["adminPort"] });
+
+export const updateServiceSchema = z
+  .object({
+    replicas: replicasField.optional(),
+    image: imageSchema.nullable().optional(),
+    command: commandSchema.nullable().optional(),
+    env: envSchema.optional(),
+    memoryLimitMb: z.number().int().min(32).max(65536).optional(),
+    cpuLimit: z.number().min(0.05).max(64).nullable().optional(),
+    minReplicas: replicasField.optional(),
+    maxReplicas: replicasField.optional(),
+  })
+  .strict();
+
+export type CreateServiceInput = z.infer<typeof createServiceSchema>;
+export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
+
+export const idParamSchema = z.string().regex(/^[a-z0-9]{1,40}$/, "an id");

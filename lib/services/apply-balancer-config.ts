@@ -1,0 +1,97 @@
+import { createTwoFilesPatch } from "diff";
+import { db } from "@/lib/db/client";
+import { recordEvent } from "@/lib/events";
+import { AppError } from "@/lib/core/errors";
+import type { BalancerConfig } from "@/lib/engines/types";
+import { assertSupported } from "@/lib/engines/capabilities";
+import { controller } from "@/lib/controller/controller";
+
+export type RevisionView = {
+  number: number;
+  engine: string;
+  status: string;
+  engineError: string | null;
+  summary: string;
+  author: string;
+  serviceId: string | null;
+  createdAt: string;
+};
+
+export function revisionView(r: { number: number; engine: string; status: string; engineError: string | null; summary: string; author: string; serviceId: string | null; createdAt: Date }): RevisionView {
+  return { number: r.number, engine: r.engine, status: r.status, engineError: r.engineError, summary: r.summary, author: r.author, serviceId: r.serviceId, createdAt: r.createdAt.toISOString() };
+}
+
+/** The number of the revision running now (0 before the first apply). */
+export async function currentRevisionNumber(): Promise<number> {
+  const r = await db().revision.findFirst({ where: { status: "applied" }, orderBy: { number: "desc" }, select: { number: true } });
+  return r?.number ?? 0;
+}
+
+export function unifiedDiff(before: string, after: string, label = "balancer"): string {
+  return createTwoFilesPatch(`live/${label}`, `proposed/${label}`, before, after, "", "", { context: 3 });
+}
+
+/**
+ * The safe apply. Under the engine lock: capability check → render → the
+ * engine's own check → atomic, hitless apply with rollback → a numbered
+ * revision records the result (and the engine's own error text on failure).
+ * `commit` runs after a successful apply, still under the lock (e.g. to save
+ * the new rules), so the database and the running config never disagree.
+ */
+export async function applyBalancerConfig(opts: {
+  /** built under the lock, so no server added meanwhile is lost by the reload */
+  build: () => Promise<BalancerConfig>;
+  author: string;
+  summary: string;
+  serviceId?: string | null;
+  baseRevision?: number;
+  commit?: () => Promise<void>;
+}): Promise<{ revision: RevisionView; diff: string }> {
+  const ctl = controller();
+  const engine = ctl.engine;
+  return ctl.engineLock.run(async () => {
+    if (opts.baseRevision !== undefined) {
+      const current = await currentRevisionNumber();
+      if (opts.baseRevision !== current) {
+        throw new AppError("conflict", `the configuration changed since revision ${opts.baseRevision} (now ${current}); reload and try again`, { currentRevision: current });
+      }
+    }
+    const config = await opts.build();
+    for (const s of config.services) assertSupported(engine, s.rules);
+    const rendered = engine.render(config);
+    const live = (await engine.liveConfig()) ?? "";
+    const diff = unifiedDiff(live, rendered, engine.kind);
+    const last = await db().revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
+    const number = (last?.number ?? 0) + 1;
+    const check = await engine.check(rendered);
+    let error: string | null = check.ok ? null : check.error;
+    if (!error) {
+      const result = await engine.apply(rendered, config);
+      if (!result.ok) error = result.error + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : "");
+    }
+    if (!error && opts.commit) await opts.commit();
+    const row = await db().revision.create({
+      data: {
+        number,
+        engine: engine.kind,
+        config: JSON.stringify(config),
+        rendered,
+        status: error ? "failed" : "applied",
+        engineError: error,
+        summary: opts.summary,
+        author: opts.author,
+        serviceId: opts.serviceId ?? null,
+      },
+    });
+    await recordEvent({
+      kind: error ? "rules.failed" : "rules.applied",
+      level: error ? "error" : "info",
+      actor: opts.author,
+      serviceId: opts.serviceId ?? null,
+      message: error ? `revision ${number} failed: ${error.split("\n")[0]}` : `revision ${number} applied to ${engine.kind}: ${opts.summary}`,
+      data: { revision: number },
+    });
+    if (error) throw new AppError("engine_error", `${engine.kind} refused the configuration; nothing changed.\n${error}`, { revision: number, engineError: error });
+    return { revision: revisionView(row), diff };
+  });
+}

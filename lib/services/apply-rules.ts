@@ -1,0 +1,41 @@
+import { db } from "@/lib/db/client";
+import { AppError } from "@/lib/core/errors";
+import { rulesSchema, type RulesInput } from "@/lib/core/rules";
+import type { SessionUser } from "@/lib/auth/sessions";
+import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { controller } from "@/lib/controller/controller";
+import { assertSupported } from "@/lib/engines/capabilities";
+import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
+
+/** PUT /api/services/:id/rules — validate, apply safely, record a revision. */
+export async function applyRules(serviceId: string, input: { baseRevision: number; rules: RulesInput }, user: SessionUser) {
+  const svc = await db().service.findUnique({ where: { id: serviceId } });
+  if (!svc) throw new AppError("not_found", "no such service");
+  const rules = rulesSchema.parse(input.rules);
+  assertSupported(controller().engine, rules);
+  const result = await applyBalancerConfig({
+    build: () => currentBalancerConfig([{ serviceId, rules }]),
+    author: user.username,
+    summary: `rules of ${svc.name} changed`,
+    serviceId,
+    baseRevision: input.baseRevision,
+    commit: async () => {
+      await db().service.update({ where: { id: serviceId }, data: { rules: JSON.stringify(rules) } });
+    },
+  });
+  return { ...result, rules };
+}
+
+/** POST /api/balancer/preview — render a proposed change and diff it against the live config; changes nothing. */
+export async function previewRules(serviceId: string, input: RulesInput) {
+  const svc = await db().service.findUnique({ where: { id: serviceId } });
+  if (!svc) throw new AppError("not_found", "no such service");
+  const rules = rulesSchema.parse(input);
+  const engine = controller().engine;
+  assertSupported(engine, rules);
+  const config = await currentBalancerConfig([{ serviceId, rules }]);
+  const rendered = engine.render(config);
+  const live = (await engine.liveConfig()) ?? "";
+  const check = await engine.check(rendered);
+  return { engine: engine.kind, rendered, live, diff: unifiedDiff(live, rendered, engine.kind), check };
+}

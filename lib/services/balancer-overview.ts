@@ -1,0 +1,40 @@
+import { AppError } from "@/lib/core/errors";
+import { capabilitiesExcept } from "@/lib/engines/capabilities";
+import type { EngineKind } from "@/lib/engines/types";
+import { engineForExport } from "@/lib/engines/registry";
+import { controller } from "@/lib/controller/controller";
+import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { currentRevisionNumber } from "@/lib/services/apply-balancer-config";
+
+/** GET /api/balancer: the engine, where it runs, its live config and the current revision. */
+export async function balancerOverview() {
+  const ctl = controller();
+  const engine = ctl.engine;
+  const status = await engine.status().catch((e: Error) => ({ kind: engine.kind, running: false, error: e.message }));
+  return {
+    engine: { ...status, kind: engine.kind, capabilities: engine.capabilities, ...ctl.engineState() },
+    revision: await currentRevisionNumber(),
+    config: await currentBalancerConfig(),
+    live: await engine.liveConfig().catch(() => null),
+  };
+}
+
+export const exportEngines = ["haproxy", "nginx", "builtin", "traefik"] as const;
+
+/** GET /api/balancer/export?engine=…: the current configuration rendered for any engine. */
+export async function exportConfig(kind: EngineKind): Promise<{ text: string; filename: string; contentType: string }> {
+  const config = await currentBalancerConfig();
+  const engine = engineForExport(kind);
+  let text: string;
+  try {
+    text = engine.render(config);
+  } catch (e) {
+    throw new AppError("unsupported", `cannot render for ${kind}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const ext = { haproxy: "cfg", nginx: "conf", builtin: "json", traefik: "yaml" }[kind];
+  return { text, filename: `switchyard-${kind}.${ext}`, contentType: kind === "traefik" ? "application/yaml" : kind === "builtin" ? "application/json" : "text/plain" };
+}
+
+export function allCapabilities() {
+  return capabilitiesExcept();
+}

@@ -1,0 +1,133 @@
+import { db } from "@/lib/db/client";
+import { env } from "@/lib/env";
+import { recordEvent } from "@/lib/events";
+import { AppError } from "@/lib/core/errors";
+import { newToken } from "@/lib/core/ids";
+import { defaultRules } from "@/lib/core/rules";
+import type { CreateServiceInput, UpdateServiceInput } from "@/lib/core/service";
+import type { SessionUser } from "@/lib/auth/sessions";
+import { controller } from "@/lib/controller/controller";
+import { runtimeFor } from "@/lib/controller/deps";
+import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { assertSupported } from "@/lib/engines/capabilities";
+import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
+import { serviceView, type ServiceView } from "@/lib/services/views";
+
+type Actor = Pick<SessionUser, "username">;
+
+export async function listServices(): Promise<ServiceView[]> {
+  const rows = await db().service.findMany({ include: { instances: true }, orderBy: { name: "asc" } });
+  return rows.map(serviceView);
+}
+
+export async function getService(id: string): Promise<ServiceView> {
+  const row = await db().service.findUnique({ where: { id }, include: { instances: true } });
+  if (!row) throw new AppError("not_found", "no such service");
+  return serviceView(row);
+}
+
+export async function createService(input: CreateServiceInput, actor: Actor): Promise<ServiceView> {
+  const cfg = env();
+  const runtime = input.runtime ?? cfg.RUNTIME;
+  const maxReplicas = Math.min(input.maxReplicas ?? cfg.MAX_REPLICAS, cfg.MAX_REPLICAS);
+  if (input.replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas}`);
+  if (input.minReplicas > input.replicas) throw new AppError("bad_request", "replicas: at least minReplicas");
+  if (await db().service.findUnique({ where: { name: input.name } })) throw new AppError("conflict", `a service named ${input.name} exists already`);
+  if (runtime === "docker") {
+    const available = await runtimeFor("docker").available();
+    if (!available.ok) throw new AppError("unavailable", `the Docker runtime is not available: ${available.reason}`);
+  }
+  const rules = input.rules ?? defaultRules();
+  assertSupported(controller().engine, rules);
+  const row = await db().service.create({
+    data: {
+      name: input.name,
+      runtime,
+      image: runtime === "docker" ? (input.image ?? cfg.REPLICA_IMAGE) : null,
+      command: input.command ? JSON.stringify(input.command) : null,
+      dataPort: input.dataPort,
+      adminPort: input.adminPort,
+      env: JSON.stringify(input.env),
+      memoryLimitMb: input.memoryLimitMb,
+      cpuLimit: input.cpuLimit,
+      replicas: input.replicas,
+      minReplicas: input.minReplicas,
+      maxReplicas,
+      adminToken: newToken(),
+      rules: JSON.stringify(rules),
+    },
+  });
+  await recordEvent({ kind: "service.created", actor: actor.username, serviceId: row.id, message: `${actor.username} created service ${row.name} (${runtime}, ${row.replicas} replicas)` });
+  try {
+    // the engine gets the (still empty) backend and route before any replica joins it
+    await applyBalancerConfig({ build: () => currentBalancerConfig(), author: actor.username, summary: `service ${row.name} added`, serviceId: row.id });
+  } catch (e) {
+    await db().service.delete({ where: { id: row.id } });
+    throw e;
+  }
+  controller().kick(row.id);
+  return getService(row.id);
+}
+
+export async function updateService(id: string, input: UpdateServiceInput, actor: Actor): Promise<ServiceView> {
+  const svc = await db().service.findUnique({ where: { id } });
+  if (!svc) throw new AppError("not_found", "no such service");
+  const cfg = env();
+  const maxReplicas = Math.min(input.maxReplicas ?? svc.maxReplicas, cfg.MAX_REPLICAS);
+  const minReplicas = input.minReplicas ?? svc.minReplicas;
+  const replicas = input.replicas ?? svc.replicas;
+  if (replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas} for ${svc.name}`);
+  if (replicas < minReplicas) throw new AppError("bad_request", `replicas: at least ${minReplicas} for ${svc.name}`);
+  await db().service.update({
+    where: { id },
+    data: {
+      replicas,
+      minReplicas,
+      maxReplicas,
+      ...(input.image !== undefined ? { image: input.image } : {}),
+      ...(input.command !== undefined ? { command: input.command ? JSON.stringify(input.command) : null } : {}),
+      ...(input.env !== undefined ? { env: JSON.stringify(input.env) } : {}),
+      ...(input.memoryLimitMb !== undefined ? { memoryLimitMb: input.memoryLimitMb } : {}),
+      ...(input.cpuLimit !== undefined ? { cpuLimit: input.cpuLimit } : {}),
+    },
+  });
+  if (replicas !== svc.replicas) {
+    await recordEvent({ kind: "service.scaled", actor: actor.username, serviceId: id, message: `${actor.username} scaled ${svc.name} from ${svc.replicas} to ${replicas} replicas`, data: { from: svc.replicas, to: replicas } });
+  }
+  const otherChanges = Object.keys(input).filter((k) => k !== "replicas");
+  if (otherChanges.length) {
+    await recordEvent({ kind: "service.updated", actor: actor.username, serviceId: id, message: `${actor.username} changed ${otherChanges.join(", ")} of ${svc.name}; new replicas use it` });
+  }
+  controller().kick(id);
+  return getService(id);
+}
+
+/** Delete: out of the balancer first, then every replica is stopped. */
+export async function deleteService(id: string, actor: Actor): Promise<{ ok: true }> {
+  const svc = await db().service.findUnique({ where: { id } });
+  if (!svc) throw new AppError("not_found", "no such service");
+  await applyBalancerConfig({
+    build: () => currentBalancerConfig([], [id]),
+    author: actor.username,
+    summary: `service ${svc.name} removed`,
+    serviceId: id,
+    commit: async () => {
+      await db().service.delete({ where: { id } });
+    },
+  });
+  await recordEvent({ kind: "service.deleted", actor: actor.username, message: `${actor.username} deleted service ${svc.name}; its replicas are stopping` });
+  void controller().resync();
+  return { ok: true };
+}
+
+/** The demo service "web", created once on a fresh panel so a new user sees something real. */
+export async function ensureDemoService(): Promise<void> {
+  const done = await db().setting.findUnique({ where: { key: "demo-created" } });
+  if (done) return;
+  await db().setting.create({ data: { key: "demo-created", value: new Date().toISOString() } });
+  if ((await db().service.count()) > 0) return;
+  await createService(
+    { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 256, cpuLimit: null, replicas: 3, minReplicas: 0 },
+    { username: "system" },
+  );
+}

@@ -1,0 +1,83 @@
+import { db } from "@/lib/db/client";
+import { recordEvent } from "@/lib/events";
+import { AppError } from "@/lib/core/errors";
+import { hasRole } from "@/lib/core/roles";
+import { isMgmtAction, type ReplicaAction } from "@/lib/core/mgmt";
+import type { SessionUser } from "@/lib/auth/sessions";
+import { runMgmtAction } from "@/lib/mgmt/client";
+import { controller } from "@/lib/controller/controller";
+import { runtimeFor } from "@/lib/controller/deps";
+import { balancerServiceOf } from "@/lib/controller/balancer-config";
+import { serverNameFor } from "@/lib/engines/types";
+import type { RuntimeKind } from "@/lib/runtime/types";
+
+function describe(a: ReplicaAction): string {
+  switch (a.action) {
+    case "stress-memory":
+      return `stress memory ${a.mb} MB`;
+    case "stress-cpu":
+      return `stress CPU ${a.seconds} s`;
+    case "faults":
+      return `faults ${JSON.stringify({ latencyMs: a.latencyMs, errorRate: a.errorRate, failHealth: a.failHealth })}`;
+    case "weight":
+      return `weight ${a.weight}`;
+    default:
+      return a.action;
+  }
+}
+
+/**
+ * POST /api/replicas/:id/actions. Management-plane actions go straight to the
+ * replica's own admin address with the service's token — never through the
+ * balancer — so they reach a replica the balancer has isolated.
+ */
+export async function runReplicaAction(replicaId: string, action: ReplicaAction, user: SessionUser) {
+  const replica = await db().replica.findUnique({ where: { id: replicaId }, include: { service: true } });
+  if (!replica) throw new AppError("not_found", "no such replica");
+  const svc = replica.service;
+  const readOnly = action.action === "info";
+  if (!readOnly && !hasRole(user.role, "operator")) throw new AppError("forbidden", "this needs the operator role");
+  const ctl = controller();
+  let result: unknown = { ok: true };
+
+  if (isMgmtAction(action)) {
+    if (!replica.adminAddr) throw new AppError("conflict", `replica ${replicaId} has no admin address yet (still starting)`);
+    result = await runMgmtAction({ adminAddr: replica.adminAddr, token: svc.adminToken }, action);
+  } else if (action.action === "drain" || action.action === "maint" || action.action === "ready") {
+    const state = action.action;
+    await ctl.engineLock.run(async () => {
+      await db().replica.update({ where: { id: replicaId }, data: { adminState: state } });
+      const service = await balancerServiceOf(svc.id);
+      if (replica.inEngine && service) await ctl.engine.setServerState(service, serverNameFor(replicaId), state);
+    });
+  } else if (action.action === "weight") {
+    const weight = action.weight;
+    await ctl.engineLock.run(async () => {
+      await db().replica.update({ where: { id: replicaId }, data: { weight } });
+      const service = await balancerServiceOf(svc.id);
+      if (replica.inEngine && service) await ctl.engine.setWeight(service, serverNameFor(replicaId), weight);
+    });
+  } else if (action.action === "restart") {
+    void ctl.restartReplica(svc.id, replicaId).catch(() => undefined);
+    result = { ok: true, message: "restarting: out of rotation, restarted, back when healthy" };
+  } else if (action.action === "stop") {
+    // stop the process; the controller sees it gone and starts a replacement
+    if (!replica.runtimeRef) throw new AppError("conflict", "the replica is not running");
+    await runtimeFor(svc.runtime as RuntimeKind).stop(replica.runtimeRef, 10_000);
+    ctl.kick(svc.id);
+    result = { ok: true, message: "stopped; the controller replaces it" };
+  } else if (action.action === "remove") {
+    if (svc.replicas <= svc.minReplicas) throw new AppError("conflict", `${svc.name} is at its minimum of ${svc.minReplicas} replicas`);
+    await ctl.removeReplica(svc.id, replicaId, svc.replicas - 1);
+    result = { ok: true, message: `removing; ${svc.name} now wants ${svc.replicas - 1} replicas` };
+  }
+  if (!readOnly) {
+    await recordEvent({ kind: `replica.action`, actor: user.username, serviceId: svc.id, replicaId, message: `${user.username}: ${describe(action)} on replica ${replicaId}`, data: { action: action.action } });
+  }
+  return { replicaId, action: action.action, result };
+}
+
+export async function listReplicas(serviceId: string) {
+  const rows = await db().replica.findMany({ where: { serviceId }, orderBy: { createdAt: "asc" } });
+  return rows;
+}
