@@ -119,6 +119,27 @@ describe("haproxy engine lifecycle (real haproxy)", () => {
     }
   });
 
+  it("fast paths: add is idempotent, a new service's first server reloads, unknown servers are not_found", async () => {
+    const svc = web();
+    await apply(engine, configOf(svc));
+    const extra = serverOf(replicas[3], { weight: 4 });
+    await engine.addServer(svc, extra);
+    await engine.addServer(svc, extra); // again: same address, nothing changes
+    await expect(engine.addServer(svc, { ...extra, port: 21499 })).rejects.toMatchObject({ code: "conflict" });
+    const row = (await engine.runtime.showStat()).find((r) => r.svname === "r-l4");
+    expect(row?.weight).toBe("4");
+
+    const other = service("other", [], { route: { pathPrefix: "/other" } });
+    await engine.addServer(other, serverOf(replicas[0]));
+    expect(await engine.liveConfig()).toContain("backend be_other");
+    await waitFor("other UP", async () => (await engine.stats()).servers.some((s) => s.service === "other" && s.health.status === "up"));
+    expect((await get(LISTEN_PORT, { path: "/other" })).replica).toBe("l1");
+
+    await expect(engine.setServerState(svc, "r-nope", "drain")).rejects.toMatchObject({ code: "not_found" });
+    await engine.removeServer(svc, "r-nope"); // already gone: no error
+    await apply(engine, configOf(web()));
+  });
+
   it("rolls back when the reload itself fails after haproxy -c passed", async () => {
     const config = configOf(web());
     await apply(engine, config);

@@ -203,43 +203,56 @@ export class HaproxyEngine implements Engine {
   }
 
   apply(rendered: string, config: BalancerConfig): Promise<ApplyResult> {
-    return this.exclusive(async () => {
-      if (!(await this.isRunning())) {
-        if (this.opts.mode === "external") return { ok: false, error: "haproxy is not running (external mode: the panel does not start it)", rolledBack: false };
-        try {
-          await this.launch(rendered, config);
-          return { ok: true, reloaded: false };
-        } catch (e) {
-          return { ok: false, error: errorText(e), rolledBack: false };
-        }
-      }
-      const checked = await this.check(rendered);
-      if (!checked.ok) return { ok: false, error: checked.error, rolledBack: false };
+    return this.exclusive(() => this.applyNow(rendered, config));
+  }
 
-      await this.saveServerState(config);
-      const hadPrevious = (await readOrNull(this.paths.config)) !== null;
+  /**
+   * check -> save server state -> keep a backup -> atomic rename -> master reload ->
+   * verify (new worker answers, exact servers) -> sync weights/states. Any failure
+   * after the rename restores the backup and reloads again.
+   */
+  private async applyNow(rendered: string, config: BalancerConfig): Promise<ApplyResult> {
+    const hadPrevious = (await readOrNull(this.paths.config)) !== null;
+    if (!(await this.isRunning())) {
+      if (this.opts.mode === "external") return { ok: false, error: "haproxy is not running (external mode: the panel does not start it)", rolledBack: false };
       if (hadPrevious) await copyFile(this.paths.config, this.paths.backup);
-      await writeAtomic(this.paths.config, rendered);
-
-      const result = await this.reloadAndVerify(config);
-      if (result.ok) {
-        await this.syncRuntimeState(config);
-        await this.saveModel(config);
-        this.lastError = undefined;
-        return { ok: true, reloaded: true };
+      try {
+        await this.launch(rendered, config);
+        return { ok: true, reloaded: false };
+      } catch (e) {
+        if (hadPrevious) await this.restoreBackup();
+        return { ok: false, error: errorText(e), rolledBack: false };
       }
+    }
+    const checked = await this.check(rendered);
+    if (!checked.ok) return { ok: false, error: checked.error, rolledBack: false };
 
-      this.lastError = result.error;
-      if (!hadPrevious) return { ok: false, error: result.error, rolledBack: false };
-      const previous = await this.loadModel();
-      await copyFile(this.paths.backup, `${this.paths.config}.restore`);
-      await rename(`${this.paths.config}.restore`, this.paths.config);
-      if (previous) await this.saveServerState(previous);
-      const back = await this.reloadAndVerify(previous);
-      if (back.ok && previous) await this.syncRuntimeState(previous);
-      const error = back.ok ? result.error : `${result.error}\nrollback reload failed too: ${back.error}`;
-      return { ok: false, error, rolledBack: true };
-    });
+    await this.saveServerState(config);
+    if (hadPrevious) await copyFile(this.paths.config, this.paths.backup);
+    await writeAtomic(this.paths.config, rendered);
+
+    const result = await this.reloadAndVerify(config);
+    if (result.ok) {
+      await this.syncRuntimeState(config);
+      await this.saveModel(config);
+      this.lastError = undefined;
+      return { ok: true, reloaded: true };
+    }
+
+    this.lastError = result.error;
+    if (!hadPrevious) return { ok: false, error: result.error, rolledBack: false };
+    const previous = await this.loadModel();
+    await this.restoreBackup();
+    if (previous) await this.saveServerState(previous);
+    const back = await this.reloadAndVerify(previous);
+    if (back.ok && previous) await this.syncRuntimeState(previous);
+    const error = back.ok ? result.error : `${result.error}\nrollback reload failed too: ${back.error}`;
+    return { ok: false, error, rolledBack: true };
+  }
+
+  private async restoreBackup(): Promise<void> {
+    await copyFile(this.paths.backup, `${this.paths.config}.restore`);
+    await rename(`${this.paths.config}.restore`, this.paths.config);
   }
 
   async liveConfig(): Promise<string | null> {
@@ -249,9 +262,19 @@ export class HaproxyEngine implements Engine {
   addServer(service: BalancerService, server: BalancerServer): Promise<void> {
     return this.exclusive(async () => {
       const be = backendName(service.name);
+      const withServer = (servers: BalancerServer[]) => [...servers.filter((s) => s.name !== server.name), server];
       try {
         await this.runtime.addServer(be, server.name, serverAddress(server), serverKeywords(service.rules, server, { forConfigFile: false }), server.adminState);
       } catch (e) {
+        if (isAppError(e) && e.code === "not_found") {
+          // A service the running config does not have yet: only a reload can add its backend.
+          const model = await this.loadModel();
+          if (!model) throw e;
+          const next = withService(model, service, withServer);
+          const result = await this.applyNow(this.render(next), next);
+          if (!result.ok) throw new AppError("engine_error", result.error);
+          return;
+        }
         if (!(isAppError(e) && /already exists/i.test(e.message))) throw e;
         const row = (await this.runtime.showStat()).find((r) => r.pxname === be && r.svname === server.name);
         if (row?.addr !== serverAddress(server)) throw new AppError("conflict", `server ${server.name} already exists in ${be} with address ${row?.addr ?? "?"}`);
@@ -259,7 +282,7 @@ export class HaproxyEngine implements Engine {
         await this.runtime.setState(be, server.name, server.adminState);
       }
       if (service.rules.sticky.mode === "cookie") await this.runtime.enableDynamicCookie(be);
-      await this.updateModel(service, (servers) => [...servers.filter((s) => s.name !== server.name), server]);
+      await this.updateModel(service, withServer);
     });
   }
 
@@ -557,14 +580,19 @@ export class HaproxyEngine implements Engine {
   private async updateModel(service: BalancerService, change: (servers: BalancerServer[]) => BalancerServer[]): Promise<void> {
     const model = await this.loadModel();
     if (!model) return;
-    const existing = model.services.find((s) => s.name === service.name);
-    const services = existing
-      ? model.services.map((s) => (s.name === service.name ? { ...s, servers: change(s.servers) } : s))
-      : [...model.services, { ...service, servers: change(service.servers) }];
-    const next = { ...model, services };
+    const next = withService(model, service, change);
     await writeAtomic(this.paths.config, this.render(next));
     await this.saveModel(next);
   }
+}
+
+/** `model` with `service`'s servers changed (the service is added from `service` when the model lacks it). */
+function withService(model: BalancerConfig, service: BalancerService, change: (servers: BalancerServer[]) => BalancerServer[]): BalancerConfig {
+  const exists = model.services.some((s) => s.name === service.name);
+  const services = exists
+    ? model.services.map((s) => (s.name === service.name ? { ...s, servers: change(s.servers) } : s))
+    : [...model.services, { ...service, servers: change(service.servers) }];
+  return { ...model, services };
 }
 
 export function createHaproxyEngine(opts: HaproxyEngineOptions): HaproxyEngine {

@@ -10,6 +10,23 @@ import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engi
  * Everything reaching the file was validated by the zod rules model already; the
  * renderer still asserts each name, host, path and number against a strict pattern
  * and throws instead of pasting anything unexpected.
+ *
+ * Rules -> HAProxy, where the mapping is not one to one:
+ * - algorithms: source_hash/uri_hash use `hash-type consistent` (map-based hashing and
+ *   static-rr refuse runtime `add server`), random_two is `random(2)`.
+ * - passive.maxFails N -> `observe layer7 error-limit N on-error mark-down` on each
+ *   server: N consecutive errors mark it down, and the active check brings it back
+ *   (after `rise` passes), so passive.failTimeoutMs has no HAProxy counterpart.
+ * - sticky cookie -> `cookie NAME insert indirect nocache dynamic` with a per-service
+ *   `dynamic-cookie-key`: the value is a keyed hash of the server address (plain
+ *   cookie values are refused for dynamic servers); maxAgeS -> `maxlife`.
+ * - sticky source -> `stick-table type ip` + `stick on src`, whatever the algorithm
+ *   (`balance source` would replace the chosen algorithm); works with dynamic servers.
+ *   The table lives in the worker: a reload starts it afresh.
+ * - drain -> weight 0 in the file (2.6 has no drain keyword); the adapter sets the real
+ *   weight plus `state drain` at run time. maint -> `disabled`.
+ * - drainTimeoutMs is used by the adapter when it removes a server, not in the file.
+ * - timeouts.clientMs is a frontend setting: the largest of all services (at least 30 s).
  */
 
 export type HaproxyRenderOptions = {

@@ -22,6 +22,11 @@ function assertToken(what: string, value: string, pattern: RegExp): string {
   return value;
 }
 
+/** An error answer of the runtime API; "No such server/backend" becomes not_found. */
+function cliError(command: string, answer: string): AppError {
+  return new AppError(/No such (server|backend)/i.test(answer) ? "not_found" : "engine_error", `haproxy: ${command}: ${answer}`);
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Sends one command line and returns everything HAProxy writes before it closes. */
@@ -167,7 +172,7 @@ export class HaproxyRuntimeApi {
   /** Runs commands that answer nothing on success; throws with HAProxy's text otherwise. */
   async run(...cmds: string[]): Promise<void> {
     const answer = (await this.command(cmds.join("; "))).trim();
-    if (answer !== "") throw new AppError("engine_error", `haproxy: ${cmds.join("; ")}: ${answer}`);
+    if (answer !== "") throw cliError(cmds.join("; "), answer);
   }
 
   async showStat(): Promise<StatRow[]> {
@@ -192,7 +197,7 @@ export class HaproxyRuntimeApi {
     assertToken("address", address, ADDRESS);
     const words = keywords.flatMap((k) => k.split(" ")).map((w) => assertToken("server keyword", w, KEYWORD));
     const answer = (await this.command(`add server ${id} ${address} ${words.join(" ")}`)).trim();
-    if (!/New server registered/i.test(answer)) throw new AppError("engine_error", `haproxy: add server ${id}: ${answer}`);
+    if (!/New server registered/i.test(answer)) throw cliError(`add server ${id}`, answer);
     const then = [`enable health ${id}`];
     if (state !== "maint") then.push(`enable server ${id}`);
     if (state === "drain") then.push(`set server ${id} state drain`);
@@ -222,7 +227,12 @@ export class HaproxyRuntimeApi {
     const id = this.id(backend, server);
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
     const poll = opts.pollMs ?? 100;
-    await this.run(`set server ${id} state maint`);
+    try {
+      await this.run(`set server ${id} state maint`);
+    } catch (e) {
+      if (e instanceof AppError && e.code === "not_found" && /no such server/i.test(e.message)) return; // already gone
+      throw e;
+    }
     let forced = false;
     for (;;) {
       const row = (await this.showStat()).find((r) => r.pxname === backend && r.svname === server);
