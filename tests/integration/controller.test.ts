@@ -1,0 +1,181 @@
+/**
+ * The controller against real things: real replica processes (process runtime),
+ * a real engine (HAProxy, then the builtin proxy), a real SQLite database.
+ * Traffic stays on loopback; every load loop is bounded in time and count.
+ */
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forget } from "@/lib/remember";
+import { openTempDatabase, type TempDatabase } from "../helpers/temp-db";
+import { runLoad, waitFor } from "../fixtures/haproxy/load";
+
+const hasHaproxy = (() => {
+  try {
+    execFileSync("haproxy", ["-v"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const engines = [
+  { engine: "haproxy", listen: 18084, range: "22000-22199", available: hasHaproxy },
+  { engine: "builtin", listen: 18094, range: "22200-22399", available: true },
+] as const;
+
+for (const e of engines) {
+  describe.skipIf(!e.available)(`controller with the ${e.engine} engine`, () => {
+    let tmp: TempDatabase;
+    let mod: {
+      controller: typeof import("@/lib/controller/controller").controller;
+      createService: typeof import("@/lib/services/manage-services").createService;
+      updateService: typeof import("@/lib/services/manage-services").updateService;
+      getService: typeof import("@/lib/services/manage-services").getService;
+      applyRules: typeof import("@/lib/services/apply-rules").applyRules;
+      currentRevisionNumber: typeof import("@/lib/services/apply-balancer-config").currentRevisionNumber;
+      runReplicaAction: typeof import("@/lib/services/replica-action").runReplicaAction;
+      db: typeof import("@/lib/db/client").db;
+    };
+    let serviceId = "";
+    const user = { id: "u", username: "tester", role: "admin" as const, sessionId: "s" };
+
+    const replicas = async () => (await mod.getService(serviceId)).instances;
+    const ready = async () => (await replicas()).filter((r) => r.state === "ready" && r.inEngine);
+    const pids = async () => (await replicas()).map((r) => r.runtimeRef).sort();
+    const alive = (pid: string) => {
+      try {
+        process.kill(Number(pid), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    beforeAll(async () => {
+      process.env.ENGINE = e.engine;
+      process.env.BALANCER_PORT = String(e.listen);
+      process.env.PORT_RANGE = e.range;
+      process.env.RUNTIME = "process";
+      tmp = await openTempDatabase(`ctl-${e.engine}`);
+      for (const k of ["engine", "controller", "runtime-process", "collector"]) forget(k);
+      mod = {
+        ...(await import("@/lib/controller/controller")),
+        ...(await import("@/lib/services/manage-services")),
+        ...(await import("@/lib/services/apply-rules")),
+        ...(await import("@/lib/services/apply-balancer-config")),
+        ...(await import("@/lib/services/replica-action")),
+        ...(await import("@/lib/db/client")),
+      };
+      await mod.controller().start();
+      const svc = await mod.createService(
+        { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 128, cpuLimit: null, replicas: 3, minReplicas: 0 },
+        user,
+      );
+      serviceId = svc.id;
+      await waitFor("3 replicas in rotation", async () => (await ready()).length === 3, 30_000, 200);
+    });
+
+    afterAll(async () => {
+      if (!mod) return;
+      const ctl = mod.controller();
+      await ctl.stop();
+      for (const r of await replicas().catch(() => [])) if (r.runtimeRef && alive(r.runtimeRef)) process.kill(Number(r.runtimeRef), "SIGKILL");
+      await ctl.engine.stop().catch(() => undefined);
+      for (const k of ["engine", "controller", "runtime-process", "collector"]) forget(k);
+      await tmp.close();
+    });
+
+    it("runs the desired replicas and serves through the engine", async () => {
+      const list = await ready();
+      expect(list).toHaveLength(3);
+      for (const r of list) expect(alive(r.runtimeRef!)).toBe(true);
+      const load = await runLoad(e.listen, { concurrency: 3, durationMs: 1000, maxRequests: 600 });
+      expect(load.failed).toBe(0);
+      expect(Object.keys(load.byReplica).sort()).toEqual(list.map((r) => r.id).sort());
+    });
+
+    it("replaces a replica killed with SIGKILL", async () => {
+      const [victim] = await ready();
+      process.kill(Number(victim.runtimeRef), "SIGKILL");
+      await waitFor("the dead replica to be replaced", async () => {
+        const list = await ready();
+        return list.length === 3 && !list.some((r) => r.id === victim.id);
+      }, 20_000, 200);
+      const events = await mod.db().event.findMany({ where: { replicaId: victim.id, kind: "replica.died" } });
+      expect(events).toHaveLength(1);
+    });
+
+    it("scales 3 → 6 → 2 under load without a failed request", async () => {
+      const load = runLoad(e.listen, { concurrency: 4, durationMs: 14_000, maxRequests: 100_000 });
+      await mod.updateService(serviceId, { replicas: 6 }, user);
+      await waitFor("6 in rotation", async () => (await ready()).length === 6 && (await replicas()).length === 6, 30_000, 200);
+      await mod.updateService(serviceId, { replicas: 2 }, user);
+      await waitFor("2 left", async () => (await replicas()).length === 2 && (await ready()).length === 2, 30_000, 200);
+      const result = await load;
+      console.log(`[${e.engine}] scale 3→6→2 under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
+      expect(result.failed).toBe(0);
+      expect(result.ok).toBeGreaterThan(100);
+    });
+
+    it("applies rules five times under load without a failed request, and records revisions", async () => {
+      await mod.updateService(serviceId, { replicas: 3 }, user);
+      await waitFor("3 in rotation", async () => (await ready()).length === 3 && (await replicas()).length === 3, 30_000, 200);
+      const before = await mod.currentRevisionNumber();
+      const load = runLoad(e.listen, { concurrency: 4, durationMs: 8000, maxRequests: 80_000 });
+      const algorithms = ["least_conn", "round_robin", "random_two", "least_conn", "round_robin"] as const;
+      for (const algorithm of algorithms) {
+        const base = await mod.currentRevisionNumber();
+        await mod.applyRules(serviceId, { baseRevision: base, rules: { algorithm } }, user);
+        await new Promise((r) => setTimeout(r, 600));
+      }
+      const result = await load;
+      console.log(`[${e.engine}] five applies under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
+      expect(result.failed).toBe(0);
+      expect(await mod.currentRevisionNumber()).toBe(before + 5);
+      await expect(mod.applyRules(serviceId, { baseRevision: before, rules: {} }, user)).rejects.toMatchObject({ code: "conflict" });
+    });
+
+    it("isolates a replica whose memory passes the threshold, with no failed request, and Clear brings it back", async () => {
+      const [target] = await ready();
+      const svc = await mod.getService(serviceId);
+      const load = runLoad(e.listen, { concurrency: 4, durationMs: 9000, maxRequests: 90_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      // 128 MB limit, 80 % threshold: holding 110 MB pushes RSS past it
+      await mod.runReplicaAction(target.id, { action: "stress-memory", mb: 110 }, user);
+      const t0 = Date.now();
+      const stats = async () => (await mod.controller().engine.stats()).servers.find((s) => s.server.endsWith(target.id));
+      await waitFor("the engine marks it down", async () => (await stats())?.health.status === "down", 5000, 50);
+      const downAfter = Date.now() - t0;
+      const h = svc.rules.healthCheck;
+      console.log(`[${e.engine}] marked down ${downAfter} ms after stress (interval ${h.intervalMs} × fall ${h.fall})`);
+      expect(downAfter).toBeLessThan(h.intervalMs * h.fall + 2000);
+      const countAtDown = (await stats())!.totalRequests;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await stats())!.totalRequests - countAtDown).toBeLessThanOrEqual(2);
+      // Clear goes to the replica's own admin address even though the balancer isolated it
+      const cleared = (await mod.runReplicaAction(target.id, { action: "clear" }, user)).result as { releasedMb: number };
+      expect(cleared.releasedMb).toBeGreaterThanOrEqual(100);
+      await waitFor("back up", async () => (await stats())?.health.status === "up", 6000, 50);
+      const result = await load;
+      console.log(`[${e.engine}] isolation and recovery under load: ${result.ok} ok, ${result.failed} failed`);
+      expect(result.failed).toBe(0);
+    });
+
+    it("adopts running replicas and the engine when the controller restarts: nothing duplicated or restarted", async () => {
+      const pidsBefore = await pids();
+      const engineBefore = await mod.controller().engine.status();
+      const load = runLoad(e.listen, { concurrency: 2, durationMs: 5000, maxRequests: 50_000 });
+      await mod.controller().stop();
+      for (const k of ["engine", "controller", "runtime-process"]) forget(k);
+      await mod.controller().start();
+      await new Promise((r) => setTimeout(r, 3000));
+      const engineAfter = await mod.controller().engine.status();
+      expect(engineAfter.adopted).toBe(true);
+      expect(engineAfter.pid).toBe(engineBefore.pid);
+      expect(await pids()).toEqual(pidsBefore);
+      expect((await replicas()).every((r) => r.state === "ready")).toBe(true);
+      const result = await load;
+      expect(result.failed).toBe(0);
+    });
+  });
+}
