@@ -45,6 +45,11 @@ export type RuntimeReplica = {
   startedAt: Date;
   exitCode: number | null;
   oomKilled: boolean;
+  /**
+   * Why it is not running, in words for an operator (out of memory, port already in use,
+   * killed, exit code), when the runtime knows. inspect() also looks at the last log lines.
+   */
+  reason?: string | null;
 };
 
 export type ReplicaStats = {
@@ -60,6 +65,8 @@ export type RuntimeEvent = {
   replicaId: string;
   serviceId: string;
   exitCode?: number | null;
+  /** for "died"/"oom": what the runtime knows about why (see RuntimeReplica.reason) */
+  reason?: string;
 };
 
 export interface Runtime {

@@ -1,0 +1,560 @@
+/**
+ * The process runtime: replicas are detached child processes on this host.
+ *
+ * Each replica lives in DATA_DIR/replicas/<replicaId>/ with
+ *   state.json   labels, pid, the pid's start time, ports, command and the spec (mode 600: it holds the admin token)
+ *   stdout.log   stderr.log   the replica's output (appended across restarts)
+ * Children are spawned detached (own process group) and unreferenced, so they keep
+ * serving when the panel stops; a new panel adopts them from the state files.
+ *
+ * runtimeRef is the pid as a string. Every method also accepts the replica id, which
+ * stays the same across restarts while the pid does not.
+ *
+ * A pid alone does not name a process (pids are reused), so the state file also
+ * records the process start time (/proc/<pid>/stat field 22) taken at spawn; a
+ * replica counts as running only while both match and the process is not a zombie.
+ * Linux only (/proc).
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { constants as osConstants } from "node:os";
+import { promises as fs, constants as fsConstants } from "node:fs";
+import path from "node:path";
+import { AppError } from "@/lib/core/errors";
+import { createPortAllocator, isPortFree, type PortRange } from "./ports";
+import { cpuPercentBetween, parseProcStat, parseVmRssBytes, type CpuSample, type ProcStat } from "./proc-stat";
+import { isSafeReplicaId, replicaEnv } from "./replica-env";
+import { tailFileLines } from "./tail";
+import { createEventHub } from "./event-hub";
+import { describeExit } from "./exit-reason";
+import {
+  LABEL_MANAGED,
+  LABEL_REPLICA,
+  LABEL_SERVICE,
+  LABEL_SERVICE_NAME,
+  type ReplicaSpec,
+  type ReplicaStats,
+  type Runtime,
+  type RuntimeReplica,
+} from "./types";
+
+export type ProcessRuntimeOptions = {
+  dataDir: string;
+  portRange: PortRange;
+  host?: "127.0.0.1";
+  /** argv used when a spec has no command, e.g. ["node", "replica/server.js"] */
+  defaultCommand: string[];
+  /** working directory of the replicas (relative commands resolve against it); default: the panel's */
+  cwd?: string;
+  /** PATH given to replicas; default: the folder of the running node, then the usual system folders */
+  pathEnv?: string;
+  /** grace before SIGKILL when restart() stops a replica; default 5000 ms */
+  restartGraceMs?: number;
+  /** how often the watcher behind onEvent looks at the pids; default 1000 ms */
+  watchIntervalMs?: number;
+};
+
+type StateFile = {
+  version: 1;
+  labels: Record<string, string>;
+  replicaId: string;
+  serviceId: string;
+  serviceName: string;
+  pid: number;
+  /** /proc/<pid>/stat starttime, clock ticks after boot */
+  procStartTicks: number;
+  host: string;
+  dataPort: number;
+  adminPort: number;
+  startedAt: string;
+  command: string[];
+  spec: ReplicaSpec;
+  /** known only when this panel was the parent when the process ended */
+  exitCode: number | null;
+  stoppedAt: string | null;
+};
+
+const STATE_FILE = "state.json";
+const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function errnoOf(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+let clockTicksPerSecond: Promise<number> | undefined;
+/** _SC_CLK_TCK: 100 on practically every Linux, asked once anyway. */
+function clockTicks(): Promise<number> {
+  clockTicksPerSecond ??= new Promise((resolve) => {
+    execFile("getconf", ["CLK_TCK"], { timeout: 2000 }, (err, stdout) => {
+      const n = Number(String(stdout).trim());
+      resolve(!err && Number.isFinite(n) && n > 0 ? n : 100);
+    });
+  });
+  return clockTicksPerSecond;
+}
+
+async function readProcStat(pid: number): Promise<ProcStat | null> {
+  try {
+    return parseProcStat(await fs.readFile(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** Seconds since boot, the clock /proc start times count from. */
+async function uptimeSeconds(): Promise<number | null> {
+  try {
+    const n = Number((await fs.readFile("/proc/uptime", "utf8")).split(" ")[0]);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Is the process this state file describes still running (same pid and same start time, not a zombie)? */
+async function isRunning(s: Pick<StateFile, "pid" | "procStartTicks">): Promise<boolean> {
+  if (!s.pid) return false;
+  const st = await readProcStat(s.pid);
+  return st !== null && st.startTicks === s.procStartTicks && st.state !== "Z" && st.state !== "X";
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | null {
+  if (code !== null) return code;
+  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  return null;
+}
+
+function defaultPath(): string {
+  return [path.dirname(process.execPath), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
+}
+
+export function createProcessRuntime(opts: ProcessRuntimeOptions) {
+  const host = opts.host ?? "127.0.0.1";
+  const root = path.resolve(opts.dataDir, "replicas");
+  const cwd = opts.cwd ?? process.cwd();
+  const pathEnv = opts.pathEnv ?? defaultPath();
+  const restartGraceMs = opts.restartGraceMs ?? 5000;
+  const watchIntervalMs = opts.watchIntervalMs ?? 1000;
+  const ports = createPortAllocator(opts.portRange, host);
+  const hub = createEventHub({ watch: () => startWatching(), unwatch: () => stopWatching() });
+
+  /** children this panel spawned: their exit codes are known */
+  const children = new Map<number, ChildProcess>();
+  /** previous CPU sample per process (pid:startTicks) */
+  const cpuSamples = new Map<string, CpuSample>();
+  /** serialises create/stop/restart/remove and exit bookkeeping per replica */
+  const locks = new Map<string, Promise<unknown>>();
+
+  function withLock<T>(replicaId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(replicaId) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(fn);
+    locks.set(replicaId, run);
+    const cleanup = () => {
+      if (locks.get(replicaId) === run) locks.delete(replicaId);
+    };
+    run.then(cleanup, cleanup);
+    return run;
+  }
+
+  const dirOf = (replicaId: string) => path.join(root, replicaId);
+
+  async function readState(replicaId: string): Promise<StateFile | null> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(dirOf(replicaId), STATE_FILE), "utf8")) as StateFile;
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return null;
+      if (e instanceof SyntaxError) return null; // half-written by a crashed panel: ignore, like a missing file
+      throw e;
+    }
+  }
+
+  async function writeState(s: StateFile): Promise<void> {
+    const dir = dirOf(s.replicaId);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(dir, `${STATE_FILE}.${process.pid}.tmp`);
+    await fs.writeFile(tmp, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
+    await fs.rename(tmp, path.join(dir, STATE_FILE));
+  }
+
+  async function readAllStates(): Promise<StateFile[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(root);
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT") return [];
+      throw e;
+    }
+    const states = await Promise.all(names.filter(isSafeReplicaId).map(readState));
+    return states.filter((s): s is StateFile => s !== null && s.labels?.[LABEL_MANAGED] === "true");
+  }
+
+  /** A ref is a pid (as a string) or a replica id. */
+  async function resolve(ref: string): Promise<StateFile | null> {
+    const states = await readAllStates();
+    return states.find((s) => String(s.pid) === ref) ?? states.find((s) => s.replicaId === ref) ?? null;
+  }
+
+  function toReplica(s: StateFile, running: boolean, logTail?: string[]): RuntimeReplica {
+    return {
+      replicaId: s.replicaId,
+      serviceId: s.serviceId,
+      serviceName: s.serviceName,
+      runtimeRef: String(s.pid),
+      dataAddr: { host: s.host, port: s.dataPort },
+      adminAddr: { host: s.host, port: s.adminPort },
+      state: running ? "running" : "exited",
+      startedAt: new Date(s.startedAt),
+      exitCode: running ? null : s.exitCode,
+      oomKilled: false,
+      reason: running ? null : describeExit({ exitCode: s.exitCode, oomKilled: false, logTail }),
+    };
+  }
+
+  /** The last stderr lines, where a crashed replica says why. */
+  function stderrTail(replicaId: string): Promise<string[]> {
+    return tailFileLines(path.join(dirOf(replicaId), "stderr.log"), 20);
+  }
+
+  async function rotateLog(file: string): Promise<void> {
+    try {
+      if ((await fs.stat(file)).size > LOG_ROTATE_BYTES) await fs.rename(file, `${file}.1`);
+    } catch {
+      /* no log yet */
+    }
+  }
+
+  /** Starts the process for `spec` on the given ports and records it. Caller holds the lock. */
+  async function spawnReplica(spec: ReplicaSpec, dataPort: number, adminPort: number): Promise<StateFile> {
+    const command = spec.command && spec.command.length > 0 ? spec.command : opts.defaultCommand;
+    if (command.length === 0) throw new AppError("bad_request", "the replica has no command and the runtime no default command");
+    const dir = dirOf(spec.replicaId);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const outPath = path.join(dir, "stdout.log");
+    const errPath = path.join(dir, "stderr.log");
+    await Promise.all([rotateLog(outPath), rotateLog(errPath)]);
+    const out = await fs.open(outPath, "a");
+    const err = await fs.open(errPath, "a");
+    let child: ChildProcess;
+    try {
+      child = spawn(command[0], command.slice(1), {
+        cwd,
+        // The replica gets only what it needs, not the panel's environment (cast: Next.js types make NODE_ENV required).
+        env: { PATH: pathEnv, ...replicaEnv(spec, { dataPort, adminPort, bindHost: host }) } as unknown as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: ["ignore", out.fd, err.fd],
+      });
+      await new Promise<void>((resolveSpawn, rejectSpawn) => {
+        child.once("spawn", resolveSpawn);
+        child.once("error", rejectSpawn);
+      });
+    } catch (e) {
+      const reason = errnoOf(e) === "ENOENT" ? `command not found: ${command[0]} (working directory ${cwd})` : (e as Error).message;
+      throw new AppError("runtime_error", `cannot start replica ${spec.replicaId}: ${reason}`, { command });
+    } finally {
+      await out.close();
+      await err.close();
+    }
+    child.on("error", () => undefined); // errors after spawn (signals to a dead pid) are seen through /proc
+    child.unref();
+    const pid = child.pid!;
+    const stat = await readProcStat(pid);
+    const state: StateFile = {
+      version: 1,
+      labels: {
+        [LABEL_MANAGED]: "true",
+        [LABEL_SERVICE]: spec.serviceId,
+        [LABEL_SERVICE_NAME]: spec.serviceName,
+        [LABEL_REPLICA]: spec.replicaId,
+      },
+      replicaId: spec.replicaId,
+      serviceId: spec.serviceId,
+      serviceName: spec.serviceName,
+      pid,
+      // If the child already ended, no start time matches and it reads as exited.
+      procStartTicks: stat?.startTicks ?? -1,
+      host,
+      dataPort,
+      adminPort,
+      startedAt: new Date().toISOString(),
+      command,
+      spec,
+      exitCode: null,
+      stoppedAt: null,
+    };
+    try {
+      await writeState(state);
+    } catch (e) {
+      process.kill(pid, "SIGKILL");
+      throw new AppError("runtime_error", `cannot record replica ${spec.replicaId} in ${dir}: ${(e as Error).message}`);
+    }
+    children.set(pid, child);
+    child.once("exit", (code, signal) => {
+      void withLock(spec.replicaId, () => recordExit(spec.replicaId, pid, exitCodeOf(code, signal)))
+        .catch(() => undefined)
+        .finally(() => {
+          children.delete(pid);
+          void watchTick();
+        });
+    });
+    if (watching) watched.set(spec.replicaId, pid);
+    hub.emit({ kind: "started", replicaId: spec.replicaId, serviceId: spec.serviceId });
+    return state;
+  }
+
+  async function recordExit(replicaId: string, pid: number, exitCode: number | null): Promise<void> {
+    const s = await readState(replicaId);
+    if (!s || s.pid !== pid || s.stoppedAt) return;
+    await writeState({ ...s, exitCode, stoppedAt: new Date().toISOString() });
+  }
+
+  function signalGroup(pid: number, signal: NodeJS.Signals): void {
+    try {
+      process.kill(-pid, signal); // detached: the replica leads its own process group
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  async function waitGone(s: StateFile, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (!(await isRunning(s))) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(25);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs. Caller holds the lock. */
+  async function stopLocked(s: StateFile, graceMs: number): Promise<void> {
+    if (!(await isRunning(s))) return;
+    signalGroup(s.pid, "SIGTERM");
+    if (!(await waitGone(s, Math.max(0, graceMs)))) {
+      if (await isRunning(s)) signalGroup(s.pid, "SIGKILL");
+      if (!(await waitGone(s, 5000))) {
+        throw new AppError("runtime_error", `replica ${s.replicaId} (pid ${s.pid}) did not end after SIGKILL`);
+      }
+    }
+    // Our own child: wait for its exit status so the state file says how it ended.
+    const child = children.get(s.pid);
+    let exitCode: number | null = null;
+    if (child) {
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 1000);
+          child.once("exit", () => {
+            clearTimeout(t);
+            r();
+          });
+        });
+      }
+      exitCode = exitCodeOf(child.exitCode, child.signalCode);
+    }
+    await recordExit(s.replicaId, s.pid, exitCode);
+  }
+
+  // --- the watcher behind onEvent: notices replicas whose process went away ---
+  let watching = false;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking = false;
+  /** replicas seen running at the last look, with their pid */
+  const watched = new Map<string, number>();
+
+  async function watchTick(): Promise<void> {
+    if (!watching || ticking) return;
+    ticking = true;
+    try {
+      const states = await readAllStates();
+      const seen = new Set<string>();
+      for (const s of states) {
+        seen.add(s.replicaId);
+        if (await isRunning(s)) {
+          watched.set(s.replicaId, s.pid);
+          continue;
+        }
+        if (watched.get(s.replicaId) !== s.pid) continue;
+        // Our own child that has not been reaped yet: its exit handler records the code, then looks again.
+        const child = children.get(s.pid);
+        if (child && child.exitCode === null && child.signalCode === null) continue;
+        watched.delete(s.replicaId);
+        const exitCode = s.exitCode ?? (child ? exitCodeOf(child.exitCode, child.signalCode) : null);
+        const logTail = await stderrTail(s.replicaId);
+        const reason = describeExit({ exitCode, oomKilled: false, logTail });
+        hub.emit({ kind: "died", replicaId: s.replicaId, serviceId: s.serviceId, exitCode, reason });
+      }
+      for (const id of watched.keys()) if (!seen.has(id)) watched.delete(id); // removed
+    } catch {
+      /* an unreadable data dir now is retried on the next tick */
+    } finally {
+      ticking = false;
+    }
+  }
+
+  function startWatching(): void {
+    if (watching) return;
+    watching = true;
+    void watchTick();
+    timer = setInterval(() => void watchTick(), watchIntervalMs);
+    timer.unref();
+  }
+
+  function stopWatching(): void {
+    watching = false;
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    watched.clear();
+  }
+
+  const runtime = {
+    kind: "process" as const,
+
+    async available() {
+      try {
+        await fs.access("/proc/self/stat");
+      } catch {
+        return { ok: false as const, reason: "the process runtime needs Linux /proc (not found)" };
+      }
+      try {
+        await fs.mkdir(root, { recursive: true, mode: 0o700 });
+        await fs.access(root, fsConstants.W_OK);
+      } catch (e) {
+        return { ok: false as const, reason: `cannot write replica state under ${root}: ${(e as Error).message}` };
+      }
+      return { ok: true as const };
+    },
+
+    async list() {
+      const states = await readAllStates();
+      return Promise.all(states.map(async (s) => toReplica(s, await isRunning(s))));
+    },
+
+    async create(spec: ReplicaSpec) {
+      if (!isSafeReplicaId(spec.replicaId)) {
+        throw new AppError("bad_request", `replica id ${JSON.stringify(spec.replicaId)} is not usable as a folder name`);
+      }
+      return withLock(spec.replicaId, async () => {
+        const existing = await readState(spec.replicaId);
+        if (existing && (await isRunning(existing))) {
+          throw new AppError("conflict", `replica ${spec.replicaId} already runs as pid ${existing.pid}`);
+        }
+        const used = (await readAllStates()).filter((s) => s.replicaId !== spec.replicaId).flatMap((s) => [s.dataPort, s.adminPort]);
+        const [dataPort, adminPort] = await ports.allocate(used, 2);
+        try {
+          return toReplica(await spawnReplica(spec, dataPort, adminPort), true);
+        } finally {
+          ports.release([dataPort, adminPort]);
+        }
+      });
+    },
+
+    async stop(ref: string, graceMs: number) {
+      const s = await resolve(ref);
+      if (!s) return;
+      await withLock(s.replicaId, async () => {
+        const current = await readState(s.replicaId);
+        if (current && current.pid === s.pid) await stopLocked(current, graceMs);
+      });
+    },
+
+    /** Ends the process at once if it still runs (SIGKILL), then deletes its folder, logs included. */
+    async remove(ref: string) {
+      const s = await resolve(ref);
+      if (!s) return;
+      await withLock(s.replicaId, async () => {
+        const current = await readState(s.replicaId);
+        if (current) {
+          await stopLocked(current, 0);
+          cpuSamples.delete(`${current.pid}:${current.procStartTicks}`);
+        }
+        await fs.rm(dirOf(s.replicaId), { recursive: true, force: true });
+      });
+    },
+
+    /** Stops (restartGraceMs grace) and starts the same spec again, on the same ports when they are still free. */
+    async restart(ref: string) {
+      const s = await resolve(ref);
+      if (!s) throw new AppError("not_found", `no replica ${ref} in the process runtime`);
+      return withLock(s.replicaId, async () => {
+        const current = (await readState(s.replicaId)) ?? s;
+        await stopLocked(current, restartGraceMs);
+        let dataPort = current.dataPort;
+        let adminPort = current.adminPort;
+        let reserved: number[] = [];
+        if (!(await isPortFree(dataPort, host)) || !(await isPortFree(adminPort, host))) {
+          const used = (await readAllStates()).filter((x) => x.replicaId !== s.replicaId).flatMap((x) => [x.dataPort, x.adminPort]);
+          reserved = await ports.allocate([...used, dataPort, adminPort], 2);
+          [dataPort, adminPort] = reserved;
+        }
+        try {
+          return toReplica(await spawnReplica(current.spec, dataPort, adminPort), true);
+        } finally {
+          ports.release(reserved);
+        }
+      });
+    },
+
+    async inspect(ref: string) {
+      const s = await resolve(ref);
+      if (!s) return null;
+      const running = await isRunning(s);
+      return toReplica(s, running, running ? undefined : await stderrTail(s.replicaId));
+    },
+
+    /** RSS from /proc/<pid>/status; CPU since the previous call for this process (since its start on the first call). */
+    async stats(ref: string): Promise<ReplicaStats | null> {
+      const s = await resolve(ref);
+      if (!s) return null;
+      const key = `${s.pid}:${s.procStartTicks}`;
+      const [stat, status, ticks, uptime] = await Promise.all([
+        readProcStat(s.pid),
+        fs.readFile(`/proc/${s.pid}/status`, "utf8").catch(() => ""),
+        clockTicks(),
+        uptimeSeconds(),
+      ]);
+      const rss = parseVmRssBytes(status);
+      if (!stat || stat.startTicks !== s.procStartTicks || stat.state === "Z" || rss === null || uptime === null) {
+        cpuSamples.delete(key);
+        return null;
+      }
+      // Both samples on the boot clock, so the first call measures from the process start.
+      const now: CpuSample = { cpu: stat.cpuTicks, atMs: uptime * 1000 };
+      const prev = cpuSamples.get(key) ?? { cpu: 0, atMs: (stat.startTicks / ticks) * 1000 };
+      cpuSamples.set(key, now);
+      return {
+        memoryBytes: rss,
+        memoryLimitBytes: s.spec.memoryLimitMb > 0 ? s.spec.memoryLimitMb * 1024 * 1024 : null,
+        cpuPercent: cpuPercentBetween(prev, now, ticks),
+        at: Date.now(),
+      };
+    },
+
+    /** The last `lines` lines of stdout.log, then of stderr.log (prefixed "stderr: "), at most `lines` in all, stderr last. */
+    async logs(ref: string, lines: number) {
+      const s = await resolve(ref);
+      if (!s || lines <= 0) return [];
+      const dir = dirOf(s.replicaId);
+      const [out, err] = await Promise.all([
+        tailFileLines(path.join(dir, "stdout.log"), lines),
+        tailFileLines(path.join(dir, "stderr.log"), lines),
+      ]);
+      return [...out, ...err.map((l) => `stderr: ${l}`)].slice(-lines);
+    },
+
+    /**
+     * "started" on create/restart; "died" when a process seen running is gone (checked
+     * every watchIntervalMs while someone listens, at once for our own children), also
+     * after stop(), like Docker's die event.
+     */
+    onEvent: hub.on,
+  } satisfies Runtime;
+
+  return runtime;
+}
+
+export type ProcessRuntime = ReturnType<typeof createProcessRuntime>;
