@@ -224,6 +224,18 @@ describe("haproxy engine lifecycle (real haproxy)", () => {
     expect((await get(LISTEN_PORT, {})).status).toBe(200);
   });
 
+  it("start() reports haproxy's own error when the listener is taken, and leaves no master behind", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "sy-hl-busy-"));
+    const clash = createHaproxyEngine({ dataDir: dir, listen: { host: "127.0.0.1", port: LISTEN_PORT }, mode: "supervised" });
+    try {
+      await expect(clash.start(configOf(web()))).rejects.toThrow(/cannot bind|Address already in use/);
+      expect((await clash.status()).running).toBe(false);
+    } finally {
+      await clash.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("drives an external haproxy through its sockets and config path", async () => {
     const external = createHaproxyEngine({
       dataDir: mkdtempSync(path.join(os.tmpdir(), "sy-hl-ext-")),

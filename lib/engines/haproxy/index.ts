@@ -424,8 +424,9 @@ export class HaproxyEngine implements Engine {
     const logStart = await stat(this.paths.logFile).then((s) => s.size, () => 0);
     const log = openSync(this.paths.logFile, "a");
     let exited: string | null = null;
+    let child;
     try {
-      const child = spawn(this.binary, ["-W", "-S", `${this.paths.masterSocket},mode,600`, "-f", this.paths.config, "-p", this.paths.pidFile], {
+      child = spawn(this.binary, ["-W", "-S", `${this.paths.masterSocket},mode,600`, "-f", this.paths.config, "-p", this.paths.pidFile], {
         detached: true,
         stdio: ["ignore", log, log],
       });
@@ -448,7 +449,10 @@ export class HaproxyEngine implements Engine {
           // not up yet
         }
       }
-      if (Date.now() > deadline) throw new AppError("engine_error", `haproxy did not answer within ${this.opts.startTimeoutMs ?? 10_000} ms: ${await this.logSince(logStart)}`);
+      if (Date.now() > deadline) {
+        child.kill("SIGTERM"); // do not leave a half-started master behind
+        throw new AppError("engine_error", `haproxy did not answer within ${this.opts.startTimeoutMs ?? 10_000} ms: ${await this.logSince(logStart)}`);
+      }
       await sleep(50);
     }
     this.adopted = false;

@@ -199,6 +199,9 @@ function globalSection(opts: HaproxyRenderOptions): string[] {
     `    nbthread ${assertInt("nbthread", opts.nbthread ?? 2, 1, 64)}`,
     `    maxconn ${assertInt("maxconn", opts.maxconn ?? 4096, 10, 1_000_000)}`,
     `    hard-stop-after ${assertInt("hard-stop-after", opts.hardStopAfterMs ?? 30_000, 1000, 3_600_000)}ms`,
+    "    # a second haproxy on the same address must fail, not share the port; reloads pass the",
+    "    # listening sockets to the new worker (expose-fd listeners) and do not need SO_REUSEPORT",
+    "    noreuseport",
   ];
 }
 
