@@ -49,6 +49,8 @@ export type Log = (line: string) => void;
 
 /** How long in-flight requests of a removed server may take before its connections are cut. */
 const RETIRED_POOL_GRACE_MS = 60_000;
+/** How long an Upgrade tunnel stays open after one side finished sending. */
+const TUNNEL_LINGER_MS = 2_000;
 
 class ServerRuntime {
   spec: BalancerServer;
@@ -172,7 +174,8 @@ export class BuiltinProxy {
     const added: ServerRuntime[] = [];
     for (const spec of config.services) {
       const old = this.services.get(spec.name);
-      const svc: ServiceRuntime = { spec, servers: [], byName: new Map(), byReplica: new Map(), wrr: old?.wrr ?? {}, tie: old?.tie ?? 0 };
+      // Round robin restarts its cycle on every load (as nginx does on reload), so weights apply exactly from here on.
+      const svc: ServiceRuntime = { spec, servers: [], byName: new Map(), byReplica: new Map(), wrr: {}, tie: old?.tie ?? 0 };
       for (const s of spec.servers) {
         let rt = old?.byName.get(s.name);
         if (rt && (rt.spec.host !== s.host || rt.spec.port !== s.port)) {
@@ -474,9 +477,14 @@ export class BuiltinProxy {
           socket.destroy();
           up.destroy();
         };
+        // Half-closes pass through (pipe ends the other side); a peer that never
+        // finishes its half does not keep the tunnel open for more than TUNNEL_LINGER_MS.
+        const linger = () => setTimeout(close, TUNNEL_LINGER_MS).unref();
         up.on("error", close);
         up.on("close", close);
+        up.on("end", linger);
         socket.on("close", close);
+        socket.on("end", linger);
         up.write(upgradeRequestHead(req.method ?? "GET", outPath, req.rawHeaders, clientIp));
         if (head.length) up.write(head);
         socket.pipe(up);
