@@ -4,6 +4,7 @@ import { hasAnyUser, createFirstAdmin } from "@/lib/services/create-first-admin"
 import { ensureDemoService } from "@/lib/services/manage-services";
 import { controller } from "@/lib/controller/controller";
 import { collector } from "@/lib/controller/collector";
+import { prober } from "@/lib/controller/prober";
 import { stopAllTraffic } from "@/lib/services/traffic";
 
 /** Things done once per panel start, before it listens. */
@@ -18,6 +19,7 @@ export async function bootstrap(): Promise<void> {
   if (cfg.CONTROLLER) {
     await controller().start();
     collector().start();
+    prober().start();
     if (cfg.DEMO_SERVICE) {
       await ensureDemoService().catch((e) => console.error(`[switchyard] could not create the demo service: ${e instanceof Error ? e.message : e}`));
     }
@@ -28,6 +30,7 @@ export async function shutdown(): Promise<void> {
   // the engine and the replicas keep running: the next start adopts them
   stopAllTraffic();
   collector().stop();
+  prober().stop();
   await controller().stop();
   await db().$disconnect();
 }
