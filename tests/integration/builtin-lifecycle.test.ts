@@ -5,7 +5,7 @@
  * Listener 127.0.0.1:18092, replicas on 21650-21659 (data) and 21660-21669 (admin).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -101,6 +101,9 @@ describe("builtin proxy lifecycle", () => {
     await engine.start(configOf());
     const status = await engine.status();
     expect(status).toMatchObject({ running: true, adopted: true, pid: firstPid, version: expect.stringMatching(/^switchyard-builtin /) });
+    // only this user may drive the proxy
+    expect(statSync(path.join(dataDir, "builtin", "control.sock")).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, "builtin")).mode & 0o777).toBe(0o700);
     expect((await engine.stats()).servers.map((s) => s.server).sort()).toEqual(["r-l1", "r-l2"]);
     // the adopted proxy takes applies like one we started
     expect(await engine.apply(engine.render(configOf(1)), configOf(1))).toEqual({ ok: true, reloaded: true });

@@ -47,6 +47,8 @@ const capabilities: EngineCapabilities = capabilitiesExcept();
 
 /** How long stop() waits after SIGTERM (the proxy drains for up to 5 s) before SIGKILL. */
 const STOP_WAIT_MS = 8_000;
+/** Linux sun_path holds 108 bytes including the terminating NUL. */
+const MAX_UNIX_PATH = 107;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,6 +105,8 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
   const proxyMain = path.join(appRoot, "lib", "engines", "builtin", "proxy-main.ts");
 
   let adopted = false;
+  /** pid of the proxy this object spawned (a second start() on the same object is not an adoption) */
+  let spawnedPid: number | null = null;
   let lastError: string | undefined;
 
   // Every mutation runs one at a time, so an apply never interleaves with another.
@@ -306,10 +310,13 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
     start: (initial: BalancerConfig) =>
       exclusive(async () => {
+        if (Buffer.byteLength(socketPath) > MAX_UNIX_PATH) {
+          throw new AppError("bad_request", `the data folder path is too long for a unix socket (${socketPath} is over ${MAX_UNIX_PATH} bytes): choose a shorter DATA_DIR`);
+        }
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const live = await running();
         if (live) {
-          adopted = true;
+          adopted = live.pid !== spawnedPid;
           lastError = undefined;
           return;
         }
@@ -321,7 +328,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
         }
         await writeAtomic(configPath, rendered);
         try {
-          await spawnProxy();
+          spawnedPid = await spawnProxy();
         } catch (e) {
           lastError = (e as Error).message;
           throw e;
