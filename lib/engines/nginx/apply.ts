@@ -1,0 +1,225 @@
+/**
+ * nginx process control: check, signal, spawn, find the master and its
+ * workers, and ask the listener whether it answers. Commands run with argv
+ * arrays only. Everything here is I/O; the engine (index.ts) sequences it.
+ */
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import net from "node:net";
+import { promisify } from "node:util";
+import type { CheckResult } from "@/lib/engines/types";
+
+const execFileAsync = promisify(execFile);
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export type NginxInvocation = { binary: string; prefix: string };
+
+type ExecError = { stderr?: string; stdout?: string; code?: string | number; message: string };
+
+/** nginx's own lines, without the noise: "nginx: [emerg] unknown directive ..." stays. */
+function nginxOutput(err: ExecError): string {
+  return `${err.stderr ?? ""}\n${err.stdout ?? ""}`
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join("\n");
+}
+
+/**
+ * `nginx -t -q -c FILE -p PREFIX -e stderr`: the engine's own validation. `-e`
+ * keeps nginx from opening its compiled-in error log before it reads the file.
+ */
+export async function nginxTest(inv: NginxInvocation, configFile: string): Promise<CheckResult> {
+  try {
+    await execFileAsync(inv.binary, ["-t", "-q", "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeout: 20_000 });
+    return { ok: true };
+  } catch (e) {
+    const err = e as ExecError;
+    if (err.code === "ENOENT") return { ok: false, error: `cannot run ${inv.binary}: not found (install nginx, e.g. apt-get install nginx)` };
+    return { ok: false, error: nginxOutput(err) || err.message };
+  }
+}
+
+/** `nginx -s SIGNAL -c FILE -p PREFIX`: nginx reads the pid file the config names and signals the master. */
+export async function nginxSignal(inv: NginxInvocation, configFile: string, signal: "reload" | "quit" | "stop" | "reopen"): Promise<{ ok: true } | { ok: false; error: string }> {
+  try {
+    await execFileAsync(inv.binary, ["-s", signal, "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeout: 20_000 });
+    return { ok: true };
+  } catch (e) {
+    const err = e as ExecError;
+    return { ok: false, error: nginxOutput(err) || err.message };
+  }
+}
+
+/** Run an operator-given command (external mode reload), argv only. */
+export async function runCommand(argv: readonly string[]): Promise<{ ok: true } | { ok: false; error: string }> {
+  if (argv.length === 0) return { ok: false, error: "empty command" };
+  try {
+    await execFileAsync(argv[0], argv.slice(1), { timeout: 30_000 });
+    return { ok: true };
+  } catch (e) {
+    const err = e as ExecError;
+    return { ok: false, error: `${argv.join(" ")}: ${nginxOutput(err) || err.message}` };
+  }
+}
+
+export async function nginxVersion(binary: string): Promise<string | null> {
+  try {
+    const { stdout, stderr } = await execFileAsync(binary, ["-v"], { timeout: 5000 });
+    return /nginx\/(\S+)/.exec(`${stderr}${stdout}`)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Start nginx; it daemonizes (daemon on) so the master outlives the panel. The
+ * foreground process exits once the master is forked; its output goes to
+ * `logFile`. Resolves with the foreground exit status and that output.
+ */
+export async function spawnNginx(inv: NginxInvocation, configFile: string, errorLog: string, logFile: string): Promise<{ code: number | null; output: string }> {
+  const logStart = await fileSize(logFile);
+  const fd = openSync(logFile, "a");
+  try {
+    const child = spawn(inv.binary, ["-c", configFile, "-p", `${inv.prefix}/`, "-e", errorLog], { stdio: ["ignore", fd, fd], detached: true });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (c) => resolve(c));
+    });
+    return { code, output: await readFrom(logFile, logStart) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function fileSize(file: string): Promise<number> {
+  try {
+    return (await readFile(file)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The text a file gained after `offset`. */
+export async function readFrom(file: string, offset: number): Promise<string> {
+  try {
+    return (await readFile(file)).subarray(offset).toString("utf8");
+  } catch {
+    return "";
+  }
+}
+
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  await rename(tmp, file);
+}
+
+export async function readOrNull(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+export function readPid(pidFile: string): number | null {
+  try {
+    const pid = Number(readFileSync(pidFile, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** ppid and state of a process from /proc/PID/stat, or null when it is gone. */
+function procStat(pid: number): { ppid: number; state: string } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const after = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return { state: after[0], ppid: Number(after[1]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const st = procStat(pid);
+  return st === null ? true : st.state !== "Z";
+}
+
+/** An nginx master process (its title is "nginx: master process ..."). */
+export function isNginxMaster(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("nginx: master process");
+  } catch {
+    return true; // no /proc: trust the pid file
+  }
+}
+
+/** Pids of the master's worker processes, old (shutting down) ones included. */
+export function workerPids(masterPid: number): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    const st = procStat(pid);
+    if (st && st.ppid === masterPid && st.state !== "Z") out.push(pid);
+  }
+  return out;
+}
+
+/** Workers that are not shutting down (title "nginx: worker process", not "... is shutting down"). */
+export function activeWorkerPids(masterPid: number): number[] {
+  return workerPids(masterPid).filter((pid) => {
+    try {
+      const title = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      return title.startsWith("nginx: worker process") && !title.includes("shutting down");
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Does the listener answer HTTP? Sends a request nginx rejects itself (400,
+ * no upstream involved, so no replica sees it and the counters stay exact).
+ */
+export function listenerAnswers(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+  const target = host === "0.0.0.0" ? "127.0.0.1" : host;
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: target, port });
+    let data = "";
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on("connect", () => socket.write("SWITCHYARD-VERIFY\r\n\r\n"));
+    socket.on("data", (d) => {
+      data += d.toString("latin1");
+      if (data.startsWith("HTTP/")) done(true);
+    });
+    socket.on("error", () => done(false));
+    socket.on("end", () => done(data.startsWith("HTTP/")));
+  });
+}

@@ -1,0 +1,385 @@
+/**
+ * nginx.conf from the balancer model. Pure: no I/O, no clock; the same config
+ * and options always give the same text (golden files in tests/fixtures/nginx).
+ *
+ * Every string that reaches the file was checked by the rules patterns before;
+ * the renderer checks them again (a bug upstream must not turn into config
+ * injection) and throws AppError("bad_request") on anything unexpected.
+ */
+import path from "node:path";
+import { AppError } from "@/lib/core/errors";
+import { matchRoute, type Route } from "@/lib/core/balancing";
+import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type RetryCondition } from "@/lib/core/rules";
+import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
+
+/** Files and folders nginx uses, all under one prefix folder inside the panel's data folder. */
+export type NginxPaths = {
+  /** the `-p` prefix */
+  prefix: string;
+  /** the live config file */
+  config: string;
+  pid: string;
+  errorLog: string;
+  clientBodyTemp: string;
+  proxyTemp: string;
+  fastcgiTemp: string;
+  uwsgiTemp: string;
+  scgiTemp: string;
+};
+
+export function nginxPaths(dataDir: string): NginxPaths {
+  const prefix = path.join(path.resolve(dataDir), "nginx");
+  const temp = path.join(prefix, "temp");
+  return {
+    prefix,
+    config: path.join(prefix, "nginx.conf"),
+    pid: path.join(prefix, "nginx.pid"),
+    errorLog: path.join(prefix, "logs", "error.log"),
+    clientBodyTemp: path.join(temp, "client_body"),
+    proxyTemp: path.join(temp, "proxy"),
+    fastcgiTemp: path.join(temp, "fastcgi"),
+    uwsgiTemp: path.join(temp, "uwsgi"),
+    scgiTemp: path.join(temp, "scgi"),
+  };
+}
+
+export type NginxRenderOptions = {
+  paths: NginxPaths;
+  /** UDP port of the panel's syslog listener on 127.0.0.1 (per-request access records) */
+  syslogPort: number;
+  /** "host:port" of replicas the panel's prober found failing: rendered `down` */
+  downServers?: ReadonlySet<string>;
+  /** `user` directive for the workers (only meaningful when nginx starts as root); omitted when null */
+  workerUser?: string | null;
+};
+
+/** syslog tag of the access records, and the name of their log_format. */
+export const SYSLOG_TAG = "sylb";
+export const LOG_FORMAT_NAME = "sy_upstream";
+/**
+ * Version marker that starts every access record. Fields are separated by '|'
+ * because nginx's own lists ($upstream_addr on retries) use ", " and " : ".
+ * $host comes last: it is the only field a client can influence.
+ */
+export const LOG_RECORD_MARKER = "sy1";
+const LOG_FORMAT =
+  `${LOG_RECORD_MARKER}|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$host`;
+
+/** Key of a server in the down set and in the syslog counters. */
+export const serverKey = (host: string, port: number): string => `${host}:${port}`;
+
+/** nginx upstream name of a service (service names are DNS labels, so '-' -> '_' is one-to-one). */
+export const upstreamName = (serviceName: string): string => `up_${varSuffix(serviceName)}`;
+const varSuffix = (serviceName: string): string => serviceName.replace(/-/g, "_");
+
+const NEXT_UPSTREAM: Record<RetryCondition, string> = {
+  conn_failure: "error",
+  empty_response: "invalid_header",
+  response_timeout: "timeout",
+  status_502: "http_502",
+  status_503: "http_503",
+  status_504: "http_504",
+};
+
+// ---------------------------------------------------------------------------
+// validation (again: the renderer never trusts its input)
+// ---------------------------------------------------------------------------
+
+const SERVER_NAME = /^[a-z0-9-]{1,64}$/;
+const WORKER_USER = /^[a-z_][a-z0-9_-]{0,31}( [a-z_][a-z0-9_-]{0,31})?$/;
+/** absolute path without quotes, backslashes, '$', ';', braces or control characters */
+const SAFE_PATH = /^\/[A-Za-z0-9._/+@,=~-]*$/;
+
+function fail(message: string): never {
+  throw new AppError("bad_request", `nginx render: ${message}`);
+}
+
+function assertPort(port: number, what: string): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`${what}: port ${port} is not 1..65535`);
+}
+
+function assertHost(host: string, what: string): void {
+  if (typeof host !== "string" || !HOSTNAME.test(host)) fail(`${what}: "${host}" is not an IPv4 address or host name`);
+}
+
+function assertPath(p: string, what: string): void {
+  if (!SAFE_PATH.test(p)) fail(`${what}: "${p}" must be an absolute path of letters, digits and ._/+@,=~-`);
+}
+
+function validate(config: BalancerConfig, opts: NginxRenderOptions): void {
+  assertHost(config.listen.host, "listen");
+  assertPort(config.listen.port, "listen");
+  assertPort(opts.syslogPort, "syslog");
+  for (const [k, p] of Object.entries(opts.paths)) assertPath(p, `paths.${k}`);
+  if (opts.workerUser != null && !WORKER_USER.test(opts.workerUser)) fail(`worker user "${opts.workerUser}" is not a user name`);
+  const names = new Set<string>();
+  for (const s of config.services) {
+    if (!DNS_LABEL.test(s.name)) fail(`service name "${s.name}" is not a DNS label`);
+    if (names.has(s.name)) fail(`service name "${s.name}" appears twice`);
+    names.add(s.name);
+    const r = s.rules;
+    if (r.route.host !== null) assertHost(r.route.host, `service ${s.name} route host`);
+    if (!URL_PATH.test(r.route.pathPrefix)) fail(`service ${s.name}: path prefix "${r.route.pathPrefix}" is not a URL path`);
+    if (!URL_PATH.test(r.healthCheck.path)) fail(`service ${s.name}: health path "${r.healthCheck.path}" is not a URL path`);
+    if (!COOKIE_NAME.test(r.sticky.cookieName)) fail(`service ${s.name}: cookie name "${r.sticky.cookieName}" is not allowed`);
+    for (const v of [r.passive.maxFails, r.passive.failTimeoutMs, r.retries.count, r.timeouts.connectMs, r.timeouts.serverMs, r.timeouts.clientMs, r.sticky.maxAgeS]) {
+      if (!Number.isInteger(v) || v < 0) fail(`service ${s.name}: ${v} is not a non-negative integer`);
+    }
+    for (const c of r.retries.on) if (!(c in NEXT_UPSTREAM)) fail(`service ${s.name}: unknown retry condition "${c}"`);
+    const serverNames = new Set<string>();
+    for (const srv of s.servers) {
+      if (!SERVER_NAME.test(srv.name)) fail(`service ${s.name}: server name "${srv.name}" must be [a-z0-9-]`);
+      if (serverNames.has(srv.name)) fail(`service ${s.name}: server name "${srv.name}" appears twice`);
+      serverNames.add(srv.name);
+      assertHost(srv.host, `server ${srv.name}`);
+      assertPort(srv.port, `server ${srv.name}`);
+      if (!Number.isInteger(srv.weight) || srv.weight < 0 || srv.weight > 256) fail(`server ${srv.name}: weight ${srv.weight} is not 0..256`);
+      if (!["ready", "drain", "maint"].includes(srv.adminState)) fail(`server ${srv.name}: unknown admin state "${srv.adminState}"`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// rendering
+// ---------------------------------------------------------------------------
+
+const q = (s: string): string => `"${s}"`;
+const msDirective = (ms: number): string => `${ms}ms`;
+/** nginx takes fail_timeout in whole seconds */
+const seconds = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))}s`;
+/** "/api/" -> "/api"; "/" stays "/" (the same normalisation as lib/core/balancing) */
+const trimSlash = (p: string): string => (p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p);
+
+/** Is this server out of rotation in the rendered config, and why (for the comment)? */
+function downReason(server: BalancerServer, down: ReadonlySet<string>): string | null {
+  if (server.adminState === "maint") return "maint";
+  if (server.adminState === "drain") return "drain: no new requests, in-flight ones finish";
+  if (server.weight === 0) return "weight 0";
+  if (down.has(serverKey(server.host, server.port))) return "panel probe: failing";
+  return null;
+}
+
+function balancingLines(service: BalancerService): string[] {
+  const r = service.rules;
+  const v = varSuffix(service.name);
+  // Stickiness decides the method: nginx runs one balancing method per upstream.
+  if (r.sticky.mode === "cookie") return [`hash $sy_key_${v} consistent;`];
+  if (r.sticky.mode === "source") return sourceHash();
+  switch (r.algorithm) {
+    case "round_robin":
+      return ["# weighted round robin (nginx default)"];
+    case "least_conn":
+      return ["least_conn;"];
+    case "random_two":
+      return ["random two least_conn;"];
+    case "source_hash":
+      return sourceHash();
+    case "uri_hash":
+      return ["hash $request_uri consistent;"];
+  }
+}
+
+function sourceHash(): string[] {
+  // Not ip_hash: ip_hash keys IPv4 clients on their first three octets, so every
+  // client of one /24 (all of 127.0.0.x, a whole office LAN) lands on one replica.
+  return ["# source-IP hash on the whole address (ip_hash would only use the first three octets)", "hash $remote_addr consistent;"];
+}
+
+function upstreamBlock(service: BalancerService, down: ReadonlySet<string>): string[] {
+  const r = service.rules;
+  const out = [`upstream ${upstreamName(service.name)} {`, `    zone ${upstreamName(service.name)} 64k;`];
+  for (const l of balancingLines(service)) out.push(`    ${l}`);
+  // keepalive must follow the balancing method
+  out.push("    keepalive 32;", "    keepalive_timeout 4s; # below Node's 5 s server keep-alive, so nginx never reuses a closing connection");
+  for (const s of service.servers) {
+    const why = downReason(s, down);
+    const weight = Math.max(1, s.weight);
+    const line = `server ${serverKey(s.host, s.port)} weight=${weight} max_fails=${r.passive.maxFails} fail_timeout=${seconds(r.passive.failTimeoutMs)}${why ? " down" : ""};`;
+    out.push(`    ${line} # ${s.name} (${s.replicaId})${why ? `: ${why}` : ""}`);
+  }
+  out.push("}");
+  return out;
+}
+
+function cookieMaps(service: BalancerService): string[] {
+  const r = service.rules;
+  const v = varSuffix(service.name);
+  const name = r.sticky.cookieName;
+  const attrs = [`Path=${trimSlash(r.route.pathPrefix)}`, "HttpOnly", "SameSite=Lax"];
+  if (r.sticky.maxAgeS > 0) attrs.push(`Max-Age=${r.sticky.maxAgeS}`);
+  return [
+    `# ${service.name}: cookie stickiness on ${name}. nginx OSS cannot insert a cookie naming a replica, so a client`,
+    `# without ${name} gets a random opaque value ($request_id) and the upstream hashes on it (consistently).`,
+    `map $http_cookie $sy_ck_${v} {`,
+    `    "~(?:^|;)\\s*${name}=([^;\\s]+)" $1;`,
+    `    default "";`,
+    "}",
+    `map $sy_ck_${v} $sy_key_${v} {`,
+    `    "" $request_id;`,
+    `    default $sy_ck_${v};`,
+    "}",
+    `map $sy_ck_${v} $sy_setck_${v} {`,
+    `    "" "${name}=$request_id; ${attrs.join("; ")}";`,
+    `    default "";`,
+    "}",
+  ];
+}
+
+type RouteRef = Route & { svc: BalancerService };
+
+/**
+ * The location blocks for one server block. A location exists for every route
+ * prefix visible in the block; its target is what lib/core/balancing.matchRoute
+ * picks for that prefix (priority, then a named host over any host, then the
+ * longest prefix). So nginx's longest-prefix choice lands on the same service
+ * the model picks, even when a shorter prefix has a higher priority.
+ */
+function locations(routes: RouteRef[], host: string | null, hasUpstream: Set<string>): string[] {
+  const prefixes = [...new Set(routes.map((r) => r.pathPrefix))].sort();
+  const out: string[] = [];
+  for (const p of prefixes) {
+    const target = matchRoute(routes, host, p);
+    if (!target) continue; // cannot happen: a route with prefix p matches p
+    if (p === "/") {
+      out.push(...locationBlock("/", target, p, "prefix", hasUpstream));
+    } else {
+      // "/api" matches "/api" and "/api/..." but not "/apix" (whole segments, like the model)
+      out.push(...locationBlock(`= ${p}`, target, p, "exact", hasUpstream));
+      out.push(...locationBlock(`${p}/`, target, p, "prefix", hasUpstream));
+    }
+  }
+  if (!prefixes.includes("/")) {
+    out.push("location / {", `    return 503 "no route for this host and path\\n";`, "}");
+  }
+  return out;
+}
+
+function locationBlock(match: string, target: RouteRef, locPrefix: string, kind: "exact" | "prefix", hasUpstream: Set<string>): string[] {
+  const svc = target.svc;
+  const r = svc.rules;
+  const out = [`location ${match} {`, `    # -> ${svc.name}${target.pathPrefix !== locPrefix ? ` (its route ${target.pathPrefix} wins here)` : ""}`];
+  if (!hasUpstream.has(svc.name)) {
+    out.push(`    return 503 "service ${svc.name} has no replicas\\n";`, "}");
+    return out;
+  }
+  out.push(`    proxy_pass ${proxyPassTarget(svc, target.pathPrefix, locPrefix, kind)};`);
+  out.push(
+    `    proxy_connect_timeout ${msDirective(r.timeouts.connectMs)};`,
+    `    proxy_read_timeout ${msDirective(r.timeouts.serverMs)};`,
+    `    proxy_send_timeout ${msDirective(r.timeouts.serverMs)};`,
+    `    send_timeout ${msDirective(r.timeouts.clientMs)};`,
+    `    client_body_timeout ${msDirective(r.timeouts.clientMs)};`,
+  );
+  const on = [...new Set(r.retries.on.map((c) => NEXT_UPSTREAM[c]))];
+  if (r.retries.count > 0 && on.length > 0) {
+    out.push(
+      `    proxy_next_upstream ${on.join(" ")};`,
+      `    proxy_next_upstream_tries ${r.retries.count + 1};`,
+      `    proxy_next_upstream_timeout ${msDirective(r.timeouts.serverMs)};`,
+    );
+  } else {
+    out.push("    proxy_next_upstream off;");
+  }
+  if (r.sticky.mode === "cookie") out.push(`    add_header Set-Cookie $sy_setck_${varSuffix(svc.name)};`);
+  out.push("}");
+  return out;
+}
+
+/**
+ * proxy_pass with or without a URI part. With one, nginx replaces the part of
+ * the request URI that the location matched: `location /api/` with
+ * `proxy_pass http://up/;` sends /api/x as /x. The route's own prefix is what
+ * gets stripped, which may be shorter than this location's (a shorter route
+ * with a higher priority serving a longer location).
+ */
+function proxyPassTarget(svc: BalancerService, routePrefix: string, locPrefix: string, kind: "exact" | "prefix"): string {
+  const base = `http://${upstreamName(svc.name)}`;
+  const rp = trimSlash(routePrefix);
+  if (!svc.rules.route.stripPrefix || rp === "/") return base;
+  const rest = locPrefix.slice(rp.length); // "" or "/v2" (locPrefix lies under rp on a segment boundary)
+  return kind === "exact" ? `${base}${rest || "/"}` : `${base}${rest}/`;
+}
+
+export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): string {
+  validate(config, opts);
+  const down = opts.downServers ?? new Set<string>();
+  const p = opts.paths;
+  const listen = serverKey(config.listen.host, config.listen.port);
+
+  const routes: RouteRef[] = config.services.map((svc) => ({
+    service: svc.name,
+    host: svc.rules.route.host,
+    pathPrefix: trimSlash(svc.rules.route.pathPrefix),
+    priority: svc.rules.route.priority,
+    svc,
+  }));
+  const withServers = config.services.filter((s) => s.servers.length > 0);
+  const hasUpstream = new Set(withServers.map((s) => s.name));
+
+  const http: string[] = [
+    `client_body_temp_path ${q(p.clientBodyTemp)};`,
+    `proxy_temp_path ${q(p.proxyTemp)};`,
+    `fastcgi_temp_path ${q(p.fastcgiTemp)};`,
+    `uwsgi_temp_path ${q(p.uwsgiTemp)};`,
+    `scgi_temp_path ${q(p.scgiTemp)};`,
+    "",
+    "server_tokens off;",
+    "default_type text/plain;",
+    "",
+    "# One UDP datagram per request to the panel, which counts requests per replica",
+    "# (nginx OSS has no per-server statistics).",
+    `log_format ${LOG_FORMAT_NAME} escape=none '${LOG_FORMAT}';`,
+    `access_log syslog:server=127.0.0.1:${opts.syslogPort},tag=${SYSLOG_TAG},nohostname ${LOG_FORMAT_NAME};`,
+    "",
+    "map $http_upgrade $connection_upgrade {",
+    "    default upgrade;",
+    '    "" "";',
+    "}",
+    "map $http_host $sy_host {",
+    '    "" $host;',
+    "    default $http_host;",
+    "}",
+    "",
+    "proxy_http_version 1.1;",
+    "proxy_set_header Host $sy_host;",
+    "proxy_set_header Upgrade $http_upgrade;",
+    '# "" keeps upstream connections alive; "upgrade" for WebSocket',
+    "proxy_set_header Connection $connection_upgrade;",
+    "proxy_set_header X-Real-IP $remote_addr;",
+    "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    "proxy_set_header X-Forwarded-Proto $scheme;",
+    "proxy_set_header X-Forwarded-Host $host;",
+  ];
+
+  for (const svc of config.services) {
+    if (svc.rules.sticky.mode === "cookie" && hasUpstream.has(svc.name)) http.push("", ...cookieMaps(svc));
+  }
+  for (const svc of withServers) http.push("", ...upstreamBlock(svc, down));
+
+  // The default server takes every host no other block names: routes without a host.
+  const anyHost = routes.filter((r) => r.host === null);
+  http.push(
+    "",
+    "server {",
+    `    listen ${listen} default_server;`,
+    "    server_name _;",
+    ...locations(anyHost, null, hasUpstream).map((l) => `    ${l}`),
+    "}",
+  );
+  // A block per named host, holding its own routes and the any-host ones.
+  const hosts = [...new Set(routes.map((r) => r.host).filter((h): h is string => h !== null))].sort();
+  for (const h of hosts) {
+    const visible = routes.filter((r) => r.host === h || r.host === null);
+    http.push("", "server {", `    listen ${listen};`, `    server_name ${h};`, ...locations(visible, h, hasUpstream).map((l) => `    ${l}`), "}");
+  }
+
+  const main: string[] = [
+    "# Rendered by Switchyard (nginx engine). Manual edits are overwritten by the next apply.",
+    "worker_processes auto;",
+    `pid ${q(p.pid)};`,
+    `error_log ${q(p.errorLog)} warn;`,
+  ];
+  if (opts.workerUser) main.push(`user ${opts.workerUser};`);
+  main.push("", "events {", "    worker_connections 1024;", "}", "", "http {", ...http.map((l) => (l ? `    ${l}` : "")), "}", "");
+  return main.join("\n");
+}

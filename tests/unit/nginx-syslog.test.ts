@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { AccessCounters, LATENCY_BUCKET_EDGES_MS, LATENCY_BUCKET_KEYS, latencyBucket, parseAccessDatagram } from "@/lib/engines/nginx/syslog";
+import { LATENCY_BUCKETS_MS as BUILTIN_EDGES, LATENCY_BUCKET_KEYS as BUILTIN_KEYS } from "@/lib/engines/builtin/counters";
+
+// What nginx 1.22 sends with `syslog:server=...,tag=sylb,nohostname` (facility local7, severity info).
+const dg = (fields: string, header = "<190>Nov 22 04:15:00 sylb: ") => `${header}sy1|${fields}`;
+
+describe("parseAccessDatagram", () => {
+  it("parses a plain request", () => {
+    expect(parseAccessDatagram(dg("up_web|127.0.0.1:21700|200|0.004|0.005|200|web.local"))).toEqual({
+      upstream: "up_web",
+      attempts: [{ addr: "127.0.0.1:21700", status: 200, responseMs: 4 }],
+      requestMs: 5,
+      status: 200,
+      host: "web.local",
+    });
+  });
+
+  it("accepts a header with a host name", () => {
+    const rec = parseAccessDatagram(dg("up_web|127.0.0.1:1|204|0.000|0.000|204|x", "<190>Nov  2 04:15:00 box sylb: "));
+    expect(rec?.attempts).toEqual([{ addr: "127.0.0.1:1", status: 204, responseMs: 0 }]);
+  });
+
+  it("splits the per-try lists nginx writes on retries", () => {
+    const rec = parseAccessDatagram(dg("up_web|127.0.0.1:21701, 127.0.0.1:21702, 127.0.0.1:21700|502, 504, 200|0.001, 1.000, 0.012|1.015|200|h"));
+    expect(rec?.attempts).toEqual([
+      { addr: "127.0.0.1:21701", status: 502, responseMs: 1 },
+      { addr: "127.0.0.1:21702", status: 504, responseMs: 1000 },
+      { addr: "127.0.0.1:21700", status: 200, responseMs: 12 },
+    ]);
+  });
+
+  it("splits internal redirects (' : ') too", () => {
+    const rec = parseAccessDatagram(dg("up_web|127.0.0.1:1 : 127.0.0.1:2|404 : 200|0.001 : 0.002|0.004|200|h"));
+    expect(rec?.attempts.map((a) => [a.addr, a.status])).toEqual([
+      ["127.0.0.1:1", 404],
+      ["127.0.0.1:2", 200],
+    ]);
+  });
+
+  it("handles requests nginx answered itself ('-')", () => {
+    expect(parseAccessDatagram(dg("-|-|-|-|0.000|503|h"))).toEqual({ upstream: null, attempts: [], requestMs: 0, status: 503, host: "h" });
+    // a client that went away before the server answered
+    expect(parseAccessDatagram(dg("up_web|127.0.0.1:1|-|-|0.300|499|h"))?.attempts).toEqual([{ addr: "127.0.0.1:1", status: null, responseMs: null }]);
+  });
+
+  it("keeps a host with '|' whole (it is the last field)", () => {
+    expect(parseAccessDatagram(dg("up_web|127.0.0.1:1|200|0.001|0.001|200|a|b"))?.host).toBe("a|b");
+  });
+
+  it("ignores datagrams that are not access records", () => {
+    expect(parseAccessDatagram("<190>Nov 22 04:15:00 sylb: hello")).toBeNull();
+    expect(parseAccessDatagram("<190>Nov 22 04:15:00 other: sy1|a|b|c|d|e|f|g")).toBeNull();
+    expect(parseAccessDatagram(dg("up_web|127.0.0.1:1"))).toBeNull();
+    expect(parseAccessDatagram("")).toBeNull();
+  });
+});
+
+describe("AccessCounters", () => {
+  const add = (c: AccessCounters, fields: string) => c.add(parseAccessDatagram(dg(fields))!);
+
+  it("counts the last try as the served request and earlier ones as retries elsewhere", () => {
+    const c = new AccessCounters();
+    add(c, "up|127.0.0.1:1|200|0.003|0.003|200|h");
+    add(c, "up|127.0.0.1:2, 127.0.0.1:1|502, 200|0.000, 0.020|0.021|200|h");
+    add(c, "up|127.0.0.1:2, 127.0.0.1:1|503, 503|0.001, 0.001|0.002|503|h");
+    const a = c.get("127.0.0.1:1");
+    expect(a.totalRequests).toBe(3);
+    expect(a.responses).toEqual({ "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 0, "5xx": 1, other: 0 });
+    expect(a.retries).toBe(0);
+    expect(a.connectionErrors).toBe(0);
+    const b = c.get("127.0.0.1:2");
+    expect(b.totalRequests).toBe(0);
+    expect(b.retries).toBe(2);
+    expect(b.redispatches).toBe(2);
+    expect(b.connectionErrors).toBe(1); // the 502 (no usable answer); the real 503 counts as a response
+    expect(b.responses["5xx"]).toBe(1);
+  });
+
+  it("fills latency buckets from the server's response time, else the request time", () => {
+    const c = new AccessCounters();
+    add(c, "up|127.0.0.1:1|200|0.001|0.009|200|h"); // 1 ms
+    add(c, "up|127.0.0.1:1|200|0.030|0.031|200|h"); // 30 ms
+    add(c, "up|127.0.0.1:1|200|12.000|12.0|200|h"); // 12 s
+    add(c, "up|127.0.0.1:1|-|-|0.004|499|h"); // no server time: request time 4 ms
+    const b = c.get("127.0.0.1:1").latencyBuckets;
+    expect(b["1"]).toBe(1);
+    expect(b["50"]).toBe(1);
+    expect(b["+Inf"]).toBe(1);
+    expect(b["5"]).toBe(1);
+    expect(Object.values(b).reduce((x, y) => x + y, 0)).toBe(4);
+    expect(c.get("127.0.0.1:1").responses.other).toBe(1);
+  });
+
+  it("counts requests that reached no server apart", () => {
+    const c = new AccessCounters();
+    add(c, "-|-|-|-|0.000|503|h");
+    add(c, "up_web|up_web|502|0.000|0.000|502|h"); // "no live upstreams": nginx logs the upstream name
+    expect(c.unrouted).toBe(2);
+    expect(c.records).toBe(2);
+    expect(c.keys()).toEqual([]);
+  });
+
+  it("returns copies and zeros for unknown servers", () => {
+    const c = new AccessCounters();
+    add(c, "up|127.0.0.1:1|200|0.001|0.001|200|h");
+    c.get("127.0.0.1:1").totalRequests = 99;
+    expect(c.get("127.0.0.1:1").totalRequests).toBe(1);
+    expect(c.get("127.0.0.1:9").totalRequests).toBe(0);
+    expect(c.get("127.0.0.1:1").avgResponseMs).toBe(1);
+  });
+});
+
+describe("latency buckets", () => {
+  it("use the builtin engine's edges", () => {
+    expect([...LATENCY_BUCKET_EDGES_MS]).toEqual([...BUILTIN_EDGES]);
+    expect(LATENCY_BUCKET_KEYS).toEqual(BUILTIN_KEYS);
+  });
+
+  it("put a value in the first bucket whose bound is >= it", () => {
+    expect(latencyBucket(0)).toBe("1");
+    expect(latencyBucket(1)).toBe("1");
+    expect(latencyBucket(1.001)).toBe("2");
+    expect(latencyBucket(10_000)).toBe("10000");
+    expect(latencyBucket(10_001)).toBe("+Inf");
+  });
+});
