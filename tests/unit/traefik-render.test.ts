@@ -1,0 +1,183 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import Ajv from "ajv"; // draft-07, which the Traefik schema declares
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { AppError } from "@/lib/core/errors";
+import { rulesSchema, type RulesInput } from "@/lib/core/rules";
+import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
+import { createTraefikEngine, traefikCapabilities } from "@/lib/engines/traefik";
+import { renderTraefik, renderTraefikDockerLabels, routerPriority, routerRule, traefikDynamicConfig } from "@/lib/engines/traefik/render";
+import { goldenCases, server as srv } from "../fixtures/nginx/balancer-configs";
+
+const repoRoot = path.resolve(__dirname, "../..");
+const fixtures = path.resolve(__dirname, "../fixtures/traefik");
+// Regenerate with UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/traefik-render.test.ts
+const updateGolden = process.env.UPDATE_GOLDEN === "1";
+
+// The SchemaStore schema lives beside the project (../shared/fixtures), never copied into it.
+const schemaPath = path.resolve(repoRoot, "../shared/fixtures/traefik-v3-file-provider.schema.json");
+const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as { $schema: string };
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validateSchema = ajv.compile(schema);
+
+function schemaErrors(doc: unknown): string {
+  return validateSchema(doc) ? "" : ajv.errorsText(validateSchema.errors, { separator: "\n" });
+}
+
+describe("the Traefik schema", () => {
+  it("is draft-07 and rejects what it should", () => {
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
+    // a server needs a url; a loadBalancer has no `strategy` in this schema; routers need rule and service
+    expect(schemaErrors({ http: { services: { a: { loadBalancer: { servers: [{ weight: 1 }] } } } } })).not.toBe("");
+    expect(schemaErrors({ http: { services: { a: { loadBalancer: { strategy: "p2c", servers: [{ url: "http://x" }] } } } } })).not.toBe("");
+    expect(schemaErrors({ http: { routers: { a: { rule: "Path(`/`)" } } } })).not.toBe("");
+  });
+});
+
+describe("renderTraefik golden files", () => {
+  for (const c of goldenCases) {
+    it(`renders ${c.name}.yaml and it validates against the Traefik v3 file-provider schema`, () => {
+      const file = path.join(fixtures, `${c.name}.yaml`);
+      const rendered = renderTraefik(c.config);
+      if (updateGolden || !existsSync(file)) writeFileSync(file, rendered);
+      expect(rendered).toBe(readFileSync(file, "utf8"));
+      const doc = parse(rendered);
+      expect(schemaErrors(doc)).toBe("");
+      expect(doc).toEqual(JSON.parse(JSON.stringify(traefikDynamicConfig(c.config))));
+    });
+  }
+});
+
+const svc = (rules: RulesInput = {}, servers: BalancerServer[] = [srv("a", 9001)], name = "web"): BalancerService => ({ id: "s", name, rules: rulesSchema.parse(rules), servers });
+const cfg = (...services: BalancerService[]): BalancerConfig => ({ listen: { host: "127.0.0.1", port: 8080 }, services });
+
+describe("renderTraefik shape", () => {
+  it("routes on host and whole path segments, and orders routers like the rules model", () => {
+    expect(routerRule(rulesSchema.parse({}))).toBe("PathPrefix(`/`)");
+    expect(routerRule(rulesSchema.parse({ route: { pathPrefix: "/api/", host: "a.local" } }))).toBe("Host(`a.local`) && (Path(`/api`) || PathPrefix(`/api/`))");
+    const p = (route: RulesInput["route"]) => routerPriority(rulesSchema.parse({ route }));
+    expect(p({ priority: 1 })).toBeGreaterThan(p({ host: "a.local", pathPrefix: "/very/long/prefix" }));
+    expect(p({ host: "a.local" })).toBeGreaterThan(p({ pathPrefix: "/very/long/prefix" }));
+    expect(p({ pathPrefix: "/api/v1" })).toBeGreaterThan(p({ pathPrefix: "/api" }));
+    expect(p({})).toBeGreaterThan(0); // 0 would mean "by rule length"
+    expect(p({ priority: 1000, host: "a.local", pathPrefix: `/${"a".repeat(255)}` })).toBeLessThan(2 ** 31);
+  });
+
+  it("leaves drained, maint and weight-0 replicas out and keeps weights", () => {
+    const doc = traefikDynamicConfig(cfg(svc({}, [srv("a", 9001, { weight: 5 }), srv("b", 9002, { adminState: "drain" }), srv("c", 9003, { adminState: "maint" }), srv("d", 9004, { weight: 0 })])));
+    expect(doc.http.services.web.loadBalancer.servers).toEqual([{ url: "http://127.0.0.1:9001", weight: 5 }]);
+  });
+
+  it("exports sticky cookies, health checks, strip prefix and retries", () => {
+    const doc = traefikDynamicConfig(
+      cfg(
+        svc({
+          sticky: { mode: "cookie", cookieName: "SID", maxAgeS: 120 },
+          healthCheck: { path: "/ready", intervalMs: 1500, timeoutMs: 500, expectStatus: 204 },
+          route: { pathPrefix: "/app/", stripPrefix: true },
+          retries: { count: 2 },
+        }),
+      ),
+    );
+    expect(doc.http.services.web.loadBalancer.sticky).toEqual({ cookie: { name: "SID", httpOnly: true, secure: false, sameSite: "lax", maxAge: 120 } });
+    expect(doc.http.services.web.loadBalancer.healthCheck).toEqual({ path: "/ready", interval: "1500ms", timeout: "500ms", status: 204 });
+    expect(doc.http.middlewares).toEqual({ "web-strip": { stripPrefix: { prefixes: ["/app"] } }, "web-retry": { retry: { attempts: 3 } } });
+    expect(doc.http.routers.web.middlewares).toEqual(["web-strip", "web-retry"]);
+    expect(schemaErrors(doc)).toBe("");
+  });
+
+  it("keeps the health-check timeout below the interval, as Traefik requires", () => {
+    const hc = (healthCheck: RulesInput["healthCheck"]) => traefikDynamicConfig(cfg(svc({ healthCheck }))).http.services.web.loadBalancer.healthCheck;
+    expect(hc({ intervalMs: 500, timeoutMs: 1000 })).toMatchObject({ interval: "500ms", timeout: "450ms" });
+    expect(hc({ intervalMs: 2000, timeoutMs: 2000 })).toMatchObject({ interval: "2s", timeout: "1800ms" });
+    expect(hc({ intervalMs: 2000, timeoutMs: 300 })).toMatchObject({ interval: "2s", timeout: "300ms" });
+  });
+
+  it("leaves out a service with no replica in rotation (the schema needs a server) and says so", () => {
+    const config = cfg(svc({}, [], "void"), svc({}, [srv("a", 9001, { adminState: "maint" })], "dark"));
+    const doc = traefikDynamicConfig(config);
+    expect(doc.http.routers).toEqual({});
+    expect(doc.http.services).toEqual({});
+    expect(schemaErrors(doc)).toBe("");
+    expect(renderTraefik(config)).toContain("# Not exported (no replica in rotation): void, dark");
+  });
+
+  it("refuses names and paths the patterns do not allow", () => {
+    expect(() => traefikDynamicConfig(cfg(svc({}, undefined, "Web`)")))).toThrow(AppError);
+    const bad = svc({ route: { host: "a.local" } });
+    bad.rules.route.host = "a.local`) || Host(`b";
+    expect(() => traefikDynamicConfig(cfg(bad))).toThrow(AppError);
+    const badPath = svc();
+    badPath.rules.route.pathPrefix = "/a`)";
+    expect(() => traefikDynamicConfig(cfg(badPath))).toThrow(AppError);
+    expect(() => traefikDynamicConfig(cfg(svc(), svc()))).toThrow(/twice/);
+  });
+});
+
+describe("renderTraefikDockerLabels", () => {
+  it("labels a service's containers", () => {
+    const labels = renderTraefikDockerLabels(
+      svc({ route: { host: "shop.local", pathPrefix: "/shop", stripPrefix: true }, sticky: { mode: "cookie", cookieName: "SID", maxAgeS: 60 }, retries: { count: 1 } }, [srv("a", 9300)], "shop"),
+    );
+    expect(labels).toEqual({
+      "traefik.enable": "true",
+      "traefik.http.routers.shop.rule": "Host(`shop.local`) && (Path(`/shop`) || PathPrefix(`/shop/`))",
+      "traefik.http.routers.shop.priority": "1006",
+      "traefik.http.routers.shop.service": "shop",
+      "traefik.http.routers.shop.middlewares": "shop-strip,shop-retry",
+      "traefik.http.middlewares.shop-strip.stripprefix.prefixes": "/shop",
+      "traefik.http.middlewares.shop-retry.retry.attempts": "2",
+      "traefik.http.services.shop.loadbalancer.server.port": "9300",
+      "traefik.http.services.shop.loadbalancer.passhostheader": "true",
+      "traefik.http.services.shop.loadbalancer.healthcheck.path": "/health",
+      "traefik.http.services.shop.loadbalancer.healthcheck.interval": "500ms",
+      "traefik.http.services.shop.loadbalancer.healthcheck.timeout": "450ms", // the default 1 s is not below the 500 ms interval
+      "traefik.http.services.shop.loadbalancer.healthcheck.status": "200",
+      "traefik.http.services.shop.loadbalancer.sticky.cookie": "true",
+      "traefik.http.services.shop.loadbalancer.sticky.cookie.name": "SID",
+      "traefik.http.services.shop.loadbalancer.sticky.cookie.httponly": "true",
+      "traefik.http.services.shop.loadbalancer.sticky.cookie.secure": "false",
+      "traefik.http.services.shop.loadbalancer.sticky.cookie.samesite": "lax",
+      "traefik.http.services.shop.loadbalancer.sticky.cookie.maxage": "60",
+    });
+  });
+
+  it("takes the container's port when given and omits it when unknown", () => {
+    expect(renderTraefikDockerLabels(svc({}, [srv("a", 9001)]), { port: 8080 })["traefik.http.services.web.loadbalancer.server.port"]).toBe("8080");
+    expect(renderTraefikDockerLabels(svc({}, []))).not.toHaveProperty("traefik.http.services.web.loadbalancer.server.port");
+  });
+});
+
+describe("Traefik engine (export only)", () => {
+  const engine = createTraefikEngine();
+
+  it("renders but refuses to run, with the reason", async () => {
+    expect(engine.render(goldenCases[0].config)).toBe(renderTraefik(goldenCases[0].config));
+    const service = goldenCases[0].config.services[0];
+    for (const call of [
+      () => engine.check(""),
+      () => engine.apply("", goldenCases[0].config),
+      () => engine.addServer(service, service.servers[0]),
+      () => engine.removeServer(service, "r-a1"),
+      () => engine.setServerState(service, "r-a1", "drain"),
+      () => engine.setWeight(service, "r-a1", 2),
+      () => engine.stats(),
+      () => engine.start(goldenCases[0].config),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: "unsupported", message: expect.stringContaining("Traefik is export-only here") });
+    }
+    await expect(engine.stop()).resolves.toBeUndefined();
+    expect(await engine.liveConfig()).toBeNull();
+    expect(await engine.status()).toMatchObject({ kind: "traefik", mode: "export-only", running: false, pid: null });
+  });
+
+  it("declares honestly what the export cannot express", () => {
+    expect(traefikCapabilities["algorithm.round_robin"]).toBe(true);
+    for (const k of ["algorithm.least_conn", "algorithm.random_two", "algorithm.source_hash", "algorithm.uri_hash", "sticky.source", "passive", "drain", "slowStart"] as const) {
+      expect(typeof traefikCapabilities[k]).toBe("string");
+    }
+    expect(traefikCapabilities.drain).toMatch(/^Traefik has no drain/);
+    expect(traefikCapabilities["sticky.cookie"]).toBe(true);
+  });
+});
