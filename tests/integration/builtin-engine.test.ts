@@ -13,7 +13,7 @@ import { type RulesInput, rulesSchema } from "@/lib/core/rules";
 import { type BuiltinEngine, createBuiltinEngine } from "@/lib/engines/builtin";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
-import { adminPost, countByReplica, get, runLoad, waitFor } from "../fixtures/haproxy/load";
+import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
 
 const LISTEN_PORT = 18082;
 const DATA_BASE = 21500;

@@ -16,7 +16,7 @@ import { type BuiltinEngine, createBuiltinEngine } from "@/lib/engines/builtin";
 import { controlCall } from "@/lib/engines/builtin/control";
 import type { BalancerConfig, EngineStatus } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
-import { get, runLoad } from "../fixtures/haproxy/load";
+import { get, runLoad } from "../helpers/load";
 
 const LISTEN_PORT = 18092;
 const DATA_BASE = 21650;

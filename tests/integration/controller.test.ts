@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forget } from "@/lib/remember";
 import { openTempDatabase, type TempDatabase } from "../helpers/temp-db";
-import { runLoad, waitFor } from "../fixtures/haproxy/load";
+import { runLoad, waitFor } from "../helpers/load";
 
 const hasHaproxy = (() => {
   try {

@@ -11,7 +11,7 @@ import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
-import { adminPost, countByReplica, get, runLoad, waitFor } from "../fixtures/haproxy/load";
+import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
 
 const LISTEN_PORT = 18081;
 const DATA_BASE = 21300;

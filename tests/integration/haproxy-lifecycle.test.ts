@@ -13,7 +13,7 @@ import { algorithms, rulesSchema, type RulesInput } from "@/lib/core/rules";
 import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
-import { get, runLoad, waitFor } from "../fixtures/haproxy/load";
+import { get, runLoad, waitFor } from "../helpers/load";
 
 const LISTEN_PORT = 18091;
 const ECHO_PORT = 21440;
