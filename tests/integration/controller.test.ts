@@ -18,13 +18,53 @@ const hasHaproxy = (() => {
   }
 })();
 
+/** A Docker engine and the replica image (scripts/build-replica-image.sh), or why not. */
+const dockerReady = (() => {
+  try {
+    execFileSync("docker", ["version"], { stdio: "ignore", timeout: 5000 });
+  } catch {
+    try {
+      execFileSync("bash", ["scripts/start-dockerd.sh"], { stdio: "ignore", timeout: 120_000 });
+    } catch (err) {
+      return `no Docker engine answers and scripts/start-dockerd.sh could not start one: ${(err as Error).message}`;
+    }
+  }
+  try {
+    execFileSync("bash", ["scripts/build-replica-image.sh"], { stdio: "ignore", timeout: 120_000 });
+    return true;
+  } catch (err) {
+    return `the replica image could not be built: ${(err as Error).message}`;
+  }
+})();
+if (dockerReady !== true) console.log(`[controller.test] skipping the Docker runtime suite: ${dockerReady}`);
+
+const hasNginx = (() => {
+  try {
+    execFileSync("nginx", ["-v"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * nginx OSS reloads for every membership change (batched) and every prober verdict, and a
+ * reload closes idle keep-alive connections: clients that reuse one at that instant see a
+ * reset (measured here: a few per reload). The load below uses keep-alive clients, so for
+ * nginx the suite allows at most 1 % failed requests and prints the real count; HAProxy and
+ * the builtin proxy must lose none.
+ */
 const engines = [
-  { engine: "haproxy", listen: 18084, range: "22000-22199", available: hasHaproxy },
-  { engine: "builtin", listen: 18094, range: "22200-22399", available: true },
+  { engine: "haproxy", runtime: "process", listen: 18084, range: "22000-22099", available: hasHaproxy, reloadLoss: 0 },
+  { engine: "builtin", runtime: "process", listen: 18094, range: "22100-22199", available: true, reloadLoss: 0 },
+  { engine: "haproxy", runtime: "docker", listen: 18104, range: "22200-22299", available: hasHaproxy && dockerReady === true, reloadLoss: 0 },
+  { engine: "nginx", runtime: "process", listen: 18114, range: "22300-22399", available: hasNginx, reloadLoss: 0.01 },
 ] as const;
 
+const maxFailed = (e: (typeof engines)[number], ok: number) => Math.floor(ok * e.reloadLoss);
+
 for (const e of engines) {
-  describe.skipIf(!e.available)(`controller with the ${e.engine} engine`, () => {
+  describe.skipIf(!e.available)(`controller with the ${e.engine} engine and ${e.runtime} replicas`, () => {
     let tmp: TempDatabase;
     let mod: {
       controller: typeof import("@/lib/controller/controller").controller;
@@ -42,22 +82,35 @@ for (const e of engines) {
     const replicas = async () => (await mod.getService(serviceId)).instances;
     const ready = async () => (await replicas()).filter((r) => r.state === "ready" && r.inEngine);
     const pids = async () => (await replicas()).map((r) => r.runtimeRef).sort();
-    const alive = (pid: string) => {
+    const alive = (ref: string) => {
+      if (e.runtime === "docker") {
+        try {
+          return execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", ref], { encoding: "utf8" }).trim() === "true";
+        } catch {
+          return false;
+        }
+      }
       try {
-        process.kill(Number(pid), 0);
+        process.kill(Number(ref), 0);
         return true;
       } catch {
         return false;
       }
+    };
+    const kill9 = (ref: string) => {
+      if (e.runtime === "docker") execFileSync("docker", ["kill", "-s", "KILL", ref], { stdio: "ignore" });
+      else process.kill(Number(ref), "SIGKILL");
     };
 
     beforeAll(async () => {
       process.env.ENGINE = e.engine;
       process.env.BALANCER_PORT = String(e.listen);
       process.env.PORT_RANGE = e.range;
-      process.env.RUNTIME = "process";
+      process.env.RUNTIME = e.runtime;
+      process.env.DOCKER_NETWORK = "host";
+      process.env.NGINX_SYSLOG_PORT = "22499";
       tmp = await openTempDatabase(`ctl-${e.engine}`);
-      for (const k of ["engine", "controller", "runtime-process", "collector"]) forget(k);
+      for (const k of ["engine", "controller", "runtime-process", "runtime-docker", "collector", "prober"]) forget(k);
       mod = {
         ...(await import("@/lib/controller/controller")),
         ...(await import("@/lib/services/manage-services")),
@@ -67,6 +120,8 @@ for (const e of engines) {
         ...(await import("@/lib/db/client")),
       };
       await mod.controller().start();
+      // the panel's prober supplies active health checks where the engine has none (nginx)
+      (await import("@/lib/controller/prober")).prober().start();
       const svc = await mod.createService(
         { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 128, cpuLimit: null, replicas: 3, minReplicas: 0 },
         user,
@@ -78,10 +133,15 @@ for (const e of engines) {
     afterAll(async () => {
       if (!mod) return;
       const ctl = mod.controller();
+      (await import("@/lib/controller/prober")).prober().stop();
       await ctl.stop();
-      for (const r of await replicas().catch(() => [])) if (r.runtimeRef && alive(r.runtimeRef)) process.kill(Number(r.runtimeRef), "SIGKILL");
+      for (const r of await replicas().catch(() => [])) {
+        if (!r.runtimeRef) continue;
+        if (e.runtime === "docker") execFileSync("docker", ["rm", "-f", r.runtimeRef], { stdio: "ignore" });
+        else if (alive(r.runtimeRef)) process.kill(Number(r.runtimeRef), "SIGKILL");
+      }
       await ctl.engine.stop().catch(() => undefined);
-      for (const k of ["engine", "controller", "runtime-process", "collector"]) forget(k);
+      for (const k of ["engine", "controller", "runtime-process", "runtime-docker", "collector", "prober"]) forget(k);
       await tmp.close();
     });
 
@@ -96,7 +156,7 @@ for (const e of engines) {
 
     it("replaces a replica killed with SIGKILL", async () => {
       const [victim] = await ready();
-      process.kill(Number(victim.runtimeRef), "SIGKILL");
+      kill9(victim.runtimeRef!);
       await waitFor("the dead replica to be replaced", async () => {
         const list = await ready();
         return list.length === 3 && !list.some((r) => r.id === victim.id);
@@ -105,19 +165,21 @@ for (const e of engines) {
       expect(events).toHaveLength(1);
     });
 
-    it("scales 3 → 6 → 2 under load without a failed request", async () => {
+    const loss = e.reloadLoss ? "losing at most 1 % to nginx reloads" : "without a failed request";
+
+    it(`scales 3 → 6 → 2 under load ${loss}`, async () => {
       const load = runLoad(e.listen, { concurrency: 4, durationMs: 14_000, maxRequests: 100_000 });
       await mod.updateService(serviceId, { replicas: 6 }, user);
       await waitFor("6 in rotation", async () => (await ready()).length === 6 && (await replicas()).length === 6, 30_000, 200);
       await mod.updateService(serviceId, { replicas: 2 }, user);
       await waitFor("2 left", async () => (await replicas()).length === 2 && (await ready()).length === 2, 30_000, 200);
       const result = await load;
-      console.log(`[${e.engine}] scale 3→6→2 under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
-      expect(result.failed).toBe(0);
+      console.log(`[${e.engine}/${e.runtime}] scale 3→6→2 under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
+      expect(result.failed).toBeLessThanOrEqual(maxFailed(e, result.ok));
       expect(result.ok).toBeGreaterThan(100);
     });
 
-    it("applies rules five times under load without a failed request, and records revisions", async () => {
+    it(`applies rules five times under load ${loss}, and records revisions`, async () => {
       await mod.updateService(serviceId, { replicas: 3 }, user);
       await waitFor("3 in rotation", async () => (await ready()).length === 3 && (await replicas()).length === 3, 30_000, 200);
       const before = await mod.currentRevisionNumber();
@@ -129,13 +191,13 @@ for (const e of engines) {
         await new Promise((r) => setTimeout(r, 600));
       }
       const result = await load;
-      console.log(`[${e.engine}] five applies under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
-      expect(result.failed).toBe(0);
+      console.log(`[${e.engine}/${e.runtime}] five applies under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
+      expect(result.failed).toBeLessThanOrEqual(maxFailed(e, result.ok));
       expect(await mod.currentRevisionNumber()).toBe(before + 5);
       await expect(mod.applyRules(serviceId, { baseRevision: before, rules: {} }, user)).rejects.toMatchObject({ code: "conflict" });
     });
 
-    it("isolates a replica whose memory passes the threshold, with no failed request, and Clear brings it back", async () => {
+    it(`isolates a replica whose memory passes the threshold (${loss}), and Clear brings it back`, async () => {
       const [target] = await ready();
       const svc = await mod.getService(serviceId);
       const load = runLoad(e.listen, { concurrency: 4, durationMs: 9000, maxRequests: 90_000 });
@@ -147,8 +209,10 @@ for (const e of engines) {
       await waitFor("the engine marks it down", async () => (await stats())?.health.status === "down", 5000, 50);
       const downAfter = Date.now() - t0;
       const h = svc.rules.healthCheck;
-      console.log(`[${e.engine}] marked down ${downAfter} ms after stress (interval ${h.intervalMs} × fall ${h.fall})`);
+      console.log(`[${e.engine}/${e.runtime}] marked down ${downAfter} ms after stress (interval ${h.intervalMs} × fall ${h.fall})`);
       expect(downAfter).toBeLessThan(h.intervalMs * h.fall + 2000);
+      // nginx learns "down" from the panel's prober and then reloads (batched): let that land
+      if (e.engine === "nginx") await new Promise((r) => setTimeout(r, 1000));
       const countAtDown = (await stats())!.totalRequests;
       await new Promise((r) => setTimeout(r, 1500));
       expect((await stats())!.totalRequests - countAtDown).toBeLessThanOrEqual(2);
@@ -157,8 +221,8 @@ for (const e of engines) {
       expect(cleared.releasedMb).toBeGreaterThanOrEqual(100);
       await waitFor("back up", async () => (await stats())?.health.status === "up", 6000, 50);
       const result = await load;
-      console.log(`[${e.engine}] isolation and recovery under load: ${result.ok} ok, ${result.failed} failed`);
-      expect(result.failed).toBe(0);
+      console.log(`[${e.engine}/${e.runtime}] isolation and recovery under load: ${result.ok} ok, ${result.failed} failed`);
+      expect(result.failed).toBeLessThanOrEqual(maxFailed(e, result.ok));
     });
 
     it("adopts running replicas and the engine when the controller restarts: nothing duplicated or restarted", async () => {
@@ -166,7 +230,9 @@ for (const e of engines) {
       const engineBefore = await mod.controller().engine.status();
       const load = runLoad(e.listen, { concurrency: 2, durationMs: 5000, maxRequests: 50_000 });
       await mod.controller().stop();
-      for (const k of ["engine", "controller", "runtime-process"]) forget(k);
+      // a new panel process would not hold the old one's sockets (nginx's syslog listener)
+      await (mod.controller().engine as { close?: () => unknown }).close?.();
+      for (const k of ["engine", "controller", "runtime-process", "runtime-docker"]) forget(k);
       await mod.controller().start();
       await new Promise((r) => setTimeout(r, 3000));
       const engineAfter = await mod.controller().engine.status();
