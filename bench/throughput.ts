@@ -70,7 +70,7 @@ async function main() {
   try {
     for (const [i, port] of REPLICA_PORTS.entries()) {
       const child = spawn(process.execPath, [path.join(ROOT, "replica", "server.js")], {
-        env: { PATH: process.env.PATH, PORT: String(port), ADMIN_PORT: String(port + 1), ADMIN_TOKEN: "bench", REPLICA_ID: `b${i}`, SERVICE_NAME: "bench" },
+        env: { ...process.env, PORT: String(port), ADMIN_PORT: String(port + 1), ADMIN_TOKEN: "bench", REPLICA_ID: `b${i}`, SERVICE_NAME: "bench" },
         stdio: "ignore",
       });
       children.push(child);
