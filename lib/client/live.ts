@@ -3,6 +3,8 @@
 import { useEffect, useState } from "react";
 import { io, type Socket } from "socket.io-client";
 import type { SwitchyardEvent } from "@/lib/events";
+import type { ServiceTick, TrafficStatus } from "@/lib/core/metrics";
+import type { ServiceView } from "@/lib/services/views";
 
 /**
  * The browser's one live channel. Every component subscribes through these
@@ -55,4 +57,99 @@ export function useLiveEvents(initial: SwitchyardEvent[], filter?: (e: Switchyar
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   return events;
+}
+
+// ------------------------------------------------------------------ one service, live
+
+/** How many 1-second points the browser keeps per service (5 minutes). */
+export const HISTORY_POINTS = 300;
+
+export type ServiceSnapshot = { service: ServiceView; history: ServiceTick[]; traffic: TrafficStatus | null };
+
+export type ServiceLive = {
+  service: ServiceView;
+  /** oldest first, at most HISTORY_POINTS */
+  history: ServiceTick[];
+  last: ServiceTick | null;
+  traffic: TrafficStatus | null;
+  connection: ConnectionState;
+  /** Put a fresher view in place (e.g. the answer of a PATCH) before the next push arrives. */
+  setService: (s: ServiceView) => void;
+  setTraffic: (t: TrafficStatus) => void;
+};
+
+// several components of one tab may watch the same service: unwatch only when the last one leaves
+const watchCounts = new Map<string, number>();
+
+/** Append ticks in time order, drop duplicates, keep the last `max`. */
+export function mergeTicks(prev: ServiceTick[], next: ServiceTick[], max = HISTORY_POINTS): ServiceTick[] {
+  if (next.length === 0) return prev;
+  const lastT = prev.length ? prev[prev.length - 1].t : -Infinity;
+  if (next[0].t > lastT) {
+    const out = prev.concat(next);
+    return out.length > max ? out.slice(out.length - max) : out;
+  }
+  const byT = new Map<number, ServiceTick>();
+  for (const t of prev) byT.set(t.t, t);
+  for (const t of next) byT.set(t.t, t);
+  const out = [...byT.values()].sort((a, b) => a.t - b.t);
+  return out.length > max ? out.slice(out.length - max) : out;
+}
+
+/**
+ * Watch one service: joins its room (the ack brings a snapshot with the last
+ * 5 minutes), keeps the 1-second history ring, and watches again after a
+ * reconnect, when the snapshot comes again and fills what was missed.
+ */
+export function useServiceLive(serviceId: string, initial: ServiceView | ServiceSnapshot): ServiceLive {
+  const seed: ServiceSnapshot = "instances" in initial ? { service: initial, history: [], traffic: null } : initial;
+  const [service, setService] = useState<ServiceView>(seed.service);
+  const [history, setHistory] = useState<ServiceTick[]>(() => seed.history.slice(-HISTORY_POINTS));
+  const [traffic, setTraffic] = useState<TrafficStatus | null>(seed.traffic);
+  const connection = useConnectionState();
+
+  useEffect(() => {
+    const s = liveSocket();
+    let alive = true;
+    const watch = () => {
+      s.emit("watch", { serviceId }, (ack: { ok?: boolean; snapshot?: ServiceSnapshot | null } | undefined) => {
+        const snap = ack?.ok ? ack.snapshot : null;
+        if (!alive || !snap) return;
+        if (snap.service) setService(snap.service);
+        if (snap.traffic) setTraffic(snap.traffic);
+        if (Array.isArray(snap.history)) setHistory((prev) => mergeTicks(prev, snap.history));
+      });
+    };
+    const onTick = (t: ServiceTick) => {
+      if (t.serviceId === serviceId) setHistory((prev) => mergeTicks(prev, [t]));
+    };
+    const onService = (v: ServiceView) => {
+      if (v.id === serviceId) setService(v);
+    };
+    const onTraffic = (t: TrafficStatus & { serviceId?: string }) => {
+      // the payload names its service when the server says so; otherwise it is ours only if we watch one service
+      if (t.serviceId ? t.serviceId === serviceId : watchCounts.size === 1) setTraffic(t);
+    };
+    watchCounts.set(serviceId, (watchCounts.get(serviceId) ?? 0) + 1);
+    s.on("connect", watch);
+    s.on("tick", onTick);
+    s.on("service", onService);
+    s.on("traffic", onTraffic);
+    if (s.connected) watch();
+    return () => {
+      alive = false;
+      s.off("connect", watch);
+      s.off("tick", onTick);
+      s.off("service", onService);
+      s.off("traffic", onTraffic);
+      const n = (watchCounts.get(serviceId) ?? 1) - 1;
+      if (n <= 0) {
+        watchCounts.delete(serviceId);
+        s.emit("unwatch", { serviceId });
+      } else watchCounts.set(serviceId, n);
+    };
+  }, [serviceId]);
+
+  const last = history.length ? history[history.length - 1] : null;
+  return { service, history, last, traffic, connection, setService, setTraffic };
 }
