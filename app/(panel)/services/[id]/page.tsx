@@ -1,0 +1,58 @@
+import { notFound } from "next/navigation";
+import { ServiceDashboard } from "@/components/services/service-dashboard";
+import type { BalancerInfo } from "@/components/services/reach-command";
+import { requireUser } from "@/lib/auth/page";
+import { hasRole } from "@/lib/core/roles";
+import { isAppError } from "@/lib/core/errors";
+import { idParamSchema } from "@/lib/core/service";
+import type { ServiceSnapshot } from "@/lib/client/live";
+import { realtime } from "@/lib/realtime/server";
+import { getService } from "@/lib/services/manage-services";
+import { listEvents } from "@/lib/services/list-events";
+import { balancerOverview } from "@/lib/services/balancer-overview";
+import { trafficStatus } from "@/lib/services/traffic";
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const service = idParamSchema.safeParse(id).success ? await getService(id).catch(() => null) : null;
+  return { title: service?.name ?? "Service" };
+}
+
+export default async function ServicePage({ params }: { params: Promise<{ id: string }> }) {
+  const user = await requireUser();
+  const { id } = await params;
+  if (!idParamSchema.safeParse(id).success) notFound();
+  const service = await getService(id).catch((e) => {
+    if (isAppError(e) && e.code === "not_found") return null;
+    throw e;
+  });
+  if (!service) notFound();
+
+  // the same snapshot the live channel sends on "watch": the charts are full on the first paint
+  const provider = realtime().snapshot;
+  const snap = (provider ? await provider(id, user).catch(() => null) : null) as ServiceSnapshot | null;
+  const initial: ServiceSnapshot = { service, history: snap?.history ?? [], traffic: snap?.traffic ?? trafficStatus(id) };
+
+  const [events, overview] = await Promise.all([listEvents({ serviceId: id, limit: 100 }), balancerOverview()]);
+  const e = overview.engine as Partial<BalancerInfo> & { kind: string; running?: boolean; error?: string | null };
+  const balancer: BalancerInfo = {
+    kind: e.kind,
+    version: e.version ?? null,
+    running: Boolean(e.running),
+    listen: e.listen ?? { host: "127.0.0.1", port: overview.config.listen.port },
+    location: e.location ?? null,
+    error: e.error ?? null,
+  };
+  const canOperate = hasRole(user.role, "operator");
+
+  // TODO(rules editor): embed <RulesEditor serviceId={id} canEdit={canOperate} /> from
+  // components/rules/rules-editor.tsx once it exists (another agent builds it).
+  const rulesPanel = (
+    <div className="rounded-lg border border-dashed border-zinc-300 p-6 text-sm text-zinc-500 dark:border-zinc-700" data-testid="rules-placeholder">
+      The rules editor for this service is not built yet. Current rules: algorithm <span className="font-mono">{service.rules.algorithm}</span>, stickiness{" "}
+      <span className="font-mono">{service.rules.sticky.mode}</span>, health check <span className="font-mono">{service.rules.healthCheck.path}</span> every {service.rules.healthCheck.intervalMs} ms.
+    </div>
+  );
+
+  return <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} />;
+}

@@ -1,0 +1,199 @@
+"use client";
+
+import { useState, type ReactNode } from "react";
+import { Button } from "@/components/ui/button";
+import { api, ApiError } from "@/lib/client/api";
+import { replicaActionSchema, type ReplicaAction } from "@/lib/core/mgmt";
+import type { ReplicaView } from "@/lib/services/views";
+import { describeResult } from "@/components/replicas/action-result";
+import { LogsDialog } from "@/components/replicas/logs-dialog";
+
+type Outcome = { tone: "ok" | "error" | "busy"; text: string };
+
+type Confirm = { action: ReplicaAction; question: string; verb: string };
+
+function Group({ title, hint, children }: { title: string; hint: ReactNode; children: ReactNode }) {
+  return (
+    <div className="space-y-1.5">
+      <div className="text-[11px] font-semibold tracking-wide text-zinc-500 uppercase">
+        {title} <span className="font-normal tracking-normal normal-case">· {hint}</span>
+      </div>
+      {children}
+    </div>
+  );
+}
+
+/** A narrow number box for the action rows (the form Input is full-width). */
+function Small(props: React.InputHTMLAttributes<HTMLInputElement>) {
+  return (
+    <input
+      {...props}
+      inputMode="numeric"
+      className="h-7 w-16 rounded-md border-0 bg-white px-2 text-xs text-zinc-900 tabular-nums ring-1 ring-zinc-300 ring-inset focus:ring-2 focus:ring-indigo-500 dark:bg-zinc-950 dark:text-zinc-100 dark:ring-zinc-700"
+    />
+  );
+}
+
+/**
+ * Per-replica actions (operators only). Management-plane actions go to the
+ * replica's own admin address, never through the balancer; balancer actions
+ * change its place in the engine; runtime actions restart or remove it.
+ */
+export function ReplicaActions({ replica, serviceName, isolated }: { replica: ReplicaView; serviceName: string; isolated: boolean }) {
+  const [open, setOpen] = useState(false);
+  const [logs, setLogs] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [confirm, setConfirm] = useState<Confirm | null>(null);
+  const [mb, setMb] = useState("200");
+  const [seconds, setSeconds] = useState("10");
+  const [latency, setLatency] = useState("0");
+  const [errorPct, setErrorPct] = useState("0");
+  const [failHealth, setFailHealth] = useState(false);
+  const [weight, setWeight] = useState(String(replica.weight));
+  const admin = replica.adminAddr ?? "(no admin address yet)";
+  const leaving = replica.state === "draining" || replica.state === "stopping";
+
+  const run = async (raw: unknown) => {
+    const parsed = replicaActionSchema.safeParse(raw);
+    if (!parsed.success) {
+      setOutcome({ tone: "error", text: parsed.error.issues.map((i) => `${i.path.join(".") || "value"}: ${i.message}`).join("; ") });
+      return;
+    }
+    const action = parsed.data;
+    setConfirm(null);
+    setOutcome({ tone: "busy", text: `${action.action}…` });
+    try {
+      const res = await api<{ result: unknown }>(`/api/replicas/${replica.id}/actions`, { body: action });
+      setOutcome({ tone: "ok", text: describeResult(action, res.result) });
+    } catch (e) {
+      setOutcome({ tone: "error", text: e instanceof ApiError ? e.message : String(e) });
+    }
+  };
+
+  const ask = (action: ReplicaAction, verb: string, question: string) => setConfirm({ action, verb, question });
+
+  return (
+    <div className="space-y-2" data-testid="replica-actions">
+      <div className="flex flex-wrap items-center gap-1.5">
+        <Button size="sm" variant={isolated ? "primary" : "secondary"} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
+          Clear
+        </Button>
+        <Button size="sm" variant="secondary" onClick={() => setLogs(true)}>
+          Logs
+        </Button>
+        <Button size="sm" variant="ghost" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+          {open ? "Fewer actions ▴" : "More actions ▾"}
+        </Button>
+      </div>
+
+      {open && (
+        <div className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50 p-2.5 dark:border-zinc-800 dark:bg-zinc-950/50">
+          <Group title="Management plane" hint={<>straight to the admin address <span className="font-mono">{admin}</span>, never through the balancer</>}>
+            <div className="flex flex-wrap items-center gap-1.5">
+              <Small aria-label="memory to allocate (MB)" value={mb} onChange={(e) => setMb(e.target.value)} />
+              <span className="text-xs text-zinc-500">MB</span>
+              <Button size="sm" variant="secondary" disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "stress-memory", mb: Number(mb) })}>
+                Stress memory
+              </Button>
+            </div>
+            <div className="flex flex-wrap items-center gap-1.5">
+              <Small aria-label="CPU burn duration (seconds)" value={seconds} onChange={(e) => setSeconds(e.target.value)} />
+              <span className="text-xs text-zinc-500">s</span>
+              <Button size="sm" variant="secondary" disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "stress-cpu", seconds: Number(seconds) })}>
+                Stress CPU
+              </Button>
+            </div>
+            <div className="flex flex-wrap items-center gap-1.5">
+              <Small aria-label="added latency (ms)" value={latency} onChange={(e) => setLatency(e.target.value)} />
+              <span className="text-xs text-zinc-500">ms</span>
+              <Small aria-label="error rate (%)" value={errorPct} onChange={(e) => setErrorPct(e.target.value)} />
+              <span className="text-xs text-zinc-500">% errors</span>
+              <label className="inline-flex items-center gap-1 text-xs">
+                <input type="checkbox" checked={failHealth} onChange={(e) => setFailHealth(e.target.checked)} /> fail health
+              </label>
+              <Button
+                size="sm"
+                variant="secondary"
+                disabled={!replica.adminAddr || leaving}
+                onClick={() => void run({ action: "faults", latencyMs: Number(latency), errorRate: Number(errorPct) / 100, failHealth })}
+              >
+                Set faults
+              </Button>
+              <Button size="sm" variant="ghost" disabled={!replica.adminAddr} onClick={() => void run({ action: "info" })}>
+                Info
+              </Button>
+            </div>
+          </Group>
+          <Group title="Balancer" hint="its place in the engine">
+            <div className="flex flex-wrap items-center gap-1.5">
+              {(["ready", "drain", "maint"] as const).map((s) => (
+                <Button
+                  key={s}
+                  size="sm"
+                  variant={replica.adminState === s ? "primary" : "secondary"}
+                  aria-pressed={replica.adminState === s}
+                  disabled={leaving}
+                  onClick={() => void run({ action: s })}
+                  title={s === "ready" ? "back in rotation (when healthy)" : s === "drain" ? "no new requests; sticky sessions finish" : "out of rotation at once"}
+                >
+                  {s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint"}
+                </Button>
+              ))}
+              <span className="mx-1 h-4 border-l border-zinc-300 dark:border-zinc-700" />
+              <Small aria-label="weight (0-256)" value={weight} onChange={(e) => setWeight(e.target.value)} />
+              <Button size="sm" variant="secondary" disabled={leaving} onClick={() => void run({ action: "weight", weight: Number(weight) })}>
+                Set weight
+              </Button>
+            </div>
+          </Group>
+          <Group title="Runtime" hint="the process or container">
+            <div className="flex flex-wrap items-center gap-1.5">
+              <Button
+                size="sm"
+                variant="secondary"
+                disabled={leaving || replica.state === "starting"}
+                onClick={() => ask({ action: "restart" }, "Restart", `Restart replica ${replica.id}? It leaves rotation, restarts (stress and faults are lost) and comes back once healthy.`)}
+              >
+                Restart
+              </Button>
+              <Button
+                size="sm"
+                variant="danger"
+                disabled={leaving}
+                onClick={() => ask({ action: "remove" }, "Remove", `Remove replica ${replica.id}? It drains and stops, and ${serviceName} then wants one replica less.`)}
+              >
+                Remove
+              </Button>
+            </div>
+          </Group>
+        </div>
+      )}
+
+      {confirm && (
+        <div role="alertdialog" aria-label="confirm" className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-2.5 py-2 text-xs text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
+          <span className="min-w-0 flex-1">{confirm.question}</span>
+          <Button size="sm" variant={confirm.action.action === "remove" ? "danger" : "primary"} onClick={() => void run(confirm.action)}>
+            {confirm.verb}
+          </Button>
+          <Button size="sm" variant="secondary" onClick={() => setConfirm(null)}>
+            Cancel
+          </Button>
+        </div>
+      )}
+
+      {outcome && (
+        <p
+          data-testid="action-result"
+          data-tone={outcome.tone}
+          role={outcome.tone === "error" ? "alert" : "status"}
+          className={`text-xs ${outcome.tone === "error" ? "text-rose-600 dark:text-rose-400" : outcome.tone === "ok" ? "text-emerald-700 dark:text-emerald-400" : "text-zinc-500"}`}
+        >
+          {outcome.tone === "error" ? "Failed: " : ""}
+          {outcome.text}
+        </p>
+      )}
+
+      {logs && <LogsDialog replicaId={replica.id} onClose={() => setLogs(false)} />}
+    </div>
+  );
+}

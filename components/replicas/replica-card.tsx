@@ -1,0 +1,155 @@
+"use client";
+
+import type { ReplicaTick } from "@/lib/core/metrics";
+import type { ReplicaView } from "@/lib/services/views";
+import { Badge } from "@/components/ui/badge";
+import { displayState, formatUptime, progressSteps, shortRef, stateLook } from "@/components/replicas/replica-state";
+import { ReplicaActions } from "@/components/replicas/replica-actions";
+import { MemoryBar } from "@/components/replicas/memory-bar";
+
+function fmt(n: number | null | undefined, digits = 1) {
+  if (n === null || n === undefined) return "–";
+  return n >= 100 ? Math.round(n).toString() : n.toFixed(digits);
+}
+
+function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <div className="min-w-0">
+      <div className="text-[11px] text-zinc-500">{label}</div>
+      <div data-testid={testId} className="truncate text-sm font-semibold tabular-nums">
+        {value}
+      </div>
+    </div>
+  );
+}
+
+/** One replica: is it taking traffic, how much, how healthy, where it lives, and what an operator can do to it. */
+export function ReplicaCard({
+  replica,
+  tick,
+  color,
+  now,
+  limitMb,
+  thresholdPercent,
+  serviceName,
+  canOperate,
+}: {
+  replica: ReplicaView;
+  tick: ReplicaTick | undefined;
+  color: string;
+  now: number;
+  limitMb: number;
+  thresholdPercent: number;
+  serviceName: string;
+  canOperate: boolean;
+}) {
+  const state = displayState(replica, tick);
+  const look = stateLook[state];
+  const steps = progressSteps(replica);
+  const inRotation = state === "in-rotation";
+  const health = tick?.health ?? { status: replica.health, reason: replica.healthReason, lastChangeMs: null };
+  const isolated = state === "down";
+  const share = tick ? Math.round(tick.share * 1000) / 10 : 0;
+  const rps = tick?.rps ?? 0;
+  const mem = tick?.memoryMb ?? null;
+  const limit = tick?.memoryLimitMb ?? limitMb;
+
+  return (
+    <article
+      data-testid="replica-card"
+      data-replica-id={replica.id}
+      data-state={state}
+      data-in-rotation={inRotation ? "true" : "false"}
+      data-rps={rps}
+      data-share={share}
+      data-health={health.status}
+      data-memory-mb={mem ?? ""}
+      className={`flex min-w-0 flex-col gap-2.5 rounded-lg border bg-white p-3 shadow-sm dark:bg-zinc-900 ${
+        isolated || state === "failed" ? "border-rose-300 ring-1 ring-rose-300 dark:border-rose-800 dark:ring-rose-800" : "border-zinc-200 dark:border-zinc-800"
+      } ${state === "draining" || state === "stopping" ? "opacity-70" : ""}`}
+      style={{ borderTopColor: color, borderTopWidth: 4 }}
+    >
+      <header className="flex items-center gap-2">
+        <span className="inline-block h-3 w-3 shrink-0 rounded-sm" style={{ backgroundColor: color }} aria-hidden />
+        <span className="truncate font-mono text-sm font-semibold" title="replica id">
+          {replica.id}
+        </span>
+        <Badge tone={look.tone} title={look.explain}>
+          <span data-testid="replica-state">{look.label}</span>
+        </Badge>
+        <span className="ml-auto text-xs text-zinc-500" title="balancer weight (0-256): its part of the traffic relative to the others">
+          weight <span className="font-semibold text-zinc-800 dark:text-zinc-200">{replica.weight}</span>
+        </span>
+      </header>
+
+      {steps && (
+        <ol className="flex flex-wrap items-center gap-1 text-xs" aria-label="progress" data-testid="replica-progress">
+          {steps.map((s, i) => (
+            <li key={s.label} className="flex items-center gap-1">
+              {i > 0 && <span className="text-zinc-400">→</span>}
+              <span
+                className={
+                  s.status === "done"
+                    ? "text-emerald-700 dark:text-emerald-400"
+                    : s.status === "active"
+                      ? "animate-pulse font-semibold text-sky-700 dark:text-sky-300"
+                      : "text-zinc-400"
+                }
+              >
+                {s.status === "done" ? "✓ " : ""}
+                {s.label}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+
+      <div className="grid grid-cols-3 gap-2">
+        <Stat label="requests/s" value={fmt(rps)} testId="replica-rps" />
+        <Stat label="share of traffic" value={`${fmt(share, 0)}%`} testId="replica-share" />
+        <Stat label="CPU" value={tick?.cpuPercent === null || tick?.cpuPercent === undefined ? "–" : `${fmt(tick.cpuPercent)}%`} />
+      </div>
+
+      <MemoryBar usedMb={mem} limitMb={limit} thresholdPercent={thresholdPercent} />
+
+      <div className="text-xs">
+        <span className="text-zinc-500">health (as the balancer sees it): </span>
+        <span className={health.status === "up" ? "font-medium text-emerald-700 dark:text-emerald-400" : health.status === "down" ? "font-medium text-rose-700 dark:text-rose-400" : "font-medium"}>
+          {health.status}
+        </span>
+        {health.reason && <span className="text-zinc-500"> · {health.reason}</span>}
+      </div>
+
+      {replica.lastError && state === "failed" && <p className="text-xs break-words text-rose-700 dark:text-rose-400">{replica.lastError}</p>}
+
+      <dl className="grid grid-cols-[auto_1fr] gap-x-2 gap-y-0.5 text-xs">
+        <dt className="text-zinc-500">data</dt>
+        <dd className="truncate font-mono" title="where the balancer sends traffic">
+          {replica.dataAddr ?? "–"}
+        </dd>
+        <dt className="text-zinc-500">admin</dt>
+        <dd className="truncate font-mono" title="management plane: the panel talks to the replica here, never through the balancer">
+          {replica.adminAddr ?? "–"}
+        </dd>
+        <dt className="text-zinc-500">{replica.runtime === "docker" ? "container" : "pid"}</dt>
+        <dd className="truncate font-mono">
+          {shortRef(replica.runtimeRef)} <span className="font-sans text-zinc-500">· up {formatUptime(replica.startedAt, now)}</span>
+        </dd>
+      </dl>
+
+      {isolated && (
+        <p className="rounded-md bg-rose-50 px-2 py-1.5 text-xs text-rose-800 dark:bg-rose-950/40 dark:text-rose-300" data-testid="isolated-note">
+          The balancer has isolated this replica: no request reaches it through the balancer.
+          {canOperate && replica.adminAddr && (
+            <>
+              {" "}
+              Clear still reaches it directly on its admin address <span className="font-mono">{replica.adminAddr}</span>.
+            </>
+          )}
+        </p>
+      )}
+
+      {canOperate && <ReplicaActions replica={replica} serviceName={serviceName} isolated={isolated} />}
+    </article>
+  );
+}

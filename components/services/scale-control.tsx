@@ -1,0 +1,142 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { api, ApiError } from "@/lib/client/api";
+import type { ServiceView } from "@/lib/services/views";
+
+/** How long the slider stays locked by replicas that keep starting/draining before it offers "Scale anyway". */
+const STUCK_MS = 30_000;
+
+/**
+ * The scaling slider: pick a number, confirm, watch the cards move. It is
+ * locked while replicas start or drain, so two scale moves never cross.
+ */
+export function ScaleControl({ service, canOperate, onScaled }: { service: ServiceView; canOperate: boolean; onScaled: (s: ServiceView) => void }) {
+  const [target, setTarget] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [lockedSince, setLockedSince] = useState<number | null>(null);
+  const [override, setOverride] = useState(false);
+  const [now, setNow] = useState(0);
+
+  const starting = service.instances.filter((r) => r.state === "starting").length;
+  const leaving = service.instances.filter((r) => r.state === "draining" || r.state === "stopping").length;
+  const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping");
+  const moving = starting + leaving > 0;
+  const locked = moving && !override;
+
+  useEffect(() => {
+    if (!moving) {
+      setLockedSince(null);
+      setOverride(false);
+      return;
+    }
+    setLockedSince((s) => s ?? Date.now());
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [moving]);
+
+  const value = target ?? service.replicas;
+  const max = service.maxReplicas;
+
+  const apply = async () => {
+    if (target === null) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await api<{ service: ServiceView }>(`/api/services/${service.id}`, { method: "PATCH", body: { replicas: target } });
+      onScaled(res.service);
+      setTarget(null);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const parts: string[] = [];
+  if (starting) parts.push(`${starting} starting`);
+  if (leaving) parts.push(`${leaving} draining`);
+  const missing = Math.max(0, service.replicas - staying.length);
+
+  return (
+    <div data-testid="scale-control" data-desired={service.replicas} data-locked={locked ? "true" : "false"} className="space-y-2">
+      <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
+        <span className="text-sm font-semibold">Replicas</span>
+        <span className="text-sm">
+          desired <span className="font-semibold tabular-nums" data-testid="desired-replicas">{service.replicas}</span>
+          <span className="text-zinc-500">
+            {" "}
+            · running {staying.length}
+            {parts.length ? ` (${parts.join(", ")})` : ""}
+          </span>
+        </span>
+      </div>
+      <div className="flex items-center gap-3">
+        <span className="w-4 text-right text-xs text-zinc-500 tabular-nums">{service.minReplicas}</span>
+        <input
+          type="range"
+          aria-label="desired replicas"
+          min={service.minReplicas}
+          max={max}
+          step={1}
+          value={value}
+          disabled={!canOperate || locked || busy}
+          onChange={(e) => setTarget(Number(e.target.value) === service.replicas ? null : Number(e.target.value))}
+          className="h-2 w-full cursor-pointer accent-indigo-600 disabled:cursor-not-allowed disabled:opacity-50"
+          list={`ticks-${service.id}`}
+        />
+        <span className="w-6 text-xs text-zinc-500 tabular-nums">{max}</span>
+        <span className="w-10 rounded bg-zinc-100 px-1.5 py-0.5 text-center text-sm font-semibold tabular-nums dark:bg-zinc-800" aria-hidden>
+          {value}
+        </span>
+      </div>
+      <datalist id={`ticks-${service.id}`}>
+        {Array.from({ length: max - service.minReplicas + 1 }, (_, i) => (
+          <option key={i} value={service.minReplicas + i} />
+        ))}
+      </datalist>
+
+      {!canOperate && <p className="text-xs text-zinc-500">Viewers see the scale; operators change it.</p>}
+
+      {canOperate && locked && (
+        <p className="text-xs text-sky-700 dark:text-sky-300" data-testid="scale-locked">
+          Scaling in progress ({parts.join(", ")}{missing ? `, ${missing} to start` : ""}): the slider unlocks when every replica is in rotation or gone.
+          {lockedSince !== null && now - lockedSince > STUCK_MS && (
+            <>
+              {" "}
+              <button type="button" className="underline" onClick={() => setOverride(true)}>
+                Scale anyway
+              </button>
+            </>
+          )}
+        </p>
+      )}
+
+      {target !== null && canOperate && (
+        <div role="alertdialog" aria-label="confirm scaling" className="flex flex-wrap items-center gap-2 rounded-md border border-indigo-200 bg-indigo-50 px-3 py-2 text-sm dark:border-indigo-900 dark:bg-indigo-950/40">
+          <span className="flex-1">
+            Scale <strong>{service.name}</strong> from {service.replicas} to {target} replicas?
+            <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+              {target > service.replicas
+                ? `${target - service.replicas} new replica${target - service.replicas > 1 ? "s" : ""} start and join the balancer once healthy.`
+                : `${service.replicas - target} replica${service.replicas - target > 1 ? "s" : ""} drain (no new requests, in-flight ones finish), then stop.`}
+            </span>
+          </span>
+          <Button size="sm" onClick={() => void apply()} disabled={busy}>
+            {busy ? "Applying…" : "Apply"}
+          </Button>
+          <Button size="sm" variant="secondary" onClick={() => setTarget(null)} disabled={busy}>
+            Cancel
+          </Button>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

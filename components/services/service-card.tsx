@@ -1,0 +1,129 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+import { useServiceLive } from "@/lib/client/live";
+import type { ServiceView } from "@/lib/services/views";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Sparkline } from "@/components/charts/sparkline";
+import { api, ApiError } from "@/lib/client/api";
+
+/** A service on the list: live replica counts and requests/s, its route, and (operators) edit / delete. */
+export function ServiceCard({
+  service: initial,
+  listen,
+  canOperate,
+  onEdit,
+  onDeleted,
+}: {
+  service: ServiceView;
+  listen: { host: string; port: number };
+  canOperate: boolean;
+  onEdit: () => void;
+  onDeleted: () => void;
+}) {
+  const { service, history, last } = useServiceLive(initial.id, initial);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const ready = service.instances.filter((r) => r.state === "ready").length;
+  const inRotation = last ? last.replicas.filter((r) => r.inRotation).length : ready;
+  const route = service.rules.route;
+  const rps = history.slice(-60).map((t) => t.rps);
+  const running = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
+
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`/api/services/${service.id}`, { method: "DELETE" });
+      onDeleted();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <article
+      data-testid="service-card"
+      data-service={service.name}
+      className="flex flex-col gap-3 rounded-lg border border-zinc-200 bg-white p-4 shadow-sm transition hover:border-indigo-300 dark:border-zinc-800 dark:bg-zinc-900 dark:hover:border-indigo-800"
+    >
+      <header className="flex items-start justify-between gap-2">
+        <div className="min-w-0">
+          <Link href={`/services/${service.id}`} className="text-base font-semibold hover:underline">
+            {service.name}
+          </Link>
+          <div className="mt-0.5 flex flex-wrap gap-1.5">
+            <Badge>{service.runtime}</Badge>
+            {service.rules.sticky.mode !== "none" && <Badge tone="violet">sticky: {service.rules.sticky.mode}</Badge>}
+            <Badge tone="blue">{service.rules.algorithm.replace("_", " ")}</Badge>
+          </div>
+        </div>
+        <div className="text-right">
+          <Sparkline values={rps} />
+          <div className="text-xs text-zinc-500 tabular-nums">{(last?.rps ?? 0).toFixed(1)} req/s</div>
+        </div>
+      </header>
+
+      <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+        <dt className="text-zinc-500">replicas</dt>
+        <dd data-testid="service-replicas">
+          <span className={`font-semibold ${inRotation < service.replicas ? "text-amber-600 dark:text-amber-400" : "text-emerald-700 dark:text-emerald-400"}`}>{inRotation}</span>
+          <span className="text-zinc-500"> in rotation of {service.replicas} desired</span>
+          {running !== service.replicas && <span className="text-xs text-zinc-500"> ({running} running)</span>}
+        </dd>
+        <dt className="text-zinc-500">route</dt>
+        <dd className="truncate font-mono text-xs leading-5" title="host and path prefix the balancer routes to this service">
+          {route.host ?? "any host"} {route.pathPrefix}
+          {route.stripPrefix ? " (stripped)" : ""}
+        </dd>
+        <dt className="text-zinc-500">listener</dt>
+        <dd className="font-mono text-xs leading-5">
+          {listen.host}:{listen.port}
+        </dd>
+        <dt className="text-zinc-500">{service.runtime === "docker" ? "image" : "command"}</dt>
+        <dd className="truncate font-mono text-xs leading-5">{service.runtime === "docker" ? service.image : service.command ? service.command.join(" ") : "built-in replica app"}</dd>
+      </dl>
+
+      <footer className="mt-auto flex flex-wrap items-center gap-2 border-t border-zinc-100 pt-3 dark:border-zinc-800">
+        <Link href={`/services/${service.id}`} className="inline-flex items-center rounded-md bg-indigo-600 px-2.5 py-1 text-xs font-medium text-white shadow-sm hover:bg-indigo-500">
+          Open dashboard →
+        </Link>
+        {canOperate && (
+          <>
+            <Button size="sm" variant="secondary" onClick={onEdit}>
+              Edit
+            </Button>
+            <Button size="sm" variant="ghost" className="text-rose-600 dark:text-rose-400" onClick={() => setConfirming(true)}>
+              Delete
+            </Button>
+          </>
+        )}
+      </footer>
+      {confirming && (
+        <div role="alertdialog" aria-label={`delete ${service.name}`} className="space-y-2 rounded-md border border-rose-300 bg-rose-50 p-2.5 text-xs text-rose-900 dark:border-rose-800 dark:bg-rose-950/40 dark:text-rose-200">
+          <p>
+            Delete <strong>{service.name}</strong>? Its route leaves the balancer and all {service.instances.length} replica{service.instances.length === 1 ? "" : "s"} are stopped. This cannot be undone.
+          </p>
+          <div className="flex gap-2">
+            <Button size="sm" variant="danger" disabled={busy} onClick={() => void remove()}>
+              {busy ? "Deleting…" : "Delete service"}
+            </Button>
+            <Button size="sm" variant="secondary" disabled={busy} onClick={() => setConfirming(false)}>
+              Cancel
+            </Button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400">
+          {error}
+        </p>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,233 @@
+"use client";
+
+import { useMemo, useState, type ReactNode } from "react";
+import type { SwitchyardEvent } from "@/lib/events";
+import type { ReplicaTick } from "@/lib/core/metrics";
+import { useServiceLive, type ServiceSnapshot } from "@/lib/client/live";
+import { Card } from "@/components/ui/card";
+import { Badge } from "@/components/ui/badge";
+import { ConnectionBadge } from "@/components/shell/connection-badge";
+import { EventList } from "@/components/events/event-list";
+import { ReplicaCard } from "@/components/replicas/replica-card";
+import { displayState, stateLook } from "@/components/replicas/replica-state";
+import { ScaleControl } from "@/components/services/scale-control";
+import { ReachCommand, type BalancerInfo } from "@/components/services/reach-command";
+import { TrafficPanel } from "@/components/traffic/traffic-panel";
+import { useReplicaColors } from "@/components/charts/replica-colors";
+import { ShareBar } from "@/components/charts/share-bar";
+import { ReplicaRpsChart } from "@/components/charts/replica-rps-chart";
+import { TrafficShareChart } from "@/components/charts/traffic-share-chart";
+import { LatencyChart } from "@/components/charts/latency-chart";
+import { ErrorsChart } from "@/components/charts/errors-chart";
+import { MemoryChart } from "@/components/charts/memory-chart";
+import { HealthTimeline } from "@/components/charts/health-timeline";
+import type { Series } from "@/components/charts/chart-frame";
+
+function Kpi({ label, value, sub, tone, testId }: { label: string; value: ReactNode; sub?: ReactNode; tone?: "red" | "green"; testId?: string }) {
+  return (
+    <div className="rounded-lg border border-zinc-200 bg-white px-3 py-2 shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
+      <div className="text-xs text-zinc-500">{label}</div>
+      <div data-testid={testId} className={`text-xl font-semibold tabular-nums ${tone === "red" ? "text-rose-600 dark:text-rose-400" : tone === "green" ? "text-emerald-700 dark:text-emerald-400" : ""}`}>
+        {value}
+      </div>
+      {sub && <div className="text-[11px] text-zinc-500">{sub}</div>}
+    </div>
+  );
+}
+
+const r1 = (n: number) => (n >= 100 ? Math.round(n).toString() : (Math.round(n * 10) / 10).toString());
+
+/**
+ * The service page: which replicas take traffic, in what share, how healthy
+ * each is, live; and, for operators, the slider and the per-replica actions.
+ */
+export function ServiceDashboard({
+  initial,
+  events,
+  canOperate,
+  balancer,
+  rulesPanel,
+}: {
+  initial: ServiceSnapshot;
+  events: SwitchyardEvent[];
+  canOperate: boolean;
+  balancer: BalancerInfo;
+  rulesPanel: ReactNode;
+}) {
+  const live = useServiceLive(initial.service.id, initial);
+  const { service, history, last, traffic } = live;
+  const [tab, setTab] = useState<"live" | "rules">("live");
+
+  // every replica the page shows: current ones (oldest first), then ones only the 5-minute history remembers
+  const ids = useMemo(() => {
+    const current = service.instances.map((r) => r.id);
+    const seen = new Set(current);
+    const past: string[] = [];
+    for (const t of history) {
+      for (const r of t.replicas) {
+        if (seen.has(r.replicaId)) continue;
+        seen.add(r.replicaId);
+        past.push(r.replicaId);
+      }
+    }
+    return [...current, ...past];
+  }, [service.instances, history]);
+  const colorOf = useReplicaColors(ids);
+  const series: Series[] = ids.map((id) => ({ id, label: id, color: colorOf(id) }));
+
+  const ticks = new Map<string, ReplicaTick>((last?.replicas ?? []).map((r) => [r.replicaId, r]));
+  const now = last?.t ?? null;
+  const states = service.instances.map((r) => ({ r, state: displayState(r, ticks.get(r.id)) }));
+  const inRotation = states.filter((s) => s.state === "in-rotation").length;
+  const down = states.filter((s) => s.state === "down" || s.state === "failed").length;
+  const threshold = Number(service.env.MEMORY_THRESHOLD_PERCENT) > 0 ? Number(service.env.MEMORY_THRESHOLD_PERCENT) : 80;
+  const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
+  const missing = Math.max(0, service.replicas - staying);
+  const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
+
+  return (
+    <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id}>
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0 space-y-1.5">
+          <div className="flex flex-wrap items-center gap-2">
+            <h1 className="text-xl font-semibold tracking-tight">{service.name}</h1>
+            <Badge tone="zinc">{service.runtime === "docker" ? `docker · ${service.image ?? ""}` : "process"}</Badge>
+            <Badge tone={balancer.running ? "blue" : "red"} title={balancer.location ?? undefined}>
+              {balancer.kind}
+              {balancer.version ? ` ${balancer.version}` : ""}
+              {balancer.running ? "" : " (not running)"}
+            </Badge>
+            <ConnectionBadge />
+          </div>
+          <ReachCommand rules={service.rules} balancer={balancer} />
+        </div>
+        <nav className="flex gap-1 rounded-lg bg-zinc-100 p-1 text-sm dark:bg-zinc-800" aria-label="service sections">
+          {(["live", "rules"] as const).map((t) => (
+            <button
+              key={t}
+              type="button"
+              role="tab"
+              aria-selected={tab === t}
+              onClick={() => setTab(t)}
+              className={`rounded-md px-3 py-1 ${tab === t ? "bg-white font-medium shadow-sm dark:bg-zinc-900" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-white"}`}
+            >
+              {t === "live" ? "Live" : "Rules"}
+            </button>
+          ))}
+        </nav>
+      </div>
+
+      {tab === "rules" ? (
+        <section aria-label="rules">{rulesPanel}</section>
+      ) : (
+        <>
+          <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+            <Kpi label="requests/s through the balancer" value={r1(last?.rps ?? 0)} testId="kpi-rps" />
+            <Kpi
+              label="replicas in rotation"
+              value={
+                <>
+                  {inRotation}
+                  <span className="text-sm font-normal text-zinc-500"> / {service.replicas} desired</span>
+                </>
+              }
+              tone={down ? "red" : inRotation === service.replicas && inRotation > 0 ? "green" : undefined}
+              sub={down ? `${down} down or failed` : undefined}
+              testId="kpi-in-rotation"
+            />
+            <Kpi label="errors/s" value={r1(errorsNow)} tone={errorsNow > 0 ? "red" : undefined} sub={last ? `4xx ${r1(last.errors["4xx"])} · 5xx ${r1(last.errors["5xx"])} · conn ${r1(last.errors.conn)}` : undefined} />
+            <Kpi
+              label={last?.latency.p95 !== null && last?.latency.p95 !== undefined ? "latency p95" : "latency (average)"}
+              value={(() => {
+                const v = last?.latency.p95 ?? last?.latency.p50 ?? null;
+                return v === null ? "–" : `${r1(v)} ms`;
+              })()}
+            />
+          </div>
+
+          <div className="grid gap-4 lg:grid-cols-5">
+            <Card title="Scale" className="lg:col-span-2">
+              <ScaleControl service={service} canOperate={canOperate} onScaled={live.setService} />
+            </Card>
+            <Card title="Where the traffic goes now" className="lg:col-span-3">
+              <ShareBar
+                totalRps={last?.rps ?? 0}
+                items={states.map(({ r, state }) => ({
+                  id: r.id,
+                  label: r.id,
+                  color: colorOf(r.id),
+                  share: ticks.get(r.id)?.share ?? 0,
+                  inRotation: state === "in-rotation",
+                  note: stateLook[state].label,
+                }))}
+              />
+            </Card>
+          </div>
+
+          <section aria-label="replicas" className="space-y-2">
+            <h2 className="text-sm font-semibold">
+              Replicas <span className="font-normal text-zinc-500">· one card per running instance; its colour is the same in every chart</span>
+            </h2>
+            {service.instances.length === 0 && missing === 0 ? (
+              <div className="rounded-lg border border-dashed border-zinc-300 p-6 text-center text-sm text-zinc-500 dark:border-zinc-700">
+                {service.name} has no replicas. {canOperate ? "Move the slider above to start some." : "An operator can scale it up."}
+              </div>
+            ) : (
+              <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3" data-testid="replica-grid">
+                {service.instances.map((r) => (
+                  <ReplicaCard
+                    key={r.id}
+                    replica={r}
+                    tick={ticks.get(r.id)}
+                    color={colorOf(r.id)}
+                    now={now ?? Date.parse(r.startedAt ?? service.createdAt)}
+                    limitMb={service.memoryLimitMb}
+                    thresholdPercent={threshold}
+                    serviceName={service.name}
+                    canOperate={canOperate}
+                  />
+                ))}
+                {Array.from({ length: missing }, (_, i) => (
+                  <div key={`pending-${i}`} data-testid="replica-pending" className="flex min-h-32 items-center justify-center rounded-lg border border-dashed border-sky-300 p-3 text-xs text-sky-700 dark:border-sky-800 dark:text-sky-300">
+                    <span className="animate-pulse">waiting for the controller to start a replica…</span>
+                  </div>
+                ))}
+              </div>
+            )}
+          </section>
+
+          <Card title="Traffic generator" actions={<span className="text-xs text-zinc-500">requests from the panel to the balancer on 127.0.0.1, bounded, stops by itself</span>}>
+            <TrafficPanel
+              serviceId={service.id}
+              status={traffic}
+              rules={service.rules}
+              canOperate={canOperate}
+              colorOf={colorOf}
+              currentReplicaIds={service.instances.map((r) => r.id)}
+              onStatus={live.setTraffic}
+              now={now ?? 0}
+            />
+          </Card>
+
+          <section aria-label="charts" className="space-y-2">
+            <h2 className="text-sm font-semibold">
+              Last 5 minutes <span className="font-normal text-zinc-500">· one point a second</span>
+            </h2>
+            <div className="grid gap-3 lg:grid-cols-2">
+              <ReplicaRpsChart history={history} series={series} />
+              <TrafficShareChart history={history} series={series} />
+              <HealthTimeline history={history} series={series} />
+              <MemoryChart history={history} series={series} limitMb={service.memoryLimitMb} thresholdPercent={threshold} />
+              <LatencyChart history={history} />
+              <ErrorsChart history={history} />
+            </div>
+          </section>
+
+          <Card title="Events for this service">
+            <EventList initial={events} serviceId={service.id} compact />
+          </Card>
+        </>
+      )}
+    </div>
+  );
+}

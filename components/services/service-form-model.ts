@@ -1,0 +1,164 @@
+import { createServiceSchema, updateServiceSchema } from "@/lib/core/service";
+import type { ServiceView } from "@/lib/services/views";
+
+/**
+ * The service form's text fields and their conversion to the API's bodies,
+ * checked with the same zod schemas as the server. Pure.
+ */
+export type ServiceFormValues = {
+  name: string;
+  runtime: "process" | "docker";
+  image: string;
+  command: string;
+  dataPort: string;
+  adminPort: string;
+  env: string;
+  memoryLimitMb: string;
+  cpuLimit: string;
+  replicas: string;
+  maxReplicas: string;
+};
+
+export type FieldErrors = Partial<Record<keyof ServiceFormValues | "form", string>>;
+
+export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFormValues => ({
+  name: "",
+  runtime,
+  image: "",
+  command: "",
+  dataPort: "8000",
+  adminPort: "9000",
+  env: "",
+  memoryLimitMb: "256",
+  cpuLimit: "",
+  replicas: "2",
+  maxReplicas: "",
+});
+
+export function formFromService(s: ServiceView): ServiceFormValues {
+  return {
+    name: s.name,
+    runtime: s.runtime === "docker" ? "docker" : "process",
+    image: s.image ?? "",
+    command: s.command ? s.command.map(quoteArg).join(" ") : "",
+    dataPort: String(s.dataPort),
+    adminPort: String(s.adminPort),
+    env: Object.entries(s.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n"),
+    memoryLimitMb: String(s.memoryLimitMb),
+    cpuLimit: s.cpuLimit === null ? "" : String(s.cpuLimit),
+    replicas: String(s.replicas),
+    maxReplicas: String(s.maxReplicas),
+  };
+}
+
+function quoteArg(a: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** Split a command line into argv: whitespace separates, '…' and "…" group, nothing is ever run by a shell. */
+export function splitCommand(line: string): { argv: string[] } | { error: string } {
+  const argv: string[] = [];
+  let cur = "";
+  let quote: "'" | '"' | null = null;
+  let has = false;
+  for (const ch of line.trim()) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      has = true;
+    } else if (/\s/.test(ch)) {
+      if (has || cur) argv.push(cur);
+      cur = "";
+      has = false;
+    } else {
+      cur += ch;
+      has = true;
+    }
+  }
+  if (quote) return { error: `unclosed ${quote} quote` };
+  if (has || cur) argv.push(cur);
+  return { argv };
+}
+
+/** KEY=VALUE lines (blank lines and # comments ignored). */
+export function parseEnvLines(text: string): { env: Record<string, string> } | { error: string } {
+  const env: Record<string, string> = {};
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line || line.startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    if (eq <= 0) return { error: `line ${i + 1}: write KEY=VALUE` };
+    env[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return { env };
+}
+
+const int = (s: string) => (s.trim() === "" ? undefined : Number(s));
+
+type Parsed<T> = { ok: true; body: T } | { ok: false; errors: FieldErrors };
+
+function issuesToErrors(issues: { path: PropertyKey[]; message: string }[]): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const i of issues) {
+    const key = String(i.path[0] ?? "form") as keyof FieldErrors;
+    const field = key in emptyForm() || key === "form" ? key : "form";
+    const text = field === "form" && i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message;
+    if (!errors[field]) errors[field] = text;
+  }
+  return errors;
+}
+
+function common(v: ServiceFormValues, errors: FieldErrors) {
+  const envParsed = parseEnvLines(v.env);
+  if ("error" in envParsed) errors.env = envParsed.error;
+  let command: string[] | null = null;
+  if (v.runtime === "process" && v.command.trim()) {
+    const c = splitCommand(v.command);
+    if ("error" in c) errors.command = c.error;
+    else command = c.argv;
+  }
+  return { env: "env" in envParsed ? envParsed.env : {}, command };
+}
+
+/** The POST /api/services body, or the errors per field. */
+export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknown>> {
+  const errors: FieldErrors = {};
+  const { env, command } = common(v, errors);
+  const body: Record<string, unknown> = {
+    name: v.name.trim(),
+    runtime: v.runtime,
+    ...(v.runtime === "docker" && v.image.trim() ? { image: v.image.trim() } : {}),
+    ...(command ? { command } : {}),
+    dataPort: int(v.dataPort),
+    adminPort: int(v.adminPort),
+    env,
+    memoryLimitMb: int(v.memoryLimitMb),
+    cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
+    replicas: int(v.replicas),
+    ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
+  };
+  const parsed = createServiceSchema.safeParse(body);
+  if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
+}
+
+/** The PATCH /api/services/:id body (what may change after creation), or the errors per field. */
+export function toUpdateBody(v: ServiceFormValues): Parsed<Record<string, unknown>> {
+  const errors: FieldErrors = {};
+  const { env, command } = common(v, errors);
+  const body: Record<string, unknown> = {
+    ...(v.runtime === "docker" ? { image: v.image.trim() || null } : { command }),
+    env,
+    memoryLimitMb: int(v.memoryLimitMb),
+    cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
+    ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
+  };
+  const parsed = updateServiceSchema.safeParse(body);
+  if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
+  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
+}

@@ -1,0 +1,143 @@
+"use client";
+
+import { useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Field, Input, Select } from "@/components/ui/field";
+import { Alert } from "@/components/ui/alert";
+import { api, ApiError } from "@/lib/client/api";
+import type { ServiceView } from "@/lib/services/views";
+import { emptyForm, formFromService, toCreateBody, toUpdateBody, type FieldErrors, type ServiceFormValues } from "@/components/services/service-form-model";
+
+const textarea =
+  "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs text-zinc-900 ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 disabled:opacity-50 dark:bg-zinc-950 dark:text-zinc-100 dark:ring-zinc-700";
+
+/** Map the server's zod details ({path, message}[]) onto the form's fields. */
+function serverFieldErrors(e: ApiError): FieldErrors {
+  const out: FieldErrors = {};
+  if (Array.isArray(e.details)) {
+    for (const d of e.details as { path?: string; message?: string }[]) {
+      const key = (d.path ?? "").split(".")[0] as keyof FieldErrors;
+      if (key && key in emptyForm() && !out[key]) out[key] = d.message ?? "invalid";
+    }
+  }
+  return out;
+}
+
+/**
+ * Create or edit a service. Validation is the API's own zod schema
+ * (createServiceSchema / updateServiceSchema), field by field; the server's
+ * message is shown as well when it refuses.
+ */
+export function ServiceForm({
+  service,
+  maxReplicas,
+  onDone,
+  onCancel,
+}: {
+  service?: ServiceView;
+  maxReplicas: number;
+  onDone: (s: ServiceView) => void;
+  onCancel: () => void;
+}) {
+  const editing = Boolean(service);
+  const [v, setV] = useState<ServiceFormValues>(() => (service ? formFromService(service) : emptyForm()));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [touched, setTouched] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const check = (next: ServiceFormValues) => {
+    const r = editing ? toUpdateBody(next) : toCreateBody(next);
+    return r.ok ? {} : r.errors;
+  };
+  const set = (k: keyof ServiceFormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => {
+    const next = { ...v, [k]: e.target.value } as ServiceFormValues;
+    setV(next);
+    if (touched) setErrors(check(next));
+  };
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    setServerError(null);
+    const r = editing ? toUpdateBody(v) : toCreateBody(v);
+    if (!r.ok) {
+      setErrors(r.errors);
+      return;
+    }
+    setErrors({});
+    setBusy(true);
+    try {
+      const res = editing
+        ? await api<{ service: ServiceView }>(`/api/services/${service!.id}`, { method: "PATCH", body: r.body })
+        : await api<{ service: ServiceView }>("/api/services", { method: "POST", body: r.body });
+      onDone(res.service);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        setServerError(err.message);
+        setErrors(serverFieldErrors(err));
+      } else setServerError(String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate className="space-y-4" data-testid="service-form" aria-label={editing ? `edit ${service!.name}` : "new service"}>
+      <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4">
+        <Field label="Name" error={errors.name} hint={editing ? "cannot change: it names the balancer backend" : "a DNS label, e.g. web or api-v2"}>
+          <Input name="name" value={v.name} onChange={set("name")} disabled={editing} autoComplete="off" placeholder="web" />
+        </Field>
+        <Field label="Runtime" error={errors.runtime} hint={v.runtime === "process" ? "child processes on this host" : "containers through the Docker Engine API"}>
+          <Select name="runtime" value={v.runtime} onChange={set("runtime")} disabled={editing}>
+            <option value="process">process</option>
+            <option value="docker">docker</option>
+          </Select>
+        </Field>
+        {v.runtime === "docker" ? (
+          <Field label="Image" error={errors.image} hint="blank: the built-in replica image">
+            <Input name="image" value={v.image} onChange={set("image")} placeholder="switchyard/replica:latest" autoComplete="off" />
+          </Field>
+        ) : (
+          <Field label="Command" error={errors.command} hint="blank: the built-in replica app; arguments split on spaces, quotes group">
+            <Input name="command" value={v.command} onChange={set("command")} placeholder="node app.js" autoComplete="off" />
+          </Field>
+        )}
+        <Field label="Replicas" error={errors.replicas} hint={editing ? "change it with the slider on the service page" : `0–${maxReplicas}`}>
+          <Input name="replicas" inputMode="numeric" value={v.replicas} onChange={set("replicas")} disabled={editing} />
+        </Field>
+        <Field label="Data port" error={errors.dataPort} hint={editing ? "fixed after creation" : "inside the replica; on the process runtime the panel picks the real port"}>
+          <Input name="dataPort" inputMode="numeric" value={v.dataPort} onChange={set("dataPort")} disabled={editing} />
+        </Field>
+        <Field label="Admin port" error={errors.adminPort} hint={editing ? "fixed after creation" : "the management plane (stress, clear)"}>
+          <Input name="adminPort" inputMode="numeric" value={v.adminPort} onChange={set("adminPort")} disabled={editing} />
+        </Field>
+        <Field label="Memory limit (MB)" error={errors.memoryLimitMb} hint="its /health turns 503 past 80% of it">
+          <Input name="memoryLimitMb" inputMode="numeric" value={v.memoryLimitMb} onChange={set("memoryLimitMb")} />
+        </Field>
+        <Field label="CPU limit (cores)" error={errors.cpuLimit} hint="blank: no limit (docker only)">
+          <Input name="cpuLimit" inputMode="decimal" value={v.cpuLimit} onChange={set("cpuLimit")} placeholder="e.g. 0.5" />
+        </Field>
+        <Field label="Max replicas" error={errors.maxReplicas} hint={`the slider's end; blank: ${maxReplicas}`}>
+          <Input name="maxReplicas" inputMode="numeric" value={v.maxReplicas} onChange={set("maxReplicas")} placeholder={String(maxReplicas)} />
+        </Field>
+        <div className="sm:col-span-2 lg:col-span-3">
+          <Field label="Environment" error={errors.env} hint="KEY=VALUE, one per line">
+            <textarea name="env" rows={3} className={textarea} value={v.env} onChange={set("env")} placeholder={"GREETING=hello\nLOG_LEVEL=info"} />
+          </Field>
+        </div>
+      </div>
+      {editing && <p className="text-xs text-zinc-500">Changes apply to replicas started from now on (scale, restart or replace a replica to pick them up).</p>}
+      {errors.form && <Alert>{errors.form}</Alert>}
+      {serverError && <Alert>{`The panel refused: ${serverError}`}</Alert>}
+      <div className="flex gap-2">
+        <Button type="submit" disabled={busy}>
+          {busy ? (editing ? "Saving…" : "Creating…") : editing ? "Save changes" : "Create service"}
+        </Button>
+        <Button type="button" variant="secondary" onClick={onCancel} disabled={busy}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}

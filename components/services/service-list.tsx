@@ -1,0 +1,78 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import type { ServiceView } from "@/lib/services/views";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { EmptyState } from "@/components/ui/empty-state";
+import { ServiceCard } from "@/components/services/service-card";
+import { ServiceForm } from "@/components/services/service-form";
+
+/** The services list: a live card per service, the "New service" form and editing (operators). */
+export function ServiceList({ services, canOperate, listen, maxReplicas }: { services: ServiceView[]; canOperate: boolean; listen: { host: string; port: number }; maxReplicas: number }) {
+  const router = useRouter();
+  const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<ServiceView | null>(null);
+
+  return (
+    <div className="space-y-4">
+      {canOperate && !creating && (
+        <div className="flex justify-end">
+          <Button
+            onClick={() => {
+              setEditing(null);
+              setCreating(true);
+            }}
+          >
+            New service
+          </Button>
+        </div>
+      )}
+      {creating && (
+        <Card title="New service">
+          <ServiceForm maxReplicas={maxReplicas} onCancel={() => setCreating(false)} onDone={(s) => router.push(`/services/${s.id}`)} />
+        </Card>
+      )}
+      {editing && (
+        <Card title={`Edit ${editing.name}`}>
+          <ServiceForm
+            key={editing.id}
+            service={editing}
+            maxReplicas={maxReplicas}
+            onCancel={() => setEditing(null)}
+            onDone={() => {
+              setEditing(null);
+              router.refresh();
+            }}
+          />
+        </Card>
+      )}
+      {services.length === 0 ? (
+        <EmptyState title="No services yet" action={canOperate && !creating ? <Button onClick={() => setCreating(true)}>Create your first service</Button> : undefined}>
+          A service is a pool of identical replicas behind one balancer route.{" "}
+          {canOperate
+            ? "Create one with a name and 2 or 3 replicas, leaving the command blank to run the built-in demo app; then open it to scale it, send it traffic and watch the balancer spread it."
+            : "An operator or admin can create one; it will appear here."}
+        </EmptyState>
+      ) : (
+        <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3" data-testid="service-grid">
+          {services.map((s) => (
+            <ServiceCard
+              key={s.id}
+              service={s}
+              listen={listen}
+              canOperate={canOperate}
+              onEdit={() => {
+                setCreating(false);
+                setEditing(s);
+                window.scrollTo({ top: 0, behavior: "smooth" });
+              }}
+              onDeleted={() => router.refresh()}
+            />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
