@@ -25,6 +25,8 @@ export type StartPanelOptions = {
   startTimeoutMs?: number;
   /** Keep the data folder after stop() (for debugging). */
   keepData?: boolean;
+  /** Use this data folder (e.g. a panel restarted on the data of a previous one) instead of a fresh one. */
+  dataDir?: string;
 };
 
 export type PanelRequestInit = RequestInit & {
@@ -43,8 +45,12 @@ export type Panel = {
   pid: number;
   /** Output of the panel so far (stdout and stderr). */
   output(): string;
-  /** SIGTERM, wait; then end what the panel left running under dataDir. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, wait; then end what the panel left running under dataDir. Safe to call twice.
+   * With keepRunning, only the panel process stops: the balancer and replicas keep serving
+   * (as they do when a real panel restarts), and the data folder stays.
+   */
+  stop(opts?: { keepRunning?: boolean }): Promise<void>;
   /** Sign in through the API; returns the Cookie header value ("sy_session=..."). */
   login(username: string, password: string): Promise<string>;
   /** fetch() against the panel, with the panel's Origin by default. */
@@ -184,7 +190,7 @@ async function healthAnswers(url: string): Promise<boolean> {
 
 export async function startPanel(opts: StartPanelOptions): Promise<Panel> {
   if (!(await isPortFree(opts.port))) throw new Error(`port 127.0.0.1:${opts.port} is taken; pick another for this panel`);
-  const dataDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-panel-")));
+  const dataDir = opts.dataDir ?? fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-panel-")));
   const url = `http://127.0.0.1:${opts.port}`;
 
   // A small, explicit environment: nothing from the test runner's own DATABASE_URL,
@@ -221,7 +227,7 @@ export async function startPanel(opts: StartPanelOptions): Promise<Panel> {
   child.stderr?.on("data", collect);
 
   let stopped = false;
-  const stop = async (): Promise<void> => {
+  const stop = async (stopOpts: { keepRunning?: boolean } = {}): Promise<void> => {
     if (stopped) return;
     stopped = true;
     if (!exited(child) && child.pid) {
@@ -231,6 +237,7 @@ export async function startPanel(opts: StartPanelOptions): Promise<Panel> {
         await waitExit(child, 5000);
       }
     }
+    if (stopOpts.keepRunning) return;
     await killProcessesUnder(dataDir);
     if (!opts.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
   };
