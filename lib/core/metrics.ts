@@ -1,3 +1,6 @@
+import { z } from "zod";
+import { urlPathSchema } from "@/lib/core/rules";
+
 /**
  * Live metrics as the collector computes them and the browser receives them
  * (socket.io "tick" once a second per watched service; "snapshot" on join).
@@ -59,3 +62,15 @@ export type TrafficSettings = {
   /** each client from its own loopback source address 127.0.0.x (source-IP stickiness) */
   distinctSourceIps: boolean;
 };
+
+/** Bounds of the traffic generator: it always stops by itself. */
+export const trafficSettingsSchema = z
+  .object({
+    rps: z.number().int().min(1).max(1000).default(50),
+    concurrency: z.number().int().min(1).max(64).default(8),
+    path: urlPathSchema.default("/"),
+    durationS: z.number().int().min(1).max(600).default(60),
+    clients: z.number().int().min(1).max(50).default(8),
+    distinctSourceIps: z.boolean().default(true),
+  })
+  .strict();

@@ -15,7 +15,7 @@ export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 250
 export function percentileFromBuckets(buckets: Record<string, number>, q: number): number | null {
   const entries = Object.entries(buckets)
     .map(([k, v]) => [k === "+Inf" || k === "Infinity" ? Infinity : Number(k), v] as const)
-    .filter(([k, v]) => !Number.isNaN(k) && v > 0)
+    .filter(([k]) => !Number.isNaN(k))
     .sort((a, b) => a[0] - b[0]);
   const total = entries.reduce((s, [, v]) => s + v, 0);
   if (total === 0) return null;
@@ -23,7 +23,7 @@ export function percentileFromBuckets(buckets: Record<string, number>, q: number
   let seen = 0;
   let lower = 0;
   for (const [upper, count] of entries) {
-    if (seen + count >= rank) {
+    if (count > 0 && seen + count >= rank) {
       if (upper === Infinity) return lower;
       const within = (rank - seen) / count;
       return Math.round((lower + (upper - lower) * within) * 10) / 10;

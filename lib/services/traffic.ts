@@ -1,12 +1,10 @@
 import http from "node:http";
-import { z } from "zod";
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { recordEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import { AppError } from "@/lib/core/errors";
-import { urlPathSchema } from "@/lib/core/rules";
-import type { TrafficSettings, TrafficStatus } from "@/lib/core/metrics";
+import { trafficSettingsSchema, type TrafficSettings, type TrafficStatus } from "@/lib/core/metrics";
 import { parseRules } from "@/lib/controller/balancer-config";
 
 /**
@@ -17,16 +15,7 @@ import { parseRules } from "@/lib/controller/balancer-config";
  * loopback source address (127.0.0.x) so source-IP stickiness can be seen.
  */
 
-export const trafficSettingsSchema = z
-  .object({
-    rps: z.number().int().min(1).max(1000).default(50),
-    concurrency: z.number().int().min(1).max(64).default(8),
-    path: urlPathSchema.default("/"),
-    durationS: z.number().int().min(1).max(600).default(60),
-    clients: z.number().int().min(1).max(50).default(8),
-    distinctSourceIps: z.boolean().default(true),
-  })
-  .strict();
+export { trafficSettingsSchema };
 
 type Client = { id: string; jar: Map<string, string>; agent: http.Agent; localAddress?: string };
 
