@@ -6,6 +6,7 @@ import { newToken } from "@/lib/core/ids";
 import { defaultRules } from "@/lib/core/rules";
 import type { CreateServiceInput, UpdateServiceInput } from "@/lib/core/service";
 import type { SessionUser } from "@/lib/auth/sessions";
+import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
 import { currentBalancerConfig } from "@/lib/controller/balancer-config";
@@ -116,7 +117,18 @@ export async function deleteService(id: string, actor: Actor): Promise<{ ok: tru
     },
   });
   await recordEvent({ kind: "service.deleted", actor: actor.username, message: `${actor.username} deleted service ${svc.name}; its replicas are stopping` });
-  void controller().resync();
+  // out of the balancer already: stop every replica labelled with this service, in the background
+  const runtime = runtimeFor(svc.runtime as RuntimeKind);
+  void (async () => {
+    const list = (await runtime.list().catch(() => [])).filter((r) => r.serviceId === id);
+    await Promise.all(
+      list.map(async (r) => {
+        await runtime.stop(r.runtimeRef, 10_000).catch(() => undefined);
+        await runtime.remove(r.runtimeRef).catch(() => undefined);
+      }),
+    );
+    await recordEvent({ kind: "service.stopped", actor: "controller", message: `all ${list.length} replicas of deleted service ${svc.name} stopped` });
+  })();
   return { ok: true };
 }
 
