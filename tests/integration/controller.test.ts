@@ -85,7 +85,7 @@ for (const e of engines) {
     const alive = (ref: string) => {
       if (e.runtime === "docker") {
         try {
-          return execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", ref], { encoding: "utf8" }).trim() === "true";
+          return execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", ref], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() === "true";
         } catch {
           return false;
         }
@@ -132,10 +132,11 @@ for (const e of engines) {
 
     afterAll(async () => {
       if (!mod) return;
+      const leftovers = await mod.db().replica.findMany();
       const ctl = mod.controller();
       (await import("@/lib/controller/prober")).prober().stop();
       await ctl.stop();
-      for (const r of await replicas().catch(() => [])) {
+      for (const r of leftovers) {
         if (!r.runtimeRef) continue;
         if (e.runtime === "docker") execFileSync("docker", ["rm", "-f", r.runtimeRef], { stdio: "ignore" });
         else if (alive(r.runtimeRef)) process.kill(Number(r.runtimeRef), "SIGKILL");
@@ -242,6 +243,15 @@ for (const e of engines) {
       expect((await replicas()).every((r) => r.state === "ready")).toBe(true);
       const result = await load;
       expect(result.failed).toBe(0);
+    });
+
+    it("deleting the service takes it out of the balancer and stops every replica", async () => {
+      const refs = (await replicas()).map((r) => r.runtimeRef!);
+      const { deleteService } = await import("@/lib/services/manage-services");
+      await deleteService(serviceId, user);
+      await waitFor("every replica stopped", () => refs.every((ref) => !alive(ref)), 20_000, 200);
+      const stats = await mod.controller().engine.stats();
+      expect(stats.servers.filter((s) => s.service === "web")).toHaveLength(0);
     });
   });
 }
