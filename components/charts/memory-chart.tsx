@@ -17,6 +17,7 @@ export function MemoryChart({ history, series, limitMb, thresholdPercent, height
   const legend = [
     ...series.map((s) => ({ label: s.label, color: s.color, value: `${fmt(last?.replicas.find((r) => r.replicaId === s.id)?.memoryMb ?? null, 0)} MB` })),
     { label: `health threshold ${thresholdPercent}%`, color: "#e11d48", dashed: true, value: `${threshold} MB` },
+    { label: "limit", color: "#a1a1aa", dashed: true, value: `${limitMb} MB` },
   ];
   return (
     <ChartFrame title="Memory per replica" unit={`MB · limit ${limitMb} MB`} legend={legend} testId="chart-memory">
@@ -27,7 +28,7 @@ export function MemoryChart({ history, series, limitMb, thresholdPercent, height
           <YAxis domain={[0, ticks[ticks.length - 1]]} ticks={ticks} width={Y_WIDTH} {...axisProps} label={yLabel("MB")} />
           <Tooltip isAnimationActive={false} content={(p) => <TooltipBox active={p.active} label={p.label as number} payload={p.payload} unit="MB" digits={0} />} />
           <ReferenceLine y={threshold} stroke="#e11d48" strokeDasharray="5 4" ifOverflow="extendDomain" label={{ value: `health threshold ${thresholdPercent}%`, position: "insideBottomLeft", fill: "#e11d48", fontSize: 10 }} />
-          <ReferenceLine y={limitMb} stroke="currentColor" strokeOpacity={0.6} strokeWidth={1.5} ifOverflow="extendDomain" label={{ value: `limit ${limitMb} MB`, position: "insideTopLeft", fill: "currentColor", fontSize: 10 }} />
+          <ReferenceLine y={limitMb} stroke="#a1a1aa" strokeDasharray="2 3" strokeWidth={1.5} ifOverflow="extendDomain" />
           {series.map((s) => (
             <Line key={s.id} dataKey={s.id} name={s.label} type="monotone" stroke={s.color} strokeWidth={1.5} dot={false} isAnimationActive={false} connectNulls={false} />
           ))}

@@ -16,7 +16,7 @@ export function ShareBar({ items, totalRps }: { items: { id: string; label: stri
             </div>
           ))
         ) : (
-          <div className="flex w-full items-center justify-center text-xs text-zinc-500">no traffic right now: start the traffic generator below, or send requests to the balancer</div>
+          <div className="flex w-full items-center justify-center text-xs text-zinc-500">no traffic right now (the traffic generator below can send some)</div>
         )}
       </div>
       <ul className="mt-1.5 flex flex-wrap gap-x-4 gap-y-1 text-xs">

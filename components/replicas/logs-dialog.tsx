@@ -55,7 +55,7 @@ export function LogsDialog({ replicaId, onClose }: { replicaId: string; onClose:
         {error && <Alert>{error}</Alert>}
         {lines === null && !error && <p className="text-sm text-zinc-500">Loading…</p>}
         {lines && (
-          <pre ref={pre} data-testid="replica-logs" className="max-h-[60vh] overflow-auto rounded-md bg-zinc-950 p-3 font-mono text-xs leading-relaxed text-zinc-100">
+          <pre ref={pre} data-testid="replica-logs" className="max-h-[60vh] overflow-auto rounded-md bg-zinc-950 p-3 font-mono text-xs leading-relaxed break-all whitespace-pre-wrap text-zinc-100">
             {lines.length ? lines.join("\n") : "(no output yet)"}
           </pre>
         )}

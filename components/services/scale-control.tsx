@@ -23,7 +23,8 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
   const starting = service.instances.filter((r) => r.state === "starting").length;
   const leaving = service.instances.filter((r) => r.state === "draining" || r.state === "stopping").length;
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping");
-  const moving = starting + leaving > 0;
+  // replicas starting or leaving, or the controller has not caught up with the desired count yet
+  const moving = starting + leaving > 0 || staying.length !== service.replicas;
   const locked = moving && !override;
 
   useEffect(() => {
@@ -58,7 +59,9 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
   const parts: string[] = [];
   if (starting) parts.push(`${starting} starting`);
   if (leaving) parts.push(`${leaving} draining`);
-  const missing = Math.max(0, service.replicas - staying.length);
+  const missing = service.replicas - staying.length;
+  if (missing > 0) parts.push(`${missing} to start`);
+  if (missing < 0) parts.push(`${-missing} to stop`);
 
   return (
     <div data-testid="scale-control" data-desired={service.replicas} data-locked={locked ? "true" : "false"} className="space-y-2">
@@ -69,7 +72,7 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
           <span className="text-zinc-500">
             {" "}
             · running {staying.length}
-            {parts.length ? ` (${parts.join(", ")})` : ""}
+            {starting + leaving ? ` (${[starting ? `${starting} starting` : "", leaving ? `${leaving} draining` : ""].filter(Boolean).join(", ")})` : ""}
           </span>
         </span>
       </div>
@@ -102,7 +105,7 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
 
       {canOperate && locked && (
         <p className="text-xs text-sky-700 dark:text-sky-300" data-testid="scale-locked">
-          Scaling in progress ({parts.join(", ")}{missing ? `, ${missing} to start` : ""}): the slider unlocks when every replica is in rotation or gone.
+          Scaling in progress ({parts.join(", ")}): the slider unlocks when every replica is in rotation or gone.
           {lockedSince !== null && now - lockedSince > STUCK_MS && (
             <>
               {" "}

@@ -30,6 +30,7 @@ export function ServiceCard({
 
   const ready = service.instances.filter((r) => r.state === "ready").length;
   const inRotation = last ? last.replicas.filter((r) => r.inRotation).length : ready;
+  const out = last ? last.replicas.filter((r) => !r.inRotation).length : 0;
   const route = service.rules.route;
   const rps = history.slice(-60).map((t) => t.rps);
   const running = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
@@ -75,6 +76,7 @@ export function ServiceCard({
           <span className={`font-semibold ${inRotation < service.replicas ? "text-amber-600 dark:text-amber-400" : "text-emerald-700 dark:text-emerald-400"}`}>{inRotation}</span>
           <span className="text-zinc-500"> in rotation of {service.replicas} desired</span>
           {running !== service.replicas && <span className="text-xs text-zinc-500"> ({running} running)</span>}
+          {out > 0 && <span className="block text-xs text-rose-600 dark:text-rose-400">{out} out of rotation (down, starting or leaving)</span>}
         </dd>
         <dt className="text-zinc-500">route</dt>
         <dd className="truncate font-mono text-xs leading-5" title="host and path prefix the balancer routes to this service">
@@ -98,7 +100,7 @@ export function ServiceCard({
             <Button size="sm" variant="secondary" onClick={onEdit}>
               Edit
             </Button>
-            <Button size="sm" variant="ghost" className="text-rose-600 dark:text-rose-400" onClick={() => setConfirming(true)}>
+            <Button size="sm" variant="ghost" className="text-rose-600! dark:text-rose-400!" onClick={() => setConfirming(true)}>
               Delete
             </Button>
           </>

@@ -80,6 +80,9 @@ export function ServiceDashboard({
   const states = service.instances.map((r) => ({ r, state: displayState(r, ticks.get(r.id)) }));
   const inRotation = states.filter((s) => s.state === "in-rotation").length;
   const down = states.filter((s) => s.state === "down" || s.state === "failed").length;
+  // replicas keep the limit they started with: chart against theirs when they agree, else the service's
+  const limits = new Set((last?.replicas ?? []).map((r) => r.memoryLimitMb).filter((m): m is number => m !== null));
+  const chartLimitMb = limits.size === 1 ? [...limits][0] : service.memoryLimitMb;
   const threshold = Number(service.env.MEMORY_THRESHOLD_PERCENT) > 0 ? Number(service.env.MEMORY_THRESHOLD_PERCENT) : 80;
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
   const missing = Math.max(0, service.replicas - staying);
@@ -217,7 +220,7 @@ export function ServiceDashboard({
               <ReplicaRpsChart history={history} series={series} />
               <TrafficShareChart history={history} series={series} />
               <HealthTimeline history={history} series={series} />
-              <MemoryChart history={history} series={series} limitMb={service.memoryLimitMb} thresholdPercent={threshold} />
+              <MemoryChart history={history} series={series} limitMb={chartLimitMb} thresholdPercent={threshold} />
               <LatencyChart history={history} />
               <ErrorsChart history={history} />
             </div>

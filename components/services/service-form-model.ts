@@ -147,8 +147,11 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
 }
 
-/** The PATCH /api/services/:id body (what may change after creation), or the errors per field. */
-export function toUpdateBody(v: ServiceFormValues): Parsed<Record<string, unknown>> {
+/**
+ * The PATCH /api/services/:id body with only what changed (what may change after
+ * creation), or the errors per field.
+ */
+export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed<Record<string, unknown>> {
   const errors: FieldErrors = {};
   const { env, command } = common(v, errors);
   const body: Record<string, unknown> = {
@@ -160,5 +163,10 @@ export function toUpdateBody(v: ServiceFormValues): Parsed<Record<string, unknow
   };
   const parsed = updateServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
-  return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
+  if (Object.keys(errors).length) return { ok: false, errors };
+  if (before) {
+    const was: Record<string, unknown> = { image: before.image, command: before.command, env: before.env, memoryLimitMb: before.memoryLimitMb, cpuLimit: before.cpuLimit, maxReplicas: before.maxReplicas };
+    for (const k of Object.keys(body)) if (JSON.stringify(body[k]) === JSON.stringify(was[k])) delete body[k];
+  }
+  return { ok: true, body };
 }

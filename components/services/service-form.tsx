@@ -47,7 +47,7 @@ export function ServiceForm({
   const [busy, setBusy] = useState(false);
 
   const check = (next: ServiceFormValues) => {
-    const r = editing ? toUpdateBody(next) : toCreateBody(next);
+    const r = editing ? toUpdateBody(next, service) : toCreateBody(next);
     return r.ok ? {} : r.errors;
   };
   const set = (k: keyof ServiceFormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => {
@@ -60,12 +60,17 @@ export function ServiceForm({
     e.preventDefault();
     setTouched(true);
     setServerError(null);
-    const r = editing ? toUpdateBody(v) : toCreateBody(v);
+    const r = editing ? toUpdateBody(v, service) : toCreateBody(v);
     if (!r.ok) {
       setErrors(r.errors);
       return;
     }
     setErrors({});
+    if (editing && Object.keys(r.body).length === 0) {
+      setServerError(null);
+      onCancel();
+      return;
+    }
     setBusy(true);
     try {
       const res = editing

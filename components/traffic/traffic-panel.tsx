@@ -5,13 +5,11 @@ import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
 import { Badge } from "@/components/ui/badge";
 import { api, ApiError } from "@/lib/client/api";
-import type { TrafficStatus } from "@/lib/core/metrics";
+import { trafficSettingsSchema, type TrafficStatus } from "@/lib/core/metrics";
 import type { Rules } from "@/lib/core/rules";
 import { ClientReplicaTable } from "@/components/traffic/client-replica-table";
 
 type Form = { rps: string; concurrency: string; path: string; durationS: string; clients: string; distinctSourceIps: boolean };
-
-const LIMITS = { rps: [1, 1000], concurrency: [1, 64], durationS: [1, 600], clients: [1, 50] } as const;
 
 function stickyText(rules: Rules): string {
   if (rules.sticky.mode === "cookie") return `cookie stickiness (${rules.sticky.cookieName}): each client should stay on one replica, and move only when it leaves rotation`;
@@ -60,21 +58,17 @@ export function TrafficPanel({
   const [busy, setBusy] = useState(false);
   const running = status?.running ?? false;
 
-  const bad = (k: keyof typeof LIMITS) => {
-    const n = Number(form[k]);
-    const [lo, hi] = LIMITS[k];
-    return Number.isInteger(n) && n >= lo && n <= hi ? null : `a whole number, ${lo}–${hi}`;
-  };
-  const pathError = /^\/[A-Za-z0-9_~./-]*$/.test(form.path) ? null : "a path starting with /";
-  const invalid = bad("rps") || bad("concurrency") || bad("durationS") || bad("clients") || pathError;
+  // the API's own schema, field by field
+  const body = { rps: Number(form.rps), concurrency: Number(form.concurrency), path: form.path, durationS: Number(form.durationS), clients: Number(form.clients), distinctSourceIps: form.distinctSourceIps };
+  const parsed = trafficSettingsSchema.safeParse(body);
+  const fieldError = (k: keyof Form) => (parsed.success ? null : (parsed.error.issues.find((i) => i.path[0] === k)?.message ?? null));
+  const invalid = !parsed.success;
 
   const start = async () => {
     setBusy(true);
     setError(null);
     try {
-      const res = await api<{ traffic: TrafficStatus }>(`/api/services/${serviceId}/traffic`, {
-        body: { rps: Number(form.rps), concurrency: Number(form.concurrency), path: form.path, durationS: Number(form.durationS), clients: Number(form.clients), distinctSourceIps: form.distinctSourceIps },
-      });
+      const res = await api<{ traffic: TrafficStatus }>(`/api/services/${serviceId}/traffic`, { body });
       onStatus(res.traffic);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
@@ -102,19 +96,19 @@ export function TrafficPanel({
     <div className="space-y-4" data-testid="traffic-panel" data-running={running ? "true" : "false"}>
       {canOperate && (
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
-          <Field label="Rate (req/s)" error={bad("rps")}>
+          <Field label="Rate (req/s)" error={fieldError("rps")}>
             <Input name="traffic-rps" inputMode="numeric" value={form.rps} onChange={set("rps")} disabled={running} />
           </Field>
-          <Field label="Concurrency" error={bad("concurrency")}>
+          <Field label="Concurrency" error={fieldError("concurrency")}>
             <Input name="traffic-concurrency" inputMode="numeric" value={form.concurrency} onChange={set("concurrency")} disabled={running} />
           </Field>
-          <Field label="Path" error={pathError}>
+          <Field label="Path" error={fieldError("path")}>
             <Input name="traffic-path" value={form.path} onChange={set("path")} disabled={running} />
           </Field>
-          <Field label="Duration (s, max 600)" error={bad("durationS")}>
+          <Field label="Duration (s, max 600)" error={fieldError("durationS")}>
             <Input name="traffic-duration" inputMode="numeric" value={form.durationS} onChange={set("durationS")} disabled={running} />
           </Field>
-          <Field label="Clients" error={bad("clients")}>
+          <Field label="Clients" error={fieldError("clients")}>
             <Input name="traffic-clients" inputMode="numeric" value={form.clients} onChange={set("clients")} disabled={running} />
           </Field>
           <div className="flex flex-col justify-end gap-2">
