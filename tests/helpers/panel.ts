@@ -8,8 +8,10 @@
  *
  * stop() sends SIGTERM to the panel and waits; then it ends every process that
  * still belongs to this panel's data folder (engines and replicas run detached
- * and outlive the panel on purpose), found through /proc: a command line or
- * working directory inside the folder, or DATA_DIR=<folder> in the environment.
+ * and outlive the panel on purpose), found through /proc: a command line, working
+ * directory or open file (a replica's log) inside the folder, or DATA_DIR=<folder>
+ * in the environment. (Docker containers are not looked for: e2e panels use the
+ * process runtime unless a test sets RUNTIME=docker and cleans up itself.)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -124,7 +126,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Pids (other than ours) whose command line, cwd or DATA_DIR point into `dir`. */
+/** Pids (other than ours) whose command line, cwd, open files or DATA_DIR point into `dir`. */
 export function processesUnder(dir: string): number[] {
   const found: number[] = [];
   const marker = `DATA_DIR=${dir}`;
@@ -147,6 +149,20 @@ export function processesUnder(dir: string): number[] {
           match = inDir(fs.readlinkSync(`/proc/${pid}/cwd`));
         } catch {
           // cwd not readable (gone, or a kernel thread)
+        }
+      }
+      if (!match) {
+        // replicas started by the process runtime keep their cwd and argv, but log into the data folder
+        try {
+          match = fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+            try {
+              return inDir(fs.readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/ \(deleted\)$/, ""));
+            } catch {
+              return false;
+            }
+          });
+        } catch {
+          // fds not readable
         }
       }
       if (!match) {
