@@ -1,13 +1,96 @@
 import { PageHeader } from "@/components/ui/page-header";
-import { EmptyState } from "@/components/ui/empty-state";
+import { CapabilitiesTable } from "@/components/balancer/capabilities-table";
+import { EngineCard } from "@/components/balancer/engine-card";
+import { ExportCard } from "@/components/balancer/export-card";
+import { LiveConfig } from "@/components/balancer/live-config";
+import { LiveRefresh } from "@/components/balancer/live-refresh";
+import { RevisionHistory } from "@/components/balancer/revision-history";
+import { ServicesRoutes } from "@/components/balancer/services-routes";
+import { engineNames, type CapabilityRow, type EngineView, type ExportTarget, type RouteView } from "@/components/balancer/types";
+import { capabilityLabels } from "@/components/rules/labels";
+import { requireUser } from "@/lib/auth/page";
+import { hasRole } from "@/lib/core/roles";
+import { ALL_CAPABILITIES, unsupportedOptions } from "@/lib/engines/capabilities";
+import { NGINX_NOTES } from "@/lib/engines/nginx/capabilities";
+import { engineForExport } from "@/lib/engines/registry";
+import { TRAEFIK_NOTES } from "@/lib/engines/traefik";
+import type { EngineKind } from "@/lib/engines/types";
+import { balancerOverview, exportEngines } from "@/lib/services/balancer-overview";
+import { listServices } from "@/lib/services/manage-services";
+import { listRevisions } from "@/lib/services/revisions";
 
 export const metadata = { title: "Balancer" };
 
-export default function BalancerPage() {
+const exportFormats: Record<EngineKind, { label: string; format: string }> = {
+  haproxy: { label: "HAProxy", format: "haproxy.cfg" },
+  nginx: { label: "nginx", format: "nginx.conf" },
+  builtin: { label: "Builtin", format: "JSON" },
+  traefik: { label: "Traefik", format: "YAML" },
+};
+
+export default async function BalancerPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const user = await requireUser();
+  const canEdit = hasRole(user.role, "operator");
+  const [overview, revisions, services, query] = await Promise.all([balancerOverview(), listRevisions(), listServices(), searchParams]);
+
+  const engine = overview.engine as EngineView;
+  const routes: RouteView[] = overview.config.services.map((s) => ({
+    serviceId: s.id,
+    name: s.name,
+    rules: s.rules,
+    servers: {
+      ready: s.servers.filter((x) => x.adminState === "ready").length,
+      drain: s.servers.filter((x) => x.adminState === "drain").length,
+      maint: s.servers.filter((x) => x.adminState === "maint").length,
+    },
+    desiredReplicas: services.find((v) => v.id === s.id)?.replicas ?? null,
+  }));
+
+  const capsOf = Object.fromEntries(exportEngines.map((k) => [k, k === engine.kind ? engine.capabilities : engineForExport(k).capabilities])) as Record<EngineKind, EngineView["capabilities"]>;
+  const capabilityRows: CapabilityRow[] = ALL_CAPABILITIES.map((c) => ({
+    capability: c,
+    label: capabilityLabels[c],
+    byEngine: Object.fromEntries(exportEngines.map((k) => [k, capsOf[k][c]])) as CapabilityRow["byEngine"],
+  }));
+
+  const notesOf: Partial<Record<EngineKind, Readonly<Record<string, string>>>> = { traefik: TRAEFIK_NOTES, nginx: NGINX_NOTES };
+  const exportTargets: ExportTarget[] = exportEngines.map((k) => ({
+    kind: k,
+    ...exportFormats[k],
+    lost: k === engine.kind ? [] : overview.config.services.flatMap((s) => unsupportedOptions(capsOf[k], s.rules).map((u) => ({ service: s.name, option: u.option, reason: u.reason }))),
+    notes: k === engine.kind ? [] : Object.values(notesOf[k] ?? {}),
+  }));
+
+  const editParam = typeof query.edit === "string" ? query.edit : null;
+  const serviceNames = Object.fromEntries(services.map((s) => [s.id, s.name]));
+
   return (
     <>
-      <PageHeader title="Balancer" description="The engine in front of your replicas, its live configuration and its history." />
-      <EmptyState title="No balancer running">Services appear here once they run.</EmptyState>
+      <LiveRefresh />
+      <PageHeader
+        title="Balancer"
+        description={`${engineNames[engine.kind]} in front of your replicas: where it runs, what it can do, its live configuration, the rules of each service and their history.`}
+      />
+      <div className="space-y-6">
+        <div className="grid gap-6 lg:grid-cols-5">
+          <div className="lg:col-span-3">
+            <EngineCard engine={engine} revision={overview.revision} routes={routes} />
+          </div>
+          <div className="lg:col-span-2">
+            <ExportCard targets={exportTargets} />
+          </div>
+        </div>
+        <ServicesRoutes routes={routes} canEdit={canEdit} initialEdit={editParam} />
+        <RevisionHistory revisions={revisions} current={overview.revision} canEdit={canEdit} serviceNames={serviceNames} />
+        <div className="grid gap-6 xl:grid-cols-5">
+          <div className="min-w-0 xl:col-span-3">
+            <LiveConfig live={overview.live} location={engine.location} />
+          </div>
+          <div className="min-w-0 xl:col-span-2">
+            <CapabilitiesTable current={engine.kind} rows={capabilityRows} />
+          </div>
+        </div>
+      </div>
     </>
   );
 }

@@ -1,0 +1,82 @@
+import { Alert } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Card } from "@/components/ui/card";
+import { byMatchOrder, engineNames, reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
+
+/** The engine: what it is, where it runs, whether it runs, and how to reach a service through it. */
+export function EngineCard({ engine, revision, routes }: { engine: EngineView; revision: number; routes: RouteView[] }) {
+  const state = engine.error ? { tone: "red" as const, text: "error" } : engine.running ? { tone: "green" as const, text: "running" } : { tone: "red" as const, text: "not running" };
+  const listen = engine.listen ? `${engine.listen.host}:${engine.listen.port}` : "unknown";
+  return (
+    <Card
+      title="Engine"
+      actions={
+        <span data-testid="engine-state">
+          <Badge tone={state.tone}>{state.text}</Badge>
+        </span>
+      }
+    >
+      <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
+        <span data-testid="engine-kind" className="text-lg font-semibold">
+          {engineNames[engine.kind]}
+        </span>
+        {engine.version && <span className="font-mono text-sm text-zinc-500">{engine.version}</span>}
+        {engine.mode && <Badge tone={engine.mode === "supervised" ? "blue" : "violet"}>{engine.mode}</Badge>}
+        {engine.mode !== "export-only" && <Badge tone="zinc">{engine.adopted ? "adopted" : "started by the panel"}</Badge>}
+      </div>
+      <dl className="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
+        <Item term="Mode">
+          {engine.mode === "supervised"
+            ? "Supervised: the panel starts it and keeps it running; it keeps serving while the panel stops or restarts."
+            : engine.mode === "external"
+              ? "External: someone else runs it (e.g. docker-compose); the panel writes its config and reloads it."
+              : "Export only."}
+        </Item>
+        <Item term="Started">{engine.adopted ? "Adopted: it was already running when the panel started, so the panel took it over instead of starting a twin." : `Started by the panel${engine.pid ? ` (pid ${engine.pid})` : ""}.`}</Item>
+        <Item term="Config file">
+          <code className="break-all text-xs">{engine.location ?? "unknown"}</code>
+        </Item>
+        <Item term="Listener">
+          <code data-testid="engine-listener" className="text-xs">
+            {listen}
+          </code>
+          {engine.listen && (engine.listen.host === "127.0.0.1" || engine.listen.host === "localhost") && <span className="text-xs text-zinc-500"> · this machine only</span>}
+        </Item>
+        <Item term="Applied revision">
+          <span data-testid="current-revision" className="font-semibold">
+            {revision}
+          </span>
+          {revision === 0 && <span className="text-xs text-zinc-500"> · nothing applied yet</span>}
+        </Item>
+        <Item term="Panel state">{engine.ready ? "in sync: the panel drives it" : "not ready yet: the panel is still starting or adopting it"}</Item>
+      </dl>
+      {engine.error && (
+        <div className="mt-4">
+          <Alert>{engine.error}</Alert>
+        </div>
+      )}
+      {routes.length > 0 && (
+        <div className="mt-4 border-t border-zinc-200 pt-3 dark:border-zinc-800">
+          <p className="mb-2 text-xs font-medium text-zinc-700 dark:text-zinc-300">Reach a service through the balancer</p>
+          <ul className="space-y-1">
+            {[...routes].sort(byMatchOrder).map((r) => (
+              <li key={r.serviceId} className="flex flex-wrap items-center gap-2 text-xs">
+                <code className="rounded bg-zinc-100 px-1.5 py-0.5 dark:bg-zinc-800">{reachCommand(engine.listen, r.rules)}</code>
+                <span className="text-zinc-500">→ {r.name}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function Item({ term, children }: { term: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium text-zinc-500">{term}</dt>
+      <dd className="mt-0.5">{children}</dd>
+    </div>
+  );
+}
