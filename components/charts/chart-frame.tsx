@@ -50,7 +50,8 @@ export const Y_WIDTH = 52;
 
 /** About five round ticks from 0 to at least `max` (1, 2, 5 × 10^n or powers of two for MB). */
 export function niceTicks(max: number, binary = false): number[] {
-  const target = Math.max(max, 1) / 4;
+  const top = Math.max(max, 1);
+  const target = top / 4;
   let step: number;
   if (binary) {
     step = 1;
@@ -60,7 +61,7 @@ export function niceTicks(max: number, binary = false): number[] {
     step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= target) ?? 10 * p;
   }
   const ticks: number[] = [];
-  for (let v = 0; v < max + step; v += step) ticks.push(v);
+  for (let i = 0; i * step < top + step; i++) ticks.push(Math.round(i * step * 1e6) / 1e6);
   return ticks;
 }
 

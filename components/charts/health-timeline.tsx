@@ -1,44 +1,9 @@
 "use client";
 
 import { useMemo } from "react";
-import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+import type { ServiceTick } from "@/lib/core/metrics";
+import { healthSegments, PHASES, type Phase } from "@/components/charts/health-segments";
 import { ChartFrame, clock, WINDOW_MS, type Series } from "@/components/charts/chart-frame";
-
-type Phase = "in" | "out" | "admin" | "transition";
-
-const PHASES: Record<Phase, { color: string; label: string }> = {
-  in: { color: "#10b981", label: "in rotation" },
-  out: { color: "#e11d48", label: "out of rotation (health check fails)" },
-  admin: { color: "#f59e0b", label: "drain / maint (set by an operator)" },
-  transition: { color: "#a1a1aa", label: "starting or leaving" },
-};
-
-function phaseOf(r: ReplicaTick): Phase {
-  if (r.inRotation) return "in";
-  if (r.health.status === "drain" || r.health.status === "maint") return "admin";
-  if (r.health.reason && /^(starting|draining|stopping)$/.test(r.health.reason)) return "transition";
-  return "out";
-}
-
-type Segment = { from: number; to: number; phase: Phase; reason: string | null };
-
-/** Run-length segments per replica: one rectangle per stretch of the same phase. */
-export function healthSegments(history: ServiceTick[]): Map<string, Segment[]> {
-  const lanes = new Map<string, Segment[]>();
-  for (let i = 0; i < history.length; i++) {
-    const tick = history[i];
-    const next = history[i + 1]?.t ?? tick.t + 1000;
-    for (const r of tick.replicas) {
-      const phase = phaseOf(r);
-      let segs = lanes.get(r.replicaId);
-      if (!segs) lanes.set(r.replicaId, (segs = []));
-      const last = segs[segs.length - 1];
-      if (last && last.phase === phase && last.to === tick.t) last.to = next;
-      else segs.push({ from: tick.t, to: next, phase, reason: r.health.reason });
-    }
-  }
-  return lanes;
-}
 
 /** A lane per replica over the last 5 minutes: green while in rotation, red while the balancer kept it out. */
 export function HealthTimeline({ history, series }: { history: ServiceTick[]; series: Series[] }) {

@@ -3,7 +3,7 @@
 import { useMemo } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { ServiceTick } from "@/lib/core/metrics";
-import { axisProps, chartMargin, ChartFrame, Y_WIDTH, yLabel, fmt, timeAxis, TooltipBox } from "@/components/charts/chart-frame";
+import { axisProps, chartMargin, ChartFrame, Y_WIDTH, yLabel, fmt, niceTicks, timeAxis, TooltipBox } from "@/components/charts/chart-frame";
 
 const LINES = [
   { key: "p50", label: "p50", color: "#0ea5e9" },
@@ -20,6 +20,7 @@ export function LatencyChart({ history, height = 200 }: { history: ServiceTick[]
   const hasPercentiles = history.some((t) => t.latency.p95 !== null);
   const last = history.length ? history[history.length - 1] : null;
   const axis = timeAxis(last?.t ?? null);
+  const yTicks = niceTicks(history.reduce((m, t) => Math.max(m, t.latency.p99 ?? 0, t.latency.p95 ?? 0, t.latency.p50 ?? 0), 0));
   const lines = hasPercentiles ? LINES : [{ ...LINES[0], label: "average" }];
   return (
     <ChartFrame
@@ -33,7 +34,7 @@ export function LatencyChart({ history, height = 200 }: { history: ServiceTick[]
         <LineChart data={rows} margin={chartMargin}>
           <CartesianGrid strokeOpacity={0.12} stroke="currentColor" vertical={false} />
           <XAxis dataKey="t" type="number" domain={axis.domain} ticks={axis.ticks} tickFormatter={axis.format} allowDataOverflow {...axisProps} />
-          <YAxis width={Y_WIDTH} {...axisProps} label={yLabel("ms")} />
+          <YAxis domain={[0, yTicks[yTicks.length - 1]]} ticks={yTicks} width={Y_WIDTH} {...axisProps} label={yLabel("ms")} />
           <Tooltip isAnimationActive={false} content={(p) => <TooltipBox active={p.active} label={p.label as number} payload={p.payload} unit="ms" />} />
           {lines.map((l) => (
             <Line key={l.key} dataKey={l.key} name={l.label} type="monotone" stroke={l.color} strokeWidth={1.5} dot={false} isAnimationActive={false} connectNulls={false} />

@@ -1,0 +1,196 @@
+/**
+ * The dashboard's pure pieces: colour slots that stay put, the replica state a
+ * card shows, progress steps, health segments, the 5-minute ring, chart ticks,
+ * and the service form's parsing (command argv, KEY=VALUE lines, API bodies).
+ */
+import { describe, expect, it } from "vitest";
+import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+import type { ReplicaView, ServiceView } from "@/lib/services/views";
+import { defaultRules } from "@/lib/core/rules";
+import { mergeTicks } from "@/lib/client/live";
+import { allocateColors } from "@/components/charts/replica-colors";
+import { healthSegments } from "@/components/charts/health-segments";
+import { niceTicks, timeAxis } from "@/components/charts/chart-frame";
+import { displayState, formatUptime, progressSteps, shortRef } from "@/components/replicas/replica-state";
+import { describeResult } from "@/components/replicas/action-result";
+import { formFromService, parseEnvLines, splitCommand, toCreateBody, toUpdateBody, emptyForm } from "@/components/services/service-form-model";
+import { reachCommand } from "@/components/services/reach-command";
+
+const replica = (over: Partial<ReplicaView> = {}): ReplicaView => ({
+  id: "abc",
+  serviceId: "s1",
+  state: "ready",
+  health: "up",
+  healthReason: null,
+  dataAddr: "127.0.0.1:20000",
+  adminAddr: "127.0.0.1:20001",
+  runtime: "process",
+  runtimeRef: "123",
+  adminState: "ready",
+  weight: 100,
+  inEngine: true,
+  startedAt: "2026-01-01T00:00:00.000Z",
+  lastError: null,
+  ...over,
+});
+
+const rtick = (id: string, over: Partial<ReplicaTick> = {}): ReplicaTick => ({
+  replicaId: id,
+  rps: 1,
+  errors: { "4xx": 0, "5xx": 0, conn: 0 },
+  share: 0.5,
+  latency: { p50: null, p95: null, p99: null, avg: null },
+  activeConnections: 0,
+  health: { status: "up", reason: null, lastChangeMs: null },
+  inRotation: true,
+  memoryMb: 50,
+  memoryLimitMb: 256,
+  cpuPercent: 1,
+  ...over,
+});
+
+const stick = (t: number, replicas: ReplicaTick[] = []): ServiceTick => ({
+  t,
+  serviceId: "s1",
+  rps: replicas.reduce((s, r) => s + r.rps, 0),
+  errors: { "4xx": 0, "5xx": 0, conn: 0 },
+  latency: { p50: null, p95: null, p99: null },
+  replicas,
+});
+
+describe("replica colours", () => {
+  it("keep their slot while the replica exists; newcomers take the lowest free slot", () => {
+    const a = allocateColors(new Map(), ["r1", "r2", "r3"]);
+    expect([...a.entries()]).toEqual([
+      ["r1", 0],
+      ["r2", 1],
+      ["r3", 2],
+    ]);
+    const b = allocateColors(a, ["r1", "r3", "r4"]); // r2 left, r4 arrived
+    expect(b.get("r1")).toBe(0);
+    expect(b.get("r3")).toBe(2);
+    expect(b.get("r4")).toBe(1);
+  });
+});
+
+describe("what a replica card says", () => {
+  it("maps controller state, admin state and the engine's view to one display state", () => {
+    expect(displayState(replica(), rtick("abc"))).toBe("in-rotation");
+    expect(displayState(replica(), rtick("abc", { inRotation: false, health: { status: "down", reason: "L7STS 503", lastChangeMs: 1 } }))).toBe("down");
+    expect(displayState(replica({ state: "starting" }), undefined)).toBe("starting");
+    expect(displayState(replica({ state: "draining" }), rtick("abc"))).toBe("draining");
+    expect(displayState(replica({ adminState: "maint" }), rtick("abc", { inRotation: false }))).toBe("maint");
+    expect(displayState(replica({ state: "failed" }), undefined)).toBe("failed");
+    expect(displayState(replica({ inEngine: false }), undefined)).toBe("down");
+  });
+
+  it("shows progress while a replica comes or goes", () => {
+    expect(progressSteps(replica())).toBeNull();
+    expect(progressSteps(replica({ state: "starting", dataAddr: null, inEngine: false }))?.map((s) => s.status)).toEqual(["active", "todo", "todo"]);
+    const waiting = progressSteps(replica({ state: "starting", inEngine: false }));
+    expect(waiting?.map((s) => s.status)).toEqual(["done", "active", "todo"]);
+    expect(waiting?.[1].label).toBe("waiting for /health");
+    expect(progressSteps(replica({ state: "stopping" }))?.map((s) => s.status)).toEqual(["done", "active"]);
+  });
+
+  it("formats uptime and runtime refs", () => {
+    const start = "2026-01-01T00:00:00.000Z";
+    expect(formatUptime(start, Date.parse(start) + 75_000)).toBe("1m 15s");
+    expect(formatUptime(start, Date.parse(start) + 2 * 3600_000 + 5 * 60_000)).toBe("2h 5m");
+    expect(formatUptime(null, 0)).toBe("–");
+    expect(shortRef("4242")).toBe("4242");
+    expect(shortRef("0123456789abcdef0123456789abcdef")).toBe("0123456789ab");
+  });
+
+  it("says what an action did", () => {
+    expect(describeResult({ action: "stress-memory", mb: 230 }, { memoryMb: 230, rssMb: 281.4 })).toBe("holding 230 MB of extra memory; RSS now 281 MB");
+    expect(describeResult({ action: "clear" }, { releasedMb: 230, stoppedCpu: false, clearedFaults: true, rssMb: 60 })).toBe("cleared: released 230 MB, cleared faults, RSS now 60 MB");
+    expect(describeResult({ action: "remove" }, { ok: true, message: "removing; web now wants 2 replicas" })).toBe("removing; web now wants 2 replicas");
+  });
+});
+
+describe("live history", () => {
+  it("appends in time order, drops duplicates and keeps the last N", () => {
+    const a = [stick(1000), stick(2000)];
+    expect(mergeTicks(a, [stick(3000)]).map((t) => t.t)).toEqual([1000, 2000, 3000]);
+    expect(mergeTicks(a, [stick(2000), stick(1500)]).map((t) => t.t)).toEqual([1000, 1500, 2000]);
+    expect(mergeTicks(a, [stick(3000), stick(4000)], 3).map((t) => t.t)).toEqual([2000, 3000, 4000]);
+    expect(mergeTicks(a, [])).toBe(a);
+  });
+
+  it("turns ticks into health segments per replica", () => {
+    const down = { inRotation: false, health: { status: "down" as const, reason: "L7STS 503", lastChangeMs: null } };
+    const lanes = healthSegments([stick(0, [rtick("a")]), stick(1000, [rtick("a")]), stick(2000, [rtick("a", down)]), stick(3000, [rtick("a")])]);
+    expect(lanes.get("a")).toEqual([
+      { from: 0, to: 2000, phase: "in", reason: null },
+      { from: 2000, to: 3000, phase: "out", reason: "L7STS 503" },
+      { from: 3000, to: 4000, phase: "in", reason: null },
+    ]);
+  });
+
+  it("labels a fixed 5-minute window and picks round ticks", () => {
+    const axis = timeAxis(600_000);
+    expect(axis.domain).toEqual([300_000, 600_000]);
+    expect(axis.ticks.map(axis.format)).toEqual(["-5m", "-4m", "-3m", "-2m", "-1m", "now"]);
+    expect(niceTicks(66)).toEqual([0, 20, 40, 60, 80]);
+    expect(niceTicks(0)).toEqual([0, 0.5, 1]);
+    expect(niceTicks(284, true)).toEqual([0, 128, 256, 384]);
+  });
+});
+
+describe("the service form", () => {
+  it("splits a command into argv without a shell", () => {
+    expect(splitCommand(`node "my app.js" --port 80`)).toEqual({ argv: ["node", "my app.js", "--port", "80"] });
+    expect(splitCommand(`sh -c 'echo $HOME; rm -rf /'`)).toEqual({ argv: ["sh", "-c", "echo $HOME; rm -rf /"] });
+    expect(splitCommand(`a ""`)).toEqual({ argv: ["a", ""] });
+    expect(splitCommand(`a 'b`)).toEqual({ error: "unclosed ' quote" });
+  });
+
+  it("reads KEY=VALUE lines", () => {
+    expect(parseEnvLines("A=1\n\n# note\nB=x=y\n")).toEqual({ env: { A: "1", B: "x=y" } });
+    expect(parseEnvLines("A=1\nnope")).toEqual({ error: "line 2: write KEY=VALUE" });
+  });
+
+  it("builds the create body and reports the schema's errors per field", () => {
+    const ok = toCreateBody({ ...emptyForm(), name: "api", env: "GREETING=hi", replicas: "3" });
+    expect(ok).toEqual({ ok: true, body: { name: "api", runtime: "process", dataPort: 8000, adminPort: 9000, env: { GREETING: "hi" }, memoryLimitMb: 256, cpuLimit: null, replicas: 3 } });
+    const bad = toCreateBody({ ...emptyForm(), name: "Bad_Name", adminPort: "8000", env: "PORT=1" });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.errors.name).toMatch(/DNS label/);
+      expect(bad.errors.adminPort).toMatch(/must differ/);
+      expect(bad.errors.env).toMatch(/set by Switchyard/);
+    }
+  });
+
+  it("sends only what changed when editing", () => {
+    const svc: ServiceView = {
+      id: "s1",
+      name: "web",
+      runtime: "process",
+      image: null,
+      command: null,
+      dataPort: 8000,
+      adminPort: 9000,
+      env: { A: "1" },
+      memoryLimitMb: 256,
+      cpuLimit: null,
+      replicas: 3,
+      minReplicas: 0,
+      maxReplicas: 20,
+      rules: defaultRules(),
+      createdAt: "2026-01-01T00:00:00.000Z",
+      instances: [],
+    };
+    expect(toUpdateBody(formFromService(svc), svc)).toEqual({ ok: true, body: {} });
+    expect(toUpdateBody({ ...formFromService(svc), memoryLimitMb: "300" }, svc)).toEqual({ ok: true, body: { memoryLimitMb: 300 } });
+    expect(toUpdateBody({ ...formFromService(svc), command: "node app.js" }, svc)).toEqual({ ok: true, body: { command: ["node", "app.js"] } });
+  });
+
+  it("writes the command that reaches a service through the balancer", () => {
+    const rules = defaultRules();
+    expect(reachCommand(rules, { host: "0.0.0.0", port: 8080 })).toBe("curl http://127.0.0.1:8080/");
+    rules.route = { ...rules.route, host: "shop.local", pathPrefix: "/api" };
+    expect(reachCommand(rules, { host: "127.0.0.1", port: 18085 })).toBe("curl -H 'Host: shop.local' http://127.0.0.1:18085/api");
+  });
+});
