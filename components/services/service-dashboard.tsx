@@ -1,6 +1,6 @@
 "use client";
 
-import { useMemo, useState, type ReactNode } from "react";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick } from "@/lib/core/metrics";
 import { useServiceLive, type ServiceSnapshot } from "@/lib/client/live";
@@ -56,7 +56,15 @@ export function ServiceDashboard({
 }) {
   const live = useServiceLive(initial.service.id, initial);
   const { service, history, last, traffic } = live;
-  const [tab, setTab] = useState<"live" | "rules">("live");
+  const [tab, setTabState] = useState<"live" | "rules">("live");
+  // the Rules tab has its own address (#rules), so it can be linked and survives a reload
+  useEffect(() => {
+    if (window.location.hash === "#rules") setTabState("rules");
+  }, []);
+  const setTab = (t: "live" | "rules") => {
+    setTabState(t);
+    window.history.replaceState(null, "", t === "rules" ? "#rules" : window.location.pathname + window.location.search);
+  };
 
   // every replica the page shows: current ones (oldest first), then ones only the 5-minute history remembers
   const ids = useMemo(() => {
@@ -89,7 +97,7 @@ export function ServiceDashboard({
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
 
   return (
-    <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id}>
+    <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id} data-history-points={history.length} data-last-tick={last?.t ?? ""}>
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0 space-y-1.5">
           <div className="flex flex-wrap items-center gap-2">

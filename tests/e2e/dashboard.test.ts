@@ -192,6 +192,28 @@ describe("the live dashboard in a browser", () => {
     expect((await trafficCounts(page)).failed).toBe(0);
   });
 
+  it("shows reconnecting when the live channel drops, and catches up the missed seconds when back", async () => {
+    const { page, context } = browser;
+    const dash = page.getByTestId("service-dashboard");
+    const connection = page.getByTestId("connection-state").first();
+    const points = async () => Number(await dash.getAttribute("data-history-points"));
+    const lastTick = async () => Number(await dash.getAttribute("data-last-tick"));
+    expect(await connection.getAttribute("data-state")).toBe("live");
+    const before = { points: await points(), t: await lastTick() };
+    await context.setOffline(true);
+    try {
+      await until("the page to say it is reconnecting", () => connection.getAttribute("data-state"), (s) => s === "reconnecting", 15_000);
+      await sleep(6000);
+    } finally {
+      await context.setOffline(false);
+    }
+    await until("the live channel back", () => connection.getAttribute("data-state"), (s) => s === "live", 20_000);
+    const after = await until("new ticks", lastTick, (t) => t > before.t + 5000, 15_000);
+    // the snapshot on re-watch fills the seconds missed while offline: one point per second, no hole
+    if (before.points + (after - before.t) / 1000 <= 300) expect(await points()).toBeGreaterThanOrEqual(before.points + (after - before.t) / 1000 - 3);
+    expect((await trafficCounts(page)).failed).toBe(0);
+  });
+
   it("scales back to 2: the others drain and go, still without failed requests", async () => {
     const { page } = browser;
     await scaleWithSlider(page, 5, 2);
@@ -211,6 +233,15 @@ describe("the live dashboard in a browser", () => {
     expect((await trafficCounts(page)).failed).toBe(0);
     await page.getByRole("button", { name: "Stop traffic" }).click();
     await page.getByRole("button", { name: "Start traffic" }).waitFor();
+  });
+
+  it("the Rules tab holds the service's rules editor", async () => {
+    const { page } = browser;
+    await page.getByRole("tab", { name: "Rules" }).click();
+    await page.getByTestId("rules-editor").waitFor();
+    expect(new URL(page.url()).hash).toBe("#rules");
+    await page.getByRole("tab", { name: "Live" }).click();
+    await page.getByTestId("replica-grid").waitFor();
   });
 
   it("a viewer sees the page but no action buttons, and the API refuses actions", async () => {

@@ -1,5 +1,6 @@
 import { notFound } from "next/navigation";
 import { ServiceDashboard } from "@/components/services/service-dashboard";
+import { RulesEditor } from "@/components/rules/rules-editor";
 import type { BalancerInfo } from "@/components/services/reach-command";
 import { requireUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/core/roles";
@@ -45,14 +46,7 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
   };
   const canOperate = hasRole(user.role, "operator");
 
-  // TODO(rules editor): embed <RulesEditor serviceId={id} canEdit={canOperate} /> from
-  // components/rules/rules-editor.tsx once it exists (another agent builds it).
-  const rulesPanel = (
-    <div className="rounded-lg border border-dashed border-zinc-300 p-6 text-sm text-zinc-500 dark:border-zinc-700" data-testid="rules-placeholder">
-      The rules editor for this service is not built yet. Current rules: algorithm <span className="font-mono">{service.rules.algorithm}</span>, stickiness{" "}
-      <span className="font-mono">{service.rules.sticky.mode}</span>, health check <span className="font-mono">{service.rules.healthCheck.path}</span> every {service.rules.healthCheck.intervalMs} ms.
-    </div>
-  );
+  const rulesPanel = <RulesEditor serviceId={id} canEdit={canOperate} />;
 
   return <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} />;
 }
