@@ -1,7 +1,9 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { liveSocket } from "@/lib/client/live";
+import type { SwitchyardEvent } from "@/lib/events";
 import type { ServiceView } from "@/lib/services/views";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
@@ -14,6 +16,18 @@ export function ServiceList({ services, canOperate, listen, maxReplicas }: { ser
   const router = useRouter();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<ServiceView | null>(null);
+
+  // services created or deleted elsewhere (another tab, the API) appear and go without a reload
+  useEffect(() => {
+    const s = liveSocket();
+    const onEvent = (e: SwitchyardEvent) => {
+      if (e.kind === "service.created" || e.kind === "service.deleted") router.refresh();
+    };
+    s.on("event", onEvent);
+    return () => {
+      s.off("event", onEvent);
+    };
+  }, [router]);
 
   return (
     <div className="space-y-4">
