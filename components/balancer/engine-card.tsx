@@ -48,7 +48,7 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
           </span>
           {revision === 0 && <span className="text-xs text-zinc-500"> · nothing applied yet</span>}
         </Item>
-        <Item term="Panel state">{engine.ready ? "in sync: the panel drives it" : "not ready yet: the panel is still starting or adopting it"}</Item>
+        <Item term="Panel">{engine.ready ? "Connected: the panel drives it." : "Not ready yet: the panel is still starting or adopting it."}</Item>
       </dl>
       {engine.error && (
         <div className="mt-4">

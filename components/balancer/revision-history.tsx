@@ -20,6 +20,8 @@ export function RevisionHistory({ revisions, current, canEdit, serviceNames }: {
   const [confirming, setConfirming] = useState<number | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
   const [message, setMessage] = useState<Message>(null);
+  const [showAll, setShowAll] = useState(false);
+  const shown = showAll ? revisions : revisions.slice(0, 10);
 
   const rollback = async (n: number) => {
     setBusy(n);
@@ -49,7 +51,7 @@ export function RevisionHistory({ revisions, current, canEdit, serviceNames }: {
         <EmptyState title="No revisions yet">Every apply, rollback and service change records a numbered revision here.</EmptyState>
       ) : (
         <ol data-testid="revision-list" className="divide-y divide-zinc-100 dark:divide-zinc-800">
-          {revisions.map((r) => {
+          {shown.map((r) => {
             const failed = r.status !== "applied";
             const isLive = r.number === current;
             return (
@@ -102,6 +104,13 @@ export function RevisionHistory({ revisions, current, canEdit, serviceNames }: {
             );
           })}
         </ol>
+      )}
+      {revisions.length > shown.length && (
+        <div className="mt-2 text-center">
+          <Button size="sm" variant="ghost" onClick={() => setShowAll(true)}>
+            Show all {revisions.length} revisions
+          </Button>
+        </div>
       )}
     </Card>
   );

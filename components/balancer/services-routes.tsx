@@ -99,7 +99,7 @@ export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: Route
         )}
       </Card>
       {current && (
-        <div ref={editorRef} className="scroll-mt-20">
+        <div ref={editorRef} data-testid="rules-editor-card" className="scroll-mt-20">
           <Card
             title={
               <>

@@ -44,7 +44,7 @@ export function NumberInput({ value, onValue, name, disabled, invalid, suffix }:
         value={text}
         disabled={disabled}
         aria-invalid={invalid || undefined}
-        className={`${suffix ? "pr-10" : ""} ${invalid ? "ring-rose-400 dark:ring-rose-700" : ""}`}
+        className={`${suffix ? "pr-10" : ""} ${invalid ? "ring-rose-400! dark:ring-rose-700!" : ""}`}
         onChange={(e) => {
           setText(e.target.value);
           const t = e.target.value.trim();

@@ -5,6 +5,7 @@ import { rulesSchema, type Rules } from "@/lib/core/rules";
 import { unsupportedOptions } from "@/lib/engines/capabilities";
 import type { Capability, EngineCapabilities, EngineKind } from "@/lib/engines/types";
 import { api, ApiError } from "@/lib/client/api";
+import { liveSocket } from "@/lib/client/live";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -101,6 +102,25 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
   const clientIssues = useMemo(() => (parsed && !parsed.success ? issuesByPath(parsed.error.issues, draft) : new Map<string, string>()), [parsed, draft]);
   const unsupported = useMemo(() => (parsed?.success && engine ? unsupportedOptions(engine.capabilities, parsed.data) : []), [parsed, engine]);
   const changed = useMemo(() => (draft && saved ? changedPaths(draft, saved) : new Set<string>()), [draft, saved]);
+
+  // another revision applied elsewhere (another operator, a rollback, a new service) while this form is open
+  const [newest, setNewest] = useState<number | null>(null);
+  useEffect(() => {
+    const s = liveSocket();
+    const onEvent = (e: { kind?: string; data?: unknown }) => {
+      const n = (e.data as { revision?: unknown } | null)?.revision;
+      if (e.kind === "rules.applied" && typeof n === "number") setNewest((p) => Math.max(p ?? 0, n));
+    };
+    s.on("event", onEvent);
+    return () => {
+      s.off("event", onEvent);
+    };
+  }, []);
+  const isStale = newest !== null && newest > baseRevision && apply.kind !== "applying" && saved !== null;
+  // nothing edited: follow the new revision quietly
+  useEffect(() => {
+    if (isStale && changed.size === 0 && apply.kind !== "conflict") void load();
+  }, [isStale, changed.size, apply.kind, load]);
 
   const errors = useMemo(() => {
     const out = new Map<string, string>(serverIssues);
@@ -207,22 +227,28 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
   const problems = [...errors.entries()];
 
   const checkName = engine ? engineCheckName[engine.kind] : "the engine's check";
-  const status: { tone: string; text: string } | null =
-    apply.kind === "applying"
-      ? { tone: "text-sky-700 dark:text-sky-300", text: `Applying to ${engine?.kind ?? "the engine"}: render → ${checkName} → atomic swap → reload → verify… ${((now - apply.startedAt) / 1000).toFixed(1)} s` }
-      : apply.kind === "applied"
-        ? { tone: "text-emerald-700 dark:text-emerald-400", text: `✓ Revision ${apply.revision} applied in ${(apply.ms / 1000).toFixed(1)} s; it is live.` }
-        : apply.kind === "refused"
-          ? { tone: "text-rose-700 dark:text-rose-400", text: `✗ ${engine?.kind ?? "The engine"} refused it; nothing changed (details below).` }
-          : apply.kind === "conflict"
-            ? { tone: "text-amber-700 dark:text-amber-400", text: "Someone else applied a change meanwhile; nothing was applied (details below)." }
-            : apply.kind === "error"
-              ? { tone: "text-rose-700 dark:text-rose-400", text: "✗ Not applied (details below)." }
-              : problems.length > 0
-                ? { tone: "text-rose-700 dark:text-rose-400", text: `${problems.length === 1 ? "1 problem" : `${problems.length} problems`} to fix: see the fields marked in red.` }
-                : !isDirty
-                  ? { tone: "text-zinc-500", text: "Change a rule to preview or apply it." }
-                  : { tone: "text-zinc-500", text: `Apply runs ${checkName} first; a configuration it refuses changes nothing.` };
+  const RED = "text-rose-700 dark:text-rose-400";
+  const AMBER = "text-amber-700 dark:text-amber-400";
+  const statusLine = (): { tone: string; text: string } => {
+    const on = engine?.kind ?? "the engine";
+    switch (apply.kind) {
+      case "applying":
+        return { tone: "text-sky-700 dark:text-sky-300", text: `Applying to ${on}: render → ${checkName} → atomic swap → reload → verify… ${((now - apply.startedAt) / 1000).toFixed(1)} s` };
+      case "applied":
+        return { tone: "text-emerald-700 dark:text-emerald-400", text: `✓ Revision ${apply.revision} applied in ${(apply.ms / 1000).toFixed(1)} s; it is live.` };
+      case "refused":
+        return { tone: RED, text: `✗ ${on} refused it; nothing changed (details below).` };
+      case "conflict":
+        return { tone: AMBER, text: "Someone else applied a change meanwhile; nothing was applied (details below)." };
+      case "error":
+        return { tone: RED, text: "✗ Not applied (details below)." };
+    }
+    if (isStale && isDirty) return { tone: AMBER, text: `Revision ${newest} was applied elsewhere meanwhile: reload, or keep your edits (top of the form).` };
+    if (problems.length > 0) return { tone: RED, text: `${problems.length === 1 ? "1 problem" : `${problems.length} problems`} to fix: see the fields marked in red.` };
+    if (!isDirty) return { tone: "text-zinc-500", text: "Change a rule to preview or apply it." };
+    return { tone: "text-zinc-500", text: `Apply runs ${checkName} first; a configuration it refuses changes nothing.` };
+  };
+  const status = statusLine();
 
   return (
     <div data-testid="rules-editor" className="space-y-4">
@@ -240,6 +266,18 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
         {isDirty ? <Badge tone="blue">{changed.size === 1 ? "1 change" : `${changed.size} changes`} not applied</Badge> : <Badge>no changes</Badge>}
         {!canEdit && <Badge tone="zinc">read-only: editing needs the operator role</Badge>}
       </div>
+
+      {isStale && changed.size > 0 && apply.kind !== "conflict" && (
+        <div data-testid="rules-stale" role="status" className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/50 dark:text-amber-200">
+          <span className="flex-1">Revision {newest} was applied elsewhere while you edit (you started from revision {baseRevision}). Applying now would be refused.</span>
+          <Button size="sm" onClick={() => void load()}>
+            Reload current rules
+          </Button>
+          <Button size="sm" variant="secondary" onClick={() => setBaseRevision(newest ?? baseRevision)}>
+            Keep my edits
+          </Button>
+        </div>
+      )}
 
       <RulesFields key={formKey} draft={draft} update={update} errors={errors} changed={changed} disabled={!canEdit || applying} engine={engine} />
 
@@ -289,11 +327,9 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
           <Button variant="ghost" data-testid="rules-reset" disabled={!isDirty || applying} onClick={reset}>
             Reset
           </Button>
-          {status && (
-            <span data-testid="rules-status" role="status" className={`min-w-0 flex-1 text-xs ${status.tone}`}>
-              {status.text}
-            </span>
-          )}
+          <span data-testid="rules-status" role="status" className={`min-w-0 flex-1 text-xs ${status.tone}`}>
+            {status.text}
+          </span>
         </div>
       )}
 

@@ -8,6 +8,8 @@ import { Checkbox, Label, NumberInput, RadioOption, Section } from "@/components
 import { algorithmLabels, humanMs, humanSeconds, retryConditionLabels } from "@/components/rules/labels";
 import type { Draft } from "@/components/rules/form-state";
 
+const INVALID = "ring-rose-400! dark:ring-rose-700!";
+
 type Props = {
   draft: Draft;
   update: (path: readonly string[], value: unknown) => void;
@@ -117,12 +119,13 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
               value={draft.sticky.cookieName}
               disabled={disabled || draft.sticky.mode !== "cookie"}
               aria-invalid={errors.has("sticky.cookieName") || undefined}
+              className={errors.has("sticky.cookieName") ? INVALID : ""}
               autoComplete="off"
               spellCheck={false}
               onChange={(e) => update(["sticky", "cookieName"], e.target.value)}
             />
           </Field>
-          <Field label={lbl("sticky.maxAgeS", "Cookie max age")} error={err("sticky.maxAgeS")} hint={draft.sticky.mode === "cookie" ? `0 = ${humanSeconds(0)}; now ${humanSeconds(draft.sticky.maxAgeS)}` : "Used in cookie mode."}>
+          <Field label={lbl("sticky.maxAgeS", "Cookie max age")} error={err("sticky.maxAgeS")} hint={draft.sticky.mode !== "cookie" ? "Used in cookie mode." : draft.sticky.maxAgeS === 0 ? `0 = ${humanSeconds(0)}` : `${humanSeconds(draft.sticky.maxAgeS)}; 0 = a session cookie`}>
             <NumberInput name="sticky.maxAgeS" value={draft.sticky.maxAgeS} onValue={(n) => update(["sticky", "maxAgeS"], n)} suffix="s" invalid={errors.has("sticky.maxAgeS")} disabled={disabled || draft.sticky.mode !== "cookie"} />
           </Field>
         </div>
@@ -132,7 +135,7 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
         title="Active health check"
         description={
           <>
-            The balancer asks each replica for <code>GET {hc.path || "…"}</code> every {humanMs(hc.intervalMs) || "…"}: {Number.isFinite(hc.fall) ? hc.fall : "…"} failures in a row take it out of rotation (about{" "}
+            The balancer asks each replica for <code>GET {errors.has("healthCheck.path") ? "…" : hc.path}</code> every {humanMs(hc.intervalMs) || "…"}: {Number.isFinite(hc.fall) ? hc.fall : "…"} failures in a row take it out of rotation (about{" "}
             {humanMs(hc.intervalMs * hc.fall) || "…"}), {Number.isFinite(hc.rise) ? hc.rise : "…"} good answers bring it back.
           </>
         }
@@ -148,6 +151,7 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
                 value={hc.path}
                 disabled={disabled}
                 aria-invalid={errors.has("healthCheck.path") || undefined}
+              className={errors.has("healthCheck.path") ? INVALID : ""}
                 autoComplete="off"
                 spellCheck={false}
                 onChange={(e) => update(["healthCheck", "path"], e.target.value)}
@@ -228,6 +232,7 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
               placeholder="any host"
               disabled={gated("route.host", draft.route.host !== null)}
               aria-invalid={errors.has("route.host") || undefined}
+              className={errors.has("route.host") ? INVALID : ""}
               autoComplete="off"
               spellCheck={false}
               onChange={(e) => update(["route", "host"], e.target.value === "" ? null : e.target.value)}
@@ -239,6 +244,7 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
               value={draft.route.pathPrefix}
               disabled={disabled}
               aria-invalid={errors.has("route.pathPrefix") || undefined}
+              className={errors.has("route.pathPrefix") ? INVALID : ""}
               autoComplete="off"
               spellCheck={false}
               onChange={(e) => update(["route", "pathPrefix"], e.target.value)}
@@ -252,7 +258,7 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
               onChange={(v) => update(["route", "stripPrefix"], v)}
               disabled={gated("route.stripPrefix", draft.route.stripPrefix)}
               label={lbl("route.stripPrefix", "Strip the prefix")}
-              hint={reason("route.stripPrefix") ? `Not available: ${reason("route.stripPrefix")}` : `the replica sees /x for ${draft.route.pathPrefix === "/" ? "/x" : `${draft.route.pathPrefix}/x`}`}
+              hint={reason("route.stripPrefix") ? `Not available: ${reason("route.stripPrefix")}` : errors.has("route.pathPrefix") ? "the replica sees the path without the prefix" : `the replica sees /x for ${draft.route.pathPrefix === "/" ? "/x" : `${draft.route.pathPrefix.replace(/\/$/, "")}/x`}`}
             />
             {err("route.stripPrefix") && <p className="mt-1 text-xs text-rose-600 dark:text-rose-400">{err("route.stripPrefix")}</p>}
           </div>
