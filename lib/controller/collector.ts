@@ -168,7 +168,7 @@ export class Collector {
     for (const id of watched) {
       const last = this.history.get(id)?.last(1)[0];
       if (last) emitToService(id, "tick", last);
-      emitToService(id, "traffic", trafficStatus(id));
+      emitToService(id, "traffic", { ...trafficStatus(id), serviceId: id });
       if (this.serviceDirty.has(id)) {
         const view = await getService(id).catch(() => null);
         if (view) emitToService(id, "service", view);

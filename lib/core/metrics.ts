@@ -39,6 +39,8 @@ export type ServiceTick = {
 
 /** Per-client view of the traffic generator (who served each simulated client). */
 export type TrafficStatus = {
+  /** the service this run belongs to (set on live pushes) */
+  serviceId?: string;
   running: boolean;
   startedAt: number | null;
   endsAt: number | null;

@@ -2,7 +2,8 @@ import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import type { SessionUser } from "@/lib/auth/sessions";
-import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { currentBalancerConfig, parseRules } from "@/lib/controller/balancer-config";
+import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { controller } from "@/lib/controller/controller";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
@@ -13,6 +14,9 @@ export async function applyRules(serviceId: string, input: { baseRevision: numbe
   if (!svc) throw new AppError("not_found", "no such service");
   const rules = rulesSchema.parse(input.rules);
   assertSupported(controller().engine, rules);
+  const others = (await db().service.findMany({ where: { id: { not: serviceId } }, select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
+  const clash = routeConflict(rules.route, others);
+  if (clash) throw new AppError("conflict", `the route ${describeRoute(rules.route)} belongs to service ${clash}; choose another host or path prefix`);
   const result = await applyBalancerConfig({
     build: () => currentBalancerConfig([{ serviceId, rules }]),
     author: user.username,

@@ -9,7 +9,8 @@ import type { SessionUser } from "@/lib/auth/sessions";
 import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
-import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { currentBalancerConfig, parseRules } from "@/lib/controller/balancer-config";
+import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
 import { serviceView, type ServiceView } from "@/lib/services/views";
@@ -38,7 +39,14 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     const available = await runtimeFor("docker").available();
     if (!available.ok) throw new AppError("unavailable", `the Docker runtime is not available: ${available.reason}`);
   }
-  const rules = input.rules ?? defaultRules();
+  const others = (await db().service.findMany({ select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
+  let rules = input.rules ?? defaultRules();
+  if (!input.rules && routeConflict(rules.route, others)) {
+    // the default route (any host, /) is taken: route this service by its own host name
+    rules = { ...rules, route: { ...rules.route, host: `${input.name}.local` } };
+  }
+  const clash = routeConflict(rules.route, others);
+  if (clash) throw new AppError("conflict", `the route ${describeRoute(rules.route)} belongs to service ${clash}; give this service another host or path prefix`);
   assertSupported(controller().engine, rules);
   const row = await db().service.create({
     data: {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chooseVictims, plan, type ActualReplica } from "@/lib/core/plan";
+import { routeConflict, routeKey } from "@/lib/core/routes";
+import { rulesSchema } from "@/lib/core/rules";
 
 const r = (id: string, state: ActualReplica["state"], createdAt: number, alive = true): ActualReplica => ({ id, state, createdAt, alive });
 
@@ -58,5 +60,17 @@ describe("chooseVictims", () => {
   it("is deterministic when creation times tie", () => {
     const actual = [r("a", "ready", 1), r("b", "ready", 1), r("c", "ready", 1)];
     expect(chooseVictims(actual, 2)).toEqual(chooseVictims([...actual].reverse(), 2));
+  });
+});
+
+describe("route conflicts", () => {
+  const svc = (name: string, route: object) => ({ name, rules: rulesSchema.parse({ route }) });
+  it("two services cannot own the same host and prefix", () => {
+    const others = [svc("web", {}), svc("api", { host: "api.local", pathPrefix: "/v1/" })];
+    expect(routeConflict(rulesSchema.parse({}).route, others)).toBe("web");
+    expect(routeConflict(rulesSchema.parse({ route: { host: "api.local", pathPrefix: "/v1" } }).route, others)).toBe("api");
+    expect(routeConflict(rulesSchema.parse({ route: { host: "api.local" } }).route, others)).toBeNull();
+    expect(routeConflict(rulesSchema.parse({ route: { pathPrefix: "/admin" } }).route, others)).toBeNull();
+    expect(routeKey(rulesSchema.parse({ route: { pathPrefix: "/v1/" } }).route)).toBe("*/v1");
   });
 });
