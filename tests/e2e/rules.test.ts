@@ -13,6 +13,7 @@
  * Panel ports 3140-3159 (this file's share of the e2e range).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fs from "node:fs";
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
@@ -230,6 +231,21 @@ describe("rules editor and Balancer page in a browser", () => {
     await page.getByTestId(`revision-${after.revision}`).waitFor();
     await page.locator(`[data-testid="revision-${after.revision}"] details summary`).click();
     await tallScreenshot(page, "balancer");
+  });
+
+  it("the Export buttons download the current configuration for each engine", async () => {
+    const { page } = browser;
+    await page.goto(`${panel.url}/balancer`);
+    const expected = { haproxy: /^switchyard-haproxy\.cfg$/, nginx: /^switchyard-nginx\.conf$/, builtin: /^switchyard-builtin\.json$/, traefik: /^switchyard-traefik\.yaml$/ };
+    for (const [engine, name] of Object.entries(expected)) {
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId(`export-${engine}`).click()]);
+      expect(download.suggestedFilename()).toMatch(name);
+      const file = await download.path();
+      const text = fs.readFileSync(file, "utf8");
+      expect(text.length, engine).toBeGreaterThan(50);
+      if (engine === "traefik") expect(text).toContain("http:");
+      if (engine === "builtin") expect(() => JSON.parse(text)).not.toThrow();
+    }
   });
 });
 
