@@ -591,11 +591,13 @@ export class HaproxyEngine implements Engine {
 }
 
 /** `model` with `service`'s servers changed (the service is added from `service` when the model lacks it). */
-function withService(model: BalancerConfig, service: BalancerService, change: (servers: BalancerServer[]) => BalancerServer[]): BalancerConfig {
+function withService(model: BalancerConfig, service: BalancerService, changeServers: (servers: BalancerServer[]) => BalancerServer[]): BalancerConfig {
   const exists = model.services.some((s) => s.name === service.name);
+  // servers in name order, as the panel renders them, so a later diff shows only real changes
+  const change = (servers: BalancerServer[]) => [...changeServers(servers)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const services = exists
     ? model.services.map((s) => (s.name === service.name ? { ...s, servers: change(s.servers) } : s))
-    : [...model.services, { ...service, servers: change(service.servers) }];
+    : [...model.services, { ...service, servers: change(service.servers) }].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { ...model, services };
 }
 

@@ -193,7 +193,7 @@ export class NginxEngine implements Engine {
   }
 
   addServer(service: BalancerService, server: BalancerServer): Promise<void> {
-    return this.change(service, (servers) => [...servers.filter((s) => s.name !== server.name), server]);
+    return this.change(service, (servers) => [...servers.filter((s) => s.name !== server.name), server].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
   }
 
   removeServer(service: BalancerService, serverName: string): Promise<void> {
