@@ -9,7 +9,7 @@
 # up-to-date tree is quick, and both Docker scripts do nothing when already done.
 # Prints the time each phase took. .ci/run calls this, then `npm test`.
 #
-#   scripts/ci-setup.sh
+#   scripts/ci-setup.sh [--system-only]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -106,10 +106,15 @@ replica_image() {
   fi
 }
 
+# --system-only: everything but npm install (npm test's pretest uses this, so `npm test`
+# works on a fresh machine after `npm install`; each step is quick when already done)
+system_only=false
+[[ "${1:-}" == "--system-only" ]] && system_only=true
+
 total_start=$(date +%s)
 phase "check machine" check_machine
 phase "system packages" apt_packages
-phase "npm install" npm_install
+$system_only || phase "npm install" npm_install
 phase "docker engine" docker_engine
 phase "replica image" replica_image
 
