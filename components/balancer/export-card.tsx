@@ -25,8 +25,10 @@ export function ExportCard({ targets }: { targets: ExportTarget[] }) {
           .map((t) => (
             <li key={t.kind} className="text-xs">
               {t.lost.length > 0 && (
-                <div className="text-amber-800 dark:text-amber-300">
-                  <span className="font-medium">{t.label} cannot express:</span>
+                <details open={t.lost.length <= 2} className="text-amber-800 dark:text-amber-300">
+                  <summary className="cursor-pointer font-medium">
+                    {t.label} cannot express {t.lost.length === 1 ? "1 option" : `${t.lost.length} options`} of today&apos;s rules
+                  </summary>
                   <ul className="mt-0.5 list-disc pl-5">
                     {t.lost.map((l, i) => (
                       <li key={i}>
@@ -34,7 +36,7 @@ export function ExportCard({ targets }: { targets: ExportTarget[] }) {
                       </li>
                     ))}
                   </ul>
-                </div>
+                </details>
               )}
               {t.notes.length > 0 && (
                 <details className="mt-1 text-zinc-600 dark:text-zinc-400">
