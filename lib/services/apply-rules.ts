@@ -4,6 +4,7 @@ import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { currentBalancerConfig, parseRules } from "@/lib/controller/balancer-config";
 import { describeRoute, routeConflict } from "@/lib/core/routes";
+import { summarizeRulesChange } from "@/lib/core/rules-summary";
 import { controller } from "@/lib/controller/controller";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
@@ -20,7 +21,7 @@ export async function applyRules(serviceId: string, input: { baseRevision: numbe
   const result = await applyBalancerConfig({
     build: () => currentBalancerConfig([{ serviceId, rules }]),
     author: user.username,
-    summary: `rules of ${svc.name} changed`,
+    summary: `${svc.name}: ${summarizeRulesChange(parseRules(svc.rules), rules)}`,
     serviceId,
     baseRevision: input.baseRevision,
     commit: async () => {

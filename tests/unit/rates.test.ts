@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bucketDelta, counterDelta, percentileFromBuckets, Ring } from "@/lib/core/rates";
+import { rulesSchema } from "@/lib/core/rules";
+import { summarizeRulesChange } from "@/lib/core/rules-summary";
 
 describe("rates", () => {
   it("counter deltas tolerate resets (engine reload)", () => {
@@ -29,5 +31,14 @@ describe("rates", () => {
     expect(ring.last(10)).toEqual([3, 4, 5]);
     expect(ring.last(2)).toEqual([4, 5]);
     expect(ring.length).toBe(3);
+  });
+});
+
+describe("summarizeRulesChange", () => {
+  it("names what changed", () => {
+    const a = rulesSchema.parse({});
+    expect(summarizeRulesChange(a, a)).toBe("no change");
+    const b = rulesSchema.parse({ algorithm: "least_conn", sticky: { mode: "cookie" }, route: { host: "x.local" } });
+    expect(summarizeRulesChange(a, b)).toBe("algorithm round_robin → least_conn, sticky none → cookie, route");
   });
 });
