@@ -34,8 +34,22 @@ export class Collector {
   private running = false;
   private lastPrune = 0;
   private serviceDirty = new Set<string>();
+  private pushTimers = new Map<string, NodeJS.Timeout>();
   private onEvent = (e: SwitchyardEvent) => {
-    if (e.serviceId) this.serviceDirty.add(e.serviceId);
+    if (!e.serviceId) return;
+    this.serviceDirty.add(e.serviceId);
+    // replica changes reach viewers at once (debounced), not at the next tick: a drain
+    // can finish in well under a second and the page should still show it happening
+    const id = e.serviceId;
+    if (this.pushTimers.has(id) || !watchedServiceIds().includes(id)) return;
+    const timer = setTimeout(() => {
+      this.pushTimers.delete(id);
+      void getService(id)
+        .then((view) => emitToService(id, "service", view))
+        .catch(() => undefined);
+    }, 50);
+    timer.unref();
+    this.pushTimers.set(id, timer);
   };
 
   start(): void {

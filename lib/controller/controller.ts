@@ -400,7 +400,9 @@ export class Controller {
       const service = await balancerServiceOf(serviceId);
       if (service) await this.engineLock.run(() => this.engine.setServerState(service, serverNameFor(id), "drain"));
       const deadline = Date.now() + (rules?.drainTimeoutMs ?? 30_000);
-      await new Promise((r) => setTimeout(r, 300));
+      // at least a second in drain: requests dispatched just before the state change finish,
+      // and viewers see the replica leave rather than vanish
+      await new Promise((r) => setTimeout(r, 1000));
       while (Date.now() < deadline) {
         const stats = await this.engine.stats().catch(() => null);
         const mine = stats?.servers.find((s) => s.server === serverNameFor(id));
