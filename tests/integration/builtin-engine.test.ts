@@ -14,6 +14,7 @@ import { type BuiltinEngine, createBuiltinEngine } from "@/lib/engines/builtin";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
 import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
+import { serverOf } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18082;
 const DATA_BASE = 21500;
@@ -23,15 +24,6 @@ let dataDir: string;
 let engine: BuiltinEngine;
 const replicas: ReplicaProcess[] = [];
 
-const serverOf = (r: ReplicaProcess, extra: Partial<BalancerServer> = {}): BalancerServer => ({
-  replicaId: r.id,
-  name: `r-${r.id}`,
-  host: "127.0.0.1",
-  port: r.port,
-  weight: 1,
-  adminState: "ready",
-  ...extra,
-});
 
 /** Fast checks so the tests do not wait: interval 300 ms, fall 2, rise 2. */
 const fastChecks = { healthCheck: { intervalMs: 300, timeoutMs: 500, fall: 2, rise: 2 } } satisfies RulesInput;

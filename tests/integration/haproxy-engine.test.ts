@@ -12,6 +12,7 @@ import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
 import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
+import { serverOf } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18081;
 const DATA_BASE = 21300;
@@ -21,15 +22,6 @@ let dataDir: string;
 let engine: HaproxyEngine;
 const replicas: ReplicaProcess[] = [];
 
-const serverOf = (r: ReplicaProcess, extra: Partial<BalancerServer> = {}): BalancerServer => ({
-  replicaId: r.id,
-  name: `r-${r.id}`,
-  host: "127.0.0.1",
-  port: r.port,
-  weight: 1,
-  adminState: "ready",
-  ...extra,
-});
 
 const serviceOf = (servers: BalancerServer[], rules: RulesInput = {}): BalancerService => ({ id: "svc-web", name: "web", rules: rulesSchema.parse(rules), servers });
 const configOf = (service: BalancerService): BalancerConfig => ({ listen: { host: "127.0.0.1", port: LISTEN_PORT }, services: [service] });

@@ -14,6 +14,7 @@ import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
 import { get, runLoad, waitFor } from "../helpers/load";
+import { serverOf } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18091;
 const ECHO_PORT = 21440;
@@ -23,15 +24,6 @@ let engine: HaproxyEngine;
 const replicas: ReplicaProcess[] = [];
 let echo: http.Server;
 
-const serverOf = (r: { id: string; port: number }, extra: Partial<BalancerServer> = {}): BalancerServer => ({
-  replicaId: r.id,
-  name: `r-${r.id}`,
-  host: "127.0.0.1",
-  port: r.port,
-  weight: 1,
-  adminState: "ready",
-  ...extra,
-});
 const service = (name: string, servers: BalancerServer[], rules: RulesInput = {}): BalancerService => ({ id: `svc-${name}`, name, rules: rulesSchema.parse(rules), servers });
 const configOf = (...services: BalancerService[]): BalancerConfig => ({ listen: { host: "127.0.0.1", port: LISTEN_PORT }, services });
 

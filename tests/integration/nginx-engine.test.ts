@@ -11,6 +11,7 @@ import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engi
 import { createNginxEngine, type NginxEngine } from "@/lib/engines/nginx";
 import { isAlive, readPid } from "@/lib/engines/nginx/apply";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
+import { serverOf as server } from "../helpers/engine-config";
 
 // nginx engine against a real nginx 1.22 and real replica processes.
 // Ports: replicas 21700-21799, syslog udp 21890-21891, listener 18083 (18093 for the failed-reload and external cases).
@@ -28,15 +29,6 @@ let engine: NginxEngine;
 let adopter: NginxEngine | null = null;
 const engineOpts = { dataDir, listen: LISTEN, syslogPort: SYSLOG_PORT, mode: "supervised" as const };
 
-const server = (r: ReplicaProcess, patch: Partial<BalancerServer> = {}): BalancerServer => ({
-  replicaId: r.id,
-  name: `r-${r.id}`,
-  host: "127.0.0.1",
-  port: r.port,
-  weight: 1,
-  adminState: "ready",
-  ...patch,
-});
 
 function service(rules: RulesInput, servers: BalancerServer[]): BalancerService {
   return { id: "svc-web", name: "web", rules: rulesSchema.parse(rules), servers };
