@@ -21,6 +21,7 @@ import { parseBuiltinConfig } from "./config-schema";
 import { type ControlRequest, type ControlResponse, type PingReply, controlCall } from "./control";
 import { renderBuiltinConfig } from "./render";
 import { BUILTIN_VERSION } from "./version";
+import { isAlive } from "@/lib/engines/processes";
 
 /**
  * The builtin engine: a Node reverse proxy (proxy.ts) in its own detached
@@ -52,14 +53,6 @@ const MAX_UNIX_PATH = 107;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(

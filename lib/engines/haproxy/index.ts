@@ -21,6 +21,7 @@ import { capabilitiesExcept } from "@/lib/engines/capabilities";
 import { backendName, renderHaproxy, serverAddress, serverKeywords, type HaproxyRenderOptions } from "@/lib/engines/haproxy/render";
 import { HaproxyMasterApi, HaproxyRuntimeApi, filterServersState, sleep, type StatRow } from "@/lib/engines/haproxy/runtime-api";
 import { serverStatsOf } from "@/lib/engines/haproxy/stats";
+import { isAlive, stopWithEscalation } from "@/lib/engines/processes";
 
 const execFileAsync = promisify(execFile);
 
@@ -87,20 +88,6 @@ async function readOrNull(file: string): Promise<string | null> {
   }
 }
 
-/** Alive and not a zombie. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(s);
-  } catch {
-    return true;
-  }
-}
 
 /** Is `pid` a haproxy started with our config file? (A recycled pid must never be signalled.) */
 function isOurHaproxy(pid: number, configPath: string): boolean {
@@ -340,16 +327,7 @@ export class HaproxyEngine implements Engine {
       const pid = await this.pidFromFile();
       if (pid === null || !isAlive(pid) || !isOurHaproxy(pid, this.paths.config)) return;
       // SIGUSR1: soft stop (workers finish their connections); then harder.
-      for (const [signal, waitMs] of [["SIGUSR1", 5000], ["SIGTERM", 3000], ["SIGKILL", 3000]] as const) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          break;
-        }
-        const deadline = Date.now() + waitMs;
-        while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-        if (!isAlive(pid)) break;
-      }
+      await stopWithEscalation(pid, [["SIGUSR1", 5000], ["SIGTERM", 3000], ["SIGKILL", 3000]]);
       await rm(this.paths.pidFile, { force: true });
       this.adopted = false;
     });

@@ -10,6 +10,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { promisify } from "node:util";
 import type { CheckResult } from "@/lib/engines/types";
+import { isAlive } from "@/lib/engines/processes";
 
 const execFileAsync = promisify(execFile);
 
@@ -148,16 +149,7 @@ function procStat(pid: number): { ppid: number; state: string } | null {
   }
 }
 
-/** Alive and not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  const st = procStat(pid);
-  return st === null ? true : st.state !== "Z";
-}
+export { isAlive };
 
 /** An nginx master process (its title is "nginx: master process ..."). */
 export function isNginxMaster(pid: number): boolean {

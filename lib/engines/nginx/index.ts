@@ -20,6 +20,7 @@ import type {
 import { nginxCapabilities } from "@/lib/engines/nginx/capabilities";
 import { nginxPaths, renderNginx, serverKey, type NginxPaths } from "@/lib/engines/nginx/render";
 import { AccessCounters, startSyslogListener, type SyslogListener } from "@/lib/engines/nginx/syslog";
+import { stopWithEscalation } from "@/lib/engines/processes";
 import {
   activeWorkerPids,
   errorText,
@@ -277,16 +278,7 @@ export class NginxEngine implements Engine {
       const pid = this.runningMasterPid();
       if (pid !== null) {
         // SIGQUIT: graceful (workers finish their requests); then harder.
-        for (const [signal, waitMs] of [["SIGQUIT", 8000], ["SIGTERM", 3000], ["SIGKILL", 3000]] as const) {
-          try {
-            process.kill(pid, signal);
-          } catch {
-            break;
-          }
-          const deadline = Date.now() + waitMs;
-          while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-          if (!isAlive(pid)) break;
-        }
+        await stopWithEscalation(pid, [["SIGQUIT", 8000], ["SIGTERM", 3000], ["SIGKILL", 3000]]);
       }
       await rm(this.paths.pid, { force: true });
       this.adopted = false;
