@@ -38,23 +38,8 @@ export type ServiceView = {
   instances: ReplicaView[];
 };
 
-type ReplicaRow = {
-  id: string;
-  serviceId: string;
-  state: string;
-  health: string;
-  healthReason: string | null;
-  dataAddr: string | null;
-  adminAddr: string | null;
-  runtime: string;
-  runtimeRef: string | null;
-  adminState: string;
-  weight: number;
-  inEngine: boolean;
-  startedAt: Date | null;
-  lastError: string | null;
-  createdAt: Date;
-};
+/** A replica row as Prisma returns it (dates as Date). */
+type ReplicaRow = Omit<ReplicaView, "startedAt"> & { startedAt: Date | null; createdAt: Date };
 
 export function replicaView(r: ReplicaRow): ReplicaView {
   return {
