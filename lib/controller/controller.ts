@@ -123,10 +123,9 @@ export class Controller {
     const services = await db().service.findMany({ select: { id: true } });
     const known = new Set(services.map((s) => s.id));
     for (const s of services) this.kick(s.id);
-    // Replicas of services that no longer exist (deleted while the panel was down). Only the
-    // process runtime is scoped to this panel (its state files live in DATA_DIR); containers on a
-    // shared Docker engine may belong to another panel, so they are only ever touched per service.
-    for (const kind of ["process"] as const) {
+    // Replicas of services that no longer exist (deleted while the panel was down). Both runtimes
+    // list only this panel's replicas: state files under DATA_DIR, containers with its panel id.
+    for (const kind of ["process", "docker"] as const) {
       const rt = this.safeRuntime(kind);
       if (!rt) continue;
       const list = await rt.list().catch(() => [] as RuntimeReplica[]);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { env } from "@/lib/env";
 import { remember } from "@/lib/remember";
+import { panelId } from "@/lib/panel-id";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { createProcessRuntime } from "@/lib/runtime/process";
 import { createDockerRuntime } from "@/lib/runtime/docker";
@@ -26,6 +27,7 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
       portRange: cfg.PORT_RANGE,
       dataDir: cfg.dataDir,
       defaultImage: cfg.REPLICA_IMAGE,
+      panelId: panelId(cfg.dataDir),
     });
   });
 }

@@ -44,6 +44,7 @@ import {
 export const LABEL_DATA_PORT = "switchyard.data-port";
 export const LABEL_ADMIN_PORT = "switchyard.admin-port";
 export const LABEL_NETWORK = "switchyard.network";
+export const LABEL_PANEL = "switchyard.panel";
 
 export const DOCKER_API_VERSION = "v1.41";
 
@@ -71,6 +72,12 @@ export type DockerRuntimeOptions = {
   statsFrom?: "auto" | "api";
   /** how long available() waits for a ping; default 3000 ms */
   pingTimeoutMs?: number;
+  /**
+   * This panel's id: containers it creates carry it (switchyard.panel), and list() and
+   * events see only those, so panels sharing one Docker engine never touch each other's
+   * replicas. Without it, every Switchyard-labelled container is listed.
+   */
+  panelId?: string;
 };
 
 type DockerError = Error & { statusCode?: number; json?: unknown; reason?: string; code?: string };
@@ -145,6 +152,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
   const ports = createPortAllocator(opts.portRange, "127.0.0.1");
   const hub = createEventHub({ watch: () => watchEvents(), unwatch: () => disconnectEvents() });
   const managedFilter = `${LABEL_MANAGED}=true`;
+  const panelFilters = opts.panelId ? [`${LABEL_PANEL}=${opts.panelId}`] : [];
 
   /** Turns a dockerode failure into an AppError an operator can act on. */
   function wrap(e: unknown, what: string): AppError {
@@ -206,8 +214,8 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     return networkReady;
   }
 
-  async function managedContainers(extraLabel?: string): Promise<Docker.ContainerInfo[]> {
-    const label = extraLabel ? [managedFilter, extraLabel] : [managedFilter];
+  async function managedContainers(...extraLabels: string[]): Promise<Docker.ContainerInfo[]> {
+    const label = [managedFilter, ...extraLabels];
     return call("list containers", () => docker.listContainers({ all: true, filters: { label } }));
   }
 
@@ -413,7 +421,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     try {
       stream = await docker.getEvents({
         since: lastEventSeconds,
-        filters: { type: ["container"], label: [managedFilter], event: ["start", "die", "oom"] },
+        filters: { type: ["container"], label: [managedFilter, ...panelFilters], event: ["start", "die", "oom"] },
       });
     } catch {
       scheduleReconnect();
@@ -485,7 +493,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     },
 
     async list() {
-      const containers = await managedContainers();
+      const containers = await managedContainers(...panelFilters);
       const infos = await Promise.all(containers.map((c) => inspectManaged(c.Id)));
       return infos.filter((i): i is Docker.ContainerInspectInfo => i !== null).map((i) => toReplica(i));
     },
@@ -523,6 +531,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
           [LABEL_DATA_PORT]: String(dataPort),
           [LABEL_ADMIN_PORT]: String(adminPort),
           [LABEL_NETWORK]: opts.network,
+          ...(opts.panelId ? { [LABEL_PANEL]: opts.panelId } : {}),
         },
         HostConfig: {
           NetworkMode: opts.network,

@@ -311,6 +311,18 @@ describe.skipIf(skipReason !== null)("docker runtime (host network)", () => {
     }
   });
 
+  it("with a panel id, lists only that panel's containers (panels can share one engine)", async () => {
+    const panelA = createDockerRuntime({ network: "host", portRange: RANGE, dataDir, panelId: `pa${RUN}`.toLowerCase().replace(/[^a-z0-9]/g, "") });
+    const panelB = createDockerRuntime({ network: "host", portRange: RANGE, dataDir, panelId: `pb${RUN}`.toLowerCase().replace(/[^a-z0-9]/g, "") });
+    const r = await panelA.create(spec(id("p1")));
+    try {
+      expect((await panelA.list()).map((x) => x.replicaId)).toContain(id("p1"));
+      expect((await panelB.list()).map((x) => x.replicaId)).not.toContain(id("p1"));
+    } finally {
+      await panelA.remove(r.runtimeRef);
+    }
+  });
+
   it("removes containers", async () => {
     for (const r of await ours()) await runtime.remove(r.runtimeRef);
     expect(await ours()).toEqual([]);
