@@ -17,6 +17,8 @@ import { controlCall } from "@/lib/engines/builtin/control";
 import type { BalancerConfig, EngineStatus } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
 import { get, runLoad } from "../helpers/load";
+// alive and not a zombie: a proxy that exited but is not reaped yet serves nothing
+import { isAlive } from "@/lib/engines/processes";
 
 const LISTEN_PORT = 18092;
 const DATA_BASE = 21650;
@@ -45,14 +47,6 @@ const configOf = (n = replicas.length): BalancerConfig => ({
   ],
 });
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "sy-bl-"));
