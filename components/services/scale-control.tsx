@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { api, ApiError } from "@/lib/client/api";
 import type { ServiceView } from "@/lib/services/views";
+import { InlineError } from "@/components/ui/inline-error";
 
 /** How long the slider stays locked by replicas that keep starting/draining before it offers "Scale anyway". */
 const STUCK_MS = 30_000;
@@ -135,11 +136,7 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
           </Button>
         </div>
       )}
-      {error && (
-        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400">
-          {error}
-        </p>
-      )}
+      <InlineError message={error} />
     </div>
   );
 }

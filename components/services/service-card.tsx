@@ -8,6 +8,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Sparkline } from "@/components/charts/sparkline";
 import { api, ApiError } from "@/lib/client/api";
+import { InlineError } from "@/components/ui/inline-error";
 
 /** A service on the list: live replica counts and requests/s, its route, and (operators) edit / delete. */
 export function ServiceCard({
@@ -121,11 +122,7 @@ export function ServiceCard({
           </div>
         </div>
       )}
-      {error && (
-        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400">
-          {error}
-        </p>
-      )}
+      <InlineError message={error} />
     </article>
   );
 }

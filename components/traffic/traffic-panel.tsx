@@ -8,6 +8,7 @@ import { api, ApiError } from "@/lib/client/api";
 import { trafficSettingsSchema, type TrafficStatus } from "@/lib/core/metrics";
 import type { Rules } from "@/lib/core/rules";
 import { ClientReplicaTable } from "@/components/traffic/client-replica-table";
+import { InlineError } from "@/components/ui/inline-error";
 
 type Form = { rps: string; concurrency: string; path: string; durationS: string; clients: string; distinctSourceIps: boolean };
 
@@ -128,11 +129,7 @@ export function TrafficPanel({
           </div>
         </div>
       )}
-      {error && (
-        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400">
-          {error}
-        </p>
-      )}
+      <InlineError message={error} />
 
       <div className="flex flex-wrap items-center gap-x-6 gap-y-2 text-sm">
         <Badge tone={running ? "green" : "zinc"}>{running ? "running" : "stopped"}</Badge>

@@ -14,7 +14,7 @@ import { type BuiltinEngine, createBuiltinEngine } from "@/lib/engines/builtin";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
 import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
-import { serverOf } from "../helpers/engine-config";
+import { applyOk, configAt, serverOf, within } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18082;
 const DATA_BASE = 21500;
@@ -34,19 +34,15 @@ const serviceOf = (servers: BalancerServer[], rules: RulesInput = {}): BalancerS
   rules: rulesSchema.parse({ ...fastChecks, ...rules }),
   servers,
 });
-const configOf = (service: BalancerService): BalancerConfig => ({ listen: { host: "127.0.0.1", port: LISTEN_PORT }, services: [service] });
+const configOf = (service: BalancerService): BalancerConfig => configAt(LISTEN_PORT, service);
 
 /** The service as the tests last applied it. */
 let current: BalancerService;
 
 async function applyService(service: BalancerService) {
-  const config = configOf(service);
-  const result = await engine.apply(engine.render(config), config);
-  expect(result).toEqual({ ok: true, reloaded: true });
+  await applyOk(engine, configOf(service));
   current = service;
 }
-
-const within = (n: number, expected: number, fraction: number) => Math.abs(n - expected) <= expected * fraction;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const statOf = async (name: string) => (await engine.stats()).servers.find((s) => s.server === name);
 const threeReady = () => replicas.slice(0, 3).map((r) => serverOf(r));

@@ -12,7 +12,7 @@ import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
 import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
-import { serverOf } from "../helpers/engine-config";
+import { applyOk, configAt, serverOf, within } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18081;
 const DATA_BASE = 21300;
@@ -24,19 +24,15 @@ const replicas: ReplicaProcess[] = [];
 
 
 const serviceOf = (servers: BalancerServer[], rules: RulesInput = {}): BalancerService => ({ id: "svc-web", name: "web", rules: rulesSchema.parse(rules), servers });
-const configOf = (service: BalancerService): BalancerConfig => ({ listen: { host: "127.0.0.1", port: LISTEN_PORT }, services: [service] });
+const configOf = (service: BalancerService): BalancerConfig => configAt(LISTEN_PORT, service);
 
 /** The service as the tests last applied it (kept in step with runtime changes). */
 let current: BalancerService;
 
 async function applyService(service: BalancerService) {
-  const config = configOf(service);
-  const result = await engine.apply(engine.render(config), config);
-  expect(result).toEqual({ ok: true, reloaded: true });
+  await applyOk(engine, configOf(service));
   current = service;
 }
-
-const within = (n: number, expected: number, fraction: number) => Math.abs(n - expected) <= expected * fraction;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "sy-hx-"));

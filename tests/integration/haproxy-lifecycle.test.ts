@@ -14,7 +14,7 @@ import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
 import { get, runLoad, waitFor } from "../helpers/load";
-import { serverOf } from "../helpers/engine-config";
+import { configAt, serverOf } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18091;
 const ECHO_PORT = 21440;
@@ -25,7 +25,7 @@ const replicas: ReplicaProcess[] = [];
 let echo: http.Server;
 
 const service = (name: string, servers: BalancerServer[], rules: RulesInput = {}): BalancerService => ({ id: `svc-${name}`, name, rules: rulesSchema.parse(rules), servers });
-const configOf = (...services: BalancerService[]): BalancerConfig => ({ listen: { host: "127.0.0.1", port: LISTEN_PORT }, services });
+const configOf = (...services: BalancerService[]): BalancerConfig => configAt(LISTEN_PORT, ...services);
 
 async function apply(e: HaproxyEngine, config: BalancerConfig) {
   const result = await e.apply(e.render(config), config);

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { AppError } from "../../core/errors";
@@ -22,6 +22,7 @@ import { type ControlRequest, type ControlResponse, type PingReply, controlCall 
 import { renderBuiltinConfig } from "./render";
 import { BUILTIN_VERSION } from "./version";
 import { isAlive } from "@/lib/engines/processes";
+import { sleep, writeAtomic } from "@/lib/engines/files";
 
 /**
  * The builtin engine: a Node reverse proxy (proxy.ts) in its own detached
@@ -51,27 +52,11 @@ const STOP_WAIT_MS = 8_000;
 /** Linux sun_path holds 108 bytes including the terminating NUL. */
 const MAX_UNIX_PATH = 107;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
     () => false,
   );
-}
-
-/** Write `text` to `file` atomically: temp file in the same folder, fsync, rename. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const fh = await open(tmp, "w", 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }
 
 /** Can we bind host:port right now? null if yes, else the error code. */

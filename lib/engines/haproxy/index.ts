@@ -1,7 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { AppError, isAppError } from "@/lib/core/errors";
@@ -22,6 +22,7 @@ import { backendName, renderHaproxy, serverAddress, serverKeywords, type Haproxy
 import { HaproxyMasterApi, HaproxyRuntimeApi, filterServersState, sleep, type StatRow } from "@/lib/engines/haproxy/runtime-api";
 import { serverStatsOf } from "@/lib/engines/haproxy/stats";
 import { isAlive, stopWithEscalation } from "@/lib/engines/processes";
+import { readModel, readOrNull, writeAtomic, writeModel } from "@/lib/engines/files";
 
 const execFileAsync = promisify(execFile);
 
@@ -71,21 +72,6 @@ function maxconnForFdLimit(): number {
     // not Linux: keep the default
   }
   return 4096;
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, file);
-}
-
-async function readOrNull(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
 }
 
 
@@ -221,14 +207,14 @@ export class HaproxyEngine implements Engine {
     const result = await this.reloadAndVerify(config);
     if (result.ok) {
       await this.syncRuntimeState(config);
-      await this.saveModel(config);
+      await writeModel(this.paths.modelFile, config);
       this.lastError = undefined;
       return { ok: true, reloaded: true };
     }
 
     this.lastError = result.error;
     if (!hadPrevious) return { ok: false, error: result.error, rolledBack: false };
-    const previous = await this.loadModel();
+    const previous = await readModel(this.paths.modelFile);
     await this.restoreBackup();
     if (previous) await this.saveServerState(previous);
     const back = await this.reloadAndVerify(previous);
@@ -255,7 +241,7 @@ export class HaproxyEngine implements Engine {
       } catch (e) {
         if (isAppError(e) && e.code === "not_found") {
           // A service the running config does not have yet: only a reload can add its backend.
-          const model = await this.loadModel();
+          const model = await readModel(this.paths.modelFile);
           if (!model) throw e;
           const next = withService(model, service, withServer);
           const result = await this.applyNow(this.render(next), next);
@@ -436,7 +422,7 @@ export class HaproxyEngine implements Engine {
     this.adopted = false;
     this.spawnedPid = await this.pidFromFile();
     await this.syncRuntimeState(config);
-    await this.saveModel(config);
+    await writeModel(this.paths.modelFile, config);
   }
 
   /** [ALERT]/[WARNING] lines the master wrote since `offset` (supervised mode only). */
@@ -541,30 +527,17 @@ export class HaproxyEngine implements Engine {
     await writeAtomic(this.paths.stateFile, kept);
   }
 
-  private async loadModel(): Promise<BalancerConfig | null> {
-    const text = await readOrNull(this.paths.modelFile);
-    if (text === null) return null;
-    try {
-      return JSON.parse(text) as BalancerConfig;
-    } catch {
-      return null;
-    }
-  }
-
-  private async saveModel(config: BalancerConfig): Promise<void> {
-    await writeAtomic(this.paths.modelFile, JSON.stringify(config, null, 2));
-  }
 
   /**
    * After a runtime-only change, rewrite the live file (no reload) so it keeps holding
    * every current server: a later restart or reload from the file must not lose it.
    */
   private async updateModel(service: BalancerService, change: (servers: BalancerServer[]) => BalancerServer[]): Promise<void> {
-    const model = await this.loadModel();
+    const model = await readModel(this.paths.modelFile);
     if (!model) return;
     const next = withService(model, service, change);
     await writeAtomic(this.paths.config, this.render(next));
-    await this.saveModel(next);
+    await writeModel(this.paths.modelFile, next);
   }
 }
 

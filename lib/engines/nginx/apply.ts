@@ -4,17 +4,16 @@
  * arrays only. Everything here is I/O; the engine (index.ts) sequences it.
  */
 import { execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import net from "node:net";
 import { promisify } from "node:util";
 import type { CheckResult } from "@/lib/engines/types";
 import { isAlive } from "@/lib/engines/processes";
+import { readOrNull, sleep, writeAtomic as writeAtomicPrivate } from "@/lib/engines/files";
 
 const execFileAsync = promisify(execFile);
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export type NginxInvocation = { binary: string; prefix: string };
@@ -114,20 +113,6 @@ export async function readFrom(file: string, offset: number): Promise<string> {
   }
 }
 
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-  await writeFile(tmp, text, { mode: 0o644 });
-  await rename(tmp, file);
-}
-
-export async function readOrNull(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-}
 
 export function readPid(pidFile: string): number | null {
   try {
@@ -215,3 +200,10 @@ export function listenerAnswers(host: string, port: number, timeoutMs = 2000): P
     socket.on("end", () => done(data.startsWith("HTTP/")));
   });
 }
+
+/** nginx's files must stay readable by its workers when they run as another user. */
+export function writeAtomic(file: string, text: string): Promise<void> {
+  return writeAtomicPrivate(file, text, 0o644);
+}
+
+export { readOrNull, sleep };

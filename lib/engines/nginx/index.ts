@@ -40,6 +40,7 @@ import {
   workerPids,
   writeAtomic,
 } from "@/lib/engines/nginx/apply";
+import { readModel, writeModel } from "@/lib/engines/files";
 
 export { NGINX_NOTES, nginxCapabilities } from "@/lib/engines/nginx/capabilities";
 
@@ -255,12 +256,12 @@ export class NginxEngine implements Engine {
       await this.ensureFolders();
       await this.ensureSyslog();
       if (this.opts.mode === "external") {
-        this.desired = this.applied = (await this.loadModel()) ?? initial;
+        this.desired = this.applied = (await readModel(this.paths.model)) ?? initial;
         this.adopted = true;
         return;
       }
       if (this.runningMasterPid() !== null) {
-        this.desired = this.applied = (await this.loadModel()) ?? initial;
+        this.desired = this.applied = (await readModel(this.paths.model)) ?? initial;
         this.adopted = true;
         await this.resolveNames(this.applied);
         return;
@@ -347,7 +348,7 @@ export class NginxEngine implements Engine {
     if (result.ok) {
       this.applied = config;
       this.lastError = undefined;
-      await this.saveModel(config);
+      await writeModel(this.paths.model, config);
       await this.resolveNames(config);
       return { ok: true, reloaded: true };
     }
@@ -462,7 +463,7 @@ export class NginxEngine implements Engine {
     this.adopted = false;
     this.applied = config;
     this.lastError = undefined;
-    await this.saveModel(config);
+    await writeModel(this.paths.model, config);
     await this.resolveNames(config);
   }
 
@@ -581,20 +582,6 @@ export class NginxEngine implements Engine {
   private async nginxVersion(): Promise<string | null> {
     if (this.version === undefined) this.version = await nginxVersion(this.binary);
     return this.version;
-  }
-
-  private async loadModel(): Promise<BalancerConfig | null> {
-    const text = await readOrNull(this.paths.model);
-    if (text === null) return null;
-    try {
-      return JSON.parse(text) as BalancerConfig;
-    } catch {
-      return null;
-    }
-  }
-
-  private async saveModel(config: BalancerConfig): Promise<void> {
-    await writeAtomic(this.paths.model, JSON.stringify(config, null, 2));
   }
 }
 
