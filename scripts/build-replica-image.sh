@@ -118,6 +118,11 @@ tar -C "$dir" --owner=0 --group=0 --numeric-owner -c . \
   | docker import "${change_args[@]}" -m "switchyard replica, node $("$node_real" --version)" - "$content_tag" >/dev/null
 docker tag "$content_tag" "$image"
 # Drop the content tags of earlier builds (an image still used by a container stays).
-docker image ls --format '{{.Repository}}:{{.Tag}}' "$repo" | grep -F "$repo:src-" | grep -vxF "$content_tag" \
-  | while read -r old; do docker rmi "$old" >/dev/null 2>&1 || true; done
+# (No pipeline of greps here: under pipefail a grep that matches nothing fails the
+# script, which is exactly the first build on a fresh machine.)
+while read -r old; do
+  if [[ "$old" == "$repo:src-"* && "$old" != "$content_tag" ]]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
+done < <(docker image ls --format '{{.Repository}}:{{.Tag}}' "$repo")
 docker image inspect --format '{{.Id}}' "$image"
