@@ -9,7 +9,11 @@
 # up-to-date tree is quick, and both Docker scripts do nothing when already done.
 # Prints the time each phase took. .ci/run calls this, then `npm test`.
 #
-#   scripts/ci-setup.sh [--system-only]
+#   scripts/ci-setup.sh [--system-only] [--fresh-images]
+#
+#   --system-only   everything but npm install (npm test's pretest)
+#   --fresh-images  remove every switchyard/replica image first, so the image is built
+#                   from nothing (.ci/run: a first-run bug cannot hide behind leftovers)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -96,6 +100,21 @@ docker_engine() {
   fi
 }
 
+remove_replica_images() {
+  if ! docker version >/dev/null 2>&1; then
+    die "--fresh-images: no Docker engine answers"
+  fi
+  local images
+  images="$(docker image ls --format '{{.Repository}}:{{.Tag}}' | awk -F: '$1 == "switchyard/replica" || $1 ~ /^sy-replica-/ { print }')"
+  if [[ -z "$images" ]]; then
+    say "no switchyard/replica images on this machine"
+    return
+  fi
+  say "removing: $(echo "$images" | paste -sd' ')"
+  # shellcheck disable=SC2086
+  docker rmi -f $images >/dev/null
+}
+
 replica_image() {
   if [[ ! -f scripts/build-replica-image.sh ]]; then
     say "no scripts/build-replica-image.sh: skipping the replica image"
@@ -109,13 +128,21 @@ replica_image() {
 # --system-only: everything but npm install (npm test's pretest uses this, so `npm test`
 # works on a fresh machine after `npm install`; each step is quick when already done)
 system_only=false
-[[ "${1:-}" == "--system-only" ]] && system_only=true
+fresh_images=false
+for arg in "$@"; do
+  case "$arg" in
+    --system-only) system_only=true ;;
+    --fresh-images) fresh_images=true ;;
+    *) die "unknown option: $arg" ;;
+  esac
+done
 
 total_start=$(date +%s)
 phase "check machine" check_machine
 phase "system packages" apt_packages
 $system_only || phase "npm install" npm_install
 phase "docker engine" docker_engine
+$fresh_images && phase "remove images" remove_replica_images
 phase "replica image" replica_image
 
 say "── setup done in $(($(date +%s) - total_start)) s"
