@@ -8,18 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forget } from "@/lib/remember";
 import { openTempDatabase, type TempDatabase } from "../helpers/temp-db";
 import { runLoad, waitFor } from "../helpers/load";
+import { hasBinary, needs } from "../helpers/requirements";
 
-const hasHaproxy = (() => {
-  try {
-    execFileSync("haproxy", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const noHaproxy = hasBinary("haproxy");
 
 /** A Docker engine and the replica image (scripts/build-replica-image.sh), or why not. */
-const dockerReady = (() => {
+const noDocker = (() => {
   try {
     execFileSync("docker", ["version"], { stdio: "ignore", timeout: 5000 });
   } catch {
@@ -31,19 +25,9 @@ const dockerReady = (() => {
   }
   try {
     execFileSync("bash", ["scripts/build-replica-image.sh"], { stdio: "ignore", timeout: 120_000 });
-    return true;
+    return null;
   } catch (err) {
     return `the replica image could not be built: ${(err as Error).message}`;
-  }
-})();
-if (dockerReady !== true) console.log(`[controller.test] skipping the Docker runtime suite: ${dockerReady}`);
-
-const hasNginx = (() => {
-  try {
-    execFileSync("nginx", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
   }
 })();
 
@@ -55,16 +39,16 @@ const hasNginx = (() => {
  * the builtin proxy must lose none.
  */
 const engines = [
-  { engine: "haproxy", runtime: "process", listen: 18084, range: "22000-22099", available: hasHaproxy, reloadLoss: 0 },
-  { engine: "builtin", runtime: "process", listen: 18094, range: "22100-22199", available: true, reloadLoss: 0 },
-  { engine: "haproxy", runtime: "docker", listen: 18104, range: "22200-22299", available: hasHaproxy && dockerReady === true, reloadLoss: 0 },
-  { engine: "nginx", runtime: "process", listen: 18114, range: "22300-22399", available: hasNginx, reloadLoss: 0.01 },
+  { engine: "haproxy", runtime: "process", listen: 18084, range: "22000-22099", missing: noHaproxy, reloadLoss: 0 },
+  { engine: "builtin", runtime: "process", listen: 18094, range: "22100-22199", missing: null, reloadLoss: 0 },
+  { engine: "haproxy", runtime: "docker", listen: 18104, range: "22200-22299", missing: noHaproxy ?? noDocker, reloadLoss: 0 },
+  { engine: "nginx", runtime: "process", listen: 18114, range: "22300-22399", missing: hasBinary("nginx"), reloadLoss: 0.01 },
 ] as const;
 
 const maxFailed = (e: (typeof engines)[number], ok: number) => Math.floor(ok * e.reloadLoss);
 
 for (const e of engines) {
-  describe.skipIf(!e.available)(`controller with the ${e.engine} engine and ${e.runtime} replicas`, () => {
+  describe.skipIf(needs(`the ${e.engine} engine with ${e.runtime} replicas`, e.missing))(`controller with the ${e.engine} engine and ${e.runtime} replicas`, () => {
     let tmp: TempDatabase;
     let mod: {
       controller: typeof import("@/lib/controller/controller").controller;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
 import { clear, info, setFaults, stressCpu, stressMemory } from "@/lib/mgmt/client";
 import { AppError } from "@/lib/core/errors";
+import { needs } from "../helpers/requirements";
 
 // The replica app (replica/server.js) as a real process. Ports 21000-21099.
 
@@ -235,10 +236,7 @@ async function dockerUnavailable(): Promise<string | null> {
   }
 }
 
-const noDocker = await dockerUnavailable();
-if (noDocker) console.log(`skipping replica image tests: ${noDocker}`);
-
-describe.skipIf(noDocker !== null)("replica image (scripts/build-replica-image.sh)", () => {
+describe.skipIf(needs("a Docker engine", await dockerUnavailable()))("replica image (scripts/build-replica-image.sh)", () => {
   const script = path.resolve(__dirname, "../../scripts/build-replica-image.sh");
   const name = `sy-replica-it-${process.pid}`;
 

@@ -15,6 +15,7 @@ import { createDockerRuntime, DOCKER_API_VERSION, type DockerRuntime } from "@/l
 import { containerName } from "@/lib/runtime/container-name";
 import type { ReplicaSpec, RuntimeEvent, RuntimeReplica } from "@/lib/runtime/types";
 import { getJson, waitFor } from "../helpers/runtime-checks";
+import { needs } from "../helpers/requirements";
 
 const ROOT = path.resolve(__dirname, "../..");
 const RANGE = { from: 21200, to: 21299 };
@@ -46,8 +47,6 @@ async function whyNoDocker(): Promise<string | null> {
   return `no Docker engine: scripts/start-dockerd.sh said: ${started.out.split("\n").slice(-5).join(" | ")}`;
 }
 
-const skipReason = await whyNoDocker();
-if (skipReason) console.log(`SKIPPING the Docker runtime tests: ${skipReason}`);
 
 function spec(replicaId: string, extra: Partial<ReplicaSpec> = {}): ReplicaSpec {
   return {
@@ -65,7 +64,7 @@ function spec(replicaId: string, extra: Partial<ReplicaSpec> = {}): ReplicaSpec 
   };
 }
 
-describe.skipIf(skipReason !== null)("docker runtime (host network)", () => {
+describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (host network)", () => {
   const docker = new Docker({ socketPath: "/var/run/docker.sock", version: DOCKER_API_VERSION });
   let dataDir: string;
   let runtime: DockerRuntime;

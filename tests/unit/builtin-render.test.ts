@@ -1,20 +1,21 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseBuiltinConfig } from "@/lib/engines/builtin/config-schema";
 import { renderBuiltinConfig } from "@/lib/engines/builtin/render";
 import type { BalancerConfig, BalancerServer } from "@/lib/engines/types";
 import { emptyConfig, twoServices } from "@/tests/fixtures/builtin/configs";
+import { expectGolden } from "../helpers/golden";
 
-const fixture = (name: string) => readFileSync(path.join(__dirname, "..", "fixtures", "builtin", name), "utf8");
+// Regenerate with UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/builtin-render.test.ts
+const fixture = (name: string) => path.join(__dirname, "..", "fixtures", "builtin", name);
 
 describe("renderBuiltinConfig", () => {
   it("matches the golden file", () => {
-    expect(renderBuiltinConfig(twoServices)).toBe(fixture("two-services.json"));
+    expectGolden(fixture("two-services.json"), renderBuiltinConfig(twoServices));
   });
 
   it("renders an empty config", () => {
-    expect(renderBuiltinConfig(emptyConfig)).toBe(fixture("empty.json"));
+    expectGolden(fixture("empty.json"), renderBuiltinConfig(emptyConfig));
   });
 
   it("does not depend on the order services, servers or keys came in", () => {

@@ -1,22 +1,20 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultRules, rulesSchema } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerService } from "@/lib/engines/types";
 import { dynamicCookieKey, orderRoutes, renderHaproxy, retryOnValue, serverKeywords, serviceNameOfBackend } from "@/lib/engines/haproxy/render";
 import { goldenConfigs, goldenRenderOptions } from "../fixtures/haproxy/configs";
+import { expectGolden } from "../helpers/golden";
 
 const fixtures = path.resolve(__dirname, "../fixtures/haproxy");
 // Regenerate with UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/haproxy-render.test.ts
-const updateGolden = process.env.UPDATE_GOLDEN === "1";
 
 describe("renderHaproxy golden files", () => {
   for (const [name, config] of Object.entries(goldenConfigs)) {
     it(`renders ${name}.cfg`, () => {
       const file = path.join(fixtures, `${name}.cfg`);
       const rendered = renderHaproxy(config, goldenRenderOptions);
-      if (updateGolden || !existsSync(file)) writeFileSync(file, rendered);
-      expect(rendered).toBe(readFileSync(file, "utf8"));
+      expectGolden(file, rendered);
     });
   }
 });

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AppError } from "@/lib/core/errors";
@@ -7,10 +6,10 @@ import type { BalancerConfig, BalancerServer } from "@/lib/engines/types";
 import { nginxPaths, renderNginx, type NginxRenderOptions } from "@/lib/engines/nginx/render";
 import { nginxCapabilities } from "@/lib/engines/nginx/capabilities";
 import { GOLDEN_DATA_DIR, GOLDEN_SYSLOG_PORT, goldenCases, server as srv } from "../fixtures/nginx/balancer-configs";
+import { expectGolden } from "../helpers/golden";
 
 const fixtures = path.resolve(__dirname, "../fixtures/nginx");
 // Regenerate with UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/nginx-render.test.ts
-const updateGolden = process.env.UPDATE_GOLDEN === "1";
 
 const opts = (down: string[] = []): NginxRenderOptions => ({ paths: nginxPaths(GOLDEN_DATA_DIR), syslogPort: GOLDEN_SYSLOG_PORT, downServers: new Set(down) });
 
@@ -19,8 +18,7 @@ describe("renderNginx golden files", () => {
     it(`renders ${c.name}.conf (${c.description})`, () => {
       const file = path.join(fixtures, `${c.name}.conf`);
       const rendered = renderNginx(c.config, opts(c.down));
-      if (updateGolden || !existsSync(file)) writeFileSync(file, rendered);
-      expect(rendered).toBe(readFileSync(file, "utf8"));
+      expectGolden(file, rendered);
     });
   }
 });

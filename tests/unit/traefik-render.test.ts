@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Ajv from "ajv"; // draft-07, which the Traefik schema declares
 import { parse } from "yaml";
@@ -9,41 +9,31 @@ import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engi
 import { createTraefikEngine, traefikCapabilities } from "@/lib/engines/traefik";
 import { renderTraefik, renderTraefikDockerLabels, routerPriority, routerRule, traefikDynamicConfig } from "@/lib/engines/traefik/render";
 import { goldenCases, server as srv } from "../fixtures/nginx/balancer-configs";
+import { expectGolden } from "../helpers/golden";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const fixtures = path.resolve(__dirname, "../fixtures/traefik");
 // Regenerate with UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/traefik-render.test.ts
-const updateGolden = process.env.UPDATE_GOLDEN === "1";
 
-// The SchemaStore schema lives beside the project (../shared/fixtures), never copied into it.
+// The SchemaStore schema is not the project's own text: it lives beside the project
+// (../shared/fixtures, present in CI) and is never copied into it. Where it is absent (a
+// user's clone) the schema check below is skipped and says why; every other assertion on
+// the exported YAML runs everywhere. The documents to check are collected as the tests
+// below produce them and validated together at the end of the file.
 const schemaPath = path.resolve(repoRoot, "../shared/fixtures/traefik-v3-file-provider.schema.json");
-const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as { $schema: string };
-const ajv = new Ajv({ strict: false, allErrors: true });
-const validateSchema = ajv.compile(schema);
-
-function schemaErrors(doc: unknown): string {
-  return validateSchema(doc) ? "" : ajv.errorsText(validateSchema.errors, { separator: "\n" });
-}
-
-describe("the Traefik schema", () => {
-  it("is draft-07 and rejects what it should", () => {
-    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
-    // a server needs a url; a loadBalancer has no `strategy` in this schema; routers need rule and service
-    expect(schemaErrors({ http: { services: { a: { loadBalancer: { servers: [{ weight: 1 }] } } } } })).not.toBe("");
-    expect(schemaErrors({ http: { services: { a: { loadBalancer: { strategy: "p2c", servers: [{ url: "http://x" }] } } } } })).not.toBe("");
-    expect(schemaErrors({ http: { routers: { a: { rule: "Path(`/`)" } } } })).not.toBe("");
-  });
-});
+const hasSchema = existsSync(schemaPath);
+if (!hasSchema) console.warn(`\n*** SKIPPING the Traefik schema check: ${schemaPath} does not exist (it is an optional fixture kept beside the project, see ../shared/fixtures/README.md) ***\n`);
+const exportedDocs: { name: string; doc: unknown }[] = [];
+const checkAgainstSchema = (name: string, doc: unknown) => exportedDocs.push({ name, doc });
 
 describe("renderTraefik golden files", () => {
   for (const c of goldenCases) {
-    it(`renders ${c.name}.yaml and it validates against the Traefik v3 file-provider schema`, () => {
+    it(`renders ${c.name}.yaml`, () => {
       const file = path.join(fixtures, `${c.name}.yaml`);
       const rendered = renderTraefik(c.config);
-      if (updateGolden || !existsSync(file)) writeFileSync(file, rendered);
-      expect(rendered).toBe(readFileSync(file, "utf8"));
+      expectGolden(file, rendered);
       const doc = parse(rendered);
-      expect(schemaErrors(doc)).toBe("");
+      checkAgainstSchema(`golden ${c.name}.yaml`, doc);
       expect(doc).toEqual(JSON.parse(JSON.stringify(traefikDynamicConfig(c.config))));
     });
   }
@@ -84,7 +74,7 @@ describe("renderTraefik shape", () => {
     expect(doc.http.services.web.loadBalancer.healthCheck).toEqual({ path: "/ready", interval: "1500ms", timeout: "500ms", status: 204 });
     expect(doc.http.middlewares).toEqual({ "web-strip": { stripPrefix: { prefixes: ["/app"] } }, "web-retry": { retry: { attempts: 3 } } });
     expect(doc.http.routers.web.middlewares).toEqual(["web-strip", "web-retry"]);
-    expect(schemaErrors(doc)).toBe("");
+    checkAgainstSchema("sticky cookies, health checks, strip prefix and retries", doc);
   });
 
   it("keeps the health-check timeout below the interval, as Traefik requires", () => {
@@ -99,7 +89,7 @@ describe("renderTraefik shape", () => {
     const doc = traefikDynamicConfig(config);
     expect(doc.http.routers).toEqual({});
     expect(doc.http.services).toEqual({});
-    expect(schemaErrors(doc)).toBe("");
+    checkAgainstSchema("no replica in rotation", doc);
     expect(renderTraefik(config)).toContain("# Not exported (no replica in rotation): void, dark");
   });
 
@@ -179,5 +169,26 @@ describe("Traefik engine (export only)", () => {
     }
     expect(traefikCapabilities.drain).toMatch(/^Traefik has no drain/);
     expect(traefikCapabilities["sticky.cookie"]).toBe(true);
+  });
+});
+
+describe.skipIf(!hasSchema)("the exported documents against the Traefik v3 file-provider schema (SchemaStore)", () => {
+  const schema = hasSchema ? (JSON.parse(readFileSync(schemaPath, "utf8")) as { $schema: string }) : { $schema: "" };
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const validate = hasSchema ? ajv.compile(schema) : null;
+  const errors = (doc: unknown): string => (validate === null || validate(doc) ? "" : ajv.errorsText(validate.errors, { separator: "\n" }));
+
+  it("is draft-07 and rejects what it should", () => {
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
+    // a server needs a url; a loadBalancer has no `strategy` in this schema; routers need rule and service
+    expect(errors({ http: { services: { a: { loadBalancer: { servers: [{ weight: 1 }] } } } } })).not.toBe("");
+    expect(errors({ http: { services: { a: { loadBalancer: { strategy: "p2c", servers: [{ url: "http://x" }] } } } } })).not.toBe("");
+    expect(errors({ http: { routers: { a: { rule: "Path(`/`)" } } } })).not.toBe("");
+  });
+
+  it("accepts every document the tests above exported", () => {
+    expect(exportedDocs.length).toBeGreaterThanOrEqual(goldenCases.length + 2);
+    const failures = exportedDocs.map(({ name, doc }) => ({ name, errors: errors(doc) })).filter((f) => f.errors !== "");
+    expect(failures).toEqual([]);
   });
 });
