@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import next from "next";
@@ -34,6 +35,9 @@ async function main() {
 
   await bootstrap();
 
+  // `npm run stop` finds the panel by this file (and stops it before the balancer and replicas)
+  const pidFile = path.join(cfg.dataDir, "panel.pid");
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
   server.listen(cfg.PORT, cfg.HOST, () => {
     console.log(`[switchyard] panel on http://${cfg.HOST}:${cfg.PORT} (${dev ? "dev" : "production"}), data in ${cfg.dataDir}`);
   });
@@ -42,9 +46,17 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[switchyard] ${signal}: stopping the panel (the balancer and replicas keep serving)`);
+    console.log(`[switchyard] ${signal}: stopping the panel`);
     server.close();
     await shutdown().catch((e) => console.error(e));
+    fs.rmSync(pidFile, { force: true });
+    console.log(
+      [
+        `[switchyard] the panel stopped. The balancer (http://${cfg.HOST}:${cfg.BALANCER_PORT}) and the replicas keep serving,`,
+        `[switchyard] so traffic goes on and the next start adopts them. To stop everything this data folder runs:`,
+        `[switchyard]   ${cfg.DATA_DIR === "./data" ? "" : `DATA_DIR=${cfg.DATA_DIR} `}npm run stop`,
+      ].join("\n"),
+    );
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -28,7 +28,8 @@ export function selectedEngineKind(): Exclude<EngineKind, "traefik"> {
   return hasBinary(cfg.HAPROXY_BIN) ? "haproxy" : "builtin";
 }
 
-function build(kind: EngineKind): Engine {
+/** A new adapter for `kind` on this panel's data folder (`npm run stop` stops each kind); the panel itself uses engine(). */
+export function engineOfKind(kind: EngineKind): Engine {
   const cfg = env();
   const listen = { host: cfg.HOST === "0.0.0.0" || cfg.HOST === "::" ? cfg.HOST : cfg.HOST, port: cfg.BALANCER_PORT };
   switch (kind) {
@@ -53,11 +54,11 @@ function build(kind: EngineKind): Engine {
 
 /** The engine the panel drives (one per process). */
 export function engine(): Engine {
-  return remember("engine", () => build(selectedEngineKind()));
+  return remember("engine", () => engineOfKind(selectedEngineKind()));
 }
 
 /** An engine object for rendering/export only (never started). */
 export function engineForExport(kind: EngineKind): Engine {
   if (kind === engine().kind) return engine();
-  return remember(`engine-export-${kind}`, () => build(kind));
+  return remember(`engine-export-${kind}`, () => engineOfKind(kind));
 }
