@@ -113,6 +113,12 @@ export interface Engine {
   apply(rendered: string, config: BalancerConfig): Promise<ApplyResult>;
   /** The config text currently live (file on disk), or null before the first apply. */
   liveConfig(): Promise<string | null>;
+  /**
+   * Config text (rendered or live) as a browser may see it: every secret replaced by
+   * SECRET_PLACEHOLDER. Only engines whose configs hold a secret (HAProxy's
+   * dynamic-cookie-key) have it; use `shownConfig`.
+   */
+  redact?(text: string): string;
 
   /** Fast paths without reload where the engine allows them; otherwise they may re-apply. */
   addServer(service: BalancerService, server: BalancerServer): Promise<void>;
@@ -126,6 +132,14 @@ export interface Engine {
   start(initial: BalancerConfig): Promise<void>;
   stop(): Promise<void>;
   status(): Promise<EngineStatus>;
+}
+
+/** What the panel shows instead of a secret in a config (previews, diffs, revisions, exports). */
+export const SECRET_PLACEHOLDER = "<secret>";
+
+/** `text` with the engine's secrets replaced: the only form of a config that may reach a browser. */
+export function shownConfig(engine: Pick<Engine, "redact">, text: string): string {
+  return engine.redact ? engine.redact(text) : text;
 }
 
 /** Engine-safe server name for a replica id. */

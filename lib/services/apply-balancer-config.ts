@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from "diff";
 import { db } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
-import type { BalancerConfig } from "@/lib/engines/types";
+import { shownConfig, type BalancerConfig } from "@/lib/engines/types";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { controller } from "@/lib/controller/controller";
 
@@ -35,6 +35,8 @@ export function unifiedDiff(before: string, after: string, label = "balancer"): 
  * The safe apply. Under the engine lock: capability check → render → the
  * engine's own check → atomic, hitless apply with rollback → a numbered
  * revision records the result (and the engine's own error text on failure).
+ * The diff returned and the text the revision keeps are the shown forms (secrets
+ * replaced): only the engine's own file holds the real values.
  * `commit` runs after a successful apply, still under the lock (e.g. to save
  * the new rules), so the database and the running config never disagree.
  */
@@ -60,14 +62,15 @@ export async function applyBalancerConfig(opts: {
     for (const s of config.services) assertSupported(engine, s.rules);
     const rendered = engine.render(config);
     const live = (await engine.liveConfig()) ?? "";
-    const diff = unifiedDiff(live, rendered, engine.kind);
+    const shown = (text: string) => shownConfig(engine, text);
+    const diff = unifiedDiff(shown(live), shown(rendered), engine.kind);
     const last = await db().revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
     const number = (last?.number ?? 0) + 1;
     const check = await engine.check(rendered);
-    let error: string | null = check.ok ? null : check.error;
+    let error: string | null = check.ok ? null : shown(check.error);
     if (!error) {
       const result = await engine.apply(rendered, config);
-      if (!result.ok) error = result.error + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : "");
+      if (!result.ok) error = shown(result.error) + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : "");
     }
     if (!error && opts.commit) await opts.commit();
     const row = await db().revision.create({
@@ -75,7 +78,7 @@ export async function applyBalancerConfig(opts: {
         number,
         engine: engine.kind,
         config: JSON.stringify(config),
-        rendered,
+        rendered: shown(rendered),
         status: error ? "failed" : "applied",
         engineError: error,
         summary: opts.summary,

@@ -7,6 +7,7 @@ import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { summarizeRulesChange } from "@/lib/core/rules-summary";
 import { controller } from "@/lib/controller/controller";
 import { assertSupported } from "@/lib/engines/capabilities";
+import { shownConfig } from "@/lib/engines/types";
 import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
 
 /** PUT /api/services/:id/rules — validate, apply safely, record a revision. */
@@ -39,8 +40,11 @@ export async function previewRules(serviceId: string, input: RulesInput) {
   const engine = controller().engine;
   assertSupported(engine, rules);
   const config = await currentBalancerConfig([{ serviceId, rules }]);
-  const rendered = engine.render(config);
-  const live = (await engine.liveConfig()) ?? "";
-  const check = await engine.check(rendered);
+  const real = engine.render(config);
+  const checked = await engine.check(real);
+  const check = checked.ok ? checked : { ok: false as const, error: shownConfig(engine, checked.error) };
+  // what reaches the browser: secrets replaced in the proposal, the live file and their diff
+  const rendered = shownConfig(engine, real);
+  const live = shownConfig(engine, (await engine.liveConfig()) ?? "");
   return { engine: engine.kind, rendered, live, diff: unifiedDiff(live, rendered, engine.kind), check };
 }

@@ -1,6 +1,6 @@
 import { AppError } from "@/lib/core/errors";
 import { capabilitiesExcept } from "@/lib/engines/capabilities";
-import type { EngineKind } from "@/lib/engines/types";
+import { shownConfig, type EngineKind } from "@/lib/engines/types";
 import { engineForExport } from "@/lib/engines/registry";
 import { controller } from "@/lib/controller/controller";
 import { currentBalancerConfig } from "@/lib/controller/balancer-config";
@@ -15,19 +15,22 @@ export async function balancerOverview() {
     engine: { ...status, kind: engine.kind, capabilities: engine.capabilities, ...ctl.engineState() },
     revision: await currentRevisionNumber(),
     config: await currentBalancerConfig(),
-    live: await engine.liveConfig().catch(() => null),
+    live: await engine
+      .liveConfig()
+      .then((text) => (text === null ? null : shownConfig(engine, text)))
+      .catch(() => null),
   };
 }
 
 export const exportEngines = ["haproxy", "nginx", "builtin", "traefik"] as const;
 
-/** GET /api/balancer/export?engine=…: the current configuration rendered for any engine. */
+/** GET /api/balancer/export?engine=…: the current configuration rendered for any engine, secrets replaced by a placeholder. */
 export async function exportConfig(kind: EngineKind): Promise<{ text: string; filename: string; contentType: string }> {
   const config = await currentBalancerConfig();
   const engine = engineForExport(kind);
   let text: string;
   try {
-    text = engine.render(config);
+    text = shownConfig(engine, engine.render(config));
   } catch (e) {
     throw new AppError("unsupported", `cannot render for ${kind}: ${e instanceof Error ? e.message : String(e)}`);
   }

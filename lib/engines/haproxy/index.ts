@@ -18,11 +18,12 @@ import type {
   EngineStatus,
 } from "@/lib/engines/types";
 import { capabilitiesExcept } from "@/lib/engines/capabilities";
-import { backendName, renderHaproxy, serverAddress, serverKeywords, type HaproxyRenderOptions } from "@/lib/engines/haproxy/render";
+import { backendName, redactHaproxyConfig, renderHaproxy, serverAddress, serverKeywords, type HaproxyRenderOptions } from "@/lib/engines/haproxy/render";
 import { HaproxyMasterApi, HaproxyRuntimeApi, filterServersState, sleep, type StatRow } from "@/lib/engines/haproxy/runtime-api";
 import { serverStatsOf } from "@/lib/engines/haproxy/stats";
 import { isAlive, stopWithEscalation } from "@/lib/engines/processes";
 import { readModel, readOrNull, writeAtomic, writeModel } from "@/lib/engines/files";
+import { cookieSecret } from "@/lib/cookie-secret";
 
 const execFileAsync = promisify(execFile);
 
@@ -46,7 +47,7 @@ export type HaproxyEngineOptions = {
   masterSocket?: string;
   runtimeSocket?: string;
   stateFile?: string;
-  /** mixed into every backend's dynamic-cookie-key */
+  /** mixed into every backend's dynamic-cookie-key; default the data folder's secret (lib/cookie-secret.ts) */
   cookieSecret?: string;
   /** global maxconn; default from the fd hard limit, at most 4096 */
   maxconn?: number;
@@ -136,7 +137,7 @@ export class HaproxyEngine implements Engine {
       runtimeSocket: this.paths.runtimeSocket,
       stateFile: this.paths.stateFile,
       maxconn: opts.maxconn ?? maxconnForFdLimit(),
-      cookieSecret: opts.cookieSecret,
+      cookieSecret: opts.cookieSecret ?? cookieSecret(opts.dataDir),
     };
     this.runtime = new HaproxyRuntimeApi(this.paths.runtimeSocket);
     this.master = new HaproxyMasterApi(this.paths.masterSocket);
@@ -230,6 +231,11 @@ export class HaproxyEngine implements Engine {
 
   async liveConfig(): Promise<string | null> {
     return readOrNull(this.paths.config);
+  }
+
+  /** The real dynamic-cookie-key stays in the file HAProxy reads; everything shown gets the placeholder. */
+  redact(text: string): string {
+    return redactHaproxyConfig(text);
   }
 
   addServer(service: BalancerService, server: BalancerServer): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { AppError } from "@/lib/core/errors";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Algorithm, type RetryCondition, type Rules } from "@/lib/core/rules";
-import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
+import { SECRET_PLACEHOLDER, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
 
 /**
  * Pure renderer: BalancerConfig -> haproxy.cfg text for HAProxy 2.6 run in
@@ -40,8 +40,8 @@ export type HaproxyRenderOptions = {
   nbthread?: number;
   /** old workers left after a reload are stopped after this long. Default 30 s. */
   hardStopAfterMs?: number;
-  /** mixed into each backend's dynamic-cookie-key (with the service id). Default "switchyard". */
-  cookieSecret?: string;
+  /** the panel's secret (lib/cookie-secret.ts), mixed with the service id into each backend's dynamic-cookie-key */
+  cookieSecret: string;
 };
 
 export const FRONTEND_NAME = "fe_main";
@@ -114,10 +114,19 @@ export function retryOnValue(conditions: readonly RetryCondition[]): string {
   return [...new Set(conditions)].map((c) => retryOnKeyword[c] ?? refuse("retry condition", c)).join(" ");
 }
 
-/** dynamic-cookie-key: a keyed hash of the service id, so cookie values reveal no address and differ per service. */
-export function dynamicCookieKey(serviceId: string, secret = "switchyard"): string {
+/**
+ * dynamic-cookie-key: a keyed hash of the service id under the panel's secret, so cookie
+ * values reveal no address, differ per service and per panel, and cannot be forged by
+ * anyone who has not read the config file HAProxy reads.
+ */
+export function dynamicCookieKey(serviceId: string, secret: string): string {
   assertPattern("cookie secret", secret, SECRET);
   return createHmac("sha256", secret).update(`switchyard-cookie:${serviceId}`).digest("hex").slice(0, 32);
+}
+
+/** HAProxy config text as a browser may see it: each dynamic-cookie-key value replaced by the placeholder. */
+export function redactHaproxyConfig(text: string): string {
+  return text.replace(/(dynamic-cookie-key[ \t]+)[^\s'"]+/g, `$1${SECRET_PLACEHOLDER}`);
 }
 
 /**
