@@ -353,6 +353,7 @@ async function handleData(req, res) {
       service: config.service,
       requests: counters.requests,
       pid: process.pid,
+      path: req.url,
     });
   }
   if (url.pathname === "/work") {
@@ -362,7 +363,9 @@ async function handleData(req, res) {
     if (kb > 0) return send(res, 200, Buffer.alloc(kb * 1024, "x"));
     return send(res, 200, { replica: config.id, ms, kb: 0 });
   }
-  throw new HttpError(404, `no such path: ${url.pathname}`);
+  // Which replica of which service received which target: a balancer's routing and
+  // prefix stripping can be checked on any path, not only on the ones served here.
+  return send(res, 404, { error: `no such path: ${url.pathname}`, replica: config.id, service: config.service, path: req.url });
 }
 
 // ---------------------------------------------------------------- admin port

@@ -8,14 +8,15 @@ import { Card } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
 import { RulesEditor } from "@/components/rules/rules-editor";
 import { algorithmLabels } from "@/components/rules/labels";
-import { byMatchOrder, type RouteView } from "@/components/balancer/types";
+import type { RouteView } from "@/components/balancer/types";
+import { orderByRoute } from "@/lib/core/routes";
 
 /** The services behind the listener, in the order routes match, each with its rules editor one click away. */
 export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: RouteView[]; canEdit: boolean; initialEdit: string | null }) {
   const router = useRouter();
   const [editing, setEditing] = useState<string | null>(routes.some((r) => r.serviceId === initialEdit) ? initialEdit : null);
   const editorRef = useRef<HTMLDivElement>(null);
-  const sorted = [...routes].sort(byMatchOrder);
+  const sorted = orderByRoute(routes);
   const current = routes.find((r) => r.serviceId === editing) ?? null;
 
   useEffect(() => {
@@ -35,7 +36,7 @@ export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: Route
           <EmptyState title="No services">Create a service; its route appears here.</EmptyState>
         ) : (
           <>
-            <p className="mb-3 text-xs text-zinc-500">A request goes to the first route that matches, top to bottom: higher priority first, then routes with a host, then the longest path prefix.</p>
+            <p className="mb-3 text-xs text-zinc-500">A request goes to the first route that matches, top to bottom: higher priority first, then routes naming a host before routes for any host, then the longest path prefix. Every engine follows this order.</p>
             <div className="overflow-x-auto">
               <table data-testid="routes-table" className="w-full text-sm">
                 <thead className="text-left text-xs text-zinc-500">

@@ -204,22 +204,56 @@ export function normalizeHost(hostHeader: string | undefined): string | null {
   return h || null;
 }
 
-function trimSlash(prefix: string): string {
+/** A route prefix without its trailing slash ("/api/" -> "/api"; "/" stays "/"): the form every engine matches on. */
+export function barePrefix(prefix: string): string {
   return prefix.length > 1 && prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
 }
 
 /** Does `path` (no query) fall under `prefix` on a segment boundary? "/api" matches "/api", "/api/" and "/api/x", not "/apix". */
 export function pathHasPrefix(path: string, prefix: string): boolean {
-  const p = trimSlash(prefix);
+  const p = barePrefix(prefix);
   if (p === "/") return path.startsWith("/");
   return path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47 /* '/' */);
 }
 
+// The one route order. Every engine (HAProxy's use_backend list, nginx's
+// locations, the builtin proxy, Traefik's router priorities) and the UI follow
+// it, and tests/integration/engine-contract.test.ts checks the real engines
+// against matchRoute below.
+
 /**
- * The route for a request, or null. Among the routes whose host and path
- * prefix match: the highest priority wins, then a route naming the host beats
- * a route for any host, then the longest prefix. Remaining ties go to the
- * route listed first.
+ * A number that orders routes: larger is tried first. Priority first, then a
+ * route naming a host before a route for any host, then the longer path prefix
+ * (trailing slash ignored: "/api/" is "/api"). The rules allow priorities up
+ * to 1000 and prefixes up to 256 characters, so the three parts never overlap;
+ * the rank is at least 1 and at most 1000 * 10000 + 1000 + 257, which makes it a
+ * valid Traefik router priority as it stands.
+ */
+export function routeRank(route: Pick<Route, "host" | "pathPrefix" | "priority">): number {
+  return route.priority * 10_000 + (route.host === null ? 0 : 1000) + barePrefix(route.pathPrefix).length + 1;
+}
+
+/**
+ * Negative when `a` is tried before `b`: the higher routeRank, then the service
+ * name, so any list of routes has one order whatever order it came in. (Two
+ * routes of equal rank never match the same request unless they are the same
+ * host and prefix, which the rules refuse: lib/core/routes.ts routeKey.)
+ */
+export function compareRoutes(a: Route, b: Route): number {
+  const byRank = routeRank(b) - routeRank(a);
+  if (byRank !== 0) return byRank;
+  return a.service < b.service ? -1 : a.service > b.service ? 1 : 0;
+}
+
+/** The routes in the order they are tried (compareRoutes); a new array. */
+export function orderRoutes<R extends Route>(routes: readonly R[]): R[] {
+  return [...routes].sort(compareRoutes);
+}
+
+/**
+ * The route for a request, or null: of the routes whose host (null: any host)
+ * and path prefix (on whole segments) match, the first in compareRoutes order.
+ * `host` is a normalizeHost result.
  */
 export function matchRoute<R extends Route>(routes: readonly R[], host: string | null, path: string): R | null {
   let best: R | null = null;
@@ -231,22 +265,13 @@ export function matchRoute<R extends Route>(routes: readonly R[], host: string |
   return best;
 }
 
-/** Negative when `a` should be tried before `b`. */
-export function compareRoutes(a: Route, b: Route): number {
-  if (a.priority !== b.priority) return b.priority - a.priority;
-  const ah = a.host === null ? 0 : 1;
-  const bh = b.host === null ? 0 : 1;
-  if (ah !== bh) return bh - ah;
-  return trimSlash(b.pathPrefix).length - trimSlash(a.pathPrefix).length;
-}
-
 /**
  * Remove a matched route prefix from a request target (path plus optional
  * query): ("/api/users?x=1", "/api") -> "/users?x=1"; ("/api", "/api") -> "/".
  * A target that does not carry the prefix is returned unchanged.
  */
 export function stripPathPrefix(target: string, prefix: string): string {
-  const p = trimSlash(prefix);
+  const p = barePrefix(prefix);
   if (p === "/") return target;
   const q = target.search(/[?#]/);
   const path = q >= 0 ? target.slice(0, q) : target;

@@ -5,28 +5,22 @@ import {
   consistentHashPick,
   hash32,
   leastConnPick,
+  compareRoutes,
   matchRoute,
   normalizeHost,
+  orderRoutes,
   pathHasPrefix,
   randomTwoPick,
+  routeRank,
   slowStartWeight,
   smoothWrrPick,
   stripPathPrefix,
 } from "@/lib/core/balancing";
+import { rulesSchema } from "@/lib/core/rules";
+import { orderByRoute, routeKey, shadowingService } from "@/lib/core/routes";
+import { seededRandom } from "@/tests/helpers/route-cases";
 
 const cand = (name: string, weight = 1, active = 0): Candidate => ({ name, weight, active });
-
-/** mulberry32: a small seeded PRNG so random tests are deterministic. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function runWrr(candidates: Candidate[], n: number, start: WrrState = {}): { picks: string[]; state: WrrState } {
   let state = start;
@@ -106,19 +100,19 @@ describe("leastConnPick", () => {
 describe("randomTwoPick", () => {
   it("keeps the less loaded of the two draws", () => {
     // with two candidates both are always drawn: the idle one wins every time
-    const rand = seeded(1);
+    const rand = seededRandom(1);
     for (let i = 0; i < 50; i++) expect(randomTwoPick([cand("a", 1, 4), cand("b", 1, 0)], rand)).toBe("b");
   });
 
   it("never picks the busiest of three when the others are idle", () => {
-    const rand = seeded(2);
+    const rand = seededRandom(2);
     const picks = new Set<string>();
     for (let i = 0; i < 300; i++) picks.add(randomTwoPick([cand("a", 1, 0), cand("b", 1, 0), cand("c", 1, 9)], rand)!);
     expect(picks).toEqual(new Set(["a", "b"]));
   });
 
   it("follows weights when idle", () => {
-    const rand = seeded(3);
+    const rand = seededRandom(3);
     const counts: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
     // all idle: the first draw wins ties, so shares follow the weighted first draw
     const cs = [cand("a", 1), cand("b", 1), cand("c", 1), cand("d", 5)];
@@ -129,7 +123,7 @@ describe("randomTwoPick", () => {
   });
 
   it("handles one, zero and weightless candidates", () => {
-    const rand = seeded(4);
+    const rand = seededRandom(4);
     expect(randomTwoPick([cand("a")], rand)).toBe("a");
     expect(randomTwoPick([], rand)).toBeNull();
     expect(randomTwoPick([cand("a", 0), cand("b", 0)], rand)).toBeNull();
@@ -245,12 +239,13 @@ describe("routes", () => {
     expect(matchRoute([], null, "/")).toBeNull();
   });
 
-  it("keeps the first listed on a full tie", () => {
+  it("breaks a full tie by service name, whatever order the routes come in", () => {
     const r = [
-      { service: "one", host: null, pathPrefix: "/x", priority: 1 },
       { service: "two", host: null, pathPrefix: "/x/", priority: 1 },
+      { service: "one", host: null, pathPrefix: "/x", priority: 1 },
     ];
     expect(matchRoute(r, null, "/x/y")?.service).toBe("one");
+    expect(matchRoute([...r].reverse(), null, "/x/y")?.service).toBe("one");
   });
 
   it("pathHasPrefix respects segment boundaries", () => {
@@ -275,5 +270,73 @@ describe("routes", () => {
     expect(stripPathPrefix("/api?q", "/api")).toBe("/?q");
     expect(stripPathPrefix("/apix", "/api")).toBe("/apix");
     expect(stripPathPrefix("/x/y", "/")).toBe("/x/y");
+  });
+});
+
+describe("the one route order (issue 9)", () => {
+  const route = (service: string, host: string | null, pathPrefix: string, priority = 0) => ({ service, host, pathPrefix, priority });
+
+  it("sends x.local/api/v1 to the x.local + /api route, not the host-less /api/v1 route (the issue's example)", () => {
+    const routes = [route("v1", null, "/api/v1"), route("xapi", "x.local", "/api")];
+    expect(matchRoute(routes, "x.local", "/api/v1")?.service).toBe("xapi");
+    expect(matchRoute(routes, "x.local", "/api/v1/users/7")?.service).toBe("xapi");
+    // other hosts never see the x.local route
+    expect(matchRoute(routes, "a.local", "/api/v1")?.service).toBe("v1");
+    expect(matchRoute(routes, null, "/api/v1")?.service).toBe("v1");
+    expect(matchRoute(routes, "a.local", "/api")).toBeNull();
+    expect(orderRoutes(routes).map((r) => r.service)).toEqual(["xapi", "v1"]);
+  });
+
+  it("orders by priority, then a named host before any host, then the longer prefix, then the service name", () => {
+    const routes = [
+      route("root", null, "/"),
+      route("api", null, "/api"),
+      route("apiv1", null, "/api/v1/"),
+      route("hosted", "x.local", "/api"),
+      route("hosted-root", "x.local", "/"),
+      route("b-static", null, "/static"),
+      route("a-assets", null, "/assets"),
+      route("urgent", null, "/", 5),
+      route("urgent-host", "a.local", "/", 5),
+    ];
+    // "/api/v1/", "/assets" and "/static" are equally long: the service name orders them
+    const expected = ["urgent-host", "urgent", "hosted", "hosted-root", "a-assets", "apiv1", "b-static", "api", "root"];
+    expect(orderRoutes(routes).map((r) => r.service)).toEqual(expected);
+    expect(orderRoutes([...routes].reverse()).map((r) => r.service)).toEqual(expected);
+  });
+
+  it("a trailing slash does not make a prefix longer", () => {
+    expect(compareRoutes(route("a", null, "/api/"), route("b", null, "/api"))).toBeLessThan(0); // name decides
+    expect(routeRank(route("a", null, "/api/"))).toBe(routeRank(route("b", null, "/api")));
+  });
+
+  it("priority beats a named host and a longer prefix", () => {
+    const routes = [route("hosted", "x.local", "/api/v1"), route("low", null, "/", 1)];
+    expect(matchRoute(routes, "x.local", "/api/v1/users")?.service).toBe("low");
+  });
+
+  it("routeRank keeps its three parts apart at the rules' limits (Traefik priorities are these ranks)", () => {
+    const longest = `/${"a".repeat(255)}`;
+    expect(routeRank(route("a", "a.local", longest, 0))).toBeLessThan(routeRank(route("b", null, "/", 1)));
+    expect(routeRank(route("a", null, longest, 0))).toBeLessThan(routeRank(route("b", "a.local", "/", 0)));
+    expect(routeRank(route("a", "a.local", longest, 1000))).toBeLessThan(2 ** 31);
+    expect(routeRank(route("a", null, "/", 0))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("orders services by their rules' route and finds a route that shadows another", () => {
+    const svc = (name: string, r: object) => ({ name, rules: rulesSchema.parse({ route: r }) });
+    const services = [svc("v1", { pathPrefix: "/api/v1" }), svc("xapi", { host: "x.local", pathPrefix: "/api" }), svc("all", { priority: 2 }), svc("other", { host: "b.local" })];
+    expect(orderByRoute(services).map((s) => s.name)).toEqual(["all", "xapi", "other", "v1"]);
+    // "all" has priority 2 on every host and path: nothing else is reached
+    expect(shadowingService(services, services[0])?.name).toBe("all");
+    expect(shadowingService(services, services[2])).toBeNull();
+    expect(shadowingService(services.slice(0, 2), services[0])).toBeNull();
+  });
+
+  it("routeKey treats /api and /api/ as the same route (the rules refuse two services on it)", () => {
+    const r = (host: string | null, pathPrefix: string) => rulesSchema.parse({ route: { host, pathPrefix } }).route;
+    expect(routeKey(r(null, "/api/"))).toBe(routeKey(r(null, "/api")));
+    expect(routeKey(r("x.local", "/api"))).not.toBe(routeKey(r(null, "/api")));
+    expect(routeKey(r(null, "/"))).toBe("*/");
   });
 });

@@ -2,7 +2,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultRules, rulesSchema } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerService } from "@/lib/engines/types";
-import { dynamicCookieKey, orderRoutes, renderHaproxy, retryOnValue, serverKeywords, serviceNameOfBackend } from "@/lib/engines/haproxy/render";
+import { dynamicCookieKey, renderHaproxy, retryOnValue, serverKeywords, serviceNameOfBackend } from "@/lib/engines/haproxy/render";
 import { goldenConfigs, goldenRenderOptions } from "../fixtures/haproxy/configs";
 import { expectGolden } from "../helpers/golden";
 
@@ -46,16 +46,25 @@ describe("renderHaproxy shape", () => {
     expect(text).toMatch(/server r-w3 127\.0\.0\.1:9503 weight 5 check .* disabled\n/);
   });
 
-  it("orders routes by priority, then longer prefix, then host before none", () => {
-    const mk = (name: string, route: object) => ({ name, rules: rulesSchema.parse({ route }) });
-    const ordered = orderRoutes([
-      mk("root", {}),
-      mk("api", { pathPrefix: "/api" }),
-      mk("apiv1", { pathPrefix: "/api/v1" }),
-      mk("hosted", { pathPrefix: "/api", host: "x.local" }),
-      mk("urgent", { priority: 5 }),
-    ]);
-    expect(ordered.map((s) => s.name)).toEqual(["urgent", "apiv1", "hosted", "api", "root"]);
+  it("lists use_backend in lib/core's route order: priority, then a named host, then the longer prefix", () => {
+    const mk = (name: string, route: object): BalancerService => ({ ...oneService().services[0], id: name, name, rules: rulesSchema.parse({ route }) });
+    const text = renderHaproxy(
+      {
+        listen: { host: "127.0.0.1", port: 8080 },
+        services: [mk("root", {}), mk("api", { pathPrefix: "/api" }), mk("apiv1", { pathPrefix: "/api/v1" }), mk("hosted", { pathPrefix: "/api", host: "x.local" }), mk("urgent", { priority: 5 })],
+      },
+      goldenRenderOptions,
+    );
+    const uses = text.split("\n").filter((l) => l.trim().startsWith("use_backend")).map((l) => l.trim().split(" ")[1]);
+    // x.local/api/v1 reaches "hosted" (its use_backend comes before apiv1's), as on every engine
+    expect(uses).toEqual(["be_urgent", "be_hosted", "be_apiv1", "be_api", "be_root"]);
+  });
+
+  it("matches a prefix written with a trailing slash on whole segments, like one without", () => {
+    const text = renderHaproxy(oneService({ rules: rulesSchema.parse({ route: { pathPrefix: "/api/", stripPrefix: true } }) }), goldenRenderOptions);
+    expect(text).toContain("acl path_web path /api\n");
+    expect(text).toContain("acl path_web path_beg /api/\n");
+    expect(text).toContain("http-request replace-path '^/api/?(.*)$' '/\\1'");
   });
 
   it("maps retry conditions and an empty list", () => {

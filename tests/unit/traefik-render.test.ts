@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type RulesInput } from "@/lib/core/rules";
+import { orderByRoute } from "@/lib/core/routes";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { createTraefikEngine, traefikCapabilities } from "@/lib/engines/traefik";
 import { renderTraefik, renderTraefikDockerLabels, routerPriority, routerRule, traefikDynamicConfig } from "@/lib/engines/traefik/render";
@@ -52,6 +53,22 @@ describe("renderTraefik shape", () => {
     expect(p({ pathPrefix: "/api/v1" })).toBeGreaterThan(p({ pathPrefix: "/api" }));
     expect(p({})).toBeGreaterThan(0); // 0 would mean "by rule length"
     expect(p({ priority: 1000, host: "a.local", pathPrefix: `/${"a".repeat(255)}` })).toBeLessThan(2 ** 31);
+  });
+
+  it("gives routers priorities that try them in lib/core's one route order (x.local + /api before a host-less /api/v1)", () => {
+    const services = [
+      svc({ route: { pathPrefix: "/api/v1" } }, undefined, "v1"),
+      svc({ route: { host: "x.local", pathPrefix: "/api" } }, undefined, "xapi"),
+      svc({ route: { host: "x.local" } }, undefined, "xroot"),
+      svc({ route: { pathPrefix: "/static/" } }, undefined, "assets"),
+      svc({ route: { priority: 2 } }, undefined, "urgent"),
+      svc({}, undefined, "root"),
+    ];
+    const routers = traefikDynamicConfig(cfg(...services)).http.routers;
+    // equal priorities (/api/v1 and /static/ are equally long) never match the same request; lib/core orders them by name
+    const byPriority = Object.entries(routers).sort(([an, a], [bn, b]) => b.priority - a.priority || (an < bn ? -1 : 1));
+    expect(byPriority.map(([name]) => name)).toEqual(orderByRoute(services).map((s) => s.name));
+    expect(byPriority.map(([name]) => name)).toEqual(["urgent", "xapi", "xroot", "assets", "v1", "root"]);
   });
 
   it("leaves drained, maint and weight-0 replicas out and keeps weights", () => {

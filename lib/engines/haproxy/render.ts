@@ -1,5 +1,7 @@
 import { createHmac } from "node:crypto";
+import { barePrefix } from "@/lib/core/balancing";
 import { AppError } from "@/lib/core/errors";
+import { orderByRoute } from "@/lib/core/routes";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Algorithm, type RetryCondition, type Rules } from "@/lib/core/rules";
 import { SECRET_PLACEHOLDER, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
 
@@ -159,21 +161,6 @@ export function serverAddress(server: BalancerServer): string {
 
 // ------------------------------------------------------------------ routing
 
-/**
- * Route order: higher priority first, then the longer path prefix, then routes with a
- * host before host-less ones, then the service name (stable output).
- */
-export function orderRoutes<T extends { name: string; rules: Pick<Rules, "route"> }>(services: readonly T[]): T[] {
-  return [...services].sort((a, b) => {
-    const ra = a.rules.route;
-    const rb = b.rules.route;
-    if (ra.priority !== rb.priority) return rb.priority - ra.priority;
-    if (ra.pathPrefix.length !== rb.pathPrefix.length) return rb.pathPrefix.length - ra.pathPrefix.length;
-    if ((ra.host === null) !== (rb.host === null)) return ra.host === null ? 1 : -1;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-  });
-}
-
 /** Regex text for a validated URL path: the only regex metacharacter URL_PATH allows is '.'. */
 const regexLiteral = (path: string): string => path.replace(/\./g, "[.]");
 
@@ -186,11 +173,10 @@ function routeAcls(service: BalancerService): { acls: string[]; condition: strin
     acls.push(`acl host_${id} var(txn.host) -m str ${assertHost("route host", host)}`);
     terms.push(`host_${id}`);
   }
-  const prefix = assertPattern("route path prefix", pathPrefix, URL_PATH);
+  const prefix = barePrefix(assertPattern("route path prefix", pathPrefix, URL_PATH));
   if (prefix !== "/") {
-    // "/api" matches /api and /api/..., never /apiary.
-    if (prefix.endsWith("/")) acls.push(`acl path_${id} path_beg ${prefix}`);
-    else acls.push(`acl path_${id} path ${prefix}`, `acl path_${id} path_beg ${prefix}/`);
+    // "/api" and "/api/" both match /api and /api/..., never /apiary (whole segments, as lib/core matches).
+    acls.push(`acl path_${id} path ${prefix}`, `acl path_${id} path_beg ${prefix}/`);
     terms.push(`path_${id}`);
   }
   return { acls, condition: terms.join(" ") };
@@ -239,8 +225,8 @@ function frontendSection(config: BalancerConfig, ordered: BalancerService[]): st
     "    option forwardfor",
     "    http-request set-header X-Forwarded-Proto http",
     "    http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }",
-    "    # the Host header without its port, lower case, for host routes",
-    "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+    "    # the Host header without its port and a trailing dot, lower case, for host routes (as lib/core normalizeHost)",
+    "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
   ];
   const uses: string[] = [];
   for (const service of ordered) {
@@ -263,9 +249,8 @@ function backendSection(service: BalancerService, opts: HaproxyRenderOptions): s
   const r = service.rules;
   const hc = r.healthCheck;
   const lines = [`backend ${backendName(service.name)}`, ...balanceLines[r.algorithm].map((l) => `    ${l}`)];
-  const prefix = assertPattern("route path prefix", r.route.pathPrefix, URL_PATH);
-  if (r.route.stripPrefix && prefix !== "/") {
-    const bare = prefix.replace(/\/$/, "");
+  const bare = barePrefix(assertPattern("route path prefix", r.route.pathPrefix, URL_PATH));
+  if (r.route.stripPrefix && bare !== "/") {
     lines.push(`    http-request replace-path '^${regexLiteral(bare)}/?(.*)$' '/\\1'`);
   }
   lines.push(
@@ -306,7 +291,8 @@ export function renderHaproxy(config: BalancerConfig, opts: HaproxyRenderOptions
     if (names.has(s.name)) refuse("duplicate service name", s.name);
     names.add(s.name);
   }
-  const ordered = orderRoutes(config.services);
+  // use_backend lines in the one route order (lib/core): the first that matches wins.
+  const ordered = orderByRoute(config.services);
   const byName = [...config.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const sections = [
     ["# Rendered by Switchyard: the panel rewrites this file on every apply; edits here are lost."],

@@ -55,7 +55,7 @@ export const TRAEFIK_NOTES: Readonly<Record<string, string>> = {
   healthCheck: "Traefik marks a server down after one failed check and up after one good one: rise and fall are not exported. Traefik wants interval > timeout, so a timeout that is not shorter than the interval is exported as 90% of the interval.",
   retries: "The retry middleware retries only when the server did not answer (connection errors); retry on status 502/503/504 or on timeouts is not exported. attempts counts the first try.",
   timeouts: "Connect/server timeouts belong to a serversTransport and client timeouts to the entry point (static configuration); neither is exported.",
-  "route.priority": "Router priority = rules priority * 10000 + 1000 for a named host + prefix length + 1, which keeps the model's order. Ties between identical routes are not ordered.",
+  "route.priority": "Every router gets an explicit priority: rules priority * 10000 + 1000 for a named host + prefix length + 1, the rank Switchyard's one route order sorts by, so Traefik tries routes in the same order as the other engines (left at 0, Traefik would order by rule length).",
   "route.path": "A prefix /p is exported as Path(`/p`) || PathPrefix(`/p/`) so it matches whole segments like the other engines.",
   "sticky.cookie": "Traefik sets the cookie itself (its value is a hash of the server, not the replica id); SameSite=Lax, HttpOnly.",
   weight: "Weights are per server (servers[].weight); a weight of 0 leaves the replica out. Docker labels carry one set per service, so per-replica weights are not exported as labels.",

@@ -8,6 +8,7 @@
  * the tests validate every export against.
  */
 import { stringify } from "yaml";
+import { barePrefix, routeRank } from "@/lib/core/balancing";
 import { AppError } from "@/lib/core/errors";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Rules } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
@@ -56,26 +57,28 @@ export function goDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-const trimSlash = (p: string): string => (p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p);
-
 /**
  * The router rule. Traefik's PathPrefix is a plain string prefix ("/api"
  * matches "/apix"); the rules model matches whole segments, so "/api" becomes
  * Path(`/api`) || PathPrefix(`/api/`).
  */
 export function routerRule(rules: Rules): string {
-  const p = trimSlash(rules.route.pathPrefix);
+  const p = barePrefix(rules.route.pathPrefix);
   const path = p === "/" ? "PathPrefix(`/`)" : `(Path(\`${p}\`) || PathPrefix(\`${p}/\`))`;
   return rules.route.host === null ? path : `Host(\`${rules.route.host}\`) && ${path}`;
 }
 
 /**
- * Traefik orders routers by priority (highest first); 0 would mean "by rule
- * length". Encodes the model's order: priority, then a named host over any
- * host, then the longer prefix. At most 1000*10000 + 1000 + 257.
+ * Traefik tries routers by priority, highest first; left at 0 it would use the
+ * rule's length, which puts a long host-less rule before a short one naming a
+ * host. So every router gets an explicit priority: lib/core's routeRank, the
+ * number the one route order sorts by (priority, then a named host, then the
+ * longer prefix). It depends on the route alone, so a container's labels stay
+ * right when other services come and go. Equal ranks never match the same
+ * request (see compareRoutes).
  */
 export function routerPriority(rules: Rules): number {
-  return rules.route.priority * 10_000 + (rules.route.host === null ? 0 : 1000) + trimSlash(rules.route.pathPrefix).length + 1;
+  return routeRank(rules.route);
 }
 
 /** Servers that take requests: drained, maint and weight-0 replicas are left out (Traefik has no drain). */
@@ -110,7 +113,7 @@ function loadBalancer(service: BalancerService, servers: BalancerServer[]): Trae
 function middlewaresOf(service: BalancerService): Record<string, TraefikMiddleware> {
   const r = service.rules;
   const out: Record<string, TraefikMiddleware> = {};
-  const p = trimSlash(r.route.pathPrefix);
+  const p = barePrefix(r.route.pathPrefix);
   if (r.route.stripPrefix && p !== "/") out[`${service.name}-strip`] = { stripPrefix: { prefixes: [p] } };
   // Traefik's attempts count every try, the first included
   if (r.retries.count > 0) out[`${service.name}-retry`] = { retry: { attempts: r.retries.count + 1 } };
