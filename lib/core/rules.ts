@@ -8,8 +8,13 @@ import { z } from "zod";
 
 export const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-/** URL path: starts with '/', only unreserved characters and '/', no '//' or dot segments. */
-export const URL_PATH = /^\/([A-Za-z0-9_~-]+(\.[A-Za-z0-9_~-]+)*\/?)*$/;
+/**
+ * URL path: starts with '/', only unreserved characters and '/', no '//' or dot segments.
+ * Written so it cannot backtrack: every segment but the last must end in '/', and a '.'
+ * always starts a new run, so each character has exactly one way to match (the old
+ * `(segment\/?)*` took seconds on 28 characters; tests/unit/patterns-redos.test.ts).
+ */
+export const URL_PATH = /^\/(?:[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*\/)*(?:[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*)?$/;
 export const COOKIE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export const algorithms = ["round_robin", "least_conn", "random_two", "source_hash", "uri_hash"] as const;
