@@ -13,7 +13,7 @@ import { type RulesInput, rulesSchema } from "@/lib/core/rules";
 import { type BuiltinEngine, createBuiltinEngine } from "@/lib/engines/builtin";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
-import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
+import { adminPost, countByReplica, get, runLoad, startLoad, until, waitFor } from "../helpers/load";
 import { applyOk, configAt, serverOf, within } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18082;
@@ -121,14 +121,21 @@ describe("builtin engine (own process, real replicas)", () => {
 
   it("least_conn sends quick requests to the replica without slow ones in flight", async () => {
     await applyService(serviceOf(threeReady(), { algorithm: "least_conn" }));
-    // two slow requests occupy two replicas (least_conn puts the second on another one)
-    const slow = Promise.all([get(LISTEN_PORT, { path: "/work?ms=1500", timeoutMs: 10_000 }), sleep(50).then(() => get(LISTEN_PORT, { path: "/work?ms=1500", timeoutMs: 10_000 }))]);
-    await sleep(300);
+    // two slow requests occupy two replicas (least_conn puts the second on another one); each
+    // is sent once the proxy shows the one before it in flight
+    const inFlight = async () => (await engine.stats()).servers.filter((s) => s.activeConnections > 0).map((s) => s.server);
+    const slowRequest = () => get(LISTEN_PORT, { path: "/work?ms=2000", timeoutMs: 20_000 });
+    const slowA = slowRequest();
+    await until("the first slow request in flight", inFlight, (busy) => busy.length === 1);
+    const slowB = slowRequest();
+    await until("two replicas with a slow request in flight", inFlight, (busy) => busy.length === 2);
     const quick = await sequential(20);
-    const slowHits = await slow;
+    const slowHits = await Promise.all([slowA, slowB]);
     const slowIds = slowHits.map((h) => h.replica);
     const quickCounts = countByReplica(quick);
-    console.log("least_conn: slow on", slowIds, "quick", quickCounts);
+    const quickEnd = Math.max(...quick.map((h) => h.at));
+    console.log("least_conn: slow on", slowIds, "quick", quickCounts, `(the quick ones ended ${Math.min(...slowHits.map((h) => h.at)) - quickEnd} ms before the first slow one)`);
+    expect(quickEnd, "the quick requests ended while both slow ones were in flight").toBeLessThan(Math.min(...slowHits.map((h) => h.at)));
     expect(new Set(slowIds).size).toBe(2);
     expect(Object.keys(quickCounts)).toHaveLength(1);
     expect(slowIds).not.toContain(Object.keys(quickCounts)[0]);
@@ -219,54 +226,78 @@ describe("builtin engine (own process, real replicas)", () => {
     await applyService(serviceOf(threeReady()));
     const victim = replicas[0];
     const { intervalMs, fall } = current.rules.healthCheck;
-    const load = runLoad(LISTEN_PORT, { concurrency: 4, durationMs: 4000, maxRequests: 40_000 });
-    await sleep(500);
+    const load = startLoad(LISTEN_PORT, { concurrency: 4, durationMs: 30_000, maxRequests: 200_000 });
+    await waitFor("the load to reach the victim", () => load.hits.some((h) => h.replica === victim.id));
     const stressedAt = Date.now();
     await adminPost(victim.adminPort, victim.token, "/admin/stress/memory", { mb: 110 });
-    const downMs = await waitFor("victim DOWN", async () => (await statOf(`r-${victim.id}`))?.health.status === "down", 5000, 50);
-    const result = await load;
-    const cutoff = stressedAt + intervalMs * fall + 1000;
-    const lateHits = result.hits.filter((h) => h.at > cutoff && h.replica === victim.id).length;
+    await until("the proxy to report the victim DOWN", () => statOf(`r-${victim.id}`), (s) => s?.health.status === "down", 5000);
+    const downAt = Date.now();
+    const downMs = downAt - stressedAt;
+    // from the moment the proxy says DOWN, no request sent may reach the victim
+    await waitFor("100 requests sent after DOWN", () => load.hits.filter((h) => h.sentAt > downAt).length >= 100);
+    const result = await load.stop();
+    const afterDown = result.hits.filter((h) => h.sentAt > downAt);
+    const lateHits = afterDown.filter((h) => h.replica === victim.id).length;
     const down = await statOf(`r-${victim.id}`);
-    console.log(`health: down ${downMs} ms after stress (limit ${intervalMs * fall + 1000}), ok=${result.ok} failed=${result.failed}, victim hits after the limit: ${lateHits}`, result.byReplica, down?.health);
+    console.log(`health: down ${downMs} ms after stress (limit ${intervalMs * fall + 1000}), ok=${result.ok} failed=${result.failed}, victim hits among ${afterDown.length} sent after DOWN: ${lateHits}`, result.byReplica, down?.health);
     expect(result.failed).toBe(0);
     expect(downMs).toBeLessThanOrEqual(intervalMs * fall + 1000);
     expect(lateHits).toBe(0);
     expect(down?.health.reason).toBe("HTTP 503");
 
     await adminPost(victim.adminPort, victim.token, "/admin/clear", {});
-    const backMs = await waitFor("victim UP again", async () => (await statOf(`r-${victim.id}`))?.health.status === "up", 5000, 50);
-    console.log(`health: back UP ${backMs} ms after clear`);
+    const clearedAt = Date.now();
+    await until("the proxy to report the victim UP again", () => statOf(`r-${victim.id}`), (s) => s?.health.status === "up", 5000);
+    console.log(`health: back UP ${Date.now() - clearedAt} ms after clear`);
     const after = countByReplica(await sequential(30));
     expect(after[victim.id]).toBeGreaterThan(0);
   });
 
   it("slow start ramps a newly added server's share", async () => {
-    await applyService(serviceOf(threeReady().slice(0, 2).map((s) => ({ ...s, weight: 10 })), { slowStartMs: 4000 }));
+    const slowStartMs = 4000;
+    await applyService(serviceOf(threeReady().slice(0, 2).map((s) => ({ ...s, weight: 10 })), { slowStartMs }));
+    // the two it starts with must be past a ramp of their own (b1 came back up in the test before)
+    const upFor = async () => (await engine.stats()).servers.map((s) => ({ server: s.server, status: s.health.status, upMs: s.health.lastChangeMs }));
+    await until("the first two servers up for a whole ramp", upFor, (list) => list.length === 2 && list.every((s) => s.status === "up" && (s.upMs ?? 0) >= slowStartMs), slowStartMs + 5000, 100);
     const added = serverOf(replicas[2], { weight: 10 });
+    const addingAt = Date.now(); // the ramp starts after this ...
     await engine.addServer(current, added);
+    const addedAt = Date.now(); // ... and before this
     current = { ...current, servers: [...current.servers, added] };
-    const early = countByReplica(await sequential(60));
-    await sleep(4000);
+    // Requests sent in the first half of the ramp, when the new server has at most half its weight
+    // (5 of 25): up to 60, and at least 20 so a loaded machine cannot make the sample meaningless.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const earlyHits = [];
+    try {
+      while (earlyHits.length < 60 && Date.now() < addingAt + slowStartMs / 2) earlyHits.push(await get(LISTEN_PORT, { agent }));
+    } finally {
+      agent.destroy();
+    }
+    const early = countByReplica(earlyHits);
+    // the ramp is defined in wall time: full weight slowStartMs after the server joined
+    await sleep(Math.max(0, addedAt + slowStartMs - Date.now()));
     const late = countByReplica(await sequential(60));
-    console.log("slow start: first 60 requests", early, "after the ramp", late);
-    expect(early.b3 ?? 0).toBeLessThan(12); // a third would be 20
+    console.log(`slow start: addServer took ${addedAt - addingAt} ms; ${earlyHits.length} requests in the first half of the ramp (${earlyHits.length ? earlyHits[earlyHits.length - 1].at - addingAt : 0} ms)`, early, "after the ramp", late);
+    expect(earlyHits.length, "requests sent in the first half of the ramp").toBeGreaterThanOrEqual(20);
+    expect((early.b3 ?? 0) / earlyHits.length).toBeLessThan(0.2); // a third at full weight
     expect(within(late.b3 ?? 0, 20, 0.15)).toBe(true);
   });
 
   it("adds and removes servers under load without a failed request", async () => {
     await applyService(serviceOf(threeReady()));
-    const load = runLoad(LISTEN_PORT, { concurrency: 4, durationMs: 3000, maxRequests: 40_000 });
-    await sleep(500);
+    const load = startLoad(LISTEN_PORT, { concurrency: 4, durationMs: 30_000, maxRequests: 200_000 });
+    await waitFor("the load to be running", () => load.hits.length >= 50);
     const added = serverOf(replicas[3]);
     await engine.addServer(current, added);
     current = { ...current, servers: [...current.servers, added] };
-    await sleep(800);
+    await waitFor("the added server to serve some of the load", () => load.hits.some((h) => h.replica === "b4"));
     await engine.setServerState(current, "r-b1", "drain");
-    await sleep(200);
+    await until("the drained server to finish what it had in flight", () => statOf("r-b1"), (s) => s?.activeConnections === 0);
     await engine.removeServer(current, "r-b1");
+    const removedAt = Date.now();
     current = { ...current, servers: current.servers.filter((s) => s.name !== "r-b1") };
-    const result = await load;
+    await waitFor("100 requests sent after the removal", () => load.hits.filter((h) => h.sentAt > removedAt).length >= 100);
+    const result = await load.stop();
     console.log(`add/remove: ok=${result.ok} failed=${result.failed}`, result.byReplica, result.errors);
     expect(result.failed).toBe(0);
     expect(result.byReplica.b4).toBeGreaterThan(0);
@@ -278,15 +309,16 @@ describe("builtin engine (own process, real replicas)", () => {
 
   it("applies five times under load without a failed request", async () => {
     await applyService(serviceOf(threeReady()));
-    const load = runLoad(LISTEN_PORT, { concurrency: 4, durationMs: 4000, maxRequests: 60_000 });
+    const load = startLoad(LISTEN_PORT, { concurrency: 4, durationMs: 30_000, maxRequests: 200_000 });
+    await waitFor("the load to be running", () => load.hits.length >= 50);
     const algorithms = ["least_conn", "round_robin", "random_two", "source_hash", "round_robin"] as const;
     const started = Date.now();
     for (const [i, algorithm] of algorithms.entries()) {
       await applyService(serviceOf(threeReady(), { algorithm, timeouts: { serverMs: 30_000 + i * 1000 } }));
-      await sleep(300);
+      await sleep(300); // paces the applies through the load
     }
     const applyMs = Date.now() - started - algorithms.length * 300;
-    const result = await load;
+    const result = await load.stop();
     console.log(`five applies (${applyMs} ms of apply in all): ok=${result.ok} failed=${result.failed}`, result.byReplica, result.errors);
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(100);
@@ -324,10 +356,13 @@ describe("builtin engine (own process, real replicas)", () => {
   it("kill -9 of a replica under load costs no client request (retries redispatch)", async () => {
     await applyService(serviceOf(threeReady().slice(1).concat(serverOf(replicas[3]))));
     const victim = replicas[3];
-    const load = runLoad(LISTEN_PORT, { concurrency: 6, durationMs: 3000, maxRequests: 40_000, path: "/work?ms=2" });
-    await sleep(800);
+    const load = startLoad(LISTEN_PORT, { concurrency: 6, durationMs: 30_000, maxRequests: 200_000, path: "/work?ms=2" });
+    await waitFor("the load to reach the victim", () => load.hits.some((h) => h.replica === victim.id));
     process.kill(victim.pid, "SIGKILL");
-    const result = await load;
+    await until("the proxy to mark the killed replica down", () => statOf(`r-${victim.id}`), (st) => st?.health.status === "down", 5000);
+    const downAt = Date.now();
+    await waitFor("100 requests sent after it went down", () => load.hits.filter((h) => h.sentAt > downAt).length >= 100);
+    const result = await load.stop();
     const s = await statOf(`r-${victim.id}`);
     console.log(`kill -9: ok=${result.ok} failed=${result.failed}`, result.byReplica, result.errors, { connectionErrors: s?.connectionErrors, retries: s?.retries, redispatches: s?.redispatches, health: s?.health });
     expect(result.failed).toBe(0);

@@ -16,7 +16,7 @@ import { type BuiltinEngine, createBuiltinEngine } from "@/lib/engines/builtin";
 import { controlCall } from "@/lib/engines/builtin/control";
 import type { BalancerConfig, EngineStatus } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
-import { get, runLoad } from "../helpers/load";
+import { get, runLoad, until } from "../helpers/load";
 // alive and not a zombie: a proxy that exited but is not reaped yet serves nothing
 import { isAlive } from "@/lib/engines/processes";
 
@@ -129,7 +129,8 @@ describe("builtin proxy lifecycle", () => {
   it("stop() lets in-flight requests finish, then the listener is gone", async () => {
     const engine = newEngine();
     const slow = get(LISTEN_PORT, { path: "/work?ms=1200", timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 200));
+    const inFlight = async () => (await engine.stats()).servers.reduce((n, s) => n + s.activeConnections, 0);
+    await until("the proxy to have the slow request in flight", inFlight, (n) => n === 1);
     const t0 = Date.now();
     await engine.stop();
     const stopMs = Date.now() - t0;

@@ -11,7 +11,7 @@ import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
-import { adminPost, countByReplica, get, runLoad, waitFor } from "../helpers/load";
+import { adminPost, countByReplica, get, runLoad, startLoad, until, waitFor } from "../helpers/load";
 import { applyOk, configAt, serverOf, within } from "../helpers/engine-config";
 
 const LISTEN_PORT = 18081;
@@ -33,6 +33,7 @@ async function applyService(service: BalancerService) {
   await applyOk(engine, configOf(service));
   current = service;
 }
+const statOf = async (name: string) => (await engine.stats()).servers.find((s) => s.server === name);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "sy-hx-"));
@@ -78,23 +79,28 @@ describe("haproxy engine (real haproxy)", () => {
   it("takes a replica whose /health fails out of rotation without failing a request, and back after clear", async () => {
     const victim = replicas[0];
     const { intervalMs, fall } = current.rules.healthCheck;
-    const load = runLoad(LISTEN_PORT, { concurrency: 4, durationMs: 4000, maxRequests: 40_000 });
-    await new Promise((r) => setTimeout(r, 500));
+    const load = startLoad(LISTEN_PORT, { concurrency: 4, durationMs: 30_000, maxRequests: 200_000 });
+    await waitFor("the load to reach the victim", () => load.hits.some((h) => h.replica === victim.id));
     const stressedAt = Date.now();
     await adminPost(victim.adminPort, victim.token, "/admin/stress/memory", { mb: 110 });
-    const result = await load;
-    const cutoff = stressedAt + intervalMs * fall + 1000;
-    const lateHits = result.hits.filter((h) => h.at > cutoff && h.replica === victim.id).length;
-    console.log(`health: ok=${result.ok} failed=${result.failed} victim hits after ${cutoff - stressedAt} ms: ${lateHits}`, result.byReplica);
+    const down = await until("haproxy to report the victim DOWN", () => statOf(`r-${victim.id}`), (s) => s?.health.status === "down", 10_000);
+    const downAt = Date.now();
+    // from the moment haproxy says DOWN, no request sent may reach the victim
+    await waitFor("100 requests sent after DOWN", () => load.hits.filter((h) => h.sentAt > downAt).length >= 100);
+    const result = await load.stop();
+    const afterDown = result.hits.filter((h) => h.sentAt > downAt);
+    const lateHits = afterDown.filter((h) => h.replica === victim.id).length;
+    const limit = intervalMs * fall + 1000;
+    console.log(`health: down ${downAt - stressedAt} ms after stress (limit ${limit}), ok=${result.ok} failed=${result.failed}, victim hits among ${afterDown.length} sent after DOWN: ${lateHits}`, result.byReplica);
     expect(result.failed).toBe(0);
+    expect(downAt - stressedAt).toBeLessThanOrEqual(limit);
     expect(lateHits).toBe(0);
-    const down = (await engine.stats()).servers.find((s) => s.server === `r-${victim.id}`);
-    expect(down?.health.status).toBe("down");
     expect(down?.health.reason).toMatch(/L7STS 503/);
 
     await adminPost(victim.adminPort, victim.token, "/admin/clear", {});
-    const backMs = await waitFor("victim UP again", async () => (await engine.stats()).servers.find((s) => s.server === `r-${victim.id}`)?.health.status === "up", 5000);
-    console.log(`health: back UP ${backMs} ms after clear`);
+    const clearedAt = Date.now();
+    await until("haproxy to report the victim UP again", () => statOf(`r-${victim.id}`), (s) => s?.health.status === "up", 5000);
+    console.log(`health: back UP ${Date.now() - clearedAt} ms after clear`);
     const after = await runLoad(LISTEN_PORT, { concurrency: 2, durationMs: 500, maxRequests: 60 });
     expect(after.byReplica[victim.id]).toBeGreaterThan(0);
   });
@@ -143,18 +149,20 @@ describe("haproxy engine (real haproxy)", () => {
 
   it("adds and removes servers through the runtime API under load without a failed request", async () => {
     await applyService(serviceOf(current.servers, {}));
-    const load = runLoad(LISTEN_PORT, { concurrency: 4, durationMs: 4000, maxRequests: 40_000 });
-    await new Promise((r) => setTimeout(r, 500));
+    const load = startLoad(LISTEN_PORT, { concurrency: 4, durationMs: 30_000, maxRequests: 200_000 });
+    await waitFor("the load to be running", () => load.hits.length >= 50);
     const added = serverOf(replicas[3]);
     await engine.addServer(current, added);
     current = { ...current, servers: [...current.servers, added] };
-    await waitFor("w4 UP", async () => (await engine.stats()).servers.find((s) => s.server === "r-w4")?.health.status === "up", 5000);
-    await new Promise((r) => setTimeout(r, 800));
+    await until("w4 UP", () => statOf("r-w4"), (s) => s?.health.status === "up", 5000);
+    await waitFor("w4 to serve some of the load", () => load.hits.some((h) => h.replica === "w4"));
     await engine.setServerState(current, "r-w1", "drain");
-    await new Promise((r) => setTimeout(r, 300));
+    await until("the drained w1 to finish what it had in flight", () => statOf("r-w1"), (s) => s?.activeConnections === 0);
     await engine.removeServer(current, "r-w1");
+    const removedAt = Date.now();
     current = { ...current, servers: current.servers.filter((s) => s.name !== "r-w1") };
-    const result = await load;
+    await waitFor("100 requests sent after the removal", () => load.hits.filter((h) => h.sentAt > removedAt).length >= 100);
+    const result = await load.stop();
     console.log(`add/remove: ok=${result.ok} failed=${result.failed}`, result.byReplica, result.errors);
     expect(result.failed).toBe(0);
     expect(result.byReplica.w4).toBeGreaterThan(0);
@@ -167,16 +175,17 @@ describe("haproxy engine (real haproxy)", () => {
   });
 
   it("applies five times under load without a failed request, keeping drain and weights", async () => {
-    const load = runLoad(LISTEN_PORT, { concurrency: 4, durationMs: 6000, maxRequests: 60_000 });
+    const load = startLoad(LISTEN_PORT, { concurrency: 4, durationMs: 30_000, maxRequests: 200_000 });
+    await waitFor("the load to be running", () => load.hits.length >= 50);
     const timeouts = [30_000, 31_000, 32_000, 33_000, 34_000];
     const servers = current.servers.map((s) => (s.name === "r-w2" ? { ...s, weight: 3 } : s.name === "r-w3" ? { ...s, adminState: "drain" as const } : s));
     const started = Date.now();
     for (const serverMs of timeouts) {
       await applyService(serviceOf(servers, { timeouts: { serverMs } }));
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 400)); // paces the applies through the load
     }
     const applyMs = Date.now() - started - timeouts.length * 400;
-    const result = await load;
+    const result = await load.stop();
     console.log(`five applies (${applyMs} ms of apply in all): ok=${result.ok} failed=${result.failed}`, result.byReplica, result.errors);
     expect(result.failed).toBe(0);
     const stats = (await engine.stats()).servers;
