@@ -365,6 +365,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   let ticking = false;
   /** replicas seen running at the last look, with their pid */
   const watched = new Map<string, number>();
+  /** completed looks since the watcher started (a death after the first one is reported) */
+  let looks = 0;
 
   async function watchTick(): Promise<void> {
     if (!watching || ticking) return;
@@ -389,6 +391,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
         hub.emit({ kind: "died", replicaId: s.replicaId, serviceId: s.serviceId, exitCode, reason });
       }
       for (const id of watched.keys()) if (!seen.has(id)) watched.delete(id); // removed
+      looks++;
     } catch {
       /* an unreadable data dir now is retried on the next tick */
     } finally {
@@ -409,6 +412,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     if (timer) clearInterval(timer);
     timer = undefined;
     watched.clear();
+    looks = 0;
   }
 
   const runtime = {
@@ -554,7 +558,11 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     onEvent: hub.on,
   } satisfies Runtime;
 
-  return runtime;
+  return {
+    ...runtime,
+    /** How many times the watcher behind onEvent has looked at every replica since it started (diagnostics, tests). */
+    watchLooks: (): number => looks,
+  };
 }
 
 export type ProcessRuntime = ReturnType<typeof createProcessRuntime>;

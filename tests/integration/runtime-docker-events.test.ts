@@ -10,7 +10,7 @@ import path from "node:path";
 import { rmSync } from "node:fs";
 import { createDockerRuntime } from "@/lib/runtime/docker";
 import type { RuntimeEvent } from "@/lib/runtime/types";
-import { waitFor } from "../helpers/runtime-checks";
+import { waitFor } from "../helpers/load";
 
 const socketPath = path.join(os.tmpdir(), `sy-fake-docker-${process.pid}.sock`);
 
@@ -50,6 +50,8 @@ describe("docker runtime event stream", () => {
     res.write(event("oom", t + 1, "r2"));
     res.write(event("die", t + 1, "r2", { exitCode: "137" }));
     res.write(event("die", t + 1, "unlabelled", { "switchyard.managed": "" }));
+    // the last one: once the runtime reports it, it has read everything before it
+    res.write(event("start", t + 2, "r3"));
     req.on("close", () => res.end());
   });
 
@@ -66,12 +68,12 @@ describe("docker runtime event stream", () => {
     const seen: RuntimeEvent[] = [];
     const off = runtime.onEvent((e) => seen.push(e));
     try {
-      await waitFor("events after the reconnect", async () => seen.length >= 3, 10_000);
-      await new Promise((r) => setTimeout(r, 200)); // nothing more should arrive
+      await waitFor("the last event of the second stream", async () => seen.some((e) => e.replicaId === "r3"), 10_000);
       expect(seen).toEqual([
         { kind: "died", replicaId: "r1", serviceId: "svc1", exitCode: 137, reason: "killed (SIGKILL, exit code 137)" },
         { kind: "oom", replicaId: "r2", serviceId: "svc1", reason: "killed by the kernel: out of memory (it reached its memory limit)" },
         { kind: "died", replicaId: "r2", serviceId: "svc1", exitCode: 137, reason: "killed by the kernel: out of memory (it reached its memory limit)" },
+        { kind: "started", replicaId: "r3", serviceId: "svc1" },
       ]);
       expect(requests).toHaveLength(2);
       expect(requests[0].pathname).toBe("/v1.41/events");

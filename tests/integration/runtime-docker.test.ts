@@ -14,7 +14,8 @@ import Docker from "dockerode";
 import { createDockerRuntime, DOCKER_API_VERSION, type DockerRuntime } from "@/lib/runtime/docker";
 import { containerName } from "@/lib/runtime/container-name";
 import type { ReplicaSpec, RuntimeEvent, RuntimeReplica } from "@/lib/runtime/types";
-import { getJson, waitFor } from "../helpers/runtime-checks";
+import { getJson } from "../helpers/runtime-checks";
+import { waitFor } from "../helpers/load";
 import { needs } from "../helpers/requirements";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -171,21 +172,26 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
 
   it("returns stats without waiting for Docker's stats endpoint", async () => {
     const [d1] = replicas;
-    let t0 = Date.now();
-    const first = await runtime.stats(d1.runtimeRef);
-    const firstMs = Date.now() - t0;
-    expect(first).not.toBeNull();
-    expect(first!.memoryBytes).toBeGreaterThan(1024 * 1024);
-    expect(first!.memoryLimitBytes).toBe(96 * 1024 * 1024);
-    t0 = Date.now();
-    const second = await runtime.stats(d1.runtimeRef);
-    const secondMs = Date.now() - t0;
+    // The first look finds the container's cgroup (it may answer null while that takes more
+    // than a moment on a busy machine); no call may wait for Docker's stats endpoint, whose
+    // stream:false answer takes 1.5 s.
+    const calls: number[] = [];
+    const timed = async () => {
+      const t0 = Date.now();
+      const s = await runtime.stats(d1.runtimeRef);
+      calls.push(Date.now() - t0);
+      return s;
+    };
+    const first = await waitFor("a first stats value", timed, 5000);
+    expect(first.memoryBytes).toBeGreaterThan(1024 * 1024);
+    expect(first.memoryLimitBytes).toBe(96 * 1024 * 1024);
+    const second = await timed();
+    expect(second).not.toBeNull();
     expect(second!.cpuPercent).toBeGreaterThanOrEqual(0);
     console.log(
-      `stats: first ${firstMs} ms, then ${secondMs} ms; memory ${(second!.memoryBytes / 1048576).toFixed(1)} MiB of ${second!.memoryLimitBytes! / 1048576} MiB, cpu ${second!.cpuPercent.toFixed(1)}%`,
+      `stats: calls took ${calls.join(", ")} ms; memory ${(second!.memoryBytes / 1048576).toFixed(1)} MiB of ${second!.memoryLimitBytes! / 1048576} MiB, cpu ${second!.cpuPercent.toFixed(1)}%`,
     );
-    expect(firstMs).toBeLessThan(1000); // docker stats stream:false takes 1.5 s
-    expect(secondMs).toBeLessThan(1000);
+    expect(Math.max(...calls)).toBeLessThan(1000);
   });
 
   it("falls back to Docker's stats endpoint, cached and refreshed in the background", async () => {
@@ -219,14 +225,17 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
 
   it("stops fast (Init: true forwards SIGTERM) and emits died", async () => {
     const [, d2] = replicas;
+    const graceMs = 10_000;
     const t0 = Date.now();
-    await runtime.stop(d2.runtimeRef, 10_000);
+    await runtime.stop(d2.runtimeRef, graceMs);
     const ms = Date.now() - t0;
     console.log(`docker stop took ${ms} ms`);
-    expect(ms).toBeLessThan(3000);
     const died = await waitFor("died after stop", async () => events.find((e) => e.kind === "died" && e.replicaId === id("d2")));
     expect(died.serviceId).toBe(SERVICE_ID);
+    // the replica ended on SIGTERM (exit 0), well before the grace; one that did not get
+    // SIGTERM would be killed when the grace runs out (exit 137, after 10 s)
     expect(died.exitCode).toBe(0);
+    expect(ms).toBeLessThan(graceMs);
     expect((await runtime.inspect(id("d2")))?.state).toBe("exited");
     await runtime.stop(d2.runtimeRef, 1000); // no-op on a stopped container
   });

@@ -9,7 +9,8 @@ import path from "node:path";
 import { createProcessRuntime, type ProcessRuntime } from "@/lib/runtime/process";
 import type { ReplicaSpec, RuntimeEvent, RuntimeReplica } from "@/lib/runtime/types";
 import { REPLICA_SERVER_JS } from "../helpers/replica-process";
-import { getJson, waitFor } from "../helpers/runtime-checks";
+import { getJson } from "../helpers/runtime-checks";
+import { waitFor } from "../helpers/load";
 
 const RANGE = { from: 21100, to: 21199 };
 
@@ -217,7 +218,7 @@ describe("process runtime", () => {
     const seen: RuntimeEvent[] = [];
     const stopWatching = watcher.onEvent((e) => seen.push(e));
     try {
-      await new Promise((r) => setTimeout(r, 400)); // let it see the replica running
+      await waitFor("the second instance to have looked at the replicas once", () => watcher.watchLooks() > 0); // it has seen the replica running
       process.kill(Number(replicas[1].runtimeRef), "SIGKILL");
       const died = await waitFor("died seen by the second instance", async () => seen.find((e) => e.kind === "died" && e.replicaId === replicas[1].replicaId), 5000);
       expect(died.serviceId).toBe("svc-proc-test");
