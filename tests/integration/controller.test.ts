@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forget } from "@/lib/remember";
 import { openTempDatabase, type TempDatabase } from "../helpers/temp-db";
-import { runLoad, waitFor } from "../helpers/load";
+import { runLoad, startLoad, until, waitFor } from "../helpers/load";
 import { hasBinary, needs } from "../helpers/requirements";
 
 const noHaproxy = hasBinary("haproxy");
@@ -153,12 +153,15 @@ for (const e of engines) {
     const loss = e.reloadLoss ? "losing at most 1 % to nginx reloads" : "without a failed request";
 
     it(`scales 3 → 6 → 2 under load ${loss}`, async () => {
-      const load = runLoad(e.listen, { concurrency: 4, durationMs: 14_000, maxRequests: 100_000 });
+      const load = startLoad(e.listen, { concurrency: 4, durationMs: 90_000, maxRequests: 400_000 });
+      await waitFor("the load to be running", () => load.hits.length >= 50);
       await mod.updateService(serviceId, { replicas: 6 }, user);
       await waitFor("6 in rotation", async () => (await ready()).length === 6 && (await replicas()).length === 6, 30_000, 200);
       await mod.updateService(serviceId, { replicas: 2 }, user);
       await waitFor("2 left", async () => (await replicas()).length === 2 && (await ready()).length === 2, 30_000, 200);
-      const result = await load;
+      const doneAt = Date.now();
+      await waitFor("100 requests sent after the scale-in", () => load.hits.filter((h) => h.sentAt > doneAt).length >= 100);
+      const result = await load.stop();
       console.log(`[${e.engine}/${e.runtime}] scale 3→6→2 under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
       expect(result.failed).toBeLessThanOrEqual(maxFailed(e, result.ok));
       expect(result.ok).toBeGreaterThan(100);
@@ -168,14 +171,15 @@ for (const e of engines) {
       await mod.updateService(serviceId, { replicas: 3 }, user);
       await waitFor("3 in rotation", async () => (await ready()).length === 3 && (await replicas()).length === 3, 30_000, 200);
       const before = await mod.currentRevisionNumber();
-      const load = runLoad(e.listen, { concurrency: 4, durationMs: 8000, maxRequests: 80_000 });
+      const load = startLoad(e.listen, { concurrency: 4, durationMs: 60_000, maxRequests: 300_000 });
+      await waitFor("the load to be running", () => load.hits.length >= 50);
       const algorithms = ["least_conn", "round_robin", "random_two", "least_conn", "round_robin"] as const;
       for (const algorithm of algorithms) {
         const base = await mod.currentRevisionNumber();
         await mod.applyRules(serviceId, { baseRevision: base, rules: { algorithm } }, user);
-        await new Promise((r) => setTimeout(r, 600));
+        await new Promise((r) => setTimeout(r, 600)); // paces the applies through the load
       }
-      const result = await load;
+      const result = await load.stop();
       console.log(`[${e.engine}/${e.runtime}] five applies under load: ${result.ok} ok, ${result.failed} failed`, result.errors.slice(0, 3));
       expect(result.failed).toBeLessThanOrEqual(maxFailed(e, result.ok));
       expect(await mod.currentRevisionNumber()).toBe(before + 5);
@@ -185,27 +189,29 @@ for (const e of engines) {
     it(`isolates a replica whose memory passes the threshold (${loss}), and Clear brings it back`, async () => {
       const [target] = await ready();
       const svc = await mod.getService(serviceId);
-      const load = runLoad(e.listen, { concurrency: 4, durationMs: 9000, maxRequests: 90_000 });
-      await new Promise((r) => setTimeout(r, 500));
+      const load = startLoad(e.listen, { concurrency: 4, durationMs: 90_000, maxRequests: 400_000 });
+      await waitFor("the load to reach the target", () => load.hits.some((hit) => hit.replica === target.id));
       // 128 MB limit, 80 % threshold: holding 110 MB pushes RSS past it
       await mod.runReplicaAction(target.id, { action: "stress-memory", mb: 110 }, user);
       const t0 = Date.now();
       const stats = async () => (await mod.controller().engine.stats()).servers.find((s) => s.server.endsWith(target.id));
-      await waitFor("the engine marks it down", async () => (await stats())?.health.status === "down", 5000, 50);
+      await until("the engine to mark it down", stats, (s) => s?.health.status === "down", 5000);
       const downAfter = Date.now() - t0;
       const h = svc.rules.healthCheck;
       console.log(`[${e.engine}/${e.runtime}] marked down ${downAfter} ms after stress (interval ${h.intervalMs} × fall ${h.fall})`);
       expect(downAfter).toBeLessThan(h.intervalMs * h.fall + 2000);
-      // nginx learns "down" from the panel's prober and then reloads (batched): let that land
-      if (e.engine === "nginx") await new Promise((r) => setTimeout(r, 1000));
+      // nginx learns "down" from the panel's prober, which holds the engine lock until nginx has
+      // reloaded with the server down: once the lock is ours, the window starts (HAProxy and the
+      // builtin proxy act on their own checks, and nothing holds the lock)
+      await mod.controller().engineLock.run(async () => undefined);
       const countAtDown = (await stats())!.totalRequests;
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1500)); // the window in which it must get (almost) nothing
       expect((await stats())!.totalRequests - countAtDown).toBeLessThanOrEqual(2);
       // Clear goes to the replica's own admin address even though the balancer isolated it
       const cleared = (await mod.runReplicaAction(target.id, { action: "clear" }, user)).result as { releasedMb: number };
       expect(cleared.releasedMb).toBeGreaterThanOrEqual(100);
-      await waitFor("back up", async () => (await stats())?.health.status === "up", 6000, 50);
-      const result = await load;
+      await until("the engine to report it up again", stats, (s) => s?.health.status === "up", 6000);
+      const result = await load.stop();
       console.log(`[${e.engine}/${e.runtime}] isolation and recovery under load: ${result.ok} ok, ${result.failed} failed`);
       expect(result.failed).toBeLessThanOrEqual(maxFailed(e, result.ok));
     });
@@ -213,19 +219,29 @@ for (const e of engines) {
     it("adopts running replicas and the engine when the controller restarts: nothing duplicated or restarted", async () => {
       const pidsBefore = await pids();
       const engineBefore = await mod.controller().engine.status();
-      const load = runLoad(e.listen, { concurrency: 2, durationMs: 5000, maxRequests: 50_000 });
+      const load = startLoad(e.listen, { concurrency: 2, durationMs: 60_000, maxRequests: 300_000 });
+      await waitFor("the load to be running", () => load.hits.length >= 50);
       await mod.controller().stop();
+      const stoppedAt = Date.now();
       // a new panel process would not hold the old one's sockets (nginx's syslog listener)
       await (mod.controller().engine as { close?: () => unknown }).close?.();
       for (const k of ["engine", "controller", "runtime-process", "runtime-docker"]) forget(k);
-      await mod.controller().start();
-      await new Promise((r) => setTimeout(r, 3000));
-      const engineAfter = await mod.controller().engine.status();
+      const ctl = mod.controller();
+      await ctl.start(); // adopts the engine, then a first resync
+      // a few more resyncs, each waited out: none may restart or double a replica
+      for (let i = 0; i < 2; i++) {
+        await ctl.resync();
+        await ctl.settle(serviceId, 20_000);
+      }
+      const adoptedAt = Date.now();
+      const engineAfter = await ctl.engine.status();
       expect(engineAfter.adopted).toBe(true);
       expect(engineAfter.pid).toBe(engineBefore.pid);
       expect(await pids()).toEqual(pidsBefore);
       expect((await replicas()).every((r) => r.state === "ready")).toBe(true);
-      const result = await load;
+      await waitFor("100 requests sent after the new controller took over", () => load.hits.filter((h) => h.sentAt > adoptedAt).length >= 100);
+      const result = await load.stop();
+      console.log(`[${e.engine}/${e.runtime}] controller restart: ${result.ok} ok (${result.hits.filter((h) => h.sentAt > stoppedAt && h.sentAt < adoptedAt).length} sent while it restarted), ${result.failed} failed`);
       expect(result.failed).toBe(0);
     });
 
