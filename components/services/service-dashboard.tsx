@@ -97,7 +97,7 @@ export function ServiceDashboard({
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
 
   return (
-    <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id} data-history-points={history.length} data-last-tick={last?.t ?? ""}>
+    <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id} data-history-points={history.length} data-first-tick={history[0]?.t ?? ""} data-last-tick={last?.t ?? ""}>
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0 space-y-1.5">
           <div className="flex flex-wrap items-center gap-2">

@@ -14,8 +14,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
+import { io as connectSocket, type Socket } from "socket.io-client";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { launchBrowser, screenshot, type LaunchedBrowser } from "@/tests/helpers/browser";
+import { until as untilShared } from "@/tests/helpers/load";
 
 export type DashboardSuiteOptions = {
   /** ENGINE for the panel; undefined = the default (auto) */
@@ -56,17 +58,8 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
     );
   }
 
-  /** Poll until `check` holds; the message and the last value say what was expected when it does not. */
-  async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: T = await read();
-    while (!check(last)) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-      await sleep(250);
-      last = await read();
-    }
-    return last;
-  }
+  /** Poll the page every 250 ms until `check` holds; the message and the last value say what was expected when it does not. */
+  const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000) => untilShared(what, read, check, timeoutMs, 250);
 
   async function trafficCounts(page: Page) {
     const n = async (id: string) => Number((await page.getByTestId(id).textContent())?.trim() ?? "NaN");
@@ -218,21 +211,46 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
       const { page, context } = browser;
       const dash = page.getByTestId("service-dashboard");
       const connection = page.getByTestId("connection-state").first();
-      const points = async () => Number(await dash.getAttribute("data-history-points"));
-      const lastTick = async () => Number(await dash.getAttribute("data-last-tick"));
-      expect(await connection.getAttribute("data-state")).toBe("live");
-      const before = { points: await points(), t: await lastTick() };
-      await context.setOffline(true);
+      type Ring = { points: number; first: number; last: number };
+      /** The page's 1-second ring (at most 300 points), read in one go. */
+      const pageRing = (): Promise<Ring> =>
+        dash.evaluate((el) => {
+          const d = (el as HTMLElement).dataset;
+          return { points: Number(d.historyPoints), first: Number(d.firstTick), last: Number(d.lastTick) };
+        });
+      // The server's ring, as a browser watching web gets it (the last 300 seconds), on a socket of our own that stays online.
+      const socket: Socket = connectSocket(panel.url, { transports: ["websocket"], extraHeaders: { cookie: adminCookie, origin: panel.url } });
+      const serverRing = async (): Promise<Ring> => {
+        const ack = (await socket.timeout(10_000).emitWithAck("watch", { serviceId })) as { snapshot?: { history?: { t: number }[] } };
+        const ticks = ack.snapshot?.history ?? [];
+        return { points: ticks.length, first: ticks[0]?.t ?? NaN, last: ticks[ticks.length - 1]?.t ?? NaN };
+      };
       try {
-        await until("the page to say it is reconnecting", () => connection.getAttribute("data-state"), (s) => s === "reconnecting", 15_000);
-        await sleep(6000);
+        expect(await connection.getAttribute("data-state")).toBe("live");
+        const before = await pageRing();
+        await context.setOffline(true);
+        try {
+          await until("the page to say it is reconnecting", () => connection.getAttribute("data-state"), (s) => s === "reconnecting", 15_000);
+          // seconds the page misses: 5 or more, far fewer than the 300 it keeps
+          await until("5 seconds on the server that the offline page has not seen", serverRing, (r) => r.last >= before.last + 5000, 30_000);
+        } finally {
+          await context.setOffline(false);
+        }
+        await until("the live channel back", () => connection.getAttribute("data-state"), (s) => s === "live", 20_000);
+        // The snapshot on re-watch fills the seconds missed while offline: at the same last second the
+        // page holds exactly the server's ring (same first second, same number of points), whether
+        // or not the 300 points are full. A hole would show as an older first second or fewer points.
+        const both = await until(
+          "the page's ring to equal the server's at the same second",
+          async () => ({ page: await pageRing(), server: await serverRing() }),
+          ({ page: p, server: s }) => p.last === s.last && p.first === s.first && p.points === s.points,
+          20_000,
+        );
+        console.log(`[dashboard${opts.engine ? `/${opts.engine}` : ""}] after the outage the page holds ${both.page.points} points, ${(both.page.last - before.last) / 1000} s past the last one before it, as the server does`);
+        expect(both.page.last).toBeGreaterThanOrEqual(before.last + 5000);
       } finally {
-        await context.setOffline(false);
+        socket.close();
       }
-      await until("the live channel back", () => connection.getAttribute("data-state"), (s) => s === "live", 20_000);
-      const after = await until("new ticks", lastTick, (t) => t > before.t + 5000, 15_000);
-      // the snapshot on re-watch fills the seconds missed while offline: one point per second, no hole
-      if (before.points + (after - before.t) / 1000 <= 300) expect(await points()).toBeGreaterThanOrEqual(before.points + (after - before.t) / 1000 - 3);
       expectFailedWithin(await trafficCounts(page));
     });
 
