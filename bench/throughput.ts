@@ -134,7 +134,7 @@ async function main() {
 
     if (has("nginx")) {
       const nginxConfig = { ...config, listen: { host: "127.0.0.1", port: 24951 } };
-      const ng = createNginxEngine({ dataDir: path.join(dir, "ng"), listen: nginxConfig.listen, syslogPort: 24959, mode: "supervised" });
+      const ng = createNginxEngine({ dataDir: path.join(dir, "ng"), listen: nginxConfig.listen, mode: "supervised" });
       engines.push(ng);
       await ng.start(nginxConfig);
       await waitHttp(24951);

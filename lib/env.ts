@@ -50,7 +50,6 @@ const envSchema = z.object({
   HAPROXY_RUNTIME_SOCKET: z.string().optional(),
   NGINX_BIN: z.string().default("nginx"),
   NGINX_CONFIG: z.string().optional(),
-  NGINX_SYSLOG_PORT: portSchema.default(5514),
   DEMO_SERVICE: boolSchema.default(true),
   CONTROLLER: boolSchema.default(true),
   TRUST_PROXY: boolSchema.default(false),

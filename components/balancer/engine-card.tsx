@@ -2,6 +2,7 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
 import { byMatchOrder, engineNames, reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
+import type { StatsFeed } from "@/lib/engines/types";
 
 /** The engine: what it is, where it runs, whether it runs, and how to reach a service through it. */
 export function EngineCard({ engine, revision, routes }: { engine: EngineView; revision: number; routes: RouteView[] }) {
@@ -51,6 +52,7 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
         <Item term="Panel">{engine.ready ? "Connected: the panel drives it." : "Not ready yet: the panel is still starting or adopting it."}</Item>
       </dl>
       {engine.error && (
+        {engine.statsFeed && <StatsFeedItem kind={engine.kind} feed={engine.statsFeed} />}
         <div className="mt-4">
           <Alert>{engine.error}</Alert>
         </div>
@@ -72,9 +74,25 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
   );
 }
 
-function Item({ term, children }: { term: string; children: React.ReactNode }) {
+/** Per-replica counts the panel derives from the engine's log: how many, and how many it lost (never silent). */
+function StatsFeedItem({ kind, feed }: { kind: EngineView["kind"]; feed: StatsFeed }) {
+  const lossy = feed.lost > 0 || feed.gaps > 0;
   return (
-    <div>
+    <Item term="Per-replica counts" wide>
+      From the {feed.source} <code className="break-all text-xs">{feed.file}</code>, read and rotated by the panel: {feed.records.toLocaleString("en-US")} records
+      counted since it started.
+      <span data-testid="records-lost" className={`mt-1 block text-xs ${lossy ? "font-medium text-red-600 dark:text-red-400" : "text-zinc-500"}`}>
+        {engineNames[kind]} log records lost: {feed.lost.toLocaleString("en-US")}
+        {feed.detail && ` (${feed.detail})`}
+      </span>
+      {feed.error && <span className="mt-1 block text-xs text-red-600 dark:text-red-400">{feed.error}</span>}
+    </Item>
+  );
+}
+
+function Item({ term, wide = false, children }: { term: string; wide?: boolean; children: React.ReactNode }) {
+  return (
+    <div className={wide ? "sm:col-span-2" : undefined}>
       <dt className="text-xs font-medium text-zinc-500">{term}</dt>
       <dd className="mt-0.5">{children}</dd>
     </div>

@@ -1,5 +1,5 @@
 import type { Rules } from "@/lib/core/rules";
-import type { Capability, EngineCapabilities, EngineKind } from "@/lib/engines/types";
+import type { Capability, EngineCapabilities, EngineKind, StatsFeed } from "@/lib/engines/types";
 import type { RevisionView } from "@/lib/services/apply-balancer-config";
 
 /** What the Balancer page hands its components (serializable, from the server). */
@@ -15,6 +15,8 @@ export type EngineView = {
   adopted?: boolean;
   ready?: boolean;
   error?: string | null;
+  /** where per-replica counts come from when the panel derives them (nginx), and what was lost */
+  statsFeed?: StatsFeed;
   capabilities: EngineCapabilities;
 };
 

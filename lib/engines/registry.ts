@@ -46,7 +46,7 @@ export function engineOfKind(kind: EngineKind): Engine {
     case "builtin":
       return createBuiltinEngine({ dataDir: cfg.dataDir, listen });
     case "nginx":
-      return createNginxEngine({ dataDir: cfg.dataDir, listen, binary: cfg.NGINX_BIN, syslogPort: cfg.NGINX_SYSLOG_PORT, mode: cfg.ENGINE_MODE, configPath: cfg.NGINX_CONFIG });
+      return createNginxEngine({ dataDir: cfg.dataDir, listen, binary: cfg.NGINX_BIN, mode: cfg.ENGINE_MODE, configPath: cfg.NGINX_CONFIG });
     case "traefik":
       return createTraefikEngine();
   }

@@ -99,6 +99,32 @@ export type EngineStatus = {
   location: string;
   /** true when the panel found it already running at start and adopted it */
   adopted: boolean;
+  /** engines whose per-server counts the panel derives itself (nginx) */
+  statsFeed?: StatsFeed;
+  error?: string;
+};
+
+/**
+ * Where per-server counts come from when the panel derives them from what the
+ * engine writes (nginx's access log), and what could not be counted: losses
+ * are shown, never silent.
+ */
+export type StatsFeed = {
+  /** e.g. "nginx access log" */
+  source: string;
+  file: string;
+  /** records counted since the panel started reading */
+  records: number;
+  /** records known to be lost (lines that were not records, or were cut off) */
+  lost: number;
+  /** losses of unknown size */
+  gaps: number;
+  /** what `lost` and `gaps` are made of, in words; null when nothing was lost */
+  detail: string | null;
+  /** bytes written and not read yet */
+  lagBytes: number;
+  rotations: number;
+  /** the last failure (a rotation the engine refused, a read error) */
   error?: string;
 };
 

@@ -86,7 +86,7 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
     panel = await startPanel({
       port: await findFreePort(3120, 3139),
       startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, PORT_RANGE: opts.portRange, ...(opts.engine ? { ENGINE: opts.engine, NGINX_SYSLOG_PORT: "23998" } : {}), ...(opts.balancerPort ? { BALANCER_PORT: String(opts.balancerPort) } : {}) },
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, PORT_RANGE: opts.portRange, ...(opts.engine ? { ENGINE: opts.engine } : {}), ...(opts.balancerPort ? { BALANCER_PORT: String(opts.balancerPort) } : {}) },
     });
     adminCookie = await panel.login(ADMIN.username, ADMIN.password);
     // the demo service exists on a fresh panel; wait until its 3 replicas are ready
@@ -319,6 +319,14 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
       } finally {
         await viewer.close();
       }
+    });
+
+    it.runIf(opts.engine === "nginx")("the Balancer page shows the nginx records the panel counted, and that none were lost", async () => {
+      const { page } = browser;
+      await page.goto(`${panel.url}/balancer`);
+      const lost = page.getByTestId("records-lost");
+      await lost.waitFor();
+      expect((await lost.textContent())?.trim()).toBe("nginx log records lost: 0");
     });
   });
 }

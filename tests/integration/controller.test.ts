@@ -92,7 +92,6 @@ for (const e of engines) {
       process.env.PORT_RANGE = e.range;
       process.env.RUNTIME = e.runtime;
       process.env.DOCKER_NETWORK = "host";
-      process.env.NGINX_SYSLOG_PORT = "22499";
       tmp = await openTempDatabase(`ctl-${e.engine}`);
       for (const k of ["engine", "controller", "runtime-process", "runtime-docker", "collector", "prober"]) forget(k);
       mod = {
@@ -223,7 +222,7 @@ for (const e of engines) {
       await waitFor("the load to be running", () => load.hits.length >= 50);
       await mod.controller().stop();
       const stoppedAt = Date.now();
-      // a new panel process would not hold the old one's sockets (nginx's syslog listener)
+      // a new panel process would not hold the old one's files (nginx's access log reader)
       await (mod.controller().engine as { close?: () => unknown }).close?.();
       for (const k of ["engine", "controller", "runtime-process", "runtime-docker"]) forget(k);
       const ctl = mod.controller();

@@ -5,13 +5,13 @@ import { defaultRules, rulesSchema, type RulesInput } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerServer } from "@/lib/engines/types";
 import { nginxPaths, renderNginx, type NginxRenderOptions } from "@/lib/engines/nginx/render";
 import { nginxCapabilities } from "@/lib/engines/nginx/capabilities";
-import { GOLDEN_DATA_DIR, GOLDEN_SYSLOG_PORT, goldenCases, server as srv } from "../fixtures/nginx/balancer-configs";
+import { GOLDEN_DATA_DIR, goldenCases, server as srv } from "../fixtures/nginx/balancer-configs";
 import { expectGolden } from "../helpers/golden";
 
 const fixtures = path.resolve(__dirname, "../fixtures/nginx");
 // Regenerate with UPDATE_GOLDEN=1 npx vitest run --project unit tests/unit/nginx-render.test.ts
 
-const opts = (down: string[] = []): NginxRenderOptions => ({ paths: nginxPaths(GOLDEN_DATA_DIR), syslogPort: GOLDEN_SYSLOG_PORT, downServers: new Set(down) });
+const opts = (down: string[] = []): NginxRenderOptions => ({ paths: nginxPaths(GOLDEN_DATA_DIR), downServers: new Set(down) });
 
 describe("renderNginx golden files", () => {
   for (const c of goldenCases) {
@@ -43,7 +43,7 @@ describe("renderNginx shape", () => {
   it("keeps every path nginx writes under the data folder", () => {
     const text = renderNginx(one(), opts());
     const paths = [...text.matchAll(/"(\/[^"]*)"/g)].map((m) => m[1]);
-    expect(paths.length).toBe(7); // pid, error_log, five temp paths
+    expect(paths.length).toBe(8); // pid, error_log, access_log, five temp paths
     for (const p of paths) expect(p.startsWith(`${GOLDEN_DATA_DIR}/nginx/`)).toBe(true);
   });
 
@@ -166,10 +166,12 @@ describe("renderNginx shape", () => {
     expect(renderNginx(one(), { ...opts(), workerUser: "root" })).toMatch(/^user root;$/m);
   });
 
-  it("sends one access record per request to the panel's syslog port", () => {
+  it("writes one access record per request, unbuffered and escaped, to the log the panel reads", () => {
     const text = renderNginx(one(), opts());
-    expect(text).toContain(`access_log syslog:server=127.0.0.1:${GOLDEN_SYSLOG_PORT},tag=sylb,nohostname sy_upstream;`);
-    expect(text).toContain("log_format sy_upstream escape=none 'sy1|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$host';");
+    expect(text).toContain(`access_log "${GOLDEN_DATA_DIR}/nginx/logs/access.log" sy_upstream;`); // no buffer=: a record is in the file when its request is done
+    // default escaping: no control character (no newline) of a client's Host reaches the file
+    expect(text).toContain("log_format sy_upstream 'sy1|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$host';");
+    expect(text).not.toContain("syslog");
   });
 
   it("is deterministic", () => {

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import net from "node:net";
 import { promisify } from "node:util";
 import type { CheckResult } from "@/lib/engines/types";
@@ -162,6 +162,31 @@ export function workerPids(masterPid: number): number[] {
     if (st && st.ppid === masterPid && st.state !== "Z") out.push(pid);
   }
   return out;
+}
+
+/**
+ * Does one of these processes hold the file (dev, ino) open? From /proc/PID/fd;
+ * null when /proc does not say (no /proc, or another user's processes).
+ */
+export async function holdsFile(pids: readonly number[], file: { dev: number; ino: number }): Promise<boolean | null> {
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // the process is gone
+      return null;
+    }
+    for (const fd of fds) {
+      try {
+        const s = await stat(`/proc/${pid}/fd/${fd}`);
+        if (s.ino === file.ino && s.dev === file.dev) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
 }
 
 /** Workers that are not shutting down (title "nginx: worker process", not "... is shutting down"). */

@@ -43,7 +43,8 @@ export const NGINX_NOTES: Readonly<Record<string, string>> = {
     "nginx picks the longest matching location; the renderer points each location at the service the rules model picks for it (priority, then a named host, then the longest prefix), so priority works as in the other engines.",
   weight: "nginx weights start at 1: a weight of 0 is rendered `down`.",
   reload: "Every membership, weight or state change is a reload (batched per 200 ms). A reload starts new workers; old ones finish their requests. Keep-alive clients may see a few failed requests per reload.",
-  stats: "Per-replica counts come from one syslog datagram per request to the panel (UDP on 127.0.0.1); active connections per replica are not known to nginx OSS and read 0.",
+  stats:
+    "Per-replica counts come from nginx's access log (one line per request) which the panel reads and rotates; records it could not count are shown on the Balancer page. Active connections per replica are not known to nginx OSS and read 0.",
   workers:
     "When the panel runs as root, nginx workers run as nobody if the data folder is world-traversable, else as root (they need the temp folders under it). Make the data folder world-traversable (chmod o+x on each parent) to keep them unprivileged.",
 };

@@ -16,15 +16,18 @@ import type {
   EngineStatus,
   ServerHealth,
   ServerStats,
+  StatsFeed,
 } from "@/lib/engines/types";
 import { nginxCapabilities } from "@/lib/engines/nginx/capabilities";
 import { nginxPaths, renderNginx, serverKey, type NginxPaths } from "@/lib/engines/nginx/render";
-import { AccessCounters, startSyslogListener, type SyslogListener } from "@/lib/engines/nginx/syslog";
+import { AccessCounters, parseAccessLine } from "@/lib/engines/nginx/access-log";
+import { LogTail, type FileId, type LogTailStats, type ReopenResult } from "@/lib/engines/nginx/log-tail";
 import { stopWithEscalation } from "@/lib/engines/processes";
 import {
   activeWorkerPids,
   errorText,
   fileSize,
+  holdsFile,
   isAlive,
   isNginxMaster,
   listenerAnswers,
@@ -49,8 +52,10 @@ export { NGINX_NOTES, nginxCapabilities } from "@/lib/engines/nginx/capabilities
  *
  * Files under <dataDir>/nginx (the `-p` prefix): nginx.conf (live),
  * nginx.conf.bak (previous, for rollback), nginx.pid, logs/error.log,
- * logs/startup.log, temp/* (body and proxy buffers), model.json (the
- * BalancerConfig behind the live file). The master daemonizes, so it keeps
+ * logs/access.log (one line per request; the panel rotates it to
+ * logs/access.log.1 and deletes that once read), logs/startup.log, temp/*
+ * (body and proxy buffers), model.json (the BalancerConfig behind the live
+ * file). The master daemonizes, so it keeps
  * serving when the panel stops; a later start() adopts it.
  *
  * nginx OSS has no runtime API and no active health checks, so:
@@ -58,7 +63,10 @@ export { NGINX_NOTES, nginxCapabilities } from "@/lib/engines/nginx/capabilities
  *   share one reload;
  * - the panel's prober reports failing replicas through setProbeDown(), and
  *   they are rendered `down`;
- * - per-replica counters come from one syslog datagram per request (syslog.ts).
+ * - per-replica counters come from the access log, one line per request,
+ *   which the panel tails (log-tail.ts) and counts (access-log.ts). External
+ *   mode needs the prefix folder at the same path for nginx and the panel (a
+ *   shared volume): the config names its pid file, logs and temp folders there.
  */
 
 export type NginxEngineOptions = {
@@ -66,14 +74,16 @@ export type NginxEngineOptions = {
   listen: { host: string; port: number };
   /** nginx binary; default "nginx" (from PATH) */
   binary?: string;
-  /** UDP port on 127.0.0.1 where the panel receives nginx's access records */
-  syslogPort: number;
   /** supervised: the panel starts and reloads nginx; external: nginx runs elsewhere (a container) and `reloadCommand` reloads it */
   mode: "supervised" | "external";
   /** live config file; default <dataDir>/nginx/nginx.conf. External mode: the file the external nginx reads (shared volume). */
   configPath?: string;
   /** external mode: argv that makes the external nginx reload, e.g. ["docker", "exec", "lb", "nginx", "-s", "reload"] */
   reloadCommand?: string[];
+  /** external mode: argv that makes the external nginx reopen its logs (after the panel renamed the access log); default `nginx -s reopen -c CONFIG -p PREFIX` */
+  reopenCommand?: string[];
+  /** the panel rotates the access log once it is this big; default 32 MiB */
+  accessLogMaxBytes?: number;
   /** `user` for the workers when nginx starts as root; default: none (nginx's nobody) when the data folder is world-traversable, else "root" */
   workerUser?: string | null;
   /** how long server changes are collected into one reload; default 200 ms */
@@ -83,6 +93,9 @@ export type NginxEngineOptions = {
 };
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
+
+/** Past this size the panel rotates the access log (about a minute at 10k requests/s). */
+export const ACCESS_LOG_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Does every existing folder from `dir` up to / let others traverse it (o+x)? */
 function worldTraversable(dir: string): boolean {
@@ -127,7 +140,12 @@ export class NginxEngine implements Engine {
   private readonly resolved = new Map<string, string>();
 
   private readonly counters = new AccessCounters();
-  private syslog: SyslogListener | null = null;
+  private accessLog: LogTail | null = null;
+  /** access log lines that were not records (a foreign or damaged line) */
+  private unparseable = 0;
+  /** nginx's error log, read for the lines saying it could not write the access log (a full disk) */
+  private errorLogTail: LogTail | null = null;
+  private logWriteFailures = 0;
 
   private queue: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -164,7 +182,6 @@ export class NginxEngine implements Engine {
   render(config: BalancerConfig): string {
     return renderNginx(config, {
       paths: this.paths,
-      syslogPort: this.opts.syslogPort,
       downServers: new Set(this.probeDown.keys()),
       workerUser: this.workerUser,
     });
@@ -227,6 +244,7 @@ export class NginxEngine implements Engine {
   }
 
   async stats(): Promise<EngineStats> {
+    await Promise.all([this.accessLog?.poll(), this.errorLogTail?.poll()]); // count what nginx wrote until now
     const config = this.desired ?? this.applied;
     const servers: ServerStats[] = [];
     const now = Date.now();
@@ -254,7 +272,7 @@ export class NginxEngine implements Engine {
   start(initial: BalancerConfig): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureFolders();
-      await this.ensureSyslog();
+      await this.ensureAccessLog();
       if (this.opts.mode === "external") {
         this.desired = this.applied = (await readModel(this.paths.model)) ?? initial;
         this.adopted = true;
@@ -274,7 +292,7 @@ export class NginxEngine implements Engine {
   stop(): Promise<void> {
     return this.exclusive(async () => {
       this.cancelBatch(new AppError("unavailable", "nginx engine stopped"));
-      await this.closeSyslog();
+      await this.closeAccessLog();
       if (this.opts.mode === "external") return;
       const pid = this.runningMasterPid();
       if (pid !== null) {
@@ -287,13 +305,13 @@ export class NginxEngine implements Engine {
   }
 
   /**
-   * Additive: release what this engine object holds in the panel (the syslog
-   * listener, the batch timer) and leave nginx running, as when the panel
+   * Additive: release what this engine object holds in the panel (the access
+   * log reader, the batch timer) and leave nginx running, as when the panel
    * process shuts down. A later engine object adopts the running master.
    */
   async close(): Promise<void> {
     this.cancelBatch(new AppError("unavailable", "nginx engine closed"));
-    await this.closeSyslog();
+    await this.closeAccessLog();
   }
 
   async status(): Promise<EngineStatus> {
@@ -309,6 +327,7 @@ export class NginxEngine implements Engine {
       listen,
       location: this.paths.config,
       adopted: this.adopted,
+      ...(this.accessLog ? { statsFeed: this.statsFeed(this.accessLog.stats()) } : {}),
       ...(this.lastError ? { error: this.lastError } : {}),
     };
   }
@@ -318,10 +337,10 @@ export class NginxEngine implements Engine {
     return this.reloads;
   }
 
-  /** Counters of the syslog listener, for diagnostics and tests. */
-  syslogStats(): { datagrams: number; ignored: number; records: number; unrouted: number; recvBufferSize: number } | null {
-    if (!this.syslog) return null;
-    return { ...this.syslog.stats(), records: this.counters.records, unrouted: this.counters.unrouted, recvBufferSize: this.syslog.recvBufferSize };
+  /** Counters of the access log reader, for diagnostics and tests. */
+  accessLogStats(): (LogTailStats & { records: number; unrouted: number; unparseable: number; writeFailures: number }) | null {
+    if (!this.accessLog) return null;
+    return { ...this.accessLog.stats(), records: this.counters.records, unrouted: this.counters.unrouted, unparseable: this.unparseable, writeFailures: this.logWriteFailures };
   }
 
   // ---------------------------------------------------------------- internals
@@ -479,19 +498,86 @@ export class NginxEngine implements Engine {
     }
   }
 
-  private async ensureSyslog(): Promise<void> {
-    if (this.syslog) return;
+  private async ensureAccessLog(): Promise<void> {
+    if (this.accessLog) return;
+    const tail = new LogTail({
+      file: this.paths.accessLog,
+      maxBytes: this.opts.accessLogMaxBytes ?? ACCESS_LOG_MAX_BYTES,
+      reopen: () => this.reopenLogs(),
+      heldByWriter: (file) => this.nginxHolds(file),
+      onLine: (line) => {
+        const rec = parseAccessLine(line);
+        if (rec) this.counters.add(rec);
+        else this.unparseable++;
+      },
+    });
+    await tail.start(); // a log it cannot read yet is shown as the feed's error, not a failed start
+    this.accessLog = tail;
+
+    // nginx drops a record it cannot write (ENOSPC...) and says so in its error log, at most once a minute
+    const failed = `to "${this.paths.accessLog}"`;
+    const errors = new LogTail({
+      file: this.paths.errorLog,
+      maxBytes: null,
+      reopen: () => Promise.resolve({ ok: true }),
+      onLine: (line) => {
+        if (line.includes(failed) && (line.includes(" failed") || line.includes(" was incomplete"))) this.logWriteFailures++;
+      },
+    });
+    await errors.start(1000);
+    this.errorLogTail = errors;
+  }
+
+  private async closeAccessLog(): Promise<void> {
+    const tails = [this.accessLog, this.errorLogTail];
+    this.accessLog = this.errorLogTail = null;
+    for (const t of tails) await t?.close();
+  }
+
+  /** After the access log was renamed: nginx opens it by its name again (USR1 to the master). */
+  private async reopenLogs(): Promise<ReopenResult> {
+    if (this.opts.mode === "external") {
+      return runCommand(this.opts.reopenCommand ?? [this.binary, "-s", "reopen", "-c", this.paths.config, "-p", `${this.paths.prefix}/`]);
+    }
+    const pid = this.runningMasterPid();
+    if (pid === null) return { ok: false, error: "the nginx master is not running" };
     try {
-      this.syslog = await startSyslogListener({ port: this.opts.syslogPort, onRecord: (rec) => this.counters.add(rec) });
+      process.kill(pid, "SIGUSR1");
+      return { ok: true };
     } catch (e) {
-      throw new AppError("unavailable", `cannot receive nginx access records on udp 127.0.0.1:${this.opts.syslogPort}: ${errorText(e)}`);
+      return { ok: false, error: `signalling the nginx master (pid ${pid}): ${errorText(e)}` };
     }
   }
 
-  private async closeSyslog(): Promise<void> {
-    const s = this.syslog;
-    this.syslog = null;
-    if (s) await s.close();
+  /** Does an nginx process still hold this (rotated-away) file open? External mode cannot see them: null. */
+  private async nginxHolds(file: FileId): Promise<boolean | null> {
+    const master = this.opts.mode === "external" ? null : this.runningMasterPid();
+    if (master === null) return null;
+    return holdsFile([master, ...workerPids(master)], file);
+  }
+
+  /** What the Balancer page shows about where per-replica counts come from and what could not be counted. */
+  private statsFeed(t: LogTailStats): StatsFeed {
+    const lost = this.unparseable + t.truncatedLines;
+    const parts = [
+      this.unparseable > 0 ? `${this.unparseable} unparseable ${this.unparseable === 1 ? "line" : "lines"}` : null,
+      t.truncatedLines > 0 ? `${t.truncatedLines} cut off mid-line` : null,
+      t.gaps > 0 ? `${t.gaps} ${t.gaps === 1 ? "gap" : "gaps"} of unknown size: the log shrank under the panel, or a rotated log still grew when the panel left it` : null,
+      this.logWriteFailures > 0
+        ? `nginx could not write the log ${this.logWriteFailures} ${this.logWriteFailures === 1 ? "time" : "times"} (its error log says so at most once a minute; a full disk?): records of that time are lost, number unknown`
+        : null,
+    ].filter((p): p is string => p !== null);
+    return {
+      source: "nginx access log",
+      file: t.file,
+      records: this.counters.records,
+      lost,
+      gaps: t.gaps + this.logWriteFailures,
+      detail: parts.length > 0 ? parts.join("; ") : null,
+      lagBytes: t.lagBytes,
+      rotations: t.rotations,
+      ...(t.error ? { error: t.error } : {}),
+    };
   }
 
   /** Apply a server change to the desired model and reload in the next batch. */

@@ -20,6 +20,8 @@ export type NginxPaths = {
   config: string;
   pid: string;
   errorLog: string;
+  /** one line per request, read (and rotated) by the panel: per-replica counts */
+  accessLog: string;
   clientBodyTemp: string;
   proxyTemp: string;
   fastcgiTemp: string;
@@ -35,6 +37,7 @@ export function nginxPaths(dataDir: string): NginxPaths {
     config: path.join(prefix, "nginx.conf"),
     pid: path.join(prefix, "nginx.pid"),
     errorLog: path.join(prefix, "logs", "error.log"),
+    accessLog: path.join(prefix, "logs", "access.log"),
     clientBodyTemp: path.join(temp, "client_body"),
     proxyTemp: path.join(temp, "proxy"),
     fastcgiTemp: path.join(temp, "fastcgi"),
@@ -45,16 +48,13 @@ export function nginxPaths(dataDir: string): NginxPaths {
 
 export type NginxRenderOptions = {
   paths: NginxPaths;
-  /** UDP port of the panel's syslog listener on 127.0.0.1 (per-request access records) */
-  syslogPort: number;
   /** "host:port" of replicas the panel's prober found failing: rendered `down` */
   downServers?: ReadonlySet<string>;
   /** `user` directive for the workers (only meaningful when nginx starts as root); omitted when null */
   workerUser?: string | null;
 };
 
-/** syslog tag of the access records, and the name of their log_format. */
-export const SYSLOG_TAG = "sylb";
+/** Name of the access records' log_format. */
 export const LOG_FORMAT_NAME = "sy_upstream";
 /**
  * Version marker that starts every access record. Fields are separated by '|'
@@ -65,7 +65,7 @@ export const LOG_RECORD_MARKER = "sy1";
 const LOG_FORMAT =
   `${LOG_RECORD_MARKER}|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$host`;
 
-/** Key of a server in the down set and in the syslog counters. */
+/** Key of a server in the down set and in the access log counters. */
 export const serverKey = (host: string, port: number): string => `${host}:${port}`;
 
 /** nginx upstream name of a service (service names are DNS labels, so '-' -> '_' is one-to-one). */
@@ -109,7 +109,6 @@ function assertPath(p: string, what: string): void {
 function validate(config: BalancerConfig, opts: NginxRenderOptions): void {
   assertHost(config.listen.host, "listen");
   assertPort(config.listen.port, "listen");
-  assertPort(opts.syslogPort, "syslog");
   for (const [k, p] of Object.entries(opts.paths)) assertPath(p, `paths.${k}`);
   if (opts.workerUser != null && !WORKER_USER.test(opts.workerUser)) fail(`worker user "${opts.workerUser}" is not a user name`);
   const names = new Set<string>();
@@ -326,10 +325,11 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
     "server_tokens off;",
     "default_type text/plain;",
     "",
-    "# One UDP datagram per request to the panel, which counts requests per replica",
-    "# (nginx OSS has no per-server statistics).",
-    `log_format ${LOG_FORMAT_NAME} escape=none '${LOG_FORMAT}';`,
-    `access_log syslog:server=127.0.0.1:${opts.syslogPort},tag=${SYSLOG_TAG},nohostname ${LOG_FORMAT_NAME};`,
+    "# One line per request, which the panel reads to count requests per replica (nginx OSS",
+    "# has no per-server statistics) and rotates itself (rename, then reopen). Unbuffered: a",
+    "# record is in the file once its request is done. Default escaping keeps a line one line.",
+    `log_format ${LOG_FORMAT_NAME} '${LOG_FORMAT}';`,
+    `access_log ${q(p.accessLog)} ${LOG_FORMAT_NAME};`,
     "",
     "map $http_upgrade $connection_upgrade {",
     "    default upgrade;",

@@ -1,13 +1,12 @@
 /**
  * Per-replica counters for nginx OSS, which has no per-server statistics: the
- * rendered config sends one syslog datagram per request (see LOG_FORMAT in
- * render.ts) to a UDP listener of the panel, which parses and counts them.
+ * rendered config writes one line per request to an access log (see
+ * LOG_FORMAT in render.ts) that the panel tails (log-tail.ts), parses and
+ * counts here.
  *
- * `parseAccessDatagram` and `AccessCounters` are pure; `startSyslogListener`
- * is the only I/O here.
+ * Pure: `parseAccessLine` and `AccessCounters` do no I/O.
  */
-import dgram from "node:dgram";
-import { LOG_RECORD_MARKER, SYSLOG_TAG } from "@/lib/engines/nginx/render";
+import { LOG_RECORD_MARKER } from "@/lib/engines/nginx/render";
 
 /** Latency bucket upper bounds in ms, the same edges as the builtin engine; the last bucket is "+Inf". */
 export const LATENCY_BUCKET_EDGES_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -53,14 +52,14 @@ function secondsToMs(s: string | undefined): number | null {
 }
 
 /**
- * One syslog datagram -> an access record, or null when it is not one of ours.
- * Accepts `<PRI>TIMESTAMP [HOST ]TAG: sy1|upstream|addrs|statuses|times|request_time|status|host`.
+ * One access log line -> an access record, or null when it is not one of ours.
+ * A line is `sy1|upstream|addrs|statuses|times|request_time|status|host`
+ * (without its newline).
  */
-export function parseAccessDatagram(datagram: string, tag: string = SYSLOG_TAG): AccessRecord | null {
-  const marker = `${tag}: ${LOG_RECORD_MARKER}|`;
-  const at = datagram.indexOf(marker);
-  if (at < 0) return null;
-  const fields = datagram.slice(at + marker.length).replace(/[\r\n]+$/, "").split("|");
+export function parseAccessLine(line: string): AccessRecord | null {
+  const marker = `${LOG_RECORD_MARKER}|`;
+  if (!line.startsWith(marker)) return null;
+  const fields = line.slice(marker.length).replace(/\r$/, "").split("|");
   if (fields.length < 7) return null;
   const [upstream, addrs, statuses, times, requestTime, status] = fields;
   const host = fields.slice(6).join("|"); // the host is last and the only client-controlled field
@@ -79,7 +78,7 @@ export function parseAccessDatagram(datagram: string, tag: string = SYSLOG_TAG):
 
 export type ResponseClasses = { "1xx": number; "2xx": number; "3xx": number; "4xx": number; "5xx": number; other: number };
 
-/** Cumulative counters of one server ("host:port") since the panel started listening. */
+/** Cumulative counters of one server ("host:port") since the panel started reading the log. */
 export type ServerCounters = {
   /** requests this server answered (the last try of each request) */
   totalRequests: number;
@@ -180,61 +179,4 @@ export class AccessCounters {
     }
     return c;
   }
-}
-
-export type SyslogListener = {
-  readonly port: number;
-  /** the receive buffer the kernel granted (Linux reports twice the requested size, capped by net.core.rmem_max) */
-  readonly recvBufferSize: number;
-  /** datagrams received, and those that were not access records */
-  stats(): { datagrams: number; ignored: number };
-  close(): Promise<void>;
-};
-
-export const SYSLOG_RECV_BUFFER = 4 * 1024 * 1024;
-
-/**
- * Listens for nginx's access records on UDP host:port (loopback) and hands
- * each parsed record to `onRecord`. Rejects when the port cannot be bound.
- */
-export function startSyslogListener(opts: {
-  port: number;
-  host?: string;
-  recvBufferSize?: number;
-  onRecord: (rec: AccessRecord) => void;
-}): Promise<SyslogListener> {
-  const socket = dgram.createSocket({ type: "udp4", recvBufferSize: opts.recvBufferSize ?? SYSLOG_RECV_BUFFER });
-  let datagrams = 0;
-  let ignored = 0;
-  socket.on("message", (msg) => {
-    datagrams++;
-    const rec = parseAccessDatagram(msg.toString("utf8"));
-    if (rec) opts.onRecord(rec);
-    else ignored++;
-  });
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
-      socket.close();
-      reject(err);
-    };
-    socket.once("error", onError);
-    socket.bind(opts.port, opts.host ?? "127.0.0.1", () => {
-      socket.off("error", onError);
-      socket.on("error", () => {
-        /* a UDP receive error affects one datagram; keep listening */
-      });
-      let granted = 0;
-      try {
-        granted = socket.getRecvBufferSize();
-      } catch {
-        granted = 0;
-      }
-      resolve({
-        port: opts.port,
-        recvBufferSize: granted,
-        stats: () => ({ datagrams, ignored }),
-        close: () => new Promise<void>((r) => socket.close(() => r())),
-      });
-    });
-  });
 }

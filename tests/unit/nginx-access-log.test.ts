@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { AccessCounters, LATENCY_BUCKET_EDGES_MS, LATENCY_BUCKET_KEYS, latencyBucket, parseAccessDatagram } from "@/lib/engines/nginx/syslog";
+import { AccessCounters, LATENCY_BUCKET_EDGES_MS, LATENCY_BUCKET_KEYS, latencyBucket, parseAccessLine } from "@/lib/engines/nginx/access-log";
+import { MAX_LINE_BYTES, takeLines } from "@/lib/engines/nginx/log-tail";
 import { LATENCY_BUCKETS_MS as BUILTIN_EDGES, LATENCY_BUCKET_KEYS as BUILTIN_KEYS } from "@/lib/engines/builtin/counters";
 
-// What nginx 1.22 sends with `syslog:server=...,tag=sylb,nohostname` (facility local7, severity info).
-const dg = (fields: string, header = "<190>Nov 22 04:15:00 sylb: ") => `${header}sy1|${fields}`;
+// A line of the access log as nginx 1.22 writes it with the rendered log_format (without its newline).
+const line = (fields: string) => `sy1|${fields}`;
 
-describe("parseAccessDatagram", () => {
+describe("parseAccessLine", () => {
   it("parses a plain request", () => {
-    expect(parseAccessDatagram(dg("up_web|127.0.0.1:21700|200|0.004|0.005|200|web.local"))).toEqual({
+    expect(parseAccessLine(line("up_web|127.0.0.1:21700|200|0.004|0.005|200|web.local"))).toEqual({
       upstream: "up_web",
       attempts: [{ addr: "127.0.0.1:21700", status: 200, responseMs: 4 }],
       requestMs: 5,
@@ -16,13 +17,13 @@ describe("parseAccessDatagram", () => {
     });
   });
 
-  it("accepts a header with a host name", () => {
-    const rec = parseAccessDatagram(dg("up_web|127.0.0.1:1|204|0.000|0.000|204|x", "<190>Nov  2 04:15:00 box sylb: "));
-    expect(rec?.attempts).toEqual([{ addr: "127.0.0.1:1", status: 204, responseMs: 0 }]);
+  it("accepts a line that ends in CRLF", () => {
+    const rec = parseAccessLine(`${line("up_web|127.0.0.1:1|204|0.000|0.000|204|x")}\r`);
+    expect(rec).toMatchObject({ attempts: [{ addr: "127.0.0.1:1", status: 204, responseMs: 0 }], host: "x" });
   });
 
   it("splits the per-try lists nginx writes on retries", () => {
-    const rec = parseAccessDatagram(dg("up_web|127.0.0.1:21701, 127.0.0.1:21702, 127.0.0.1:21700|502, 504, 200|0.001, 1.000, 0.012|1.015|200|h"));
+    const rec = parseAccessLine(line("up_web|127.0.0.1:21701, 127.0.0.1:21702, 127.0.0.1:21700|502, 504, 200|0.001, 1.000, 0.012|1.015|200|h"));
     expect(rec?.attempts).toEqual([
       { addr: "127.0.0.1:21701", status: 502, responseMs: 1 },
       { addr: "127.0.0.1:21702", status: 504, responseMs: 1000 },
@@ -31,7 +32,7 @@ describe("parseAccessDatagram", () => {
   });
 
   it("splits internal redirects (' : ') too", () => {
-    const rec = parseAccessDatagram(dg("up_web|127.0.0.1:1 : 127.0.0.1:2|404 : 200|0.001 : 0.002|0.004|200|h"));
+    const rec = parseAccessLine(line("up_web|127.0.0.1:1 : 127.0.0.1:2|404 : 200|0.001 : 0.002|0.004|200|h"));
     expect(rec?.attempts.map((a) => [a.addr, a.status])).toEqual([
       ["127.0.0.1:1", 404],
       ["127.0.0.1:2", 200],
@@ -39,25 +40,26 @@ describe("parseAccessDatagram", () => {
   });
 
   it("handles requests nginx answered itself ('-')", () => {
-    expect(parseAccessDatagram(dg("-|-|-|-|0.000|503|h"))).toEqual({ upstream: null, attempts: [], requestMs: 0, status: 503, host: "h" });
+    expect(parseAccessLine(line("-|-|-|-|0.000|503|h"))).toEqual({ upstream: null, attempts: [], requestMs: 0, status: 503, host: "h" });
     // a client that went away before the server answered
-    expect(parseAccessDatagram(dg("up_web|127.0.0.1:1|-|-|0.300|499|h"))?.attempts).toEqual([{ addr: "127.0.0.1:1", status: null, responseMs: null }]);
+    expect(parseAccessLine(line("up_web|127.0.0.1:1|-|-|0.300|499|h"))?.attempts).toEqual([{ addr: "127.0.0.1:1", status: null, responseMs: null }]);
   });
 
   it("keeps a host with '|' whole (it is the last field)", () => {
-    expect(parseAccessDatagram(dg("up_web|127.0.0.1:1|200|0.001|0.001|200|a|b"))?.host).toBe("a|b");
+    expect(parseAccessLine(line("up_web|127.0.0.1:1|200|0.001|0.001|200|a|b"))?.host).toBe("a|b");
   });
 
-  it("ignores datagrams that are not access records", () => {
-    expect(parseAccessDatagram("<190>Nov 22 04:15:00 sylb: hello")).toBeNull();
-    expect(parseAccessDatagram("<190>Nov 22 04:15:00 other: sy1|a|b|c|d|e|f|g")).toBeNull();
-    expect(parseAccessDatagram(dg("up_web|127.0.0.1:1"))).toBeNull();
-    expect(parseAccessDatagram("")).toBeNull();
+  it("refuses lines that are not access records (the engine counts them as lost)", () => {
+    expect(parseAccessLine("hello")).toBeNull();
+    expect(parseAccessLine("127.0.0.1 - - [22/Nov/2024:04:15:00 +0000] \"GET / HTTP/1.1\" 200 2")).toBeNull(); // nginx's combined format
+    expect(parseAccessLine(" sy1|a|b|c|d|e|f|g")).toBeNull();
+    expect(parseAccessLine(line("up_web|127.0.0.1:1"))).toBeNull(); // cut short
+    expect(parseAccessLine("")).toBeNull();
   });
 });
 
 describe("AccessCounters", () => {
-  const add = (c: AccessCounters, fields: string) => c.add(parseAccessDatagram(dg(fields))!);
+  const add = (c: AccessCounters, fields: string) => c.add(parseAccessLine(line(fields))!);
 
   it("counts the last try as the served request and earlier ones as retries elsewhere", () => {
     const c = new AccessCounters();
@@ -123,5 +125,32 @@ describe("latency buckets", () => {
     expect(latencyBucket(1.001)).toBe("2");
     expect(latencyBucket(10_000)).toBe("10000");
     expect(latencyBucket(10_001)).toBe("+Inf");
+  });
+});
+
+describe("takeLines", () => {
+  const buf = (s: string) => Buffer.from(s, "utf8");
+
+  it("returns complete lines and keeps the rest for the next chunk", () => {
+    const a = takeLines(null, buf("one\ntwo\nthr"));
+    expect(a.lines).toEqual(["one", "two"]);
+    expect(a.rest?.toString()).toBe("thr");
+    const b = takeLines(a.rest, buf("ee\nfour\n"));
+    expect(b).toEqual({ lines: ["three", "four"], rest: null, cut: false });
+  });
+
+  it("joins a multi-byte character split across chunks", () => {
+    const bytes = buf("h\u00e9\n");
+    const a = takeLines(null, bytes.subarray(0, 2)); // 'h' and the first byte of the two of é
+    expect(a.lines).toEqual([]);
+    expect(takeLines(a.rest, bytes.subarray(2)).lines).toEqual(["h\u00e9"]);
+  });
+
+  it("keeps empty lines (they count as unparseable, not as nothing)", () => {
+    expect(takeLines(null, buf("\n\nx\n")).lines).toEqual(["", "", "x"]);
+  });
+
+  it("cuts a rest longer than any record instead of growing without bound", () => {
+    expect(takeLines(null, Buffer.alloc(MAX_LINE_BYTES + 1, "x"))).toEqual({ lines: [], rest: null, cut: true });
   });
 });
