@@ -50,9 +50,9 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
           {revision === 0 && <span className="text-xs text-zinc-500"> · nothing applied yet</span>}
         </Item>
         <Item term="Panel">{engine.ready ? "Connected: the panel drives it." : "Not ready yet: the panel is still starting or adopting it."}</Item>
+        {engine.statsFeed && <StatsFeedItem kind={engine.kind} feed={engine.statsFeed} />}
       </dl>
       {engine.error && (
-        {engine.statsFeed && <StatsFeedItem kind={engine.kind} feed={engine.statsFeed} />}
         <div className="mt-4">
           <Alert>{engine.error}</Alert>
         </div>
