@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 import { createNginxEngine, type NginxEngine } from "@/lib/engines/nginx";
-import { isAlive, readPid } from "@/lib/engines/nginx/apply";
+import { activeWorkerPids, isAlive, readPid } from "@/lib/engines/nginx/apply";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
 import { serverOf as server } from "../helpers/engine-config";
-import { waitFor } from "../helpers/load";
+import { until, waitFor } from "../helpers/load";
 
 // nginx engine against a real nginx 1.22 and real replica processes.
 // Ports: replicas 21700-21799, listener 18083 (18093 for the failed-reload and external cases).
@@ -79,15 +79,15 @@ async function sequential(n: number, opts: Parameters<typeof request>[0] = {}): 
   return out;
 }
 
-/** `concurrency` loops sending requests until `total` were sent or `maxMs` passed; failures are counted, not thrown. */
-async function load(opts: { total: number; concurrency: number; maxMs: number; agent?: http.Agent | false; onReply?: (r: Reply, sentAt: number) => void }) {
+/** `concurrency` loops sending requests until `total` were sent, `maxMs` passed or `stop` aborted; failures are counted, not thrown. */
+async function load(opts: { total: number; concurrency: number; maxMs: number; agent?: http.Agent | false; stop?: AbortSignal; onReply?: (r: Reply, sentAt: number) => void }) {
   let sent = 0;
   let ok = 0;
   const failures: string[] = [];
   const deadline = Date.now() + opts.maxMs;
   await Promise.all(
     Array.from({ length: opts.concurrency }, async () => {
-      while (sent < opts.total && Date.now() < deadline) {
+      while (sent < opts.total && Date.now() < deadline && !opts.stop?.aborted) {
         sent++;
         const at = Date.now();
         try {
@@ -246,20 +246,30 @@ describe("nginx engine", () => {
     expect((await engine.apply(engine.render(cfg), cfg)).ok).toBe(true);
     const victim = replicas[1];
     let downAt = Infinity;
+    let replies = 0;
+    let afterDown = 0;
     const lateHits: number[] = [];
+    const stop = new AbortController();
     const run = load({
-      total: 20_000,
+      total: 200_000,
       concurrency: 8,
-      maxMs: 3000,
+      maxMs: 30_000,
+      stop: stop.signal,
       onReply: (r, sentAt) => {
-        if (r.replica === victim.id && sentAt > downAt) lateHits.push(sentAt - downAt);
+        replies++;
+        if (sentAt <= downAt) return;
+        afterDown++;
+        if (r.replica === victim.id) lateHits.push(sentAt - downAt);
       },
     });
-    await sleep(1000);
+    await waitFor("the load to reach the victim", () => replies >= 50);
+    // resolves once the reload is verified: no worker of the old generation accepts any more
     await engine.setProbeDown(new Map([[`127.0.0.1:${victim.port}`, "HTTP 503"]]));
     downAt = Date.now();
+    await waitFor("200 requests sent after the reload", () => afterDown >= 200, 20_000);
+    stop.abort();
     const res = await run;
-    console.log(`failover (no keep-alive): ${res.sent} requests, ${res.failures.length} failed, ${lateHits.length} reached the down replica after the reload`);
+    console.log(`failover (no keep-alive): ${res.sent} requests, ${res.failures.length} failed, ${lateHits.length} of ${afterDown} sent after the reload reached the down replica`);
     expect(res.failures).toEqual([]);
     expect(lateHits).toEqual([]);
     expect(await engine.liveConfig()).toMatch(new RegExp(`server 127\\.0\\.0\\.1:${victim.port} .* down; .*panel probe`));
@@ -360,9 +370,12 @@ describe("nginx engine", () => {
       expect(await ext.status()).toMatchObject({ kind: "nginx", mode: "external", running: true, adopted: true, pid: null, location: configPath });
 
       const next = configOf(service({}, [server(replicas[2])]), listen);
+      // external mode cannot watch the workers; this test started nginx and can
+      const master = readPid(path.join(prefix, "nginx.pid"))!;
+      const oldWorkers = activeWorkerPids(master);
       expect(await ext.apply(ext.render(next), next)).toEqual({ ok: true, reloaded: true });
       expect(await ext.liveConfig()).toBe(ext.render(next));
-      await sleep(500); // external mode cannot watch the workers: give the old ones time to stop accepting
+      await until("only workers of the new generation to accept", () => activeWorkerPids(master), (w) => w.length > 0 && w.every((p) => !oldWorkers.includes(p)), 10_000);
       expect(tally(await sequential(10, { port: 18093 }))).toEqual({ n3: 10 });
       await ext.stop(); // external: the panel does not stop it
       expect((await request({ port: 18093 })).status).toBe(200);
