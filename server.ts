@@ -4,6 +4,7 @@ import path from "node:path";
 import next from "next";
 import { env } from "@/lib/env";
 import { attachRealtime } from "@/lib/realtime/server";
+import { allowedOrigins, panelHostNames } from "@/lib/auth/origin";
 import { bootstrap, shutdown } from "@/lib/bootstrap";
 
 /**
@@ -27,7 +28,7 @@ async function main() {
     res.setHeader("Referrer-Policy", "same-origin");
     void handle(req, res);
   });
-  attachRealtime(server, { allowedOrigins: cfg.ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean) });
+  attachRealtime(server, { allowedOrigins: allowedOrigins(cfg), hostNames: panelHostNames(cfg) });
   server.on("upgrade", (req, socket, head) => {
     if (req.url?.startsWith("/socket.io")) return; // socket.io handles its own
     void upgrade(req, socket, head);

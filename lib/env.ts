@@ -35,6 +35,18 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
   /** extra origins allowed for mutating requests, comma separated (the panel's own origin is always allowed) */
   ALLOWED_ORIGINS: z.string().default(""),
+  /** the address people use to reach the panel when it is not localhost or HOST, e.g. https://panel.example.com behind a proxy */
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+      } catch {
+        return false;
+      }
+    }, "an http(s) URL such as https://panel.example.com")
+    .optional(),
   RUNTIME: z.enum(["process", "docker"]).default("process"),
   PORT_RANGE: rangeSchema.prefault("20000-20999"),
   MAX_REPLICAS: z.coerce.number().int().min(1).max(200).default(20),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError, httpStatusOf, isAppError } from "@/lib/core/errors";
 import { hasRole, type Role } from "@/lib/core/roles";
-import { isSameOriginMutation } from "@/lib/auth/origin";
+import { allowedOrigins, isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
 import { readCookie, SESSION_COOKIE, userFromToken, type SessionUser } from "@/lib/auth/sessions";
 import { env } from "@/lib/env";
 
@@ -55,18 +55,22 @@ export function isSecureRequest(req: Request): boolean {
   return proto === "https" || new URL(req.url).protocol === "https:";
 }
 
+const isMutation = (method: string) => !["GET", "HEAD", "OPTIONS"].includes(method.toUpperCase());
+
+/** Mutations (sign-in and setup included) must name this panel in Host (421) and come from its origin (403). */
 function checkOrigin(req: Request): void {
+  if (!isMutation(req.method)) return;
+  const host = req.headers.get("host");
+  const names = panelHostNames(env());
+  if (!isPanelHost(host, names)) throw new AppError("misdirected", wrongHostMessage(host, names));
   const ok = isSameOriginMutation({
     method: req.method,
     origin: req.headers.get("origin"),
     referer: req.headers.get("referer"),
-    host: req.headers.get("host"),
+    host,
     forwardedProto: env().TRUST_PROXY ? req.headers.get("x-forwarded-proto") : null,
     secure: new URL(req.url).protocol === "https:",
-    allowed: env()
-      .ALLOWED_ORIGINS.split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
+    allowed: allowedOrigins(env()),
   });
   if (!ok) throw new AppError("forbidden", "cross-origin request refused: the Origin header must be this panel's own origin");
 }

@@ -6,6 +6,8 @@ export type AppErrorCode =
   | "bad_request"
   | "unauthorized"
   | "forbidden"
+  /** the request's Host is not a name this panel answers for (DNS rebinding guard) */
+  | "misdirected"
   | "not_found"
   | "conflict"
   | "too_many_requests"
@@ -31,6 +33,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  misdirected: 421,
   not_found: 404,
   conflict: 409,
   too_many_requests: 429,

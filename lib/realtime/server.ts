@@ -2,7 +2,8 @@ import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { z } from "zod";
 import { readCookie, SESSION_COOKIE, userFromToken, type SessionUser } from "@/lib/auth/sessions";
-import { isSameOriginMutation } from "@/lib/auth/origin";
+import { isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
+import { env } from "@/lib/env";
 import { bus, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 
@@ -32,7 +33,8 @@ export function realtime(): Realtime {
 export const serviceRoom = (id: string) => `service:${id}`;
 export const EVENTS_ROOM = "events";
 
-export function attachRealtime(server: HttpServer, opts: { allowedOrigins: string[] }): Server {
+/** `hostNames`: the names the panel answers for (default: from the configuration, lib/auth/origin.ts). */
+export function attachRealtime(server: HttpServer, opts: { allowedOrigins: string[]; hostNames?: string[] }): Server {
   const io = new Server(server, { path: "/socket.io", serveClient: false, destroyUpgrade: false });
   io.use(async (socket, next) => {
     try {
@@ -41,10 +43,13 @@ export function attachRealtime(server: HttpServer, opts: { allowedOrigins: strin
         method: "POST",
         origin: (headers.origin as string | undefined) ?? null,
         referer: null,
-        host: (headers.host as string | undefined) ?? null,
+        host,
+  const hostNames = opts.hostNames ?? panelHostNames(env());
         forwardedProto: null,
         secure: socket.handshake.secure,
         allowed: opts.allowedOrigins,
+      const host = (headers.host as string | undefined) ?? null;
+      if (!isPanelHost(host, hostNames)) return next(new Error(`forbidden: ${wrongHostMessage(host, hostNames)}`));
       });
       if (!sameOrigin) return next(new Error("forbidden: cross-origin socket refused"));
       const user = await userFromToken(readCookie(headers.cookie, SESSION_COOKIE));

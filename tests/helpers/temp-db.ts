@@ -26,7 +26,7 @@ export async function openTempDatabase(name = "db"): Promise<TempDatabase> {
   process.env.DATA_DIR = dataDir;
   process.env.DATABASE_URL = databaseUrl;
   // settings that would change what the tests see (a bootstrap admin, extra origins, proxies)
-  for (const k of ["ADMIN_USER", "ADMIN_PASSWORD", "ALLOWED_ORIGINS", "TRUST_PROXY"]) delete process.env[k];
+  for (const k of ["ADMIN_USER", "ADMIN_PASSWORD", "ALLOWED_ORIGINS", "PUBLIC_URL", "TRUST_PROXY"]) delete process.env[k];
   forget("env");
   forget("prisma");
   const { prepareDb } = await import("@/scripts/prepare-db");

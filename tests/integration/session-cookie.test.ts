@@ -63,6 +63,8 @@ function withEnv(vars: Record<string, string | undefined>) {
 beforeAll(async () => {
   process.env.SESSION_TTL_HOURS = String(TTL_HOURS);
   database = await openTempDatabase("session");
+  // the https cases reach the panel as panel.example (a proxy in front): a name it must be told (DNS rebinding guard)
+  withEnv({ PUBLIC_URL: "https://panel.example:3999" });
   m = {
     db: (await import("@/lib/db/client")).db,
     sessions: await import("@/lib/auth/sessions"),
@@ -81,6 +83,7 @@ afterEach(() => {
 
 afterAll(async () => {
   delete process.env.SESSION_TTL_HOURS;
+  delete process.env.PUBLIC_URL;
   await database?.close();
 });
 
