@@ -1,13 +1,15 @@
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
-import { byMatchOrder, engineNames, reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
+import { engineNames, reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
 import type { StatsFeed } from "@/lib/engines/types";
+import { orderByRoute, shadowingService } from "@/lib/core/routes";
 
 /** The engine: what it is, where it runs, whether it runs, and how to reach a service through it. */
 export function EngineCard({ engine, revision, routes }: { engine: EngineView; revision: number; routes: RouteView[] }) {
   const state = engine.error ? { tone: "red" as const, text: "error" } : engine.running ? { tone: "green" as const, text: "running" } : { tone: "red" as const, text: "not running" };
   const listen = engine.listen ? `${engine.listen.host}:${engine.listen.port}` : "unknown";
+  const shadowed = (r: RouteView): string | null => shadowingService(routes, r)?.name ?? null;
   return (
     <Card
       title="Engine"
@@ -61,10 +63,15 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
         <div className="mt-4 border-t border-zinc-200 pt-3 dark:border-zinc-800">
           <p className="mb-2 text-xs font-medium text-zinc-700 dark:text-zinc-300">Reach a service through the balancer</p>
           <ul className="space-y-1">
-            {[...routes].sort(byMatchOrder).map((r) => (
+            {orderByRoute(routes).map((r) => (
               <li key={r.serviceId} className="flex flex-wrap items-center gap-2 text-xs">
                 <code className="rounded bg-zinc-100 px-1.5 py-0.5 dark:bg-zinc-800">{reachCommand(engine.listen, r.rules)}</code>
                 <span className="text-zinc-500">→ {r.name}</span>
+                {shadowed(r) && (
+                  <span data-testid={`route-shadowed-${r.name}`} className="text-amber-700 dark:text-amber-400">
+                    but {shadowed(r)}&apos;s route is tried first and takes these requests
+                  </span>
+                )}
               </li>
             ))}
           </ul>

@@ -51,12 +51,3 @@ export function reachCommand(listen: { host: string; port: number } | undefined,
   const url = `http://${host}:${listen?.port ?? 8080}${rules.route.pathPrefix}`;
   return rules.route.host ? `curl -H 'Host: ${rules.route.host}' ${url}` : `curl ${url}`;
 }
-
-/** The order the engines match routes in: priority, then a named host, then the longest prefix. */
-export function byMatchOrder(a: { rules: Rules }, b: { rules: Rules }): number {
-  const ra = a.rules.route;
-  const rb = b.rules.route;
-  if (ra.priority !== rb.priority) return rb.priority - ra.priority;
-  if ((ra.host === null) !== (rb.host === null)) return ra.host === null ? 1 : -1;
-  return rb.pathPrefix.length - ra.pathPrefix.length;
-}
