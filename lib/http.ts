@@ -113,15 +113,45 @@ export function publicRoute<P = Record<string, string>>(fn: (ctx: PublicContext<
   };
 }
 
-/** Parse a JSON body with a zod schema; a bad body is a 400 with the schema's message. */
+/** The largest request body any route reads (the biggest real one, a rules change, is a few KB). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const tooLarge = () => new AppError("payload_too_large", `the request body is larger than ${MAX_BODY_BYTES / 1024} KB`);
+
+/**
+ * The body as text, never more than `limit` bytes in memory: a Content-Length over the
+ * limit is refused before anything is read, and a body without one (chunked) is read
+ * until it passes the limit, then the stream is cancelled (413 either way).
+ */
+export async function readBody(req: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && !(Number(declared) <= limit)) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => {
+      throw new AppError("bad_request", "the request body could not be read");
+    });
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Parse a JSON body with a zod schema; a bad body is a 400 with the schema's message, a big one 413. */
 export async function body<T extends z.ZodTypeAny>(req: Request, schema: T): Promise<z.infer<T>> {
+  const text = await readBody(req);
   let raw: unknown;
   try {
-    const text = await req.text();
-    if (text.length > 256 * 1024) throw new AppError("bad_request", "request body too large");
     raw = text ? JSON.parse(text) : {};
-  } catch (e) {
-    if (isAppError(e)) throw e;
+  } catch {
     throw new AppError("bad_request", "the body must be JSON");
   }
   return schema.parse(raw);

@@ -10,6 +10,7 @@ export type AppErrorCode =
   | "misdirected"
   | "not_found"
   | "conflict"
+  | "payload_too_large"
   | "too_many_requests"
   | "unsupported"
   | "engine_error"
@@ -36,6 +37,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   misdirected: 421,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   too_many_requests: 429,
   unsupported: 422,
   engine_error: 422,
