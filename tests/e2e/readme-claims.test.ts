@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamicCookieKey } from "@/lib/engines/haproxy/render";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { hasChromium, launchBrowser } from "@/tests/helpers/browser";
-import { get, waitFor } from "@/tests/helpers/load";
+import { get, stickyCookie, waitFor } from "@/tests/helpers/load";
 import { hasBinary, needs } from "@/tests/helpers/requirements";
 
 const ADMIN = { username: "claims-admin", password: "claims admin password" };
@@ -332,14 +332,7 @@ describe.skipIf(missing)("README claims on the running panel (ENGINE unset, HAPr
   });
 
   it("the key survives a panel restart: the same secret, the same key, and a sticky cookie keeps its replica", async () => {
-    let cookie = "";
-    let stuckTo: string | null = null;
-    await waitFor("a sticky cookie from HAProxy", async () => {
-      const hit = await get(LISTEN);
-      cookie = hit.setCookie.find((c) => c.startsWith("SYSTICKY="))?.split(";")[0] ?? "";
-      stuckTo = hit.replica;
-      return cookie !== "";
-    });
+    const { cookie, replica: stuckTo } = await stickyCookie(LISTEN);
     const secretBefore = fs.readFileSync(path.join(panel.dataDir, "cookie-secret"), "utf8");
     const [keyBefore] = cookieKeysIn(panel.dataDir);
     await panel.stop({ keepRunning: true });

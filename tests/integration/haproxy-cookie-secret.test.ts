@@ -16,7 +16,7 @@ import { createHaproxyEngine, type HaproxyEngine } from "@/lib/engines/haproxy";
 import { dynamicCookieKey } from "@/lib/engines/haproxy/render";
 import { SECRET_PLACEHOLDER, type BalancerService } from "@/lib/engines/types";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
-import { get, waitFor } from "../helpers/load";
+import { get, stickyCookie, waitFor } from "../helpers/load";
 import { applyOk, configAt, serverOf } from "../helpers/engine-config";
 import { hasBinary, needs } from "../helpers/requirements";
 
@@ -62,14 +62,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("HAProxy's cookie key: a
   });
 
   it("a new engine object on the same folder (a panel restart) keeps the key, so sticky cookies keep their replica", async () => {
-    let cookie = "";
-    let stuckTo: string | null = null;
-    await waitFor("a sticky cookie", async () => {
-      const hit = await get(LISTEN);
-      cookie = hit.setCookie.find((c) => c.startsWith("SYSTICKY="))?.split(";")[0] ?? "";
-      stuckTo = hit.replica;
-      return cookie !== "";
-    });
+    const { cookie, replica: stuckTo } = await stickyCookie(LISTEN);
     const keyBefore = keyIn(await engine.liveConfig());
     const again = createHaproxyEngine({ dataDir, listen: { host: "127.0.0.1", port: LISTEN }, mode: "supervised" });
     // a reload from the new object's rendering: the same key, so the cookie still names the same server
