@@ -378,11 +378,18 @@ export class Controller {
     }
   }
 
-  private async removeFromEngine(serviceId: string, id: string): Promise<void> {
+  /**
+   * Out of the engine. `drainLeftMs`: what is left of a drain the caller already waited
+   * out; the engine waits at most that long for the last connections (HAProxy: at least
+   * a second) instead of a whole drain timeout again.
+   */
+  private async removeFromEngine(serviceId: string, id: string, opts: { drainLeftMs?: number } = {}): Promise<void> {
     await this.engineLock.run(async () => {
       const service = await balancerServiceOf(serviceId);
       await db().replica.update({ where: { id }, data: { inEngine: false } });
-      if (service && this.engineReady) await this.engine.removeServer(service, serverNameFor(id));
+      if (!service || !this.engineReady) return;
+      const left = opts.drainLeftMs;
+      await this.engine.removeServer(left === undefined ? service : { ...service, rules: { ...service.rules, drainTimeoutMs: left } }, serverNameFor(id));
     });
   }
 
@@ -408,7 +415,7 @@ export class Controller {
         if (!mine || mine.activeConnections === 0) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      await this.removeFromEngine(serviceId, id);
+      await this.removeFromEngine(serviceId, id, { drainLeftMs: Math.max(0, deadline - Date.now()) });
     }
     await db().replica.update({ where: { id }, data: { state: "stopping" } });
     if (svc && row.runtimeRef) {

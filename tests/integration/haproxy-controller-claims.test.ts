@@ -173,7 +173,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("README claims: scaling 
   });
 
   it("scale-in stops a replica at the drain timeout when a request holds on", async () => {
-    const drainTimeoutMs = 1500;
+    const drainTimeoutMs = 4000;
     expect((await putRules({ drainTimeoutMs })).status).toBe(200);
     await scaledTo(MAX_REPLICAS - 1);
     const newest = await newestReplica();
@@ -184,9 +184,10 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("README claims: scaling 
     const waited = Date.now() - scaledAt;
     const answers = await Promise.all(slow);
     console.log(`[claims] drain timeout ${drainTimeoutMs} ms: victim ${newest.id} stopped ${waited} ms after the scale-in; the held requests: ${answers.map((a) => `${a.replica}:${a.status}${a.error ? ` ${a.error}` : ""} at +${a.at - scaledAt} ms`).join(", ")}`);
-    // it waited for the drain timeout (not stopped at once), and did not wait for the 30 s request
+    // it waited for the drain timeout (not stopped at once), then HAProxy ended what was left
+    // within its last second (not a second drain timeout), and the 30 s request did not hold it
     expect(waited).toBeGreaterThanOrEqual(drainTimeoutMs);
-    expect(Date.now() - scaledAt).toBeLessThan(20_000);
+    expect(waited).toBeLessThan(drainTimeoutMs + 3000);
     await scaledTo(MAX_REPLICAS - 2);
     expect((await putRules({ drainTimeoutMs: 30_000 })).status).toBe(200);
   });
