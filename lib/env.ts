@@ -48,6 +48,12 @@ const envSchema = z.object({
     }, "an http(s) URL such as https://panel.example.com")
     .optional(),
   RUNTIME: z.enum(["process", "docker"]).default("process"),
+  /** the unprivileged user a panel running as root starts process replicas as (scripts/ci-setup.sh creates it) */
+  REPLICA_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a user name such as switchyard-replica")
+    .refine((v) => v !== "root", "not root: replicas never run as root")
+    .default("switchyard-replica"),
   PORT_RANGE: rangeSchema.prefault("20000-20999"),
   MAX_REPLICAS: z.coerce.number().int().min(1).max(200).default(20),
   DOCKER_HOST: z.string().optional(),

@@ -3,7 +3,9 @@
 #   1. system packages: chromium (browser tests), haproxy, nginx, docker.io, and the
 #      build tools better-sqlite3 compiles with (python3, make, g++)
 #   2. npm install with the committed lockfile (not npm ci: see docs, RECIPES)
-#   3. a Docker engine (scripts/start-dockerd.sh) and the replica image
+#   3. the unprivileged user process replicas run as (REPLICA_USER, default
+#      switchyard-replica): a panel running as root never starts a replica as root
+#   4. a Docker engine (scripts/start-dockerd.sh) and the replica image
 #      (scripts/build-replica-image.sh), each when the script exists
 # Idempotent: installed packages are not installed again, npm install on an
 # up-to-date tree is quick, and both Docker scripts do nothing when already done.
@@ -92,6 +94,22 @@ npm_install() {
   node -e 'require("better-sqlite3")' || die "better-sqlite3 did not build (needs python3, make, g++ and node headers)"
 }
 
+# A panel running as root starts process replicas as this user (lib/runtime/replica-user.ts)
+# and refuses to start them while it does not exist. REPLICA_USER as the panel reads it.
+replica_user() {
+  local name="${REPLICA_USER:-switchyard-replica}"
+  if getent passwd "$name" >/dev/null 2>&1; then
+    say "replica user $name exists (uid $(id -u "$name"))"
+    return
+  fi
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null 2>&1; then
+    say "warning: no root: not creating the replica user $name (a panel that is not root runs replicas as itself)"
+    return
+  fi
+  say "creating the replica user $name"
+  as_root useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
+}
+
 docker_engine() {
   if [[ -f scripts/start-dockerd.sh ]]; then
     bash scripts/start-dockerd.sh
@@ -141,6 +159,7 @@ total_start=$(date +%s)
 phase "check machine" check_machine
 phase "system packages" apt_packages
 $system_only || phase "npm install" npm_install
+phase "replica user" replica_user
 phase "docker engine" docker_engine
 $fresh_images && phase "remove images" remove_replica_images
 phase "replica image" replica_image

@@ -16,7 +16,7 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
   const cfg = env();
   if (kind === "process") {
     return remember("runtime-process", () =>
-      createProcessRuntime({ dataDir: cfg.dataDir, portRange: cfg.PORT_RANGE, defaultCommand: [process.execPath, replicaAppPath()] }),
+      createProcessRuntime({ dataDir: cfg.dataDir, portRange: cfg.PORT_RANGE, defaultCommand: [process.execPath, replicaAppPath()], user: cfg.REPLICA_USER }),
     );
   }
   return remember("runtime-docker", () => {

@@ -13,6 +13,9 @@
  *   service's own ports on 0.0.0.0 inside its container and is reached by container
  *   name (Docker's DNS on that network), so the panel must be on that network too.
  *
+ * Containers never run as root unless an admin allowed it for the service: the image's
+ * own user when it is not root, else 65534:65534 (container-user.ts).
+ *
  * runtimeRef is the container id. Methods also accept the replica id or the container name.
  * stats() never waits for Docker's stats endpoint (1.5 s a call): it reads the
  * container's cgroup files when this process can see them, else it returns the last
@@ -23,6 +26,7 @@ import { AppError } from "@/lib/core/errors";
 import { createPortAllocator, type PortRange } from "./ports";
 import { readCgroupSample, resolveCgroupFiles, type CgroupFiles, type CgroupSample } from "./cgroup";
 import { containerName } from "./container-name";
+import { containerUser } from "./container-user";
 import { demuxDockerLog, formatLogLines } from "./docker-log";
 import { createEventHub } from "./event-hub";
 import { describeExit } from "./exit-reason";
@@ -182,9 +186,10 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
   const isManaged = (labels: Record<string, string> | null | undefined) =>
     labels?.[LABEL_MANAGED] === "true" && Boolean(labels[LABEL_REPLICA]);
 
-  async function ensureImage(image: string): Promise<void> {
+  /** The image's configured user ("" when it sets none: root); fails when the image is missing. */
+  async function ensureImage(image: string): Promise<string> {
     try {
-      await docker.getImage(image).inspect();
+      return (await docker.getImage(image).inspect()).Config?.User ?? "";
     } catch (e) {
       if (statusOf(e) === 404) {
         throw new AppError("runtime_error", `image ${image} is not present on the Docker engine; build it with scripts/build-replica-image.sh`, { image });
@@ -504,7 +509,8 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
       }
       const image = spec.image ?? opts.defaultImage;
       if (!image) throw new AppError("bad_request", `service ${spec.serviceName} has no image for the Docker runtime`);
-      await ensureImage(image);
+      // never root unless an admin allowed it for this service: an image that runs as root gets nobody
+      const user = containerUser(await ensureImage(image), spec.allowRoot ?? false);
       if (!isHostNetwork) await ensureNetwork();
       const name = containerName(spec.serviceName, spec.replicaId);
 
@@ -519,6 +525,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
       const body: Docker.ContainerCreateOptions = {
         name,
         Image: image,
+        ...(user ? { User: user } : {}),
         ...(spec.command && spec.command.length > 0 ? { Cmd: spec.command } : {}),
         Env: Object.entries(
           replicaEnv(spec, { dataPort, adminPort, bindHost: isHostNetwork ? "127.0.0.1" : "0.0.0.0" }),

@@ -7,6 +7,12 @@
  * Children are spawned detached (own process group) and unreferenced, so they keep
  * serving when the panel stops; a new panel adopts them from the state files.
  *
+ * Replicas never run as root (replica-user.ts): a panel running as root starts them as
+ * the unprivileged `user`, one that is not root as itself. Their environment is built
+ * from nothing: PATH, the service's variables and the runtime's own (replica-env.ts),
+ * never the panel's. Files of the command that user cannot read are a refusal, or, for
+ * the bundled replica app, a copy it can read (file-access.ts).
+ *
  * runtimeRef is the pid as a string. Every method also accepts the replica id, which
  * stays the same across restarts while the pid does not.
  *
@@ -23,6 +29,8 @@ import { AppError } from "@/lib/core/errors";
 import { createPortAllocator, isPortFree, type PortRange } from "./ports";
 import { cpuPercentBetween, parseProcStat, parseVmRssBytes, type CpuSample, type ProcStat } from "./proc-stat";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
+import { resolveRunAs } from "./replica-user";
+import { readableCommand } from "./file-access";
 import { tailFileLines } from "./tail";
 import { createEventHub } from "./event-hub";
 import { describeExit } from "./exit-reason";
@@ -47,6 +55,10 @@ export type ProcessRuntimeOptions = {
   cwd?: string;
   /** PATH given to replicas; default: the folder of the running node, then the usual system folders */
   pathEnv?: string;
+  /** the unprivileged user replicas run as when the panel is root; default switchyard-replica */
+  user?: string;
+  /** where files of the default command the replica user cannot read are copied; default /var/lib/switchyard/replica-app */
+  publishDir?: string;
   /** grace before SIGKILL when restart() stops a replica; default 5000 ms */
   restartGraceMs?: number;
   /** how often the watcher behind onEvent looks at the pids; default 1000 ms */
@@ -136,6 +148,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   const root = path.resolve(opts.dataDir, "replicas");
   const cwd = opts.cwd ?? process.cwd();
   const pathEnv = opts.pathEnv ?? defaultPath();
+  const user = opts.user ?? "switchyard-replica";
+  const publishDir = opts.publishDir ?? "/var/lib/switchyard/replica-app";
   const restartGraceMs = opts.restartGraceMs ?? 5000;
   const watchIntervalMs = opts.watchIntervalMs ?? 1000;
   const ports = createPortAllocator(opts.portRange, host);
@@ -228,8 +242,11 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
 
   /** Starts the process for `spec` on the given ports and records it. Caller holds the lock. */
   async function spawnReplica(spec: ReplicaSpec, dataPort: number, adminPort: number): Promise<StateFile> {
-    const command = spec.command && spec.command.length > 0 ? spec.command : opts.defaultCommand;
-    if (command.length === 0) throw new AppError("bad_request", "the replica has no command and the runtime no default command");
+    const isDefault = !(spec.command && spec.command.length > 0);
+    const wanted = isDefault ? opts.defaultCommand : spec.command!;
+    if (wanted.length === 0) throw new AppError("bad_request", "the replica has no command and the runtime no default command");
+    const runAs = await resolveRunAs(user);
+    const command = runAs.switched ? await readableCommand(wanted, { cwd, who: runAs, isDefault, publishDir }) : wanted;
     const dir = dirOf(spec.replicaId);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const outPath = path.join(dir, "stdout.log");
@@ -245,13 +262,20 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
         env: { PATH: pathEnv, ...replicaEnv(spec, { dataPort, adminPort, bindHost: host }) } as unknown as NodeJS.ProcessEnv,
         detached: true,
         stdio: ["ignore", out.fd, err.fd],
+        ...(runAs.switched ? { uid: runAs.uid, gid: runAs.gid } : {}),
       });
       await new Promise<void>((resolveSpawn, rejectSpawn) => {
         child.once("spawn", resolveSpawn);
         child.once("error", rejectSpawn);
       });
     } catch (e) {
-      const reason = errnoOf(e) === "ENOENT" ? `command not found: ${command[0]} (working directory ${cwd})` : (e as Error).message;
+      const code = errnoOf(e);
+      const reason =
+        code === "ENOENT"
+          ? `command not found: ${command[0]} (working directory ${cwd})`
+          : code === "EACCES"
+            ? `${runAs.name} may not run ${command[0]} (working directory ${cwd}): ${(e as Error).message}`
+            : (e as Error).message;
       throw new AppError("runtime_error", `cannot start replica ${spec.replicaId}: ${reason}`, { command });
     } finally {
       await out.close();

@@ -29,6 +29,8 @@ export type ReplicaSpec = {
   memoryLimitMb: number;
   /** CPU cores, e.g. 0.5 */
   cpuLimit: number | null;
+  /** docker: keep an image's root user (an admin's per-service choice); otherwise such an image runs as 65534. Process replicas never run as root. */
+  allowRoot?: boolean;
 };
 
 export type RuntimeReplicaState = "running" | "exited" | "created" | "unknown";
