@@ -89,7 +89,13 @@ export function ServiceCard({
           {listen.host}:{listen.port}
         </dd>
         <dt className="text-zinc-500">{service.runtime === "docker" ? "image" : "command"}</dt>
-        <dd className="truncate font-mono text-xs leading-5">{service.runtime === "docker" ? service.image : service.command ? service.command.join(" ") : "built-in replica app"}</dd>
+        <dd className="truncate font-mono text-xs leading-5">
+          {service.runtime === "docker" ? service.image : service.redacted ? <span className="font-sans text-zinc-500">hidden from viewers</span> : service.command ? service.command.join(" ") : "built-in replica app"}
+        </dd>
+        <dt className="text-zinc-500">environment</dt>
+        <dd className="truncate font-mono text-xs leading-5" title={service.redacted ? "names only: values are hidden from viewers" : undefined}>
+          {Object.keys(service.env).length ? Object.keys(service.env).join(", ") : <span className="font-sans text-zinc-500">none</span>}
+        </dd>
       </dl>
 
       <footer className="mt-auto flex flex-wrap items-center gap-2 border-t border-zinc-100 pt-3 dark:border-zinc-800">

@@ -91,7 +91,7 @@ export function ServiceDashboard({
   // replicas keep the limit they started with: chart against theirs when they agree, else the service's
   const limits = new Set((last?.replicas ?? []).map((r) => r.memoryLimitMb).filter((m): m is number => m !== null));
   const chartLimitMb = limits.size === 1 ? [...limits][0] : service.memoryLimitMb;
-  const threshold = Number(service.env.MEMORY_THRESHOLD_PERCENT) > 0 ? Number(service.env.MEMORY_THRESHOLD_PERCENT) : 80;
+  const threshold = service.memoryThresholdPercent;
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
   const missing = Math.max(0, service.replicas - staying);
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;

@@ -1,4 +1,6 @@
 import { createServiceSchema, updateServiceSchema } from "@/lib/core/service";
+import type { Role } from "@/lib/core/roles";
+import { emptyAllowList, isAllowedCommand, isAllowedImage, runChangeRefusals, type AllowList, type RunFields } from "@/lib/core/run-policy";
 import type { ServiceView } from "@/lib/services/views";
 
 /**
@@ -17,6 +19,8 @@ export type ServiceFormValues = {
   cpuLimit: string;
   replicas: string;
   maxReplicas: string;
+  /** docker: keep an image's root user (admins only) */
+  allowRoot: boolean;
 };
 
 export type FieldErrors = Partial<Record<keyof ServiceFormValues | "form", string>>;
@@ -33,6 +37,7 @@ export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFor
   cpuLimit: "",
   replicas: "2",
   maxReplicas: "",
+  allowRoot: false,
 });
 
 export function formFromService(s: ServiceView): ServiceFormValues {
@@ -40,7 +45,7 @@ export function formFromService(s: ServiceView): ServiceFormValues {
     name: s.name,
     runtime: s.runtime === "docker" ? "docker" : "process",
     image: s.image ?? "",
-    command: s.command ? s.command.map(quoteArg).join(" ") : "",
+    command: s.command ? commandLine(s.command) : "",
     dataPort: String(s.dataPort),
     adminPort: String(s.adminPort),
     env: Object.entries(s.env)
@@ -50,11 +55,17 @@ export function formFromService(s: ServiceView): ServiceFormValues {
     cpuLimit: s.cpuLimit === null ? "" : String(s.cpuLimit),
     replicas: String(s.replicas),
     maxReplicas: String(s.maxReplicas),
+    allowRoot: s.allowRoot,
   };
 }
 
 function quoteArg(a: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** argv as one line the form shows and splitCommand reads back. */
+export function commandLine(argv: string[]): string {
+  return argv.map(quoteArg).join(" ");
 }
 
 /** Split a command line into argv: whitespace separates, '…' and "…" group, nothing is ever run by a shell. */
@@ -141,6 +152,7 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
     cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
     replicas: int(v.replicas),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
+    ...(v.runtime === "docker" && v.allowRoot ? { allowRoot: true } : {}),
   };
   const parsed = createServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
@@ -160,13 +172,51 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
     memoryLimitMb: int(v.memoryLimitMb),
     cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
+    ...(v.runtime === "docker" ? { allowRoot: v.allowRoot } : {}),
   };
   const parsed = updateServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
   if (Object.keys(errors).length) return { ok: false, errors };
   if (before) {
-    const was: Record<string, unknown> = { image: before.image, command: before.command, env: before.env, memoryLimitMb: before.memoryLimitMb, cpuLimit: before.cpuLimit, maxReplicas: before.maxReplicas };
+    const was: Record<string, unknown> = {
+      image: before.image,
+      command: before.command,
+      env: before.env,
+      memoryLimitMb: before.memoryLimitMb,
+      cpuLimit: before.cpuLimit,
+      maxReplicas: before.maxReplicas,
+      allowRoot: before.allowRoot,
+    };
     for (const k of Object.keys(body)) if (JSON.stringify(body[k]) === JSON.stringify(was[k])) delete body[k];
   }
   return { ok: true, body };
+}
+
+/** What an operator may choose from, and why the rest is not offered (lib/core/run-policy.ts). */
+export type RunPolicy = { role: Role; allow: AllowList | null; defaultImage: string };
+
+/** The commands an operator may pick: the built-in app (""), the allow-list, and the service's current one. */
+export function commandChoices(p: RunPolicy, current: string[] | null): { value: string; label: string }[] {
+  const listed = (p.allow?.commands ?? []).map((c) => ({ value: commandLine(c), label: commandLine(c) }));
+  const kept = current && !isAllowedCommand(p.allow ?? emptyAllowList(), current) ? [{ value: commandLine(current), label: `${commandLine(current)} (set by an admin)` }] : [];
+  return [{ value: "", label: "built-in replica app" }, ...kept, ...listed];
+}
+
+/** The images an operator may pick: the built-in image (""), the allow-list, and the service's current one. */
+export function imageChoices(p: RunPolicy, current: string | null): { value: string; label: string }[] {
+  const listed = (p.allow?.images ?? []).filter((i) => i !== p.defaultImage).map((i) => ({ value: i, label: i }));
+  const kept = current && !isAllowedImage(p.allow ?? emptyAllowList(), p.defaultImage, current) ? [{ value: current, label: `${current} (set by an admin)` }] : [];
+  return [{ value: "", label: `built-in image (${p.defaultImage})` }, ...kept, ...listed];
+}
+
+/** The refusals the server would answer for this body, as field errors (empty when the role may send it). */
+export function policyErrors(p: RunPolicy, body: Record<string, unknown>, before?: ServiceView): FieldErrors {
+  const was: RunFields | null = before ? { image: before.image, command: before.command, env: before.env, allowRoot: before.allowRoot } : null;
+  const change = body as Partial<RunFields>;
+  const errors: FieldErrors = {};
+  for (const r of runChangeRefusals(p.role, { allow: p.allow ?? emptyAllowList(), defaultImage: p.defaultImage }, change, was)) {
+    const key = r.path === "allowRoot" ? "form" : r.path;
+    errors[key] ??= r.message;
+  }
+  return errors;
 }

@@ -6,7 +6,18 @@ import { Field, Input, Select } from "@/components/ui/field";
 import { Alert } from "@/components/ui/alert";
 import { api, ApiError } from "@/lib/client/api";
 import type { ServiceView } from "@/lib/services/views";
-import { emptyForm, formFromService, toCreateBody, toUpdateBody, type FieldErrors, type ServiceFormValues } from "@/components/services/service-form-model";
+import {
+  commandChoices,
+  emptyForm,
+  formFromService,
+  imageChoices,
+  policyErrors,
+  toCreateBody,
+  toUpdateBody,
+  type FieldErrors,
+  type RunPolicy,
+  type ServiceFormValues,
+} from "@/components/services/service-form-model";
 
 const textarea =
   "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs text-zinc-900 ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 disabled:opacity-50 dark:bg-zinc-950 dark:text-zinc-100 dark:ring-zinc-700";
@@ -25,36 +36,64 @@ function serverFieldErrors(e: ApiError): FieldErrors {
 
 /**
  * Create or edit a service. Validation is the API's own zod schema
- * (createServiceSchema / updateServiceSchema), field by field; the server's
+ * (createServiceSchema / updateServiceSchema), field by field, then the run policy
+ * (lib/core/run-policy.ts): an operator picks the image and command from what an
+ * admin allowed, and is told which variables only an admin may set. The server's
  * message is shown as well when it refuses.
  */
 export function ServiceForm({
   service,
   maxReplicas,
+  policy,
   onDone,
   onCancel,
 }: {
   service?: ServiceView;
   maxReplicas: number;
+  policy: RunPolicy;
   onDone: (s: ServiceView) => void;
   onCancel: () => void;
 }) {
   const editing = Boolean(service);
+  const limited = policy.role !== "admin";
   const [v, setV] = useState<ServiceFormValues>(() => (service ? formFromService(service) : emptyForm()));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [touched, setTouched] = useState(false);
   const [serverError, setServerError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const check = (next: ServiceFormValues) => {
+  const check = (next: ServiceFormValues): FieldErrors => {
     const r = editing ? toUpdateBody(next, service) : toCreateBody(next);
-    return r.ok ? {} : r.errors;
+    return r.ok ? policyErrors(policy, r.body, service) : r.errors;
   };
-  const set = (k: keyof ServiceFormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => {
-    const next = { ...v, [k]: e.target.value } as ServiceFormValues;
+  const update = (next: ServiceFormValues) => {
     setV(next);
-    if (touched) setErrors(check(next));
+    // what the role may not do shows at once; the rest after the first submit
+    const found = check(next);
+    setErrors(touched ? found : Object.fromEntries(Object.entries(found).filter(([k]) => k === "image" || k === "command" || k === "env")));
   };
+  const set = (k: keyof ServiceFormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
+    update({ ...v, [k]: e.target.value } as ServiceFormValues);
+
+  // what runs: an image (docker) or a command (process); an operator picks from what an admin allowed
+  const runs =
+    v.runtime === "docker"
+      ? {
+          key: "image" as const,
+          label: "Image",
+          hint: "blank: the built-in replica image",
+          limitedHint: "operators pick from the images an admin allowed (Settings)",
+          placeholder: policy.defaultImage,
+          choices: () => imageChoices(policy, service?.image ?? null),
+        }
+      : {
+          key: "command" as const,
+          label: "Command",
+          hint: "blank: the built-in replica app; arguments split on spaces, quotes group; runs as an unprivileged user",
+          limitedHint: "operators pick from the commands an admin allowed (Settings); replicas never run as root",
+          placeholder: "node app.js",
+          choices: () => commandChoices(policy, service?.command ?? null),
+        };
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -63,6 +102,11 @@ export function ServiceForm({
     const r = editing ? toUpdateBody(v, service) : toCreateBody(v);
     if (!r.ok) {
       setErrors(r.errors);
+      return;
+    }
+    const refused = policyErrors(policy, r.body, service);
+    if (Object.keys(refused).length) {
+      setErrors(refused);
       return;
     }
     setErrors({});
@@ -99,15 +143,19 @@ export function ServiceForm({
             <option value="docker">docker</option>
           </Select>
         </Field>
-        {v.runtime === "docker" ? (
-          <Field label="Image" error={errors.image} hint="blank: the built-in replica image">
-            <Input name="image" value={v.image} onChange={set("image")} placeholder="switchyard/replica:latest" autoComplete="off" />
-          </Field>
-        ) : (
-          <Field label="Command" error={errors.command} hint="blank: the built-in replica app; arguments split on spaces, quotes group">
-            <Input name="command" value={v.command} onChange={set("command")} placeholder="node app.js" autoComplete="off" />
-          </Field>
-        )}
+        <Field label={runs.label} error={errors[runs.key]} hint={limited ? runs.limitedHint : runs.hint}>
+          {limited ? (
+            <Select name={runs.key} value={v[runs.key]} onChange={set(runs.key)}>
+              {runs.choices().map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
+            </Select>
+          ) : (
+            <Input name={runs.key} value={v[runs.key]} onChange={set(runs.key)} placeholder={runs.placeholder} autoComplete="off" />
+          )}
+        </Field>
         <Field label="Replicas" error={errors.replicas} hint={editing ? "change it with the slider on the service page" : `0–${maxReplicas}`}>
           <Input name="replicas" inputMode="numeric" value={v.replicas} onChange={set("replicas")} disabled={editing} />
         </Field>
@@ -127,11 +175,24 @@ export function ServiceForm({
           <Input name="maxReplicas" inputMode="numeric" value={v.maxReplicas} onChange={set("maxReplicas")} placeholder={String(maxReplicas)} />
         </Field>
         <div className="sm:col-span-2 lg:col-span-3">
-          <Field label="Environment" error={errors.env} hint="KEY=VALUE, one per line">
+          <Field
+            label="Environment"
+            error={errors.env}
+            hint={limited ? "KEY=VALUE, one per line; variables that change how code loads (NODE_OPTIONS, LD_*, PATH, PYTHON*, …) only an admin may set" : "KEY=VALUE, one per line"}
+          >
             <textarea name="env" rows={3} className={textarea} value={v.env} onChange={set("env")} placeholder={"GREETING=hello\nLOG_LEVEL=info"} />
           </Field>
         </div>
       </div>
+      {v.runtime === "docker" &&
+        (limited ? (
+          service?.allowRoot && <p className="text-xs text-amber-700 dark:text-amber-400">An admin lets this service&apos;s containers run as root when the image does.</p>
+        ) : (
+          <label className="flex items-center gap-2 text-xs">
+            <input type="checkbox" name="allowRoot" checked={v.allowRoot} onChange={(e) => update({ ...v, allowRoot: e.target.checked })} />
+            Let the containers run as root when the image does (otherwise such an image runs as nobody, 65534)
+          </label>
+        ))}
       {editing && <p className="text-xs text-zinc-500">Changes apply to replicas started from now on (scale, restart or replace a replica to pick them up).</p>}
       {errors.form && <Alert>{errors.form}</Alert>}
       {serverError && <Alert>{`The panel refused: ${serverError}`}</Alert>}

@@ -10,9 +10,23 @@ import { Card } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
 import { ServiceCard } from "@/components/services/service-card";
 import { ServiceForm } from "@/components/services/service-form";
+import type { RunPolicy } from "@/components/services/service-form-model";
 
 /** The services list: a live card per service, the "New service" form and editing (operators). */
-export function ServiceList({ services, canOperate, listen, maxReplicas }: { services: ServiceView[]; canOperate: boolean; listen: { host: string; port: number }; maxReplicas: number }) {
+export function ServiceList({
+  services,
+  canOperate,
+  listen,
+  maxReplicas,
+  policy,
+}: {
+  services: ServiceView[];
+  canOperate: boolean;
+  listen: { host: string; port: number };
+  maxReplicas: number;
+  /** what the signed-in user may run (null for viewers, who get no form) */
+  policy: RunPolicy | null;
+}) {
   const router = useRouter();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<ServiceView | null>(null);
@@ -43,17 +57,18 @@ export function ServiceList({ services, canOperate, listen, maxReplicas }: { ser
           </Button>
         </div>
       )}
-      {creating && (
+      {creating && policy && (
         <Card title="New service">
-          <ServiceForm maxReplicas={maxReplicas} onCancel={() => setCreating(false)} onDone={(s) => router.push(`/services/${s.id}`)} />
+          <ServiceForm maxReplicas={maxReplicas} policy={policy} onCancel={() => setCreating(false)} onDone={(s) => router.push(`/services/${s.id}`)} />
         </Card>
       )}
-      {editing && (
+      {editing && policy && (
         <Card title={`Edit ${editing.name}`}>
           <ServiceForm
             key={editing.id}
             service={editing}
             maxReplicas={maxReplicas}
+            policy={policy}
             onCancel={() => setEditing(null)}
             onDone={() => {
               setEditing(null);

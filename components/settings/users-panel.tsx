@@ -104,8 +104,8 @@ export function UsersPanel({ initial, currentUserId }: { initial: User[]; curren
           </Field>
           <Field label="Role">
             <Select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
-              <option value="viewer">viewer — sees everything, changes nothing</option>
-              <option value="operator">operator — scales, applies rules, acts on replicas</option>
+              <option value="viewer">viewer — sees everything but secrets (env values, commands), changes nothing</option>
+              <option value="operator">operator — scales, applies rules, acts on replicas, runs what an admin allowed</option>
               <option value="admin">admin — everything, and manages users</option>
             </Select>
           </Field>

@@ -9,7 +9,8 @@ import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
 import { getService } from "@/lib/services/manage-services";
 import { trafficStatus } from "@/lib/services/traffic";
-import { emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
+import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
+import { serviceViewFor } from "@/lib/services/views";
 
 /**
  * One poller for every viewer: once a second it reads the engine's per-server
@@ -45,7 +46,7 @@ export class Collector {
     const timer = setTimeout(() => {
       this.pushTimers.delete(id);
       void getService(id)
-        .then((view) => emitToService(id, "service", view))
+        .then((view) => emitServiceView(id, view))
         .catch(() => undefined);
     }, 50);
     timer.unref();
@@ -185,7 +186,7 @@ export class Collector {
       emitToService(id, "traffic", { ...trafficStatus(id), serviceId: id });
       if (this.serviceDirty.has(id)) {
         const view = await getService(id).catch(() => null);
-        if (view) emitToService(id, "service", view);
+        if (view) emitServiceView(id, view);
       }
     }
     this.serviceDirty.clear();
@@ -237,8 +238,8 @@ export class Collector {
 export function collector(): Collector {
   return remember("collector", () => {
     const c = new Collector();
-    realtime().snapshot = async (serviceId) => {
-      return { service: await getService(serviceId), history: c.historyOf(serviceId, 300), traffic: trafficStatus(serviceId) };
+    realtime().snapshot = async (serviceId, user) => {
+      return { service: serviceViewFor(user.role, await getService(serviceId)), history: c.historyOf(serviceId, 300), traffic: trafficStatus(serviceId) };
     };
     return c;
   });

@@ -217,7 +217,7 @@ export class Controller {
       await db().replica.create({
         data: { id: r.replicaId, serviceId, runtime: runtime.kind, runtimeRef: r.runtimeRef, dataAddr: `${r.dataAddr.host}:${r.dataAddr.port}`, adminAddr: `${r.adminAddr.host}:${r.adminAddr.port}`, state: "starting", startedAt: r.startedAt },
       });
-      await recordEvent({ kind: "replica.adopted", actor: "controller", serviceId, replicaId: r.replicaId, message: `adopted running replica ${r.replicaId} (${r.runtimeRef})` });
+      await recordEvent({ kind: "replica.adopted", actor: "controller", serviceId, replicaId: r.replicaId, message: `adopted running replica ${r.replicaId}`, data: { runtimeRef: r.runtimeRef } });
       this.track(serviceId, r.replicaId, () => this.bringUpExisting(serviceId, r.replicaId));
     }
     rows = await db().replica.findMany({ where: { serviceId } });
@@ -290,12 +290,13 @@ export class Controller {
         adminToken: svc.adminToken,
         memoryLimitMb: svc.memoryLimitMb,
         cpuLimit: svc.cpuLimit,
+        allowRoot: svc.allowRoot,
       });
       await db().replica.update({
         where: { id },
         data: { runtimeRef: rt.runtimeRef, dataAddr: `${rt.dataAddr.host}:${rt.dataAddr.port}`, adminAddr: `${rt.adminAddr.host}:${rt.adminAddr.port}`, startedAt: rt.startedAt },
       });
-      await recordEvent({ kind: "replica.created", actor: "controller", serviceId, replicaId: id, message: `started replica ${id} (${runtime.kind} ${rt.runtimeRef}) on ${rt.dataAddr.host}:${rt.dataAddr.port}` });
+      await recordEvent({ kind: "replica.created", actor: "controller", serviceId, replicaId: id, message: `started replica ${id} (${runtime.kind}) on ${rt.dataAddr.host}:${rt.dataAddr.port}`, data: { runtimeRef: rt.runtimeRef } });
       await this.bringUpExisting(serviceId, id);
     } catch (e) {
       await this.markFailed(serviceId, id, e);

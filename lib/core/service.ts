@@ -33,6 +33,8 @@ export const createServiceSchema = z
     minReplicas: replicasField.default(0),
     maxReplicas: replicasField.optional(),
     rules: rulesSchema.optional(),
+    /** docker: keep an image's root user (admins only, lib/core/run-policy.ts) */
+    allowRoot: z.boolean().optional(),
   })
   .strict()
   .refine((s) => s.dataPort !== s.adminPort, { message: "the data and admin ports must differ", path: ["adminPort"] });
@@ -47,6 +49,7 @@ export const updateServiceSchema = z
     cpuLimit: z.number().min(0.05).max(64).nullable().optional(),
     minReplicas: replicasField.optional(),
     maxReplicas: replicasField.optional(),
+    allowRoot: z.boolean().optional(),
   })
   .strict();
 

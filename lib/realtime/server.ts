@@ -6,12 +6,16 @@ import { isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } f
 import { env } from "@/lib/env";
 import { bus, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
+import { eventsFor, serviceViewFor, type ServiceView } from "@/lib/services/views";
 
 /**
  * socket.io on the panel's own port. Every connection must carry a valid
  * session cookie (checked in the handshake, same sessions as HTTP) and come
  * from the panel's own origin. Browsers join one room per service they show;
  * the collector pushes one tick a second to each room (one poller, many viewers).
+ * Sockets of the viewer role also join VIEWERS_ROOM and, per watched service, its
+ * viewers' room: service views and events reach them in the viewer form only
+ * (lib/services/views.ts); everyone else gets them whole.
  */
 
 export type SocketData = { user: SessionUser };
@@ -31,25 +35,29 @@ export function realtime(): Realtime {
 }
 
 export const serviceRoom = (id: string) => `service:${id}`;
+/** the viewers among a service's watchers (a prefix other than "service:", so watchedServiceIds ignores it) */
+const viewersOfService = (id: string) => `viewers-of:${id}`;
 export const EVENTS_ROOM = "events";
+const VIEWERS_ROOM = "viewers";
+const isViewer = (socket: Socket) => (socket.data as SocketData).user.role === "viewer";
 
 /** `hostNames`: the names the panel answers for (default: from the configuration, lib/auth/origin.ts). */
 export function attachRealtime(server: HttpServer, opts: { allowedOrigins: string[]; hostNames?: string[] }): Server {
   const io = new Server(server, { path: "/socket.io", serveClient: false, destroyUpgrade: false });
+  const hostNames = opts.hostNames ?? panelHostNames(env());
   io.use(async (socket, next) => {
     try {
       const headers = socket.handshake.headers;
+      const host = (headers.host as string | undefined) ?? null;
+      if (!isPanelHost(host, hostNames)) return next(new Error(`forbidden: ${wrongHostMessage(host, hostNames)}`));
       const sameOrigin = isSameOriginMutation({
         method: "POST",
         origin: (headers.origin as string | undefined) ?? null,
         referer: null,
         host,
-  const hostNames = opts.hostNames ?? panelHostNames(env());
         forwardedProto: null,
         secure: socket.handshake.secure,
         allowed: opts.allowedOrigins,
-      const host = (headers.host as string | undefined) ?? null;
-      if (!isPanelHost(host, hostNames)) return next(new Error(`forbidden: ${wrongHostMessage(host, hostNames)}`));
       });
       if (!sameOrigin) return next(new Error("forbidden: cross-origin socket refused"));
       const user = await userFromToken(readCookie(headers.cookie, SESSION_COOKIE));
@@ -62,24 +70,32 @@ export function attachRealtime(server: HttpServer, opts: { allowedOrigins: strin
   });
 
   io.on("connection", (socket: Socket) => {
-    void socket.join(EVENTS_ROOM);
+    void socket.join(isViewer(socket) ? [EVENTS_ROOM, VIEWERS_ROOM] : EVENTS_ROOM);
     socket.on("watch", async (raw: unknown, ack?: (r: unknown) => void) => {
       const parsed = watchSchema.safeParse(raw);
       if (!parsed.success) return ack?.({ error: "bad watch message" });
       const room = serviceRoom(parsed.data.serviceId);
-      await socket.join(room);
+      await socket.join(isViewer(socket) ? [room, viewersOfService(parsed.data.serviceId)] : room);
       const provider = realtime().snapshot;
       const snap = provider ? await provider(parsed.data.serviceId, (socket.data as SocketData).user).catch(() => null) : null;
       ack?.({ ok: true, snapshot: snap });
     });
     socket.on("unwatch", async (raw: unknown) => {
       const parsed = watchSchema.safeParse(raw);
-      if (parsed.success) await socket.leave(serviceRoom(parsed.data.serviceId));
+      if (!parsed.success) return;
+      await socket.leave(serviceRoom(parsed.data.serviceId));
+      await socket.leave(viewersOfService(parsed.data.serviceId));
     });
   });
 
+  // viewers get each event after its secret words are taken out; a chain keeps their order
+  let toViewers: Promise<void> = Promise.resolve();
   const onEvent = (e: SwitchyardEvent) => {
-    io.to(EVENTS_ROOM).emit("event", e);
+    io.to(EVENTS_ROOM).except(VIEWERS_ROOM).emit("event", e);
+    toViewers = toViewers
+      .then(() => eventsFor("viewer", [e]))
+      .then(([shown]) => void io.to(VIEWERS_ROOM).emit("event", shown))
+      .catch(() => undefined);
   };
   bus().on("event", onEvent);
   io.engine.on("close", () => bus().off("event", onEvent));
@@ -98,6 +114,15 @@ export function watchedServiceIds(): string[] {
   return ids;
 }
 
+/** For payloads every role may see whole (ticks, traffic). Service views go through emitServiceView. */
 export function emitToService(serviceId: string, event: string, payload: unknown): void {
   realtime().io?.to(serviceRoom(serviceId)).emit(event, payload);
+}
+
+/** A service's view to its watchers: whole to operators and admins, the viewer form to viewers. */
+export function emitServiceView(serviceId: string, view: ServiceView): void {
+  const io = realtime().io;
+  if (!io) return;
+  io.to(serviceRoom(serviceId)).except(VIEWERS_ROOM).emit("service", view);
+  io.to(viewersOfService(serviceId)).emit("service", serviceViewFor("viewer", view));
 }

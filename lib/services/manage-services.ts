@@ -5,6 +5,7 @@ import { AppError } from "@/lib/core/errors";
 import { newToken } from "@/lib/core/ids";
 import { defaultRules } from "@/lib/core/rules";
 import type { CreateServiceInput, UpdateServiceInput } from "@/lib/core/service";
+import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
@@ -13,9 +14,16 @@ import { currentBalancerConfig, parseRules } from "@/lib/controller/balancer-con
 import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
+import { getAllowList } from "@/lib/services/manage-allow-list";
 import { serviceView, type ServiceView } from "@/lib/services/views";
 
-type Actor = Pick<SessionUser, "username">;
+type Actor = Pick<SessionUser, "username" | "role">;
+
+/** Refuses (403, one detail per field) what the actor's role may not run; see lib/core/run-policy.ts. */
+async function assertMayRun(actor: Actor, change: Partial<RunFields>, before: RunFields | null): Promise<void> {
+  const refusals = runChangeRefusals(actor.role, { allow: await getAllowList(), defaultImage: env().REPLICA_IMAGE }, change, before);
+  if (refusals.length) throw new AppError("forbidden", refusals.map((r) => r.message).join("; "), refusals);
+}
 
 export async function listServices(): Promise<ServiceView[]> {
   const rows = await db().service.findMany({ include: { instances: true }, orderBy: { name: "asc" } });
@@ -31,6 +39,7 @@ export async function getService(id: string): Promise<ServiceView> {
 export async function createService(input: CreateServiceInput, actor: Actor): Promise<ServiceView> {
   const cfg = env();
   const runtime = input.runtime ?? cfg.RUNTIME;
+  await assertMayRun(actor, { image: input.image ?? null, command: input.command ?? null, env: input.env, allowRoot: input.allowRoot ?? false }, null);
   const maxReplicas = Math.min(input.maxReplicas ?? cfg.MAX_REPLICAS, cfg.MAX_REPLICAS);
   if (input.replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas}`);
   if (input.minReplicas > input.replicas) throw new AppError("bad_request", "replicas: at least minReplicas");
@@ -64,6 +73,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
       maxReplicas,
       adminToken: newToken(),
       rules: JSON.stringify(rules),
+      allowRoot: input.allowRoot ?? false,
     },
   });
   await recordEvent({ kind: "service.created", actor: actor.username, serviceId: row.id, message: `${actor.username} created service ${row.name} (${runtime}, ${row.replicas} replicas)` });
@@ -81,6 +91,13 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
 export async function updateService(id: string, input: UpdateServiceInput, actor: Actor): Promise<ServiceView> {
   const svc = await db().service.findUnique({ where: { id } });
   if (!svc) throw new AppError("not_found", "no such service");
+  const before: RunFields = {
+    image: svc.image,
+    command: svc.command ? (JSON.parse(svc.command) as string[]) : null,
+    env: JSON.parse(svc.env) as Record<string, string>,
+    allowRoot: svc.allowRoot,
+  };
+  await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
   const cfg = env();
   const maxReplicas = Math.min(input.maxReplicas ?? svc.maxReplicas, cfg.MAX_REPLICAS);
   const minReplicas = input.minReplicas ?? svc.minReplicas;
@@ -98,6 +115,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
       ...(input.env !== undefined ? { env: JSON.stringify(input.env) } : {}),
       ...(input.memoryLimitMb !== undefined ? { memoryLimitMb: input.memoryLimitMb } : {}),
       ...(input.cpuLimit !== undefined ? { cpuLimit: input.cpuLimit } : {}),
+      ...(input.allowRoot !== undefined ? { allowRoot: input.allowRoot } : {}),
     },
   });
   if (replicas !== svc.replicas) {
@@ -148,6 +166,6 @@ export async function ensureDemoService(): Promise<void> {
   if ((await db().service.count()) > 0) return;
   await createService(
     { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 256, cpuLimit: null, replicas: 3, minReplicas: 0 },
-    { username: "system" },
+    { username: "system", role: "admin" },
   );
 }

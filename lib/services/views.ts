@@ -1,7 +1,18 @@
+import { db } from "@/lib/db/client";
+import { env } from "@/lib/env";
+import type { SwitchyardEvent } from "@/lib/events";
+import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
 import { parseRules } from "@/lib/controller/balancer-config";
 
-/** What the API returns for replicas and services. Admin tokens never leave the server. */
+/**
+ * What the API, the pages and the live channel show of replicas, services, the
+ * balancer and events. Admin tokens never leave the server. A viewer gets the viewer
+ * form of each, made here and only here (the `…For(role, …)` functions): environment
+ * names without values, no command, no process ids, and no paths of this machine
+ * (data folder, panel folder, engine files) in any text — configs, diffs, errors,
+ * event messages.
+ */
 export type ReplicaView = {
   id: string;
   serviceId: string;
@@ -27,13 +38,20 @@ export type ServiceView = {
   command: string[] | null;
   dataPort: number;
   adminPort: number;
+  /** a viewer gets the names with empty values */
   env: Record<string, string>;
   memoryLimitMb: number;
+  /** where the replica app's /health turns 503 (MEMORY_THRESHOLD_PERCENT, default 80) */
+  memoryThresholdPercent: number;
   cpuLimit: number | null;
   replicas: number;
   minReplicas: number;
   maxReplicas: number;
   rules: Rules;
+  /** docker: the containers may run as the image's root user (set by an admin) */
+  allowRoot: boolean;
+  /** true in a viewer's view: env values and the command are withheld */
+  redacted: boolean;
   createdAt: string;
   instances: ReplicaView[];
 };
@@ -75,9 +93,12 @@ export function serviceView(s: {
   minReplicas: number;
   maxReplicas: number;
   rules: string;
+  allowRoot: boolean;
   createdAt: Date;
   instances?: ReplicaRow[];
 }): ServiceView {
+  const env = JSON.parse(s.env) as Record<string, string>;
+  const threshold = Number(env.MEMORY_THRESHOLD_PERCENT);
   return {
     id: s.id,
     name: s.name,
@@ -86,14 +107,126 @@ export function serviceView(s: {
     command: s.command ? (JSON.parse(s.command) as string[]) : null,
     dataPort: s.dataPort,
     adminPort: s.adminPort,
-    env: JSON.parse(s.env) as Record<string, string>,
+    env,
     memoryLimitMb: s.memoryLimitMb,
+    memoryThresholdPercent: Number.isInteger(threshold) && threshold > 0 && threshold <= 100 ? threshold : 80,
     cpuLimit: s.cpuLimit,
     replicas: s.replicas,
     minReplicas: s.minReplicas,
     maxReplicas: s.maxReplicas,
     rules: parseRules(s.rules),
+    allowRoot: s.allowRoot,
+    redacted: false,
     createdAt: s.createdAt.toISOString(),
     instances: (s.instances ?? []).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map(replicaView),
   };
+}
+
+// ---------------------------------------------------------------- what a viewer sees
+
+/** Operators and admins see everything; viewers the viewer form. */
+export const seesEverything = (role: Role) => hasRole(role, "operator");
+
+/** What stands in for a withheld value or a path of this machine. */
+export const HIDDEN = "(hidden)";
+
+/** What to take out of text a viewer reads: secret words (env values, command words) and the panel's paths. */
+export type Hidden = { words: string[]; paths: { path: string; as: string }[] };
+
+/** Words shorter than this are not searched for in text (a value "1" or "on" would blank out half a message). */
+const MIN_WORD = 4;
+
+/** This panel's paths, longest first (the data folder usually lies inside the panel folder). */
+function panelPaths(): Hidden["paths"] {
+  const cfg = env();
+  const named = [
+    { path: cfg.dataDir, as: "$DATA_DIR" },
+    { path: process.cwd(), as: "$PANEL_DIR" },
+    ...[cfg.HAPROXY_CONFIG, cfg.HAPROXY_MASTER_SOCKET, cfg.HAPROXY_RUNTIME_SOCKET, cfg.NGINX_CONFIG].filter((p): p is string => Boolean(p)).map((p) => ({ path: p, as: HIDDEN })),
+  ];
+  return named.filter((p) => p.path.length > 1).sort((a, b) => b.path.length - a.path.length);
+}
+
+/** What a service's view must not show a viewer: its env values and command words. */
+function secretWordsOf(s: { env: Record<string, string>; command: string[] | null }): string[] {
+  return [...Object.values(s.env), ...(s.command ?? [])];
+}
+
+export function hiddenFor(services: { env: Record<string, string>; command: string[] | null }[]): Hidden {
+  const words = [...new Set(services.flatMap(secretWordsOf))].filter((w) => w.length >= MIN_WORD).sort((a, b) => b.length - a.length);
+  return { words, paths: panelPaths() };
+}
+
+/** Pure: `text` with every secret word and path replaced. */
+export function hideIn(text: string, hidden: Hidden): string {
+  let out = text;
+  for (const p of hidden.paths) out = out.split(p.path).join(p.as);
+  for (const w of hidden.words) out = out.split(w).join(HIDDEN);
+  return out;
+}
+
+const hideMaybe = (text: string | null, hidden: Hidden) => (text === null ? null : hideIn(text, hidden));
+
+function viewerReplica(r: ReplicaView, hidden: Hidden): ReplicaView {
+  return { ...r, runtimeRef: null, healthReason: hideMaybe(r.healthReason, hidden), lastError: hideMaybe(r.lastError, hidden) };
+}
+
+/** A service as a viewer sees it: variable names only, no command, no process ids or container ids. */
+export function serviceViewFor(role: Role, v: ServiceView): ServiceView {
+  if (seesEverything(role)) return v;
+  const hidden = hiddenFor([v]);
+  return {
+    ...v,
+    env: Object.fromEntries(Object.keys(v.env).map((k) => [k, ""])),
+    command: null,
+    redacted: true,
+    instances: v.instances.map((r) => viewerReplica(r, hidden)),
+  };
+}
+
+/** Texts about the balancer and events may quote any service: hide the words of all of them. */
+async function hiddenOfAllServices(): Promise<Hidden> {
+  const rows = await db().service.findMany({ select: { env: true, command: true } });
+  return hiddenFor(rows.map((r) => ({ env: JSON.parse(r.env) as Record<string, string>, command: r.command ? (JSON.parse(r.command) as string[]) : null })));
+}
+
+/** Event data may name the replica's pid or container id (the controller's replica events): not for viewers. */
+function withoutRuntimeRef(data: unknown): unknown {
+  if (!data || typeof data !== "object" || !("runtimeRef" in data)) return data;
+  const { runtimeRef: _ref, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
+
+/** Events as a viewer reads them (API, pages, the live channel): messages without secret words or paths, data without pids. */
+export async function eventsFor(role: Role, events: SwitchyardEvent[]): Promise<SwitchyardEvent[]> {
+  if (seesEverything(role) || events.length === 0) return events;
+  const hidden = await hiddenOfAllServices();
+  return events.map((e) => ({ ...e, message: hideIn(e.message, hidden), data: withoutRuntimeRef(e.data) }));
+}
+
+type EngineShown = { pid?: number | null; location?: string; error?: string | null };
+
+/** GET /api/balancer and the pages: a viewer sees no engine pid, no config location, and configs without paths. */
+export async function balancerOverviewFor<T extends { engine: EngineShown; live: string | null }>(role: Role, o: T): Promise<T> {
+  if (seesEverything(role)) return o;
+  const hidden = await hiddenOfAllServices();
+  const engine = { ...o.engine, pid: null, location: HIDDEN, ...(o.engine.error ? { error: hideIn(o.engine.error, hidden) } : {}) };
+  return { ...o, engine, live: hideMaybe(o.live, hidden) };
+}
+
+/**
+ * Revisions, previews and exports as a viewer reads them: every string field (rendered
+ * config, diff, engine error) without paths or secret words; nested objects (the config
+ * model, check results) the same.
+ */
+export async function configTextsFor<T extends object>(role: Role, value: T): Promise<T> {
+  if (seesEverything(role)) return value;
+  const hidden = await hiddenOfAllServices();
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return hideIn(v, hidden);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object" && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
 }

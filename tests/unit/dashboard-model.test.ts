@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
-import type { ReplicaView, ServiceView } from "@/lib/services/views";
+import type { ReplicaView } from "@/lib/services/views";
 import { defaultRules } from "@/lib/core/rules";
+import { aServiceView } from "@/tests/helpers/service-view";
 import { mergeTicks } from "@/lib/client/live";
 import { allocateColors } from "@/components/charts/replica-colors";
 import { healthSegments } from "@/components/charts/health-segments";
@@ -164,24 +165,7 @@ describe("the service form", () => {
   });
 
   it("sends only what changed when editing", () => {
-    const svc: ServiceView = {
-      id: "s1",
-      name: "web",
-      runtime: "process",
-      image: null,
-      command: null,
-      dataPort: 8000,
-      adminPort: 9000,
-      env: { A: "1" },
-      memoryLimitMb: 256,
-      cpuLimit: null,
-      replicas: 3,
-      minReplicas: 0,
-      maxReplicas: 20,
-      rules: defaultRules(),
-      createdAt: "2026-01-01T00:00:00.000Z",
-      instances: [],
-    };
+    const svc = aServiceView({ env: { A: "1" } });
     expect(toUpdateBody(formFromService(svc), svc)).toEqual({ ok: true, body: {} });
     expect(toUpdateBody({ ...formFromService(svc), memoryLimitMb: "300" }, svc)).toEqual({ ok: true, body: { memoryLimitMb: 300 } });
     expect(toUpdateBody({ ...formFromService(svc), command: "node app.js" }, svc)).toEqual({ ok: true, body: { command: ["node", "app.js"] } });

@@ -18,6 +18,7 @@ import type { EngineKind } from "@/lib/engines/types";
 import { balancerOverview, exportEngines } from "@/lib/services/balancer-overview";
 import { listServices } from "@/lib/services/manage-services";
 import { listRevisions } from "@/lib/services/revisions";
+import { balancerOverviewFor, configTextsFor } from "@/lib/services/views";
 
 export const metadata = { title: "Balancer" };
 
@@ -31,7 +32,12 @@ const exportFormats: Record<EngineKind, { label: string; format: string }> = {
 export default async function BalancerPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();
   const canEdit = hasRole(user.role, "operator");
-  const [overview, revisions, services, query] = await Promise.all([balancerOverview(), listRevisions(), listServices(), searchParams]);
+  const [overview, revisions, services, query] = await Promise.all([
+    balancerOverview().then((o) => balancerOverviewFor(user.role, o)),
+    listRevisions().then((list) => configTextsFor(user.role, list)),
+    listServices(),
+    searchParams,
+  ]);
 
   const engine = overview.engine as EngineView;
   const routes: RouteView[] = overview.config.services.map((s) => ({

@@ -6,12 +6,15 @@ import { hasRole } from "@/lib/core/roles";
 import { env } from "@/lib/env";
 import { listServices } from "@/lib/services/manage-services";
 import { balancerOverview } from "@/lib/services/balancer-overview";
+import { getAllowList } from "@/lib/services/manage-allow-list";
+import { serviceViewFor } from "@/lib/services/views";
 
 export const metadata = { title: "Services" };
 
 export default async function ServicesPage() {
   const user = await requireUser();
-  const [services, overview] = await Promise.all([listServices(), balancerOverview()]);
+  const canOperate = hasRole(user.role, "operator");
+  const [services, overview, allow] = await Promise.all([listServices(), balancerOverview(), canOperate ? getAllowList() : null]);
   const listen = "listen" in overview.engine && overview.engine.listen ? overview.engine.listen : { host: "127.0.0.1", port: env().BALANCER_PORT };
   return (
     <>
@@ -28,7 +31,13 @@ export default async function ServicesPage() {
         }
         actions={<ConnectionBadge />}
       />
-      <ServiceList services={services} canOperate={hasRole(user.role, "operator")} listen={listen} maxReplicas={env().MAX_REPLICAS} />
+      <ServiceList
+        services={services.map((s) => serviceViewFor(user.role, s))}
+        canOperate={canOperate}
+        listen={listen}
+        maxReplicas={env().MAX_REPLICAS}
+        policy={canOperate ? { role: user.role, allow, defaultImage: env().REPLICA_IMAGE } : null}
+      />
     </>
   );
 }

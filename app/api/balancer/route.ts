@@ -1,4 +1,5 @@
 import { route } from "@/lib/http";
 import { balancerOverview } from "@/lib/services/balancer-overview";
+import { balancerOverviewFor } from "@/lib/services/views";
 
-export const GET = route("viewer", async () => balancerOverview());
+export const GET = route("viewer", async ({ user }) => balancerOverviewFor(user.role, await balancerOverview()));

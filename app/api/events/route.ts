@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { route } from "@/lib/http";
 import { listEvents } from "@/lib/services/list-events";
+import { eventsFor } from "@/lib/services/views";
 
 const query = z.object({
   serviceId: z.string().regex(/^[a-z0-9]{1,40}$/).optional(),
@@ -8,7 +9,7 @@ const query = z.object({
   before: z.coerce.number().int().min(1).optional(),
 });
 
-export const GET = route("viewer", async ({ req }) => {
+export const GET = route("viewer", async ({ req, user }) => {
   const q = query.parse(Object.fromEntries(new URL(req.url).searchParams));
-  return { events: await listEvents(q) };
+  return { events: await eventsFor(user.role, await listEvents(q)) };
 });

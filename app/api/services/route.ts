@@ -1,8 +1,9 @@
 import { createServiceSchema } from "@/lib/core/service";
 import { body, route } from "@/lib/http";
 import { createService, listServices } from "@/lib/services/manage-services";
+import { serviceViewFor } from "@/lib/services/views";
 
-export const GET = route("viewer", async () => ({ services: await listServices() }));
+export const GET = route("viewer", async ({ user }) => ({ services: (await listServices()).map((s) => serviceViewFor(user.role, s)) }));
 
 export const POST = route("operator", async ({ req, user }) => {
   const service = await createService(await body(req, createServiceSchema), user);

@@ -12,6 +12,7 @@ import { getService } from "@/lib/services/manage-services";
 import { listEvents } from "@/lib/services/list-events";
 import { balancerOverview } from "@/lib/services/balancer-overview";
 import { trafficStatus } from "@/lib/services/traffic";
+import { balancerOverviewFor, eventsFor, serviceViewFor } from "@/lib/services/views";
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
@@ -32,9 +33,12 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
   // the same snapshot the live channel sends on "watch": the charts are full on the first paint
   const provider = realtime().snapshot;
   const snap = (provider ? await provider(id, user).catch(() => null) : null) as ServiceSnapshot | null;
-  const initial: ServiceSnapshot = { service, history: snap?.history ?? [], traffic: snap?.traffic ?? trafficStatus(id) };
+  const initial: ServiceSnapshot = { service: serviceViewFor(user.role, service), history: snap?.history ?? [], traffic: snap?.traffic ?? trafficStatus(id) };
 
-  const [events, overview] = await Promise.all([listEvents({ serviceId: id, limit: 100 }), balancerOverview()]);
+  const [events, overview] = await Promise.all([
+    listEvents({ serviceId: id, limit: 100 }).then((list) => eventsFor(user.role, list)),
+    balancerOverview().then((o) => balancerOverviewFor(user.role, o)),
+  ]);
   const e = overview.engine as Partial<BalancerInfo> & { kind: string; running?: boolean; error?: string | null };
   const balancer: BalancerInfo = {
     kind: e.kind,

@@ -2,11 +2,12 @@ import { z } from "zod";
 import { idParamSchema } from "@/lib/core/service";
 import { body, route } from "@/lib/http";
 import { previewRules } from "@/lib/services/apply-rules";
+import { configTextsFor } from "@/lib/services/views";
 
 const previewSchema = z.object({ serviceId: idParamSchema, rules: z.unknown() }).strict();
 
 /** Renders a proposed change and diffs it against the live config. Changes nothing. */
-export const POST = route("viewer", async ({ req }) => {
+export const POST = route("viewer", async ({ req, user }) => {
   const input = await body(req, previewSchema);
-  return previewRules(input.serviceId, input.rules as never);
+  return configTextsFor(user.role, await previewRules(input.serviceId, input.rules as never));
 });
