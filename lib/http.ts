@@ -4,6 +4,7 @@ import { hasRole, type Role } from "@/lib/core/roles";
 import { allowedOrigins, isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
 import { readCookie, SESSION_COOKIE, userFromToken, type SessionUser } from "@/lib/auth/sessions";
 import { env } from "@/lib/env";
+import { isDatabaseBusy } from "@/lib/db/client";
 
 /**
  * The one place where route handlers turn requests into use-case calls and
@@ -18,9 +19,12 @@ export type PublicContext<P> = { req: Request; user: SessionUser | null; params:
 type NextCtx = { params: Promise<Record<string, string | string[]>> };
 
 export function errorResponse(e: unknown): Response {
+  if (isDatabaseBusy(e)) {
+    e = new AppError("unavailable", "the database is locked by another process (a backup or an sqlite3 shell?); try again in a moment", { retryAfterS: 1 });
+  }
   if (isAppError(e)) {
     const headers: Record<string, string> = {};
-    if (e.code === "too_many_requests" && typeof e.details === "object" && e.details && "retryAfterS" in e.details) {
+    if (typeof e.details === "object" && e.details && "retryAfterS" in e.details) {
       headers["Retry-After"] = String((e.details as { retryAfterS: number }).retryAfterS);
     }
     return Response.json({ error: { code: e.code, message: e.message, details: e.details ?? null } }, { status: httpStatusOf[e.code], headers });

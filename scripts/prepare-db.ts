@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { parseEnv } from "../lib/env";
 
 /**
@@ -16,6 +17,15 @@ export function prepareDb(root = path.resolve(__dirname, "..")): void {
     execFileSync(process.execPath, [prisma, "generate"], { cwd: root, env: childEnv, stdio: "inherit" });
   }
   execFileSync(process.execPath, [prisma, "migrate", "deploy"], { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "inherit"] });
+  // WAL (kept in the file): readers never wait for a writer, so a long write elsewhere cannot stall page loads
+  const sqlite = new Database(cfg.databaseUrl.replace(/^file:/, ""));
+  try {
+    sqlite.pragma("journal_mode = WAL");
+  } catch (e) {
+    console.warn(`[switchyard] the database stays in its journal mode (WAL needs it unlocked): ${e instanceof Error ? e.message : e}`);
+  } finally {
+    sqlite.close();
+  }
 }
 
 if (require.main === module) {
