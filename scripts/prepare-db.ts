@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { parseEnv } from "../lib/env";
 
 /**
- * Make the database ready: generate the Prisma client if missing and apply
+ * Make the database ready: generate the Prisma client if missing or stale and apply
  * pending migrations. A newcomer never runs a Prisma command by hand.
  */
 export function prepareDb(root = path.resolve(__dirname, "..")): void {
@@ -13,7 +13,9 @@ export function prepareDb(root = path.resolve(__dirname, "..")): void {
   fs.mkdirSync(cfg.dataDir, { recursive: true });
   const prisma = path.join(root, "node_modules", "prisma", "build", "index.js");
   const childEnv = { ...process.env, DATABASE_URL: cfg.databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" };
-  if (!fs.existsSync(path.join(root, "lib", "db", "generated", "client.ts"))) {
+  // generate when the client is missing or older than the schema (a pull that added a column)
+  const client = path.join(root, "lib", "db", "generated", "client.ts");
+  if (!fs.existsSync(client) || fs.statSync(client).mtimeMs < fs.statSync(path.join(root, "prisma", "schema.prisma")).mtimeMs) {
     execFileSync(process.execPath, [prisma, "generate"], { cwd: root, env: childEnv, stdio: "inherit" });
   }
   execFileSync(process.execPath, [prisma, "migrate", "deploy"], { cwd: root, env: childEnv, stdio: ["ignore", "ignore", "inherit"] });

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseEnv } from "../lib/env";
+import { createUserCommand } from "../lib/runtime/replica-user";
 import { prepareDb } from "./prepare-db";
 
 /**
@@ -28,8 +29,27 @@ function needsBuild(): boolean {
   return ["app", "components", "lib"].some((d) => newestMtime(path.join(root, d)) > built);
 }
 
+/**
+ * Replicas never run as root: a panel started as root runs them as REPLICA_USER. The
+ * quick start is `npm install && npm start` on a fresh machine, so create that user here
+ * when it is missing (scripts/ci-setup.sh does the same for the test machine).
+ */
+function ensureReplicaUser(name: string): void {
+  if (process.getuid?.() !== 0) return;
+  try {
+    execFileSync("getent", ["passwd", name], { stdio: "ignore" });
+    return;
+  } catch {
+    // missing: create it below
+  }
+  const argv = createUserCommand(name).split(" ");
+  console.log(`[switchyard] creating the unprivileged user replicas run as: ${argv.join(" ")}`);
+  execFileSync(argv[0], argv.slice(1), { stdio: "inherit" });
+}
+
 try {
-  parseEnv(process.env);
+  const cfg = parseEnv(process.env);
+  ensureReplicaUser(cfg.REPLICA_USER);
   prepareDb(root);
   if (needsBuild()) {
     console.log("[switchyard] building the web app (first start or changed sources; about a minute)…");
