@@ -3,6 +3,7 @@ import { env } from "@/lib/env";
 import type { SwitchyardEvent } from "@/lib/events";
 import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
+import type { StatsFeed } from "@/lib/engines/types";
 import { parseRules } from "@/lib/controller/balancer-config";
 
 /**
@@ -204,14 +205,25 @@ export async function eventsFor(role: Role, events: SwitchyardEvent[]): Promise<
   return events.map((e) => ({ ...e, message: hideIn(e.message, hidden), data: withoutRuntimeRef(e.data) }));
 }
 
-type EngineShown = { pid?: number | null; location?: string; error?: string | null };
+type EngineShown = { pid?: number | null; location?: string; error?: string | null; statsFeed?: StatsFeed };
+
+/** Pure: the engine as a viewer sees it: no pid, no config location, no paths in its error or its stats feed (nginx's access log). */
+export function viewerEngine<E extends EngineShown>(engine: E, hidden: Hidden): E {
+  const feed = engine.statsFeed;
+  return {
+    ...engine,
+    pid: null,
+    location: HIDDEN,
+    ...(engine.error ? { error: hideIn(engine.error, hidden) } : {}),
+    ...(feed ? { statsFeed: { ...feed, file: hideIn(feed.file, hidden), detail: hideMaybe(feed.detail, hidden), ...(feed.error ? { error: hideIn(feed.error, hidden) } : {}) } } : {}),
+  };
+}
 
 /** GET /api/balancer and the pages: a viewer sees no engine pid, no config location, and configs without paths. */
 export async function balancerOverviewFor<T extends { engine: EngineShown; live: string | null }>(role: Role, o: T): Promise<T> {
   if (seesEverything(role)) return o;
   const hidden = await hiddenOfAllServices();
-  const engine = { ...o.engine, pid: null, location: HIDDEN, ...(o.engine.error ? { error: hideIn(o.engine.error, hidden) } : {}) };
-  return { ...o, engine, live: hideMaybe(o.live, hidden) };
+  return { ...o, engine: viewerEngine(o.engine, hidden), live: hideMaybe(o.live, hidden) };
 }
 
 /**
