@@ -7,9 +7,9 @@
  * (tests/integration/panel-hardening.test.ts sends the same bodies to a real panel.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { routeRequest } from "@/tests/helpers/route-request";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
 
-const HOST = "127.0.0.1:3999";
 const CHUNK = 64 * 1024;
 const HUNDRED_MB = 100 * 1024 * 1024;
 
@@ -44,16 +44,8 @@ function lazyBody(total: number) {
   return { stream, state };
 }
 
-function post(body: ReadableStream<Uint8Array> | string, headers: Record<string, string> = {}): Promise<Response> {
-  return login.POST(
-    new Request(`http://${HOST}/api/auth/login`, {
-      method: "POST",
-      headers: { host: HOST, origin: `http://${HOST}`, "content-type": "application/json", "x-switchyard-remote": "127.0.0.1", ...headers },
-      body,
-      duplex: "half",
-    } as RequestInit),
-  );
-}
+const post = (body: ReadableStream<Uint8Array> | string, headers: Record<string, string> = {}): Promise<Response> =>
+  login.POST(routeRequest("/api/auth/login", { method: "POST", body, headers: { "content-type": "application/json", ...headers } }));
 
 describe("request body limits", () => {
   it("a Content-Length over the limit is refused with 413 before a byte is read", async () => {

@@ -9,9 +9,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { routeRequest } from "@/tests/helpers/route-request";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
 
-const HOST = "127.0.0.1:3999";
 const ROOT = path.resolve(__dirname, "..", "..");
 const LOCK_MS = 4000;
 
@@ -60,9 +60,7 @@ function loopLag(): { stop(): number } {
   };
 }
 
-function req(urlPath: string, method: string, cookie: string): Request {
-  return new Request(`http://${HOST}${urlPath}`, { method, headers: { host: HOST, origin: `http://${HOST}`, cookie, "x-switchyard-remote": "127.0.0.1" } });
-}
+const req = (urlPath: string, method: string, cookie: string): Request => routeRequest(urlPath, { method, cookie });
 const ctx = { params: Promise.resolve({}) };
 
 describe("a database locked by another process", () => {

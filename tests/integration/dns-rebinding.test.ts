@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forget } from "@/lib/remember";
+import { routeRequest } from "@/tests/helpers/route-request";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
 
 const PASSWORD = "correct horse battery";
@@ -21,15 +22,8 @@ let server: http.Server | undefined;
 let closeIo: () => Promise<void> = async () => undefined;
 let port = 0;
 
-function post(route: { POST: (req: Request) => Promise<Response> }, urlPath: string, host: string, body: unknown): Promise<Response> {
-  return route.POST(
-    new Request(`http://${host}${urlPath}`, {
-      method: "POST",
-      headers: { host, origin: `http://${host}`, "content-type": "application/json", "x-switchyard-remote": "127.0.0.1" },
-      body: JSON.stringify(body),
-    }),
-  );
-}
+const post = (route: { POST: (req: Request) => Promise<Response> }, urlPath: string, host: string, json: unknown): Promise<Response> =>
+  route.POST(routeRequest(urlPath, { method: "POST", host, json }));
 
 function raw(method: string, path: string, host: string, cookie: string, body?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -97,12 +91,7 @@ describe("DNS rebinding: Host must be one of the panel's names", () => {
     const { createSession, SESSION_COOKIE } = await import("@/lib/auth/sessions");
     const admin = await db().user.findUniqueOrThrow({ where: { username: "admin" } });
     const { token } = await createSession(admin.id);
-    const res = await logout.POST(
-      new Request(`http://${ATTACKER}/api/auth/logout`, {
-        method: "POST",
-        headers: { host: ATTACKER, origin: `http://${ATTACKER}`, cookie: `${SESSION_COOKIE}=${token}` },
-      }),
-    );
+    const res = await logout.POST(routeRequest("/api/auth/logout", { method: "POST", host: ATTACKER, cookie: `${SESSION_COOKIE}=${token}` }));
     expect(res.status).toBe(421);
   });
 
@@ -112,13 +101,7 @@ describe("DNS rebinding: Host must be one of the panel's names", () => {
     try {
       const login = await import("@/app/api/auth/login/route");
       const req = (host: string, origin: string) =>
-        login.POST(
-          new Request(`http://${host}/api/auth/login`, {
-            method: "POST",
-            headers: { host, origin, "content-type": "application/json", "x-switchyard-remote": "127.0.0.1" },
-            body: JSON.stringify({ username: "admin", password: PASSWORD }),
-          }),
-        );
+        login.POST(routeRequest("/api/auth/login", { method: "POST", host, headers: { origin }, json: { username: "admin", password: PASSWORD } }));
       expect((await req("panel.example.com", "https://panel.example.com")).status).toBe(200);
       expect((await req(ATTACKER, `http://${ATTACKER}`)).status).toBe(421);
     } finally {
