@@ -1,5 +1,6 @@
 import { env } from "@/lib/env";
 import { db } from "@/lib/db/client";
+import { pruneEvents } from "@/lib/events";
 import { hasAnyUser, createFirstAdmin } from "@/lib/services/create-first-admin";
 import { ensureDemoService } from "@/lib/services/manage-services";
 import { controller } from "@/lib/controller/controller";
@@ -14,8 +15,9 @@ export async function bootstrap(): Promise<void> {
     await createFirstAdmin({ username: cfg.ADMIN_USER, password: cfg.ADMIN_PASSWORD }, "env");
     console.log(`[switchyard] created the first admin ${cfg.ADMIN_USER} from ADMIN_USER/ADMIN_PASSWORD`);
   }
-  // expired sessions
+  // expired sessions, and events past their retention
   await db().session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+  await pruneEvents();
   if (cfg.CONTROLLER) {
     await controller().start();
     collector().start();

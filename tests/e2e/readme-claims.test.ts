@@ -201,13 +201,14 @@ describe.skipIf(missing)("README claims on the running panel (ENGINE unset, HAPr
   it("a client-sent x-switchyard-remote is overwritten: rotating it does not get around throttling, and events record the real address", async () => {
     const from = "127.0.0.7";
     for (let i = 0; i < 5; i++) {
-      // five user names, five made-up addresses: only the real address ties them together
-      const res = await signInFrom(panel, from, { username: `nobody${i}`, password: "wrong password" }, { "x-switchyard-remote": `203.0.113.${i + 1}` });
+      // five wrong passwords for one name, five made-up addresses: failures count per (name, address), and only
+      // the real address ties them together
+      const res = await signInFrom(panel, from, { username: ADMIN.username, password: "wrong password" }, { "x-switchyard-remote": `203.0.113.${i + 1}` });
       expect(res.status).toBe(401);
     }
     const blocked = await signInFrom(panel, from, ADMIN, { "x-switchyard-remote": "198.51.100.99" });
     expect(blocked.status).toBe(429);
-    // the same credentials from another address are fine: it is the address that is throttled
+    // the same credentials from another address are fine: that name is throttled from that address only
     expect((await signInFrom(panel, "127.0.0.1", ADMIN)).status).toBe(200);
     const { events } = (await api("/api/events?limit=50")).json() as { events: { kind: string; data: { ip?: string } | null }[] };
     const failed = events.filter((e) => e.kind === "auth.failed");

@@ -131,7 +131,7 @@ describe("sign-in", () => {
     expect((await loginRoute(admin.username, PASSWORD, "10.0.0.2")).status).toBe(200);
   });
 
-  it("throttles after 5 failures: 429 with Retry-After, even with the right password", async () => {
+  it("throttles a name from an address after 5 failures: 429 with Retry-After, even with the right password", async () => {
     await m.users.createUser({ username: "target", password: PASSWORD, role: "viewer" }, { ...admin, role: "admin", sessionId: "-" });
     const ip = "10.0.0.3";
     for (let i = 0; i < 5; i++) expect((await loginRoute("target", "wrong password", ip)).status).toBe(401);
@@ -143,19 +143,18 @@ describe("sign-in", () => {
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
     expect((await blocked.json()).error.code).toBe("too_many_requests");
 
-    // the user name is throttled from any address, and the address for any user name
-    expect((await loginRoute("target", PASSWORD, "10.0.0.4")).status).toBe(429);
-    expect((await loginRoute(admin.username, PASSWORD, ip)).status).toBe(429);
     // the use case says the same, with the wait in seconds
-    await expect(m.signIn({ username: "target", password: PASSWORD, ip: "10.0.0.7" })).rejects.toMatchObject({
+    await expect(m.signIn({ username: "target", password: PASSWORD, ip })).rejects.toMatchObject({
       code: "too_many_requests",
       details: { retryAfterS: expect.any(Number) },
     });
-    // other users from other addresses are not affected
-    expect((await loginRoute(admin.username, PASSWORD, "10.0.0.5")).status).toBe(200);
+    // only that name from that address: the user signs in from elsewhere, others from the same address
+    // (tests/integration/sign-in-throttle.test.ts covers the per-address ceiling and the events)
+    expect((await loginRoute("target", PASSWORD, "10.0.0.4")).status).toBe(200);
+    expect((await loginRoute(admin.username, PASSWORD, ip)).status).toBe(200);
 
     const throttled = await events("auth.throttled");
-    expect(throttled.length).toBeGreaterThanOrEqual(3);
+    expect(throttled).toHaveLength(1); // two refusals from one address within a minute: one event with a count
     expect(throttled.at(-1)).toMatchObject({ level: "warn" });
   });
 });
@@ -278,6 +277,6 @@ describe("user management", () => {
     // the password hash never leaves the server
     const list = await m.usersRoute.GET(req("/api/users", { cookie: cookieOf(adminSession.token) }), ctx());
     expect(list.status).toBe(200);
-    expect(JSON.stringify(await list.json())).not.toMatch(/passwordHash|\$2[aby]\$/);
+    expect(JSON.stringify(await list.json())).not.toMatch(/passwordHash|\$2[aby]\$|scrypt\$/);
   });
 });
