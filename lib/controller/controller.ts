@@ -12,6 +12,7 @@ import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
 import { balancerServiceOf, currentBalancerConfig, parseRules, splitAddr, toServer } from "@/lib/controller/balancer-config";
 import { Mutex } from "@/lib/controller/lock";
 import { waitHealthy } from "@/lib/controller/probe";
+import { EngineWatchdog } from "@/lib/controller/engine-watchdog";
 
 /**
  * The reconciling controller. Level-triggered: for each service it compares the
@@ -44,6 +45,8 @@ export class Controller {
   private engineError: string | null = null;
   private started = false;
   private lastStats: EngineStats | null = null;
+  /** restarts the engine when it dies (supervised mode), reports it (external mode) */
+  readonly watchdog = new EngineWatchdog(this);
 
   constructor(private deps: ControllerDeps) {}
 
@@ -74,21 +77,32 @@ export class Controller {
     await this.resync();
     this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
     this.resyncTimer.unref();
+    this.watchdog.start();
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    this.watchdog.stop();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     for (const q of this.queues.values()) if (q.timer) clearTimeout(q.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
   }
 
-  /** Start (or adopt) the engine; then make sure it serves exactly the servers the database lists. */
-  async ensureEngine(): Promise<boolean> {
+  /** The watchdog found the engine down: nothing goes to it until ensureEngine succeeds. */
+  engineLost(): void {
+    this.engineReady = false;
+  }
+
+  /**
+   * Start (or adopt) the engine; then make sure it serves exactly the servers the database
+   * lists. `restart`: the watchdog found it down at that time (the event says so).
+   */
+  async ensureEngine(restart?: { downSince: number }): Promise<boolean> {
     if (this.engineReady) return true;
     try {
       await this.engineLock.run(async () => {
+        if (this.engineReady) return; // started by another caller while this one waited for the lock
         const config = await currentBalancerConfig();
         await this.engine.start(config);
         const status = await this.engine.status();
@@ -103,9 +117,16 @@ export class Controller {
             if (!r.ok) throw new AppError("engine_error", r.error);
           }
         }
-        await recordEvent({ kind: status.adopted ? "engine.adopted" : "engine.started", actor: "controller", message: `${status.kind} ${status.adopted ? "adopted (it kept serving while the panel was down)" : "started"} on ${status.listen.host}:${status.listen.port}` });
+        const where = `${status.listen.host}:${status.listen.port}`;
+        if (restart) {
+          const downMs = Date.now() - restart.downSince;
+          const what = status.adopted ? "answers again" : "restarted";
+          await recordEvent({ kind: "engine.restarted", actor: "controller", message: `${status.kind} ${what} on ${where}, ${downMs} ms after the panel found it down`, data: { downMs, runtimeRef: status.pid === null ? null : String(status.pid) } });
+        } else {
+          await recordEvent({ kind: status.adopted ? "engine.adopted" : "engine.started", actor: "controller", message: `${status.kind} ${status.adopted ? "adopted (it kept serving while the panel was down)" : "started"} on ${where}` });
+        }
+        this.engineReady = true;
       });
-      this.engineReady = true;
       this.engineError = null;
       return true;
     } catch (e) {

@@ -158,7 +158,16 @@ export interface Engine {
   start(initial: BalancerConfig): Promise<void>;
   stop(): Promise<void>;
   status(): Promise<EngineStatus>;
+  /**
+   * Failures the engine recovered from by itself since the last call, in words (nginx's
+   * master respawns a killed worker: status() never sees it). The controller's engine
+   * watchdog records each as an event. Optional: engines without such failures omit it.
+   */
+  incidents?(): Promise<EngineIncident[]>;
 }
+
+/** A failure an engine healed by itself: what happened in words (no pid: viewers read it), and the process it concerned. */
+export type EngineIncident = { message: string; pid: number | null };
 
 /** What the panel shows instead of a secret in a config (previews, diffs, revisions, exports). */
 export const SECRET_PLACEHOLDER = "<secret>";

@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from "diff";
 import { db } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
-import { shownConfig, type BalancerConfig } from "@/lib/engines/types";
+import { shownConfig, type BalancerConfig, type Engine } from "@/lib/engines/types";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { controller } from "@/lib/controller/controller";
 
@@ -29,6 +29,19 @@ export async function currentRevisionNumber(): Promise<number> {
 
 export function unifiedDiff(before: string, after: string, label = "balancer"): string {
   return createTwoFilesPatch(`live/${label}`, `proposed/${label}`, before, after, "", "", { context: 3 });
+}
+
+/**
+ * An apply is applied only to an engine that runs: an engine that died before (the
+ * builtin proxy keeps a written file for its next start) or during the apply gets a failed
+ * revision saying so, and the controller's watchdog restarts it from the database's
+ * configuration, which this failed apply did not change.
+ */
+async function notRunning(engine: Engine): Promise<string | null> {
+  const status = await engine.status().catch((e: unknown) => ({ running: false, mode: "supervised", error: e instanceof Error ? e.message : String(e) }));
+  if (status.running || status.mode === "export-only") return null;
+  const then = status.mode === "external" ? "it runs outside the panel (external mode) and must be started by its owner" : "the panel restarts it with the last applied configuration";
+  return `${engine.kind} is not running${status.error ? ` (${status.error})` : ""}, so the configuration was not applied; ${then}`;
 }
 
 /**
@@ -71,6 +84,10 @@ export async function applyBalancerConfig(opts: {
     if (!error) {
       const result = await engine.apply(rendered, config);
       if (!result.ok) error = shown(result.error) + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : "");
+    }
+    if (!error) {
+      const down = await notRunning(engine);
+      if (down) error = shown(down);
     }
     if (!error && opts.commit) await opts.commit();
     const row = await db().revision.create({

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import type { CheckResult } from "@/lib/engines/types";
 import { isAlive } from "@/lib/engines/processes";
 import { readOrNull, sleep, writeAtomic as writeAtomicPrivate } from "@/lib/engines/files";
+import type { FileId } from "@/lib/engines/nginx/log-tail";
 
 const execFileAsync = promisify(execFile);
 
@@ -187,6 +188,44 @@ export async function holdsFile(pids: readonly number[], file: { dev: number; in
     }
   }
   return false;
+}
+
+/**
+ * nginx workers whose master is gone (kill -9 of the master leaves them serving, with
+ * ppid 1, holding the listener) and that hold one of `files` open: this prefix's logs,
+ * so the workers of another nginx are never touched.
+ */
+export async function orphanedWorkerPids(files: readonly FileId[]): Promise<number[]> {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    const st = procStat(pid);
+    if (!st || st.ppid !== 1 || st.state === "Z") continue;
+    const title = readOrEmpty(`/proc/${pid}/cmdline`);
+    if (!title.startsWith("nginx: worker process")) continue;
+    for (const file of files) {
+      if (await holdsFile([pid], file)) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 /** Workers that are not shutting down (title "nginx: worker process", not "... is shutting down"). */

@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { statSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { isIP } from "node:net";
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
@@ -12,6 +12,7 @@ import type {
   BalancerService,
   CheckResult,
   Engine,
+  EngineIncident,
   EngineStats,
   EngineStatus,
   ServerHealth,
@@ -32,6 +33,7 @@ import {
   isNginxMaster,
   listenerAnswers,
   nginxSignal,
+  orphanedWorkerPids,
   nginxTest,
   nginxVersion,
   readFrom,
@@ -94,6 +96,9 @@ export type NginxEngineOptions = {
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void };
 
+/** nginx's error log line for a worker that ended abnormally (the master respawns it): "[alert] 10#10: worker process 12 exited on signal 9" */
+const WORKER_DIED = /\[alert\] \d+#\d+: worker process (\d+) exited (on signal \d+(?: \(core dumped\))?|with fatal code \d+)/;
+
 /** Past this size the panel rotates the access log (about a minute at 10k requests/s). */
 export const ACCESS_LOG_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -146,6 +151,8 @@ export class NginxEngine implements Engine {
   /** nginx's error log, read for the lines saying it could not write the access log (a full disk) */
   private errorLogTail: LogTail | null = null;
   private logWriteFailures = 0;
+  /** failures nginx healed by itself (a worker killed and respawned), not yet taken by incidents() */
+  private healed: EngineIncident[] = [];
 
   private queue: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -314,6 +321,12 @@ export class NginxEngine implements Engine {
     await this.closeAccessLog();
   }
 
+  /** Workers that died abnormally since the last call (nginx's error log): the master respawned them, status() never saw them. */
+  async incidents(): Promise<EngineIncident[]> {
+    await this.errorLogTail?.poll();
+    return this.healed.splice(0);
+  }
+
   async status(): Promise<EngineStatus> {
     const pid = this.opts.mode === "external" ? null : this.runningMasterPid();
     const listen = (this.desired ?? this.applied)?.listen ?? this.opts.listen;
@@ -463,6 +476,7 @@ export class NginxEngine implements Engine {
     if (!checked.ok) throw new AppError("engine_error", checked.error);
     await writeAtomic(this.paths.config, rendered);
     await rm(this.paths.pid, { force: true });
+    await this.endOrphanedWorkers();
     let started;
     try {
       started = await spawnNginx({ binary: this.binary, prefix: this.paths.prefix }, this.paths.config, this.paths.errorLog, this.paths.startupLog);
@@ -484,6 +498,21 @@ export class NginxEngine implements Engine {
     this.lastError = undefined;
     await writeModel(this.paths.model, config);
     await this.resolveNames(config);
+  }
+
+  /**
+   * A master killed with SIGKILL leaves its workers serving and holding the listener, so a
+   * new master could not bind it. They are asked to finish (SIGQUIT: each closes the
+   * listener at once and ends its requests in flight) and killed if they have not after 2 s.
+   */
+  private async endOrphanedWorkers(): Promise<void> {
+    const files: FileId[] = [];
+    for (const file of [this.paths.errorLog, this.paths.accessLog]) {
+      const st = await stat(file).catch(() => null);
+      if (st) files.push({ dev: st.dev, ino: st.ino });
+    }
+    const pids = await orphanedWorkerPids(files);
+    await Promise.all(pids.map((pid) => stopWithEscalation(pid, [["SIGQUIT", 2000], ["SIGKILL", 1000]])));
   }
 
   /** The master's pid when the pid file names a live nginx master. */
@@ -522,6 +551,8 @@ export class NginxEngine implements Engine {
       reopen: () => Promise.resolve({ ok: true }),
       onLine: (line) => {
         if (line.includes(failed) && (line.includes(" failed") || line.includes(" was incomplete"))) this.logWriteFailures++;
+        const died = WORKER_DIED.exec(line);
+        if (died) this.healed.push({ message: `a worker process exited ${died[2]}; ${died[2].startsWith("with fatal") ? "nginx does not start another for a fatal code" : "the nginx master started another"}`, pid: Number(died[1]) });
       },
     });
     await errors.start(1000);
