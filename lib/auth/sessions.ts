@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { db } from "@/lib/db/client";
+import { bus } from "@/lib/events";
 import { env } from "@/lib/env";
 import { isRole, type Role } from "@/lib/core/roles";
 
@@ -33,13 +34,28 @@ export async function userFromToken(token: string | undefined | null): Promise<S
   return { id: session.user.id, username: session.user.username, role: session.user.role, sessionId: id };
 }
 
+/** Sessions that just ended: the realtime layer disconnects their sockets (lib/realtime/server.ts). */
+export const SESSIONS_ENDED = "sessions-ended";
+export type EndedSessions = { sessionId: string } | { userId: string };
+const announce = (ended: EndedSessions) => bus().emit(SESSIONS_ENDED, ended);
+
 export async function endSession(token: string | undefined | null): Promise<void> {
   if (!token) return;
   await db().session.deleteMany({ where: { id: sha256(token) } });
+  announce({ sessionId: sha256(token) });
 }
 
+/** Every session of a user (a password or role change, a deleted user). */
 export async function endSessionsOf(userId: string): Promise<void> {
   await db().session.deleteMany({ where: { userId } });
+  announce({ userId });
+}
+
+/** Which of these sessions still exist and have not expired (sessions also end where nobody announces it: expiry). */
+export async function liveSessionIds(ids: string[], now = new Date()): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db().session.findMany({ where: { id: { in: ids }, expiresAt: { gt: now } }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Parse one cookie out of a Cookie header. */

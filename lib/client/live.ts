@@ -26,7 +26,8 @@ export function useConnectionState(): ConnectionState {
   useEffect(() => {
     const s = liveSocket();
     const onConnect = () => setState("live");
-    const onDisconnect = () => setState("reconnecting");
+    // the server closes a socket whose session ended (signed out, password changed, expired): sign in again
+    const onDisconnect = (reason: string) => setState(reason === "io server disconnect" ? "refused" : "reconnecting");
     const onError = (err: Error) => setState(/unauthorized|forbidden/.test(err.message) ? "refused" : "reconnecting");
     if (s.connected) setState("live");
     s.on("connect", onConnect);

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import { z } from "zod";
-import { readCookie, SESSION_COOKIE, userFromToken, type SessionUser } from "@/lib/auth/sessions";
+import { liveSessionIds, readCookie, SESSION_COOKIE, SESSIONS_ENDED, userFromToken, type EndedSessions, type SessionUser } from "@/lib/auth/sessions";
 import { isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
 import { env } from "@/lib/env";
 import { bus, type SwitchyardEvent } from "@/lib/events";
@@ -41,8 +41,35 @@ export const EVENTS_ROOM = "events";
 const VIEWERS_ROOM = "viewers";
 const isViewer = (socket: Socket) => (socket.data as SocketData).user.role === "viewer";
 
-/** `hostNames`: the names the panel answers for (default: from the configuration, lib/auth/origin.ts). */
-export function attachRealtime(server: HttpServer, opts: { allowedOrigins: string[]; hostNames?: string[] }): Server {
+/** How often the sessions of connected sockets are checked (an expired session's socket is closed within this). */
+export const SESSION_CHECK_MS = 10_000;
+
+/** Disconnects the sockets whose session ended, by announcement (sign-out, a password or role change, a deleted user) or found by `check`. */
+function closeEndedSessions(io: Server, checkMs: number): () => void {
+  const byAnnouncement = (ended: EndedSessions) => {
+    for (const socket of io.sockets.sockets.values()) {
+      const user = (socket.data as Partial<SocketData>).user;
+      if (user && ("sessionId" in ended ? user.sessionId === ended.sessionId : user.id === ended.userId)) socket.disconnect(true);
+    }
+  };
+  const check = async () => {
+    const sockets = [...io.sockets.sockets.values()].filter((s) => (s.data as Partial<SocketData>).user);
+    const live = await liveSessionIds([...new Set(sockets.map((s) => (s.data as SocketData).user.sessionId))]);
+    for (const socket of sockets) if (!live.has((socket.data as SocketData).user.sessionId)) socket.disconnect(true);
+  };
+  bus().on(SESSIONS_ENDED, byAnnouncement);
+  const timer = setInterval(() => void check().catch(() => undefined), checkMs).unref();
+  return () => {
+    bus().off(SESSIONS_ENDED, byAnnouncement);
+    clearInterval(timer);
+  };
+}
+
+/**
+ * `hostNames`: the names the panel answers for (default: from the configuration, lib/auth/origin.ts);
+ * `sessionCheckMs`: how often sockets' sessions are checked for expiry (tests shorten it).
+ */
+export function attachRealtime(server: HttpServer, opts: { allowedOrigins: string[]; hostNames?: string[]; sessionCheckMs?: number }): Server {
   const io = new Server(server, { path: "/socket.io", serveClient: false, destroyUpgrade: false });
   const hostNames = opts.hostNames ?? panelHostNames(env());
   io.use(async (socket, next) => {
@@ -98,7 +125,11 @@ export function attachRealtime(server: HttpServer, opts: { allowedOrigins: strin
       .catch(() => undefined);
   };
   bus().on("event", onEvent);
-  io.engine.on("close", () => bus().off("event", onEvent));
+  const stopClosing = closeEndedSessions(io, opts.sessionCheckMs ?? SESSION_CHECK_MS);
+  io.engine.on("close", () => {
+    bus().off("event", onEvent);
+    stopClosing();
+  });
   realtime().io = io;
   return io;
 }

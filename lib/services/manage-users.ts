@@ -51,6 +51,7 @@ export async function deleteUser(id: string, actor: SessionUser) {
   if (!user) throw new AppError("not_found", "no such user");
   if (user.id === actor.id) throw new AppError("conflict", "you cannot delete yourself");
   if (user.role === "admin" && (await adminCount()) <= 1) throw new AppError("conflict", "this is the last admin");
+  await endSessionsOf(id); // (the rows would go with the user; this also closes the user's sockets)
   await db().user.delete({ where: { id } });
   await recordEvent({ kind: "user.deleted", actor: actor.username, message: `${actor.username} deleted user ${user.username}` });
   return { ok: true };
