@@ -1,9 +1,10 @@
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env";
-import { rulesSchema, type AdminState, type Rules } from "@/lib/core/rules";
+import { rulesSchema, type Rules } from "@/lib/core/rules";
+import { engineAdminState } from "@/lib/core/plan";
 import { serverNameFor, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
 
-type ReplicaRow = { id: string; dataAddr: string | null; weight: number; adminState: string; inEngine: boolean };
+type ReplicaRow = { id: string; dataAddr: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
 type ServiceRow = { id: string; name: string; rules: string; instances?: ReplicaRow[] };
 
 export function parseRules(json: string): Rules {
@@ -18,7 +19,7 @@ export function splitAddr(addr: string): { host: string; port: number } {
 export function toServer(r: ReplicaRow): BalancerServer | null {
   if (!r.dataAddr) return null;
   const { host, port } = splitAddr(r.dataAddr);
-  const adminState = (["ready", "drain", "maint"].includes(r.adminState) ? r.adminState : "ready") as AdminState;
+  const adminState = engineAdminState(r.state ?? "ready", r.adminState);
   return { replicaId: r.id, name: serverNameFor(r.id), host, port, weight: r.weight, adminState };
 }
 

@@ -3,7 +3,7 @@ import { recordEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import { AppError, isAppError } from "@/lib/core/errors";
 import { newReplicaId } from "@/lib/core/ids";
-import { plan, type ReplicaPhase } from "@/lib/core/plan";
+import { isLeaving, plan, type ReplicaPhase } from "@/lib/core/plan";
 import type { Rules } from "@/lib/core/rules";
 import { serverNameFor, type Engine, type EngineStats } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
@@ -29,6 +29,9 @@ const STOP_GRACE_MS = 10_000;
 
 type Queue = { running: boolean; again: boolean; failures: number; timer: NodeJS.Timeout | null };
 
+/** Capped exponential backoff: 1 s, 2 s, 4 s ... at most 30 s. */
+const backoffMs = (failures: number): number => Math.min(1000 * 2 ** (failures - 1), 30_000);
+
 export type ControllerDeps = {
   engine: () => Engine;
   runtimeFor: (kind: RuntimeKind) => Runtime;
@@ -39,11 +42,15 @@ export class Controller {
   private queues = new Map<string, Queue>();
   /** replica ids with a bring-up or drain task in flight */
   private inflight = new Set<string>();
+  /** replicas whose drain failed: how often, and when it may be tried again */
+  private drainRetries = new Map<string, { failures: number; at: number }>();
   private resyncTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void)[] = [];
   private engineReady = false;
   private engineError: string | null = null;
   private started = false;
+  /** stop() was called: no reconcile starts until start() (tasks still finishing must not kick one) */
+  private halted = false;
   private lastStats: EngineStats | null = null;
   /** restarts the engine when it dies (supervised mode), reports it (external mode) */
   readonly watchdog = new EngineWatchdog(this);
@@ -61,6 +68,7 @@ export class Controller {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.halted = false;
     await this.ensureEngine();
     for (const kind of ["process", "docker"] as const) {
       try {
@@ -82,9 +90,13 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.started = false;
+    this.halted = true;
     this.watchdog.stop();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    for (const q of this.queues.values()) if (q.timer) clearTimeout(q.timer);
+    for (const q of this.queues.values()) {
+      if (q.timer) clearTimeout(q.timer);
+      q.timer = null; // else a kick after start() would wait for a timer that never fires
+    }
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
   }
@@ -177,6 +189,7 @@ export class Controller {
 
   /** Ask for a reconcile of one service soon (coalesced; one at a time per service). */
   kick(serviceId: string): void {
+    if (this.halted) return;
     let q = this.queues.get(serviceId);
     if (!q) {
       q = { running: false, again: false, failures: 0, timer: null };
@@ -210,7 +223,7 @@ export class Controller {
       q.failures = 0;
     } catch (e) {
       q.failures++;
-      const delay = Math.min(1000 * 2 ** (q.failures - 1), 30_000);
+      const delay = backoffMs(q.failures);
       const msg = e instanceof Error ? e.message : String(e);
       await recordEvent({ kind: "controller.retry", level: "warn", actor: "controller", serviceId, message: `reconcile failed (${msg}); retrying in ${Math.round(delay / 1000)} s` }).catch(() => undefined);
       q.timer = setTimeout(() => {
@@ -257,7 +270,9 @@ export class Controller {
     }
     for (const id of p.drain) {
       if (this.inflight.has(id)) continue;
-      this.track(serviceId, id, () => this.drainAndStop(serviceId, id, "scale-in"));
+      if ((this.drainRetries.get(id)?.at ?? 0) > Date.now()) continue; // its retry timer kicks again
+      const leaving = actual.some((a) => a.id === id && isLeaving(a));
+      this.track(serviceId, id, () => this.drainAndStop(serviceId, id, leaving ? "retrying a drain that did not finish" : "scale-in"));
     }
     for (let i = 0; i < p.create; i++) {
       const id = newReplicaId();
@@ -278,7 +293,7 @@ export class Controller {
         const failures = q?.failures ?? 0;
         if (failures > 0 && q && !q.timer) {
           // capped exponential backoff before replacing a replica that failed to come up
-          const delay = Math.min(1000 * 2 ** (failures - 1), 30_000);
+          const delay = backoffMs(failures);
           q.timer = setTimeout(() => {
             q.timer = null;
             this.kick(serviceId);
@@ -392,7 +407,10 @@ export class Controller {
       await runtime.remove(row.runtimeRef).catch(() => undefined);
     }
     await db().replica.delete({ where: { id } }).catch(() => undefined);
-    if (row.state !== "failed") {
+    this.drainRetries.delete(id);
+    if (row.state === "draining" || row.state === "stopping") {
+      await recordEvent({ kind: "replica.stopped", actor: "controller", serviceId, replicaId: id, message: `replica ${id} was leaving and its process is gone: removed` });
+    } else if (row.state !== "failed") {
       const why = rt ? (rt.oomKilled ? "killed: out of memory" : `exited with code ${rt.exitCode ?? "?"}`) : "its process is gone";
       await recordEvent({ kind: "replica.died", level: "warn", actor: "controller", serviceId, replicaId: id, message: `replica ${id} died (${why}); a replacement starts` });
     } else {
@@ -420,10 +438,29 @@ export class Controller {
    * connections reach 0 (or the drain timeout), take it out of the engine, then stop it.
    */
   async drainAndStop(serviceId: string, id: string, why: string): Promise<void> {
+    try {
+      await this.drainAndStopOnce(serviceId, id, why);
+      this.drainRetries.delete(id);
+    } catch (e) {
+      // Still `draining` in the database: plan() hands it back, and the next try (after the
+      // backoff) drains it in the engine, or, if the engine is down meanwhile, just stops it.
+      const failures = (this.drainRetries.get(id)?.failures ?? 0) + 1;
+      const delay = backoffMs(failures);
+      this.drainRetries.set(id, { failures, at: Date.now() + delay });
+      setTimeout(() => this.kick(serviceId), delay).unref();
+      const msg = e instanceof Error ? e.message : String(e);
+      await db().replica.update({ where: { id }, data: { lastError: msg.slice(0, 2000) } }).catch(() => undefined);
+      await recordEvent({ kind: "replica.drain-failed", level: "warn", actor: "controller", serviceId, replicaId: id, message: `draining replica ${id} failed (${msg}); it stays out of rotation and is retried in ${Math.round(delay / 1000)} s` }).catch(() => undefined);
+    }
+  }
+
+  private async drainAndStopOnce(serviceId: string, id: string, why: string): Promise<void> {
     const row = await db().replica.update({ where: { id }, data: { state: "draining" } });
     const rules = await this.serviceRules(serviceId);
     const svc = await db().service.findUnique({ where: { id: serviceId } });
     await recordEvent({ kind: "replica.draining", actor: "controller", serviceId, replicaId: id, message: `draining replica ${id} (${why})` });
+    // An engine that is down gets no traffic to drain: the replica only leaves its config
+    // (removeFromEngine), and an engine restarted from the database no longer lists it.
     if (row.inEngine && this.engineReady) {
       const service = await balancerServiceOf(serviceId);
       if (service) await this.engineLock.run(() => this.engine.setServerState(service, serverNameFor(id), "drain"));
@@ -438,7 +475,7 @@ export class Controller {
         await new Promise((r) => setTimeout(r, 250));
       }
       await this.removeFromEngine(serviceId, id, { drainLeftMs: Math.max(0, deadline - Date.now()) });
-    }
+    } else if (row.inEngine) await this.removeFromEngine(serviceId, id);
     await db().replica.update({ where: { id }, data: { state: "stopping" } });
     if (svc && row.runtimeRef) {
       const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseVictims, plan, type ActualReplica } from "@/lib/core/plan";
+import { chooseVictims, engineAdminState, plan, type ActualReplica } from "@/lib/core/plan";
 import { routeConflict, routeKey } from "@/lib/core/routes";
 import { rulesSchema } from "@/lib/core/rules";
 
@@ -22,9 +22,26 @@ describe("plan(desired, actual)", () => {
     expect(plan(3, actual)).toEqual({ create: 1, drain: [], cleanup: ["b"] });
   });
 
-  it("does not count draining or stopping replicas, and does not clean them up", () => {
-    const actual = [r("a", "ready", 1), r("b", "draining", 2), r("c", "stopping", 3, false)];
-    expect(plan(2, actual)).toEqual({ create: 1, drain: [], cleanup: [] });
+  it("does not count draining or stopping replicas", () => {
+    const actual = [r("a", "ready", 1), r("b", "draining", 2), r("c", "stopping", 3)];
+    expect(plan(2, actual).create).toBe(1);
+    expect(plan(1, actual).create).toBe(0);
+  });
+
+  it("drains again a replica whose drain did not finish (engine down, panel restarted), whatever the desired count", () => {
+    // alive and leaving: the caller has no drain in flight for it (else it would skip the id)
+    const actual = [r("a", "ready", 1), r("b", "draining", 2), r("c", "stopping", 3)];
+    expect(plan(1, actual)).toEqual({ create: 0, drain: ["b", "c"], cleanup: [] });
+    expect(plan(3, actual)).toEqual({ create: 2, drain: ["b", "c"], cleanup: [] });
+    // unfinished drains come first, then this round's scale-in victims
+    expect(plan(0, actual)).toEqual({ create: 0, drain: ["b", "c", "a"], cleanup: [] });
+    // level-triggered: the same inputs give the same retry
+    expect(plan(1, actual)).toEqual(plan(1, actual));
+  });
+
+  it("cleans up a leaving replica whose process is gone and has no drain in flight", () => {
+    const actual = [r("a", "ready", 1), r("b", "draining", 2, false), r("c", "stopping", 3, false)];
+    expect(plan(1, actual)).toEqual({ create: 0, drain: [], cleanup: ["b", "c"] });
   });
 
   it("cleans up failed replicas, alive or not, and replaces them", () => {
@@ -42,6 +59,21 @@ describe("plan(desired, actual)", () => {
 
   it("treats a negative desired count as zero", () => {
     expect(plan(-2, [r("a", "ready", 1)]).drain).toEqual(["a"]);
+  });
+});
+
+describe("engineAdminState", () => {
+  it("never renders a leaving replica ready: an engine restarted mid-drain keeps it out of rotation", () => {
+    expect(engineAdminState("draining", "ready")).toBe("drain");
+    expect(engineAdminState("stopping", "ready")).toBe("drain");
+    expect(engineAdminState("draining", "maint")).toBe("maint");
+  });
+
+  it("keeps the admin state of a replica that stays, and reads anything unknown as ready", () => {
+    expect(engineAdminState("ready", "ready")).toBe("ready");
+    expect(engineAdminState("ready", "drain")).toBe("drain");
+    expect(engineAdminState("starting", "maint")).toBe("maint");
+    expect(engineAdminState("ready", "bogus")).toBe("ready");
   });
 });
 
