@@ -1,5 +1,5 @@
 import { db } from "@/lib/db/client";
-import { remember } from "@/lib/remember";
+import { takeSlot } from "@/lib/rate-limit";
 
 /**
  * Sign-in throttling, as trusted systems do it (issue 10, Medium 8). Before, five
@@ -41,27 +41,14 @@ async function failureWait(key: string, max: number, now: number): Promise<numbe
   return Math.max(1, Math.ceil((failures[max - 1].at.getTime() + WINDOW_MS - now) / 1000));
 }
 
-/** Attempts per address in the last minute (in memory). */
-function recentAttempts(): Map<string, number[]> {
-  return remember("sign-in-attempts", () => new Map<string, number[]>());
-}
-
 /**
  * Counts this attempt against the address's per-minute budget, or says how long to
- * wait. Called before the password is checked, so it is synchronous: fifty parallel
+ * wait. Called before the password is checked, and synchronous: fifty parallel
  * requests see each other.
  */
 export function takeAttempt(ip: string, now = Date.now()): Throttle | null {
-  const all = recentAttempts();
-  const times = (all.get(ip) ?? []).filter((t) => t > now - 60_000);
-  if (times.length >= ATTEMPTS_PER_MINUTE) {
-    all.set(ip, times);
-    return { waitS: Math.max(1, Math.ceil((times[0] + 60_000 - now) / 1000)), scope: "attempts" };
-  }
-  times.push(now);
-  all.set(ip, times);
-  if (all.size > 10_000) for (const [k, v] of all) if (v.every((t) => t <= now - 60_000)) all.delete(k); // forget quiet addresses
-  return null;
+  const wait = takeSlot("sign-in-attempts", ip, ATTEMPTS_PER_MINUTE, 60_000, now);
+  return wait && { ...wait, scope: "attempts" };
 }
 
 /** Is this name blocked from this address, or this address for every name? */
