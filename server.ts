@@ -6,6 +6,7 @@ import { env } from "@/lib/env";
 import { attachRealtime } from "@/lib/realtime/server";
 import { allowedOrigins, panelHostNames } from "@/lib/auth/origin";
 import { bootstrap, shutdown } from "@/lib/bootstrap";
+import { isApiPath, NO_STORE, securityHeaders } from "@/lib/security-headers";
 
 /**
  * The panel's one process: Next.js handler + socket.io on one port, and the
@@ -20,12 +21,12 @@ async function main() {
   const handle = app.getRequestHandler();
   const upgrade = app.getUpgradeHandler();
 
+  const headers = securityHeaders(dev);
   const server = http.createServer((req, res) => {
     // The remote address as seen by this server, for throttling and audit; never trust a client-sent copy.
     req.headers["x-switchyard-remote"] = req.socket.remoteAddress ?? "unknown";
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("X-Frame-Options", "DENY");
-    res.setHeader("Referrer-Policy", "same-origin");
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (isApiPath(req.url)) for (const [name, value] of Object.entries(NO_STORE)) res.setHeader(name, value);
     void handle(req, res);
   });
   attachRealtime(server, { allowedOrigins: allowedOrigins(cfg), hostNames: panelHostNames(cfg) });

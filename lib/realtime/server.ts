@@ -4,6 +4,7 @@ import { z } from "zod";
 import { liveSessionIds, readCookie, SESSION_COOKIE, SESSIONS_ENDED, userFromToken, type EndedSessions, type SessionUser } from "@/lib/auth/sessions";
 import { isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
 import { env } from "@/lib/env";
+import { NO_STORE, securityHeaders } from "@/lib/security-headers";
 import { bus, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import { eventsFor, serviceViewFor, type ServiceView } from "@/lib/services/views";
@@ -72,6 +73,12 @@ function closeEndedSessions(io: Server, checkMs: number): () => void {
 export function attachRealtime(server: HttpServer, opts: { allowedOrigins: string[]; hostNames?: string[]; sessionCheckMs?: number }): Server {
   const io = new Server(server, { path: "/socket.io", serveClient: false, destroyUpgrade: false });
   const hostNames = opts.hostNames ?? panelHostNames(env());
+  // socket.io answers its requests itself (long-polling, refusals), past server.ts: the same headers here
+  const headers = Object.entries({ ...securityHeaders(env().NODE_ENV === "development"), ...NO_STORE });
+  io.engine.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  });
   io.use(async (socket, next) => {
     try {
       const headers = socket.handshake.headers;
