@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError, httpStatusOf, isAppError } from "@/lib/core/errors";
 import { hasRole, type Role } from "@/lib/core/roles";
-import { allowedOrigins, isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
+import { allowedOrigins, hostNameOf, isPanelHost, isSameOriginMutation, panelHostNames, wrongHostMessage } from "@/lib/auth/origin";
 import { readCookie, SESSION_COOKIE, userFromToken, type SessionUser } from "@/lib/auth/sessions";
 import { env } from "@/lib/env";
 import { isDatabaseBusy } from "@/lib/db/client";
@@ -54,9 +54,16 @@ export function clientIp(req: Request): string {
   return req.headers.get("x-switchyard-remote") ?? "local";
 }
 
+/**
+ * Did the browser reach the panel over https (so its cookie gets Secure)? Its own URL, a
+ * trusted proxy's X-Forwarded-Proto (TRUST_PROXY), or the Host of an https PUBLIC_URL
+ * (a proxy in front that terminates TLS and passes the name on).
+ */
 export function isSecureRequest(req: Request): boolean {
   const proto = env().TRUST_PROXY ? req.headers.get("x-forwarded-proto") : null;
-  return proto === "https" || new URL(req.url).protocol === "https:";
+  if (proto === "https" || new URL(req.url).protocol === "https:") return true;
+  const pub = env().PUBLIC_URL ? new URL(env().PUBLIC_URL!) : null;
+  return pub?.protocol === "https:" && hostNameOf(req.headers.get("host") ?? "") === pub.hostname.toLowerCase();
 }
 
 const isMutation = (method: string) => !["GET", "HEAD", "OPTIONS"].includes(method.toUpperCase());

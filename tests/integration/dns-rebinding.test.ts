@@ -102,7 +102,10 @@ describe("DNS rebinding: Host must be one of the panel's names", () => {
       const login = await import("@/app/api/auth/login/route");
       const req = (host: string, origin: string) =>
         login.POST(routeRequest("/api/auth/login", { method: "POST", host, headers: { origin }, json: { username: "admin", password: PASSWORD } }));
-      expect((await req("panel.example.com", "https://panel.example.com")).status).toBe(200);
+      const ok = await req("panel.example.com", "https://panel.example.com");
+      expect(ok.status).toBe(200);
+      // the browser is on https (PUBLIC_URL says so; the proxy in front terminates TLS): the cookie is Secure
+      expect(ok.headers.get("set-cookie")).toMatch(/; Secure/);
       expect((await req(ATTACKER, `http://${ATTACKER}`)).status).toBe(421);
     } finally {
       delete process.env.PUBLIC_URL;
