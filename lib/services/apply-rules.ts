@@ -43,13 +43,14 @@ export const PREVIEWS_PER_MINUTE = 30;
  * a viewer's preview is the render and the diff. Every caller gets PREVIEWS_PER_MINUTE.
  */
 export async function previewRules(serviceId: string, input: RulesInput, opts: { user: SessionUser; runCheck: boolean }) {
-  const wait = takeSlot("previews", opts.user.id, PREVIEWS_PER_MINUTE, 60_000);
-  if (wait) throw new AppError("too_many_requests", `too many previews; try again in ${wait.waitS} s`, { retryAfterS: wait.waitS });
   const svc = await db().service.findUnique({ where: { id: serviceId } });
   if (!svc) throw new AppError("not_found", "no such service");
   const rules = rulesSchema.parse(input);
   const engine = controller().engine;
   assertSupported(engine, rules);
+  // counted once the input is valid: refusing bad input costs nothing, rendering and checking does
+  const wait = takeSlot("previews", opts.user.id, PREVIEWS_PER_MINUTE, 60_000);
+  if (wait) throw new AppError("too_many_requests", `too many previews; try again in ${wait.waitS} s`, { retryAfterS: wait.waitS });
   const config = await currentBalancerConfig([{ serviceId, rules }]);
   const real = engine.render(config);
   const checked = opts.runCheck ? await engine.check(real) : null;

@@ -69,4 +69,11 @@ describe("rules preview", () => {
     expect((await ask("operator")).status).toBe(200);
     expect(checks).toHaveBeenCalledTimes(2); // the viewer's 30 previews ran none
   });
+
+  it("invalid rules are refused (400) before they count: a flood of bad input never uses up the budget", async () => {
+    const bad = () =>
+      preview.POST(routeRequest("/api/balancer/preview", { method: "POST", cookie: cookies.operator, json: { serviceId, rules: { route: { pathPrefix: "/a b" } } } }), ctx);
+    for (let i = 0; i < 40; i++) expect((await bad()).status).toBe(400);
+    expect((await ask("operator")).status).toBe(200);
+  });
 });
