@@ -4,13 +4,14 @@
  * fix, setup and sign-in accepted it. Now every mutation (sign-in and setup included)
  * and the socket.io handshake refuse a Host that is not one of the panel's names.
  * Route handlers are called directly on a real SQLite database; the socket test runs
- * real socket.io-client connections against attachRealtime on a loopback port.
+ * real socket.io-client connections against attachRealtime on a loopback port
+ * (tests/helpers/realtime-server.ts).
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forget } from "@/lib/remember";
+import { startRealtime, type RealtimeServer } from "@/tests/helpers/realtime-server";
 import { routeRequest } from "@/tests/helpers/route-request";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
 
@@ -18,8 +19,7 @@ const PASSWORD = "correct horse battery";
 const ATTACKER = "attacker.example:3310";
 
 let database: TempDatabase | undefined;
-let server: http.Server | undefined;
-let closeIo: () => Promise<void> = async () => undefined;
+let live: RealtimeServer | undefined;
 let port = 0;
 
 const post = (route: { POST: (req: Request) => Promise<Response> }, urlPath: string, host: string, json: unknown): Promise<Response> =>
@@ -46,13 +46,11 @@ async function pollingConnect(host: string, cookie: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  forget("realtime");
   database = await openTempDatabase("rebinding");
 });
 
 afterAll(async () => {
-  await closeIo();
-  forget("realtime");
+  await live?.close();
   await database?.close();
 });
 
@@ -116,17 +114,10 @@ describe("DNS rebinding: Host must be one of the panel's names", () => {
   it("the socket.io handshake refuses a foreign Host with a valid session and matching Origin (both transports)", async () => {
     const { db } = await import("@/lib/db/client");
     const { createSession, SESSION_COOKIE } = await import("@/lib/auth/sessions");
-    const { attachRealtime } = await import("@/lib/realtime/server");
     const admin = await db().user.findUniqueOrThrow({ where: { username: "admin" } });
     const cookie = `${SESSION_COOKIE}=${(await createSession(admin.id)).token}`;
-    server = http.createServer((_req, res) => {
-      res.statusCode = 404;
-      res.end();
-    });
-    const io = attachRealtime(server, { allowedOrigins: [] });
-    closeIo = () => new Promise((resolve) => io.close(() => resolve()));
-    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as AddressInfo).port;
+    live = await startRealtime();
+    port = live.port;
 
     const attempt = (transport: "websocket" | "polling", host: string) =>
       new Promise<string>((resolve) => {

@@ -6,19 +6,16 @@
  * user, and a session that expires (found by the periodic check, shortened here).
  */
 import crypto from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { forget } from "@/lib/remember";
+import { startRealtime, type RealtimeServer } from "@/tests/helpers/realtime-server";
 import { routeRequest } from "@/tests/helpers/route-request";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
 
 const CHECK_MS = 300;
 
 let database: TempDatabase | undefined;
-let server: http.Server;
-let closeIo: () => Promise<void> = async () => undefined;
+let live: RealtimeServer | undefined;
 let base = "";
 const opened: Socket[] = [];
 
@@ -31,7 +28,6 @@ let m: {
 };
 
 beforeAll(async () => {
-  forget("realtime");
   database = await openTempDatabase("socket-sessions");
   m = {
     db: (await import("@/lib/db/client")).db,
@@ -40,21 +36,13 @@ beforeAll(async () => {
     logout: await import("@/app/api/auth/logout/route"),
     events: await import("@/lib/events"),
   };
-  const { attachRealtime } = await import("@/lib/realtime/server");
-  server = http.createServer((_req, res) => {
-    res.statusCode = 404;
-    res.end();
-  });
-  const io = attachRealtime(server, { allowedOrigins: [], sessionCheckMs: CHECK_MS });
-  closeIo = () => new Promise((resolve) => io.close(() => resolve()));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  live = await startRealtime({ sessionCheckMs: CHECK_MS });
+  base = live.base;
 });
 
 afterAll(async () => {
   for (const s of opened) s.close();
-  await closeIo();
-  forget("realtime");
+  await live?.close();
   await database?.close();
 });
 

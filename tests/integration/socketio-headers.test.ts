@@ -5,34 +5,23 @@
  * the same security headers and Cache-Control: no-store.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { forget } from "@/lib/remember";
 import { PERMISSIONS_POLICY } from "@/lib/security-headers";
+import { startRealtime, type RealtimeServer } from "@/tests/helpers/realtime-server";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
 
 let database: TempDatabase | undefined;
-let server: http.Server;
-let closeIo: () => Promise<void> = async () => undefined;
+let live: RealtimeServer | undefined;
 let port = 0;
 
 beforeAll(async () => {
-  forget("realtime");
   database = await openTempDatabase("socketio-headers");
-  const { attachRealtime } = await import("@/lib/realtime/server");
-  server = http.createServer((_req, res) => {
-    res.statusCode = 404;
-    res.end();
-  });
-  const io = attachRealtime(server, { allowedOrigins: [] });
-  closeIo = () => new Promise((resolve) => io.close(() => resolve()));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  live = await startRealtime();
+  port = live.port;
 });
 
 afterAll(async () => {
-  await closeIo();
-  forget("realtime");
+  await live?.close();
   await database?.close();
 });
 
