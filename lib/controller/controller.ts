@@ -245,13 +245,17 @@ export class Controller {
     const byId = new Map(listed.map((r) => [r.replicaId, r]));
     let rows = await db().replica.findMany({ where: { serviceId } });
 
-    // Adopt replicas the runtime runs for this service but the database does not know (e.g. a lost database).
+    // Adopt replicas the runtime runs for this service but the database does not know (e.g. a lost
+    // database), and finish bring-ups a previous panel process started and did not finish (it was
+    // killed between recording the replica and putting it in rotation).
     for (const r of listed) {
-      if (rows.some((row) => row.id === r.replicaId) || this.inflight.has(r.replicaId) || r.state !== "running") continue;
-      await db().replica.create({
-        data: { id: r.replicaId, serviceId, runtime: runtime.kind, runtimeRef: r.runtimeRef, dataAddr: `${r.dataAddr.host}:${r.dataAddr.port}`, adminAddr: `${r.adminAddr.host}:${r.adminAddr.port}`, state: "starting", startedAt: r.startedAt },
-      });
-      await recordEvent({ kind: "replica.adopted", actor: "controller", serviceId, replicaId: r.replicaId, message: `adopted running replica ${r.replicaId}`, data: { runtimeRef: r.runtimeRef } });
+      const row = rows.find((x) => x.id === r.replicaId);
+      if ((row && row.state !== "starting") || this.inflight.has(r.replicaId) || r.state !== "running") continue;
+      const where = { runtimeRef: r.runtimeRef, dataAddr: `${r.dataAddr.host}:${r.dataAddr.port}`, adminAddr: `${r.adminAddr.host}:${r.adminAddr.port}`, startedAt: r.startedAt };
+      if (row) await db().replica.update({ where: { id: row.id }, data: where });
+      else await db().replica.create({ data: { id: r.replicaId, serviceId, runtime: runtime.kind, state: "starting", ...where } });
+      const message = row ? `resuming the bring-up of replica ${r.replicaId} (the panel stopped before it was in rotation)` : `adopted running replica ${r.replicaId}`;
+      await recordEvent({ kind: row ? "replica.resumed" : "replica.adopted", actor: "controller", serviceId, replicaId: r.replicaId, message, data: { runtimeRef: r.runtimeRef } });
       this.track(serviceId, r.replicaId, () => this.bringUpExisting(serviceId, r.replicaId));
     }
     rows = await db().replica.findMany({ where: { serviceId } });
@@ -402,9 +406,11 @@ export class Controller {
     const svc = await db().service.findUnique({ where: { id: serviceId } });
     const runtime = svc ? this.deps.runtimeFor(svc.runtime as RuntimeKind) : null;
     if (row.inEngine) await this.removeFromEngine(serviceId, id);
-    if (runtime && row.runtimeRef) {
-      await runtime.stop(row.runtimeRef, 2000).catch(() => undefined);
-      await runtime.remove(row.runtimeRef).catch(() => undefined);
+    // the runtime may know a replica the database has no ref for (the panel stopped before it recorded one)
+    const ref = row.runtimeRef ?? rt?.runtimeRef ?? null;
+    if (runtime && ref) {
+      await runtime.stop(ref, 2000).catch(() => undefined);
+      await runtime.remove(ref).catch(() => undefined);
     }
     await db().replica.delete({ where: { id } }).catch(() => undefined);
     this.drainRetries.delete(id);

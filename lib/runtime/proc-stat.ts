@@ -10,6 +10,8 @@ export type ProcStat = {
   cpuTicks: number;
   /** when the process started, in clock ticks after boot: with the pid, it names one process */
   startTicks: number;
+  /** session id: a process spawned detached leads its own session (it equals its pid) */
+  session: number;
 };
 
 /**
@@ -25,8 +27,9 @@ export function parseProcStat(text: string): ProcStat | null {
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   const startTicks = Number(rest[19]);
-  if (![utime, stime, startTicks].every(Number.isFinite)) return null;
-  return { state: rest[0], cpuTicks: utime + stime, startTicks };
+  const session = Number(rest[3]);
+  if (![utime, stime, startTicks, session].every(Number.isFinite)) return null;
+  return { state: rest[0], cpuTicks: utime + stime, startTicks, session };
 }
 
 /** Resident memory in bytes from /proc/<pid>/status ("VmRSS:  12345 kB"), or null when absent (kernel threads, zombies). */

@@ -16,6 +16,12 @@
  * runtimeRef is the pid as a string. Every method also accepts the replica id, which
  * stays the same across restarts while the pid does not.
  *
+ * The state file is written before the spawn (pid 0: the intent) and again with the pid
+ * after it. A panel killed in between leaves an intent and maybe a process: the next
+ * list() finds that process by its environment (find-spawned.ts) and records it, or
+ * marks the intent ended when there is none, so a restart never starts a twin beside an
+ * unrecorded replica.
+ *
  * A pid alone does not name a process (pids are reused), so the state file also
  * records the process start time (/proc/<pid>/stat field 22) taken at spawn; a
  * replica counts as running only while both match and the process is not a zombie.
@@ -34,6 +40,7 @@ import { readableCommand } from "./file-access";
 import { tailFileLines } from "./tail";
 import { createEventHub } from "./event-hub";
 import { describeExit } from "./exit-reason";
+import { findSpawnedProcess } from "./find-spawned";
 import {
   LABEL_MANAGED,
   LABEL_REPLICA,
@@ -205,9 +212,30 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     return states.filter((s): s is StateFile => s !== null && s.labels?.[LABEL_MANAGED] === "true");
   }
 
+  /**
+   * An intent (pid 0, not ended) whose spawn is not in progress here: the process of a
+   * killed panel, found by its environment and recorded, or ended when there is none.
+   * Takes the replica's lock, so a spawn in progress in this process finishes first.
+   */
+  function settleIntent(s: StateFile): Promise<StateFile> {
+    return withLock(s.replicaId, async () => {
+      const current = await readState(s.replicaId);
+      if (!current || current.pid !== 0 || current.stoppedAt) return current ?? s;
+      const found = await findSpawnedProcess({ REPLICA_ID: current.replicaId, PORT: String(current.dataPort), ADMIN_PORT: String(current.adminPort) });
+      const settled = found ? { ...current, pid: found.pid, procStartTicks: found.startTicks } : { ...current, stoppedAt: new Date().toISOString() };
+      await writeState(settled);
+      return settled;
+    });
+  }
+
+  /** Every state file, intents left by a killed panel settled. Never call it holding a lock. */
+  async function readSettledStates(): Promise<StateFile[]> {
+    return Promise.all((await readAllStates()).map((s) => (s.pid === 0 && !s.stoppedAt ? settleIntent(s) : s)));
+  }
+
   /** A ref is a pid (as a string) or a replica id. */
   async function resolve(ref: string): Promise<StateFile | null> {
-    const states = await readAllStates();
+    const states = await readSettledStates();
     return states.find((s) => String(s.pid) === ref) ?? states.find((s) => s.replicaId === ref) ?? null;
   }
 
@@ -216,7 +244,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       replicaId: s.replicaId,
       serviceId: s.serviceId,
       serviceName: s.serviceName,
-      runtimeRef: String(s.pid),
+      runtimeRef: s.pid === 0 ? s.replicaId : String(s.pid), // an intent that never ran has no pid
       dataAddr: { host: s.host, port: s.dataPort },
       adminAddr: { host: s.host, port: s.adminPort },
       state: running ? "running" : "exited",
@@ -252,6 +280,11 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     const outPath = path.join(dir, "stdout.log");
     const errPath = path.join(dir, "stderr.log");
     await Promise.all([rotateLog(outPath), rotateLog(errPath)]);
+    // The intent, before the process exists: a panel killed before the second write leaves
+    // this record, and the next list() finds the process by its environment (settleIntent).
+    const previous = await readState(spec.replicaId);
+    const intent = stateFor(spec, { pid: 0, procStartTicks: -1, dataPort, adminPort, command });
+    await writeState(intent);
     const out = await fs.open(outPath, "a");
     const err = await fs.open(errPath, "a");
     let child: ChildProcess;
@@ -276,6 +309,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
           : code === "EACCES"
             ? `${runAs.name} may not run ${command[0]} (working directory ${cwd}): ${(e as Error).message}`
             : (e as Error).message;
+      await (previous ? writeState(previous) : fs.rm(path.join(dir, STATE_FILE), { force: true }));
       throw new AppError("runtime_error", `cannot start replica ${spec.replicaId}: ${reason}`, { command });
     } finally {
       await out.close();
@@ -285,29 +319,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     child.unref();
     const pid = child.pid!;
     const stat = await readProcStat(pid);
-    const state: StateFile = {
-      version: 1,
-      labels: {
-        [LABEL_MANAGED]: "true",
-        [LABEL_SERVICE]: spec.serviceId,
-        [LABEL_SERVICE_NAME]: spec.serviceName,
-        [LABEL_REPLICA]: spec.replicaId,
-      },
-      replicaId: spec.replicaId,
-      serviceId: spec.serviceId,
-      serviceName: spec.serviceName,
-      pid,
-      // If the child already ended, no start time matches and it reads as exited.
-      procStartTicks: stat?.startTicks ?? -1,
-      host,
-      dataPort,
-      adminPort,
-      startedAt: new Date().toISOString(),
-      command,
-      spec,
-      exitCode: null,
-      stoppedAt: null,
-    };
+    // If the child already ended, no start time matches and it reads as exited.
+    const state: StateFile = { ...intent, pid, procStartTicks: stat?.startTicks ?? -1 };
     try {
       await writeState(state);
     } catch (e) {
@@ -326,6 +339,27 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     if (watching) watched.set(spec.replicaId, pid);
     hub.emit({ kind: "started", replicaId: spec.replicaId, serviceId: spec.serviceId });
     return state;
+  }
+
+  function stateFor(spec: ReplicaSpec, run: Pick<StateFile, "pid" | "procStartTicks" | "dataPort" | "adminPort" | "command">): StateFile {
+    return {
+      version: 1,
+      labels: {
+        [LABEL_MANAGED]: "true",
+        [LABEL_SERVICE]: spec.serviceId,
+        [LABEL_SERVICE_NAME]: spec.serviceName,
+        [LABEL_REPLICA]: spec.replicaId,
+      },
+      replicaId: spec.replicaId,
+      serviceId: spec.serviceId,
+      serviceName: spec.serviceName,
+      ...run,
+      host,
+      startedAt: new Date().toISOString(),
+      spec,
+      exitCode: null,
+      stoppedAt: null,
+    };
   }
 
   async function recordExit(replicaId: string, pid: number, exitCode: number | null): Promise<void> {
@@ -458,7 +492,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     },
 
     async list() {
-      const states = await readAllStates();
+      const states = await readSettledStates();
       return Promise.all(states.map(async (s) => toReplica(s, await isRunning(s))));
     },
 

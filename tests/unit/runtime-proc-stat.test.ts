@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { cpuPercentBetween, parseProcStat, parseVmRssBytes } from "@/lib/runtime/proc-stat";
 
-// Captured from a Linux 6.x /proc/<pid>/stat; utime=120 stime=30 starttime=72225.
+// Captured from a Linux 6.x /proc/<pid>/stat; session=3890 utime=120 stime=30 starttime=72225.
 const STAT =
   "15073 (node) S 15071 15071 3890 0 -1 4194304 99 0 0 0 120 30 0 0 20 0 11 0 72225 3133440 396 18446744073709551615 94704610856960 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
 
 describe("parseProcStat", () => {
-  it("reads state, CPU ticks and start time", () => {
-    expect(parseProcStat(STAT)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225 });
+  it("reads state, CPU ticks, start time and session", () => {
+    expect(parseProcStat(STAT)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225, session: 3890 });
   });
 
   it("counts fields after the last parenthesis, so odd command names do not shift them", () => {
     const odd = STAT.replace("(node)", "(my (weird) name)");
-    expect(parseProcStat(odd)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225 });
+    expect(parseProcStat(odd)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225, session: 3890 });
   });
 
   it("sees a zombie", () => {
