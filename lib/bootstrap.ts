@@ -1,10 +1,12 @@
 import { env } from "@/lib/env";
 import { db } from "@/lib/db/client";
 import { pruneEvents } from "@/lib/events";
-import { hasAnyUser, createFirstAdmin } from "@/lib/services/create-first-admin";
+import { hasAnyUser } from "@/lib/auth/users";
+import { createFirstAdmin } from "@/lib/services/create-first-admin";
 import { ensureDemoService } from "@/lib/services/manage-services";
 import { controller } from "@/lib/controller/controller";
 import { collector } from "@/lib/controller/collector";
+import { provideLiveViews } from "@/lib/services/live-views";
 import { prober } from "@/lib/controller/prober";
 import { stopAllTraffic } from "@/lib/services/traffic";
 
@@ -20,7 +22,7 @@ export async function bootstrap(): Promise<void> {
   await pruneEvents();
   if (cfg.CONTROLLER) {
     await controller().start();
-    collector().start();
+    provideLiveViews().start();
     prober().start();
     if (cfg.DEMO_SERVICE) {
       await ensureDemoService().catch((e) => console.error(`[switchyard] could not create the demo service: ${e instanceof Error ? e.message : e}`));

@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
 import { AuthFrame } from "@/components/auth/auth-frame";
 import { CredentialsForm } from "@/components/auth/credentials-form";
-import { hasAnyUser } from "@/lib/services/create-first-admin";
+import { hasAnyUser } from "@/lib/auth/users";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Set up" };

@@ -1,7 +1,7 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { SESSION_COOKIE, userFromToken, type SessionUser } from "@/lib/auth/sessions";
-import { hasAnyUser } from "@/lib/services/create-first-admin";
+import { hasAnyUser } from "@/lib/auth/users";
 
 /** For server components: the signed-in user, or a redirect to setup/sign-in. */
 export async function requireUser(): Promise<SessionUser> {

@@ -7,10 +7,10 @@ import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
-import { getService } from "@/lib/services/manage-services";
-import { trafficStatus } from "@/lib/services/traffic";
 import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
-import { serviceViewFor } from "@/lib/services/views";
+import type { TrafficStatus } from "@/lib/core/metrics";
+import type { Role } from "@/lib/core/roles";
+import type { ServiceView } from "@/lib/services/views";
 
 /**
  * One poller for every viewer: once a second it reads the engine's per-server
@@ -21,6 +21,19 @@ import { serviceViewFor } from "@/lib/services/views";
 
 const HISTORY_POINTS = 15 * 60;
 const RETENTION_MS = 7 * 24 * 3600_000;
+
+/**
+ * What the collector pushes besides its ticks comes from the use cases, which sit above
+ * the controller: it does not import them, lib/services/live-views.ts hands them over.
+ */
+export interface LiveViews {
+  /** the service as the database says now (every field: the room filters per viewer) */
+  service(serviceId: string): Promise<ServiceView>;
+  /** the same as a user of this role may see it (the snapshot a new watcher gets) */
+  serviceFor(role: Role, serviceId: string): Promise<ServiceView>;
+  /** the traffic generator's figures */
+  traffic(serviceId: string): TrafficStatus;
+}
 
 type Prev = { total: number; r4: number; r5: number; conn: number; buckets?: Record<string, number> };
 type MinuteAcc = { requests: number; errors: number; buckets: Record<string, number>; memSum: number; memN: number; upN: number; n: number };
@@ -36,22 +49,36 @@ export class Collector {
   private lastPrune = 0;
   private serviceDirty = new Set<string>();
   private pushTimers = new Map<string, NodeJS.Timeout>();
+  private views: LiveViews | null = null;
   private onEvent = (e: SwitchyardEvent) => {
     if (!e.serviceId) return;
     this.serviceDirty.add(e.serviceId);
     // replica changes reach viewers at once (debounced), not at the next tick: a drain
     // can finish in well under a second and the page should still show it happening
     const id = e.serviceId;
-    if (this.pushTimers.has(id) || !watchedServiceIds().includes(id)) return;
+    const views = this.views;
+    if (!views || this.pushTimers.has(id) || !watchedServiceIds().includes(id)) return;
     const timer = setTimeout(() => {
       this.pushTimers.delete(id);
-      void getService(id)
+      void views
+        .service(id)
         .then((view) => emitServiceView(id, view))
         .catch(() => undefined);
     }, 50);
     timer.unref();
     this.pushTimers.set(id, timer);
   };
+
+  /** Where service views and traffic figures come from (set once, before start). */
+  provideViews(views: LiveViews): void {
+    this.views = views;
+  }
+
+  /** The views, or an error saying the panel wired none (a snapshot asked for too early). */
+  liveViews(): LiveViews {
+    if (!this.views) throw new Error("the collector has no views: call provideLiveViews() first");
+    return this.views;
+  }
 
   start(): void {
     if (this.timer) return;
@@ -180,12 +207,14 @@ export class Collector {
     }
 
     const watched = new Set(watchedServiceIds());
+    const views = this.views;
     for (const id of watched) {
       const last = this.history.get(id)?.last(1)[0];
       if (last) emitToService(id, "tick", last);
-      emitToService(id, "traffic", { ...trafficStatus(id), serviceId: id });
+      if (!views) continue;
+      emitToService(id, "traffic", { ...views.traffic(id), serviceId: id });
       if (this.serviceDirty.has(id)) {
-        const view = await getService(id).catch(() => null);
+        const view = await views.service(id).catch(() => null);
         if (view) emitServiceView(id, view);
       }
     }
@@ -239,7 +268,8 @@ export function collector(): Collector {
   return remember("collector", () => {
     const c = new Collector();
     realtime().snapshot = async (serviceId, user) => {
-      return { service: serviceViewFor(user.role, await getService(serviceId)), history: c.historyOf(serviceId, 300), traffic: trafficStatus(serviceId) };
+      const views = c.liveViews();
+      return { service: await views.serviceFor(user.role, serviceId), history: c.historyOf(serviceId, 300), traffic: views.traffic(serviceId) };
     };
     return c;
   });

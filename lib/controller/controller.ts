@@ -9,7 +9,8 @@ import { serverNameFor, type Engine, type EngineStats } from "@/lib/engines/type
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
 import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
-import { balancerServiceOf, currentBalancerConfig, parseRules, splitAddr, toServer } from "@/lib/controller/balancer-config";
+import { balancerServiceOf, currentBalancerConfig, splitAddr, toServer } from "@/lib/db/balancer-config";
+import { parseRules } from "@/lib/db/rows";
 import { Mutex } from "@/lib/controller/lock";
 import { waitHealthy } from "@/lib/controller/probe";
 import { EngineWatchdog } from "@/lib/controller/engine-watchdog";

@@ -1,7 +1,7 @@
 import { db } from "@/lib/db/client";
 import { remember } from "@/lib/remember";
 import type { Engine } from "@/lib/engines/types";
-import { parseRules } from "@/lib/controller/balancer-config";
+import { parseRules } from "@/lib/db/rows";
 import { controller } from "@/lib/controller/controller";
 import { probeHealth } from "@/lib/controller/probe";
 

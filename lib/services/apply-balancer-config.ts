@@ -5,6 +5,7 @@ import { AppError } from "@/lib/core/errors";
 import { shownConfig, type BalancerConfig, type Engine } from "@/lib/engines/types";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { controller } from "@/lib/controller/controller";
+import { engine as panelEngine } from "@/lib/engines/registry";
 
 export type RevisionView = {
   number: number;
@@ -62,9 +63,8 @@ export async function applyBalancerConfig(opts: {
   baseRevision?: number;
   commit?: () => Promise<void>;
 }): Promise<{ revision: RevisionView; diff: string }> {
-  const ctl = controller();
-  const engine = ctl.engine;
-  return ctl.engineLock.run(async () => {
+  const engine = panelEngine();
+  return controller().engineLock.run(async () => {
     if (opts.baseRevision !== undefined) {
       const current = await currentRevisionNumber();
       if (opts.baseRevision !== current) {

@@ -2,10 +2,11 @@ import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import type { SessionUser } from "@/lib/auth/sessions";
-import { currentBalancerConfig, parseRules } from "@/lib/controller/balancer-config";
+import { currentBalancerConfig } from "@/lib/db/balancer-config";
+import { parseRules } from "@/lib/db/rows";
 import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { summarizeRulesChange } from "@/lib/core/rules-summary";
-import { controller } from "@/lib/controller/controller";
+import { engine as panelEngine } from "@/lib/engines/registry";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { shownConfig } from "@/lib/engines/types";
 import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
@@ -16,7 +17,7 @@ export async function applyRules(serviceId: string, input: { baseRevision: numbe
   const svc = await db().service.findUnique({ where: { id: serviceId } });
   if (!svc) throw new AppError("not_found", "no such service");
   const rules = rulesSchema.parse(input.rules);
-  assertSupported(controller().engine, rules);
+  assertSupported(panelEngine(), rules);
   const others = (await db().service.findMany({ where: { id: { not: serviceId } }, select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
   const clash = routeConflict(rules.route, others);
   if (clash) throw new AppError("conflict", `the route ${describeRoute(rules.route)} belongs to service ${clash}; choose another host or path prefix`);
@@ -46,7 +47,7 @@ export async function previewRules(serviceId: string, input: RulesInput, opts: {
   const svc = await db().service.findUnique({ where: { id: serviceId } });
   if (!svc) throw new AppError("not_found", "no such service");
   const rules = rulesSchema.parse(input);
-  const engine = controller().engine;
+  const engine = panelEngine();
   assertSupported(engine, rules);
   // counted once the input is valid: refusing bad input costs nothing, rendering and checking does
   const wait = takeSlot("previews", opts.user.id, PREVIEWS_PER_MINUTE, 60_000);

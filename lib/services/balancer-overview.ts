@@ -1,18 +1,17 @@
 import { AppError } from "@/lib/core/errors";
 import { capabilitiesExcept } from "@/lib/engines/capabilities";
 import { shownConfig, type EngineKind } from "@/lib/engines/types";
-import { engineForExport } from "@/lib/engines/registry";
+import { engine as panelEngine, engineForExport } from "@/lib/engines/registry";
 import { controller } from "@/lib/controller/controller";
-import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { currentRevisionNumber } from "@/lib/services/apply-balancer-config";
 
 /** GET /api/balancer: the engine, where it runs, its live config and the current revision. */
 export async function balancerOverview() {
-  const ctl = controller();
-  const engine = ctl.engine;
+  const engine = panelEngine();
   const status = await engine.status().catch((e: Error) => ({ kind: engine.kind, running: false, error: e.message }));
   return {
-    engine: { ...status, kind: engine.kind, capabilities: engine.capabilities, ...ctl.engineState() },
+    engine: { ...status, kind: engine.kind, capabilities: engine.capabilities, ...controller().engineState() },
     revision: await currentRevisionNumber(),
     config: await currentBalancerConfig(),
     live: await engine

@@ -2,10 +2,7 @@ import { AppError } from "@/lib/core/errors";
 import { db } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events";
 import { hashPassword } from "@/lib/auth/password";
-
-export async function hasAnyUser(): Promise<boolean> {
-  return (await db().user.count()) > 0;
-}
+import { hasAnyUser } from "@/lib/auth/users";
 
 /**
  * Create the first admin. Race-safe in the database: the first admin carries

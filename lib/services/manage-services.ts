@@ -9,8 +9,10 @@ import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
+import { engine } from "@/lib/engines/registry";
 import { runtimeFor } from "@/lib/controller/deps";
-import { currentBalancerConfig, parseRules } from "@/lib/controller/balancer-config";
+import { currentBalancerConfig } from "@/lib/db/balancer-config";
+import { parseRules } from "@/lib/db/rows";
 import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
@@ -56,7 +58,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
   }
   const clash = routeConflict(rules.route, others);
   if (clash) throw new AppError("conflict", `the route ${describeRoute(rules.route)} belongs to service ${clash}; give this service another host or path prefix`);
-  assertSupported(controller().engine, rules);
+  assertSupported(engine(), rules);
   const row = await db().service.create({
     data: {
       name: input.name,

@@ -7,8 +7,9 @@ import type { SessionUser } from "@/lib/auth/sessions";
 import { runMgmtAction } from "@/lib/mgmt/client";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
-import { balancerServiceOf } from "@/lib/controller/balancer-config";
+import { balancerServiceOf } from "@/lib/db/balancer-config";
 import { serverNameFor } from "@/lib/engines/types";
+import { engine } from "@/lib/engines/registry";
 import type { RuntimeKind } from "@/lib/runtime/types";
 
 function describe(a: ReplicaAction): string {
@@ -48,14 +49,14 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
     await ctl.engineLock.run(async () => {
       await db().replica.update({ where: { id: replicaId }, data: { adminState: state } });
       const service = await balancerServiceOf(svc.id);
-      if (replica.inEngine && service) await ctl.engine.setServerState(service, serverNameFor(replicaId), state);
+      if (replica.inEngine && service) await engine().setServerState(service, serverNameFor(replicaId), state);
     });
   } else if (action.action === "weight") {
     const weight = action.weight;
     await ctl.engineLock.run(async () => {
       await db().replica.update({ where: { id: replicaId }, data: { weight } });
       const service = await balancerServiceOf(svc.id);
-      if (replica.inEngine && service) await ctl.engine.setWeight(service, serverNameFor(replicaId), weight);
+      if (replica.inEngine && service) await engine().setWeight(service, serverNameFor(replicaId), weight);
     });
   } else if (action.action === "restart") {
     void ctl.restartReplica(svc.id, replicaId).catch(() => undefined);

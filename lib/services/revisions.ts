@@ -3,7 +3,7 @@ import { AppError } from "@/lib/core/errors";
 import type { Rules } from "@/lib/core/rules";
 import type { BalancerConfig } from "@/lib/engines/types";
 import type { SessionUser } from "@/lib/auth/sessions";
-import { currentBalancerConfig } from "@/lib/controller/balancer-config";
+import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { applyBalancerConfig, revisionView, unifiedDiff } from "@/lib/services/apply-balancer-config";
 
 export async function listRevisions(limit = 50) {

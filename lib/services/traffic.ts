@@ -5,7 +5,7 @@ import { recordEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import { AppError } from "@/lib/core/errors";
 import { trafficSettingsSchema, type TrafficSettings, type TrafficStatus } from "@/lib/core/metrics";
-import { parseRules } from "@/lib/controller/balancer-config";
+import { parseRules } from "@/lib/db/rows";
 
 /**
  * The traffic generator: so the charts move without outside tools. It runs in

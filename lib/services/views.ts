@@ -4,7 +4,7 @@ import type { SwitchyardEvent } from "@/lib/events";
 import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
 import type { StatsFeed } from "@/lib/engines/types";
-import { parseRules } from "@/lib/controller/balancer-config";
+import { parseRules } from "@/lib/db/rows";
 
 /**
  * What the API, the pages and the live channel show of replicas, services, the

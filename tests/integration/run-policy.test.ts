@@ -288,8 +288,8 @@ describe("what a viewer reads", () => {
 
   it("the live channel: the snapshot, service pushes and events reach a viewer without secrets", async () => {
     const { attachRealtime, emitServiceView } = await import("@/lib/realtime/server");
-    const { collector } = await import("@/lib/controller/collector");
-    collector(); // installs the snapshot provider (not started: no ticks)
+    const { provideLiveViews } = await import("@/lib/services/live-views");
+    provideLiveViews(); // installs the snapshot provider and its views (the collector is not started: no ticks)
     const server = http.createServer();
     const ioServer = attachRealtime(server, { allowedOrigins: [] });
     await new Promise<void>((r) => server.listen(SOCKET_PORT, "127.0.0.1", r));

@@ -1,15 +1,12 @@
 import { db } from "@/lib/db/client";
 import { env } from "@/lib/env";
-import { rulesSchema, type Rules } from "@/lib/core/rules";
+import type { Rules } from "@/lib/core/rules";
+import { parseRules } from "@/lib/db/rows";
 import { engineAdminState } from "@/lib/core/plan";
 import { serverNameFor, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
 
 type ReplicaRow = { id: string; dataAddr: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
 type ServiceRow = { id: string; name: string; rules: string; instances?: ReplicaRow[] };
-
-export function parseRules(json: string): Rules {
-  return rulesSchema.parse(JSON.parse(json));
-}
 
 export function splitAddr(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(":");
