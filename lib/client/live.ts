@@ -127,9 +127,9 @@ export function useServiceLive(serviceId: string, initial: ServiceView | Service
     const onService = (v: ServiceView) => {
       if (v.id === serviceId) setService(v);
     };
-    const onTraffic = (t: TrafficStatus & { serviceId?: string }) => {
-      // the payload names its service when the server says so; otherwise it is ours only if we watch one service
-      if (t.serviceId ? t.serviceId === serviceId : watchCounts.size === 1) setTraffic(t);
+    const onTraffic = (t: TrafficStatus & { serviceId: string }) => {
+      // the collector names the service in every traffic push
+      if (t.serviceId === serviceId) setTraffic(t);
     };
     watchCounts.set(serviceId, (watchCounts.get(serviceId) ?? 0) + 1);
     s.on("connect", watch);

@@ -5,7 +5,7 @@ import { AppError, isAppError } from "@/lib/core/errors";
 import { newReplicaId } from "@/lib/core/ids";
 import { isLeaving, plan, type ReplicaPhase } from "@/lib/core/plan";
 import type { Rules } from "@/lib/core/rules";
-import { serverNameFor, type Engine, type EngineStats } from "@/lib/engines/types";
+import { serverNameFor, type Engine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
 import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
@@ -52,7 +52,6 @@ export class Controller {
   private started = false;
   /** stop() was called: no reconcile starts until start() (tasks still finishing must not kick one) */
   private halted = false;
-  private lastStats: EngineStats | null = null;
   /** restarts the engine when it dies (supervised mode), reports it (external mode) */
   readonly watchdog = new EngineWatchdog(this);
 
@@ -536,10 +535,6 @@ export class Controller {
 
   isBusy(id: string): boolean {
     return this.inflight.has(id);
-  }
-
-  rememberStats(stats: EngineStats): void {
-    this.lastStats = stats;
   }
 }
 

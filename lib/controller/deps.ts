@@ -25,7 +25,6 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
       ...(host && host.startsWith("unix://") ? { socketPath: host.slice("unix://".length) } : host ? { dockerHost: host } : {}),
       network: cfg.DOCKER_NETWORK,
       portRange: cfg.PORT_RANGE,
-      dataDir: cfg.dataDir,
       defaultImage: cfg.REPLICA_IMAGE,
       panelId: panelId(cfg.dataDir),
     });

@@ -49,20 +49,14 @@ export const replicaActionSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("remove") }),
 ]);
 export type ReplicaAction = z.infer<typeof replicaActionSchema>;
-export type ReplicaActionName = ReplicaAction["action"];
 
 /** Actions that go to the replica's admin address (the management plane), not to the runtime or engine. */
-export const mgmtActionNames = ["stress-memory", "stress-cpu", "faults", "clear", "info"] as const;
+const mgmtActionNames = ["stress-memory", "stress-cpu", "faults", "clear", "info"] as const;
 export type MgmtAction = Extract<ReplicaAction, { action: (typeof mgmtActionNames)[number] }>;
 
 export function isMgmtAction(a: ReplicaAction): a is MgmtAction {
   return (mgmtActionNames as readonly string[]).includes(a.action);
 }
-
-/** Actions that change the replica's place in the balancer (admin state, weight). */
-export const engineActionNames = ["drain", "maint", "ready", "weight"] as const;
-/** Actions carried out by the runtime (and the controller). */
-export const runtimeActionNames = ["restart", "stop", "remove"] as const;
 
 // ------------------------------------------------------------------ admin addresses
 
@@ -99,12 +93,11 @@ export type StressMemoryResult = z.infer<typeof stressMemoryResultSchema>;
 export const stressCpuResultSchema = z.object({ seconds: z.number(), cpuUntil: z.string() });
 export type StressCpuResult = z.infer<typeof stressCpuResultSchema>;
 
-export const faultsStateSchema = z.object({
+const faultsStateSchema = z.object({
   latencyMs: z.number().min(0),
   errorRate: z.number().min(0).max(1),
   failHealth: z.boolean(),
 });
-export type FaultsState = z.infer<typeof faultsStateSchema>;
 
 export const setFaultsResultSchema = z.object({ faults: faultsStateSchema });
 export type SetFaultsResult = z.infer<typeof setFaultsResultSchema>;
@@ -138,14 +131,3 @@ export const replicaInfoSchema = z.object({
   counters: z.object({ requests: z.number().int(), errors: z.number().int(), adminRequests: z.number().int() }),
 });
 export type ReplicaInfo = z.infer<typeof replicaInfoSchema>;
-
-/** GET /health body on the data port (200 and 503 alike). */
-export const replicaHealthSchema = z.object({
-  replica: z.string(),
-  rssMb: mb,
-  limitMb: mb,
-  percent: z.number().min(0),
-  status: z.enum(["ok", "unhealthy"]),
-  reason: z.string().optional(),
-});
-export type ReplicaHealth = z.infer<typeof replicaHealthSchema>;

@@ -31,7 +31,7 @@ export function selectedEngineKind(): Exclude<EngineKind, "traefik"> {
 /** A new adapter for `kind` on this panel's data folder (`npm run stop` stops each kind); the panel itself uses engine(). */
 export function engineOfKind(kind: EngineKind): Engine {
   const cfg = env();
-  const listen = { host: cfg.HOST === "0.0.0.0" || cfg.HOST === "::" ? cfg.HOST : cfg.HOST, port: cfg.BALANCER_PORT };
+  const listen = { host: cfg.HOST, port: cfg.BALANCER_PORT };
   switch (kind) {
     case "haproxy":
       return createHaproxyEngine({

@@ -61,8 +61,6 @@ export type DockerRuntimeOptions = {
   network: "host" | string;
   /** host network only: where data and admin ports come from */
   portRange: PortRange;
-  /** kept for parity with the process runtime; the Docker runtime keeps no files yet */
-  dataDir: string;
   /** image used when a spec names none */
   defaultImage?: string;
   /** grace given to restart(); default 5000 ms */

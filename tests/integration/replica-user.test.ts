@@ -187,7 +187,7 @@ describe.skipIf(needs("a Docker engine", whyNoDocker()))("docker replicas never 
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "sy-run-as-docker-"));
-    runtime = createDockerRuntime({ network: "host", portRange: { from: 25050, to: 25099 }, dataDir, defaultImage: "switchyard/replica:latest", panelId: `run-as-${RUN}` });
+    runtime = createDockerRuntime({ network: "host", portRange: { from: 25050, to: 25099 }, defaultImage: "switchyard/replica:latest", panelId: `run-as-${RUN}` });
     // the bundled image running as root, like many images from a registry (it has no /etc/passwd: uid 0, not "root")
     const base = await docker.createContainer({ Image: "switchyard/replica:latest", Labels: { "switchyard.test": RUN } });
     const [repo, tag] = ROOT_IMAGE.split(":");

@@ -64,7 +64,7 @@ describe("docker runtime event stream", () => {
   it("reconnects after the stream ends, asks since the last event, and does not repeat events", async () => {
     rmSync(socketPath, { force: true });
     await new Promise<void>((r) => server.listen(socketPath, () => r()));
-    const runtime = createDockerRuntime({ socketPath, network: "host", portRange: { from: 21290, to: 21299 }, dataDir: os.tmpdir() });
+    const runtime = createDockerRuntime({ socketPath, network: "host", portRange: { from: 21290, to: 21299 } });
     const seen: RuntimeEvent[] = [];
     const off = runtime.onEvent((e) => seen.push(e));
     try {

@@ -90,7 +90,7 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
     if (!built.ok) throw new Error(`scripts/build-replica-image.sh failed: ${built.out}`);
     dataDir = await mkdtemp(path.join(os.tmpdir(), "sy-runtime-docker-"));
     await removeLeftovers();
-    runtime = createDockerRuntime({ network: "host", portRange: RANGE, dataDir, restartGraceMs: 2000 });
+    runtime = createDockerRuntime({ network: "host", portRange: RANGE, restartGraceMs: 2000 });
     off = runtime.onEvent((e) => events.push(e));
   }, 600_000);
 
@@ -163,7 +163,7 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
   });
 
   it("a new runtime instance (panel restart) adopts the containers", async () => {
-    const again = createDockerRuntime({ network: "host", portRange: RANGE, dataDir });
+    const again = createDockerRuntime({ network: "host", portRange: RANGE });
     const listed = (await again.list()).filter((r) => r.serviceId === SERVICE_ID);
     expect(listed.map((r) => [r.replicaId, r.runtimeRef, r.dataAddr.port, r.state]).sort()).toEqual(
       replicas.map((r) => [r.replicaId, r.runtimeRef, r.dataAddr.port, "running"]).sort(),
@@ -196,7 +196,7 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
 
   it("falls back to Docker's stats endpoint, cached and refreshed in the background", async () => {
     const [d1] = replicas;
-    const api = createDockerRuntime({ network: "host", portRange: RANGE, dataDir, statsFrom: "api", statsRefreshMs: 200 });
+    const api = createDockerRuntime({ network: "host", portRange: RANGE, statsFrom: "api", statsRefreshMs: 200 });
     // Docker answers a one-shot stats call in up to ~1 s here; no call of ours may wait that long.
     let slowest = 0;
     const timed = async () => {
@@ -293,7 +293,7 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
   });
 
   it("an unreachable engine gives a clear error", async () => {
-    const nowhere = createDockerRuntime({ socketPath: "/tmp/sy-no-docker-here.sock", network: "host", portRange: RANGE, dataDir });
+    const nowhere = createDockerRuntime({ socketPath: "/tmp/sy-no-docker-here.sock", network: "host", portRange: RANGE });
     const available = await nowhere.available();
     expect(available.ok).toBe(false);
     expect(!available.ok && available.reason).toMatch(/^cannot reach the Docker engine at unix:\/\/\/tmp\/sy-no-docker-here\.sock: ENOENT/);
@@ -304,7 +304,7 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
     // No traffic goes to the container here: bridge addresses are off limits for tests.
     const network = `sy-test-net-${RUN}`;
     await docker.getNetwork(network).remove().catch(() => undefined);
-    const bridge = createDockerRuntime({ network, portRange: RANGE, dataDir });
+    const bridge = createDockerRuntime({ network, portRange: RANGE });
     try {
       const r = await bridge.create(spec(id("b1")));
       expect(r.dataAddr).toEqual({ host: containerName(SERVICE_NAME, id("b1")), port: 8080 });
@@ -320,8 +320,8 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
   });
 
   it("with a panel id, lists only that panel's containers (panels can share one engine)", async () => {
-    const panelA = createDockerRuntime({ network: "host", portRange: RANGE, dataDir, panelId: `pa${RUN}`.toLowerCase().replace(/[^a-z0-9]/g, "") });
-    const panelB = createDockerRuntime({ network: "host", portRange: RANGE, dataDir, panelId: `pb${RUN}`.toLowerCase().replace(/[^a-z0-9]/g, "") });
+    const panelA = createDockerRuntime({ network: "host", portRange: RANGE, panelId: `pa${RUN}`.toLowerCase().replace(/[^a-z0-9]/g, "") });
+    const panelB = createDockerRuntime({ network: "host", portRange: RANGE, panelId: `pb${RUN}`.toLowerCase().replace(/[^a-z0-9]/g, "") });
     const r = await panelA.create(spec(id("p1")));
     try {
       expect((await panelA.list()).map((x) => x.replicaId)).toContain(id("p1"));
