@@ -176,7 +176,7 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
       const result = await api<PreviewResult>("/api/balancer/preview", { body: { serviceId, rules: parsed.data } });
       setPreview({ kind: "done", result, forRules: JSON.stringify(parsed.data) });
     } catch (e) {
-      if (e instanceof ApiError && e.status === 400 && Array.isArray(e.details)) setServerIssues(detailsToIssues(e.details));
+      if (e instanceof ApiError && e.code === "bad_request" && Array.isArray(e.details)) setServerIssues(detailsToIssues(e.details));
       setPreview({ kind: "error", message: e instanceof Error ? e.message : String(e) });
     }
   };
@@ -202,16 +202,23 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
         return;
       }
       const details = (e.details ?? {}) as { currentRevision?: number; revision?: number; engineError?: string };
-      if (e.status === 409) {
-        setApply({ kind: "conflict", message: e.message, current: typeof details.currentRevision === "number" ? details.currentRevision : null });
-      } else if (e.status === 422) {
-        setApply({ kind: "refused", message: e.message, engineError: details.engineError ?? null, revision: typeof details.revision === "number" ? details.revision : null });
-        onRevisionRef.current?.(null);
-      } else if (e.status === 400) {
-        if (Array.isArray(e.details)) setServerIssues(detailsToIssues(e.details));
-        setApply({ kind: "error", message: `The panel refused these rules: ${e.message}` });
-      } else {
-        setApply({ kind: "error", message: e.message });
+      switch (e.code) {
+        case "conflict":
+          setApply({ kind: "conflict", message: e.message, current: typeof details.currentRevision === "number" ? details.currentRevision : null });
+          break;
+        case "engine_error":
+          // the engine's own check or reload refused it: a failed revision was recorded
+          setApply({ kind: "refused", message: e.message, engineError: details.engineError ?? null, revision: typeof details.revision === "number" ? details.revision : null });
+          onRevisionRef.current?.(null);
+          break;
+        case "bad_request":
+        case "unsupported":
+          // the panel refused them before the engine saw them (the schema, or an option this engine cannot do): no revision
+          if (Array.isArray(e.details)) setServerIssues(detailsToIssues(e.details));
+          setApply({ kind: "error", message: `The panel refused these rules: ${e.message}` });
+          break;
+        default:
+          setApply({ kind: "error", message: e.message });
       }
     }
   };

@@ -1,9 +1,16 @@
 "use client";
 
+import type { AppErrorCode } from "@/lib/core/errors";
+
+/**
+ * A refused request: branch on `code` (the server's AppError code), not on `status`:
+ * several codes share a status (unsupported and engine_error are both 422).
+ */
 export class ApiError extends Error {
   constructor(
     public status: number,
-    public code: string,
+    /** the server's error code; "error" when the response carried none (a proxy's page, a network failure) */
+    public code: AppErrorCode | "error",
     message: string,
     public details: unknown,
   ) {
@@ -27,7 +34,7 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
     data = null;
   }
   if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    const err = (data as { error?: { code?: AppErrorCode; message?: string; details?: unknown } } | null)?.error;
     if (res.status === 401 && typeof window !== "undefined" && !path.startsWith("/api/auth/")) window.location.href = "/login";
     throw new ApiError(res.status, err?.code ?? "error", err?.message ?? `request failed (${res.status})`, err?.details ?? null);
   }
