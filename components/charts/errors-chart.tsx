@@ -11,7 +11,11 @@ const CLASSES = [
   { key: "conn", label: "connection errors", color: "#7c3aed" },
 ] as const;
 
-/** Errors per second by class, stacked, for the whole service (as the balancer counts them). */
+/**
+ * Errors per second by class, stacked, for the whole service (as the balancer counts
+ * them). Stacked areas draw no outline: a class at zero would otherwise draw its line
+ * along the top of the one below and look like errors of its own.
+ */
 export function ErrorsChart({ history, height = 200 }: { history: ServiceTick[]; height?: number }) {
   const rows = useMemo(() => history.map((t) => ({ t: t.t, "4xx": t.errors["4xx"], "5xx": t.errors["5xx"], conn: t.errors.conn })), [history]);
   const last = history.length ? history[history.length - 1] : null;
@@ -26,7 +30,7 @@ export function ErrorsChart({ history, height = 200 }: { history: ServiceTick[];
           <YAxis domain={[0, yTicks[yTicks.length - 1]]} ticks={yTicks} width={Y_WIDTH} {...axisProps} label={yLabel("errors/s")} />
           <Tooltip isAnimationActive={false} content={(p) => <TooltipBox active={p.active} label={p.label as number} payload={p.payload} unit="/s" />} />
           {CLASSES.map((c) => (
-            <Area key={c.key} dataKey={c.key} name={c.label} stackId="err" type="stepAfter" stroke={c.color} fill={c.color} fillOpacity={0.4} strokeWidth={1.5} dot={false} isAnimationActive={false} />
+            <Area key={c.key} dataKey={c.key} name={c.label} stackId="err" type="stepAfter" stroke="none" fill={c.color} fillOpacity={0.6} dot={false} activeDot={false} isAnimationActive={false} />
           ))}
         </AreaChart>
       </ResponsiveContainer>

@@ -5,7 +5,11 @@ import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YA
 import type { ServiceTick } from "@/lib/core/metrics";
 import { axisProps, chartMargin, ChartFrame, replicaRows, Y_WIDTH, yLabel, fmt, niceTicks, timeAxis, TooltipBox, type Series } from "@/components/charts/chart-frame";
 
-/** Requests/s per replica, stacked: the total height is the service's rate, each band one replica's part of it. */
+/**
+ * Requests/s per replica, stacked: the total height is the service's rate, each band one
+ * replica's part of it. No outlines: an isolated replica (0 req/s) would draw its line
+ * along the top of the band below, as if it still served.
+ */
 export function ReplicaRpsChart({ history, series, height = 200 }: { history: ServiceTick[]; series: Series[]; height?: number }) {
   const rows = useMemo(() => replicaRows(history, (r) => r.rps), [history]);
   const last = history.length ? history[history.length - 1] : null;
@@ -21,7 +25,7 @@ export function ReplicaRpsChart({ history, series, height = 200 }: { history: Se
           <YAxis domain={[0, yTicks[yTicks.length - 1]]} ticks={yTicks} width={Y_WIDTH} {...axisProps} label={yLabel("req/s")} />
           <Tooltip isAnimationActive={false} content={(p) => <TooltipBox active={p.active} label={p.label as number} payload={p.payload} unit="req/s" />} />
           {series.map((s) => (
-            <Area key={s.id} dataKey={s.id} name={s.label} stackId="rps" type="monotone" stroke={s.color} fill={s.color} fillOpacity={0.35} strokeWidth={1.5} isAnimationActive={false} connectNulls={false} dot={false} />
+            <Area key={s.id} dataKey={s.id} name={s.label} stackId="rps" type="monotone" stroke="none" fill={s.color} fillOpacity={0.55} activeDot={false} isAnimationActive={false} connectNulls={false} dot={false} />
           ))}
         </AreaChart>
       </ResponsiveContainer>

@@ -23,7 +23,7 @@ export function TrafficShareChart({ history, series, height = 200 }: { history: 
           <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} width={Y_WIDTH} tickFormatter={(v: number) => `${v}%`} {...axisProps} label={yLabel("share")} />
           <Tooltip isAnimationActive={false} content={(p) => <TooltipBox active={p.active} label={p.label as number} payload={p.payload} unit="%" />} />
           {series.map((s) => (
-            <Area key={s.id} dataKey={s.id} name={s.label} stackId="share" type="stepAfter" stroke={s.color} fill={s.color} fillOpacity={0.55} strokeWidth={1} isAnimationActive={false} dot={false} />
+            <Area key={s.id} dataKey={s.id} name={s.label} stackId="share" type="stepAfter" stroke="none" fill={s.color} fillOpacity={0.6} activeDot={false} isAnimationActive={false} dot={false} />
           ))}
         </AreaChart>
       </ResponsiveContainer>
