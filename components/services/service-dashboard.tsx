@@ -215,6 +215,7 @@ export function ServiceDashboard({
               canOperate={canOperate}
               colorOf={colorOf}
               currentReplicaIds={service.instances.map((r) => r.id)}
+              inRotationIds={states.filter((s) => s.state === "in-rotation").map((s) => s.r.id)}
               onStatus={live.setTraffic}
               now={now ?? 0}
             />

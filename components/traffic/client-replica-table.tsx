@@ -28,6 +28,7 @@ export function ClientReplicaTable({
                 </span>
               </th>
             ))}
+            <th className="py-1 pl-3 text-right font-medium" title="how many replicas served this client">replicas</th>
             <th className="py-1 pl-3 text-right font-medium">main replica</th>
           </tr>
         </thead>
@@ -38,8 +39,9 @@ export function ClientReplicaTable({
             let main: string | null = null;
             for (const [r, n] of Object.entries(row)) if (main === null || n > row[main]) main = r;
             const mainShare = main && total ? Math.round((row[main] / total) * 100) : 0;
+            const reached = Object.values(row).filter((n) => n > 0).length;
             return (
-              <tr key={c} data-testid="client-row" data-client={c} data-main-replica={main ?? ""}>
+              <tr key={c} data-testid="client-row" data-client={c} data-main-replica={main ?? ""} data-replicas-reached={reached}>
                 <td className="py-1 pr-3 font-mono whitespace-nowrap">{c}</td>
                 {columns.map((r) => {
                   const n = row[r] ?? 0;
@@ -55,6 +57,7 @@ export function ClientReplicaTable({
                     </td>
                   );
                 })}
+                <td className="py-1 pl-3 text-right tabular-nums">{reached}</td>
                 <td className="py-1 pl-3 text-right whitespace-nowrap">
                   {main ? (
                     <>

@@ -7,23 +7,18 @@ import { Badge } from "@/components/ui/badge";
 import { api, ApiError } from "@/lib/client/api";
 import { trafficSettingsSchema, type TrafficStatus } from "@/lib/core/metrics";
 import type { Rules } from "@/lib/core/rules";
+import { expectationOf, expectationText, trafficVerdict } from "@/components/traffic/traffic-model";
 import { ClientReplicaTable } from "@/components/traffic/client-replica-table";
 import { InlineError } from "@/components/ui/inline-error";
 
 type Form = { rps: string; concurrency: string; path: string; durationS: string; clients: string; distinctSourceIps: boolean };
 
-function stickyText(rules: Rules): string {
-  if (rules.sticky.mode === "cookie") return `cookie stickiness (${rules.sticky.cookieName}): each client should stay on one replica, and move only when it leaves rotation`;
-  if (rules.sticky.mode === "source") return "source-IP stickiness: with distinct source IPs each client should stay on one replica";
-  if (rules.algorithm === "source_hash") return "source-IP hash: with distinct source IPs each client should stay on one replica";
-  return `no stickiness (${rules.algorithm.replace("_", " ")}): each client's requests spread over every replica in rotation`;
-}
-
 /**
  * The traffic generator: requests from the panel to its own balancer listener
  * on loopback, bounded in rate and time, so the charts move without outside
  * tools. Each simulated client keeps its cookies (and, optionally, its own
- * 127.0.0.x address), so the table shows whether stickiness holds.
+ * 127.0.0.x address) and its own timing, so the table shows whether stickiness
+ * holds, and a line says whether what the clients saw is what the rules promise.
  */
 export function TrafficPanel({
   serviceId,
@@ -32,6 +27,7 @@ export function TrafficPanel({
   canOperate,
   colorOf,
   currentReplicaIds,
+  inRotationIds,
   onStatus,
   now,
 }: {
@@ -41,6 +37,8 @@ export function TrafficPanel({
   canOperate: boolean;
   colorOf: (id: string) => string;
   currentReplicaIds: string[];
+  /** replicas the balancer sends traffic to now: under "spread" rules every client should reach each */
+  inRotationIds: string[];
   onStatus: (s: TrafficStatus) => void;
   now: number;
 }) {
@@ -91,6 +89,9 @@ export function TrafficPanel({
   };
 
   const set = (k: keyof Form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm((f) => ({ ...f, [k]: k === "distinctSourceIps" ? e.target.checked : e.target.value }));
+  const distinctIps = status?.running && status.settings ? status.settings.distinctSourceIps : form.distinctSourceIps;
+  const expectation = expectationOf(rules, distinctIps);
+  const verdict = status ? trafficVerdict(expectation, status.servedBy, inRotationIds) : null;
   const left = status?.running && status.endsAt ? Math.max(0, Math.round((status.endsAt - now) / 1000)) : null;
 
   return (
@@ -154,7 +155,17 @@ export function TrafficPanel({
         {status?.lastError && <span className="text-xs text-rose-600 dark:text-rose-400">last error: {status.lastError}</span>}
       </div>
 
-      <p className="text-xs text-zinc-500">Rules: {stickyText(rules)}.</p>
+      <p className="text-xs text-zinc-500">
+        Rules: {expectationText(rules, distinctIps)}.
+        {verdict && (
+          <>
+            {" "}
+            <span data-testid="traffic-verdict" data-expectation={verdict.expectation} data-holds={verdict.holds ? "true" : "false"} className={verdict.holds ? "font-medium text-emerald-700 dark:text-emerald-400" : "font-medium text-amber-700 dark:text-amber-400"}>
+              {verdict.holds ? "✓" : "≠"} {verdict.text}
+            </span>
+          </>
+        )}
+      </p>
 
       {status && Object.keys(status.servedBy).length > 0 ? (
         <ClientReplicaTable servedBy={status.servedBy} lastReplica={status.lastReplica} colorOf={colorOf} currentReplicaIds={currentReplicaIds} />

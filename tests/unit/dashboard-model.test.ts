@@ -16,6 +16,7 @@ import { displayState, formatUptime, progressSteps, shortRef } from "@/component
 import { describeResult } from "@/components/replicas/action-result";
 import { formFromService, parseEnvLines, splitCommand, toCreateBody, toUpdateBody, emptyForm } from "@/components/services/service-form-model";
 import { reachCommand } from "@/components/services/reach-command";
+import { expectationOf, expectationText, trafficVerdict } from "@/components/traffic/traffic-model";
 
 const replica = (over: Partial<ReplicaView> = {}): ReplicaView => ({
   id: "abc",
@@ -176,5 +177,36 @@ describe("the service form", () => {
     expect(reachCommand(rules, { host: "0.0.0.0", port: 8080 })).toBe("curl http://127.0.0.1:8080/");
     rules.route = { ...rules.route, host: "shop.local", pathPrefix: "/api" };
     expect(reachCommand(rules, { host: "127.0.0.1", port: 18085 })).toBe("curl -H 'Host: shop.local' http://127.0.0.1:18085/api");
+  });
+});
+
+describe("what the traffic generator's clients should see (traffic-model)", () => {
+  const rules = (over: { algorithm?: string; sticky?: string }) => {
+    const r = defaultRules();
+    return { ...r, algorithm: (over.algorithm ?? r.algorithm) as typeof r.algorithm, sticky: { ...r.sticky, mode: (over.sticky ?? "none") as typeof r.sticky.mode } };
+  };
+
+  it("round robin spreads; stickiness and source hash keep each client; one shared address or URI hash puts all on one", () => {
+    expect(expectationOf(rules({}), true)).toBe("spread");
+    expect(expectationOf(rules({ algorithm: "least_conn" }), false)).toBe("spread");
+    expect(expectationOf(rules({ sticky: "cookie" }), false)).toBe("one-each");
+    expect(expectationOf(rules({ algorithm: "source_hash" }), true)).toBe("one-each");
+    expect(expectationOf(rules({ sticky: "source" }), false)).toBe("one-for-all");
+    expect(expectationOf(rules({ algorithm: "uri_hash" }), true)).toBe("one-for-all");
+    expect(expectationText(rules({}), true)).toBe("no stickiness (round robin): each client's requests spread over every replica in rotation");
+  });
+
+  it("says whether the counts keep the promise", () => {
+    const spread = { c1: { a: 5, b: 4, c: 6 }, c2: { a: 7, b: 5, c: 3 } };
+    const lined = { c1: { a: 15 }, c2: { b: 15 } }; // the old generator under round robin
+    expect(trafficVerdict("spread", spread, ["a", "b", "c"])).toEqual({ expectation: "spread", holds: true, text: "2 of 2 clients reached all 3 replicas in rotation" });
+    expect(trafficVerdict("spread", lined, ["a", "b", "c"])?.holds).toBe(false);
+    expect(trafficVerdict("one-each", lined, ["a", "b", "c"])).toEqual({ expectation: "one-each", holds: true, text: "2 of 2 clients stayed on one replica" });
+    // a request sent before the first answer's cookie may land elsewhere: up to 2 such still count as staying
+    expect(trafficVerdict("one-each", { c1: { a: 20, b: 2 } }, ["a", "b"])?.holds).toBe(true);
+    expect(trafficVerdict("one-each", spread, ["a", "b", "c"])?.holds).toBe(false);
+    expect(trafficVerdict("one-for-all", lined, ["a", "b"])).toEqual({ expectation: "one-for-all", holds: false, text: "2 of 2 clients stayed on one replica, 2 replicas between them" });
+    expect(trafficVerdict("one-for-all", { c1: { a: 9 }, c2: { a: 9 } }, ["a", "b"])?.text).toBe("all 2 clients on one replica, a");
+    expect(trafficVerdict("spread", { c1: { a: 1 } }, ["a"])).toBeNull(); // too few answers to tell
   });
 });
