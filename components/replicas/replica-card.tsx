@@ -6,19 +6,52 @@ import { Badge } from "@/components/ui/badge";
 import { displayState, formatUptime, progressSteps, shortRef, stateLook } from "@/components/replicas/replica-state";
 import { ReplicaActions } from "@/components/replicas/replica-actions";
 import { MemoryBar } from "@/components/replicas/memory-bar";
+import { CARD_WINDOW_S, rangeText, type AverageMeaning, type ReplicaFigures } from "@/components/services/replica-figures";
 
 function fmt(n: number | null | undefined, digits = 1) {
   if (n === null || n === undefined) return "–";
   return n >= 100 ? Math.round(n).toString() : n.toFixed(digits);
 }
 
-function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
+function Stat({ label, value, sub, tone, title, testId }: { label: string; value: string; sub?: string; tone?: "red"; title?: string; testId?: string }) {
   return (
-    <div className="min-w-0">
+    <div className="min-w-0" title={title}>
       <div className="text-[11px] text-zinc-500">{label}</div>
-      <div data-testid={testId} className="truncate text-sm font-semibold tabular-nums">
+      <div data-testid={testId} className={`truncate text-sm font-semibold tabular-nums ${tone === "red" ? "text-rose-700 dark:text-rose-400" : ""}`}>
         {value}
       </div>
+      {sub && <div className="text-[11px] text-zinc-500 tabular-nums">{sub}</div>}
+    </div>
+  );
+}
+
+const pct = (x: number) => (x === 0 ? "0%" : x < 0.001 ? "<0.1%" : `${fmt(x * 100)}%`);
+
+/** Errors by class and latency over the card's window: which replica is failing, at a glance. */
+function Quality({ figures, averageMeans }: { figures: ReplicaFigures; averageMeans: AverageMeaning }) {
+  const { rates, latency, seconds } = figures;
+  const span = `last ${seconds || CARD_WINDOW_S} s`;
+  return (
+    <div className="grid grid-cols-2 gap-2" data-testid="replica-quality">
+      <Stat
+        label={`errors · ${span}`}
+        value={rates ? pct(rates.total) : "–"}
+        sub={rates ? `5xx ${pct(rates["5xx"])} · 4xx ${pct(rates["4xx"])} · conn ${pct(rates.conn)}` : "no requests"}
+        tone={rates && rates.total > 0 ? "red" : undefined}
+        title={`of the ${Math.round(figures.requests)} requests this replica got in the ${span}, as the balancer counted them: 5xx responses, 4xx responses, connection errors`}
+        testId="replica-error-rate"
+      />
+      {latency?.kind === "average" ? (
+        <Stat label="latency · average" value={`${fmt(latency.avg)} ms`} sub={averageMeans.label} title={averageMeans.explain} testId="replica-latency" />
+      ) : (
+        <Stat
+          label={`latency p95 · ${span}`}
+          value={latency ? rangeText(latency.p95) : "–"}
+          sub={latency ? `p50 ${rangeText(latency.p50)}` : "no requests"}
+          title={`percentiles of this replica's response times as the balancer measured them${latency ? ` (p99 ${rangeText(latency.p99)})` : ""}. The engine counts them in buckets (…, 100, 250, 500, 1000 ms, …), so a percentile is known to the bucket it lies in, no closer.`}
+          testId="replica-latency"
+        />
+      )}
     </div>
   );
 }
@@ -27,6 +60,8 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
 export function ReplicaCard({
   replica,
   tick,
+  figures,
+  averageMeans,
   color,
   now,
   limitMb,
@@ -36,6 +71,10 @@ export function ReplicaCard({
 }: {
   replica: ReplicaView;
   tick: ReplicaTick | undefined;
+  /** errors and latency over the last seconds (replica-figures.ts) */
+  figures: ReplicaFigures;
+  /** what this engine's average latency is (shown where it gives no percentiles) */
+  averageMeans: AverageMeaning;
   color: string;
   now: number;
   limitMb: number;
@@ -64,6 +103,10 @@ export function ReplicaCard({
       data-share={share}
       data-health={health.status}
       data-memory-mb={mem ?? ""}
+      data-error-rate={figures.rates ? Math.round(figures.rates.total * 1000) / 10 : ""}
+      data-error-rate5xx={figures.rates ? Math.round(figures.rates["5xx"] * 1000) / 10 : ""}
+      data-latency-kind={figures.latency?.kind ?? ""}
+      data-latency-ms={figures.latency ? (figures.latency.kind === "average" ? figures.latency.avg : figures.latency.p95.upper) : ""}
       className={`flex min-w-0 flex-col gap-2.5 rounded-lg border bg-white p-3 shadow-sm dark:bg-zinc-900 ${
         isolated || state === "failed" ? "border-rose-300 ring-1 ring-rose-300 dark:border-rose-800 dark:ring-rose-800" : "border-zinc-200 dark:border-zinc-800"
       } ${state === "draining" || state === "stopping" ? "opacity-70" : ""}`}
@@ -109,6 +152,8 @@ export function ReplicaCard({
         <Stat label="share of traffic" value={`${fmt(share, 0)}%`} testId="replica-share" />
         <Stat label="CPU" value={tick?.cpuPercent === null || tick?.cpuPercent === undefined ? "–" : `${fmt(tick.cpuPercent)}%`} />
       </div>
+
+      <Quality figures={figures} averageMeans={averageMeans} />
 
       <MemoryBar usedMb={mem} limitMb={limit} thresholdPercent={thresholdPercent} />
 

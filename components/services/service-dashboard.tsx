@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick } from "@/lib/core/metrics";
 import { useServiceLive, type ServiceSnapshot } from "@/lib/client/live";
@@ -22,6 +22,8 @@ import { ErrorsChart } from "@/components/charts/errors-chart";
 import { MemoryChart } from "@/components/charts/memory-chart";
 import { HealthTimeline } from "@/components/charts/health-timeline";
 import type { Series } from "@/components/charts/chart-frame";
+import { ReplicaLineChart } from "@/components/charts/replica-line-chart";
+import { averageMeaning, chartLatencyKind, errorPercent, replicaFigures } from "@/components/services/replica-figures";
 
 function Kpi({ label, value, sub, tone, testId }: { label: string; value: ReactNode; sub?: ReactNode; tone?: "red" | "green"; testId?: string }) {
   return (
@@ -95,6 +97,9 @@ export function ServiceDashboard({
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
   const missing = Math.max(0, service.replicas - staying);
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
+  const averageMeans = averageMeaning(balancer.kind);
+  const latencyKind = chartLatencyKind(history);
+  const pickLatency = useCallback((r: ReplicaTick) => (latencyKind === "p95" ? r.latency.p95 : r.latency.avg), [latencyKind]);
 
   return (
     <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id} data-history-points={history.length} data-first-tick={history[0]?.t ?? ""} data-last-tick={last?.t ?? ""}>
@@ -190,6 +195,8 @@ export function ServiceDashboard({
                     key={r.id}
                     replica={r}
                     tick={ticks.get(r.id)}
+                    figures={replicaFigures(history, r.id)}
+                    averageMeans={averageMeans}
                     color={colorOf(r.id)}
                     now={now ?? Date.parse(r.startedAt ?? service.createdAt)}
                     limitMb={service.memoryLimitMb}
@@ -232,6 +239,16 @@ export function ServiceDashboard({
               <MemoryChart history={history} series={series} limitMb={chartLimitMb} thresholdPercent={threshold} />
               <LatencyChart history={history} />
               <ErrorsChart history={history} />
+              <ReplicaLineChart
+                title="Latency per replica"
+                unit="ms"
+                history={history}
+                series={series}
+                pick={pickLatency}
+                note={latencyKind === "p95" ? "Each second's p95 per replica, interpolated inside the engine's latency buckets (…, 100, 250, 500, 1000 ms, …): within a bucket the line is a guess." : `Not percentiles: ${averageMeans.explain}`}
+                testId="chart-replica-latency"
+              />
+              <ReplicaLineChart title="Error rate per replica" unit="%" history={history} series={series} pick={errorPercent} minTop={5} note="Each second: 4xx, 5xx and connection errors as a share of the replica's requests (a gap: no requests)." testId="chart-replica-errors" />
             </div>
           </section>
 

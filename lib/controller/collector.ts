@@ -2,7 +2,7 @@ import { db } from "@/lib/db/client";
 import { bus, recordEvent, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
-import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring } from "@/lib/core/rates";
+import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring, sparseBuckets } from "@/lib/core/rates";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
@@ -154,6 +154,7 @@ export class Collector {
             p99: buckets ? percentileFromBuckets(buckets, 0.99) : null,
             avg: st?.avgResponseMs ?? null,
           },
+          ...(buckets ? { latencyBuckets: sparseBuckets(buckets) } : {}),
           activeConnections: st?.activeConnections ?? 0,
           health,
           inRotation,

@@ -16,8 +16,19 @@ export type ReplicaTick = {
   errors: { "4xx": number; "5xx": number; conn: number };
   /** share of the service's requests in the last interval, 0..1 */
   share: number;
-  /** latency percentiles in ms where the engine gives a distribution; avg otherwise */
+  /**
+   * Latency in ms: percentiles of this interval's answers where the engine gives a
+   * distribution (builtin, nginx), else null; avg as the engine keeps it (HAProxy's
+   * rtime: the average of its last 1024 requests; nginx: a moving average), else null.
+   */
   latency: { p50: number | null; p95: number | null; p99: number | null; avg: number | null };
+  /**
+   * This interval's answers per latency bucket (upper bound in ms, "+Inf" last -> count),
+   * non-zero buckets and the one below each (its lower edge), so a page can take
+   * percentiles over any window of ticks;
+   * absent when the engine gives no distribution.
+   */
+  latencyBuckets?: Record<string, number>;
   activeConnections: number;
   health: { status: HealthStatus; reason: string | null; lastChangeMs: number | null };
   /** the engine sends it traffic: up (or nocheck) and admin state ready */

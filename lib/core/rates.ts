@@ -8,13 +8,12 @@ export function counterDelta(prev: number | undefined, cur: number): number {
 
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, Infinity];
 
-/**
- * Percentile from per-bucket counts (key = upper bound in ms, "+Inf" for the last).
- * Linear interpolation inside the bucket; null when there is no sample.
- */
-export function percentileFromBuckets(buckets: Record<string, number>, q: number): number | null {
+const bucketBound = (k: string): number => (k === "+Inf" || k === "Infinity" ? Infinity : Number(k));
+
+/** Where the q-th sample sits: its bucket's bounds, the samples below the bucket, the bucket's count and the rank. */
+function locate(buckets: Record<string, number>, q: number): { lower: number; upper: number; seen: number; count: number; rank: number } | null {
   const entries = Object.entries(buckets)
-    .map(([k, v]) => [k === "+Inf" || k === "Infinity" ? Infinity : Number(k), v] as const)
+    .map(([k, v]) => [bucketBound(k), v] as const)
     .filter(([k]) => !Number.isNaN(k))
     .sort((a, b) => a[0] - b[0]);
   const total = entries.reduce((s, [, v]) => s + v, 0);
@@ -23,15 +22,33 @@ export function percentileFromBuckets(buckets: Record<string, number>, q: number
   let seen = 0;
   let lower = 0;
   for (const [upper, count] of entries) {
-    if (count > 0 && seen + count >= rank) {
-      if (upper === Infinity) return lower;
-      const within = (rank - seen) / count;
-      return Math.round((lower + (upper - lower) * within) * 10) / 10;
-    }
+    if (count > 0 && seen + count >= rank) return { lower, upper, seen, count, rank };
     seen += count;
     lower = upper;
   }
-  return lower;
+  return { lower, upper: lower, seen, count: 0, rank };
+}
+
+/**
+ * Percentile from per-bucket counts (key = upper bound in ms, "+Inf" for the last).
+ * Linear interpolation inside the bucket; null when there is no sample.
+ */
+export function percentileFromBuckets(buckets: Record<string, number>, q: number): number | null {
+  const at = locate(buckets, q);
+  if (!at) return null;
+  if (at.count === 0 || at.upper === Infinity) return at.lower;
+  const within = (at.rank - at.seen) / at.count;
+  return Math.round((at.lower + (at.upper - at.lower) * within) * 10) / 10;
+}
+
+/**
+ * The bucket a percentile falls in: what a distribution in buckets can say for sure
+ * (the p95 of answers all near 300 ms is "250-500 ms"; interpolation would say 487).
+ * Null when there is no sample.
+ */
+export function percentileBucket(buckets: Record<string, number>, q: number): { lower: number; upper: number } | null {
+  const at = locate(buckets, q);
+  return at ? { lower: at.lower, upper: at.upper } : null;
 }
 
 export function bucketDelta(prev: Record<string, number> | undefined, cur: Record<string, number>): Record<string, number> {
@@ -39,6 +56,20 @@ export function bucketDelta(prev: Record<string, number> | undefined, cur: Recor
   let reset = false;
   if (prev) for (const k of Object.keys(cur)) if ((cur[k] ?? 0) < (prev[k] ?? 0)) reset = true;
   for (const k of Object.keys(cur)) out[k] = !prev || reset ? (prev ? cur[k] : 0) : cur[k] - (prev[k] ?? 0);
+  return out;
+}
+
+/**
+ * The buckets worth sending: each non-zero one, and the one just below it, whose bound
+ * is its lower edge (percentileFromBuckets interpolates between the two; without it a
+ * lone "500" bucket would read as 0-500 ms instead of 250-500 ms).
+ */
+export function sparseBuckets(buckets: Record<string, number>): Record<string, number> {
+  const keys = Object.keys(buckets).sort((a, b) => bucketBound(a) - bucketBound(b));
+  const out: Record<string, number> = {};
+  keys.forEach((k, i) => {
+    if ((buckets[k] ?? 0) > 0 || (buckets[keys[i + 1]] ?? 0) > 0) out[k] = buckets[k];
+  });
   return out;
 }
 

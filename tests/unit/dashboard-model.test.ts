@@ -16,6 +16,7 @@ import { displayState, formatUptime, progressSteps, shortRef } from "@/component
 import { describeResult } from "@/components/replicas/action-result";
 import { formFromService, parseEnvLines, splitCommand, toCreateBody, toUpdateBody, emptyForm } from "@/components/services/service-form-model";
 import { reachCommand } from "@/components/services/reach-command";
+import { averageMeaning, chartLatencyKind, errorPercent, errorRates, rangeText, replicaFigures } from "@/components/services/replica-figures";
 import { expectationOf, expectationText, trafficVerdict } from "@/components/traffic/traffic-model";
 
 const replica = (over: Partial<ReplicaView> = {}): ReplicaView => ({
@@ -177,6 +178,54 @@ describe("the service form", () => {
     expect(reachCommand(rules, { host: "0.0.0.0", port: 8080 })).toBe("curl http://127.0.0.1:8080/");
     rules.route = { ...rules.route, host: "shop.local", pathPrefix: "/api" };
     expect(reachCommand(rules, { host: "127.0.0.1", port: 18085 })).toBe("curl -H 'Host: shop.local' http://127.0.0.1:18085/api");
+  });
+});
+
+describe("a replica's errors and latency on its card (replica-figures)", () => {
+  const faulty = (t: number) =>
+    stick(t, [
+      rtick("bad", { rps: 10, errors: { "4xx": 0, "5xx": 3, conn: 0 }, latency: { p50: 375, p95: 487, p99: 497, avg: null }, latencyBuckets: { "250": 0, "500": 10 } }),
+      rtick("good", { rps: 10, latency: { p50: 3, p95: 4.8, p99: 5, avg: null }, latencyBuckets: { "2": 0, "5": 10 } }),
+    ]);
+
+  it("sums the last 10 seconds of ticks: error rate by class, percentiles over the window's buckets", () => {
+    const history = Array.from({ length: 30 }, (_, i) => faulty(1000 * (i + 1)));
+    const bad = replicaFigures(history, "bad");
+    expect(bad.seconds).toBe(10);
+    expect(bad.requests).toBe(100);
+    expect(bad.errors).toEqual({ "4xx": 0, "5xx": 30, conn: 0 });
+    expect(bad.rates).toEqual({ total: 0.3, "4xx": 0, "5xx": 0.3, conn: 0 });
+    expect(bad.latency).toEqual({ kind: "percentiles", p50: { lower: 250, upper: 500 }, p95: { lower: 250, upper: 500 }, p99: { lower: 250, upper: 500 } });
+    expect(bad.latency?.kind === "percentiles" && rangeText(bad.latency.p95)).toBe("250–500 ms");
+    const good = replicaFigures(history, "good");
+    expect(good.rates?.total).toBe(0);
+    expect(good.latency?.kind === "percentiles" && rangeText(good.latency.p95)).toBe("2–5 ms");
+    expect(rangeText({ lower: 0, upper: 1 })).toBe("≤ 1 ms");
+    expect(rangeText({ lower: 10000, upper: Infinity })).toBe("> 10000 ms");
+  });
+
+  it("the window is by time: a gap in the ticks shortens it, an older fault falls out of it", () => {
+    const history = [faulty(1000), stick(20_000, [rtick("bad", { rps: 5 })]), stick(21_000, [rtick("bad", { rps: 5 })])];
+    const f = replicaFigures(history, "bad");
+    expect(f.seconds).toBe(2);
+    expect(f.rates?.total).toBe(0);
+    expect(f.latency).toBeNull(); // no distribution and no average in the window
+  });
+
+  it("an engine without a distribution (HAProxy) gives its own average, named for what it is", () => {
+    const history = [stick(1000, [rtick("r", { rps: 4, latency: { p50: null, p95: null, p99: null, avg: 310 } })])];
+    expect(replicaFigures(history, "r").latency).toEqual({ kind: "average", avg: 310 });
+    expect(averageMeaning("haproxy").label).toBe("avg of last 1024 requests");
+    expect(averageMeaning("haproxy").explain).toContain("no percentiles");
+    expect(chartLatencyKind(history)).toBe("avg");
+    expect(chartLatencyKind([faulty(1000)])).toBe("p95");
+  });
+
+  it("no requests: no rate (not 0 %); errors never exceed 100 % (nginx counts connection errors outside the replica's requests)", () => {
+    expect(errorRates(0, { "4xx": 0, "5xx": 0, conn: 0 })).toBeNull();
+    expect(errorRates(0, { "4xx": 0, "5xx": 0, conn: 4 })).toEqual({ total: 1, "4xx": 0, "5xx": 0, conn: 1 });
+    expect(errorPercent(rtick("r", { rps: 8, errors: { "4xx": 2, "5xx": 2, conn: 0 } }))).toBe(50);
+    expect(errorPercent(rtick("r", { rps: 0 }))).toBeNull();
   });
 });
 
