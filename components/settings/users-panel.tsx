@@ -29,61 +29,64 @@ export function UsersPanel({ initial, currentUserId }: { initial: User[]; curren
   return (
     <div className="space-y-6">
       <Card title="Users">
-        <table className="w-full text-sm">
-          <thead className="text-left text-xs text-zinc-500">
-            <tr>
-              <th className="pb-2">User</th>
-              <th className="pb-2">Role</th>
-              <th className="pb-2">Since</th>
-              <th className="pb-2 text-right">Actions</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
-            {users.map((u) => (
-              <tr key={u.id} data-testid={`user-row-${u.username}`}>
-                <td className="py-2 font-medium">
-                  {u.username} {u.id === currentUserId && <span className="text-xs text-zinc-500">(you)</span>}
-                </td>
-                <td className="py-2">
-                  <Select
-                    aria-label={`role of ${u.username}`}
-                    value={u.role}
-                    className="w-32"
-                    onChange={(e) => run(() => api(`/api/users/${u.id}`, { method: "PATCH", body: { role: e.target.value } }), `${u.username} is now ${e.target.value}`)}
-                  >
-                    <option value="viewer">viewer</option>
-                    <option value="operator">operator</option>
-                    <option value="admin">admin</option>
-                  </Select>
-                </td>
-                <td className="py-2 text-zinc-500">{new Date(u.createdAt).toLocaleDateString()}</td>
-                <td className="py-2 text-right space-x-2">
-                  <Button
-                    variant="secondary"
-                    size="sm"
-                    onClick={() => {
-                      const password = window.prompt(`New password for ${u.username} (at least 10 characters)`);
-                      if (password) void run(() => api(`/api/users/${u.id}`, { method: "PATCH", body: { password } }), `password of ${u.username} reset; their sessions were ended`);
-                    }}
-                  >
-                    Reset password
-                  </Button>
-                  {u.id !== currentUserId && (
+        {/* on a phone the table scrolls inside its card, not the page */}
+        <div className="overflow-x-auto">
+          <table className="w-full min-w-[26rem] text-sm">
+            <thead className="text-left text-xs text-zinc-500">
+              <tr>
+                <th className="pb-2">User</th>
+                <th className="pb-2">Role</th>
+                <th className="pb-2">Since</th>
+                <th className="pb-2 text-right">Actions</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
+              {users.map((u) => (
+                <tr key={u.id} data-testid={`user-row-${u.username}`}>
+                  <td className="py-2 font-medium">
+                    {u.username} {u.id === currentUserId && <span className="text-xs text-zinc-500">(you)</span>}
+                  </td>
+                  <td className="py-2 pr-2">
+                    <Select
+                      aria-label={`role of ${u.username}`}
+                      value={u.role}
+                      className="w-32"
+                      onChange={(e) => run(() => api(`/api/users/${u.id}`, { method: "PATCH", body: { role: e.target.value } }), `${u.username} is now ${e.target.value}`)}
+                    >
+                      <option value="viewer">viewer</option>
+                      <option value="operator">operator</option>
+                      <option value="admin">admin</option>
+                    </Select>
+                  </td>
+                  <td className="py-2 pr-2 whitespace-nowrap text-zinc-500">{new Date(u.createdAt).toLocaleDateString()}</td>
+                  <td className="py-2 text-right space-x-2">
                     <Button
-                      variant="danger"
+                      variant="secondary"
                       size="sm"
                       onClick={() => {
-                        if (window.confirm(`Delete user ${u.username}?`)) void run(() => api(`/api/users/${u.id}`, { method: "DELETE" }), `${u.username} deleted`);
+                        const password = window.prompt(`New password for ${u.username} (at least 10 characters)`);
+                        if (password) void run(() => api(`/api/users/${u.id}`, { method: "PATCH", body: { password } }), `password of ${u.username} reset; their sessions were ended`);
                       }}
                     >
-                      Delete
+                      Reset password
                     </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                    {u.id !== currentUserId && (
+                      <Button
+                        variant="danger"
+                        size="sm"
+                        onClick={() => {
+                          if (window.confirm(`Delete user ${u.username}?`)) void run(() => api(`/api/users/${u.id}`, { method: "DELETE" }), `${u.username} deleted`);
+                        }}
+                      >
+                        Delete
+                      </Button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
       <Card title="Add a user">
         <form
