@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   }
   say(`stopping what ${cfg.dataDir} runs`);
 
-  const { stopWithEscalation, isAlive } = await import("../lib/engines/processes");
+  const { stopWithEscalation } = await import("../lib/process/stop");
+  const { isAlive } = await import("../lib/process/identity");
   const panelPid = readPanelPid(cfg.dataDir);
   if (panelPid !== null && isAlive(panelPid) && isPanel(panelPid)) {
     say(`panel (pid ${panelPid}): SIGTERM`);

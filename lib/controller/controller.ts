@@ -11,7 +11,7 @@ import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
 import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
 import { balancerServiceOf, currentBalancerConfig, splitAddr, toServer } from "@/lib/db/balancer-config";
 import { parseRules } from "@/lib/db/rows";
-import { Mutex } from "@/lib/controller/lock";
+import { SerialQueue } from "@/lib/process/serial-queue";
 import { waitHealthy } from "@/lib/controller/probe";
 import { EngineWatchdog } from "@/lib/controller/engine-watchdog";
 
@@ -39,7 +39,8 @@ export type ControllerDeps = {
 };
 
 export class Controller {
-  readonly engineLock = new Mutex();
+  /** engine membership changes and config applies never interleave */
+  readonly engineLock = new SerialQueue();
   private queues = new Map<string, Queue>();
   /** replica ids with a bring-up or drain task in flight */
   private inflight = new Set<string>();

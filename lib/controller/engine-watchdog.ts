@@ -1,6 +1,6 @@
 import { recordEvent } from "@/lib/events";
 import type { Engine, EngineStatus } from "@/lib/engines/types";
-import type { Mutex } from "@/lib/controller/lock";
+import type { SerialQueue } from "@/lib/process/serial-queue";
 
 /**
  * The engine watchdog: one timer in the controller (never one per request or viewer)
@@ -19,7 +19,7 @@ const RESTART_BACKOFF_MAX_MS = 10_000;
 export type EngineSupervisor = {
   readonly engine: Engine;
   /** held by every apply and membership change: a reload in progress is never taken for a death */
-  readonly engineLock: Mutex;
+  readonly engineLock: SerialQueue;
   /** ready: the engine was started or adopted, and not found down since */
   engineState(): { ready: boolean };
   /** the engine stopped: nothing is sent to it until ensureEngine succeeds */

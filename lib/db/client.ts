@@ -2,6 +2,7 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "@/lib/db/generated/client";
 import { env } from "@/lib/env";
 import { remember } from "@/lib/remember";
+import { sleep } from "@/lib/process/sleep";
 
 export type Db = PrismaClient;
 
@@ -17,7 +18,6 @@ export const BUSY_WAIT_MS = 1000;
 
 type Adapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Did this fail because another connection holds a lock on the database (SQLITE_BUSY)? */
 export function isDatabaseBusy(e: unknown): boolean {

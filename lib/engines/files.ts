@@ -4,8 +4,6 @@ import type { BalancerConfig } from "@/lib/engines/types";
 
 /** File helpers every engine adapter uses for its config, backup and model files. */
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Write `text` to `file` atomically: a temp file in the same folder, fsync, rename.
  * A reader (or a crash) sees the old file or the new one, never half of one.

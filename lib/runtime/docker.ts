@@ -30,7 +30,8 @@ import { containerUser } from "./container-user";
 import { demuxDockerLog, formatLogLines } from "./docker-log";
 import { createEventHub } from "./event-hub";
 import { describeExit } from "./exit-reason";
-import { cpuPercentBetween, type CpuSample } from "./proc-stat";
+import { cpuPercentBetween, type CpuSample } from "@/lib/process/proc-stat";
+import { sleep } from "@/lib/process/sleep";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
 import {
   LABEL_MANAGED,
@@ -85,10 +86,6 @@ export type DockerRuntimeOptions = {
 type DockerError = Error & { statusCode?: number; json?: unknown; reason?: string; code?: string };
 
 const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND"]);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function statusOf(e: unknown): number | undefined {
   return (e as DockerError | undefined)?.statusCode;

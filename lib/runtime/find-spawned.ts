@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { parseProcStat } from "./proc-stat";
+import { listPids, readProcStat } from "@/lib/process/procfs";
 
 /**
  * Finding a replica process whose pid was never recorded: the panel was killed between
@@ -21,18 +21,10 @@ export async function findSpawnedProcess(marks: Record<string, string>): Promise
   const first = Object.entries(marks)[0];
   if (!first) return null;
   const needle = `${first[0]}=${first[1]}`;
-  let names: string[];
-  try {
-    names = await fs.readdir("/proc");
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const environ = await fs.readFile(`/proc/${name}/environ`, "utf8").catch(() => "");
+  for (const pid of await listPids()) {
+    const environ = await fs.readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
     if (!environ.includes(needle) || !environHas(environ, marks)) continue; // a cheap look first: most processes are not it
-    const pid = Number(name);
-    const st = parseProcStat(await fs.readFile(`/proc/${name}/stat`, "utf8").catch(() => ""));
+    const st = await readProcStat(pid);
     if (st && st.session === pid && st.state !== "Z" && st.state !== "X") return { pid, startTicks: st.startTicks };
   }
   return null;

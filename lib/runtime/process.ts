@@ -27,13 +27,17 @@
  * replica counts as running only while both match and the process is not a zombie.
  * Linux only (/proc).
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { constants as osConstants } from "node:os";
 import { promises as fs, constants as fsConstants } from "node:fs";
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
 import { createPortAllocator, isPortFree, type PortRange } from "./ports";
-import { cpuPercentBetween, parseProcStat, parseVmRssBytes, type CpuSample, type ProcStat } from "./proc-stat";
+import { cpuPercentBetween, parseVmRssBytes, type CpuSample } from "@/lib/process/proc-stat";
+import { clockTicks, readProcStat, uptimeSeconds } from "@/lib/process/procfs";
+import { isSameProcessRunning } from "@/lib/process/identity";
+import { KeyedSerialQueue } from "@/lib/process/serial-queue";
+import { signalGroup, stopEscalating } from "@/lib/process/stop";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
 import { resolveRunAs } from "./replica-user";
 import { readableCommand } from "./file-access";
@@ -95,49 +99,13 @@ type StateFile = {
 const STATE_FILE = "state.json";
 const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
-let clockTicksPerSecond: Promise<number> | undefined;
-/** _SC_CLK_TCK: 100 on practically every Linux, asked once anyway. */
-function clockTicks(): Promise<number> {
-  clockTicksPerSecond ??= new Promise((resolve) => {
-    execFile("getconf", ["CLK_TCK"], { timeout: 2000 }, (err, stdout) => {
-      const n = Number(String(stdout).trim());
-      resolve(!err && Number.isFinite(n) && n > 0 ? n : 100);
-    });
-  });
-  return clockTicksPerSecond;
-}
-
-async function readProcStat(pid: number): Promise<ProcStat | null> {
-  try {
-    return parseProcStat(await fs.readFile(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return null;
-  }
-}
-
-/** Seconds since boot, the clock /proc start times count from. */
-async function uptimeSeconds(): Promise<number | null> {
-  try {
-    const n = Number((await fs.readFile("/proc/uptime", "utf8")).split(" ")[0]);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Is the process this state file describes still running (same pid and same start time, not a zombie)? */
-async function isRunning(s: Pick<StateFile, "pid" | "procStartTicks">): Promise<boolean> {
-  if (!s.pid) return false;
-  const st = await readProcStat(s.pid);
-  return st !== null && st.startTicks === s.procStartTicks && st.state !== "Z" && st.state !== "X";
+function isRunning(s: Pick<StateFile, "pid" | "procStartTicks">): Promise<boolean> {
+  return isSameProcessRunning({ pid: s.pid, startTicks: s.procStartTicks });
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | null {
@@ -167,18 +135,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   /** previous CPU sample per process (pid:startTicks) */
   const cpuSamples = new Map<string, CpuSample>();
   /** serialises create/stop/restart/remove and exit bookkeeping per replica */
-  const locks = new Map<string, Promise<unknown>>();
-
-  function withLock<T>(replicaId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = locks.get(replicaId) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(fn);
-    locks.set(replicaId, run);
-    const cleanup = () => {
-      if (locks.get(replicaId) === run) locks.delete(replicaId);
-    };
-    run.then(cleanup, cleanup);
-    return run;
-  }
+  const locks = new KeyedSerialQueue();
+  const withLock = <T>(replicaId: string, fn: () => Promise<T>): Promise<T> => locks.run(replicaId, fn);
 
   const dirOf = (replicaId: string) => path.join(root, replicaId);
 
@@ -368,37 +326,13 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     await writeState({ ...s, exitCode, stoppedAt: new Date().toISOString() });
   }
 
-  function signalGroup(pid: number, signal: NodeJS.Signals): void {
-    try {
-      process.kill(-pid, signal); // detached: the replica leads its own process group
-    } catch {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-
-  async function waitGone(s: StateFile, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (!(await isRunning(s))) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(25);
-    }
-  }
-
   /** SIGTERM, then SIGKILL after graceMs. Caller holds the lock. */
   async function stopLocked(s: StateFile, graceMs: number): Promise<void> {
     if (!(await isRunning(s))) return;
-    signalGroup(s.pid, "SIGTERM");
-    if (!(await waitGone(s, Math.max(0, graceMs)))) {
-      if (await isRunning(s)) signalGroup(s.pid, "SIGKILL");
-      if (!(await waitGone(s, 5000))) {
-        throw new AppError("runtime_error", `replica ${s.replicaId} (pid ${s.pid}) did not end after SIGKILL`);
-      }
-    }
+    // detached: the replica leads its own process group. /proc, not the signal's result, says whether it is gone.
+    const signal = (sig: NodeJS.Signals) => (signalGroup(s.pid, sig), true);
+    const gone = await stopEscalating({ signal, isRunning: () => isRunning(s) }, [["SIGTERM", Math.max(0, graceMs)], ["SIGKILL", 5000]], 25);
+    if (!gone) throw new AppError("runtime_error", `replica ${s.replicaId} (pid ${s.pid}) did not end after SIGKILL`);
     // Our own child: wait for its exit status so the state file says how it ended.
     const child = children.get(s.pid);
     let exitCode: number | null = null;

@@ -18,7 +18,7 @@ import type { BalancerConfig, EngineStatus } from "@/lib/engines/types";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process";
 import { get, runLoad, until } from "../helpers/load";
 // alive and not a zombie: a proxy that exited but is not reaped yet serves nothing
-import { isAlive } from "@/lib/engines/processes";
+import { isAlive } from "@/lib/process/identity";
 
 const LISTEN_PORT = 18092;
 const DATA_BASE = 21650;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cpuPercentBetween, parseProcStat, parseVmRssBytes } from "@/lib/runtime/proc-stat";
+import { cpuPercentBetween, parseProcStat, parseVmRssBytes } from "@/lib/process/proc-stat";
 
 // Captured from a Linux 6.x /proc/<pid>/stat; session=3890 utime=120 stime=30 starttime=72225.
 const STAT =

@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -21,8 +19,13 @@ import { parseBuiltinConfig } from "./config-schema";
 import { type ControlRequest, type ControlResponse, type PingReply, controlCall } from "./control";
 import { renderBuiltinConfig } from "./render";
 import { BUILTIN_VERSION } from "./version";
-import { isAlive } from "@/lib/engines/processes";
-import { sleep, writeAtomic } from "@/lib/engines/files";
+import { writeAtomic } from "@/lib/engines/files";
+import { isAlive } from "@/lib/process/identity";
+import { readPidFile } from "@/lib/process/pid-file";
+import { readCmdlineSync } from "@/lib/process/procfs";
+import { SerialQueue } from "@/lib/process/serial-queue";
+import { spawnDetached, waitUntilReady } from "@/lib/process/spawn";
+import { stopWithEscalation } from "@/lib/process/stop";
 
 /**
  * The builtin engine: a Node reverse proxy (proxy.ts) in its own detached
@@ -88,20 +91,12 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
   let lastError: string | undefined;
 
   // Every mutation runs one at a time, so an apply never interleaves with another.
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn);
-    queue = run.catch(() => {});
-    return run;
-  };
+  const queue = new SerialQueue();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
 
   const call = <R extends ControlRequest>(req: R, timeoutMs?: number): Promise<ControlResponse<R["cmd"]>> => controlCall(socketPath, req, timeoutMs);
 
-  async function readPid(): Promise<number | null> {
-    const text = await readFile(pidPath, "utf8").catch(() => null);
-    const pid = text === null ? NaN : Number.parseInt(text.trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  }
+  const readPid = (): Promise<number | null> => readPidFile(pidPath);
 
   /** The running proxy, if its pid file names a live process that answers ping as that pid. */
   async function running(): Promise<PingReply | null> {
@@ -206,39 +201,39 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
   async function spawnProxy(): Promise<number> {
     await rm(socketPath, { force: true });
     await rm(pidPath, { force: true });
-    const fd = openSync(logPath, "a", 0o600);
-    let child;
-    try {
-      child = spawn(process.execPath, ["--import", "tsx", proxyMain, "--config", configPath, "--control", socketPath, "--pid", pidPath], {
-        cwd: appRoot,
-        detached: true,
-        stdio: ["ignore", fd, fd],
-      });
-    } finally {
-      closeSync(fd);
-    }
-    child.unref();
-    let exitedWith: string | null = null;
-    child.once("exit", (code, signal) => (exitedWith = signal ?? `code ${code}`));
-    child.once("error", (e) => (exitedWith = e.message));
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
-    for (;;) {
-      if (exitedWith !== null) throw new AppError("engine_error", `the builtin proxy exited (${exitedWith}) during start:\n${await logTail()}`);
-      const live = await running();
-      if (live && live.pid === child.pid) return live.pid;
-      if (Date.now() > deadline) {
-        if (child.pid) process.kill(child.pid, "SIGKILL");
-        throw new AppError("engine_error", `the builtin proxy did not answer on ${socketPath} within the start timeout:\n${await logTail()}`);
-      }
-      await sleep(100);
-    }
+    const proxy = spawnDetached(process.execPath, ["--import", "tsx", proxyMain, "--config", configPath, "--control", socketPath, "--pid", pidPath], {
+      cwd: appRoot,
+      logFile: logPath,
+      logMode: 0o600,
+    });
+    const { child } = proxy;
+    return waitUntilReady(
+      async () => {
+        const live = await running();
+        return live && live.pid === child.pid ? live.pid : null;
+      },
+      {
+        timeoutMs: opts.startTimeoutMs ?? 15_000,
+        intervalMs: 100,
+        failed: async () => {
+          const exit = proxy.exit();
+          if (exit === null) return null;
+          const exitedWith = "error" in exit ? exit.error.message : (exit.signal ?? `code ${exit.code}`);
+          return new AppError("engine_error", `the builtin proxy exited (${exitedWith}) during start:\n${await logTail()}`);
+        },
+        timedOut: async () => {
+          if (child.pid) process.kill(child.pid, "SIGKILL");
+          return new AppError("engine_error", `the builtin proxy did not answer on ${socketPath} within the start timeout:\n${await logTail()}`);
+        },
+      },
+    );
   }
 
   /** Is `pid` our proxy? (so stop() never signals a stranger that reused the pid) */
   async function isOurProxy(pid: number): Promise<boolean> {
     const live = await running();
     if (live?.pid === pid) return true;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const cmdline = readCmdlineSync(pid) ?? "";
     return cmdline.includes("proxy-main") && cmdline.includes(socketPath);
   }
 
@@ -324,13 +319,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
           await rm(pidPath, { force: true });
           return;
         }
-        process.kill(pid, "SIGTERM");
-        const deadline = Date.now() + STOP_WAIT_MS;
-        while (isAlive(pid) && Date.now() < deadline) await sleep(50);
-        if (isAlive(pid)) {
-          process.kill(pid, "SIGKILL");
-          while (isAlive(pid) && Date.now() < deadline + 2000) await sleep(50);
-        }
+        await stopWithEscalation(pid, [["SIGTERM", STOP_WAIT_MS], ["SIGKILL", 2000]]);
         await rm(socketPath, { force: true });
         await rm(pidPath, { force: true });
       }),

@@ -8,12 +8,13 @@
  * its pid. SIGTERM/SIGINT: stop accepting, let in-flight requests finish for
  * up to 5 s, exit. SIGHUP: reload FILE (like a `load` over the socket).
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import type net from "node:net";
 import { parseBuiltinConfig } from "./config-schema";
 import { type ControlRequest, serveControl } from "./control";
 import { BuiltinProxy } from "./proxy";
 import { BUILTIN_VERSION } from "./version";
+import { readPidFile, writePidFile } from "../../process/pid-file";
 
 const DRAIN_MS = 5_000;
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     }
   };
   const control: net.Server = await serveControl(args.control, handle);
-  await writeFile(args.pid, `${process.pid}\n`, { mode: 0o600 });
+  await writePidFile(args.pid);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -98,8 +99,7 @@ async function main(): Promise<void> {
     await proxy.shutdown(DRAIN_MS);
     await rm(args.control, { force: true });
     // Remove the pid file only if it is still ours (a successor may have written its own).
-    const pidText = await readFile(args.pid, "utf8").catch(() => "");
-    if (pidText.trim() === String(process.pid)) await rm(args.pid, { force: true });
+    if ((await readPidFile(args.pid)) === process.pid) await rm(args.pid, { force: true });
     log("stopped");
     process.exit(0);
   };

@@ -1,9 +1,7 @@
-import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { AppError, isAppError } from "@/lib/core/errors";
 import type { AdminState } from "@/lib/core/rules";
 import type {
@@ -19,13 +17,18 @@ import type {
 } from "@/lib/engines/types";
 import { capabilitiesExcept } from "@/lib/engines/capabilities";
 import { backendName, redactHaproxyConfig, renderHaproxy, serverAddress, serverKeywords, type HaproxyRenderOptions } from "@/lib/engines/haproxy/render";
-import { HaproxyMasterApi, HaproxyRuntimeApi, filterServersState, sleep, type StatRow } from "@/lib/engines/haproxy/runtime-api";
+import { HaproxyMasterApi, HaproxyRuntimeApi, filterServersState, type StatRow } from "@/lib/engines/haproxy/runtime-api";
 import { serverStatsOf } from "@/lib/engines/haproxy/stats";
-import { isAlive, stopWithEscalation } from "@/lib/engines/processes";
 import { readModel, readOrNull, writeAtomic, writeModel } from "@/lib/engines/files";
+import { exec, isExecError } from "@/lib/process/exec";
+import { isAlive } from "@/lib/process/identity";
+import { readPidFile } from "@/lib/process/pid-file";
+import { readCmdlineSync } from "@/lib/process/procfs";
+import { sleep } from "@/lib/process/sleep";
+import { SerialQueue } from "@/lib/process/serial-queue";
+import { spawnDetached, waitUntilReady } from "@/lib/process/spawn";
+import { stopWithEscalation } from "@/lib/process/stop";
 import { cookieSecret } from "@/lib/cookie-secret";
-
-const execFileAsync = promisify(execFile);
 
 /**
  * The HAProxy engine adapter (HAProxy 2.6, master-worker).
@@ -78,12 +81,10 @@ function maxconnForFdLimit(): number {
 
 /** Is `pid` a haproxy started with our config file? (A recycled pid must never be signalled.) */
 function isOurHaproxy(pid: number, configPath: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return path.basename(argv[0]).includes("haproxy") && argv.includes(configPath);
-  } catch {
-    return true; // no /proc: trust the pid file plus the master socket
-  }
+  const cmdline = readCmdlineSync(pid);
+  if (cmdline === null) return true; // no /proc: trust the pid file plus the master socket
+  const argv = cmdline.split("\0");
+  return path.basename(argv[0]).includes("haproxy") && argv.includes(configPath);
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -111,7 +112,8 @@ export class HaproxyEngine implements Engine {
   private spawnedPid: number | null = null;
   private lastError: string | undefined;
   private version: string | null | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** one mutation at a time: applies, fast paths and supervision never interleave */
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly opts: HaproxyEngineOptions) {
     const base = path.resolve(opts.dataDir, "haproxy");
@@ -143,11 +145,8 @@ export class HaproxyEngine implements Engine {
     this.master = new HaproxyMasterApi(this.paths.masterSocket);
   }
 
-  /** One mutation at a time: applies, fast paths and supervision never interleave. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   render(config: BalancerConfig): string {
@@ -159,12 +158,13 @@ export class HaproxyEngine implements Engine {
     const tmp = path.join(this.paths.base, `check-${randomBytes(6).toString("hex")}.cfg`);
     await writeFile(tmp, rendered, { mode: 0o600 });
     try {
-      await execFileAsync(this.binary, ["-c", "-f", tmp], { timeout: 20_000 });
+      await exec([this.binary, "-c", "-f", tmp], { timeoutMs: 20_000 });
       return { ok: true };
     } catch (e) {
-      const err = e as { stderr?: string; stdout?: string; code?: string | number; message: string };
-      if (err.code === "ENOENT") return { ok: false, error: `cannot run ${this.binary}: not found` };
-      const output = `${err.stderr ?? ""}\n${err.stdout ?? ""}`
+      if (!isExecError(e)) throw e;
+      const err = e;
+      if (err.errno === "ENOENT") return { ok: false, error: `cannot run ${this.binary}: not found` };
+      const output = `${err.stderr}\n${err.stdout}`
         .split("\n")
         .filter((l) => l.trim() !== "" && !l.includes("[NOTICE]") && !/Can't open (global )?server state file/.test(l))
         .join("\n")
@@ -345,7 +345,7 @@ export class HaproxyEngine implements Engine {
   private async haproxyVersion(): Promise<string | null> {
     if (this.version !== undefined) return this.version;
     try {
-      const { stdout } = await execFileAsync(this.binary, ["-v"], { timeout: 5000 });
+      const { stdout } = await exec([this.binary, "-v"], { timeoutMs: 5000 });
       this.version = /version (\S+)/i.exec(stdout)?.[1] ?? null;
     } catch {
       this.version = null;
@@ -353,10 +353,8 @@ export class HaproxyEngine implements Engine {
     return this.version;
   }
 
-  private async pidFromFile(): Promise<number | null> {
-    const text = await readOrNull(this.paths.pidFile);
-    const pid = Number(text?.trim().split("\n")[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  private pidFromFile(): Promise<number | null> {
+    return readPidFile(this.paths.pidFile);
   }
 
   /** The master's pid when the pid file names a live haproxy whose master socket answers with that pid. */
@@ -392,39 +390,34 @@ export class HaproxyEngine implements Engine {
     await this.saveServerState(config, "file"); // an old state file must not bring back old addresses
     await rm(this.paths.pidFile, { force: true });
     const logStart = await stat(this.paths.logFile).then((s) => s.size, () => 0);
-    const log = openSync(this.paths.logFile, "a");
-    let exited: string | null = null;
-    let child;
-    try {
-      child = spawn(this.binary, ["-W", "-S", `${this.paths.masterSocket},mode,600`, "-f", this.paths.config, "-p", this.paths.pidFile], {
-        detached: true,
-        stdio: ["ignore", log, log],
-      });
-      child.on("error", (e) => (exited = `cannot run ${this.binary}: ${e.message}`));
-      child.on("exit", (code, signal) => (exited = `haproxy exited (code ${code}, signal ${signal})`));
-      child.unref();
-    } finally {
-      closeSync(log);
-    }
-    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 10_000);
-    for (;;) {
-      if (exited !== null) throw new AppError("engine_error", `${exited}: ${await this.logSince(logStart)}`);
-      const pid = await this.pidFromFile();
-      if (pid !== null) {
+    const master = spawnDetached(this.binary, ["-W", "-S", `${this.paths.masterSocket},mode,600`, "-f", this.paths.config, "-p", this.paths.pidFile], { logFile: this.paths.logFile });
+    const startTimeoutMs = this.opts.startTimeoutMs ?? 10_000;
+    await waitUntilReady(
+      async () => {
+        if ((await this.pidFromFile()) === null) return false;
         try {
           const proc = await this.master.showProc();
           const info = await this.runtime.showInfo();
-          if (proc.workers.some((w) => String(w.pid) === info.Pid)) break;
+          return proc.workers.some((w) => String(w.pid) === info.Pid);
         } catch {
-          // not up yet
+          return false; // not up yet
         }
-      }
-      if (Date.now() > deadline) {
-        child.kill("SIGTERM"); // do not leave a half-started master behind
-        throw new AppError("engine_error", `haproxy did not answer within ${this.opts.startTimeoutMs ?? 10_000} ms: ${await this.logSince(logStart)}`);
-      }
-      await sleep(50);
-    }
+      },
+      {
+        timeoutMs: startTimeoutMs,
+        intervalMs: 50,
+        failed: async () => {
+          const exit = master.exit();
+          if (exit === null) return null;
+          const exited = "error" in exit ? `cannot run ${this.binary}: ${exit.error.message}` : `haproxy exited (code ${exit.code}, signal ${exit.signal})`;
+          return new AppError("engine_error", `${exited}: ${await this.logSince(logStart)}`);
+        },
+        timedOut: async () => {
+          master.child.kill("SIGTERM"); // do not leave a half-started master behind
+          return new AppError("engine_error", `haproxy did not answer within ${startTimeoutMs} ms: ${await this.logSince(logStart)}`);
+        },
+      },
+    );
     this.adopted = false;
     this.spawnedPid = await this.pidFromFile();
     await this.syncRuntimeState(config);

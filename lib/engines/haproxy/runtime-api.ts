@@ -1,6 +1,7 @@
 import net from "node:net";
 import { AppError } from "@/lib/core/errors";
 import type { AdminState } from "@/lib/core/rules";
+import { sleep } from "@/lib/process/sleep";
 
 /**
  * Clients for HAProxy's two command sockets:
@@ -26,8 +27,6 @@ function assertToken(what: string, value: string, pattern: RegExp): string {
 function cliError(command: string, answer: string): AppError {
   return new AppError(/No such (server|backend)/i.test(answer) ? "not_found" : "engine_error", `haproxy: ${command}: ${answer}`);
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Sends one command line and returns everything HAProxy writes before it closes. */
 export function sendCommand(socketPath: string, command: string, timeoutMs = 5000): Promise<string> {

@@ -3,31 +3,24 @@
  * workers, and ask the listener whether it answers. Commands run with argv
  * arrays only. Everything here is I/O; the engine (index.ts) sequences it.
  */
-import { execFile, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
-import { readFile, readdir, stat } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import net from "node:net";
-import { promisify } from "node:util";
 import type { CheckResult } from "@/lib/engines/types";
-import { isAlive } from "@/lib/engines/processes";
-import { readOrNull, sleep, writeAtomic as writeAtomicPrivate } from "@/lib/engines/files";
+import { isAlive } from "@/lib/process/identity";
+import { exec, isExecError } from "@/lib/process/exec";
+import { childPids, holdsFile, listPidsSync, readCmdlineSync, readProcParentSync } from "@/lib/process/procfs";
+import { readOrNull, writeAtomic as writeAtomicPrivate } from "@/lib/engines/files";
 import type { FileId } from "@/lib/engines/nginx/log-tail";
-
-const execFileAsync = promisify(execFile);
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export type NginxInvocation = { binary: string; prefix: string };
 
-type ExecError = { stderr?: string; stdout?: string; code?: string | number; message: string };
-
-/** nginx's own lines, without the noise: "nginx: [emerg] unknown directive ..." stays. */
-function nginxOutput(err: ExecError): string {
-  return `${err.stderr ?? ""}\n${err.stdout ?? ""}`
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .join("\n");
+/** nginx's own lines, without the noise ("nginx: [emerg] unknown directive ..." stays), else the failure's message. */
+function nginxOutput(e: unknown): string {
+  return (isExecError(e) ? e.output : "") || (e instanceof Error ? e.message : String(e));
 }
 
 /**
@@ -36,23 +29,21 @@ function nginxOutput(err: ExecError): string {
  */
 export async function nginxTest(inv: NginxInvocation, configFile: string): Promise<CheckResult> {
   try {
-    await execFileAsync(inv.binary, ["-t", "-q", "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeout: 20_000 });
+    await exec([inv.binary, "-t", "-q", "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeoutMs: 20_000 });
     return { ok: true };
   } catch (e) {
-    const err = e as ExecError;
-    if (err.code === "ENOENT") return { ok: false, error: `cannot run ${inv.binary}: not found (install nginx, e.g. apt-get install nginx)` };
-    return { ok: false, error: nginxOutput(err) || err.message };
+    if (isExecError(e) && e.errno === "ENOENT") return { ok: false, error: `cannot run ${inv.binary}: not found (install nginx, e.g. apt-get install nginx)` };
+    return { ok: false, error: nginxOutput(e) };
   }
 }
 
 /** `nginx -s SIGNAL -c FILE -p PREFIX`: nginx reads the pid file the config names and signals the master. */
 export async function nginxSignal(inv: NginxInvocation, configFile: string, signal: "reload" | "quit" | "stop" | "reopen"): Promise<{ ok: true } | { ok: false; error: string }> {
   try {
-    await execFileAsync(inv.binary, ["-s", signal, "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeout: 20_000 });
+    await exec([inv.binary, "-s", signal, "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeoutMs: 20_000 });
     return { ok: true };
   } catch (e) {
-    const err = e as ExecError;
-    return { ok: false, error: nginxOutput(err) || err.message };
+    return { ok: false, error: nginxOutput(e) };
   }
 }
 
@@ -60,17 +51,16 @@ export async function nginxSignal(inv: NginxInvocation, configFile: string, sign
 export async function runCommand(argv: readonly string[]): Promise<{ ok: true } | { ok: false; error: string }> {
   if (argv.length === 0) return { ok: false, error: "empty command" };
   try {
-    await execFileAsync(argv[0], argv.slice(1), { timeout: 30_000 });
+    await exec(argv, { timeoutMs: 30_000 });
     return { ok: true };
   } catch (e) {
-    const err = e as ExecError;
-    return { ok: false, error: `${argv.join(" ")}: ${nginxOutput(err) || err.message}` };
+    return { ok: false, error: `${argv.join(" ")}: ${nginxOutput(e)}` };
   }
 }
 
 export async function nginxVersion(binary: string): Promise<string | null> {
   try {
-    const { stdout, stderr } = await execFileAsync(binary, ["-v"], { timeout: 5000 });
+    const { stdout, stderr } = await exec([binary, "-v"], { timeoutMs: 5000 });
     return /nginx\/(\S+)/.exec(`${stderr}${stdout}`)?.[1] ?? null;
   } catch {
     return null;
@@ -115,79 +105,16 @@ export async function readFrom(file: string, offset: number): Promise<string> {
 }
 
 
-export function readPid(pidFile: string): number | null {
-  try {
-    const pid = Number(readFileSync(pidFile, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-/** ppid and state of a process from /proc/PID/stat, or null when it is gone. */
-function procStat(pid: number): { ppid: number; state: string } | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const after = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return { state: after[0], ppid: Number(after[1]) };
-  } catch {
-    return null;
-  }
-}
-
-export { isAlive };
-
 /** An nginx master process (its title is "nginx: master process ..."). */
 export function isNginxMaster(pid: number): boolean {
   if (!isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("nginx: master process");
-  } catch {
-    return true; // no /proc: trust the pid file
-  }
+  const title = readCmdlineSync(pid);
+  return title === null ? true : title.startsWith("nginx: master process"); // no /proc: trust the pid file
 }
 
 /** Pids of the master's worker processes, old (shutting down) ones included. */
 export function workerPids(masterPid: number): number[] {
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    const st = procStat(pid);
-    if (st && st.ppid === masterPid && st.state !== "Z") out.push(pid);
-  }
-  return out;
-}
-
-/**
- * Does one of these processes hold the file (dev, ino) open? From /proc/PID/fd;
- * null when /proc does not say (no /proc, or another user's processes).
- */
-export async function holdsFile(pids: readonly number[], file: { dev: number; ino: number }): Promise<boolean | null> {
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = await readdir(`/proc/${pid}/fd`);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // the process is gone
-      return null;
-    }
-    for (const fd of fds) {
-      try {
-        const s = await stat(`/proc/${pid}/fd/${fd}`);
-        if (s.ino === file.ino && s.dev === file.dev) return true;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return false;
+  return childPids(masterPid);
 }
 
 /**
@@ -196,20 +123,11 @@ export async function holdsFile(pids: readonly number[], file: { dev: number; in
  * so the workers of another nginx are never touched.
  */
 export async function orphanedWorkerPids(files: readonly FileId[]): Promise<number[]> {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return [];
-  }
   const out: number[] = [];
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    const st = procStat(pid);
+  for (const pid of listPidsSync()) {
+    const st = readProcParentSync(pid);
     if (!st || st.ppid !== 1 || st.state === "Z") continue;
-    const title = readOrEmpty(`/proc/${pid}/cmdline`);
-    if (!title.startsWith("nginx: worker process")) continue;
+    if (!(readCmdlineSync(pid) ?? "").startsWith("nginx: worker process")) continue;
     for (const file of files) {
       if (await holdsFile([pid], file)) {
         out.push(pid);
@@ -220,23 +138,11 @@ export async function orphanedWorkerPids(files: readonly FileId[]): Promise<numb
   return out;
 }
 
-function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 /** Workers that are not shutting down (title "nginx: worker process", not "... is shutting down"). */
 export function activeWorkerPids(masterPid: number): number[] {
   return workerPids(masterPid).filter((pid) => {
-    try {
-      const title = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      return title.startsWith("nginx: worker process") && !title.includes("shutting down");
-    } catch {
-      return false;
-    }
+    const title = readCmdlineSync(pid) ?? "";
+    return title.startsWith("nginx: worker process") && !title.includes("shutting down");
   });
 }
 
@@ -270,4 +176,4 @@ export function writeAtomic(file: string, text: string): Promise<void> {
   return writeAtomicPrivate(file, text, 0o644);
 }
 
-export { readOrNull, sleep };
+export { readOrNull };

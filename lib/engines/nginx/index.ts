@@ -23,13 +23,17 @@ import { nginxCapabilities } from "@/lib/engines/nginx/capabilities";
 import { nginxPaths, renderNginx, serverKey, type NginxPaths } from "@/lib/engines/nginx/render";
 import { AccessCounters, parseAccessLine } from "@/lib/engines/nginx/access-log";
 import { LogTail, type FileId, type LogTailStats, type ReopenResult } from "@/lib/engines/nginx/log-tail";
-import { stopWithEscalation } from "@/lib/engines/processes";
+import { isAlive } from "@/lib/process/identity";
+import { holdsFile } from "@/lib/process/procfs";
+import { SerialQueue } from "@/lib/process/serial-queue";
+import { readPidFileSync } from "@/lib/process/pid-file";
+import { sleep } from "@/lib/process/sleep";
+import { waitUntilReady } from "@/lib/process/spawn";
+import { stopWithEscalation } from "@/lib/process/stop";
 import {
   activeWorkerPids,
   errorText,
   fileSize,
-  holdsFile,
-  isAlive,
   isNginxMaster,
   listenerAnswers,
   nginxSignal,
@@ -38,9 +42,7 @@ import {
   nginxVersion,
   readFrom,
   readOrNull,
-  readPid,
   runCommand,
-  sleep,
   spawnNginx,
   workerPids,
   writeAtomic,
@@ -154,7 +156,8 @@ export class NginxEngine implements Engine {
   /** failures nginx healed by itself (a worker killed and respawned), not yet taken by incidents() */
   private healed: EngineIncident[] = [];
 
-  private queue: Promise<unknown> = Promise.resolve();
+  /** one mutation at a time: applies, reloads and supervision never interleave */
+  private readonly queue = new SerialQueue();
   private flushTimer: NodeJS.Timeout | null = null;
   private waiters: Waiter[] = [];
 
@@ -179,11 +182,8 @@ export class NginxEngine implements Engine {
     this.reloadTimeoutMs = opts.reloadTimeoutMs ?? 10_000;
   }
 
-  /** One mutation at a time: applies, reloads and supervision never interleave. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(fn);
   }
 
   render(config: BalancerConfig): string {
@@ -484,15 +484,18 @@ export class NginxEngine implements Engine {
       throw new AppError("unavailable", `cannot run ${this.binary}: ${errorText(e)}`);
     }
     if (started.code !== 0) throw new AppError("engine_error", `nginx did not start (exit ${started.code}): ${started.output.trim() || "no output"}`);
-    const deadline = Date.now() + this.reloadTimeoutMs;
-    for (;;) {
-      const pid = this.runningMasterPid();
-      if (pid !== null && activeWorkerPids(pid).length > 0 && (await listenerAnswers(config.listen.host, config.listen.port, 1000))) break;
-      if (Date.now() > deadline) {
-        throw new AppError("engine_error", `nginx did not answer on ${config.listen.host}:${config.listen.port} within ${this.reloadTimeoutMs} ms: ${(await this.errorsSince(0)) || "nothing in the error log"}`);
-      }
-      await sleep(50);
-    }
+    await waitUntilReady(
+      async () => {
+        const pid = this.runningMasterPid();
+        return pid !== null && activeWorkerPids(pid).length > 0 && (await listenerAnswers(config.listen.host, config.listen.port, 1000));
+      },
+      {
+        timeoutMs: this.reloadTimeoutMs,
+        intervalMs: 50,
+        timedOut: async () =>
+          new AppError("engine_error", `nginx did not answer on ${config.listen.host}:${config.listen.port} within ${this.reloadTimeoutMs} ms: ${(await this.errorsSince(0)) || "nothing in the error log"}`),
+      },
+    );
     this.adopted = false;
     this.applied = config;
     this.lastError = undefined;
@@ -517,7 +520,7 @@ export class NginxEngine implements Engine {
 
   /** The master's pid when the pid file names a live nginx master. */
   private runningMasterPid(): number | null {
-    const pid = readPid(this.paths.pid);
+    const pid = readPidFileSync(this.paths.pid);
     return pid !== null && isNginxMaster(pid) ? pid : null;
   }
 

@@ -21,6 +21,7 @@
  * crashed panel left half done is finished first.
  */
 import { link, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { SerialQueue } from "@/lib/process/serial-queue";
 
 export type ReopenResult = { ok: true } | { ok: false; error: string };
 
@@ -123,7 +124,7 @@ export class LogTail {
   private openAt: "start" | "end" = "end";
   /** renamed or replaced files still being read to their end */
   private draining: Draining[] = [];
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private queued = 0;
   private timer: NodeJS.Timeout | null = null;
   private retryAt = 0;
@@ -166,7 +167,7 @@ export class LogTail {
   /** One step at a time; a failure becomes stats().error. */
   private serially(step: () => Promise<void>): Promise<void> {
     this.queued++;
-    const run = this.queue.then(async () => {
+    return this.queue.run(async () => {
       try {
         await step();
         this.readError = null;
@@ -176,8 +177,6 @@ export class LogTail {
         this.queued--;
       }
     });
-    this.queue = run;
-    return run;
   }
 
   stats(): LogTailStats {

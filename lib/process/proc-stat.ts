@@ -1,6 +1,7 @@
 /**
  * Pure readers of Linux /proc text (no I/O here, so they are unit-tested on
  * captured samples) and the CPU-percent arithmetic shared by the runtimes.
+ * The one parser of /proc/<pid>/stat; procfs.ts reads the files.
  */
 
 export type ProcStat = {
@@ -15,21 +16,34 @@ export type ProcStat = {
 };
 
 /**
- * Parses /proc/<pid>/stat. The command name (field 2) sits in parentheses and may
- * itself hold spaces and parentheses, so fields are counted after the last ")".
+ * The fields of /proc/<pid>/stat from field 3 (state) on: field N is at index N - 3.
+ * The command name (field 2) sits in parentheses and may itself hold spaces and
+ * parentheses, so fields are counted after the last ")". Null when it is not such a line.
  */
-export function parseProcStat(text: string): ProcStat | null {
+function fieldsAfterCommand(text: string): string[] | null {
   const close = text.lastIndexOf(")");
   if (close < 0) return null;
-  // rest[0] is field 3 (state); field N is rest[N - 3].
-  const rest = text.slice(close + 2).trim().split(/\s+/);
-  if (rest.length < 20) return null;
+  return text.slice(close + 2).trim().split(/\s+/);
+}
+
+/** Parses /proc/<pid>/stat (see fieldsAfterCommand). */
+export function parseProcStat(text: string): ProcStat | null {
+  const rest = fieldsAfterCommand(text);
+  if (rest === null || rest.length < 20) return null;
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   const startTicks = Number(rest[19]);
   const session = Number(rest[3]);
   if (![utime, stime, startTicks, session].every(Number.isFinite)) return null;
   return { state: rest[0], cpuTicks: utime + stime, startTicks, session };
+}
+
+/** State and parent pid (field 4; 1 once the parent is gone) from /proc/<pid>/stat, or null. */
+export function parseProcParent(text: string): { state: string; ppid: number } | null {
+  const rest = fieldsAfterCommand(text);
+  if (rest === null || rest.length < 2) return null;
+  const ppid = Number(rest[1]);
+  return Number.isFinite(ppid) ? { state: rest[0], ppid } : null;
 }
 
 /** Resident memory in bytes from /proc/<pid>/status ("VmRSS:  12345 kB"), or null when absent (kernel threads, zombies). */
