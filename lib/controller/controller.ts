@@ -53,6 +53,8 @@ export class Controller {
   private started = false;
   /** stop() was called: no reconcile starts until start() (tasks still finishing must not kick one) */
   private halted = false;
+  /** engine changes started under the engine lock whose engine side (a batched reload) may still run */
+  private readonly engineChanges = new Set<Promise<void>>();
   /** restarts the engine when it dies (supervised mode), reports it (external mode) */
   readonly watchdog = new EngineWatchdog(this);
 
@@ -362,23 +364,46 @@ export class Controller {
       });
       if (!health.ok) throw new AppError("runtime_error", `replica ${id} did not become healthy: ${health.reason}`);
       await this.waitEngine();
+      // The add is started under the engine lock, so engine changes keep the lock's order,
+      // and awaited after it: nginx resolves addServer only after its batched reload, and
+      // holding the lock across that reload made every bring-up a batch (and a reload) of its own.
+      const added: Promise<void>[] = [];
       await this.engineLock.run(async () => {
         const updated = await db().replica.update({ where: { id }, data: { inEngine: true, health: "up", healthReason: health.reason } });
         const service = await balancerServiceOf(serviceId);
         const server = toServer(updated);
-        if (!service || !server) return;
-        try {
-          await this.engine.addServer(service, server);
-        } catch (e) {
-          await db().replica.update({ where: { id }, data: { inEngine: false } });
-          throw e;
-        }
+        if (service && server) added.push(this.trackEngineChange(this.engine.addServer(service, server)));
       });
+      try {
+        await Promise.all(added);
+      } catch (e) {
+        await this.engineLock.run(() => db().replica.update({ where: { id }, data: { inEngine: false } }));
+        throw e;
+      }
       await db().replica.update({ where: { id }, data: { state: "ready", lastError: null } });
       await recordEvent({ kind: "replica.ready", actor: "controller", serviceId, replicaId: id, message: `replica ${id} is healthy and in rotation` });
     } catch (e) {
       await this.markFailed(serviceId, id, e);
     }
+  }
+
+  /** Remembers an engine change started under the engine lock until it has finished (see whenEngineQuiet). */
+  private trackEngineChange(change: Promise<void>): Promise<void> {
+    this.engineChanges.add(change);
+    const done = () => this.engineChanges.delete(change);
+    change.then(done, done);
+    return change;
+  }
+
+  /**
+   * Run `fn` under the engine lock once every engine change started before has finished
+   * (nginx's batched reload included): nothing is mid-reload, so a status read there is the truth.
+   */
+  whenEngineQuiet<T>(fn: () => Promise<T>): Promise<T> {
+    return this.engineLock.run(async () => {
+      await Promise.allSettled([...this.engineChanges]);
+      return fn();
+    });
   }
 
   private async waitEngine(): Promise<void> {

@@ -1,6 +1,5 @@
 import { recordEvent } from "@/lib/events";
 import type { Engine, EngineStatus } from "@/lib/engines/types";
-import type { SerialQueue } from "@/lib/process/serial-queue";
 
 /**
  * The engine watchdog: one timer in the controller (never one per request or viewer)
@@ -18,8 +17,8 @@ const RESTART_BACKOFF_MAX_MS = 10_000;
 /** What the watchdog needs from the controller. */
 export type EngineSupervisor = {
   readonly engine: Engine;
-  /** held by every apply and membership change: a reload in progress is never taken for a death */
-  readonly engineLock: SerialQueue;
+  /** `fn` under the lock every apply and membership change holds, once their engine side has finished: a reload in progress is never taken for a death */
+  whenEngineQuiet<T>(fn: () => Promise<T>): Promise<T>;
   /** ready: the engine was started or adopted, and not found down since */
   engineState(): { ready: boolean };
   /** the engine stopped: nothing is sent to it until ensureEngine succeeds */
@@ -67,7 +66,7 @@ export class EngineWatchdog {
     let status = await engine.status().catch(() => null);
     // Confirm under the engine lock: during an apply the engine may look down for a moment
     // (HAProxy's master re-executes itself on reload; a start removes the pid file first).
-    if (!status?.running) status = await this.supervisor.engineLock.run(() => engine.status()).catch(() => null);
+    if (!status?.running) status = await this.supervisor.whenEngineQuiet(() => engine.status()).catch(() => null);
     if (status?.mode === "export-only") return;
     if (status?.running) {
       if (this.downSince !== null) {
