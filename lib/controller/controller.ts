@@ -12,6 +12,7 @@ import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
 import { balancerServiceOf, currentBalancerConfig, splitAddr, toServer } from "@/lib/db/balancer-config";
 import { parseRules } from "@/lib/db/rows";
 import { SerialQueue } from "@/lib/process/serial-queue";
+import { sleep } from "@/lib/process/sleep";
 import { waitHealthy } from "@/lib/controller/probe";
 import { EngineWatchdog } from "@/lib/controller/engine-watchdog";
 
@@ -214,7 +215,7 @@ export class Controller {
       const rows = await db().replica.findMany({ where: { serviceId }, select: { id: true, state: true } });
       const busy = (q?.running ?? false) || rows.some((r) => this.inflight.has(r.id)) || rows.some((r) => r.state !== "ready");
       if (!busy) return;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 
@@ -411,7 +412,7 @@ export class Controller {
     while (!this.engineReady) {
       if (Date.now() > deadline) throw new AppError("engine_error", `the balancer is not running: ${this.engineError ?? "unknown error"}`);
       await this.ensureEngine();
-      if (!this.engineReady) await new Promise((r) => setTimeout(r, 1000));
+      if (!this.engineReady) await sleep(1000);
     }
   }
 
@@ -499,12 +500,12 @@ export class Controller {
       const deadline = Date.now() + (rules?.drainTimeoutMs ?? 30_000);
       // at least a second in drain: requests dispatched just before the state change finish,
       // and viewers see the replica leave rather than vanish
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       while (Date.now() < deadline) {
         const stats = await this.engine.stats().catch(() => null);
         const mine = stats?.servers.find((s) => s.server === serverNameFor(id));
         if (!mine || mine.activeConnections === 0) break;
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
       await this.removeFromEngine(serviceId, id, { drainLeftMs: Math.max(0, deadline - Date.now()) });
     } else if (row.inEngine) await this.removeFromEngine(serviceId, id);

@@ -1,4 +1,5 @@
 import http from "node:http";
+import { sleep } from "@/lib/process/sleep";
 
 export type ProbeResult = { ok: boolean; status: number | null; reason: string; body: unknown };
 
@@ -51,7 +52,7 @@ export async function waitHealthy(
     last = await probeHealth(addr, opts);
     if (last.ok) return last;
     if (opts.isAlive && !(await opts.isAlive())) return { ...last, reason: `the replica exited before it became healthy (${last.reason})` };
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
   }
   return { ...last, reason: `not healthy after ${Math.round(opts.deadlineMs / 1000)} s: ${last.reason}` };
 }

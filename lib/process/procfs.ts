@@ -2,9 +2,9 @@
  * Reading Linux /proc (I/O; the text is parsed by proc-stat.ts). Every reader answers
  * null (or nothing) for a process that is gone or a /proc it cannot read.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
+import { exec } from "@/lib/process/exec";
 import { parseProcParent, parseProcStat, type ProcStat } from "@/lib/process/proc-stat";
 
 /** /proc/<pid>/stat parsed, or null when the process is gone. */
@@ -90,12 +90,13 @@ export async function holdsFile(pids: readonly number[], file: { dev: number; in
 let clockTicksPerSecond: Promise<number> | undefined;
 /** _SC_CLK_TCK: 100 on practically every Linux, asked once anyway. */
 export function clockTicks(): Promise<number> {
-  clockTicksPerSecond ??= new Promise((resolve) => {
-    execFile("getconf", ["CLK_TCK"], { timeout: 2000 }, (err, stdout) => {
-      const n = Number(String(stdout).trim());
-      resolve(!err && Number.isFinite(n) && n > 0 ? n : 100);
-    });
-  });
+  clockTicksPerSecond ??= exec(["getconf", "CLK_TCK"], { timeoutMs: 2000 }).then(
+    ({ stdout }) => {
+      const n = Number(stdout.trim());
+      return Number.isFinite(n) && n > 0 ? n : 100;
+    },
+    () => 100,
+  );
   return clockTicksPerSecond;
 }
 

@@ -7,8 +7,8 @@
  * The child gets the uid and gid through spawn's options; libuv drops the supplementary
  * groups (setgroups) before setgid/setuid, after it has changed into the working directory.
  */
-import { execFile } from "node:child_process";
 import { AppError } from "@/lib/core/errors";
+import { exec } from "@/lib/process/exec";
 
 export type PasswdEntry = { name: string; uid: number; gid: number };
 
@@ -46,12 +46,9 @@ export function decideRunAs(panel: { uid: number; gid: number }, wanted: string,
 }
 
 /** The passwd entry of `name` through NSS (getent), or null when there is none. */
-export function lookupUser(name: string): Promise<PasswdEntry | null> {
-  return new Promise((resolve) => {
-    execFile("getent", ["passwd", name], { timeout: 5000 }, (err, stdout) => {
-      resolve(err ? null : parsePasswdLine(String(stdout).split("\n")[0] ?? ""));
-    });
-  });
+export async function lookupUser(name: string): Promise<PasswdEntry | null> {
+  const found = await exec(["getent", "passwd", name], { timeoutMs: 5000 }).catch(() => null);
+  return found === null ? null : parsePasswdLine(found.stdout.split("\n")[0] ?? "");
 }
 
 /** Who replicas of this panel run as now (looked up on every call: the user may be created while the panel runs). */

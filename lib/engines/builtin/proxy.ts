@@ -36,6 +36,7 @@ import {
   upstreamRequestHeaders,
 } from "./http-rules";
 import { type HealthState, initialHealth, isEligible, isUp, markPassiveDown, observeCheck, recordFailure, reportHealth } from "./health";
+import { sleep } from "../../process/sleep";
 
 /**
  * The builtin engine's data plane: an HTTP reverse proxy that runs in its own
@@ -584,7 +585,7 @@ export class BuiltinProxy {
     const listener = this.listener;
     if (listener) this.closeListener(listener);
     const deadline = Date.now() + graceMs;
-    while (this.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (this.inflight > 0 && Date.now() < deadline) await sleep(25);
     listener?.closeAllConnections();
     for (const s of this.tunnels) s.destroy();
     for (const svc of this.services.values()) for (const rt of svc.servers) this.retire(rt);
