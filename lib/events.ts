@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { db } from "@/lib/db/client";
 import { remember } from "@/lib/remember";
+import type { RecordedEventKind } from "@/lib/core/event-kinds";
 
 export type EventLevel = "info" | "warn" | "error";
 
@@ -9,6 +10,7 @@ export type SwitchyardEvent = {
   at: string;
   serviceId: string | null;
   replicaId: string | null;
+  /** an EventKind (lib/core/event-kinds.ts); a string, as rows written by another version may carry a kind this one does not know */
   kind: string;
   level: EventLevel;
   message: string;
@@ -17,7 +19,7 @@ export type SwitchyardEvent = {
 };
 
 export type NewEvent = {
-  kind: string;
+  kind: RecordedEventKind;
   message: string;
   actor: string;
   level?: EventLevel;

@@ -1,6 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { EVENT_KIND } from "@/lib/core/event-kinds";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
 import { unsupportedOptions } from "@/lib/engines/capabilities";
 import type { Capability, EngineCapabilities, EngineKind } from "@/lib/engines/types";
@@ -109,7 +110,7 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
     const s = liveSocket();
     const onEvent = (e: { kind?: string; data?: unknown }) => {
       const n = (e.data as { revision?: unknown } | null)?.revision;
-      if (e.kind === "rules.applied" && typeof n === "number") setNewest((p) => Math.max(p ?? 0, n));
+      if (e.kind === EVENT_KIND.rulesApplied && typeof n === "number") setNewest((p) => Math.max(p ?? 0, n));
     };
     s.on("event", onEvent);
     return () => {

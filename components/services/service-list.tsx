@@ -3,6 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { liveSocket } from "@/lib/client/live";
+import { EVENT_KIND } from "@/lib/core/event-kinds";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ServiceView } from "@/lib/services/views";
 import { Button } from "@/components/ui/button";
@@ -35,7 +36,7 @@ export function ServiceList({
   useEffect(() => {
     const s = liveSocket();
     const onEvent = (e: SwitchyardEvent) => {
-      if (e.kind === "service.created" || e.kind === "service.deleted") router.refresh();
+      if (e.kind === EVENT_KIND.serviceCreated || e.kind === EVENT_KIND.serviceDeleted) router.refresh();
     };
     s.on("event", onEvent);
     return () => {

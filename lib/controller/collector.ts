@@ -4,9 +4,9 @@ import { remember } from "@/lib/remember";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
 import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring, sparseBuckets } from "@/lib/core/rates";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
-import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
+import { runtimeKindOf } from "@/lib/db/rows";
 import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
 import type { TrafficStatus } from "@/lib/core/metrics";
 import type { Role } from "@/lib/core/roles";
@@ -139,7 +139,7 @@ export class Collector {
           this.prev.set(key, { total: st.totalRequests, r4: st.responses["4xx"], r5: st.responses["5xx"], conn: st.connectionErrors, buckets: st.latencyBuckets });
         }
         if (buckets) addBuckets(svcBuckets, buckets);
-        const rt = r.runtimeRef ? await runtimeFor(svc.runtime as RuntimeKind).stats(r.runtimeRef).catch(() => null) : null;
+        const rt = r.runtimeRef ? await runtimeFor(runtimeKindOf(svc)).stats(r.runtimeRef).catch(() => null) : null;
         const health = st?.health ?? { status: r.inEngine ? ("unknown" as const) : ("down" as const), reason: r.inEngine ? null : r.state, lastChangeMs: null };
         const inRotation = r.inEngine && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
         if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;

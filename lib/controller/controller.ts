@@ -10,7 +10,7 @@ import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
 import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
 import { balancerServiceOf, currentBalancerConfig, splitAddr, toServer } from "@/lib/db/balancer-config";
-import { parseRules } from "@/lib/db/rows";
+import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { SerialQueue } from "@/lib/process/serial-queue";
 import { sleep } from "@/lib/process/sleep";
 import { waitHealthy } from "@/lib/controller/probe";
@@ -244,7 +244,7 @@ export class Controller {
   async reconcile(serviceId: string): Promise<void> {
     const svc = await db().service.findUnique({ where: { id: serviceId } });
     if (!svc) return;
-    const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+    const runtime = this.deps.runtimeFor(runtimeKindOf(svc));
     const listed = (await runtime.list()).filter((r) => r.serviceId === serviceId);
     const byId = new Map(listed.map((r) => [r.replicaId, r]));
     let rows = await db().replica.findMany({ where: { serviceId } });
@@ -320,15 +320,14 @@ export class Controller {
   private async bringUp(serviceId: string, id: string): Promise<void> {
     const svc = await db().service.findUnique({ where: { id: serviceId } });
     if (!svc) return;
-    const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+    const runtime = this.deps.runtimeFor(runtimeKindOf(svc));
     try {
       const rt = await runtime.create({
         serviceId,
         serviceName: svc.name,
         replicaId: id,
         image: svc.image ?? undefined,
-        command: svc.command ? (JSON.parse(svc.command) as string[]) : undefined,
-        env: JSON.parse(svc.env) as Record<string, string>,
+        ...runSpecFields(svc),
         dataPort: svc.dataPort,
         adminPort: svc.adminPort,
         adminToken: svc.adminToken,
@@ -354,7 +353,7 @@ export class Controller {
       const rules = await this.serviceRules(serviceId);
       if (!row || !row.dataAddr || !rules) return;
       const svc = await db().service.findUnique({ where: { id: serviceId } });
-      const runtime = this.deps.runtimeFor(svc!.runtime as RuntimeKind);
+      const runtime = this.deps.runtimeFor(runtimeKindOf(svc!));
       const health = await waitHealthy(splitAddr(row.dataAddr), {
         path: rules.healthCheck.path,
         timeoutMs: rules.healthCheck.timeoutMs,
@@ -431,7 +430,7 @@ export class Controller {
     const row = await db().replica.findUnique({ where: { id } });
     if (!row) return;
     const svc = await db().service.findUnique({ where: { id: serviceId } });
-    const runtime = svc ? this.deps.runtimeFor(svc.runtime as RuntimeKind) : null;
+    const runtime = svc ? this.deps.runtimeFor(runtimeKindOf(svc)) : null;
     if (row.inEngine) await this.removeFromEngine(serviceId, id);
     // the runtime may know a replica the database has no ref for (the panel stopped before it recorded one)
     const ref = row.runtimeRef ?? rt?.runtimeRef ?? null;
@@ -511,7 +510,7 @@ export class Controller {
     } else if (row.inEngine) await this.removeFromEngine(serviceId, id);
     await db().replica.update({ where: { id }, data: { state: "stopping" } });
     if (svc && row.runtimeRef) {
-      const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+      const runtime = this.deps.runtimeFor(runtimeKindOf(svc));
       await runtime.stop(row.runtimeRef, STOP_GRACE_MS).catch(() => undefined);
       await runtime.remove(row.runtimeRef).catch(() => undefined);
     }
@@ -540,7 +539,7 @@ export class Controller {
     if (!row || !svc || !row.runtimeRef) throw new AppError("not_found", "no such running replica");
     this.inflight.add(id);
     try {
-      const runtime = this.deps.runtimeFor(svc.runtime as RuntimeKind);
+      const runtime = this.deps.runtimeFor(runtimeKindOf(svc));
       const service = await balancerServiceOf(serviceId);
       if (row.inEngine && service && this.engineReady) await this.engineLock.run(() => this.engine.setServerState(service, serverNameFor(id), "maint"));
       await db().replica.update({ where: { id }, data: { state: "starting" } });
@@ -563,6 +562,12 @@ export class Controller {
   isBusy(id: string): boolean {
     return this.inflight.has(id);
   }
+}
+
+/** A service row's command and env as a runtime spec takes them (no command: the runtime's default). */
+function runSpecFields(svc: { command: string | null; env: string }): { command: string[] | undefined; env: Record<string, string> } {
+  const { command, env } = runFieldsOf(svc);
+  return { command: command ?? undefined, env };
 }
 
 export function controller(): Controller {

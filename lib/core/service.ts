@@ -18,10 +18,13 @@ export const commandSchema = z.array(z.string().min(1).max(1000).regex(/^[^\0]*$
 
 const replicasField = z.number().int().min(0).max(200);
 
+/** What runs a service's replicas (lib/runtime's RuntimeKind). */
+export const runtimeKindSchema = z.enum(["process", "docker"]);
+
 export const createServiceSchema = z
   .object({
     name: serviceNameSchema,
-    runtime: z.enum(["process", "docker"]).optional(),
+    runtime: runtimeKindSchema.optional(),
     image: imageSchema.nullable().optional(),
     command: commandSchema.nullable().optional(),
     dataPort: z.number().int().min(1).max(65535).default(8000),

@@ -1,11 +1,61 @@
+import { z } from "zod";
+import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
+import { runtimeKindSchema } from "@/lib/core/service";
+import type { RuntimeKind } from "@/lib/runtime/types";
 
 /**
  * Rows as the database stores them, parsed into the domain's types in one place:
- * JSON columns are checked here, not cast where they are read.
+ * columns holding JSON or a name from a fixed set are checked here, never cast where
+ * they are read. What the API writes was validated on the way in; a row that fails here
+ * was written by hand or by another version, and says so instead of flowing on.
  */
 
 /** A service's `rules` column: checked against the one rules schema. */
 export function parseRules(json: string): Rules {
   return rulesSchema.parse(JSON.parse(json));
+}
+
+/** A service's `runtime` column. */
+export function runtimeKindOf(row: { runtime: string }): RuntimeKind {
+  const kind = runtimeKindSchema.safeParse(row.runtime);
+  if (!kind.success) throw new AppError("internal", `the database names a runtime this panel does not know: "${row.runtime}"`);
+  return kind.data;
+}
+
+const storedCommand = z.array(z.string());
+const storedEnv = z.record(z.string(), z.string());
+
+/** A service's `command` (JSON array or null: the runtime's default) and `env` (JSON object) columns. */
+export function runFieldsOf(row: { command: string | null; env: string }): { command: string[] | null; env: Record<string, string> } {
+  return {
+    command: row.command ? storedCommand.parse(JSON.parse(row.command)) : null,
+    env: storedEnv.parse(JSON.parse(row.env)),
+  };
+}
+
+/** The part of a revision's `config` snapshot a rollback applies again: each service's rules. */
+const revisionRulesSchema = z.object({ services: z.array(z.object({ id: z.string(), rules: rulesSchema })) });
+
+/**
+ * The rules of every service in an old revision, checked against today's rules schema
+ * before they are applied again (a snapshot from an older version, or edited by hand,
+ * is refused with the reason instead of reaching the engine).
+ */
+export function revisionRulesOf(row: { number: number; config: string }): { serviceId: string; rules: Rules }[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(row.config);
+  } catch {
+    throw new AppError("conflict", `revision ${row.number} has no readable configuration snapshot; it cannot be applied again`);
+  }
+  const parsed = revisionRulesSchema.safeParse(json);
+  if (!parsed.success) {
+    const why = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".")}: ${i.message}`)
+      .join("; ");
+    throw new AppError("conflict", `revision ${row.number}'s rules do not pass today's checks, so it cannot be applied again (${why})`);
+  }
+  return parsed.data.services.map((s) => ({ serviceId: s.id, rules: s.rules }));
 }

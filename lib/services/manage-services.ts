@@ -7,12 +7,11 @@ import { defaultRules } from "@/lib/core/rules";
 import type { CreateServiceInput, UpdateServiceInput } from "@/lib/core/service";
 import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
-import type { RuntimeKind } from "@/lib/runtime/types";
 import { controller } from "@/lib/controller/controller";
 import { engine } from "@/lib/engines/registry";
 import { runtimeFor } from "@/lib/controller/deps";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
-import { parseRules } from "@/lib/db/rows";
+import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { describeRoute, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
@@ -95,8 +94,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   if (!svc) throw new AppError("not_found", "no such service");
   const before: RunFields = {
     image: svc.image,
-    command: svc.command ? (JSON.parse(svc.command) as string[]) : null,
-    env: JSON.parse(svc.env) as Record<string, string>,
+    ...runFieldsOf(svc),
     allowRoot: svc.allowRoot,
   };
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
@@ -146,7 +144,7 @@ export async function deleteService(id: string, actor: Actor): Promise<{ ok: tru
   });
   await recordEvent({ kind: "service.deleted", actor: actor.username, message: `${actor.username} deleted service ${svc.name}; its replicas are stopping` });
   // out of the balancer already: stop every replica labelled with this service, in the background
-  const runtime = runtimeFor(svc.runtime as RuntimeKind);
+  const runtime = runtimeFor(runtimeKindOf(svc));
   void (async () => {
     const list = (await runtime.list().catch(() => [])).filter((r) => r.serviceId === id);
     await Promise.all(

@@ -8,9 +8,9 @@ import { runMgmtAction } from "@/lib/mgmt/client";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/controller/deps";
 import { balancerServiceOf } from "@/lib/db/balancer-config";
+import { runtimeKindOf } from "@/lib/db/rows";
 import { serverNameFor } from "@/lib/engines/types";
 import { engine } from "@/lib/engines/registry";
-import type { RuntimeKind } from "@/lib/runtime/types";
 
 function describe(a: ReplicaAction): string {
   switch (a.action) {
@@ -64,7 +64,7 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   } else if (action.action === "stop") {
     // stop the process; the controller sees it gone and starts a replacement
     if (!replica.runtimeRef) throw new AppError("conflict", "the replica is not running");
-    await runtimeFor(svc.runtime as RuntimeKind).stop(replica.runtimeRef, 10_000);
+    await runtimeFor(runtimeKindOf(svc)).stop(replica.runtimeRef, 10_000);
     ctl.kick(svc.id);
     result = { ok: true, message: "stopped; the controller replaces it" };
   } else if (action.action === "remove") {

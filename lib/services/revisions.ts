@@ -1,9 +1,9 @@
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
-import type { Rules } from "@/lib/core/rules";
 import type { BalancerConfig } from "@/lib/engines/types";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
+import { revisionRulesOf } from "@/lib/db/rows";
 import { applyBalancerConfig, revisionView, unifiedDiff } from "@/lib/services/apply-balancer-config";
 
 export async function listRevisions(limit = 50) {
@@ -29,9 +29,9 @@ export async function rollbackTo(number: number, user: SessionUser) {
   const old = await db().revision.findUnique({ where: { number } });
   if (!old) throw new AppError("not_found", `no revision ${number}`);
   if (old.status === "failed") throw new AppError("conflict", `revision ${number} failed when it was applied; roll back to an applied one`);
-  const snapshot = JSON.parse(old.config) as BalancerConfig;
+  const rules = revisionRulesOf(old);
   const existing = new Set((await db().service.findMany({ select: { id: true } })).map((s) => s.id));
-  const overrides: { serviceId: string; rules: Rules }[] = snapshot.services.filter((s) => existing.has(s.id)).map((s) => ({ serviceId: s.id, rules: s.rules }));
+  const overrides = rules.filter((o) => existing.has(o.serviceId));
   return applyBalancerConfig({
     build: () => currentBalancerConfig(overrides),
     author: user.username,

@@ -4,7 +4,7 @@ import type { SwitchyardEvent } from "@/lib/events";
 import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
 import type { StatsFeed } from "@/lib/engines/types";
-import { parseRules } from "@/lib/db/rows";
+import { parseRules, runFieldsOf } from "@/lib/db/rows";
 
 /**
  * What the API, the pages and the live channel show of replicas, services, the
@@ -98,14 +98,14 @@ export function serviceView(s: {
   createdAt: Date;
   instances?: ReplicaRow[];
 }): ServiceView {
-  const env = JSON.parse(s.env) as Record<string, string>;
+  const { command, env } = runFieldsOf(s);
   const threshold = Number(env.MEMORY_THRESHOLD_PERCENT);
   return {
     id: s.id,
     name: s.name,
     runtime: s.runtime,
     image: s.image,
-    command: s.command ? (JSON.parse(s.command) as string[]) : null,
+    command,
     dataPort: s.dataPort,
     adminPort: s.adminPort,
     env,
@@ -188,7 +188,7 @@ export function serviceViewFor(role: Role, v: ServiceView): ServiceView {
 /** Texts about the balancer and events may quote any service: hide the words of all of them. */
 async function hiddenOfAllServices(): Promise<Hidden> {
   const rows = await db().service.findMany({ select: { env: true, command: true } });
-  return hiddenFor(rows.map((r) => ({ env: JSON.parse(r.env) as Record<string, string>, command: r.command ? (JSON.parse(r.command) as string[]) : null })));
+  return hiddenFor(rows.map(runFieldsOf));
 }
 
 /** Event data may name the replica's pid or container id (the controller's replica events): not for viewers. */
