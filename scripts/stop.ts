@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     if (!(await stopWithEscalation(panelPid, [["SIGTERM", 15_000], ["SIGKILL", 3000]]))) throw new Error(`the panel (pid ${panelPid}) did not stop`);
   }
 
-  const { runtimeFor } = await import("../lib/controller/deps");
+  const { runtimeFor } = await import("../lib/runtime/registry");
   for (const kind of ["process", "docker"] as const) {
     const runtime = runtimeFor(kind);
     const available = await runtime.available();

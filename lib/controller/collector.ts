@@ -5,7 +5,7 @@ import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
 import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring, sparseBuckets } from "@/lib/core/rates";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import { controller } from "@/lib/controller/controller";
-import { runtimeFor } from "@/lib/controller/deps";
+import { runtimeFor } from "@/lib/runtime/registry";
 import { runtimeKindOf } from "@/lib/db/rows";
 import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
 import type { TrafficStatus } from "@/lib/core/metrics";

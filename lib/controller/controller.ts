@@ -8,7 +8,7 @@ import type { Rules } from "@/lib/core/rules";
 import { serverNameFor, type Engine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
-import { runtimeFor as defaultRuntimeFor } from "@/lib/controller/deps";
+import { runtimeFor as defaultRuntimeFor } from "@/lib/runtime/registry";
 import { balancerServiceOf, currentBalancerConfig, splitAddr, toServer } from "@/lib/db/balancer-config";
 import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { SerialQueue } from "@/lib/process/serial-queue";

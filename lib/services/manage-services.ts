@@ -9,7 +9,7 @@ import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { controller } from "@/lib/controller/controller";
 import { engine } from "@/lib/engines/registry";
-import { runtimeFor } from "@/lib/controller/deps";
+import { runtimeFor } from "@/lib/runtime/registry";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { describeRoute, routeConflict } from "@/lib/core/routes";

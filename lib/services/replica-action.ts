@@ -6,7 +6,7 @@ import { isMgmtAction, type ReplicaAction } from "@/lib/core/mgmt";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { runMgmtAction } from "@/lib/mgmt/client";
 import { controller } from "@/lib/controller/controller";
-import { runtimeFor } from "@/lib/controller/deps";
+import { runtimeFor } from "@/lib/runtime/registry";
 import { balancerServiceOf } from "@/lib/db/balancer-config";
 import { runtimeKindOf } from "@/lib/db/rows";
 import { serverNameFor } from "@/lib/engines/types";

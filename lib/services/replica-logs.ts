@@ -1,6 +1,6 @@
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
-import { runtimeFor } from "@/lib/controller/deps";
+import { runtimeFor } from "@/lib/runtime/registry";
 import { runtimeKindOf } from "@/lib/db/rows";
 
 /** The last lines of a replica's stdout/stderr, from its runtime. */

@@ -122,7 +122,7 @@ export async function startControllerHarness(opts: ControllerHarnessOptions): Pr
     (await import("@/lib/controller/prober")).prober().stop();
     await ctl.stop();
     // every replica this data folder runs (the database may have forgotten some by now)
-    const { runtimeFor } = await import("@/lib/controller/deps");
+    const { runtimeFor } = await import("@/lib/runtime/registry");
     const runtime = runtimeFor("process");
     for (const r of await runtime.list().catch(() => [])) {
       await runtime.stop(r.runtimeRef, 2000).catch(() => undefined);

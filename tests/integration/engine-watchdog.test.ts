@@ -162,7 +162,7 @@ for (const e of engines) {
       it("external mode: a dead engine is reported, not restarted, and adopted again when it answers", async () => {
         const { Controller } = await import("@/lib/controller/controller");
         const { createHaproxyEngine } = await import("@/lib/engines/haproxy");
-        const { runtimeFor } = await import("@/lib/controller/deps");
+        const { runtimeFor } = await import("@/lib/runtime/registry");
         const { env } = await import("@/lib/env");
         const main = h.m.controller();
         await main.stop(); // the supervising loop stops; another panel watches the same HAProxy as an external one

@@ -55,7 +55,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("replica actions end to 
   beforeAll(async () => {
     h = await startControllerHarness({ engine: "haproxy", listen: LISTEN, portRange: "24600-24699" });
     actions = await import("@/app/api/replicas/[id]/actions/route");
-    runtime = (await import("@/lib/controller/deps")).runtimeFor("process");
+    runtime = (await import("@/lib/runtime/registry")).runtimeFor("process");
   });
 
   afterAll(async () => {

@@ -36,7 +36,7 @@ let database: TempDatabase | undefined;
 let m: {
   db: typeof import("@/lib/db/client").db;
   controller: typeof import("@/lib/controller/controller").controller;
-  runtimeFor: typeof import("@/lib/controller/deps").runtimeFor;
+  runtimeFor: typeof import("@/lib/runtime/registry").runtimeFor;
   recordEvent: typeof import("@/lib/events").recordEvent;
   getService: typeof import("@/lib/services/manage-services").getService;
   services: typeof import("@/app/api/services/route");
@@ -87,7 +87,7 @@ beforeAll(async () => {
   m = {
     db: (await import("@/lib/db/client")).db,
     controller: (await import("@/lib/controller/controller")).controller,
-    runtimeFor: (await import("@/lib/controller/deps")).runtimeFor,
+    runtimeFor: (await import("@/lib/runtime/registry")).runtimeFor,
     recordEvent: (await import("@/lib/events")).recordEvent,
     getService: (await import("@/lib/services/manage-services")).getService,
     services: await import("@/app/api/services/route"),
