@@ -28,17 +28,17 @@
  * Linux only (/proc).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { constants as osConstants } from "node:os";
 import { promises as fs, constants as fsConstants } from "node:fs";
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
 import { createPortAllocator, isPortFree, type PortRange } from "./ports";
 import { cpuPercentBetween, parseVmRssBytes, type CpuSample } from "@/lib/process/proc-stat";
 import { clockTicks, readProcStat, uptimeSeconds } from "@/lib/process/procfs";
-import { isSameProcessRunning } from "@/lib/process/identity";
 import { KeyedSerialQueue } from "@/lib/process/serial-queue";
 import { signalGroup, stopEscalating } from "@/lib/process/stop";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
+import { createStateStore, errnoOf, exitCodeOf, isRunning, STATE_FILE, type StateFile } from "./process-state";
+import { createExitWatcher } from "./process-watcher";
 import { resolveRunAs } from "./replica-user";
 import { readableCommand } from "./file-access";
 import { tailFileLines } from "./tail";
@@ -76,43 +76,7 @@ export type ProcessRuntimeOptions = {
   watchIntervalMs?: number;
 };
 
-type StateFile = {
-  version: 1;
-  labels: Record<string, string>;
-  replicaId: string;
-  serviceId: string;
-  serviceName: string;
-  pid: number;
-  /** /proc/<pid>/stat starttime, clock ticks after boot */
-  procStartTicks: number;
-  host: string;
-  dataPort: number;
-  adminPort: number;
-  startedAt: string;
-  command: string[];
-  spec: ReplicaSpec;
-  /** known only when this panel was the parent when the process ended */
-  exitCode: number | null;
-  stoppedAt: string | null;
-};
-
-const STATE_FILE = "state.json";
 const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
-
-function errnoOf(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
-}
-
-/** Is the process this state file describes still running (same pid and same start time, not a zombie)? */
-function isRunning(s: Pick<StateFile, "pid" | "procStartTicks">): Promise<boolean> {
-  return isSameProcessRunning({ pid: s.pid, startTicks: s.procStartTicks });
-}
-
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | null {
-  if (code !== null) return code;
-  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
-  return null;
-}
 
 function defaultPath(): string {
   return [path.dirname(process.execPath), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
@@ -128,7 +92,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   const restartGraceMs = opts.restartGraceMs ?? 5000;
   const watchIntervalMs = opts.watchIntervalMs ?? 1000;
   const ports = createPortAllocator(opts.portRange, host);
-  const hub = createEventHub({ watch: () => startWatching(), unwatch: () => stopWatching() });
+  const hub = createEventHub({ watch: () => watcher.start(), unwatch: () => watcher.stop() });
 
   /** children this panel spawned: their exit codes are known */
   const children = new Map<number, ChildProcess>();
@@ -138,37 +102,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   const locks = new KeyedSerialQueue();
   const withLock = <T>(replicaId: string, fn: () => Promise<T>): Promise<T> => locks.run(replicaId, fn);
 
-  const dirOf = (replicaId: string) => path.join(root, replicaId);
-
-  async function readState(replicaId: string): Promise<StateFile | null> {
-    try {
-      return JSON.parse(await fs.readFile(path.join(dirOf(replicaId), STATE_FILE), "utf8")) as StateFile;
-    } catch (e) {
-      if (errnoOf(e) === "ENOENT") return null;
-      if (e instanceof SyntaxError) return null; // half-written by a crashed panel: ignore, like a missing file
-      throw e;
-    }
-  }
-
-  async function writeState(s: StateFile): Promise<void> {
-    const dir = dirOf(s.replicaId);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(dir, `${STATE_FILE}.${process.pid}.tmp`);
-    await fs.writeFile(tmp, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
-    await fs.rename(tmp, path.join(dir, STATE_FILE));
-  }
-
-  async function readAllStates(): Promise<StateFile[]> {
-    let names: string[];
-    try {
-      names = await fs.readdir(root);
-    } catch (e) {
-      if (errnoOf(e) === "ENOENT") return [];
-      throw e;
-    }
-    const states = await Promise.all(names.filter(isSafeReplicaId).map(readState));
-    return states.filter((s): s is StateFile => s !== null && s.labels?.[LABEL_MANAGED] === "true");
-  }
+  const { dirOf, readState, writeState, readAllStates } = createStateStore(root);
 
   /**
    * An intent (pid 0, not ended) whose spawn is not in progress here: the process of a
@@ -217,6 +151,9 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   function stderrTail(replicaId: string): Promise<string[]> {
     return tailFileLines(path.join(dirOf(replicaId), "stderr.log"), 20);
   }
+
+  /** the watcher behind onEvent: notices replicas whose process went away */
+  const watcher = createExitWatcher({ intervalMs: watchIntervalMs, readAllStates, children, stderrTail, emit: (e) => hub.emit(e) });
 
   async function rotateLog(file: string): Promise<void> {
     try {
@@ -291,10 +228,10 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
         .catch(() => undefined)
         .finally(() => {
           children.delete(pid);
-          void watchTick();
+          void watcher.tick();
         });
     });
-    if (watching) watched.set(spec.replicaId, pid);
+    watcher.started(spec.replicaId, pid);
     hub.emit({ kind: "started", replicaId: spec.replicaId, serviceId: spec.serviceId });
     return state;
   }
@@ -349,62 +286,6 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       exitCode = exitCodeOf(child.exitCode, child.signalCode);
     }
     await recordExit(s.replicaId, s.pid, exitCode);
-  }
-
-  // --- the watcher behind onEvent: notices replicas whose process went away ---
-  let watching = false;
-  let timer: NodeJS.Timeout | undefined;
-  let ticking = false;
-  /** replicas seen running at the last look, with their pid */
-  const watched = new Map<string, number>();
-  /** completed looks since the watcher started (a death after the first one is reported) */
-  let looks = 0;
-
-  async function watchTick(): Promise<void> {
-    if (!watching || ticking) return;
-    ticking = true;
-    try {
-      const states = await readAllStates();
-      const seen = new Set<string>();
-      for (const s of states) {
-        seen.add(s.replicaId);
-        if (await isRunning(s)) {
-          watched.set(s.replicaId, s.pid);
-          continue;
-        }
-        if (watched.get(s.replicaId) !== s.pid) continue;
-        // Our own child that has not been reaped yet: its exit handler records the code, then looks again.
-        const child = children.get(s.pid);
-        if (child && child.exitCode === null && child.signalCode === null) continue;
-        watched.delete(s.replicaId);
-        const exitCode = s.exitCode ?? (child ? exitCodeOf(child.exitCode, child.signalCode) : null);
-        const logTail = await stderrTail(s.replicaId);
-        const reason = describeExit({ exitCode, oomKilled: false, logTail });
-        hub.emit({ kind: "died", replicaId: s.replicaId, serviceId: s.serviceId, exitCode, reason });
-      }
-      for (const id of watched.keys()) if (!seen.has(id)) watched.delete(id); // removed
-      looks++;
-    } catch {
-      /* an unreadable data dir now is retried on the next tick */
-    } finally {
-      ticking = false;
-    }
-  }
-
-  function startWatching(): void {
-    if (watching) return;
-    watching = true;
-    void watchTick();
-    timer = setInterval(() => void watchTick(), watchIntervalMs);
-    timer.unref();
-  }
-
-  function stopWatching(): void {
-    watching = false;
-    if (timer) clearInterval(timer);
-    timer = undefined;
-    watched.clear();
-    looks = 0;
   }
 
   const runtime = {
@@ -553,7 +434,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   return {
     ...runtime,
     /** How many times the watcher behind onEvent has looked at every replica since it started (diagnostics, tests). */
-    watchLooks: (): number => looks,
+    watchLooks: (): number => watcher.looks(),
   };
 }
 
