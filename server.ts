@@ -6,6 +6,7 @@ import { env } from "@/lib/env";
 import { attachRealtime } from "@/lib/realtime/server";
 import { allowedOrigins, panelHostNames } from "@/lib/auth/origin";
 import { bootstrap, shutdown } from "@/lib/bootstrap";
+import { writePidFile } from "@/lib/process/pid-file";
 import { isApiPath, NO_STORE, securityHeaders } from "@/lib/security-headers";
 
 /**
@@ -39,7 +40,7 @@ async function main() {
 
   // `npm run stop` finds the panel by this file (and stops it before the balancer and replicas)
   const pidFile = path.join(cfg.dataDir, "panel.pid");
-  fs.writeFileSync(pidFile, `${process.pid}\n`);
+  await writePidFile(pidFile);
   server.listen(cfg.PORT, cfg.HOST, () => {
     console.log(`[switchyard] panel on http://${cfg.HOST}:${cfg.PORT} (${dev ? "dev" : "production"}), data in ${cfg.dataDir}`);
   });

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseEnv } from "../lib/env";
+import { readPidFileSync } from "../lib/process/pid-file";
+import { readCmdlineSync } from "../lib/process/procfs";
 
 /**
  * `npm run stop`: stops everything this data folder runs. The panel leaves the balancer
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
 
   const { stopWithEscalation } = await import("../lib/process/stop");
   const { isAlive } = await import("../lib/process/identity");
-  const panelPid = readPanelPid(cfg.dataDir);
+  const panelPid = readPidFileSync(path.join(cfg.dataDir, "panel.pid"));
   if (panelPid !== null && isAlive(panelPid) && isPanel(panelPid)) {
     say(`panel (pid ${panelPid}): SIGTERM`);
     if (!(await stopWithEscalation(panelPid, [["SIGTERM", 15_000], ["SIGKILL", 3000]]))) throw new Error(`the panel (pid ${panelPid}) did not stop`);
@@ -67,21 +69,8 @@ async function main(): Promise<void> {
 
 /** Is `pid` a Switchyard panel (npm start or the dev server), not a stranger that reused the pid? */
 function isPanel(pid: number): boolean {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return argv.some((a) => a.endsWith("scripts/start.ts") || a.endsWith("server.ts"));
-  } catch {
-    return false;
-  }
-}
-
-function readPanelPid(dataDir: string): number | null {
-  try {
-    const pid = Number(fs.readFileSync(path.join(dataDir, "panel.pid"), "utf8").trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : null;
-  } catch {
-    return null;
-  }
+  const argv = readCmdlineSync(pid)?.split("\0") ?? [];
+  return argv.some((a) => a.endsWith("scripts/start.ts") || a.endsWith("server.ts"));
 }
 
 main().then(
