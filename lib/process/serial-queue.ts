@@ -12,6 +12,11 @@ export class SerialQueue {
     this.tail = result.catch(() => undefined);
     return result;
   }
+
+  /** Resolves once everything handed in so far has finished (the queue itself is not a promise: `await queue` would not wait). */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
 }
 
 /** One SerialQueue per key, forgotten once its last piece of work is done. */

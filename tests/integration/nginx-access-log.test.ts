@@ -207,8 +207,13 @@ describe("nginx per-replica counts from the access log", () => {
     expect(feed).toMatchObject({ lost: 1, gaps: 0 });
     expect(feed.detail).toContain("1 unparseable line");
 
+    // The reader notices a cut when the file is shorter than what it has read. Make sure it has read more than
+    // the one line written after the cut (the file may have just been rotated, and be nearly empty).
+    const record = "sy1|up_web|127.0.0.1:21800|200|0.001|0.001|200|x\n";
+    appendFileSync(accessLog, record.repeat(20));
+    await engine.stats();
     truncateSync(accessLog, 0); // someone else's copytruncate: what it cut is a gap of unknown size
-    appendFileSync(accessLog, "sy1|up_web|127.0.0.1:21800|200|0.001|0.001|200|x\n");
+    appendFileSync(accessLog, record);
     await waitFor("the reader to notice the truncation", async () => {
       await engine.stats();
       return (await engine.status()).statsFeed!.gaps === 1;

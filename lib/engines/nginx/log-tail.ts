@@ -188,7 +188,7 @@ export class LogTail {
   async close(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await this.queue;
+    await this.queue.idle(); // an in-flight poll or rotation (rename, then reopen) finishes first
     const open = [this.current, ...this.draining.map((d) => d.reading)];
     this.current = null;
     this.draining = [];
