@@ -14,7 +14,8 @@ import reactHooks from "eslint-plugin-react-hooks";
  *   lib/db, lib/auth, lib/env ...      infrastructure
  *   lib/core                           pure domain: no I/O, no other layer
  *
- * components/ import lib/core, lib/client and the engines' pure capability tables;
+ * components/ import lib/core, lib/client, the engines' pure capability tables and their
+ * descriptors (lib/engines/descriptors.ts: labels, formats, check names);
  * types from anywhere (`import type` carries no code into the browser bundle).
  */
 const lib = (folders) => `^(@/lib/|(\\.\\./)+(lib/)?)(${folders})(/|$)`;
@@ -35,8 +36,8 @@ const layerRules = [
   }),
   layer({
     files: ["components/**/*.ts", "components/**/*.tsx"],
-    regex: `^@/lib/(?!core/|client/|engines/capabilities$|engines/[a-z]+/capabilities$)|^(node:.*|dockerode|undici|@prisma/.*|better-sqlite3|socket\\.io)$`,
-    message: "components run in the browser: import lib/core, lib/client or an engine's capability table; server code only as `import type`.",
+    regex: `^@/lib/(?!core/|client/|engines/capabilities$|engines/descriptors$|engines/[a-z]+/capabilities$)|^(node:.*|dockerode|undici|@prisma/.*|better-sqlite3|socket\\.io)$`,
+    message: "components run in the browser: import lib/core, lib/client, an engine's capability table or the engine descriptors; server code only as `import type`.",
     allowTypeImports: true,
   }),
   layer({

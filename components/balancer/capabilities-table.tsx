@@ -1,24 +1,25 @@
 import type { EngineKind } from "@/lib/engines/types";
 import { Card } from "@/components/ui/card";
-import { engineNames, type CapabilityRow } from "@/components/balancer/types";
+import type { CapabilityRow } from "@/components/balancer/types";
+import { ENGINE_KINDS, engineDescriptors } from "@/lib/engines/descriptors";
 
-const order: EngineKind[] = ["haproxy", "nginx", "builtin", "traefik"];
+const engineNames = (k: EngineKind) => engineDescriptors[k].label;
 
 /** Each capability: ✓ or the running engine's reason, with the other engines side by side. */
 export function CapabilitiesTable({ current, rows }: { current: EngineKind; rows: CapabilityRow[] }) {
-  const others = order.filter((k) => k !== current);
+  const others = ENGINE_KINDS.filter((k) => k !== current);
   return (
-    <Card title={`What ${engineNames[current]} can do`}>
+    <Card title={`What ${engineNames(current)} can do`}>
       <p className="mb-3 text-xs text-zinc-500">Options the running engine cannot do are disabled in the rules editor, with the reason below. Other engines for comparison (hover a ✗ for its reason).</p>
       <div className="overflow-x-auto">
         <table data-testid="capabilities-table" className="w-full text-sm">
           <thead className="text-left text-xs text-zinc-500">
             <tr>
               <th className="pb-2 pr-3 font-medium">Capability</th>
-              <th className="pb-2 pr-3 font-medium">{engineNames[current]} (running)</th>
+              <th className="pb-2 pr-3 font-medium">{engineNames(current)} (running)</th>
               {others.map((k) => (
                 <th key={k} className="pb-2 px-1.5 text-center font-medium">
-                  {engineNames[k]}
+                  {engineNames(k)}
                 </th>
               ))}
             </tr>

@@ -1,7 +1,8 @@
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
-import { engineNames, reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
+import { reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
+import { engineDescriptors } from "@/lib/engines/descriptors";
 import type { StatsFeed } from "@/lib/engines/types";
 import { orderByRoute, shadowingService } from "@/lib/core/routes";
 
@@ -21,7 +22,7 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
     >
       <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
         <span data-testid="engine-kind" className="text-lg font-semibold">
-          {engineNames[engine.kind]}
+          {engineDescriptors[engine.kind].label}
         </span>
         {engine.version && <span className="font-mono text-sm text-zinc-500">{engine.version}</span>}
         {engine.mode && <Badge tone={engine.mode === "supervised" ? "blue" : "violet"}>{engine.mode}</Badge>}
@@ -89,7 +90,7 @@ function StatsFeedItem({ kind, feed }: { kind: EngineView["kind"]; feed: StatsFe
       From the {feed.source} <code className="break-all text-xs">{feed.file}</code>, read and rotated by the panel: {feed.records.toLocaleString("en-US")} records
       counted since it started.
       <span data-testid="records-lost" className={`mt-1 block text-xs ${lossy ? "font-medium text-red-600 dark:text-red-400" : "text-zinc-500"}`}>
-        {engineNames[kind]} log records lost: {feed.lost.toLocaleString("en-US")}
+        {engineDescriptors[kind].label} log records lost: {feed.lost.toLocaleString("en-US")}
         {feed.detail && ` (${feed.detail})`}
       </span>
       {feed.error && <span className="mt-1 block text-xs text-red-600 dark:text-red-400">{feed.error}</span>}

@@ -43,8 +43,6 @@ export type ExportTarget = {
 
 export type CapabilityRow = { capability: Capability; label: string; byEngine: Record<EngineKind, true | string> };
 
-export const engineNames: Record<EngineKind, string> = { haproxy: "HAProxy", nginx: "nginx", builtin: "Builtin proxy", traefik: "Traefik" };
-
 /** Where to send a request so it reaches a service through the listener. */
 export function reachCommand(listen: { host: string; port: number } | undefined, rules: Rules): string {
   const host = !listen || listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { EVENT_KIND } from "@/lib/core/event-kinds";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
 import { unsupportedOptions } from "@/lib/engines/capabilities";
+import { descriptorOf, engineDescriptors } from "@/lib/engines/descriptors";
 import type { Capability, EngineCapabilities, EngineKind } from "@/lib/engines/types";
 import { api, ApiError } from "@/lib/client/api";
 import { liveSocket } from "@/lib/client/live";
@@ -43,8 +44,6 @@ function fieldOf(capability: Capability): string {
   };
   return map[capability] ?? capability;
 }
-
-const engineCheckName: Record<EngineKind, string> = { haproxy: "haproxy -c", nginx: "nginx -t", builtin: "the builtin proxy's config check", traefik: "Traefik" };
 
 /**
  * Edits one service's balancer rules: every option of the rules model, judged on
@@ -234,7 +233,7 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
   const previewStale = preview.kind === "done" && preview.forRules !== rulesKey;
   const problems = [...errors.entries()];
 
-  const checkName = engine ? engineCheckName[engine.kind] : "the engine's check";
+  const checkName = engine ? engineDescriptors[engine.kind].checkName : "the engine's check";
   const RED = "text-rose-700 dark:text-rose-400";
   const AMBER = "text-amber-700 dark:text-amber-400";
   const statusLine = (): { tone: string; text: string } => {
@@ -311,7 +310,7 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
           </div>
           {preview.result.check.ok ? (
             <Alert tone="success">
-              <span data-testid="rules-check-ok">✓ {engineCheckName[preview.result.engine as EngineKind] ?? preview.result.engine} accepts this configuration.</span>
+              <span data-testid="rules-check-ok">✓ {descriptorOf(preview.result.engine)?.checkName ?? preview.result.engine} accepts this configuration.</span>
             </Alert>
           ) : (
             <div data-testid="rules-check-failed" role="alert" className="rounded-md border border-rose-300 bg-rose-50 px-3 py-2 text-sm text-rose-800 dark:border-rose-800 dark:bg-rose-950/50 dark:text-rose-300">

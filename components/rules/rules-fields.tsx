@@ -3,6 +3,7 @@
 import { algorithms, retryConditions, type RetryCondition } from "@/lib/core/rules";
 import type { Capability, EngineCapabilities, EngineKind } from "@/lib/engines/types";
 import { NGINX_NOTES } from "@/lib/engines/nginx/capabilities";
+import { engineDescriptors } from "@/lib/engines/descriptors";
 import { Field, Input } from "@/components/ui/field";
 import { Checkbox, Label, NumberInput, RadioOption, Section } from "@/components/rules/controls";
 import { algorithmLabels, humanMs, humanSeconds, retryConditionLabels } from "@/components/rules/labels";
@@ -141,7 +142,9 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
         }
         testId="rules-section-health"
       >
-        {engine?.kind === "nginx" && <p className="rounded-md bg-amber-50 px-2.5 py-1.5 text-xs text-amber-800 dark:bg-amber-950/40 dark:text-amber-300">{NGINX_NOTES["healthCheck.active"]}</p>}
+        {engine && engineDescriptors[engine.kind].panelProbes && (
+          <p className="rounded-md bg-amber-50 px-2.5 py-1.5 text-xs text-amber-800 dark:bg-amber-950/40 dark:text-amber-300">{engineDescriptors[engine.kind].notes["healthCheck.active"]}</p>
+        )}
         {reason("healthCheck.active") && <p className="text-xs text-amber-700 dark:text-amber-400">{reason("healthCheck.active")}</p>}
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-3">
           <div className="col-span-2 sm:col-span-3">

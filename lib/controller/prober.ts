@@ -1,21 +1,22 @@
 import { db } from "@/lib/db/client";
 import { remember } from "@/lib/remember";
-import type { Engine } from "@/lib/engines/types";
+import type { RunningEngine } from "@/lib/engines/types";
 import { parseRules } from "@/lib/db/rows";
 import { controller } from "@/lib/controller/controller";
 import { probeHealth } from "@/lib/controller/probe";
 
 /**
  * Active health checks supplied by the panel for engines that have none
- * (nginx OSS). Each replica in the engine is probed on its data address at the
+ * (nginx OSS: its descriptor says `panelProbes`, and it has the port's optional
+ * `setProbeDown`). Each replica in the engine is probed on its data address at the
  * rule's interval, with the user's rise/fall semantics; failing replicas are
  * reported to the engine, which renders them `down`.
  */
 
-type ProbeDownEngine = Engine & { setProbeDown(down: ReadonlyMap<string, string>): Promise<void> };
+type ProbeDownEngine = RunningEngine & Required<Pick<RunningEngine, "setProbeDown">>;
 
-export function needsPanelProber(engine: Engine): engine is ProbeDownEngine {
-  return typeof (engine as Partial<ProbeDownEngine>).setProbeDown === "function";
+export function needsPanelProber(engine: RunningEngine): engine is ProbeDownEngine {
+  return engine.setProbeDown !== undefined;
 }
 
 type State = { up: boolean; okRun: number; failRun: number; reason: string; nextAt: number; busy: boolean };

@@ -2,11 +2,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { env } from "@/lib/env";
 import { remember } from "@/lib/remember";
-import type { Engine, EngineKind } from "@/lib/engines/types";
-import { createHaproxyEngine } from "@/lib/engines/haproxy";
-import { createBuiltinEngine } from "@/lib/engines/builtin";
-import { createNginxEngine } from "@/lib/engines/nginx";
-import { createTraefikEngine } from "@/lib/engines/traefik";
+import type { EngineKind, Renderer, RunningEngine, RunningEngineKind } from "@/lib/engines/types";
+import { createHaproxyEngine, createHaproxyRenderer, type HaproxyEngineOptions } from "@/lib/engines/haproxy";
+import { builtinRenderer, createBuiltinEngine } from "@/lib/engines/builtin";
+import { createNginxEngine, createNginxRenderer, type NginxEngineOptions } from "@/lib/engines/nginx";
+import { traefikRenderer } from "@/lib/engines/traefik";
 
 /** Is `bin` an executable on PATH (or an absolute path)? */
 export function hasBinary(bin: string): boolean {
@@ -22,43 +22,64 @@ export function hasBinary(bin: string): boolean {
 }
 
 /** ENGINE=auto picks HAProxy when its binary is installed, else the builtin proxy. */
-export function selectedEngineKind(): Exclude<EngineKind, "traefik"> {
+export function selectedEngineKind(): RunningEngineKind {
   const cfg = env();
   if (cfg.ENGINE !== "auto") return cfg.ENGINE;
   return hasBinary(cfg.HAPROXY_BIN) ? "haproxy" : "builtin";
 }
 
-/** A new adapter for `kind` on this panel's data folder (`npm run stop` stops each kind); the panel itself uses engine(). */
-export function engineOfKind(kind: EngineKind): Engine {
+function haproxyOptions(): HaproxyEngineOptions {
   const cfg = env();
-  const listen = { host: cfg.HOST, port: cfg.BALANCER_PORT };
+  return {
+    dataDir: cfg.dataDir,
+    listen: { host: cfg.HOST, port: cfg.BALANCER_PORT },
+    binary: cfg.HAPROXY_BIN,
+    mode: cfg.ENGINE_MODE,
+    configPath: cfg.HAPROXY_CONFIG,
+    masterSocket: cfg.HAPROXY_MASTER_SOCKET,
+    runtimeSocket: cfg.HAPROXY_RUNTIME_SOCKET,
+  };
+}
+
+function nginxOptions(): NginxEngineOptions {
+  const cfg = env();
+  return { dataDir: cfg.dataDir, listen: { host: cfg.HOST, port: cfg.BALANCER_PORT }, binary: cfg.NGINX_BIN, mode: cfg.ENGINE_MODE, configPath: cfg.NGINX_CONFIG };
+}
+
+/** A new adapter for `kind` on this panel's data folder (`npm run stop` stops each kind); the panel itself uses engine(). */
+export function engineOfKind(kind: RunningEngineKind): RunningEngine {
+  const cfg = env();
   switch (kind) {
     case "haproxy":
-      return createHaproxyEngine({
-        dataDir: cfg.dataDir,
-        listen,
-        binary: cfg.HAPROXY_BIN,
-        mode: cfg.ENGINE_MODE,
-        configPath: cfg.HAPROXY_CONFIG,
-        masterSocket: cfg.HAPROXY_MASTER_SOCKET,
-        runtimeSocket: cfg.HAPROXY_RUNTIME_SOCKET,
-      });
+      return createHaproxyEngine(haproxyOptions());
     case "builtin":
-      return createBuiltinEngine({ dataDir: cfg.dataDir, listen });
+      return createBuiltinEngine({ dataDir: cfg.dataDir, listen: { host: cfg.HOST, port: cfg.BALANCER_PORT } });
     case "nginx":
-      return createNginxEngine({ dataDir: cfg.dataDir, listen, binary: cfg.NGINX_BIN, mode: cfg.ENGINE_MODE, configPath: cfg.NGINX_CONFIG });
-    case "traefik":
-      return createTraefikEngine();
+      return createNginxEngine(nginxOptions());
   }
 }
 
 /** The engine the panel drives (one per process). */
-export function engine(): Engine {
+export function engine(): RunningEngine {
   return remember("engine", () => engineOfKind(selectedEngineKind()));
 }
 
-/** An engine object for rendering/export only (never started). */
-export function engineForExport(kind: EngineKind): Engine {
-  if (kind === engine().kind) return engine();
-  return remember(`engine-export-${kind}`, () => engineOfKind(kind));
+/**
+ * The renderer of `kind` for exports, built from this panel's configuration without an
+ * adapter. The running engine's kind renders through the running engine itself, so an
+ * export shows what it runs (nginx's replicas the prober took out are `down`).
+ */
+export function renderer(kind: EngineKind): Renderer {
+  const running = engine();
+  if (kind === running.kind) return running;
+  switch (kind) {
+    case "haproxy":
+      return remember("renderer-haproxy", () => createHaproxyRenderer(haproxyOptions()));
+    case "nginx":
+      return remember("renderer-nginx", () => createNginxRenderer(nginxOptions()));
+    case "builtin":
+      return builtinRenderer;
+    case "traefik":
+      return traefikRenderer;
+  }
 }

@@ -1,12 +1,20 @@
 import type { AdminState, Algorithm, Rules } from "@/lib/core/rules";
+import type { ExecError } from "@/lib/process/exec";
 
 /**
- * The Engine port. An engine is the balancer (HAProxy, nginx, builtin, traefik).
- * `render` is pure; everything else does I/O. Adapters declare `satisfies Engine`
- * (or implement the interface) and are picked by lib/engines/registry.ts.
+ * The engine ports. An engine is the balancer (HAProxy, nginx, builtin, traefik).
+ * Every engine is a `Renderer` (pure: the rules model to config text); the ones the
+ * panel runs (all but Traefik, which is export only) are also a `RunningEngine`
+ * (check, apply, fast paths, stats, supervision: I/O). Adapters declare
+ * `satisfies Renderer` / `implements RunningEngine` and are picked by
+ * lib/engines/registry.ts; each engine's facts (label, file format, check command,
+ * capabilities) are in lib/engines/descriptors.ts.
  */
 
 export type EngineKind = "haproxy" | "nginx" | "builtin" | "traefik";
+
+/** The engines the panel runs (Traefik is export only). */
+export type RunningEngineKind = Exclude<EngineKind, "traefik">;
 
 /** One backend server = one replica, as the engine sees it. */
 export type BalancerServer = {
@@ -54,11 +62,19 @@ export type EngineCapabilities = {
   [K in Capability]: true | string;
 };
 
-export type CheckResult = { ok: true } | { ok: false; error: string };
+/**
+ * Why an engine refused or failed: `error` in words (the engine's own lines), and
+ * `cause`, the command that said so when one ran (haproxy -c, nginx -t, nginx -s
+ * reload), with its stderr and exit code. lib/engines/errors.ts turns it into the
+ * AppError.
+ */
+export type EngineFailure = { error: string; cause?: ExecError };
+
+export type CheckResult = { ok: true } | ({ ok: false } & EngineFailure);
 
 export type ApplyResult =
   | { ok: true; reloaded: boolean }
-  | { ok: false; error: string; rolledBack: boolean };
+  | ({ ok: false; rolledBack: boolean } & EngineFailure);
 
 export type ServerHealth = {
   /** what the engine says: up, down, maint, drain, or no-check */
@@ -128,23 +144,29 @@ export type StatsFeed = {
   error?: string;
 };
 
-export interface Engine {
+/** Every engine, Traefik included: what exports, previews and capability checks need. */
+export interface Renderer {
   readonly kind: EngineKind;
   readonly capabilities: EngineCapabilities;
   /** Pure: config model -> engine config text. Never pastes unvalidated text. */
   render(config: BalancerConfig): string;
-  /** The engine's own validation of a rendered config (haproxy -c, nginx -t ...). */
-  check(rendered: string): Promise<CheckResult>;
-  /** Atomic + hitless; on any failure restores the previous file and running config. */
-  apply(rendered: string, config: BalancerConfig): Promise<ApplyResult>;
-  /** The config text currently live (file on disk), or null before the first apply. */
-  liveConfig(): Promise<string | null>;
   /**
    * Config text (rendered or live) as a browser may see it: every secret replaced by
    * SECRET_PLACEHOLDER. Only engines whose configs hold a secret (HAProxy's
    * dynamic-cookie-key) have it; use `shownConfig`.
    */
   redact?(text: string): string;
+}
+
+/** An engine the panel runs: a renderer plus check, apply, fast paths, stats and supervision. */
+export interface RunningEngine extends Renderer {
+  readonly kind: RunningEngineKind;
+  /** The engine's own validation of a rendered config (haproxy -c, nginx -t ...). */
+  check(rendered: string): Promise<CheckResult>;
+  /** Atomic + hitless; on any failure restores the previous file and running config. */
+  apply(rendered: string, config: BalancerConfig): Promise<ApplyResult>;
+  /** The config text currently live (file on disk), or null before the first apply. */
+  liveConfig(): Promise<string | null>;
 
   /** Fast paths without reload where the engine allows them; otherwise they may re-apply. */
   addServer(service: BalancerService, server: BalancerServer): Promise<void>;
@@ -164,7 +186,17 @@ export interface Engine {
    * watchdog records each as an event. Optional: engines without such failures omit it.
    */
   incidents?(): Promise<EngineIncident[]>;
+  /**
+   * Only engines without active health checks (nginx OSS; descriptor `panelProbes`):
+   * the panel's prober reports the replicas ("host:port" -> reason) whose health check
+   * fails, and the engine takes them out of rotation. The prober runs only for engines
+   * that have it.
+   */
+  setProbeDown?(down: ReadonlyMap<string, string>): Promise<void>;
 }
+
+/** The running engine under its older name (the controller and tests know it so). */
+export type Engine = RunningEngine;
 
 /** A failure an engine healed by itself: what happened in words (no pid: viewers read it), and the process it concerned. */
 export type EngineIncident = { message: string; pid: number | null };
@@ -173,7 +205,7 @@ export type EngineIncident = { message: string; pid: number | null };
 export const SECRET_PLACEHOLDER = "<secret>";
 
 /** `text` with the engine's secrets replaced: the only form of a config that may reach a browser. */
-export function shownConfig(engine: Pick<Engine, "redact">, text: string): string {
+export function shownConfig(engine: Pick<Renderer, "redact">, text: string): string {
   return engine.redact ? engine.redact(text) : text;
 }
 

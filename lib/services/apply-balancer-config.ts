@@ -2,8 +2,9 @@ import { createTwoFilesPatch } from "diff";
 import { db } from "@/lib/db/client";
 import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
-import { shownConfig, type BalancerConfig, type Engine } from "@/lib/engines/types";
+import { shownConfig, type BalancerConfig, type EngineFailure, type RunningEngine } from "@/lib/engines/types";
 import { assertSupported } from "@/lib/engines/capabilities";
+import { engineError } from "@/lib/engines/errors";
 import { controller } from "@/lib/controller/controller";
 import { engine as panelEngine } from "@/lib/engines/registry";
 
@@ -38,7 +39,7 @@ export function unifiedDiff(before: string, after: string, label = "balancer"): 
  * revision saying so, and the controller's watchdog restarts it from the database's
  * configuration, which this failed apply did not change.
  */
-async function notRunning(engine: Engine): Promise<string | null> {
+async function notRunning(engine: RunningEngine): Promise<string | null> {
   const status = await engine.status().catch((e: unknown) => ({ running: false, mode: "supervised", error: e instanceof Error ? e.message : String(e) }));
   if (status.running || status.mode === "export-only") return null;
   const then = status.mode === "external" ? "it runs outside the panel (external mode) and must be started by its owner" : "the panel restarts it with the last applied configuration";
@@ -80,15 +81,16 @@ export async function applyBalancerConfig(opts: {
     const last = await db().revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
     const number = (last?.number ?? 0) + 1;
     const check = await engine.check(rendered);
-    let error: string | null = check.ok ? null : shown(check.error);
-    if (!error) {
+    let failure: EngineFailure | null = check.ok ? null : check;
+    if (!failure) {
       const result = await engine.apply(rendered, config);
-      if (!result.ok) error = shown(result.error) + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : "");
+      if (!result.ok) failure = { error: result.error + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : ""), cause: result.cause };
     }
-    if (!error) {
+    if (!failure) {
       const down = await notRunning(engine);
-      if (down) error = shown(down);
+      if (down) failure = { error: down };
     }
+    const error = failure ? shown(failure.error) || `${engine.kind} failed without saying why` : null;
     if (!error && opts.commit) await opts.commit();
     const row = await db().revision.create({
       data: {
@@ -111,7 +113,7 @@ export async function applyBalancerConfig(opts: {
       message: error ? `revision ${number} failed: ${error.split("\n")[0]}` : `revision ${number} applied to ${engine.kind}: ${opts.summary}`,
       data: { revision: number },
     });
-    if (error) throw new AppError("engine_error", `${engine.kind} refused the configuration; nothing changed.\n${error}`, { revision: number, engineError: error });
+    if (failure) throw engineError(failure, { message: `${engine.kind} refused the configuration; nothing changed.\n${error}`, details: { revision: number, engineError: error }, shown });
     return { revision: revisionView(row), diff };
   });
 }

@@ -1,7 +1,8 @@
 import { AppError } from "@/lib/core/errors";
 import { capabilitiesExcept } from "@/lib/engines/capabilities";
 import { shownConfig, type EngineKind } from "@/lib/engines/types";
-import { engine as panelEngine, engineForExport } from "@/lib/engines/registry";
+import { engineDescriptors, ENGINE_KINDS } from "@/lib/engines/descriptors";
+import { engine as panelEngine, renderer } from "@/lib/engines/registry";
 import { controller } from "@/lib/controller/controller";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { currentRevisionNumber } from "@/lib/services/apply-balancer-config";
@@ -21,20 +22,20 @@ export async function balancerOverview() {
   };
 }
 
-export const exportEngines = ["haproxy", "nginx", "builtin", "traefik"] as const;
+export const exportEngines = ENGINE_KINDS;
 
 /** GET /api/balancer/export?engine=…: the current configuration rendered for any engine, secrets replaced by a placeholder. */
 export async function exportConfig(kind: EngineKind): Promise<{ text: string; filename: string; contentType: string }> {
   const config = await currentBalancerConfig();
-  const engine = engineForExport(kind);
+  const engine = renderer(kind);
   let text: string;
   try {
     text = shownConfig(engine, engine.render(config));
   } catch (e) {
     throw new AppError("unsupported", `cannot render for ${kind}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const ext = { haproxy: "cfg", nginx: "conf", builtin: "json", traefik: "yaml" }[kind];
-  return { text, filename: `switchyard-${kind}.${ext}`, contentType: kind === "traefik" ? "application/yaml" : kind === "builtin" ? "application/json" : "text/plain" };
+  const { fileExtension, contentType } = engineDescriptors[kind];
+  return { text, filename: `switchyard-${kind}.${fileExtension}`, contentType };
 }
 
 export function allCapabilities() {

@@ -39,6 +39,7 @@ describe("layer rules", () => {
     ["lib/controller/x.ts", 'import { db } from "@/lib/db/client";\nimport type { ServiceView } from "@/lib/services/views";'],
     ["lib/engines/x.ts", 'import { rulesSchema } from "@/lib/core/rules";'],
     ["components/x/y.tsx", 'import { api } from "@/lib/client/api";\nimport { unsupportedOptions } from "@/lib/engines/capabilities";\nimport type { ServiceView } from "@/lib/services/views";'],
+    ["components/x/y.tsx", 'import { engineDescriptors } from "@/lib/engines/descriptors";'],
   ])("%s: %s passes", async (file, code) => {
     expect(await layerErrors(file, code)).toEqual([]);
   });

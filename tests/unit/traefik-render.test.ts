@@ -7,7 +7,8 @@ import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import { orderByRoute } from "@/lib/core/routes";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
-import { createTraefikEngine, traefikCapabilities } from "@/lib/engines/traefik";
+import { engineDescriptors } from "@/lib/engines/descriptors";
+import { traefikCapabilities, traefikRenderer } from "@/lib/engines/traefik";
 import { renderTraefik, renderTraefikDockerLabels, routerPriority, routerRule, traefikDynamicConfig } from "@/lib/engines/traefik/render";
 import { goldenCases, server as srv } from "../fixtures/nginx/balancer-configs";
 import { expectGolden } from "../helpers/golden";
@@ -156,27 +157,15 @@ describe("renderTraefikDockerLabels", () => {
   });
 });
 
-describe("Traefik engine (export only)", () => {
-  const engine = createTraefikEngine();
-
-  it("renders but refuses to run, with the reason", async () => {
-    expect(engine.render(goldenCases[0].config)).toBe(renderTraefik(goldenCases[0].config));
-    const service = goldenCases[0].config.services[0];
-    for (const call of [
-      () => engine.check(""),
-      () => engine.apply("", goldenCases[0].config),
-      () => engine.addServer(service, service.servers[0]),
-      () => engine.removeServer(service, "r-a1"),
-      () => engine.setServerState(service, "r-a1", "drain"),
-      () => engine.setWeight(service, "r-a1", 2),
-      () => engine.stats(),
-      () => engine.start(goldenCases[0].config),
-    ]) {
-      await expect(call()).rejects.toMatchObject({ code: "unsupported", message: expect.stringContaining("Traefik is export-only here") });
+describe("Traefik (export only: a renderer, no running engine)", () => {
+  it("renders but cannot be run, with the reason", () => {
+    expect(traefikRenderer.render(goldenCases[0].config)).toBe(renderTraefik(goldenCases[0].config));
+    // nothing to check, apply, change at run time, read stats from or supervise: Traefik has no RunningEngine
+    for (const method of ["check", "apply", "liveConfig", "addServer", "removeServer", "setServerState", "setWeight", "stats", "start", "stop", "status"]) {
+      expect(traefikRenderer).not.toHaveProperty(method);
     }
-    await expect(engine.stop()).resolves.toBeUndefined();
-    expect(await engine.liveConfig()).toBeNull();
-    expect(await engine.status()).toMatchObject({ kind: "traefik", mode: "export-only", running: false, pid: null });
+    expect(engineDescriptors.traefik.runs).toEqual(expect.stringContaining("Traefik is export-only here"));
+    expect(engineDescriptors.traefik.capabilities).toBe(traefikCapabilities);
   });
 
   it("declares honestly what the export cannot express", () => {

@@ -6,28 +6,18 @@ import { LiveConfig } from "@/components/balancer/live-config";
 import { LiveRefresh } from "@/components/balancer/live-refresh";
 import { RevisionHistory } from "@/components/balancer/revision-history";
 import { ServicesRoutes } from "@/components/balancer/services-routes";
-import { engineNames, type CapabilityRow, type EngineView, type ExportTarget, type RouteView } from "@/components/balancer/types";
+import type { CapabilityRow, EngineView, ExportTarget, RouteView } from "@/components/balancer/types";
 import { capabilityLabels } from "@/components/rules/labels";
 import { requireUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/core/roles";
 import { ALL_CAPABILITIES, unsupportedOptions } from "@/lib/engines/capabilities";
-import { NGINX_NOTES } from "@/lib/engines/nginx/capabilities";
-import { engineForExport } from "@/lib/engines/registry";
-import { TRAEFIK_NOTES } from "@/lib/engines/traefik";
-import type { EngineKind } from "@/lib/engines/types";
+import { engineDescriptors } from "@/lib/engines/descriptors";
 import { balancerOverview, exportEngines } from "@/lib/services/balancer-overview";
 import { listServices } from "@/lib/services/manage-services";
 import { listRevisions } from "@/lib/services/revisions";
 import { balancerOverviewFor, configTextsFor } from "@/lib/services/views";
 
 export const metadata = { title: "Balancer" };
-
-const exportFormats: Record<EngineKind, { label: string; format: string }> = {
-  haproxy: { label: "HAProxy", format: "haproxy.cfg" },
-  nginx: { label: "nginx", format: "nginx.conf" },
-  builtin: { label: "Builtin", format: "JSON" },
-  traefik: { label: "Traefik", format: "YAML" },
-};
 
 export default async function BalancerPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();
@@ -52,20 +42,22 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
     desiredReplicas: services.find((v) => v.id === s.id)?.replicas ?? null,
   }));
 
-  const capsOf = Object.fromEntries(exportEngines.map((k) => [k, k === engine.kind ? engine.capabilities : engineForExport(k).capabilities])) as Record<EngineKind, EngineView["capabilities"]>;
   const capabilityRows: CapabilityRow[] = ALL_CAPABILITIES.map((c) => ({
     capability: c,
     label: capabilityLabels[c],
-    byEngine: Object.fromEntries(exportEngines.map((k) => [k, capsOf[k][c]])) as CapabilityRow["byEngine"],
+    byEngine: Object.fromEntries(exportEngines.map((k) => [k, engineDescriptors[k].capabilities[c]])) as CapabilityRow["byEngine"],
   }));
 
-  const notesOf: Partial<Record<EngineKind, Readonly<Record<string, string>>>> = { traefik: TRAEFIK_NOTES, nginx: NGINX_NOTES };
-  const exportTargets: ExportTarget[] = exportEngines.map((k) => ({
-    kind: k,
-    ...exportFormats[k],
-    lost: k === engine.kind ? [] : overview.config.services.flatMap((s) => unsupportedOptions(capsOf[k], s.rules).map((u) => ({ service: s.name, option: u.option, reason: u.reason }))),
-    notes: k === engine.kind ? [] : Object.values(notesOf[k] ?? {}),
-  }));
+  const exportTargets: ExportTarget[] = exportEngines.map((k) => {
+    const d = engineDescriptors[k];
+    return {
+      kind: k,
+      label: d.exportLabel,
+      format: d.format,
+      lost: k === engine.kind ? [] : overview.config.services.flatMap((s) => unsupportedOptions(d.capabilities, s.rules).map((u) => ({ service: s.name, option: u.option, reason: u.reason }))),
+      notes: k === engine.kind ? [] : Object.values(d.notes),
+    };
+  });
 
   const editParam = typeof query.edit === "string" ? query.edit : null;
   const serviceNames = Object.fromEntries(services.map((s) => [s.id, s.name]));
@@ -75,7 +67,7 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
       <LiveRefresh />
       <PageHeader
         title="Balancer"
-        description={`${engineNames[engine.kind]} in front of your replicas: where it runs, what it can do, its live configuration, the rules of each service and their history.`}
+        description={`${engineDescriptors[engine.kind].label} in front of your replicas: where it runs, what it can do, its live configuration, the rules of each service and their history.`}
       />
       <div className="space-y-6">
         <div className="grid gap-6 lg:grid-cols-5">

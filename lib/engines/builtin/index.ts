@@ -9,12 +9,13 @@ import type {
   BalancerServer,
   BalancerService,
   CheckResult,
-  Engine,
-  EngineCapabilities,
   EngineStats,
   EngineStatus,
+  Renderer,
+  RunningEngine,
 } from "../types";
-import { capabilitiesExcept } from "../capabilities";
+import { builtinCapabilities as capabilities } from "./capabilities";
+import { engineError } from "../errors";
 import { parseBuiltinConfig } from "./config-schema";
 import { type ControlRequest, type ControlResponse, type PingReply, controlCall } from "./control";
 import { renderBuiltinConfig } from "./render";
@@ -47,8 +48,8 @@ export type BuiltinEngineOptions = {
   startTimeoutMs?: number;
 };
 
-/** Everything: the builtin proxy is ours, so every rule option is implemented in it. */
-const capabilities: EngineCapabilities = capabilitiesExcept();
+/** The builtin proxy's renderer (exports): pure, nothing to configure. */
+export const builtinRenderer = { kind: "builtin" as const, capabilities, render: renderBuiltinConfig } satisfies Renderer;
 
 /** How long stop() waits after SIGTERM (the proxy drains for up to 5 s) before SIGKILL. */
 const STOP_WAIT_MS = 8_000;
@@ -150,7 +151,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
   async function applyLocked(rendered: string, config: BalancerConfig): Promise<ApplyResult> {
     const checked = await check(rendered);
-    if (!checked.ok) return { ok: false, error: checked.error, rolledBack: false };
+    if (!checked.ok) return { ...checked, rolledBack: false };
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const hadPrevious = await exists(configPath);
     if (hadPrevious) await copyFile(configPath, backupPath);
@@ -175,7 +176,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
   async function applyOrThrow(config: BalancerConfig): Promise<void> {
     const r = await applyLocked(renderBuiltinConfig(config), config);
-    if (!r.ok) throw new AppError("engine_error", r.error, { rolledBack: r.rolledBack });
+    if (!r.ok) throw engineError(r, { details: { rolledBack: r.rolledBack } });
   }
 
   /** Change one server in the live file (no reload), so a restart keeps runtime state and weight. */
@@ -297,7 +298,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
         const checked = await check(rendered);
         if (!checked.ok) {
           lastError = checked.error;
-          throw new AppError("engine_error", `cannot start the builtin proxy: ${checked.error}`);
+          throw engineError(checked, { message: `cannot start the builtin proxy: ${checked.error}` });
         }
         await writeAtomic(configPath, rendered);
         try {
@@ -338,7 +339,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
         ...(lastError ? { error: lastError } : {}),
       };
     },
-  } satisfies Engine;
+  } satisfies RunningEngine;
 
   return engine;
 }

@@ -10,12 +10,13 @@ import type {
   BalancerServer,
   BalancerService,
   CheckResult,
-  Engine,
-  EngineCapabilities,
   EngineStats,
   EngineStatus,
+  Renderer,
+  RunningEngine,
 } from "@/lib/engines/types";
-import { capabilitiesExcept } from "@/lib/engines/capabilities";
+import { haproxyCapabilities } from "@/lib/engines/haproxy/capabilities";
+import { engineError } from "@/lib/engines/errors";
 import { backendName, redactHaproxyConfig, renderHaproxy, serverAddress, serverKeywords, type HaproxyRenderOptions } from "@/lib/engines/haproxy/render";
 import { HaproxyMasterApi, HaproxyRuntimeApi, filterServersState, type StatRow } from "@/lib/engines/haproxy/runtime-api";
 import { serverStatsOf } from "@/lib/engines/haproxy/stats";
@@ -60,8 +61,7 @@ export type HaproxyEngineOptions = {
   startTimeoutMs?: number;
 };
 
-/** HAProxy 2.6 does everything the rules model asks, with dynamic servers too (all five algorithms are dynamic here: hashing is consistent). */
-export const haproxyCapabilities: EngineCapabilities = capabilitiesExcept();
+export { haproxyCapabilities } from "@/lib/engines/haproxy/capabilities";
 
 /** Longest unix socket path Linux accepts (sun_path is 108 bytes with the NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -89,20 +89,58 @@ function isOurHaproxy(pid: number, configPath: string): boolean {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-export class HaproxyEngine implements Engine {
+type HaproxyPaths = {
+  base: string;
+  config: string;
+  backup: string;
+  masterSocket: string;
+  runtimeSocket: string;
+  stateFile: string;
+  pidFile: string;
+  logFile: string;
+  modelFile: string;
+};
+
+function haproxyPaths(opts: HaproxyEngineOptions): HaproxyPaths {
+  const base = path.resolve(opts.dataDir, "haproxy");
+  const config = path.resolve(opts.configPath ?? path.join(base, "haproxy.cfg"));
+  return {
+    base,
+    config,
+    backup: `${config}.bak`,
+    masterSocket: path.resolve(opts.masterSocket ?? path.join(base, "master.sock")),
+    runtimeSocket: path.resolve(opts.runtimeSocket ?? path.join(base, "admin.sock")),
+    stateFile: path.resolve(opts.stateFile ?? path.join(base, "server-state")),
+    pidFile: path.join(base, "haproxy.pid"),
+    logFile: path.join(base, "haproxy.log"),
+    modelFile: path.join(base, "model.json"),
+  };
+}
+
+function renderOptionsOf(opts: HaproxyEngineOptions, paths: HaproxyPaths): HaproxyRenderOptions {
+  return {
+    runtimeSocket: paths.runtimeSocket,
+    stateFile: paths.stateFile,
+    maxconn: opts.maxconn ?? maxconnForFdLimit(),
+    cookieSecret: opts.cookieSecret ?? cookieSecret(opts.dataDir),
+  };
+}
+
+/** HAProxy's renderer for these options (exports), without an adapter: the same text the engine would write. */
+export function createHaproxyRenderer(opts: HaproxyEngineOptions) {
+  const renderOptions = renderOptionsOf(opts, haproxyPaths(opts));
+  return {
+    kind: "haproxy" as const,
+    capabilities: haproxyCapabilities,
+    render: (config: BalancerConfig): string => renderHaproxy(config, renderOptions),
+    redact: redactHaproxyConfig,
+  } satisfies Renderer;
+}
+
+export class HaproxyEngine implements RunningEngine {
   readonly kind = "haproxy" as const;
   readonly capabilities = haproxyCapabilities;
-  readonly paths: {
-    base: string;
-    config: string;
-    backup: string;
-    masterSocket: string;
-    runtimeSocket: string;
-    stateFile: string;
-    pidFile: string;
-    logFile: string;
-    modelFile: string;
-  };
+  readonly paths: HaproxyPaths;
   readonly runtime: HaproxyRuntimeApi;
   readonly master: HaproxyMasterApi;
   private readonly binary: string;
@@ -116,31 +154,14 @@ export class HaproxyEngine implements Engine {
   private readonly queue = new SerialQueue();
 
   constructor(private readonly opts: HaproxyEngineOptions) {
-    const base = path.resolve(opts.dataDir, "haproxy");
-    const config = path.resolve(opts.configPath ?? path.join(base, "haproxy.cfg"));
-    this.paths = {
-      base,
-      config,
-      backup: `${config}.bak`,
-      masterSocket: path.resolve(opts.masterSocket ?? path.join(base, "master.sock")),
-      runtimeSocket: path.resolve(opts.runtimeSocket ?? path.join(base, "admin.sock")),
-      stateFile: path.resolve(opts.stateFile ?? path.join(base, "server-state")),
-      pidFile: path.join(base, "haproxy.pid"),
-      logFile: path.join(base, "haproxy.log"),
-      modelFile: path.join(base, "model.json"),
-    };
+    this.paths = haproxyPaths(opts);
     for (const sock of [this.paths.masterSocket, this.paths.runtimeSocket]) {
       if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
         throw new AppError("bad_request", `haproxy socket path is longer than ${MAX_SOCKET_PATH} bytes (a unix socket limit): ${sock}; use a shorter data folder`);
       }
     }
     this.binary = opts.binary ?? "haproxy";
-    this.renderOptions = {
-      runtimeSocket: this.paths.runtimeSocket,
-      stateFile: this.paths.stateFile,
-      maxconn: opts.maxconn ?? maxconnForFdLimit(),
-      cookieSecret: opts.cookieSecret ?? cookieSecret(opts.dataDir),
-    };
+    this.renderOptions = renderOptionsOf(opts, this.paths);
     this.runtime = new HaproxyRuntimeApi(this.paths.runtimeSocket);
     this.master = new HaproxyMasterApi(this.paths.masterSocket);
   }
@@ -163,14 +184,14 @@ export class HaproxyEngine implements Engine {
     } catch (e) {
       if (!isExecError(e)) throw e;
       const err = e;
-      if (err.errno === "ENOENT") return { ok: false, error: `cannot run ${this.binary}: not found` };
+      if (err.errno === "ENOENT") return { ok: false, error: `cannot run ${this.binary}: not found`, cause: err };
       const output = `${err.stderr}\n${err.stdout}`
         .split("\n")
         .filter((l) => l.trim() !== "" && !l.includes("[NOTICE]") && !/Can't open (global )?server state file/.test(l))
         .join("\n")
         .split(tmp)
         .join(path.basename(this.paths.config));
-      return { ok: false, error: output.trim() || err.message };
+      return { ok: false, error: output.trim() || err.message, cause: err };
     } finally {
       await rm(tmp, { force: true });
     }
@@ -199,7 +220,7 @@ export class HaproxyEngine implements Engine {
       }
     }
     const checked = await this.check(rendered);
-    if (!checked.ok) return { ok: false, error: checked.error, rolledBack: false };
+    if (!checked.ok) return { ...checked, rolledBack: false };
 
     await this.saveServerState(config);
     if (hadPrevious) await copyFile(this.paths.config, this.paths.backup);
@@ -251,7 +272,7 @@ export class HaproxyEngine implements Engine {
           if (!model) throw e;
           const next = withService(model, service, withServer);
           const result = await this.applyNow(this.render(next), next);
-          if (!result.ok) throw new AppError("engine_error", result.error);
+          if (!result.ok) throw engineError(result);
           return;
         }
         if (!(isAppError(e) && /already exists/i.test(e.message))) throw e;
@@ -385,7 +406,7 @@ export class HaproxyEngine implements Engine {
   private async launch(rendered: string, config: BalancerConfig): Promise<void> {
     await mkdir(this.paths.base, { recursive: true });
     const checked = await this.check(rendered);
-    if (!checked.ok) throw new AppError("engine_error", checked.error);
+    if (!checked.ok) throw engineError(checked);
     await writeAtomic(this.paths.config, rendered);
     await this.saveServerState(config, "file"); // an old state file must not bring back old addresses
     await rm(this.paths.pidFile, { force: true });

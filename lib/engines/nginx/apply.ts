@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import net from "node:net";
-import type { CheckResult } from "@/lib/engines/types";
+import type { CheckResult, EngineFailure } from "@/lib/engines/types";
 import { isAlive } from "@/lib/process/identity";
 import { exec, isExecError } from "@/lib/process/exec";
 import { childPids, holdsFile, listPidsSync, readCmdlineSync, readProcParentSync } from "@/lib/process/procfs";
@@ -32,29 +32,30 @@ export async function nginxTest(inv: NginxInvocation, configFile: string): Promi
     await exec([inv.binary, "-t", "-q", "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeoutMs: 20_000 });
     return { ok: true };
   } catch (e) {
-    if (isExecError(e) && e.errno === "ENOENT") return { ok: false, error: `cannot run ${inv.binary}: not found (install nginx, e.g. apt-get install nginx)` };
-    return { ok: false, error: nginxOutput(e) };
+    if (!isExecError(e)) return { ok: false, error: nginxOutput(e) };
+    if (e.errno === "ENOENT") return { ok: false, error: `cannot run ${inv.binary}: not found (install nginx, e.g. apt-get install nginx)`, cause: e };
+    return { ok: false, error: nginxOutput(e), cause: e };
   }
 }
 
 /** `nginx -s SIGNAL -c FILE -p PREFIX`: nginx reads the pid file the config names and signals the master. */
-export async function nginxSignal(inv: NginxInvocation, configFile: string, signal: "reload" | "quit" | "stop" | "reopen"): Promise<{ ok: true } | { ok: false; error: string }> {
+export async function nginxSignal(inv: NginxInvocation, configFile: string, signal: "reload" | "quit" | "stop" | "reopen"): Promise<{ ok: true } | ({ ok: false } & EngineFailure)> {
   try {
     await exec([inv.binary, "-s", signal, "-c", configFile, "-p", `${inv.prefix}/`, "-e", "stderr"], { timeoutMs: 20_000 });
     return { ok: true };
   } catch (e) {
-    return { ok: false, error: nginxOutput(e) };
+    return { ok: false, error: nginxOutput(e), ...(isExecError(e) ? { cause: e } : {}) };
   }
 }
 
 /** Run an operator-given command (external mode reload), argv only. */
-export async function runCommand(argv: readonly string[]): Promise<{ ok: true } | { ok: false; error: string }> {
+export async function runCommand(argv: readonly string[]): Promise<{ ok: true } | ({ ok: false } & EngineFailure)> {
   if (argv.length === 0) return { ok: false, error: "empty command" };
   try {
     await exec(argv, { timeoutMs: 30_000 });
     return { ok: true };
   } catch (e) {
-    return { ok: false, error: `${argv.join(" ")}: ${nginxOutput(e)}` };
+    return { ok: false, error: `${argv.join(" ")}: ${nginxOutput(e)}`, ...(isExecError(e) ? { cause: e } : {}) };
   }
 }
 

@@ -11,14 +11,17 @@ import type {
   BalancerServer,
   BalancerService,
   CheckResult,
-  Engine,
+  EngineFailure,
   EngineIncident,
   EngineStats,
   EngineStatus,
+  Renderer,
+  RunningEngine,
   ServerHealth,
   ServerStats,
   StatsFeed,
 } from "@/lib/engines/types";
+import { engineError } from "@/lib/engines/errors";
 import { nginxCapabilities } from "@/lib/engines/nginx/capabilities";
 import { nginxPaths, renderNginx, serverKey, type NginxPaths } from "@/lib/engines/nginx/render";
 import { AccessCounters, parseAccessLine } from "@/lib/engines/nginx/access-log";
@@ -127,7 +130,19 @@ function defaultWorkerUser(prefix: string): string | null {
 const sameKeys = (a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean =>
   a.size === b.size && [...a.keys()].every((k) => b.has(k));
 
-export class NginxEngine implements Engine {
+/** nginx's renderer for these options (exports), without an adapter; no replica is down for it (that is the running engine's state). */
+export function createNginxRenderer(opts: NginxEngineOptions) {
+  const base = nginxPaths(opts.dataDir);
+  const paths = { ...base, config: path.resolve(opts.configPath ?? base.config) };
+  const workerUser = opts.workerUser !== undefined ? opts.workerUser : defaultWorkerUser(base.prefix);
+  return {
+    kind: "nginx" as const,
+    capabilities: nginxCapabilities,
+    render: (config: BalancerConfig): string => renderNginx(config, { paths, downServers: new Set<string>(), workerUser }),
+  } satisfies Renderer;
+}
+
+export class NginxEngine implements RunningEngine {
   readonly kind = "nginx" as const;
   readonly capabilities = nginxCapabilities;
   readonly paths: NginxPaths & { backup: string; model: string; startupLog: string };
@@ -200,7 +215,7 @@ export class NginxEngine implements Engine {
     await writeAtomic(tmp, rendered);
     try {
       const r = await nginxTest({ binary: this.binary, prefix: this.paths.prefix }, tmp);
-      return r.ok ? r : { ok: false, error: r.error.split(tmp).join(path.basename(this.paths.config)) };
+      return r.ok ? r : { ...r, error: r.error.split(tmp).join(path.basename(this.paths.config)) };
     } finally {
       await rm(tmp, { force: true });
     }
@@ -235,7 +250,8 @@ export class NginxEngine implements Engine {
   }
 
   /**
-   * Additive to the Engine port: the panel's prober reports the replicas
+   * The port's optional probe capability (nginx OSS has no active checks; its
+   * descriptor says `panelProbes`): the panel's prober reports the replicas
    * ("host:port", with a reason when it has one) whose health check fails.
    * They are rendered `down`; the config is re-applied (batched) only when the
    * set changes. Also feeds health in stats().
@@ -370,7 +386,7 @@ export class NginxEngine implements Engine {
       }
     }
     const checked = await this.check(rendered);
-    if (!checked.ok) return { ok: false, error: checked.error, rolledBack: false };
+    if (!checked.ok) return { ...checked, rolledBack: false };
 
     const previous = await readOrNull(this.paths.config);
     if (previous !== null) await writeAtomic(this.paths.backup, previous);
@@ -386,11 +402,11 @@ export class NginxEngine implements Engine {
     }
 
     this.lastError = result.error;
-    if (previous === null) return { ok: false, error: result.error, rolledBack: false };
+    if (previous === null) return { ...result, rolledBack: false };
     await writeAtomic(this.paths.config, previous);
     const back = await this.reloadAndVerify(this.applied?.listen ?? this.opts.listen);
     const error = back.ok ? result.error : `${result.error}\nrollback reload failed too: ${back.error}`;
-    return { ok: false, error, rolledBack: true };
+    return { ok: false, error, cause: result.cause, rolledBack: true };
   }
 
   /**
@@ -399,7 +415,7 @@ export class NginxEngine implements Engine {
    * and every old one is shutting down (no longer accepting), no [emerg] line
    * appeared in the error log, and the listener answers.
    */
-  private async reloadAndVerify(listen: { host: string; port: number }): Promise<{ ok: true } | { ok: false; error: string }> {
+  private async reloadAndVerify(listen: { host: string; port: number }): Promise<{ ok: true } | ({ ok: false } & EngineFailure)> {
     const deadline = Date.now() + this.reloadTimeoutMs;
     if (this.opts.mode === "external") {
       const argv = this.opts.reloadCommand ?? [this.binary, "-s", "reload", "-c", this.paths.config, "-p", `${this.paths.prefix}/`];
@@ -419,7 +435,7 @@ export class NginxEngine implements Engine {
     const logStart = await fileSize(this.paths.errorLog);
     const signalled = await nginxSignal({ binary: this.binary, prefix: this.paths.prefix }, this.paths.config, "reload");
     this.reloads++;
-    if (!signalled.ok) return { ok: false, error: `nginx -s reload: ${signalled.error}` };
+    if (!signalled.ok) return { ...signalled, error: `nginx -s reload: ${signalled.error}` };
 
     while (Date.now() < deadline) {
       await sleep(50);
@@ -473,7 +489,7 @@ export class NginxEngine implements Engine {
   /** Check, write and start a new master; wait until its workers run and the listener answers. */
   private async launch(rendered: string, config: BalancerConfig): Promise<void> {
     const checked = await this.check(rendered);
-    if (!checked.ok) throw new AppError("engine_error", checked.error);
+    if (!checked.ok) throw engineError(checked);
     await writeAtomic(this.paths.config, rendered);
     await rm(this.paths.pid, { force: true });
     await this.endOrphanedWorkers();
@@ -656,7 +672,7 @@ export class NginxEngine implements Engine {
       const result = await this.exclusive(() => this.applyNow(rendered, config));
       if (!result.ok) {
         this.desired = this.applied; // the batch is dropped; its callers get the error
-        throw new AppError("engine_error", result.error, { rolledBack: result.rolledBack });
+        throw engineError(result, { details: { rolledBack: result.rolledBack } });
       }
       for (const w of waiters) w.resolve();
     } catch (e) {
