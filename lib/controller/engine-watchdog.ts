@@ -1,5 +1,6 @@
 import { recordEvent } from "@/lib/events";
 import type { Engine, EngineStatus } from "@/lib/engines/types";
+import { backoffMs } from "@/lib/controller/work-queue";
 
 /**
  * The engine watchdog: one timer in the controller (never one per request or viewer)
@@ -14,8 +15,8 @@ import type { Engine, EngineStatus } from "@/lib/engines/types";
 export const ENGINE_WATCH_MS = 250;
 const RESTART_BACKOFF_MAX_MS = 10_000;
 
-/** What the watchdog needs from the controller. */
-export type EngineSupervisor = {
+/** What the watchdog needs from the controller (its EngineSupervisor, engine-supervisor.ts). */
+export type SupervisedEngine = {
   readonly engine: Engine;
   /** `fn` under the lock every apply and membership change holds, once their engine side has finished: a reload in progress is never taken for a death */
   whenEngineQuiet<T>(fn: () => Promise<T>): Promise<T>;
@@ -37,7 +38,7 @@ export class EngineWatchdog {
   private nextAttemptAt = 0;
 
   constructor(
-    private readonly supervisor: EngineSupervisor,
+    private readonly supervisor: SupervisedEngine,
     private readonly intervalMs = ENGINE_WATCH_MS,
   ) {}
 
@@ -105,7 +106,7 @@ export class EngineWatchdog {
       this.last = { pid: now?.pid ?? null, mode };
     } else {
       this.failures++;
-      this.nextAttemptAt = Date.now() + Math.min(500 * 2 ** (this.failures - 1), RESTART_BACKOFF_MAX_MS);
+      this.nextAttemptAt = Date.now() + backoffMs(this.failures, { firstMs: 500, maxMs: RESTART_BACKOFF_MAX_MS });
     }
   }
 

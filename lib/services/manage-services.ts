@@ -143,18 +143,8 @@ export async function deleteService(id: string, actor: Actor): Promise<{ ok: tru
     },
   });
   await recordEvent({ kind: "service.deleted", actor: actor.username, message: `${actor.username} deleted service ${svc.name}; its replicas are stopping` });
-  // out of the balancer already: stop every replica labelled with this service, in the background
-  const runtime = runtimeFor(runtimeKindOf(svc));
-  void (async () => {
-    const list = (await runtime.list().catch(() => [])).filter((r) => r.serviceId === id);
-    await Promise.all(
-      list.map(async (r) => {
-        await runtime.stop(r.runtimeRef, 10_000).catch(() => undefined);
-        await runtime.remove(r.runtimeRef).catch(() => undefined);
-      }),
-    );
-    await recordEvent({ kind: "service.stopped", actor: "controller", message: `all ${list.length} replicas of deleted service ${svc.name} stopped` });
-  })();
+  // out of the balancer already: the controller stops every replica labelled with this service, in the background
+  void controller().stopServiceReplicas({ id, name: svc.name, runtime: runtimeKindOf(svc) });
   return { ok: true };
 }
 
