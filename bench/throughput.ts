@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { rulesSchema } from "../lib/core/rules";
-import type { BalancerConfig, Engine } from "../lib/engines/types";
+import type { BalancerConfig, RunningEngine } from "../lib/engines/types";
 import { createHaproxyEngine } from "../lib/engines/haproxy";
 import { createBuiltinEngine } from "../lib/engines/builtin";
 import { createNginxEngine } from "../lib/engines/nginx";
@@ -66,7 +66,7 @@ async function main() {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-"));
   const children: ChildProcess[] = [];
-  const engines: Engine[] = [];
+  const engines: RunningEngine[] = [];
   try {
     for (const [i, port] of REPLICA_PORTS.entries()) {
       const child = spawn(process.execPath, [path.join(ROOT, "replica", "server.js")], {

@@ -1,5 +1,5 @@
 import { remember } from "@/lib/remember";
-import type { Engine } from "@/lib/engines/types";
+import type { RunningEngine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { runtimeFor as defaultRuntimeFor } from "@/lib/runtime/registry";
@@ -25,7 +25,7 @@ import type { Timers } from "@/lib/controller/work-queue";
 const RESYNC_MS = 3000;
 
 export type ControllerDeps = {
-  engine: () => Engine;
+  engine: () => RunningEngine;
   runtimeFor: (kind: RuntimeKind) => Runtime;
   /** default: the database */
   repository?: ControllerRepository;
@@ -51,7 +51,7 @@ export class Controller {
     this.orphans = new Orphans({ repo: this.repo, runtime: (kind) => this.safeRuntime(kind), inflight: this.reconciler.tasks.inflight });
   }
 
-  get engine(): Engine {
+  get engine(): RunningEngine {
     return this.supervisor.engine;
   }
 

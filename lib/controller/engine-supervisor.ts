@@ -1,5 +1,5 @@
 import { AppError } from "@/lib/core/errors";
-import type { Engine } from "@/lib/engines/types";
+import type { RunningEngine } from "@/lib/engines/types";
 import { SerialQueue } from "@/lib/process/serial-queue";
 import { sleep } from "@/lib/process/sleep";
 import { EngineWatchdog } from "@/lib/controller/engine-watchdog";
@@ -14,7 +14,7 @@ import type { ControllerRepository } from "@/lib/controller/repository";
 const ENGINE_WAIT_MS = 30_000;
 
 export type EngineSupervisorDeps = {
-  engine: () => Engine;
+  engine: () => RunningEngine;
   repo: Pick<ControllerRepository, "balancerConfig" | "recordEvent">;
 };
 
@@ -32,7 +32,7 @@ export class EngineSupervisor {
     this.watchdog = new EngineWatchdog(this);
   }
 
-  get engine(): Engine {
+  get engine(): RunningEngine {
     return this.deps.engine();
   }
 

@@ -1,5 +1,5 @@
 import { recordEvent } from "@/lib/events";
-import type { Engine, EngineStatus } from "@/lib/engines/types";
+import type { RunningEngine, EngineStatus } from "@/lib/engines/types";
 import { backoffMs } from "@/lib/controller/work-queue";
 
 /**
@@ -9,7 +9,7 @@ import { backoffMs } from "@/lib/controller/work-queue";
  * which also re-adds every replica in rotation), then with capped backoff while restarts
  * fail; an engine in external mode is only reported, and adopted again when it answers.
  * Each death and each restart is an event; so is each failure an engine healed by itself
- * (Engine.incidents: nginx's master respawns a killed worker).
+ * (RunningEngine.incidents: nginx's master respawns a killed worker).
  */
 
 export const ENGINE_WATCH_MS = 250;
@@ -17,7 +17,7 @@ const RESTART_BACKOFF_MAX_MS = 10_000;
 
 /** What the watchdog needs from the controller (its EngineSupervisor, engine-supervisor.ts). */
 export type SupervisedEngine = {
-  readonly engine: Engine;
+  readonly engine: RunningEngine;
   /** `fn` under the lock every apply and membership change holds, once their engine side has finished: a reload in progress is never taken for a death */
   whenEngineQuiet<T>(fn: () => Promise<T>): Promise<T>;
   /** ready: the engine was started or adopted, and not found down since */
@@ -82,7 +82,7 @@ export class EngineWatchdog {
     await this.down(engine, status);
   }
 
-  private async down(engine: Engine, status: EngineStatus | null): Promise<void> {
+  private async down(engine: RunningEngine, status: EngineStatus | null): Promise<void> {
     const mode = status?.mode ?? this.last?.mode ?? "supervised";
     if (this.downSince === null) {
       this.downSince = Date.now();
@@ -110,7 +110,7 @@ export class EngineWatchdog {
     }
   }
 
-  private async recordIncidents(engine: Engine): Promise<void> {
+  private async recordIncidents(engine: RunningEngine): Promise<void> {
     if (!engine.incidents) return;
     const incidents = await engine.incidents().catch(() => []);
     for (const i of incidents) {

@@ -195,9 +195,6 @@ export interface RunningEngine extends Renderer {
   setProbeDown?(down: ReadonlyMap<string, string>): Promise<void>;
 }
 
-/** The running engine under its older name (the controller and tests know it so). */
-export type Engine = RunningEngine;
-
 /** A failure an engine healed by itself: what happened in words (no pid: viewers read it), and the process it concerned. */
 export type EngineIncident = { message: string; pid: number | null };
 

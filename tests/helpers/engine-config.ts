@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { BalancerConfig, BalancerServer, BalancerService, Engine } from "@/lib/engines/types";
+import type { BalancerConfig, BalancerServer, BalancerService, RunningEngine } from "@/lib/engines/types";
 
 /** A balancer server for a test replica (name r-<id>, loopback, weight 1, ready). */
 export const serverOf = (r: { id: string; port: number }, extra: Partial<BalancerServer> = {}): BalancerServer => ({
@@ -16,7 +16,7 @@ export const serverOf = (r: { id: string; port: number }, extra: Partial<Balance
 export const configAt = (port: number, ...services: BalancerService[]): BalancerConfig => ({ listen: { host: "127.0.0.1", port }, services });
 
 /** Apply through the engine's own render and expect a successful reload. */
-export async function applyOk(engine: Engine, config: BalancerConfig): Promise<void> {
+export async function applyOk(engine: RunningEngine, config: BalancerConfig): Promise<void> {
   const result = await engine.apply(engine.render(config), config);
   expect(result).toEqual({ ok: true, reloaded: true });
 }

@@ -24,7 +24,7 @@ import { rulesSchema } from "@/lib/core/rules";
 import { createBuiltinEngine } from "@/lib/engines/builtin";
 import { createHaproxyEngine } from "@/lib/engines/haproxy";
 import { createNginxEngine } from "@/lib/engines/nginx";
-import type { BalancerConfig, BalancerService, Engine } from "@/lib/engines/types";
+import type { BalancerConfig, BalancerService, RunningEngine } from "@/lib/engines/types";
 import { applyOk, configAt, serverOf } from "@/tests/helpers/engine-config";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
 import { hasBinary, needs } from "@/tests/helpers/requirements";
@@ -173,7 +173,7 @@ async function waitForSet(port: number, set: number): Promise<number> {
   }
 }
 
-type EngineUnderTest = { kind: string; port: number; missing: () => string | null; create: (dataDir: string, port: number) => Engine };
+type EngineUnderTest = { kind: string; port: number; missing: () => string | null; create: (dataDir: string, port: number) => RunningEngine };
 
 const engines: EngineUnderTest[] = [
   {

@@ -17,7 +17,7 @@ import { rulesSchema, type RulesInput } from "@/lib/core/rules";
 import { createBuiltinEngine } from "@/lib/engines/builtin";
 import { createHaproxyEngine } from "@/lib/engines/haproxy";
 import { createNginxEngine } from "@/lib/engines/nginx";
-import type { BalancerService, Engine } from "@/lib/engines/types";
+import type { BalancerService, RunningEngine } from "@/lib/engines/types";
 import { startClients } from "@/lib/services/traffic";
 import { startReplica, type ReplicaProcess } from "../helpers/replica-process";
 import { get, until } from "../helpers/load";
@@ -38,7 +38,7 @@ afterAll(async () => {
   await Promise.all(replicas.map((r) => r.stop()));
 });
 
-type EngineCase = { name: string; port: number; missing: () => string | null; create: (dataDir: string, port: number) => Engine };
+type EngineCase = { name: string; port: number; missing: () => string | null; create: (dataDir: string, port: number) => RunningEngine };
 
 const engines: EngineCase[] = [
   { name: "HAProxy", port: 18341, missing: () => hasBinary("haproxy"), create: (dataDir, port) => createHaproxyEngine({ dataDir, listen: { host: "127.0.0.1", port }, mode: "supervised" }) },
@@ -49,7 +49,7 @@ const engines: EngineCase[] = [
 for (const e of engines) {
   describe.skipIf(needs(e.name.toLowerCase(), e.missing()))(`the traffic generator's clients on ${e.name}`, () => {
     let dataDir: string;
-    let engine: Engine;
+    let engine: RunningEngine;
     const web = (rules: RulesInput): BalancerService => ({ id: "svctrafficweb", name: "web", rules: rulesSchema.parse(rules), servers: replicas.map((r) => serverOf(r)) });
 
     /** Apply `rules`, wait until the listener reaches every replica, then run 6 clients for RUN_MS: who served whom. */

@@ -1,6 +1,6 @@
 /**
  * The reconciler against in-memory fakes (the Kubernetes sample-controller way): a fake
- * Runtime, a fake Engine and a fake repository record every action the controller takes,
+ * Runtime, a fake RunningEngine and a fake repository record every action the controller takes,
  * and the tests assert those actions and their order. The real things are measured by the
  * integration tests (tests/integration/controller.test.ts and the others); these say what
  * the controller decides, in milliseconds, with nothing running.
@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultRules, type Rules } from "@/lib/core/rules";
 import type { NewEvent } from "@/lib/events";
-import { serverNameFor, type BalancerConfig, type Engine, type EngineStatus } from "@/lib/engines/types";
+import { serverNameFor, type BalancerConfig, type RunningEngine, type EngineStatus } from "@/lib/engines/types";
 import type { ReplicaSpec, Runtime, RuntimeReplica } from "@/lib/runtime/types";
 import { toServer } from "@/lib/db/balancer-config";
 import { EngineSupervisor } from "@/lib/controller/engine-supervisor";
@@ -193,7 +193,7 @@ function fakeEngine(actions: Actions, opts: { adopted?: boolean; servers?: strin
       servers.set(name, state);
     },
   };
-  return { engine: engine as unknown as Engine, servers };
+  return { engine: engine as unknown as RunningEngine, servers };
 }
 
 /** Timers the test fires itself: the delays the controller asked for, in order. */
