@@ -1,4 +1,5 @@
 import { AppError } from "@/lib/core/errors";
+import { engineError } from "@/lib/engines/errors";
 import type { RunningEngine } from "@/lib/engines/types";
 import { SerialQueue } from "@/lib/process/serial-queue";
 import { sleep } from "@/lib/process/sleep";
@@ -71,7 +72,7 @@ export class EngineSupervisor {
           const same = want.length === have.size && want.every((k) => have.has(k)) && config.services.every((s) => s.servers.length === 0 || serviceNames.has(s.name));
           if (!same) {
             const r = await this.engine.apply(this.engine.render(config), config);
-            if (!r.ok) throw new AppError("engine_error", r.error);
+            if (!r.ok) throw engineError(r);
           }
         }
         const where = `${status.listen.host}:${status.listen.port}`;
