@@ -159,8 +159,8 @@ export function ReplicaCard({
 
       <div className="text-xs">
         <span className="text-zinc-500">health (as the balancer sees it): </span>
-        <span className={health.status === "up" ? "font-medium text-emerald-700 dark:text-emerald-400" : health.status === "down" ? "font-medium text-rose-700 dark:text-rose-400" : "font-medium"}>
-          {health.status}
+        <span className={health.status === "up" ? "font-medium text-emerald-700 dark:text-emerald-400" : health.status === "down" && state !== "checking" ? "font-medium text-rose-700 dark:text-rose-400" : "font-medium"}>
+          {state === "checking" ? "checking" : health.status}
         </span>
         {health.reason && <span className="text-zinc-500"> · {health.reason}</span>}
       </div>

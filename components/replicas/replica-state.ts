@@ -1,4 +1,5 @@
-import type { ReplicaTick } from "@/lib/core/metrics";
+import type { HealthStatus, ReplicaTick } from "@/lib/core/metrics";
+import { checkPending } from "@/lib/core/health-events";
 import type { ReplicaView } from "@/lib/services/views";
 import type { Tone } from "@/components/ui/badge";
 
@@ -8,10 +9,11 @@ import type { Tone } from "@/components/ui/badge";
  * sees it). Pure, so the card, the tests' data attributes and the progress
  * steps agree.
  */
-export type DisplayState = "starting" | "in-rotation" | "draining" | "stopping" | "down" | "maint" | "drain" | "failed";
+export type DisplayState = "starting" | "checking" | "in-rotation" | "draining" | "stopping" | "down" | "maint" | "drain" | "failed";
 
 export const stateLook: Record<DisplayState, { label: string; tone: Tone; explain: string }> = {
   starting: { label: "starting", tone: "blue", explain: "started by the controller; joins the balancer once it passes its health check" },
+  checking: { label: "checking", tone: "blue", explain: "in the balancer, waiting for its first health check; joins the rotation once it passes" },
   "in-rotation": { label: "in rotation", tone: "green", explain: "the balancer sends it traffic" },
   draining: { label: "draining", tone: "amber", explain: "leaving: no new requests, in-flight ones finish, then it stops" },
   stopping: { label: "stopping", tone: "amber", explain: "drained; its process is stopping" },
@@ -28,8 +30,11 @@ export function displayState(r: ReplicaView, tick: ReplicaTick | undefined): Dis
   if (r.state === "starting") return "starting";
   if (r.adminState === "maint") return "maint";
   if (r.adminState === "drain") return "drain";
-  if (tick) return tick.inRotation ? "in-rotation" : "down";
-  return r.inEngine && (r.health === "up" || r.health === "nocheck") ? "in-rotation" : "down";
+  // in the engine but not yet checked: HAProxy's INI, or a tick from before the engine had it
+  // (the collector gives a replica outside the engine its state as the reason)
+  if (tick) return tick.inRotation ? "in-rotation" : r.inEngine && (checkPending(tick.health) || tick.health.reason === "starting") ? "checking" : "down";
+  if (r.inEngine && (r.health === "up" || r.health === "nocheck")) return "in-rotation";
+  return r.inEngine && checkPending({ status: r.health as HealthStatus, reason: r.healthReason }) ? "checking" : "down";
 }
 
 export function isTransitioning(r: ReplicaView): boolean {

@@ -6,7 +6,9 @@ import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring, spa
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/runtime/registry";
-import { runtimeKindOf } from "@/lib/db/rows";
+import { parseRules, runtimeKindOf } from "@/lib/db/rows";
+import { healthEventFor, type HealthObservation } from "@/lib/core/health-events";
+import type { HealthStatus } from "@/lib/core/metrics";
 import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
 import type { TrafficStatus } from "@/lib/core/metrics";
 import type { Role } from "@/lib/core/roles";
@@ -170,15 +172,16 @@ export class Collector {
           await db().replica.update({ where: { id: r.id }, data: { health: health.status, healthReason: health.reason } }).catch(() => undefined);
           const wasUp = before?.split("|")[0] === "up";
           const isUp = health.status === "up";
-          if (before !== undefined && (health.status === "up" || health.status === "down") && wasUp !== isUp) {
-            this.serviceDirty.add(svc.id);
+          if (before !== undefined && (health.status === "up" || health.status === "down") && wasUp !== isUp) this.serviceDirty.add(svc.id);
+          const event = healthEventFor(r.id, observationOf(before), health, passiveMaxFailsOf(svc.rules));
+          if (event) {
             await recordEvent({
               kind: "replica.health",
-              level: health.status === "down" ? "warn" : "info",
+              level: event.level,
               actor: svc.name + " balancer",
               serviceId: svc.id,
               replicaId: r.id,
-              message: isUp ? `replica ${r.id} passes its health check again: back in rotation` : `replica ${r.id} fails its health check (${health.reason ?? "no reason given"}): out of rotation`,
+              message: event.message,
             });
           }
         }
@@ -274,4 +277,20 @@ export function collector(): Collector {
     };
     return c;
   });
+}
+
+/** The collector keeps the last health as "status|reason"; back to an observation. */
+function observationOf(key: string | undefined): HealthObservation | undefined {
+  if (key === undefined) return undefined;
+  const at = key.indexOf("|");
+  const reason = key.slice(at + 1);
+  return { status: key.slice(0, at) as HealthStatus, reason: reason === "" ? null : reason };
+}
+
+function passiveMaxFailsOf(rulesJson: string): number {
+  try {
+    return parseRules(rulesJson).passive.maxFails;
+  } catch {
+    return 0;
+  }
 }
