@@ -34,8 +34,8 @@ export function unifiedDiff(before: string, after: string, label = "balancer"): 
 }
 
 /**
- * An apply is applied only to an engine that runs: an engine that died before (the
- * builtin proxy keeps a written file for its next start) or during the apply gets a failed
+ * An apply is applied only to an engine that runs: an engine that died before the apply
+ * (nothing is checked or written then) or during it gets a failed
  * revision saying so, and the controller's watchdog restarts it from the database's
  * configuration, which this failed apply did not change.
  */
@@ -80,8 +80,14 @@ export async function applyBalancerConfig(opts: {
     const diff = unifiedDiff(shown(live), shown(rendered), engine.kind);
     const last = await db().revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
     const number = (last?.number ?? 0) + 1;
-    const check = await engine.check(rendered);
-    let failure: EngineFailure | null = check.ok ? null : check;
+    // A dead engine is said to be dead, not probed: its own check would try the listener, which a
+    // process that is still exiting may hold for a moment (a misleading "cannot listen").
+    const deadBefore = await notRunning(engine);
+    let failure: EngineFailure | null = deadBefore ? { error: deadBefore } : null;
+    if (!failure) {
+      const check = await engine.check(rendered);
+      if (!check.ok) failure = check;
+    }
     if (!failure) {
       const result = await engine.apply(rendered, config);
       if (!result.ok) failure = { error: result.error + (result.rolledBack ? "\n(the previous configuration was restored and keeps serving)" : ""), cause: result.cause };
