@@ -8,6 +8,18 @@ export function counterDelta(prev: number | undefined, cur: number): number {
 
 export const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, Infinity];
 
+/** The bucket keys every engine reports (upper bound in ms, "+Inf" last): the builtin proxy's and nginx's. */
+export const LATENCY_BUCKET_KEYS: readonly string[] = LATENCY_BUCKETS_MS.map((b) => (b === Infinity ? "+Inf" : String(b)));
+
+/** The key of the bucket `ms` falls in: the first bound >= ms, else "+Inf". */
+export function latencyBucketKey(ms: number): string {
+  for (const b of LATENCY_BUCKETS_MS) if (ms <= b) return b === Infinity ? "+Inf" : String(b);
+  return "+Inf";
+}
+
+/** A zero count for every bucket key. */
+export const emptyLatencyBuckets = (): Record<string, number> => Object.fromEntries(LATENCY_BUCKET_KEYS.map((k) => [k, 0]));
+
 const bucketBound = (k: string): number => (k === "+Inf" || k === "Infinity" ? Infinity : Number(k));
 
 /** Where the q-th sample sits: its bucket's bounds, the samples below the bucket, the bucket's count and the rank. */

@@ -100,6 +100,26 @@ export type ServerStats = {
   /** optional average response time in ms over recent requests (HAProxy rtime) */
   avgResponseMs?: number;
   health: ServerHealth;
+  // ---- the rest of a stats table (HAProxy's stats page, NGINX Plus's upstreams tab). Each is
+  // optional: an engine fills what it really has; absent means "this engine cannot say", never 0.
+  /** most concurrent sessions seen (HAProxy smax) */
+  maxSessions?: number;
+  /** configured session limit, null when unlimited (HAProxy slim) */
+  sessionLimit?: number | null;
+  /** requests waiting for this server now, and the most seen (HAProxy qcur, qmax) */
+  queueCurrent?: number;
+  queueMax?: number;
+  /** bytes from clients to the server, and back (HAProxy bin, bout) */
+  bytesIn?: number;
+  bytesOut?: number;
+  /** seconds this server has been down in total (HAProxy downtime) */
+  downtimeS?: number;
+  /** effective weight as the engine uses it now (HAProxy weight) */
+  weight?: number;
+  /** admin state as the engine holds it (HAProxy: MAINT / DRAIN in status) */
+  adminState?: AdminState;
+  /** the last health check: its duration, how many checks failed and how often it went down (HAProxy check_duration, chkfail, chkdown) */
+  check?: { durationMs: number | null; failures: number | null; downTransitions: number | null };
 };
 
 export type EngineStats = { at: number; servers: ServerStats[] };
@@ -137,7 +157,7 @@ export type StatsFeed = {
   gaps: number;
   /** what `lost` and `gaps` are made of, in words; null when nothing was lost */
   detail: string | null;
-  /** bytes written and not read yet */
+  /** bytes written and not read yet (0 for a datagram feed) */
   lagBytes: number;
   rotations: number;
   /** the last failure (a rotation the engine refused, a read error) */

@@ -4,6 +4,7 @@ import { AppError } from "@/lib/core/errors";
 import { orderByRoute } from "@/lib/core/routes";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Algorithm, type RetryCondition, type Rules } from "@/lib/core/rules";
 import { SECRET_PLACEHOLDER, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
+import { HAPROXY_LOG_FORMAT, MAX_LOG_LINE, SEQUENCE_TABLE } from "@/lib/engines/haproxy/log-format";
 
 /**
  * Pure renderer: BalancerConfig -> haproxy.cfg text for HAProxy 2.6 run in
@@ -44,6 +45,12 @@ export type HaproxyRenderOptions = {
   hardStopAfterMs?: number;
   /** the panel's secret (lib/cookie-secret.ts), mixed with the service id into each backend's dynamic-cookie-key */
   cookieSecret: string;
+  /**
+   * Where HAProxy sends its per-request log (the panel's UDP loopback receiver,
+   * log-receiver.ts): one datagram per request with the server and its timings, from
+   * which the panel computes p50/p95/p99 as it does for nginx. Absent: no request log.
+   */
+  requestLog?: { host: string; port: number };
 };
 
 export const FRONTEND_NAME = "fe_main";
@@ -197,7 +204,32 @@ function globalSection(opts: HaproxyRenderOptions): string[] {
     "    # a second haproxy on the same address must fail, not share the port; reloads pass the",
     "    # listening sockets to the new worker (expose-fd listeners) and do not need SO_REUSEPORT",
     "    noreuseport",
+    ...(opts.requestLog ? [`    log ${requestLogTarget(opts.requestLog)} len ${MAX_LOG_LINE} format raw local0 info`] : []),
   ];
+}
+
+const LOOPBACK = /^127\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** The request log goes to the panel on this machine only: a loopback address and a port. */
+function requestLogTarget(target: { host: string; port: number }): string {
+  return `${assertPattern("request log host (loopback only)", target.host, LOOPBACK)}:${assertInt("request log port", target.port, 1, 65535)}`;
+}
+
+/** The frontend lines that number each request and log it to the panel (see log-format.ts). */
+function requestLogLines(): string[] {
+  return [
+    "    # one datagram per request to the panel: server, status and timings (its p50/p95/p99), numbered",
+    "    # per worker so the panel can count datagrams that never arrived",
+    "    log global",
+    "    option dontlognull",
+    `    http-request track-sc2 int(1) table ${SEQUENCE_TABLE}`,
+    "    http-request set-var(txn.sy_seq) sc_inc_gpc0(2)",
+    `    log-format "${HAPROXY_LOG_FORMAT}"`,
+  ];
+}
+
+function sequenceTableSection(): string[] {
+  return [`backend ${SEQUENCE_TABLE}`, "    # the request counter behind the numbers in the request log", "    stick-table type integer size 1 store gpc0"];
 }
 
 function defaultsSection(): string[] {
@@ -216,12 +248,13 @@ function defaultsSection(): string[] {
   ];
 }
 
-function frontendSection(config: BalancerConfig, ordered: BalancerService[]): string[] {
+function frontendSection(config: BalancerConfig, ordered: BalancerService[], opts: HaproxyRenderOptions): string[] {
   const clientMs = Math.max(30_000, ...ordered.map((s) => s.rules.timeouts.clientMs));
   const lines = [
     `frontend ${FRONTEND_NAME}`,
     `    bind ${assertHost("listen host", config.listen.host)}:${assertInt("listen port", config.listen.port, 1, 65535)}`,
     `    timeout client ${assertInt("client timeout", clientMs, 100, 3_600_000)}ms`,
+    ...(opts.requestLog ? requestLogLines() : []),
     "    option forwardfor",
     "    http-request set-header X-Forwarded-Proto http",
     "    http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }",
@@ -298,8 +331,9 @@ export function renderHaproxy(config: BalancerConfig, opts: HaproxyRenderOptions
     ["# Rendered by Switchyard: the panel rewrites this file on every apply; edits here are lost."],
     globalSection(opts),
     defaultsSection(),
-    frontendSection(config, ordered),
+    frontendSection(config, ordered, opts),
     noRouteSection(),
+    ...(opts.requestLog ? [sequenceTableSection()] : []),
     ...byName.map((s) => backendSection(s, opts)),
   ];
   return sections.map((lines) => lines.join("\n")).join("\n\n") + "\n";

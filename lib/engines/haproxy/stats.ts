@@ -1,3 +1,4 @@
+import type { AdminState } from "@/lib/core/rules";
 import type { ServerHealth, ServerStats } from "@/lib/engines/types";
 import { serviceNameOfBackend } from "@/lib/engines/haproxy/render";
 import type { StatRow } from "@/lib/engines/haproxy/runtime-api";
@@ -29,6 +30,33 @@ export function healthReasonOf(row: StatRow): string | null {
   return `${status}${code}${detail}`;
 }
 
+/** A cell that may be empty in `show stat` (e.g. slim without a limit, check_duration before the first check): null then. */
+const numOrNull = (v: string | undefined): number | null => (v === undefined || v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v));
+
+/** "MAINT", "MAINT (via ...)", "DRAIN", "NOLB" -> the admin state; anything else is ready. */
+export function adminStateOf(status: string): AdminState {
+  const s = status.trim().toUpperCase();
+  if (s.startsWith("MAINT")) return "maint";
+  if (s.startsWith("DRAIN") || s.startsWith("NOLB")) return "drain";
+  return "ready";
+}
+
+/** The stats-table figures `show stat` has for a server (HAProxy has every one). */
+export function tableFieldsOf(row: StatRow): Partial<ServerStats> {
+  return {
+    maxSessions: num(row.smax),
+    sessionLimit: numOrNull(row.slim),
+    queueCurrent: num(row.qcur),
+    queueMax: num(row.qmax),
+    bytesIn: num(row.bin),
+    bytesOut: num(row.bout),
+    downtimeS: num(row.downtime),
+    weight: num(row.weight),
+    adminState: adminStateOf(row.status ?? ""),
+    check: { durationMs: numOrNull(row.check_duration), failures: numOrNull(row.chkfail), downTransitions: numOrNull(row.chkdown) },
+  };
+}
+
 export function serverStatsOf(rows: StatRow[]): ServerStats[] {
   const out: ServerStats[] = [];
   for (const row of rows) {
@@ -54,6 +82,7 @@ export function serverStatsOf(rows: StatRow[]): ServerStats[] {
       health: { status: healthStatusOf(row.status ?? ""), reason: healthReasonOf(row), lastChangeMs: lastchg },
     };
     if (row.rtime !== undefined && row.rtime !== "") stats.avgResponseMs = num(row.rtime);
+    Object.assign(stats, tableFieldsOf(row));
     out.push(stats);
   }
   return out;
