@@ -7,8 +7,8 @@ import { replicaActionSchema, type ReplicaAction } from "@/lib/core/mgmt";
 import type { ReplicaView } from "@/lib/services/views";
 import { describeResult } from "@/components/replicas/action-result";
 import { LogsDialog } from "@/components/replicas/logs-dialog";
-
-type Outcome = { tone: "ok" | "error" | "busy"; text: string };
+import { restartOutcome, type Outcome, type RestartWatch } from "@/components/replicas/restart-outcome";
+import type { DisplayState } from "@/components/replicas/replica-state";
 
 type Confirm = { action: ReplicaAction; question: string; verb: string };
 
@@ -39,10 +39,15 @@ function Small(props: React.InputHTMLAttributes<HTMLInputElement>) {
  * replica's own admin address, never through the balancer; balancer actions
  * change its place in the engine; runtime actions restart or remove it.
  */
-export function ReplicaActions({ replica, serviceName, isolated }: { replica: ReplicaView; serviceName: string; isolated: boolean }) {
+export function ReplicaActions({ replica, state, serviceName, isolated }: { replica: ReplicaView; state: DisplayState; serviceName: string; isolated: boolean }) {
   const [open, setOpen] = useState(false);
   const [logs, setLogs] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [result, setOutcome] = useState<Outcome | null>(null);
+  // a restart answers at once and happens afterwards: its line follows the replica until it is back
+  const [restart, setRestart] = useState<RestartWatch | null>(null);
+  if (restart && !restart.sawStarting && replica.state === "starting") setRestart({ ...restart, sawStarting: true });
+  const outcome = restart ? restartOutcome(restart, replica, state) : result;
+  const named = (what: string) => `${what} replica ${replica.id}`;
   const [confirm, setConfirm] = useState<Confirm | null>(null);
   const [mb, setMb] = useState("200");
   const [seconds, setSeconds] = useState("10");
@@ -61,10 +66,12 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
     }
     const action = parsed.data;
     setConfirm(null);
+    setRestart(null);
     setOutcome({ tone: "busy", text: `${action.action}…` });
     try {
       const res = await api<{ result: unknown }>(`/api/replicas/${replica.id}/actions`, { body: action });
       setOutcome({ tone: "ok", text: describeResult(action, res.result) });
+      if (action.action === "restart") setRestart({ from: replica.startedAt, sawStarting: replica.state === "starting" });
     } catch (e) {
       setOutcome({ tone: "error", text: e instanceof ApiError ? e.message : String(e) });
     }
@@ -75,51 +82,52 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
   return (
     <div className="space-y-2" data-testid="replica-actions">
       <div className="flex flex-wrap items-center gap-1.5">
-        <Button size="sm" variant={isolated ? "primary" : "secondary"} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
+        <Button size="sm" variant={isolated ? "primary" : "secondary"} aria-label={named("Clear")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
           Clear
         </Button>
-        <Button size="sm" variant="secondary" onClick={() => setLogs(true)}>
+        <Button size="sm" variant="secondary" aria-label={named("Logs of")} onClick={() => setLogs(true)}>
           Logs
         </Button>
-        <Button size="sm" variant="ghost" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+        <Button size="sm" variant="ghost" aria-expanded={open} aria-controls={`actions-${replica.id}`} aria-label={named(open ? "Fewer actions for" : "More actions for")} onClick={() => setOpen((o) => !o)}>
           {open ? "Fewer actions ▴" : "More actions ▾"}
         </Button>
       </div>
 
       {open && (
-        <div className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50 p-2.5 dark:border-zinc-800 dark:bg-zinc-950/50">
+        <div id={`actions-${replica.id}`} className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50 p-2.5 dark:border-zinc-800 dark:bg-zinc-950/50">
           <Group title="Management plane" hint={<>straight to the admin address <span className="font-mono">{admin}</span>, never through the balancer</>}>
             <div className="flex flex-wrap items-center gap-1.5">
-              <Small aria-label="memory to allocate (MB)" value={mb} onChange={(e) => setMb(e.target.value)} />
+              <Small aria-label={named("memory to allocate (MB) on")} value={mb} onChange={(e) => setMb(e.target.value)} />
               <span className="text-xs text-zinc-500">MB</span>
-              <Button size="sm" variant="secondary" disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "stress-memory", mb: Number(mb) })}>
+              <Button size="sm" variant="secondary" aria-label={named("Stress memory of")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "stress-memory", mb: Number(mb) })}>
                 Stress memory
               </Button>
             </div>
             <div className="flex flex-wrap items-center gap-1.5">
-              <Small aria-label="CPU burn duration (seconds)" value={seconds} onChange={(e) => setSeconds(e.target.value)} />
+              <Small aria-label={named("CPU burn duration (seconds) on")} value={seconds} onChange={(e) => setSeconds(e.target.value)} />
               <span className="text-xs text-zinc-500">s</span>
-              <Button size="sm" variant="secondary" disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "stress-cpu", seconds: Number(seconds) })}>
+              <Button size="sm" variant="secondary" aria-label={named("Stress CPU of")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "stress-cpu", seconds: Number(seconds) })}>
                 Stress CPU
               </Button>
             </div>
             <div className="flex flex-wrap items-center gap-1.5">
-              <Small aria-label="added latency (ms)" value={latency} onChange={(e) => setLatency(e.target.value)} />
+              <Small aria-label={named("added latency (ms) on")} value={latency} onChange={(e) => setLatency(e.target.value)} />
               <span className="text-xs text-zinc-500">ms</span>
-              <Small aria-label="error rate (%)" value={errorPct} onChange={(e) => setErrorPct(e.target.value)} />
+              <Small aria-label={named("error rate (%) on")} value={errorPct} onChange={(e) => setErrorPct(e.target.value)} />
               <span className="text-xs text-zinc-500">% errors</span>
               <label className="inline-flex items-center gap-1 text-xs">
-                <input type="checkbox" checked={failHealth} onChange={(e) => setFailHealth(e.target.checked)} /> fail health
+                <input type="checkbox" aria-label={named("fail health of")} checked={failHealth} onChange={(e) => setFailHealth(e.target.checked)} /> fail health
               </label>
               <Button
                 size="sm"
                 variant="secondary"
+                aria-label={named("Set faults on")}
                 disabled={!replica.adminAddr || leaving}
                 onClick={() => void run({ action: "faults", latencyMs: Number(latency), errorRate: Number(errorPct) / 100, failHealth })}
               >
                 Set faults
               </Button>
-              <Button size="sm" variant="ghost" disabled={!replica.adminAddr} onClick={() => void run({ action: "info" })}>
+              <Button size="sm" variant="ghost" aria-label={named("Info on")} disabled={!replica.adminAddr} onClick={() => void run({ action: "info" })}>
                 Info
               </Button>
             </div>
@@ -132,6 +140,7 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
                   size="sm"
                   variant={replica.adminState === s ? "primary" : "secondary"}
                   aria-pressed={replica.adminState === s}
+                  aria-label={named(s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint")}
                   disabled={leaving}
                   onClick={() => void run({ action: s })}
                   title={s === "ready" ? "back in rotation (when healthy)" : s === "drain" ? "no new requests; sticky sessions finish" : "out of rotation at once"}
@@ -139,9 +148,9 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
                   {s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint"}
                 </Button>
               ))}
-              <span className="mx-1 h-4 border-l border-zinc-300 dark:border-zinc-700" />
-              <Small aria-label="weight (0-256)" value={weight} onChange={(e) => setWeight(e.target.value)} />
-              <Button size="sm" variant="secondary" disabled={leaving} onClick={() => void run({ action: "weight", weight: Number(weight) })}>
+              <span className="mx-1 h-4 border-l border-zinc-300 dark:border-zinc-700" aria-hidden />
+              <Small aria-label={named("weight (0-256) of")} value={weight} onChange={(e) => setWeight(e.target.value)} />
+              <Button size="sm" variant="secondary" aria-label={named("Set weight of")} disabled={leaving} onClick={() => void run({ action: "weight", weight: Number(weight) })}>
                 Set weight
               </Button>
             </div>
@@ -151,6 +160,7 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
               <Button
                 size="sm"
                 variant="secondary"
+                aria-label={named("Restart")}
                 disabled={leaving || replica.state === "starting"}
                 onClick={() => ask({ action: "restart" }, "Restart", `Restart replica ${replica.id}? It leaves rotation, restarts (stress and faults are lost) and comes back once healthy.`)}
               >
@@ -159,6 +169,7 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
               <Button
                 size="sm"
                 variant="danger"
+                aria-label={named("Remove")}
                 disabled={leaving}
                 onClick={() => ask({ action: "remove" }, "Remove", `Remove replica ${replica.id}? It drains and stops, and ${serviceName} then wants one replica less.`)}
               >
@@ -170,12 +181,12 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
       )}
 
       {confirm && (
-        <div role="alertdialog" aria-label="confirm" className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-2.5 py-2 text-xs text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
+        <div role="alertdialog" aria-label={named(`confirm: ${confirm.verb.toLowerCase()}`)} className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-2.5 py-2 text-xs text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
           <span className="min-w-0 flex-1">{confirm.question}</span>
-          <Button size="sm" variant={confirm.action.action === "remove" ? "danger" : "primary"} onClick={() => void run(confirm.action)}>
+          <Button size="sm" variant={confirm.action.action === "remove" ? "danger" : "primary"} aria-label={named(confirm.verb)} onClick={() => void run(confirm.action)}>
             {confirm.verb}
           </Button>
-          <Button size="sm" variant="secondary" onClick={() => setConfirm(null)}>
+          <Button size="sm" variant="secondary" aria-label={named(`Cancel ${confirm.verb.toLowerCase()} of`)} onClick={() => setConfirm(null)}>
             Cancel
           </Button>
         </div>
@@ -186,7 +197,7 @@ export function ReplicaActions({ replica, serviceName, isolated }: { replica: Re
           data-testid="action-result"
           data-tone={outcome.tone}
           role={outcome.tone === "error" ? "alert" : "status"}
-          className={`text-xs ${outcome.tone === "error" ? "text-rose-600 dark:text-rose-400" : outcome.tone === "ok" ? "text-emerald-700 dark:text-emerald-400" : "text-zinc-500"}`}
+          className={`text-xs ${outcome.tone === "error" ? "text-rose-700 dark:text-rose-400" : outcome.tone === "ok" ? "text-emerald-700 dark:text-emerald-400" : outcome.tone === "warn" ? "text-amber-700 dark:text-amber-400" : "text-zinc-500"}`}
         >
           {outcome.tone === "error" ? "Failed: " : ""}
           {outcome.text}

@@ -107,7 +107,7 @@ export function ReplicaCard({
       data-error-rate5xx={figures.rates ? Math.round(figures.rates["5xx"] * 1000) / 10 : ""}
       data-latency-kind={figures.latency?.kind ?? ""}
       data-latency-ms={figures.latency ? (figures.latency.kind === "average" ? figures.latency.avg : figures.latency.p95.upper) : ""}
-      className={`flex min-w-0 flex-col gap-2.5 rounded-lg border bg-white p-3 shadow-sm dark:bg-zinc-900 ${
+      className={`flex min-w-0 flex-col gap-2.5 self-start rounded-lg border bg-white p-3 shadow-sm dark:bg-zinc-900 ${
         isolated || state === "failed" ? "border-rose-300 ring-1 ring-rose-300 dark:border-rose-800 dark:ring-rose-800" : "border-zinc-200 dark:border-zinc-800"
       } ${state === "draining" || state === "stopping" ? "opacity-70" : ""}`}
       style={{ borderTopColor: color, borderTopWidth: 4 }}
@@ -129,14 +129,14 @@ export function ReplicaCard({
         <ol className="flex flex-wrap items-center gap-1 text-xs" aria-label="progress" data-testid="replica-progress">
           {steps.map((s, i) => (
             <li key={s.label} className="flex items-center gap-1">
-              {i > 0 && <span className="text-zinc-400">→</span>}
+              {i > 0 && <span className="text-zinc-500" aria-hidden>→</span>}
               <span
                 className={
                   s.status === "done"
                     ? "text-emerald-700 dark:text-emerald-400"
                     : s.status === "active"
                       ? "animate-pulse font-semibold text-sky-700 dark:text-sky-300"
-                      : "text-zinc-400"
+                      : "text-zinc-500"
                 }
               >
                 {s.status === "done" ? "✓ " : ""}
@@ -194,7 +194,7 @@ export function ReplicaCard({
         </p>
       )}
 
-      {canOperate && <ReplicaActions replica={replica} serviceName={serviceName} isolated={isolated} />}
+      {canOperate && <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} />}
     </article>
   );
 }

@@ -51,7 +51,7 @@ export function NumberInput({ value, onValue, name, disabled, invalid, suffix }:
           onValue(t === "" || !/^-?\d+(\.\d+)?$/.test(t) ? NaN : Number(t));
         }}
       />
-      {suffix && <span className="pointer-events-none absolute inset-y-0 right-2.5 flex items-center text-xs text-zinc-400">{suffix}</span>}
+      {suffix && <span className="pointer-events-none absolute inset-y-0 right-2.5 flex items-center text-xs text-zinc-500">{suffix}</span>}
     </div>
   );
 }

@@ -34,11 +34,16 @@ const lineStyle: Record<DiffLine["kind"], string> = {
   file: "text-zinc-500",
 };
 
+/** How many lines a unified diff adds and removes. */
+export function diffCounts(diff: string): { added: number; removed: number } {
+  const lines = parseUnifiedDiff(diff);
+  return { added: lines.filter((l) => l.kind === "add").length, removed: lines.filter((l) => l.kind === "del").length };
+}
+
 /** A unified diff with + lines green, - lines red, and old/new line numbers. */
 export function DiffView({ diff, emptyText = "No difference: the configuration would stay exactly as it is.", maxHeight = "max-h-[28rem]", testId }: { diff: string; emptyText?: string; maxHeight?: string; testId?: string }) {
   const lines = parseUnifiedDiff(diff);
-  const added = lines.filter((l) => l.kind === "add").length;
-  const removed = lines.filter((l) => l.kind === "del").length;
+  const { added, removed } = diffCounts(diff);
   if (added + removed === 0) {
     return (
       <p data-testid={testId} data-diff-empty="true" className="rounded-md border border-dashed border-zinc-300 px-3 py-2 text-sm text-zinc-500 dark:border-zinc-700">
@@ -59,8 +64,8 @@ export function DiffView({ diff, emptyText = "No difference: the configuration w
               .filter((l) => l.kind !== "file")
               .map((l, i) => (
                 <tr key={i} className={lineStyle[l.kind]} data-diff-line={l.kind}>
-                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-400 dark:border-zinc-800">{l.oldNo ?? ""}</td>
-                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-400 dark:border-zinc-800">{l.newNo ?? ""}</td>
+                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{l.oldNo ?? ""}</td>
+                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{l.newNo ?? ""}</td>
                   <td className="whitespace-pre px-2">{l.kind === "hunk" ? l.text : l.text || " "}</td>
                 </tr>
               ))}

@@ -11,7 +11,7 @@ import { liveSocket } from "@/lib/client/live";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { DiffView } from "@/components/rules/diff-view";
+import { DiffView, diffCounts } from "@/components/rules/diff-view";
 import { RulesFields } from "@/components/rules/rules-fields";
 import { changedPaths, issuesByPath, setPath, type Draft } from "@/components/rules/form-state";
 
@@ -27,7 +27,8 @@ type ApplyState =
   | { kind: "conflict"; message: string; current: number | null }
   | { kind: "error"; message: string };
 
-type PreviewState = { kind: "idle" } | { kind: "loading" } | { kind: "done"; result: PreviewResult; forRules: string } | { kind: "error"; message: string };
+/** `seq` numbers the previews, so each new result is brought into view once. */
+type PreviewState = { kind: "idle" } | { kind: "loading" } | { kind: "done"; result: PreviewResult; forRules: string; seq: number } | { kind: "error"; message: string; seq: number };
 
 /** Where each capability shows up in the form (for the engine's "cannot do" messages). */
 function fieldOf(capability: Capability): string {
@@ -62,6 +63,7 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
   const [apply, setApply] = useState<ApplyState>({ kind: "idle" });
   const [serverIssues, setServerIssues] = useState<Map<string, string>>(new Map());
   const [now, setNow] = useState(0);
+  const previewSeq = useRef(0);
   const onRevisionRef = useRef(onRevision);
   useEffect(() => {
     onRevisionRef.current = onRevision;
@@ -174,10 +176,10 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
     setPreview({ kind: "loading" });
     try {
       const result = await api<PreviewResult>("/api/balancer/preview", { body: { serviceId, rules: parsed.data } });
-      setPreview({ kind: "done", result, forRules: JSON.stringify(parsed.data) });
+      setPreview({ kind: "done", result, forRules: JSON.stringify(parsed.data), seq: ++previewSeq.current });
     } catch (e) {
       if (e instanceof ApiError && e.code === "bad_request" && Array.isArray(e.details)) setServerIssues(detailsToIssues(e.details));
-      setPreview({ kind: "error", message: e instanceof Error ? e.message : String(e) });
+      setPreview({ kind: "error", message: e instanceof Error ? e.message : String(e), seq: ++previewSeq.current });
     }
   };
 
@@ -224,10 +226,21 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
   };
 
   /** Brings an apply result into view once it appears (the buttons may be far up, stuck to the bottom of the window). */
-  const scrollHere = (el: HTMLDivElement | null) => {
+  const scrollHere = (el: HTMLElement | null) => {
     if (el && el.dataset.seen !== "1") {
       el.dataset.seen = "1";
-      el.scrollIntoView({ behavior: "smooth", block: "nearest" });
+      el.scrollIntoView({ behavior: smoothness(), block: "nearest" });
+    }
+  };
+  /**
+   * Brings a preview's result into view when it appears: it sits under the whole form,
+   * often a screen or more below the Preview button, which sticks to the bottom of the
+   * window. Its top goes under the header (scroll-mt), so the check and the diff show.
+   */
+  const scrollToPreview = (el: HTMLElement | null) => {
+    if (el && el.dataset.seen !== "1") {
+      el.dataset.seen = "1";
+      el.scrollIntoView({ behavior: smoothness(), block: "start" });
     }
   };
   const previewStale = preview.kind === "done" && preview.forRules !== rulesKey;
@@ -236,7 +249,8 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
   const checkName = engine ? engineDescriptors[engine.kind].checkName : "the engine's check";
   const RED = "text-rose-700 dark:text-rose-400";
   const AMBER = "text-amber-700 dark:text-amber-400";
-  const statusLine = (): { tone: string; text: string } => {
+  const previewCheckName = preview.kind === "done" ? (descriptorOf(preview.result.engine)?.checkName ?? preview.result.engine) : checkName;
+  const statusLine = (): { tone: string; text: string; preview?: true } => {
     const on = engine?.kind ?? "the engine";
     switch (apply.kind) {
       case "applying":
@@ -250,8 +264,16 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
       case "error":
         return { tone: RED, text: "✗ Not applied (details below)." };
     }
+    if (preview.kind === "loading") return { tone: "text-sky-700 dark:text-sky-300", text: `Rendering the ${engine?.kind ?? "engine's"} config and running ${checkName}…` };
     if (isStale && isDirty) return { tone: AMBER, text: `Revision ${newest} was applied elsewhere meanwhile: reload, or keep your edits (top of the form).` };
     if (problems.length > 0) return { tone: RED, text: `${problems.length === 1 ? "1 problem" : `${problems.length} problems`} to fix: see the fields marked in red.` };
+    if (preview.kind === "error") return { tone: RED, text: `✗ Preview failed: ${preview.message}` };
+    if (preview.kind === "done") {
+      const { added, removed } = diffCounts(preview.result.diff);
+      const check = preview.result.check.ok ? `✓ ${previewCheckName} accepts it` : `✗ ${preview.result.engine} would refuse it`;
+      const lines = added + removed === 0 ? "no line changes" : `${added} ${added === 1 ? "line" : "lines"} added, ${removed} removed`;
+      return { tone: preview.result.check.ok ? "text-emerald-700 dark:text-emerald-400" : RED, text: `Preview: ${check}; ${lines}${previewStale ? " (the form changed since: preview again)" : ""}.`, preview: true };
+    }
     if (!isDirty) return { tone: "text-zinc-500", text: "Change a rule to preview or apply it." };
     return { tone: "text-zinc-500", text: `Apply runs ${checkName} first; a configuration it refuses changes nothing.` };
   };
@@ -301,16 +323,20 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
         </div>
       )}
 
-      {preview.kind === "error" && <Alert>Preview failed: {preview.message}</Alert>}
+      {preview.kind === "error" && (
+        <div key={`preview-error-${preview.seq}`} ref={scrollHere} data-testid="rules-preview-error">
+          <Alert>Preview failed: {preview.message}</Alert>
+        </div>
+      )}
       {preview.kind === "done" && (
-        <section data-testid="rules-preview-result" className="space-y-2">
+        <section key={`preview-${preview.seq}`} ref={scrollToPreview} id="rules-preview-result" data-testid="rules-preview-result" aria-labelledby="rules-preview-title" className="scroll-mt-16 space-y-2">
           <div className="flex flex-wrap items-center gap-2 text-sm">
-            <h3 className="font-semibold">Preview: the {preview.result.engine} config these rules would make, against the live one</h3>
+            <h3 id="rules-preview-title" className="font-semibold">Preview: the {preview.result.engine} config these rules would make, against the live one</h3>
             {previewStale && <Badge tone="amber">outdated: the form changed since, preview again</Badge>}
           </div>
           {preview.result.check.ok ? (
             <Alert tone="success">
-              <span data-testid="rules-check-ok">✓ {descriptorOf(preview.result.engine)?.checkName ?? preview.result.engine} accepts this configuration.</span>
+              <span data-testid="rules-check-ok">✓ {previewCheckName} accepts this configuration.</span>
             </Alert>
           ) : (
             <div data-testid="rules-check-failed" role="alert" className="rounded-md border border-rose-300 bg-rose-50 px-3 py-2 text-sm text-rose-800 dark:border-rose-800 dark:bg-rose-950/50 dark:text-rose-300">
@@ -334,8 +360,16 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
           <Button variant="ghost" data-testid="rules-reset" disabled={!isDirty || applying} onClick={reset}>
             Reset
           </Button>
-          <span data-testid="rules-status" role="status" className={`min-w-0 flex-1 text-xs ${status.tone}`}>
+          <span data-testid="rules-status" data-preview={status.preview ? "true" : undefined} role="status" className={`min-w-0 flex-1 text-xs ${status.tone}`}>
             {status.text}
+            {status.preview && (
+              <>
+                {" "}
+                <a href="#rules-preview-result" data-testid="rules-preview-jump" className="font-medium underline underline-offset-2" onClick={jumpToPreview}>
+                  Show the diff
+                </a>
+              </>
+            )}
           </span>
         </div>
       )}
@@ -395,6 +429,17 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
       )}
     </div>
   );
+}
+
+/** Smooth scrolling, unless the user asked for reduced motion. */
+function smoothness(): ScrollBehavior {
+  return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+}
+
+/** "Show the diff": scroll to the preview without changing the address (the service page keeps #rules there). */
+function jumpToPreview(e: React.MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault();
+  document.getElementById("rules-preview-result")?.scrollIntoView({ behavior: smoothness(), block: "start" });
 }
 
 function detailsToIssues(details: unknown[]): Map<string, string> {

@@ -6,6 +6,7 @@ import type { ReplicaTick } from "@/lib/core/metrics";
 import { useServiceLive, type ServiceSnapshot } from "@/lib/client/live";
 import { Card } from "@/components/ui/card";
 import { Badge } from "@/components/ui/badge";
+import { TabPanel, Tabs } from "@/components/ui/tabs";
 import { ConnectionBadge } from "@/components/shell/connection-badge";
 import { EventList } from "@/components/events/event-list";
 import { ReplicaCard } from "@/components/replicas/replica-card";
@@ -36,6 +37,11 @@ function Kpi({ label, value, sub, tone, testId }: { label: string; value: ReactN
     </div>
   );
 }
+
+const TABS = [
+  { value: "live", label: "Live" },
+  { value: "rules", label: "Rules" },
+] as const;
 
 const r1 = (n: number) => (n >= 100 ? Math.round(n).toString() : (Math.round(n * 10) / 10).toString());
 
@@ -117,26 +123,15 @@ export function ServiceDashboard({
           </div>
           <ReachCommand rules={service.rules} balancer={balancer} />
         </div>
-        <nav className="flex gap-1 rounded-lg bg-zinc-100 p-1 text-sm dark:bg-zinc-800" aria-label="service sections">
-          {(["live", "rules"] as const).map((t) => (
-            <button
-              key={t}
-              type="button"
-              role="tab"
-              aria-selected={tab === t}
-              onClick={() => setTab(t)}
-              className={`rounded-md px-3 py-1 ${tab === t ? "bg-white font-medium shadow-sm dark:bg-zinc-900" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-white"}`}
-            >
-              {t === "live" ? "Live" : "Rules"}
-            </button>
-          ))}
-        </nav>
+        <Tabs idBase="service" label="service sections" items={TABS} value={tab} onChange={setTab} />
       </div>
 
       {tab === "rules" ? (
-        <section aria-label="rules">{rulesPanel}</section>
+        <TabPanel idBase="service" value="rules">
+          {rulesPanel}
+        </TabPanel>
       ) : (
-        <>
+        <TabPanel idBase="service" value="live" className="space-y-6">
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
             <Kpi label="requests/s through the balancer" value={r1(last?.rps ?? 0)} testId="kpi-rps" />
             <Kpi
@@ -255,7 +250,7 @@ export function ServiceDashboard({
           <Card title="Events for this service">
             <EventList initial={events} serviceId={service.id} compact />
           </Card>
-        </>
+        </TabPanel>
       )}
     </div>
   );
