@@ -9,13 +9,17 @@ export type DetachedProcess = {
   child: ChildProcess;
   /** how it ended, once it has; null while it runs */
   exit(): ProcessExit | null;
+  /** resolves once it has ended (or could not be started) */
+  ended: Promise<ProcessExit>;
 };
+
+export type DetachedOptions = { logFile: string; logMode?: number; cwd?: string };
 
 /**
  * Start `command` detached (its own session, so it keeps running when the panel stops),
  * stdout and stderr appended to `logFile`, unreferenced: the panel does not wait for it.
  */
-export function spawnDetached(command: string, args: readonly string[], opts: { logFile: string; logMode?: number; cwd?: string }): DetachedProcess {
+export function spawnDetached(command: string, args: readonly string[], opts: DetachedOptions): DetachedProcess {
   const fd = openSync(opts.logFile, "a", opts.logMode ?? 0o666);
   let child: ChildProcess;
   try {
@@ -24,10 +28,12 @@ export function spawnDetached(command: string, args: readonly string[], opts: { 
     closeSync(fd);
   }
   let ended: ProcessExit | null = null;
-  child.once("error", (error) => (ended = { error }));
-  child.once("exit", (code, signal) => (ended ??= { code, signal }));
+  const done = new Promise<ProcessExit>((resolve) => {
+    child.once("error", (error) => resolve((ended ??= { error })));
+    child.once("exit", (code, signal) => resolve((ended ??= { code, signal })));
+  });
   child.unref();
-  return { child, exit: () => ended };
+  return { child, exit: () => ended, ended: done };
 }
 
 export type WaitReadyOptions = {
@@ -50,4 +56,54 @@ export async function waitUntilReady<T>(ready: () => Promise<T | null | false>, 
     if (Date.now() > deadline) throw await opts.timedOut();
     await sleep(opts.intervalMs);
   }
+}
+
+export type SpawnReadyOptions<T> = DetachedOptions & {
+  /** answers something other than null/false once the process serves */
+  ready: (proc: DetachedProcess) => Promise<T | null | false>;
+  timeoutMs: number;
+  intervalMs: number;
+  /** the error for a process that ended before it was ready */
+  exited: (exit: ProcessExit) => Promise<Error>;
+  /** the error once `timeoutMs` has passed; the process has been sent `killSignal` */
+  timedOut: () => Promise<Error>;
+  /** how a process that did not get ready in time is ended; default SIGTERM */
+  killSignal?: NodeJS.Signals;
+};
+
+/**
+ * Spawn detached, then wait until `ready` says it serves. A process that exits first
+ * fails the wait with `exited`; one that takes longer than `timeoutMs` is killed, so no
+ * half-started process is left behind.
+ */
+export async function spawnUntilReady<T>(command: string, args: readonly string[], opts: SpawnReadyOptions<T>): Promise<{ process: DetachedProcess; ready: T }> {
+  const proc = spawnDetached(command, args, opts);
+  const ready = await waitUntilReady(() => opts.ready(proc), {
+    timeoutMs: opts.timeoutMs,
+    intervalMs: opts.intervalMs,
+    failed: async () => {
+      const exit = proc.exit();
+      return exit === null ? null : opts.exited(exit);
+    },
+    timedOut: async () => {
+      if (proc.child.pid) {
+        try {
+          process.kill(proc.child.pid, opts.killSignal ?? "SIGTERM");
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return opts.timedOut();
+    },
+  });
+  return { process: proc, ready };
+}
+
+/**
+ * Run `command` detached with its output appended to `logFile`, and resolve once it has
+ * exited. For a program that daemonizes (nginx): what it forks outlives the panel and
+ * holds no pipe of ours, so the wait ends when the foreground process does.
+ */
+export function runToLog(command: string, args: readonly string[], opts: DetachedOptions): Promise<ProcessExit> {
+  return spawnDetached(command, args, opts).ended;
 }
