@@ -26,6 +26,7 @@ async function main() {
   const server = http.createServer((req, res) => {
     // The remote address as seen by this server, for throttling and audit; never trust a client-sent copy.
     req.headers["x-switchyard-remote"] = req.socket.remoteAddress ?? "unknown";
+    req.headers["x-switchyard-path"] = req.url ?? "/"; // so sign-in can return to the page asked for (lib/auth/page.ts)
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (isApiPath(req.url)) for (const [name, value] of Object.entries(NO_STORE)) res.setHeader(name, value);
     void handle(req, res);

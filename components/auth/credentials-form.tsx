@@ -6,8 +6,8 @@ import { Field, Input } from "@/components/ui/field";
 import { Alert } from "@/components/ui/alert";
 import { api, ApiError } from "@/lib/client/api";
 
-/** The sign-in form and the first-admin setup form share this. */
-export function CredentialsForm({ mode }: { mode: "login" | "setup" }) {
+/** The sign-in form and the first-admin setup form share this. `returnTo`: a path of this panel, checked by the page (lib/auth/return-path.ts). */
+export function CredentialsForm({ mode, returnTo = "/services" }: { mode: "login" | "setup"; returnTo?: string }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -21,7 +21,7 @@ export function CredentialsForm({ mode }: { mode: "login" | "setup" }) {
     setBusy(true);
     try {
       await api(mode === "login" ? "/api/auth/login" : "/api/auth/setup", { body: { username, password } });
-      window.location.href = "/services";
+      window.location.href = returnTo;
     } catch (err) {
       setError(err instanceof ApiError ? err.message : "Cannot reach the panel.");
       setBusy(false);

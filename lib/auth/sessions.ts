@@ -51,6 +51,15 @@ export async function endSessionsOf(userId: string): Promise<void> {
   announce({ userId });
 }
 
+/** Every session of a user but one (the user changed their own password: they stay signed in here, nowhere else); returns how many ended. */
+export async function endOtherSessionsOf(userId: string, keepSessionId: string): Promise<number> {
+  const others = await db().session.findMany({ where: { userId, id: { not: keepSessionId } }, select: { id: true } });
+  if (others.length === 0) return 0;
+  await db().session.deleteMany({ where: { id: { in: others.map((o) => o.id) } } });
+  for (const o of others) announce({ sessionId: o.id }); // by session: this browser's sockets stay connected
+  return others.length;
+}
+
 /** Which of these sessions still exist and have not expired (sessions also end where nobody announces it: expiry). */
 export async function liveSessionIds(ids: string[], now = new Date()): Promise<Set<string>> {
   if (ids.length === 0) return new Set();

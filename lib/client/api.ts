@@ -35,7 +35,7 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: AppErrorCode; message?: string; details?: unknown } } | null)?.error;
-    if (res.status === 401 && typeof window !== "undefined" && !path.startsWith("/api/auth/")) window.location.href = "/login";
+    if (res.status === 401 && typeof window !== "undefined" && !path.startsWith("/api/auth/")) window.location.href = `/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`;
     throw new ApiError(res.status, err?.code ?? "error", err?.message ?? `request failed (${res.status})`, err?.details ?? null);
   }
   return data as T;

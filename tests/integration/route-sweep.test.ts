@@ -37,6 +37,7 @@ const PUBLIC: Record<string, number | null> = {
  */
 const VIEWER_MUTATIONS: Record<string, string> = {
   "POST /api/auth/logout": "ends the caller's own session",
+  "POST /api/account/password": "changes the caller's own password (the current one required)",
   "POST /api/balancer/preview": "renders a proposed rules change and diffs it; changes nothing",
 };
 const isViewerMutation = (key: string) => Object.hasOwn(VIEWER_MUTATIONS, key);

@@ -1,7 +1,7 @@
 import { PageHeader } from "@/components/ui/page-header";
-import { Card } from "@/components/ui/card";
 import { UsersPanel } from "@/components/settings/users-panel";
 import { AllowListPanel } from "@/components/settings/allow-list-panel";
+import { AccountPanel } from "@/components/settings/account-panel";
 import { requireUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/core/roles";
 import { env } from "@/lib/env";
@@ -17,17 +17,10 @@ export default async function SettingsPage() {
   ) : null;
   return (
     <>
-      <PageHeader title="Settings" description="Users, roles and what operators may run. Every change is written to the audit log (Events)." />
+      <PageHeader title="Settings" description="Your account, users, roles and what operators may run. Every change is written to the audit log (Events)." />
       <div className="space-y-6">
-        {user.role === "admin" ? (
-          <UsersPanel initial={await listUsers()} currentUserId={user.id} />
-        ) : (
-          <Card title="Your account">
-            <p className="text-sm">
-              You are signed in as <strong>{user.username}</strong> with the <strong>{user.role}</strong> role. Only an admin can manage users.
-            </p>
-          </Card>
-        )}
+        <AccountPanel username={user.username} role={user.role} isAdmin={user.role === "admin"} />
+        {user.role === "admin" && <UsersPanel initial={await listUsers()} currentUserId={user.id} />}
         {allowList}
       </div>
     </>
