@@ -1,7 +1,7 @@
 import { db } from "@/lib/db/client";
 import { bus, recordEvent, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
-import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+import type { ReplicaTick, ServerFigures, ServiceTick } from "@/lib/core/metrics";
 import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring, sparseBuckets } from "@/lib/core/rates";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import { controller } from "@/lib/controller/controller";
@@ -163,6 +163,7 @@ export class Collector {
           memoryMb: rt ? Math.round((rt.memoryBytes / 1048576) * 10) / 10 : null,
           memoryLimitMb: rt?.memoryLimitBytes ? Math.round(rt.memoryLimitBytes / 1048576) : svc.memoryLimitMb,
           cpuPercent: rt ? Math.round(rt.cpuPercent * 10) / 10 : null,
+          ...(st ? { server: serverFiguresOf(st, { weight: r.weight, adminState: adminStateOf(r.adminState) }) } : {}),
         });
         // health as the engine sees it becomes part of the replica's stored state (only on change)
         const healthKey = `${health.status}|${health.reason ?? ""}`;
@@ -293,4 +294,31 @@ function passiveMaxFailsOf(rulesJson: string): number {
   } catch {
     return 0;
   }
+}
+
+const ADMIN_STATES = ["ready", "drain", "maint"] as const;
+const adminStateOf = (v: string): ServerFigures["adminState"] => ADMIN_STATES.find((s) => s === v) ?? "ready";
+
+/**
+ * A server's stats-table row: what the engine reports, and where it reports no weight or
+ * admin state (nginx, the builtin proxy), the panel's record of what it told the engine.
+ */
+export function serverFiguresOf(st: ServerStats, panel: { weight: number; adminState: ServerFigures["adminState"] }): ServerFigures {
+  const fromEngine = st.weight !== undefined && st.adminState !== undefined;
+  return {
+    name: st.server,
+    sessions: { current: st.activeConnections, max: st.maxSessions ?? null, limit: st.sessionLimit ?? null },
+    queue: { current: st.queueCurrent ?? null, max: st.queueMax ?? null },
+    requests: st.totalRequests,
+    bytes: { in: st.bytesIn ?? null, out: st.bytesOut ?? null },
+    responses: { ...st.responses },
+    connectionErrors: st.connectionErrors,
+    retries: st.retries,
+    redispatches: st.redispatches,
+    check: st.check ?? { durationMs: null, failures: null, downTransitions: null },
+    downtimeS: st.downtimeS ?? null,
+    weight: fromEngine ? st.weight! : panel.weight,
+    weightFrom: fromEngine ? "engine" : "panel",
+    adminState: fromEngine ? st.adminState! : panel.adminState,
+  };
 }

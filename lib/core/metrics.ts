@@ -36,6 +36,33 @@ export type ReplicaTick = {
   memoryMb: number | null;
   memoryLimitMb: number | null;
   cpuPercent: number | null;
+  /** the server's stats-table figures as its engine reports them (absent when the engine does not list it) */
+  server?: ServerFigures;
+};
+
+/**
+ * One server's row of a stats table (HAProxy's stats page, NGINX Plus's upstreams tab):
+ * cumulative figures since the engine's last start or reload (HAProxy) or since the panel
+ * started counting (nginx's log, the builtin proxy). null: this engine cannot say.
+ */
+export type ServerFigures = {
+  /** the engine's server name */
+  name: string;
+  sessions: { current: number | null; max: number | null; limit: number | null };
+  queue: { current: number | null; max: number | null };
+  requests: number;
+  bytes: { in: number | null; out: number | null };
+  responses: { "1xx": number; "2xx": number; "3xx": number; "4xx": number; "5xx": number; other: number };
+  connectionErrors: number;
+  retries: number;
+  redispatches: number;
+  /** the last health check's duration, failed checks, transitions to down */
+  check: { durationMs: number | null; failures: number | null; downTransitions: number | null };
+  downtimeS: number | null;
+  weight: number;
+  /** where weight and admin state come from: the engine itself, or the panel's record of what it told the engine */
+  weightFrom: "engine" | "panel";
+  adminState: "ready" | "drain" | "maint";
 };
 
 export type ServiceTick = {

@@ -6,6 +6,12 @@ import { LiveConfig } from "@/components/balancer/live-config";
 import { LiveRefresh } from "@/components/balancer/live-refresh";
 import { RevisionHistory } from "@/components/balancer/revision-history";
 import { ServicesRoutes } from "@/components/balancer/services-routes";
+import { LiveServerStats } from "@/components/stats/live-server-stats";
+import type { ServiceSnapshot } from "@/lib/client/live";
+import { realtime } from "@/lib/realtime/server";
+import { getService } from "@/lib/services/manage-services";
+import { trafficStatus } from "@/lib/services/traffic";
+import { serviceViewFor } from "@/lib/services/views";
 import type { CapabilityRow, EngineView, ExportTarget, RouteView } from "@/components/balancer/types";
 import { capabilityLabels } from "@/components/rules/labels";
 import { requireUser } from "@/lib/auth/page";
@@ -16,6 +22,7 @@ import { balancerOverview, exportEngines } from "@/lib/services/balancer-overvie
 import { listServices } from "@/lib/services/manage-services";
 import { listRevisions } from "@/lib/services/revisions";
 import { balancerOverviewFor, configTextsFor } from "@/lib/services/views";
+import type { SessionUser } from "@/lib/auth/sessions";
 
 export const metadata = { title: "Balancer" };
 
@@ -59,6 +66,8 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
     };
   });
 
+  const statsSnapshots = (await Promise.all(overview.config.services.map((s) => statsSnapshot(s.id, user)))).filter((x): x is ServiceSnapshot => x !== null);
+
   const editParam = typeof query.edit === "string" ? query.edit : null;
   const serviceNames = Object.fromEntries(services.map((s) => [s.id, s.name]));
 
@@ -79,6 +88,16 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
           </div>
         </div>
         <ServicesRoutes routes={routes} canEdit={canEdit} initialEdit={editParam} />
+        {statsSnapshots.length > 0 && (
+          <section aria-labelledby="server-stats-heading" className="min-w-0 space-y-3">
+            <h2 id="server-stats-heading" className="text-base font-semibold">
+              Servers, live: the stats table of every service
+            </h2>
+            {statsSnapshots.map((snap) => (
+              <LiveServerStats key={snap.service.id} initial={snap} engine={engine.kind} />
+            ))}
+          </section>
+        )}
         <RevisionHistory revisions={revisions} current={overview.revision} canEdit={canEdit} serviceNames={serviceNames} />
         <div className="grid gap-6 xl:grid-cols-5">
           <div className="min-w-0 xl:col-span-3">
@@ -91,4 +110,13 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
       </div>
     </>
   );
+}
+
+/** The snapshot the live channel sends on "watch" (the stats table is full on the first paint), or the service alone. */
+async function statsSnapshot(serviceId: string, user: SessionUser): Promise<ServiceSnapshot | null> {
+  const provider = realtime().snapshot;
+  const snap = (provider ? await provider(serviceId, user).catch(() => null) : null) as ServiceSnapshot | null;
+  if (snap?.service) return snap;
+  const service = await getService(serviceId).catch(() => null);
+  return service ? { service: serviceViewFor(user.role, service), history: [], traffic: trafficStatus(serviceId) } : null;
 }

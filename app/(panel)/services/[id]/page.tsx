@@ -1,6 +1,7 @@
 import { notFound } from "next/navigation";
 import { ServiceDashboard } from "@/components/services/service-dashboard";
 import { RulesEditor } from "@/components/rules/rules-editor";
+import { LiveServerStats } from "@/components/stats/live-server-stats";
 import type { BalancerInfo } from "@/components/services/reach-command";
 import { requireUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/core/roles";
@@ -52,5 +53,12 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
 
   const rulesPanel = <RulesEditor serviceId={id} canEdit={canOperate} />;
 
-  return <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} />;
+  return (
+    <>
+      <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} />
+      <div className="mt-6">
+        <LiveServerStats initial={initial} engine={balancer.kind} title="Servers: the balancer's stats table" />
+      </div>
+    </>
+  );
 }
