@@ -25,6 +25,7 @@ import { HaproxyReloader } from "@/lib/engines/haproxy/reload";
 import { FileEngine, configFile, modelFile } from "@/lib/engines/lifecycle/file-engine";
 import { addServerEdit, patchServerEdit, removeServerEdit, withServers } from "@/lib/engines/lifecycle/model-edits";
 import { exec, isExecError } from "@/lib/process/exec";
+import { acquireLogReceiver, withRequestLog, type HaproxyLogReceiver } from "@/lib/engines/haproxy/log-receiver";
 
 /**
  * The HAProxy engine adapter (HAProxy 2.6, master-worker): HAProxy's render, check,
@@ -62,6 +63,8 @@ export class HaproxyEngine implements RunningEngine {
   private readonly process: HaproxyMaster;
   private readonly reloader: HaproxyReloader;
   private readonly lifecycle: FileEngine;
+  /** the panel's end of HAProxy's per-request log (p50/p95/p99), null without one */
+  private readonly requestLog: HaproxyLogReceiver | null;
 
   constructor(private readonly opts: HaproxyEngineOptions) {
     this.paths = haproxyPaths(opts);
@@ -72,6 +75,7 @@ export class HaproxyEngine implements RunningEngine {
     }
     this.binary = opts.binary ?? "haproxy";
     this.renderOptions = renderOptionsOf(opts, this.paths);
+    this.requestLog = this.renderOptions.requestLog ? acquireLogReceiver(this.renderOptions.requestLog) : null;
     this.runtime = new HaproxyRuntimeApi(this.paths.runtimeSocket);
     this.master = new HaproxyMasterApi(this.paths.masterSocket);
     this.process = new HaproxyMaster(this.paths, this.binary, opts.mode, this.master, this.runtime);
@@ -205,12 +209,13 @@ export class HaproxyEngine implements RunningEngine {
 
   async stats(): Promise<EngineStats> {
     const rows = await this.runtime.showStat();
-    return { at: Date.now(), servers: serverStatsOf(rows) };
+    return { at: Date.now(), servers: withRequestLog(serverStatsOf(rows), this.requestLog) };
   }
 
   start(initial: BalancerConfig): Promise<void> {
     return this.lifecycle.exclusive(async () => {
       await mkdir(this.paths.base, { recursive: true });
+      await this.requestLog?.start(); // listening before HAProxy starts or is adopted: an adopted one keeps feeding
       if (this.opts.mode === "external") {
         try {
           await this.master.showProc();
@@ -240,7 +245,8 @@ export class HaproxyEngine implements RunningEngine {
 
   async status(): Promise<EngineStatus> {
     const pid = await this.process.runningPid();
-    return this.lifecycle.status({ running: pid !== null, version: await this.process.version(), pid, listen: this.opts.listen });
+    const statsFeed = this.requestLog?.feed();
+    return this.lifecycle.status({ running: pid !== null, version: await this.process.version(), pid, listen: this.opts.listen, ...(statsFeed ? { statsFeed } : {}) });
   }
 
   /** Check, write and spawn a new detached master; wait until its worker answers. */
@@ -248,6 +254,7 @@ export class HaproxyEngine implements RunningEngine {
     await mkdir(this.paths.base, { recursive: true });
     const checked = await this.check(rendered);
     if (!checked.ok) throw engineError(checked);
+    await this.requestLog?.start();
     await this.lifecycle.file.write(rendered);
     await this.reloader.saveServerState(config, "file"); // an old state file must not bring back old addresses
     const pid = await this.process.spawn(this.opts.startTimeoutMs ?? 10_000);

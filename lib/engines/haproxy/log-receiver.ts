@@ -1,6 +1,6 @@
 import dgram from "node:dgram";
 import { emptyLatencyBuckets, latencyBucketKey } from "@/lib/core/rates";
-import type { StatsFeed } from "@/lib/engines/types";
+import type { ServerStats, StatsFeed } from "@/lib/engines/types";
 import { serviceNameOfBackend } from "@/lib/engines/haproxy/render";
 import { parseHaproxyLogLine, SequenceGaps } from "@/lib/engines/haproxy/log-format";
 
@@ -153,4 +153,10 @@ export async function releaseLogReceiver(r: HaproxyLogReceiver): Promise<void> {
   if (r.users > 0) return;
   receivers.delete(`${r.opts.host}:${r.opts.port}`);
   await r.stop();
+}
+
+/** `show stat`'s servers with the latency buckets of the request log (none while the receiver does not listen: no made-up zeros). */
+export function withRequestLog(servers: ServerStats[], receiver: HaproxyLogReceiver | null): ServerStats[] {
+  if (!receiver?.listening) return servers;
+  return servers.map((s) => ({ ...s, latencyBuckets: receiver.latencyBuckets(s.service, s.server) }));
 }

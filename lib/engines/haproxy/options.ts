@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { HaproxyRenderOptions } from "@/lib/engines/haproxy/render";
 import { cookieSecret } from "@/lib/cookie-secret";
+import { haproxyLogPort } from "@/lib/engines/haproxy/log-port";
 
 export type HaproxyEngineOptions = {
   dataDir: string;
@@ -22,6 +23,8 @@ export type HaproxyEngineOptions = {
   reloadTimeoutMs?: number;
   /** how long start() waits for a new master to answer; default 10 s */
   startTimeoutMs?: number;
+  /** UDP loopback port of the panel's request-log receiver; default the data folder's (log-port.ts); 0: no request log */
+  requestLogPort?: number;
 };
 
 /**
@@ -76,5 +79,6 @@ export function renderOptionsOf(opts: HaproxyEngineOptions, paths: HaproxyPaths)
     stateFile: paths.stateFile,
     maxconn: opts.maxconn ?? maxconnForFdLimit(),
     cookieSecret: opts.cookieSecret ?? cookieSecret(opts.dataDir),
+    ...(opts.requestLogPort === 0 ? {} : { requestLog: { host: "127.0.0.1", port: opts.requestLogPort ?? haproxyLogPort(opts.dataDir) } }),
   };
 }
