@@ -318,7 +318,7 @@ async function burnCpu(ms) {
 
 function healthBody() {
   const m = memoryFigures();
-  const body = { replica: config.id, rssMb: m.rssMb, limitMb: m.limitMb, percent: m.percent, status: "ok" };
+  const body = { replica: config.id, rssMb: m.rssMb, limitMb: m.limitMb, percent: m.percent, thresholdPercent: m.thresholdPercent, status: "ok" };
   let reason = null;
   if (faults.failHealth) reason = "failHealth fault is set";
   else if (m.overThreshold) {

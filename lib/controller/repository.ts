@@ -106,6 +106,7 @@ export const prismaRepository: ControllerRepository = {
       adminPort: svc.adminPort,
       adminToken: svc.adminToken,
       memoryLimitMb: svc.memoryLimitMb,
+      memoryThresholdPercent: svc.memoryThresholdPercent,
       cpuLimit: svc.cpuLimit,
       allowRoot: svc.allowRoot,
     };

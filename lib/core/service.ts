@@ -4,7 +4,7 @@ import { DNS_LABEL, rulesSchema } from "@/lib/core/rules";
 /** Service fields as the API and forms accept them (one schema for both). */
 
 const ENV_KEY = /^[A-Z_][A-Z0-9_]{0,63}$/;
-const RESERVED_ENV = ["PORT", "ADMIN_PORT", "ADMIN_TOKEN", "REPLICA_ID", "SERVICE_NAME", "BIND_HOST", "MEMORY_LIMIT_MB"];
+const RESERVED_ENV = ["PORT", "ADMIN_PORT", "ADMIN_TOKEN", "REPLICA_ID", "SERVICE_NAME", "BIND_HOST", "MEMORY_LIMIT_MB", "MEMORY_THRESHOLD_PERCENT"];
 
 export const serviceNameSchema = z.string().max(40).regex(DNS_LABEL, "a DNS label: lower-case letters, digits and '-', starting with a letter");
 
@@ -17,6 +17,14 @@ export const imageSchema = z.string().max(200).regex(/^[a-z0-9][a-z0-9._/:@-]{0,
 export const commandSchema = z.array(z.string().min(1).max(1000).regex(/^[^\0]*$/)).min(1).max(50);
 
 const replicasField = z.number().int().min(0).max(200);
+
+/** Where a replica's /health turns 503: this share of its memory limit, in whole percent. */
+export const MEMORY_THRESHOLD = { min: 10, max: 99, default: 80 } as const;
+export const memoryThresholdSchema = z
+  .number()
+  .int("a whole number of percent")
+  .min(MEMORY_THRESHOLD.min, `at least ${MEMORY_THRESHOLD.min} %`)
+  .max(MEMORY_THRESHOLD.max, `at most ${MEMORY_THRESHOLD.max} %`);
 
 /** What runs a service's replicas (lib/runtime's RuntimeKind). */
 export const runtimeKindSchema = z.enum(["process", "docker"]);
@@ -31,6 +39,8 @@ export const createServiceSchema = z
     adminPort: z.number().int().min(1).max(65535).default(9000),
     env: envSchema.default({}),
     memoryLimitMb: z.number().int().min(32).max(65536).default(256),
+    /** absent: MEMORY_THRESHOLD.default (the use case fills it in) */
+    memoryThresholdPercent: memoryThresholdSchema.optional(),
     cpuLimit: z.number().min(0.05).max(64).nullable().default(null),
     replicas: replicasField.default(1),
     minReplicas: replicasField.default(0),
@@ -49,6 +59,7 @@ export const updateServiceSchema = z
     command: commandSchema.nullable().optional(),
     env: envSchema.optional(),
     memoryLimitMb: z.number().int().min(32).max(65536).optional(),
+    memoryThresholdPercent: memoryThresholdSchema.optional(),
     cpuLimit: z.number().min(0.05).max(64).nullable().optional(),
     minReplicas: replicasField.optional(),
     maxReplicas: replicasField.optional(),

@@ -24,13 +24,15 @@
 import Docker from "dockerode";
 import { AppError } from "@/lib/core/errors";
 import { createPortAllocator, type PortRange } from "./ports";
-import { readCgroupSample, resolveCgroupFiles, type CgroupFiles, type CgroupSample } from "./cgroup";
 import { containerName } from "./container-name";
 import { containerUser } from "./container-user";
 import { demuxDockerLog, formatLogLines } from "./docker-log";
 import { createEventHub } from "./event-hub";
+import { connectionOptions, type DockerEndpoint } from "./docker-connection";
+import { DOCKER_API_VERSION, dockerErrors, dockerMessage, statusOf } from "./docker-errors";
+import { createDockerStats } from "./docker-stats";
+import { createDockerEvents, isManagedLabels } from "./docker-events";
 import { describeExit } from "./exit-reason";
-import { cpuPercentBetween, type CpuSample } from "@/lib/process/proc-stat";
 import { sleep } from "@/lib/process/sleep";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
 import {
@@ -41,7 +43,6 @@ import {
   type ReplicaSpec,
   type ReplicaStats,
   type Runtime,
-  type RuntimeEvent,
   type RuntimeReplica,
   type RuntimeReplicaState,
 } from "./types";
@@ -51,13 +52,9 @@ export const LABEL_ADMIN_PORT = "switchyard.admin-port";
 export const LABEL_NETWORK = "switchyard.network";
 export const LABEL_PANEL = "switchyard.panel";
 
-export const DOCKER_API_VERSION = "v1.41";
+export { DOCKER_API_VERSION };
 
-export type DockerRuntimeOptions = {
-  /** default /var/run/docker.sock */
-  socketPath?: string;
-  /** unix:///path or tcp://host:port (plain HTTP); used when socketPath is not given */
-  dockerHost?: string;
+export type DockerRuntimeOptions = DockerEndpoint & {
   /** "host" or the name of a bridge network */
   network: "host" | string;
   /** host network only: where data and admin ports come from */
@@ -83,30 +80,6 @@ export type DockerRuntimeOptions = {
   panelId?: string;
 };
 
-type DockerError = Error & { statusCode?: number; json?: unknown; reason?: string; code?: string };
-
-const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND"]);
-
-function statusOf(e: unknown): number | undefined {
-  return (e as DockerError | undefined)?.statusCode;
-}
-
-/** Docker's own message ("No such image: x"), not dockerode's "(HTTP code 404) ..." wrapper. */
-function dockerMessage(e: unknown): string {
-  const err = e as DockerError;
-  const json = err?.json;
-  if (json && typeof json === "object" && "message" in json && typeof json.message === "string") return json.message.trim();
-  if (Buffer.isBuffer(json)) {
-    try {
-      const parsed = JSON.parse(json.toString("utf8")) as { message?: string };
-      if (parsed.message) return parsed.message.trim();
-    } catch {
-      /* not JSON */
-    }
-  }
-  return String(err?.message ?? e).trim();
-}
-
 function mapState(status: string): RuntimeReplicaState {
   switch (status) {
     case "running":
@@ -121,26 +94,6 @@ function mapState(status: string): RuntimeReplicaState {
   }
 }
 
-function connectionOptions(opts: DockerRuntimeOptions): { options: Docker.DockerOptions; where: string } {
-  // Explicit undefined values override what docker-modem would take from DOCKER_HOST.
-  const base = { version: DOCKER_API_VERSION, protocol: "http" as const };
-  if (!opts.socketPath && opts.dockerHost && !opts.dockerHost.startsWith("unix://")) {
-    const raw = opts.dockerHost.includes("://") ? opts.dockerHost : `tcp://${opts.dockerHost}`;
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new AppError("bad_request", `DOCKER_HOST ${opts.dockerHost} is not like tcp://127.0.0.1:2375 or unix:///var/run/docker.sock`);
-    }
-    if (url.protocol !== "tcp:" && url.protocol !== "http:") {
-      throw new AppError("unsupported", `DOCKER_HOST ${opts.dockerHost}: only unix:// and plain tcp:// are supported`);
-    }
-    return { options: { ...base, host: url.hostname, port: Number(url.port || 2375), socketPath: undefined }, where: `tcp://${url.host}` };
-  }
-  const socketPath = opts.socketPath ?? (opts.dockerHost ? opts.dockerHost.slice("unix://".length) : "/var/run/docker.sock");
-  return { options: { ...base, socketPath, host: undefined, port: undefined }, where: `unix://${socketPath}` };
-}
-
 export function createDockerRuntime(opts: DockerRuntimeOptions) {
   const { options, where } = connectionOptions(opts);
   const docker = new Docker(options);
@@ -149,37 +102,13 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
   const statsRefreshMs = opts.statsRefreshMs ?? 2000;
   const pingTimeoutMs = opts.pingTimeoutMs ?? 3000;
   const ports = createPortAllocator(opts.portRange, "127.0.0.1");
-  const hub = createEventHub({ watch: () => watchEvents(), unwatch: () => disconnectEvents() });
+  const hub = createEventHub({ watch: () => events.watch(), unwatch: () => events.unwatch() });
   const managedFilter = `${LABEL_MANAGED}=true`;
   const panelFilters = opts.panelId ? [`${LABEL_PANEL}=${opts.panelId}`] : [];
 
-  /** Turns a dockerode failure into an AppError an operator can act on. */
-  function wrap(e: unknown, what: string): AppError {
-    if (e instanceof AppError) return e;
-    const err = e as DockerError;
-    if (err?.code && CONNECTION_ERRORS.has(err.code) && err.statusCode === undefined) {
-      return new AppError("unavailable", `cannot reach the Docker engine at ${where}: ${err.code} ${err.message ?? ""}`.trim());
-    }
-    const message = dockerMessage(e);
-    if (/client version .* is too new/i.test(message)) {
-      return new AppError("unavailable", `the Docker engine at ${where} is too old: Switchyard needs API ${DOCKER_API_VERSION.slice(1)} (Docker 20.10 or later): ${message}`);
-    }
-    const status = statusOf(e);
-    if (status === 404) return new AppError("not_found", `${what}: ${message}`);
-    if (status === 409) return new AppError("conflict", `${what}: ${message}`);
-    return new AppError("runtime_error", `${what}: ${message}`, { status });
-  }
+  const { wrap, call } = dockerErrors(where);
 
-  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw wrap(e, what);
-    }
-  }
-
-  const isManaged = (labels: Record<string, string> | null | undefined) =>
-    labels?.[LABEL_MANAGED] === "true" && Boolean(labels[LABEL_REPLICA]);
+  const isManaged = isManagedLabels;
 
   /** The image's configured user ("" when it sets none: root); fails when the image is missing. */
   async function ensureImage(image: string): Promise<string> {
@@ -296,183 +225,14 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     };
   }
 
-  // --- stats: cgroup files when visible, else a background cache fed by one-shot API calls ---
-  type StatsEntry = {
-    id: string;
-    cgroup: CgroupFiles | null;
-    prevCpu: CpuSample | null;
-    last: ReplicaStats | null;
-    refreshedAt: number;
-    refreshing: Promise<void> | null;
-  };
-  const statsCache = new Map<string, StatsEntry>();
-
-  function recordSample(entry: StatsEntry, sample: CgroupSample, atMs: number, fallbackLimit: number | null): ReplicaStats {
-    let cpuPercent = entry.last?.cpuPercent ?? 0;
-    if (sample.cpuNs !== null) {
-      const now: CpuSample = { cpu: sample.cpuNs, atMs };
-      if (entry.prevCpu) cpuPercent = cpuPercentBetween(entry.prevCpu, now, 1e9);
-      entry.prevCpu = now;
-    }
-    entry.last = { memoryBytes: sample.memoryBytes, memoryLimitBytes: sample.memoryLimitBytes ?? fallbackLimit, cpuPercent, at: atMs };
-    return entry.last;
-  }
-
-  async function refreshStats(ref: string, entry: StatsEntry): Promise<void> {
-    const info = await find(ref);
-    if (!info || !info.State.Running) {
-      statsCache.delete(ref);
-      return;
-    }
-    entry.id = info.Id;
-    const limit = info.HostConfig.Memory ? info.HostConfig.Memory : null;
-    // The pid is Docker's view; only trust the cgroup if it names this container (same pid namespace).
-    const cgroup = info.State.Pid && opts.statsFrom !== "api" ? await resolveCgroupFiles(info.State.Pid) : null;
-    const dir = cgroup ? (cgroup.version === 1 ? cgroup.memoryDir : cgroup.dir) : "";
-    if (cgroup && dir.includes(info.Id)) {
-      entry.cgroup = cgroup;
-      if (!entry.prevCpu) entry.prevCpu = { cpu: 0, atMs: Date.parse(info.State.StartedAt) };
-      const sample = await readCgroupSample(cgroup);
-      if (sample) recordSample(entry, sample, Date.now(), limit);
-      return;
-    }
-    const s = await docker.getContainer(info.Id).stats({ stream: false, "one-shot": true });
-    const mem = s.memory_stats;
-    const inactive = mem?.stats?.total_inactive_file ?? (mem?.stats as { inactive_file?: number } | undefined)?.inactive_file ?? 0;
-    const at = Date.parse(s.read) || Date.now();
-    recordSample(
-      entry,
-      {
-        memoryBytes: Math.max(0, (mem?.usage ?? 0) - inactive),
-        memoryLimitBytes: mem?.limit && limit ? mem.limit : null,
-        cpuNs: s.cpu_stats?.cpu_usage?.total_usage ?? null,
-      },
-      at,
-      limit,
-    );
-  }
-
-  function kickRefresh(ref: string, entry: StatsEntry): Promise<void> {
-    entry.refreshing ??= refreshStats(ref, entry)
-      .catch(() => undefined) // the next call tries again; stats are best effort
-      .finally(() => {
-        entry.refreshedAt = Date.now();
-        entry.refreshing = null;
-      });
-    return entry.refreshing;
-  }
-
-  // --- events: one stream filtered by our label while someone listens, reconnected with backoff ---
-  let events: NodeJS.ReadableStream | null = null;
-  let reconnectTimer: NodeJS.Timeout | undefined;
-  let backoffMs = 500;
-  let lastEventSeconds: number | undefined;
-  const seenEvents: string[] = [];
-  const oomSeen = new Set<string>();
-
-  function handleEvent(msg: {
-    Type?: string;
-    Action?: string;
-    status?: string;
-    id?: string;
-    time?: number;
-    timeNano?: number;
-    Actor?: { ID?: string; Attributes?: Record<string, string> };
-  }): void {
-    if (msg.Type !== "container") return;
-    const action = msg.Action ?? msg.status ?? "";
-    const id = msg.Actor?.ID ?? msg.id ?? "";
-    const key = `${id}:${action}:${msg.timeNano ?? msg.time}`;
-    if (seenEvents.includes(key)) return; // replayed after a reconnect (since=)
-    seenEvents.push(key);
-    if (seenEvents.length > 500) seenEvents.splice(0, seenEvents.length - 500);
-    if (msg.time) lastEventSeconds = msg.time;
-    const attrs = msg.Actor?.Attributes ?? {};
-    if (!isManaged(attrs)) return;
-    const base = { replicaId: attrs[LABEL_REPLICA], serviceId: attrs[LABEL_SERVICE] ?? "" };
-    let event: RuntimeEvent | null = null;
-    if (action === "oom") {
-      oomSeen.add(id);
-      event = { kind: "oom", ...base, reason: describeExit({ exitCode: null, oomKilled: true }) };
-    } else if (action === "die") {
-      for (const [ref, entry] of statsCache) if (entry.id === id) statsCache.delete(ref);
-      const exitCode = attrs.exitCode !== undefined ? Number(attrs.exitCode) : null;
-      const oomKilled = oomSeen.delete(id);
-      event = { kind: "died", ...base, exitCode, reason: describeExit({ exitCode, oomKilled }) };
-    } else if (action === "start") {
-      event = { kind: "started", ...base };
-    }
-    if (event) hub.emit(event);
-  }
-
-  function scheduleReconnect(): void {
-    if (hub.size() === 0 || reconnectTimer) return;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      void connectEvents();
-    }, backoffMs);
-    reconnectTimer.unref();
-    backoffMs = Math.min(backoffMs * 2, 30_000);
-  }
-
-  async function connectEvents(): Promise<void> {
-    if (hub.size() === 0 || events) return;
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await docker.getEvents({
-        since: lastEventSeconds,
-        filters: { type: ["container"], label: [managedFilter, ...panelFilters], event: ["start", "die", "oom"] },
-      });
-    } catch {
-      scheduleReconnect();
-      return;
-    }
-    if (hub.size() === 0) {
-      (stream as unknown as { destroy(): void }).destroy();
-      return;
-    }
-    events = stream;
-    backoffMs = 500;
-    let buffered = "";
-    stream.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          handleEvent(JSON.parse(line));
-        } catch {
-          /* a line we do not understand */
-        }
-      }
-    });
-    let ended = false;
-    const onEnd = () => {
-      if (ended) return;
-      ended = true;
-      if (events === stream) events = null;
-      scheduleReconnect();
-    };
-    stream.on("end", onEnd);
-    stream.on("close", onEnd);
-    stream.on("error", onEnd);
-  }
-
-  function watchEvents(): void {
-    // Ask from the second of subscribing, so events before the stream connects are not lost.
-    lastEventSeconds ??= Math.floor(Date.now() / 1000);
-    void connectEvents();
-  }
-
-  function disconnectEvents(): void {
-    if (reconnectTimer) clearTimeout(reconnectTimer);
-    reconnectTimer = undefined;
-    lastEventSeconds = undefined;
-    const stream = events;
-    events = null;
-    if (stream) (stream as unknown as { destroy(): void }).destroy();
-  }
+  const statsCache = createDockerStats({ docker, find, statsFrom: opts.statsFrom ?? "auto", refreshMs: statsRefreshMs });
+  const events = createDockerEvents({
+    docker,
+    labels: [managedFilter, ...panelFilters],
+    listeners: () => hub.size(),
+    emit: (e) => hub.emit(e),
+    onDie: (id) => statsCache.forgetContainer(id),
+  });
 
   const runtime = {
     kind: "docker" as const,
@@ -591,9 +351,9 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     /** Removes the container, killing it first if it still runs. */
     async remove(ref: string) {
       const info = await find(ref);
-      statsCache.delete(ref);
+      statsCache.forget(ref);
       if (!info) return;
-      statsCache.delete(info.Id);
+      statsCache.forget(info.Id);
       try {
         await docker.getContainer(info.Id).remove({ force: true, v: true });
       } catch (e) {
@@ -620,27 +380,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     },
 
     /** Returns at once: cgroup files when visible, else the last cached API value (refreshed in the background). */
-    async stats(ref: string): Promise<ReplicaStats | null> {
-      let entry = statsCache.get(ref);
-      if (entry?.cgroup) {
-        const sample = await readCgroupSample(entry.cgroup);
-        if (sample) return recordSample(entry, sample, Date.now(), entry.last?.memoryLimitBytes ?? null);
-        // The files are gone: stopped (or restarted, with new files). Forget the old figures and look again.
-        entry.cgroup = null;
-        entry.last = null;
-        entry.prevCpu = null;
-      }
-      if (!entry) {
-        entry = { id: ref, cgroup: null, prevCpu: null, last: null, refreshedAt: 0, refreshing: null };
-        statsCache.set(ref, entry);
-      }
-      if (Date.now() - entry.refreshedAt >= statsRefreshMs || !entry.last) {
-        const refreshing = kickRefresh(ref, entry);
-        // The first look at a container may wait a moment (an inspect and a file read, or a one-shot call).
-        if (!entry.last) await Promise.race([refreshing, sleep(300)]);
-      }
-      return statsCache.get(ref)?.last ?? null;
-    },
+    stats: (ref: string): Promise<ReplicaStats | null> => statsCache.stats(ref),
 
     /** The last `lines` lines of the container's output; stderr lines start with "stderr: ". */
     async logs(ref: string, lines: number) {

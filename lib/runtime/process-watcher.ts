@@ -14,6 +14,8 @@ export function createExitWatcher(deps: {
   /** children this panel spawned: their exit codes are known */
   children: ReadonlyMap<number, ChildProcess>;
   stderrTail: (replicaId: string) => Promise<string[]>;
+  /** did the kernel kill it for memory (its cgroup's limit)? */
+  oomKilled: (replicaId: string) => Promise<boolean>;
   emit: (e: RuntimeEvent) => void;
 }) {
   let watching = false;
@@ -43,7 +45,8 @@ export function createExitWatcher(deps: {
         watched.delete(s.replicaId);
         const exitCode = s.exitCode ?? (child ? exitCodeOf(child.exitCode, child.signalCode) : null);
         const logTail = await deps.stderrTail(s.replicaId);
-        const reason = describeExit({ exitCode, oomKilled: false, logTail });
+        const oomKilled = await deps.oomKilled(s.replicaId);
+        const reason = describeExit({ exitCode, oomKilled, memoryLimitMb: s.spec.memoryLimitMb, logTail });
         deps.emit({ kind: "died", replicaId: s.replicaId, serviceId: s.serviceId, exitCode, reason });
       }
       for (const id of watched.keys()) if (!seen.has(id)) watched.delete(id); // removed

@@ -41,10 +41,11 @@ import { createStateStore, errnoOf, exitCodeOf, isRunning, STATE_FILE, type Stat
 import { createExitWatcher } from "./process-watcher";
 import { resolveRunAs } from "./replica-user";
 import { readableCommand } from "./file-access";
-import { tailFileLines } from "./tail";
+import { rotateLog, tailFileLines } from "./tail";
 import { createEventHub } from "./event-hub";
 import { describeExit } from "./exit-reason";
 import { findSpawnedProcess } from "./find-spawned";
+import { createReplicaMemoryLimits, type MemoryEnforcement } from "./memory-cgroup";
 import {
   LABEL_MANAGED,
   LABEL_REPLICA,
@@ -74,9 +75,12 @@ export type ProcessRuntimeOptions = {
   restartGraceMs?: number;
   /** how often the watcher behind onEvent looks at the pids; default 1000 ms */
   watchIntervalMs?: number;
+  /** hold each replica to its memory limit with a cgroup of its own where the machine allows it (memory-cgroup.ts); default true */
+  memoryCgroups?: boolean;
 };
 
 const LOG_ROTATE_BYTES = 16 * 1024 * 1024;
+const memoryCgroupsOff = async (): Promise<MemoryEnforcement> => ({ enforced: false, reason: "memory cgroups are off for this runtime" });
 
 function defaultPath(): string {
   return [path.dirname(process.execPath), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
@@ -93,6 +97,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   const watchIntervalMs = opts.watchIntervalMs ?? 1000;
   const ports = createPortAllocator(opts.portRange, host);
   const hub = createEventHub({ watch: () => watcher.start(), unwatch: () => watcher.stop() });
+  const memoryLimits = createReplicaMemoryLimits(opts.memoryCgroups === false ? memoryCgroupsOff : undefined);
 
   /** children this panel spawned: their exit codes are known */
   const children = new Map<number, ChildProcess>();
@@ -131,7 +136,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     return states.find((s) => String(s.pid) === ref) ?? states.find((s) => s.replicaId === ref) ?? null;
   }
 
-  function toReplica(s: StateFile, running: boolean, logTail?: string[]): RuntimeReplica {
+  function toReplica(s: StateFile, running: boolean, logTail?: string[], oomKilled = false): RuntimeReplica {
     return {
       replicaId: s.replicaId,
       serviceId: s.serviceId,
@@ -142,8 +147,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       state: running ? "running" : "exited",
       startedAt: new Date(s.startedAt),
       exitCode: running ? null : s.exitCode,
-      oomKilled: false,
-      reason: running ? null : describeExit({ exitCode: s.exitCode, oomKilled: false, logTail }),
+      oomKilled: !running && oomKilled,
+      reason: running ? null : describeExit({ exitCode: s.exitCode, oomKilled: !running && oomKilled, memoryLimitMb: s.spec.memoryLimitMb, logTail }),
     };
   }
 
@@ -153,15 +158,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   }
 
   /** the watcher behind onEvent: notices replicas whose process went away */
-  const watcher = createExitWatcher({ intervalMs: watchIntervalMs, readAllStates, children, stderrTail, emit: (e) => hub.emit(e) });
-
-  async function rotateLog(file: string): Promise<void> {
-    try {
-      if ((await fs.stat(file)).size > LOG_ROTATE_BYTES) await fs.rename(file, `${file}.1`);
-    } catch {
-      /* no log yet */
-    }
-  }
+  const watcher = createExitWatcher({ intervalMs: watchIntervalMs, readAllStates, children, stderrTail, oomKilled: memoryLimits.oomKilled, emit: (e) => hub.emit(e) });
 
   /** Starts the process for `spec` on the given ports and records it. Caller holds the lock. */
   async function spawnReplica(spec: ReplicaSpec, dataPort: number, adminPort: number): Promise<StateFile> {
@@ -174,7 +171,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const outPath = path.join(dir, "stdout.log");
     const errPath = path.join(dir, "stderr.log");
-    await Promise.all([rotateLog(outPath), rotateLog(errPath)]);
+    await Promise.all([rotateLog(outPath, LOG_ROTATE_BYTES), rotateLog(errPath, LOG_ROTATE_BYTES)]);
     // The intent, before the process exists: a panel killed before the second write leaves
     // this record, and the next list() finds the process by its environment (settleIntent).
     const previous = await readState(spec.replicaId);
@@ -213,6 +210,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     child.on("error", () => undefined); // errors after spawn (signals to a dead pid) are seen through /proc
     child.unref();
     const pid = child.pid!;
+    await memoryLimits.enter(spec.replicaId, pid, spec.memoryLimitMb);
     const stat = await readProcStat(pid);
     // If the child already ended, no start time matches and it reads as exited.
     const state: StateFile = { ...intent, pid, procStartTicks: stat?.startTicks ?? -1 };
@@ -348,6 +346,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
         if (current) {
           await stopLocked(current, 0);
           cpuSamples.delete(`${current.pid}:${current.procStartTicks}`);
+          await memoryLimits.release(current.replicaId, `${current.pid}:${current.procStartTicks}`);
         }
         await fs.rm(dirOf(s.replicaId), { recursive: true, force: true });
       });
@@ -380,7 +379,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       const s = await resolve(ref);
       if (!s) return null;
       const running = await isRunning(s);
-      return toReplica(s, running, running ? undefined : await stderrTail(s.replicaId));
+      if (running) return toReplica(s, true);
+      return toReplica(s, false, await stderrTail(s.replicaId), await memoryLimits.oomKilled(s.replicaId));
     },
 
     /** RSS from /proc/<pid>/status; CPU since the previous call for this process (since its start on the first call). */
@@ -403,9 +403,11 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       const now: CpuSample = { cpu: stat.cpuTicks, atMs: uptime * 1000 };
       const prev = cpuSamples.get(key) ?? { cpu: 0, atMs: (stat.startTicks / ticks) * 1000 };
       cpuSamples.set(key, now);
+      const memoryLimitBytes = s.spec.memoryLimitMb > 0 ? s.spec.memoryLimitMb * 1024 * 1024 : null;
       return {
         memoryBytes: rss,
-        memoryLimitBytes: s.spec.memoryLimitMb > 0 ? s.spec.memoryLimitMb * 1024 * 1024 : null,
+        memoryLimitBytes,
+        memoryLimitEnforced: await memoryLimits.isEnforced(key, s.pid, s.replicaId, memoryLimitBytes),
         cpuPercent: cpuPercentBetween(prev, now, ticks),
         at: Date.now(),
       };
@@ -433,6 +435,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
 
   return {
     ...runtime,
+    /** Whether this runtime holds replicas to their memory limit here (a cgroup each), and where, or why not. */
+    memoryLimitEnforcement: (): Promise<MemoryEnforcement> => memoryLimits.enforcement(),
     /** How many times the watcher behind onEvent has looked at every replica since it started (diagnostics, tests). */
     watchLooks: (): number => watcher.looks(),
   };

@@ -18,6 +18,8 @@ export function replicaEnv(
     SERVICE_NAME: spec.serviceName,
     MEMORY_LIMIT_MB: String(spec.memoryLimitMb),
     BIND_HOST: where.bindHost,
+    // absent: the replica's own default (80)
+    ...(spec.memoryThresholdPercent !== undefined ? { MEMORY_THRESHOLD_PERCENT: String(spec.memoryThresholdPercent) } : {}),
   };
 }
 

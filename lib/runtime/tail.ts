@@ -34,3 +34,12 @@ export async function tailFileLines(file: string, count: number): Promise<string
     await handle.close();
   }
 }
+
+/** Moves `file` to `file.1` (replacing an older one) once it is larger than `maxBytes`; nothing when it does not exist. */
+export async function rotateLog(file: string, maxBytes: number): Promise<void> {
+  try {
+    if ((await fs.stat(file)).size > maxBytes) await fs.rename(file, `${file}.1`);
+  } catch {
+    /* no log yet */
+  }
+}

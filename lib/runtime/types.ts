@@ -27,6 +27,8 @@ export type ReplicaSpec = {
   adminPort: number;
   adminToken: string;
   memoryLimitMb: number;
+  /** where the replica's /health turns 503, in percent of memoryLimitMb (MEMORY_THRESHOLD_PERCENT); absent: the replica app's default, 80 */
+  memoryThresholdPercent?: number;
   /** CPU cores, e.g. 0.5 */
   cpuLimit: number | null;
   /** docker: keep an image's root user (an admin's per-service choice); otherwise such an image runs as 65534. Process replicas never run as root. */
@@ -57,6 +59,12 @@ export type RuntimeReplica = {
 export type ReplicaStats = {
   memoryBytes: number;
   memoryLimitBytes: number | null;
+  /**
+   * Does the runtime hold the replica to memoryLimitBytes (it is killed past it)? Docker
+   * always; the process runtime where it could put the replica in a cgroup of its own
+   * with that limit, else false: the figure is then only what /health judges against.
+   */
+  memoryLimitEnforced: boolean;
   /** percent of one core (100 = one full core) */
   cpuPercent: number;
   at: number;

@@ -4,7 +4,7 @@ import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
 import { newToken } from "@/lib/core/ids";
 import { defaultRules } from "@/lib/core/rules";
-import type { CreateServiceInput, UpdateServiceInput } from "@/lib/core/service";
+import { MEMORY_THRESHOLD, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
 import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { controller } from "@/lib/controller/controller";
@@ -68,6 +68,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
       adminPort: input.adminPort,
       env: JSON.stringify(input.env),
       memoryLimitMb: input.memoryLimitMb,
+      memoryThresholdPercent: input.memoryThresholdPercent ?? MEMORY_THRESHOLD.default,
       cpuLimit: input.cpuLimit,
       replicas: input.replicas,
       minReplicas: input.minReplicas,
@@ -114,6 +115,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
       ...(input.command !== undefined ? { command: input.command ? JSON.stringify(input.command) : null } : {}),
       ...(input.env !== undefined ? { env: JSON.stringify(input.env) } : {}),
       ...(input.memoryLimitMb !== undefined ? { memoryLimitMb: input.memoryLimitMb } : {}),
+      ...(input.memoryThresholdPercent !== undefined ? { memoryThresholdPercent: input.memoryThresholdPercent } : {}),
       ...(input.cpuLimit !== undefined ? { cpuLimit: input.cpuLimit } : {}),
       ...(input.allowRoot !== undefined ? { allowRoot: input.allowRoot } : {}),
     },

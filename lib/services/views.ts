@@ -42,7 +42,7 @@ export type ServiceView = {
   /** a viewer gets the names with empty values */
   env: Record<string, string>;
   memoryLimitMb: number;
-  /** where the replica app's /health turns 503 (MEMORY_THRESHOLD_PERCENT, default 80) */
+  /** where the replica app's /health turns 503: this share of the memory limit (a setting of the service, 10-99, default 80; MEMORY_THRESHOLD_PERCENT in the replica's environment) */
   memoryThresholdPercent: number;
   cpuLimit: number | null;
   replicas: number;
@@ -89,6 +89,7 @@ export function serviceView(s: {
   adminPort: number;
   env: string;
   memoryLimitMb: number;
+  memoryThresholdPercent: number;
   cpuLimit: number | null;
   replicas: number;
   minReplicas: number;
@@ -99,7 +100,6 @@ export function serviceView(s: {
   instances?: ReplicaRow[];
 }): ServiceView {
   const { command, env } = runFieldsOf(s);
-  const threshold = Number(env.MEMORY_THRESHOLD_PERCENT);
   return {
     id: s.id,
     name: s.name,
@@ -110,7 +110,7 @@ export function serviceView(s: {
     adminPort: s.adminPort,
     env,
     memoryLimitMb: s.memoryLimitMb,
-    memoryThresholdPercent: Number.isInteger(threshold) && threshold > 0 && threshold <= 100 ? threshold : 80,
+    memoryThresholdPercent: s.memoryThresholdPercent,
     cpuLimit: s.cpuLimit,
     replicas: s.replicas,
     minReplicas: s.minReplicas,
