@@ -11,11 +11,43 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { DiffView } from "@/components/rules/diff-view";
 import { When } from "@/components/balancer/when";
 import type { RevisionRow } from "@/components/balancer/types";
+import { describeServerChanges, type ServerChange } from "@/lib/core/revision-changes";
 
 type Message = { tone: "success" | "error"; text: string } | null;
 
+/** A revision with what it changed apart from what scaling changed meanwhile (lib/services/revisions.ts). */
+export type RevisionWithChanges = RevisionRow & { rulesDiff: string; scaling: ServerChange[]; previous: number | null };
+
+/** The revision's own change (its rules), the servers scaling moved since the one before, and the full engine diff on request. */
+function RevisionChanges({ r, failed }: { r: RevisionWithChanges; failed: boolean }) {
+  const [showEngine, setShowEngine] = useState(false);
+  return (
+    <div className="mt-2 space-y-2" data-testid={`revision-changes-${r.number}`}>
+      <p className="text-xs text-zinc-600 dark:text-zinc-400">
+        {r.previous === null ? "The rules of every service, as this first revision set them:" : `The rules ${failed ? "it would have changed" : "it changed"}, against revision #${r.previous}:`}
+      </p>
+      <div data-testid={`revision-rules-diff-${r.number}`}>
+        <DiffView diff={r.rulesDiff} emptyText="No rule changed (the same rules as the revision before it)." />
+      </div>
+      {r.scaling.length > 0 && (
+        <p data-testid={`revision-scaling-${r.number}`} className="rounded-md bg-zinc-50 px-2.5 py-1.5 text-xs text-zinc-700 dark:bg-zinc-800/60 dark:text-zinc-300">
+          Not from this revision: scaling since #{r.previous} changed the servers ({describeServerChanges(r.scaling)}). The engine configuration below holds them too.
+        </p>
+      )}
+      <Button size="sm" variant="ghost" aria-expanded={showEngine} onClick={() => setShowEngine((v) => !v)}>
+        {showEngine ? "Hide" : "Show"} the {r.engine} configuration diff
+      </Button>
+      {showEngine && (
+        <div data-testid={`revision-engine-diff-${r.number}`}>
+          <DiffView diff={r.diff} emptyText="Same configuration as the revision before it." />
+        </div>
+      )}
+    </div>
+  );
+}
+
 /** Every revision, newest first: status, who and when, the diff, the engine's error, and rollback. */
-export function RevisionHistory({ revisions, current, canEdit, serviceNames }: { revisions: RevisionRow[]; current: number; canEdit: boolean; serviceNames: Record<string, string> }) {
+export function RevisionHistory({ revisions, current, canEdit, serviceNames }: { revisions: RevisionWithChanges[]; current: number; canEdit: boolean; serviceNames: Record<string, string> }) {
   const router = useRouter();
   const [confirming, setConfirming] = useState<number | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
@@ -94,11 +126,9 @@ export function RevisionHistory({ revisions, current, canEdit, serviceNames }: {
                     </pre>
                   </div>
                 )}
-                <details className="mt-1 ml-10">
-                  <summary className="cursor-pointer text-xs text-zinc-500 hover:text-zinc-800 dark:hover:text-zinc-200">{failed ? "Diff it would have applied" : "Diff"}</summary>
-                  <div className="mt-2">
-                    <DiffView diff={r.diff} emptyText="Same configuration as the revision before it." />
-                  </div>
+                <details className="mt-1 sm:ml-10">
+                  <summary className="cursor-pointer text-xs text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-200">{failed ? "What it would have changed" : "What it changed"}</summary>
+                  <RevisionChanges r={r} failed={failed} />
                 </details>
               </li>
             );

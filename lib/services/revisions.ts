@@ -3,15 +3,30 @@ import { AppError } from "@/lib/core/errors";
 import type { BalancerConfig } from "@/lib/engines/types";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
-import { revisionRulesOf } from "@/lib/db/rows";
+import { parseRules, revisionRulesOf } from "@/lib/db/rows";
+import { rollbackSummary, rulesText, serverChanges, snapshotServices } from "@/lib/core/revision-changes";
 import { applyBalancerConfig, revisionView, unifiedDiff } from "@/lib/services/apply-balancer-config";
 
+/**
+ * Each revision with what it changed against the applied revision before it: `rulesDiff`,
+ * the rules alone (the revision's own change), `scaling`, the servers scaling added or
+ * removed between the two (no revision of their own), and `diff`, the engine config,
+ * which holds both.
+ */
 export async function listRevisions(limit = 50) {
-  const rows = await db().revision.findMany({ orderBy: { number: "desc" }, take: limit });
-  // diff of each revision against the applied revision before it
-  return rows.map((r) => {
+  // one more than shown, so the oldest shown has the revision before it to diff against
+  const rows = await db().revision.findMany({ orderBy: { number: "desc" }, take: limit + 10 });
+  return rows.slice(0, limit).map((r) => {
     const prev = rows.find((p) => p.number < r.number && p.status === "applied");
-    return { ...revisionView(r), diff: unifiedDiff(prev?.rendered ?? "", r.rendered, `rev${r.number}`) };
+    const before = snapshotServices(prev?.config);
+    const after = snapshotServices(r.config);
+    return {
+      ...revisionView(r),
+      diff: unifiedDiff(prev?.rendered ?? "", r.rendered, `rev${r.number}`),
+      rulesDiff: rulesText(before) === rulesText(after) ? "" : unifiedDiff(rulesText(before), rulesText(after), `rules-rev${r.number}`),
+      scaling: prev ? serverChanges(before, after) : [],
+      previous: prev?.number ?? null,
+    };
   });
 }
 
@@ -30,12 +45,19 @@ export async function rollbackTo(number: number, user: SessionUser) {
   if (!old) throw new AppError("not_found", `no revision ${number}`);
   if (old.status === "failed") throw new AppError("conflict", `revision ${number} failed when it was applied; roll back to an applied one`);
   const rules = revisionRulesOf(old);
-  const existing = new Set((await db().service.findMany({ select: { id: true } })).map((s) => s.id));
+  const services = await db().service.findMany({ select: { id: true, name: true, rules: true } });
+  const existing = new Set(services.map((s) => s.id));
   const overrides = rules.filter((o) => existing.has(o.serviceId));
+  const nameOf = (id: string) => services.find((s) => s.id === id)?.name ?? id;
+  const summary = rollbackSummary(
+    number,
+    services.map((s) => ({ name: s.name, rules: parseRules(s.rules) })),
+    overrides.map((o) => ({ name: nameOf(o.serviceId), rules: o.rules })),
+  );
   return applyBalancerConfig({
     build: () => currentBalancerConfig(overrides),
     author: user.username,
-    summary: `rollback to revision ${number}`,
+    summary,
     commit: async () => {
       for (const o of overrides) await db().service.update({ where: { id: o.serviceId }, data: { rules: JSON.stringify(o.rules) } });
     },

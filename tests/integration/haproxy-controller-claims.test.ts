@@ -244,7 +244,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("README claims: scaling 
     const res = await h.api(r.rollback.POST, `/api/balancer/revisions/${oldest}/rollback`, { method: "POST", body: {} }, { number: String(oldest) });
     expect(res.status).toBe(200);
     const { revision } = (await res.json()) as { revision: { number: number; status: string; summary: string } };
-    expect(revision).toMatchObject({ number: applied[2] + 1, status: "applied", summary: `rollback to revision ${oldest}` });
+    expect(revision).toMatchObject({ number: applied[2] + 1, status: "applied", summary: `rollback to revision ${oldest}: web: algorithm uri_hash → least_conn, sticky none → cookie` });
     expect(await h.m.currentRevisionNumber()).toBe(revision.number);
     // the rules of the oldest one are stored and running
     const rules = (await h.m.getService(h.serviceId)).rules;
