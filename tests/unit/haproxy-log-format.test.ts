@@ -142,3 +142,15 @@ describe("HaproxyLogReceiver (no socket)", () => {
     expect(feed.detail).toMatch(/1 datagrams were not HAProxy records/);
   });
 });
+
+describe("SequenceGaps.unsettled", () => {
+  it("is the count of numbers not judged yet, 0 once the settle time has passed", () => {
+    const g = new SequenceGaps();
+    for (const s of [1, 2, 3, 5]) g.add(1, s, 0);
+    g.settle(0);
+    expect(g.unsettled()).toBe(5); // 1..5, the missing 4 included
+    g.settle(SETTLE_MS);
+    expect(g.unsettled()).toBe(0);
+    expect(g.lost).toBe(1);
+  });
+});

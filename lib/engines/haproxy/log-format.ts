@@ -159,6 +159,13 @@ export class SequenceGaps {
     }
   }
 
+  /** Numbers above each worker's settled floor, not yet judged (0: every number heard of has been counted or found lost). */
+  unsettled(): number {
+    let n = 0;
+    for (const st of this.pids.values()) n += st.max - st.floor;
+    return n;
+  }
+
   private rememberLost(key: string): void {
     this.lostSeqs.add(key);
     if (this.lostSeqs.size > REMEMBER_LOST) this.lostSeqs.delete(this.lostSeqs.values().next().value as string);

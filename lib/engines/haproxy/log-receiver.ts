@@ -113,6 +113,12 @@ export class HaproxyLogReceiver {
     return b ? { ...b } : emptyLatencyBuckets();
   }
 
+  /** Request numbers not judged yet (lost or arrived): see SequenceGaps.unsettled. */
+  unsettled(now = Date.now()): number {
+    this.sequence.settle(now);
+    return this.sequence.unsettled();
+  }
+
   /** What the panel counted and lost, for status().statsFeed. */
   feed(now = Date.now()): StatsFeed {
     this.sequence.settle(now);
