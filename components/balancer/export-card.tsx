@@ -5,7 +5,7 @@ import type { ExportTarget } from "@/components/balancer/types";
 export function ExportCard({ targets }: { targets: ExportTarget[] }) {
   return (
     <Card title="Export">
-      <p className="mb-3 text-xs text-zinc-500">The current services, replicas and rules, rendered for another engine. Nothing is applied.</p>
+      <p className="mb-3 text-xs text-zinc-600 dark:text-zinc-400">The current services, replicas and rules, rendered for another engine. Nothing is applied.</p>
       <div className="flex flex-wrap gap-2">
         {targets.map((t) => (
           <a
@@ -15,7 +15,7 @@ export function ExportCard({ targets }: { targets: ExportTarget[] }) {
             data-testid={`export-${t.kind}`}
             className="inline-flex items-center gap-1.5 rounded-md bg-white px-3 py-1.5 text-sm font-medium text-zinc-800 shadow-sm ring-1 ring-inset ring-zinc-300 hover:bg-zinc-50 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700 dark:hover:bg-zinc-800"
           >
-            <span aria-hidden>↓</span> {t.label} <span className="text-xs font-normal text-zinc-500">{t.format}</span>
+            <span aria-hidden>↓</span> {t.label} <span className="text-xs font-normal text-zinc-600 dark:text-zinc-400">{t.format}</span>
           </a>
         ))}
       </div>
@@ -25,7 +25,8 @@ export function ExportCard({ targets }: { targets: ExportTarget[] }) {
           .map((t) => (
             <li key={t.kind} className="text-xs">
               {t.lost.length > 0 && (
-                <details open={t.lost.length <= 2} className="text-amber-800 dark:text-amber-300">
+                // collapsed: a warning about an engine this install does not run is a note for whoever exports, not an alarm
+                <details data-testid={`export-lost-${t.kind}`} className="text-amber-800 dark:text-amber-300">
                   <summary className="cursor-pointer font-medium">
                     {t.label} cannot express {t.lost.length === 1 ? "1 option" : `${t.lost.length} options`} of today&apos;s rules
                   </summary>

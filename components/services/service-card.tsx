@@ -9,6 +9,20 @@ import { Button } from "@/components/ui/button";
 import { Sparkline } from "@/components/charts/sparkline";
 import { api, ApiError } from "@/lib/client/api";
 import { InlineError } from "@/components/ui/inline-error";
+import type { Rules } from "@/lib/core/rules";
+
+/**
+ * Pure: where the service answers through the balancer. With a host route the URL names
+ * that host (the balancer matches the Host header); `via` is then the listener to send it
+ * to when the name does not resolve to this machine.
+ */
+export function balancerUrl(route: Rules["route"], listen: { host: string; port: number }): { url: string; via: string | null } {
+  const local = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
+  const bracket = (h: string) => (h.includes(":") ? `[${h}]` : h);
+  const listener = `${bracket(local)}:${listen.port}`;
+  if (!route.host) return { url: `http://${listener}${route.pathPrefix}`, via: null };
+  return { url: `http://${bracket(route.host)}:${listen.port}${route.pathPrefix}`, via: listener };
+}
 
 /** A service on the list: live replica counts and requests/s, its route, and (operators) edit / delete. */
 export function ServiceCard({
@@ -35,6 +49,7 @@ export function ServiceCard({
   const route = service.rules.route;
   const rps = history.slice(-60).map((t) => t.rps);
   const running = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
+  const url = balancerUrl(route, listen);
 
   const remove = async () => {
     setBusy(true);
@@ -84,9 +99,12 @@ export function ServiceCard({
           {route.host ?? "any host"} {route.pathPrefix}
           {route.stripPrefix ? " (stripped)" : ""}
         </dd>
-        <dt className="text-zinc-500">listener</dt>
-        <dd className="font-mono text-xs leading-5">
-          {listen.host}:{listen.port}
+        <dt className="text-zinc-500">balancer URL</dt>
+        <dd className="min-w-0 font-mono text-xs leading-5" data-testid="service-balancer-url">
+          <a href={url.url} className="break-all text-indigo-700 hover:underline dark:text-indigo-300" target="_blank" rel="noreferrer">
+            {url.url}
+          </a>
+          {url.via && <span className="block font-sans text-zinc-600 dark:text-zinc-400">by Host header; the listener is {url.via}</span>}
         </dd>
         <dt className="text-zinc-500">{service.runtime === "docker" ? "image" : "command"}</dt>
         <dd className="truncate font-mono text-xs leading-5">

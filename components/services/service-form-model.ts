@@ -21,6 +21,10 @@ export type ServiceFormValues = {
   maxReplicas: string;
   /** docker: keep an image's root user (admins only) */
   allowRoot: boolean;
+  /** the route (rules.route), set at creation; later in the rules editor. Blank host: any host */
+  routeHost: string;
+  routePathPrefix: string;
+  routeStripPrefix: boolean;
 };
 
 export type FieldErrors = Partial<Record<keyof ServiceFormValues | "form", string>>;
@@ -38,6 +42,9 @@ export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFor
   replicas: "2",
   maxReplicas: "",
   allowRoot: false,
+  routeHost: "",
+  routePathPrefix: "/",
+  routeStripPrefix: false,
 });
 
 export function formFromService(s: ServiceView): ServiceFormValues {
@@ -56,8 +63,22 @@ export function formFromService(s: ServiceView): ServiceFormValues {
     replicas: String(s.replicas),
     maxReplicas: String(s.maxReplicas),
     allowRoot: s.allowRoot,
+    routeHost: s.rules.route.host ?? "",
+    routePathPrefix: s.rules.route.pathPrefix,
+    routeStripPrefix: s.rules.route.stripPrefix,
   };
 }
+
+/** The route fields of the form as the rules' route (rules.route), or null when left at the default (any host, "/", no strip). */
+export function routeOf(v: Pick<ServiceFormValues, "routeHost" | "routePathPrefix" | "routeStripPrefix">): { host: string | null; pathPrefix: string; stripPrefix: boolean } | null {
+  const host = v.routeHost.trim().toLowerCase() || null;
+  const pathPrefix = v.routePathPrefix.trim() || "/";
+  if (!host && pathPrefix === "/" && !v.routeStripPrefix) return null;
+  return { host, pathPrefix, stripPrefix: v.routeStripPrefix };
+}
+
+/** A rules error's field: rules.route.host → routeHost, rules.route.pathPrefix → routePathPrefix. */
+const ROUTE_FIELDS: Record<string, keyof ServiceFormValues> = { host: "routeHost", pathPrefix: "routePathPrefix", stripPrefix: "routeStripPrefix" };
 
 function quoteArg(a: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`;
@@ -116,7 +137,8 @@ type Parsed<T> = { ok: true; body: T } | { ok: false; errors: FieldErrors };
 function issuesToErrors(issues: { path: PropertyKey[]; message: string }[]): FieldErrors {
   const errors: FieldErrors = {};
   for (const i of issues) {
-    const key = String(i.path[0] ?? "form") as keyof FieldErrors;
+    const routeField = i.path[0] === "rules" && i.path[1] === "route" ? ROUTE_FIELDS[String(i.path[2])] : undefined;
+    const key = (routeField ?? String(i.path[0] ?? "form")) as keyof FieldErrors;
     const field = key in emptyForm() || key === "form" ? key : "form";
     const text = field === "form" && i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message;
     if (!errors[field]) errors[field] = text;
@@ -154,6 +176,9 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
     ...(v.runtime === "docker" && v.allowRoot ? { allowRoot: true } : {}),
   };
+  // the route only when set: left at the default, the panel picks <name>.local if "/" on any host is taken
+  const route = routeOf(v);
+  if (route) body.rules = { route };
   const parsed = createServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };

@@ -27,7 +27,9 @@ function serverFieldErrors(e: ApiError): FieldErrors {
   const out: FieldErrors = {};
   if (Array.isArray(e.details)) {
     for (const d of e.details as { path?: string; message?: string }[]) {
-      const key = (d.path ?? "").split(".")[0] as keyof FieldErrors;
+      const parts = (d.path ?? "").split(".");
+      const route = parts[0] === "rules" && parts[1] === "route" ? ({ host: "routeHost", pathPrefix: "routePathPrefix" } as Record<string, string>)[parts[2]] : undefined;
+      const key = (route ?? parts[0]) as keyof FieldErrors;
       if (key && key in emptyForm() && !out[key]) out[key] = d.message ?? "invalid";
     }
   }
@@ -184,6 +186,28 @@ export function ServiceForm({
           </Field>
         </div>
       </div>
+      {editing ? (
+        <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="service-form-route">
+          Route: {v.routeHost || "any host"} {v.routePathPrefix}
+          {v.routeStripPrefix ? " (prefix stripped)" : ""}. Change it, with the other balancer rules, in the service&apos;s Rules tab.
+        </p>
+      ) : (
+        <fieldset className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4" data-testid="service-form-route">
+          <legend className="mb-1 text-xs font-semibold text-zinc-700 dark:text-zinc-300">Route: which requests the balancer sends to this service</legend>
+          <Field label="Host" error={errors.routeHost} hint="blank: any host; e.g. shop.local (matched on the Host header)">
+            <Input name="routeHost" value={v.routeHost} onChange={set("routeHost")} autoComplete="off" placeholder="any host" />
+          </Field>
+          <Field label="Path prefix" error={errors.routePathPrefix} hint="requests whose path starts with it, e.g. /api">
+            <Input name="routePathPrefix" value={v.routePathPrefix} onChange={set("routePathPrefix")} autoComplete="off" placeholder="/" />
+          </Field>
+          <div className="flex items-end sm:col-span-2">
+            <label className="flex items-center gap-2 pb-1.5 text-xs">
+              <input type="checkbox" name="routeStripPrefix" checked={v.routeStripPrefix} onChange={(e) => update({ ...v, routeStripPrefix: e.target.checked })} />
+              Strip the prefix before passing the request on (/api/users reaches the replica as /users)
+            </label>
+          </div>
+        </fieldset>
+      )}
       {v.runtime === "docker" &&
         (limited ? (
           service?.allowRoot && <p className="text-xs text-amber-700 dark:text-amber-400">An admin lets this service&apos;s containers run as root when the image does.</p>
