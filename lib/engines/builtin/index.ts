@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { AppError } from "../../core/errors";
@@ -20,18 +20,19 @@ import { parseBuiltinConfig } from "./config-schema";
 import { type ControlRequest, type ControlResponse, type PingReply, controlCall } from "./control";
 import { renderBuiltinConfig } from "./render";
 import { BUILTIN_VERSION } from "./version";
-import { writeAtomic } from "@/lib/engines/files";
+import type { ReloadResult } from "@/lib/engines/lifecycle/apply";
+import { FileEngine, configFile } from "@/lib/engines/lifecycle/file-engine";
+import { addServerEdit, hasServer, patchServerEdit, removeServerEdit, serverMismatch, withServers, type ServerEdit } from "@/lib/engines/lifecycle/model-edits";
 import { isAlive } from "@/lib/process/identity";
 import { readPidFile } from "@/lib/process/pid-file";
 import { readCmdlineSync } from "@/lib/process/procfs";
-import { SerialQueue } from "@/lib/process/serial-queue";
-import { spawnDetached, waitUntilReady } from "@/lib/process/spawn";
-import { stopWithEscalation } from "@/lib/process/stop";
+import { spawnUntilReady } from "@/lib/process/spawn";
 
 /**
  * The builtin engine: a Node reverse proxy (proxy.ts) in its own detached
- * process, driven over a unix control socket. Its "config file" is the JSON
- * document render() writes; apply swaps it in memory without dropping a
+ * process, driven over a unix control socket, plugged into the shared file-engine
+ * lifecycle (lib/engines/lifecycle). Its "config file" is the JSON document render()
+ * writes, and also its stored model; apply swaps it in memory without dropping a
  * request, so every change (servers included) is a hitless reload.
  *
  * Files under <dataDir>/builtin: config.json (live), config.json.bak (the one
@@ -51,17 +52,10 @@ export type BuiltinEngineOptions = {
 /** The builtin proxy's renderer (exports): pure, nothing to configure. */
 export const builtinRenderer = { kind: "builtin" as const, capabilities, render: renderBuiltinConfig } satisfies Renderer;
 
-/** How long stop() waits after SIGTERM (the proxy drains for up to 5 s) before SIGKILL. */
-const STOP_WAIT_MS = 8_000;
+/** SIGTERM: the proxy drains for up to 5 s; SIGKILL after 8 s. */
+const STOP_STEPS = [["SIGTERM", 8_000], ["SIGKILL", 2000]] as const;
 /** Linux sun_path holds 108 bytes including the terminating NUL. */
 const MAX_UNIX_PATH = 107;
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** Can we bind host:port right now? null if yes, else the error code. */
 function bindError(listen: { host: string; port: number }): Promise<string | null> {
@@ -72,36 +66,32 @@ function bindError(listen: { host: string; port: number }): Promise<string | nul
   });
 }
 
-function serverKeys(config: BalancerConfig): string[] {
-  return config.services.flatMap((s) => s.servers.map((srv) => `${s.name}/${srv.name}`)).sort();
-}
-
 export function createBuiltinEngine(opts: BuiltinEngineOptions) {
   const dir = path.join(opts.dataDir, "builtin");
-  const configPath = path.join(dir, "config.json");
-  const backupPath = `${configPath}.bak`;
+  const file = configFile(path.join(dir, "config.json"));
+  const configPath = file.path;
   const socketPath = path.join(dir, "control.sock");
   const pidPath = path.join(dir, "proxy.pid");
   const logPath = path.join(dir, "proxy.log");
   const appRoot = opts.appRoot ?? process.cwd();
   const proxyMain = path.join(appRoot, "lib", "engines", "builtin", "proxy-main.ts");
 
-  let adopted = false;
-  /** pid of the proxy this object spawned (a second start() on the same object is not an adoption) */
-  let spawnedPid: number | null = null;
-  let lastError: string | undefined;
+  /** The live file is the stored model: it is written with every edit, nothing else to keep. */
+  async function readLive(): Promise<BalancerConfig | null> {
+    const text = await file.read();
+    if (text === null) return null;
+    const parsed = parseBuiltinConfig(text);
+    if (!parsed.ok) throw new AppError("engine_error", `the live builtin config ${configPath} is invalid: ${parsed.error}`);
+    return parsed.config;
+  }
 
-  // Every mutation runs one at a time, so an apply never interleaves with another.
-  const queue = new SerialQueue();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => queue.run(fn);
+  const lifecycle = new FileEngine({ kind: "builtin", mode: "supervised", file, model: { read: readLive, write: async () => undefined }, render: renderBuiltinConfig });
 
   const call = <R extends ControlRequest>(req: R, timeoutMs?: number): Promise<ControlResponse<R["cmd"]>> => controlCall(socketPath, req, timeoutMs);
 
-  const readPid = (): Promise<number | null> => readPidFile(pidPath);
-
   /** The running proxy, if its pid file names a live process that answers ping as that pid. */
   async function running(): Promise<PingReply | null> {
-    const pid = await readPid();
+    const pid = await readPidFile(pidPath);
     if (pid === null || !isAlive(pid)) return null;
     const reply = await call({ cmd: "ping" }, 2000).catch(() => null);
     return reply?.ok && reply.pid === pid ? reply : null;
@@ -118,14 +108,6 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
     return text.slice(-2000).trim();
   }
 
-  async function readLive(): Promise<BalancerConfig | null> {
-    const text = await readFile(configPath, "utf8").catch(() => null);
-    if (text === null) return null;
-    const parsed = parseBuiltinConfig(text);
-    if (!parsed.ok) throw new AppError("engine_error", `the live builtin config ${configPath} is invalid: ${parsed.error}`);
-    return parsed.config;
-  }
-
   async function check(rendered: string): Promise<CheckResult> {
     const parsed = parseBuiltinConfig(rendered);
     if (!parsed.ok) return { ok: false, error: parsed.error };
@@ -138,96 +120,68 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
     return { ok: true };
   }
 
-  /** Ask the proxy to load the config file, then confirm it reports exactly the expected servers. */
-  async function loadAndVerify(config: BalancerConfig): Promise<string | null> {
+  /** Ask the proxy to load the config file (a proxy that is not running reads it when it starts), then confirm it reports exactly the expected servers. */
+  async function loadAndVerify(config: BalancerConfig): Promise<ReloadResult> {
+    if (!(await running())) return { ok: true, reloaded: false };
     const loaded = await call({ cmd: "load", configPath }, 10_000).catch((e: Error) => ({ ok: false as const, error: e.message }));
-    if (!loaded.ok) return `the proxy refused the config: ${loaded.error}`;
+    if (!loaded.ok) return { ok: false, error: `the proxy refused the config: ${loaded.error}` };
     const stats = await call({ cmd: "stats" }).catch((e: Error) => ({ ok: false as const, error: e.message }));
-    if (!stats.ok) return `the proxy did not report stats after the reload: ${stats.error}`;
-    const want = serverKeys(config).join(", ");
-    const have = stats.servers.map((s) => `${s.service}/${s.server}`).sort().join(", ");
-    return want === have ? null : `after the reload the proxy reports servers [${have}], expected [${want}]`;
+    if (!stats.ok) return { ok: false, error: `the proxy did not report stats after the reload: ${stats.error}` };
+    const mismatch = serverMismatch(config, stats.servers.map((s) => `${s.service}/${s.server}`));
+    return mismatch === null ? { ok: true } : { ok: false, error: `after the reload ${mismatch}` };
   }
 
-  async function applyLocked(rendered: string, config: BalancerConfig): Promise<ApplyResult> {
-    const checked = await check(rendered);
-    if (!checked.ok) return { ...checked, rolledBack: false };
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const hadPrevious = await exists(configPath);
-    if (hadPrevious) await copyFile(configPath, backupPath);
-    await writeAtomic(configPath, rendered);
-    if (!(await running())) return { ok: true, reloaded: false }; // the file waits for start()
-    const error = await loadAndVerify(config);
-    if (error === null) {
-      lastError = undefined;
-      return { ok: true, reloaded: true };
-    }
-    // Roll back: the previous file goes back in place and is loaded again (the
-    // proxy keeps its old config when it refuses a load, so this is a no-op then).
-    if (hadPrevious) {
-      await writeAtomic(configPath, await readFile(backupPath, "utf8"));
-      await call({ cmd: "load", configPath }, 10_000).catch(() => null);
-    } else {
-      await rm(configPath, { force: true });
-    }
-    lastError = error;
-    return { ok: false, error, rolledBack: true };
+  /** Check, back up, write, load and verify; a refused load puts the previous file back (the proxy keeps its old config when it refuses, so loading it again is a no-op then). */
+  function applyNow(rendered: string, config: BalancerConfig): Promise<ApplyResult> {
+    return lifecycle.applyNow(rendered, {
+      check,
+      beforeWrite: () => mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined),
+      reload: () => loadAndVerify(config),
+      reloadPrevious: async () => {
+        await call({ cmd: "load", configPath }, 10_000).catch(() => null);
+        return { ok: true };
+      },
+      withoutPrevious: "remove",
+    });
   }
 
-  async function applyOrThrow(config: BalancerConfig): Promise<void> {
-    const r = await applyLocked(renderBuiltinConfig(config), config);
+  /** A server change: the proxy has no runtime add or remove, so the edited live model is applied whole (hitless). */
+  async function applyEdit(service: BalancerService, edit: ServerEdit): Promise<void> {
+    const live = (await readLive()) ?? { listen: opts.listen, services: [] };
+    const next = withServers(live, service, edit);
+    const r = await applyNow(renderBuiltinConfig(next), next);
     if (!r.ok) throw engineError(r, { details: { rolledBack: r.rolledBack } });
   }
 
-  /** Change one server in the live file (no reload), so a restart keeps runtime state and weight. */
-  async function persistServer(serviceName: string, serverName: string, change: Partial<BalancerServer>): Promise<void> {
-    const live = await readLive();
-    if (!live) return;
-    const next: BalancerConfig = {
-      ...live,
-      services: live.services.map((s) =>
-        s.name !== serviceName ? s : { ...s, servers: s.servers.map((srv) => (srv.name === serverName ? { ...srv, ...change } : srv)) },
-      ),
-    };
-    await writeAtomic(configPath, renderBuiltinConfig(next));
-  }
-
-  async function runtimeChange(service: BalancerService, serverName: string, req: ControlRequest, change: Partial<BalancerServer>): Promise<void> {
+  /** State and weight change at run time; the live file gets them too (no reload), so a restart keeps them. */
+  async function runtimeChange(service: BalancerService, serverName: string, req: ControlRequest, change: { weight?: number; adminState?: AdminState }): Promise<void> {
     await requireRunning();
     const r = await call(req);
     if (!r.ok) throw new AppError("engine_error", `the proxy refused ${req.cmd} ${service.name}/${serverName}: ${r.error}`);
-    await persistServer(service.name, serverName, change);
+    if (hasServer(await readLive(), service.name, serverName)) await lifecycle.editModel(service, patchServerEdit(serverName, change));
   }
 
   async function spawnProxy(): Promise<number> {
     await rm(socketPath, { force: true });
     await rm(pidPath, { force: true });
-    const proxy = spawnDetached(process.execPath, ["--import", "tsx", proxyMain, "--config", configPath, "--control", socketPath, "--pid", pidPath], {
+    const { ready } = await spawnUntilReady(process.execPath, ["--import", "tsx", proxyMain, "--config", configPath, "--control", socketPath, "--pid", pidPath], {
       cwd: appRoot,
       logFile: logPath,
       logMode: 0o600,
-    });
-    const { child } = proxy;
-    return waitUntilReady(
-      async () => {
+      timeoutMs: opts.startTimeoutMs ?? 15_000,
+      intervalMs: 100,
+      killSignal: "SIGKILL",
+      ready: async (proxy) => {
         const live = await running();
-        return live && live.pid === child.pid ? live.pid : null;
+        return live && live.pid === proxy.child.pid ? live.pid : null;
       },
-      {
-        timeoutMs: opts.startTimeoutMs ?? 15_000,
-        intervalMs: 100,
-        failed: async () => {
-          const exit = proxy.exit();
-          if (exit === null) return null;
-          const exitedWith = "error" in exit ? exit.error.message : (exit.signal ?? `code ${exit.code}`);
-          return new AppError("engine_error", `the builtin proxy exited (${exitedWith}) during start:\n${await logTail()}`);
-        },
-        timedOut: async () => {
-          if (child.pid) process.kill(child.pid, "SIGKILL");
-          return new AppError("engine_error", `the builtin proxy did not answer on ${socketPath} within the start timeout:\n${await logTail()}`);
-        },
+      exited: async (exit) => {
+        const exitedWith = "error" in exit ? exit.error.message : (exit.signal ?? `code ${exit.code}`);
+        return new AppError("engine_error", `the builtin proxy exited (${exitedWith}) during start:\n${await logTail()}`);
       },
-    );
+      timedOut: async () => new AppError("engine_error", `the builtin proxy did not answer on ${socketPath} within the start timeout:\n${await logTail()}`),
+    });
+    return ready;
   }
 
   /** Is `pid` our proxy? (so stop() never signals a stranger that reused the pid) */
@@ -246,34 +200,22 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
     check,
 
-    apply: (rendered: string, config: BalancerConfig) => exclusive(() => applyLocked(rendered, config)),
+    apply: (rendered: string, config: BalancerConfig) => lifecycle.exclusive(() => applyNow(rendered, config)),
 
-    liveConfig: () => readFile(configPath, "utf8").catch(() => null),
+    liveConfig: () => lifecycle.liveConfig(),
 
-    addServer: (service: BalancerService, server: BalancerServer) =>
-      exclusive(async () => {
-        const live = (await readLive()) ?? { listen: opts.listen, services: [] };
-        const existing = live.services.find((s) => s.name === service.name);
-        const base = existing ?? { ...service, servers: service.servers.filter((s) => s.name !== server.name) };
-        const updated = { ...base, servers: [...base.servers.filter((s) => s.name !== server.name), server] };
-        const services = existing ? live.services.map((s) => (s.name === service.name ? updated : s)) : [...live.services, updated];
-        await applyOrThrow({ ...live, services });
-      }),
+    addServer: (service: BalancerService, server: BalancerServer) => lifecycle.exclusive(() => applyEdit(service, addServerEdit(server))),
 
     removeServer: (service: BalancerService, serverName: string) =>
-      exclusive(async () => {
-        const live = await readLive();
-        const existing = live?.services.find((s) => s.name === service.name);
-        if (!live || !existing?.servers.some((s) => s.name === serverName)) return;
-        const services = live.services.map((s) => (s.name === service.name ? { ...s, servers: s.servers.filter((srv) => srv.name !== serverName) } : s));
-        await applyOrThrow({ ...live, services });
+      lifecycle.exclusive(async () => {
+        if (hasServer(await readLive(), service.name, serverName)) await applyEdit(service, removeServerEdit(serverName));
       }),
 
     setServerState: (service: BalancerService, serverName: string, state: AdminState) =>
-      exclusive(() => runtimeChange(service, serverName, { cmd: "setState", service: service.name, server: serverName, state }, { adminState: state })),
+      lifecycle.exclusive(() => runtimeChange(service, serverName, { cmd: "setState", service: service.name, server: serverName, state }, { adminState: state })),
 
     setWeight: (service: BalancerService, serverName: string, weight: number) =>
-      exclusive(() => runtimeChange(service, serverName, { cmd: "setWeight", service: service.name, server: serverName, weight }, { weight })),
+      lifecycle.exclusive(() => runtimeChange(service, serverName, { cmd: "setWeight", service: service.name, server: serverName, weight }, { weight })),
 
     async stats(): Promise<EngineStats> {
       await requireRunning();
@@ -283,61 +225,48 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
     },
 
     start: (initial: BalancerConfig) =>
-      exclusive(async () => {
+      lifecycle.exclusive(async () => {
         if (Buffer.byteLength(socketPath) > MAX_UNIX_PATH) {
           throw new AppError("bad_request", `the data folder path is too long for a unix socket (${socketPath} is over ${MAX_UNIX_PATH} bytes): choose a shorter DATA_DIR`);
         }
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const live = await running();
         if (live) {
-          adopted = live.pid !== spawnedPid;
-          lastError = undefined;
+          lifecycle.found(live.pid);
+          lifecycle.lastError = undefined;
           return;
         }
         const rendered = renderBuiltinConfig(initial);
         const checked = await check(rendered);
         if (!checked.ok) {
-          lastError = checked.error;
+          lifecycle.lastError = checked.error;
           throw engineError(checked, { message: `cannot start the builtin proxy: ${checked.error}` });
         }
-        await writeAtomic(configPath, rendered);
+        await file.write(rendered);
         try {
-          spawnedPid = await spawnProxy();
+          lifecycle.started(await spawnProxy());
         } catch (e) {
-          lastError = (e as Error).message;
+          lifecycle.lastError = (e as Error).message;
           throw e;
         }
-        adopted = false;
-        lastError = undefined;
       }),
 
     stop: () =>
-      exclusive(async () => {
-        const pid = await readPid();
-        adopted = false;
-        if (pid === null || !isAlive(pid) || !(await isOurProxy(pid))) {
-          await rm(socketPath, { force: true });
-          await rm(pidPath, { force: true });
-          return;
-        }
-        await stopWithEscalation(pid, [["SIGTERM", STOP_WAIT_MS], ["SIGKILL", 2000]]);
-        await rm(socketPath, { force: true });
-        await rm(pidPath, { force: true });
+      lifecycle.exclusive(async () => {
+        const pid = await readPidFile(pidPath);
+        const ours = pid !== null && isAlive(pid) && (await isOurProxy(pid));
+        await lifecycle.stopProcess(ours ? pid : null, STOP_STEPS, [socketPath, pidPath]);
       }),
 
     async status(): Promise<EngineStatus> {
       const live = await running();
-      return {
-        kind: "builtin",
+      return lifecycle.status({
         running: live !== null,
         version: live?.version ?? BUILTIN_VERSION,
-        mode: "supervised",
         pid: live?.pid ?? null,
         listen: live?.listen ?? opts.listen,
-        location: configPath,
-        adopted: live !== null && adopted,
-        ...(lastError ? { error: lastError } : {}),
-      };
+        adopted: live !== null && lifecycle.adopted,
+      });
     },
   } satisfies RunningEngine;
 

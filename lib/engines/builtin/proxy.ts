@@ -1,28 +1,13 @@
 import http from "node:http";
 import net from "node:net";
 import { pipeline } from "node:stream";
-import { Pool } from "undici";
+import type { Pool } from "undici";
+import { matchRoute, normalizeHost, pathOf, stripPathPrefix } from "../../core/balancing";
+import type { AdminState, RetryCondition } from "../../core/rules";
+import type { BalancerConfig, BalancerServer, ServerStats } from "../types";
+import { latencyBucketIndex, latencyRecord, statusClass } from "./counters";
 import {
-  type Candidate,
-  type Route,
-  type WrrState,
-  consistentHashPick,
-  leastConnPick,
-  matchRoute,
-  normalizeHost,
-  pathOf,
-  randomTwoPick,
-  slowStartWeight,
-  smoothWrrPick,
-  stripPathPrefix,
-} from "../../core/balancing";
-import type { AdminState, RetryCondition, Rules } from "../../core/rules";
-import type { BalancerConfig, BalancerServer, BalancerService, ServerStats } from "../types";
-import { type ServerCounters, latencyBucketIndex, latencyRecord, newCounters, statusClass } from "./counters";
-import {
-  type Failure,
   appendSetCookie,
-  checkErrorReason,
   classifyError,
   clientIpOf,
   clientResponseHeaders,
@@ -30,12 +15,14 @@ import {
   hasRequestBody,
   isIdempotent,
   isRetryable,
-  readCookie,
   stickyCookie,
   upgradeRequestHead,
   upstreamRequestHeaders,
 } from "./http-rules";
-import { type HealthState, initialHealth, isEligible, isUp, markPassiveDown, observeCheck, recordFailure, reportHealth } from "./health";
+import { reportHealth } from "./health";
+import { scheduleCheck } from "./active-checks";
+import { type Log, passiveFailure, pick, retryTarget, stickyTarget } from "./selection";
+import { type RouteEntry, ServerRuntime, type ServiceRuntime, retireServer } from "./server-runtime";
 import { sleep } from "../../process/sleep";
 
 /**
@@ -43,103 +30,16 @@ import { sleep } from "../../process/sleep";
  * process (proxy-main.ts). It holds the live BalancerConfig in memory and swaps
  * it atomically on load(); requests already in flight keep the objects they
  * started with. Per-server counters, health and in-flight counts survive
- * reloads for servers that stay.
+ * reloads for servers that stay. Here: loading a config, the listener, forwarding
+ * (HTTP and Upgrade tunnels), runtime changes, stats, shutdown. Each server's state is
+ * in server-runtime.ts, choosing a server in selection.ts, active checks in
+ * active-checks.ts.
  */
 
-export type Log = (line: string) => void;
+export type { Log };
 
-/** How long in-flight requests of a removed server may take before its connections are cut. */
-const RETIRED_POOL_GRACE_MS = 60_000;
 /** How long an Upgrade tunnel stays open after one side finished sending. */
 const TUNNEL_LINGER_MS = 2_000;
-
-class ServerRuntime {
-  spec: BalancerServer;
-  service: ServiceRuntime;
-  pool: Pool;
-  private poolKey: string;
-  active = 0;
-  counters: ServerCounters;
-  health: HealthState;
-  fails: number[] = [];
-  /** when it last became eligible (for slow start); null = full weight */
-  upSince: number | null;
-  private wasEligible: boolean;
-  checkTimer: NodeJS.Timeout | null = null;
-  removed = false;
-
-  constructor(spec: BalancerServer, service: ServiceRuntime, now: number, rampUp: boolean, counters?: ServerCounters) {
-    this.spec = spec;
-    this.service = service;
-    this.counters = counters ?? newCounters();
-    this.health = initialHealth(now);
-    this.poolKey = this.wantedPoolKey();
-    this.pool = this.newPool();
-    this.wasEligible = !rampUp && this.eligible();
-    this.upSince = rampUp ? now : null;
-  }
-
-  get rules(): Rules {
-    return this.service.spec.rules;
-  }
-
-  eligible(): boolean {
-    return isEligible(this.spec.adminState, this.health);
-  }
-
-  /** Call after anything that can change eligibility: starts the slow-start ramp on the way in. */
-  refresh(now: number): void {
-    const e = this.eligible();
-    if (e && !this.wasEligible) this.upSince = now;
-    this.wasEligible = e;
-  }
-
-  effectiveWeight(now: number): number {
-    return slowStartWeight(this.spec.weight, this.upSince === null ? null : now - this.upSince, this.rules.slowStartMs);
-  }
-
-  private wantedPoolKey(): string {
-    return `${this.spec.host}:${this.spec.port}:${this.rules.timeouts.connectMs}`;
-  }
-
-  private newPool(): Pool {
-    return new Pool(`http://${this.spec.host}:${this.spec.port}`, {
-      connect: { timeout: this.rules.timeouts.connectMs },
-      keepAliveTimeout: 4_000,
-      keepAliveMaxTimeout: 60_000,
-      pipelining: 1,
-    });
-  }
-
-  /** Replace the pool when the address or connect timeout changed; the old one finishes what it has. */
-  syncPool(): void {
-    const key = this.wantedPoolKey();
-    if (key === this.poolKey) return;
-    retirePool(this.pool);
-    this.poolKey = key;
-    this.pool = this.newPool();
-  }
-}
-
-function retirePool(pool: Pool): void {
-  const timer = setTimeout(() => void pool.destroy().catch(() => {}), RETIRED_POOL_GRACE_MS);
-  timer.unref();
-  pool.close().then(
-    () => clearTimeout(timer),
-    () => clearTimeout(timer),
-  );
-}
-
-type ServiceRuntime = {
-  spec: BalancerService;
-  servers: ServerRuntime[];
-  byName: Map<string, ServerRuntime>;
-  byReplica: Map<string, ServerRuntime>;
-  wrr: WrrState;
-  tie: number;
-};
-
-type RouteEntry = Route & { runtime: ServiceRuntime };
 
 export class BuiltinProxy {
   private services = new Map<string, ServiceRuntime>();
@@ -182,7 +82,7 @@ export class BuiltinProxy {
         if (rt && (rt.spec.host !== s.host || rt.spec.port !== s.port)) {
           // same name, new address: a new server as far as health goes; keep its counters
           const counters = rt.counters;
-          this.retire(rt);
+          retireServer(rt);
           rt = new ServerRuntime(s, svc, now, !firstLoad, counters);
           added.push(rt);
         } else if (rt) {
@@ -201,13 +101,13 @@ export class BuiltinProxy {
       }
       next.set(spec.name, svc);
     }
-    for (const svc of this.services.values()) for (const rt of svc.servers) if (!kept.has(rt) && !rt.removed) this.retire(rt);
+    for (const svc of this.services.values()) for (const rt of svc.servers) if (!kept.has(rt) && !rt.removed) retireServer(rt);
 
     this.services = next;
     this.routes = [...next.values()].map((runtime) => ({ service: runtime.spec.name, ...runtime.spec.rules.route, runtime }));
     this.config = config;
     this.generation += 1;
-    for (const rt of added) this.scheduleCheck(rt, 0);
+    for (const rt of added) scheduleCheck(rt, 0, this.log);
 
     const clientMs = Math.max(1000, ...config.services.map((s) => s.rules.timeouts.clientMs));
     if (newListener) {
@@ -218,13 +118,6 @@ export class BuiltinProxy {
     }
     this.listener!.requestTimeout = clientMs;
     this.listener!.headersTimeout = Math.min(clientMs, 60_000);
-  }
-
-  private retire(rt: ServerRuntime): void {
-    rt.removed = true;
-    if (rt.checkTimer) clearTimeout(rt.checkTimer);
-    rt.checkTimer = null;
-    retirePool(rt.pool);
   }
 
   private bind(listen: { host: string; port: number }): Promise<http.Server> {
@@ -249,45 +142,9 @@ export class BuiltinProxy {
     server.closeIdleConnections();
   }
 
-  // -------------------------------------------------------------------------
-  // Selection
-  // -------------------------------------------------------------------------
-
+  /** The service as the live config has it now (a reload may have replaced the one a request started with). */
   private current(svc: ServiceRuntime): ServiceRuntime {
     return this.services.get(svc.spec.name) ?? svc;
-  }
-
-  private pick(svc: ServiceRuntime, clientIp: string, path: string, exclude: ReadonlySet<ServerRuntime>): ServerRuntime | null {
-    const now = Date.now();
-    const candidates: Candidate[] = [];
-    for (const s of svc.servers) {
-      if (exclude.has(s) || !s.eligible()) continue;
-      candidates.push({ name: s.spec.name, weight: s.effectiveWeight(now), active: s.active });
-    }
-    if (candidates.length === 0) return null;
-    const rules = svc.spec.rules;
-    let name: string | null;
-    if (rules.sticky.mode === "source" || rules.algorithm === "source_hash") name = consistentHashPick(clientIp, candidates);
-    else if (rules.algorithm === "uri_hash") name = consistentHashPick(path, candidates);
-    else if (rules.algorithm === "least_conn") name = leastConnPick(candidates, svc.tie++);
-    else if (rules.algorithm === "random_two") name = randomTwoPick(candidates, Math.random);
-    else {
-      const r = smoothWrrPick(svc.wrr, candidates);
-      // a retry (exclusions) must not forget the state of the servers it skipped
-      if (exclude.size === 0) svc.wrr = r.state;
-      name = r.pick;
-    }
-    return name === null ? null : (svc.byName.get(name) ?? null);
-  }
-
-  /** The server a sticky cookie points at, if it may take the request. */
-  private stickyTarget(svc: ServiceRuntime, cookieHeader: string | undefined): ServerRuntime | null {
-    const sticky = svc.spec.rules.sticky;
-    if (sticky.mode !== "cookie") return null;
-    const id = readCookie(cookieHeader, sticky.cookieName);
-    if (id === null) return null;
-    const s = svc.byReplica.get(id);
-    return s && s.eligible() ? s : null;
   }
 
   // -------------------------------------------------------------------------
@@ -325,8 +182,8 @@ export class BuiltinProxy {
     });
 
     const tried = new Set<ServerRuntime>();
-    const pinned = this.stickyTarget(svc, req.headers.cookie);
-    let server = pinned ?? this.pick(svc, clientIp, path, tried);
+    const pinned = stickyTarget(svc, req.headers.cookie);
+    let server = pinned ?? pick(svc, clientIp, path, tried);
     let lastError: { status: number; text: string } = { status: 503, text: "503 Service Unavailable: no server available\n" };
 
     for (let attempt = 0; ; attempt++) {
@@ -355,13 +212,13 @@ export class BuiltinProxy {
         if (abort.signal.aborted) return; // the client went away
         const why = classifyError(err);
         server.counters.connectionErrors += 1;
-        this.passiveFailure(server, why, describeError(err));
+        passiveFailure(server, why, describeError(err), this.log);
         lastError =
           why === "response_timeout"
             ? { status: 504, text: "504 Gateway Timeout\n" }
             : { status: 502, text: `502 Bad Gateway: ${why === "conn_failure" ? "cannot connect to" : "no response from"} the server\n` };
         if (why !== "other" && canRetryMore && isRetryable(rules, why, hasBody, idempotent)) {
-          server = this.retryTarget(svc, server, tried, clientIp, path);
+          server = retryTarget(this.current(svc), server, tried, clientIp, path);
           continue;
         }
         plainReply(res, lastError.status, lastError.text);
@@ -371,7 +228,7 @@ export class BuiltinProxy {
       const status = upstream.statusCode;
       const cond = `status_${status}` as RetryCondition;
       if ((status === 502 || status === 503 || status === 504) && canRetryMore && isRetryable(rules, cond, hasBody, idempotent)) {
-        const next = this.retryTarget(svc, server, tried, clientIp, path);
+        const next = retryTarget(this.current(svc), server, tried, clientIp, path);
         if (next) {
           server.counters.responses["5xx"] += 1;
           server.active -= 1;
@@ -410,27 +267,6 @@ export class BuiltinProxy {
     }
   }
 
-  /** Where a failed attempt goes next: another server with redispatch, the same one without. */
-  private retryTarget(svc: ServiceRuntime, failed: ServerRuntime, tried: Set<ServerRuntime>, clientIp: string, path: string): ServerRuntime | null {
-    const live = this.current(svc);
-    const next = live.spec.rules.retries.redispatch ? this.pick(live, clientIp, path, tried) : failed.removed ? null : failed;
-    if (next) failed.counters.retries += 1;
-    if (next && next !== failed) failed.counters.redispatches += 1;
-    return next;
-  }
-
-  private passiveFailure(server: ServerRuntime, why: Failure, detail: string): void {
-    const { maxFails, failTimeoutMs } = server.rules.passive;
-    const now = Date.now();
-    const r = recordFailure(server.fails, now, failTimeoutMs, maxFails);
-    server.fails = r.times;
-    if (!r.tripped || server.health.passiveDown !== null) return;
-    const wasUp = isUp(server.health);
-    server.health = markPassiveDown(server.health, `passive: ${maxFails} failures in ${failTimeoutMs} ms (${why}: ${detail})`, now);
-    server.refresh(now);
-    if (wasUp) this.log(`${server.service.spec.name}/${server.spec.name} DOWN ${server.health.passiveDown}`);
-  }
-
   // -------------------------------------------------------------------------
   // WebSocket (any Upgrade): pick a server, then splice the two sockets
   // -------------------------------------------------------------------------
@@ -461,9 +297,9 @@ export class BuiltinProxy {
       up.once("timeout", () => up.destroy(Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" })));
       const onConnectError = (err: Error) => {
         server.counters.connectionErrors += 1;
-        this.passiveFailure(server, "conn_failure", describeError(err));
+        passiveFailure(server, "conn_failure", describeError(err), this.log);
         const retry = n < rules.retries.count && rules.retries.on.includes("conn_failure") && !socket.destroyed;
-        attempt(retry ? this.retryTarget(svc, server, tried, clientIp, path) : null, n + 1);
+        attempt(retry ? retryTarget(this.current(svc), server, tried, clientIp, path) : null, n + 1);
       };
       up.once("error", onConnectError);
       up.once("connect", () => {
@@ -492,35 +328,7 @@ export class BuiltinProxy {
         up.pipe(socket);
       });
     };
-    attempt(this.stickyTarget(svc, req.headers.cookie) ?? this.pick(svc, clientIp, path, tried), 0);
-  }
-
-  // -------------------------------------------------------------------------
-  // Active health checks
-  // -------------------------------------------------------------------------
-
-  private scheduleCheck(rt: ServerRuntime, delayMs: number): void {
-    if (rt.removed) return;
-    rt.checkTimer = setTimeout(() => this.runCheck(rt), delayMs);
-  }
-
-  private runCheck(rt: ServerRuntime): void {
-    if (rt.removed) return;
-    const hc = rt.rules.healthCheck;
-    const started = Date.now();
-    probe(rt.spec.host, rt.spec.port, hc.path, hc.timeoutMs, (status, reason) => {
-      if (rt.removed) return;
-      const now = Date.now();
-      const wasUp = isUp(rt.health);
-      const live = rt.rules.healthCheck; // may have changed by a reload during the check
-      rt.health = observeCheck(rt.health, status === live.expectStatus, reason, now, live.rise, live.fall);
-      if (isUp(rt.health) !== wasUp) {
-        this.log(`${rt.service.spec.name}/${rt.spec.name} ${isUp(rt.health) ? "UP" : "DOWN"} (${reason})`);
-        if (isUp(rt.health)) rt.fails = [];
-      }
-      rt.refresh(now);
-      this.scheduleCheck(rt, Math.max(0, live.intervalMs - (now - started)));
-    });
+    attempt(stickyTarget(svc, req.headers.cookie) ?? pick(svc, clientIp, path, tried), 0);
   }
 
   // -------------------------------------------------------------------------
@@ -588,7 +396,7 @@ export class BuiltinProxy {
     while (this.inflight > 0 && Date.now() < deadline) await sleep(25);
     listener?.closeAllConnections();
     for (const s of this.tunnels) s.destroy();
-    for (const svc of this.services.values()) for (const rt of svc.servers) this.retire(rt);
+    for (const svc of this.services.values()) for (const rt of svc.servers) retireServer(rt);
   }
 }
 
@@ -608,23 +416,4 @@ function plainReply(res: http.ServerResponse, status: number, text: string): voi
 function rawReply(socket: net.Socket, status: number, text: string): void {
   const reason = http.STATUS_CODES[status] ?? "Error";
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text) + 1}\r\nConnection: close\r\n\r\n${text}\n`);
-}
-
-/** One active health check: GET path on a fresh connection. Calls back once with the status (0 on failure) and a reason. */
-function probe(host: string, port: number, path: string, timeoutMs: number, done: (status: number, reason: string) => void): void {
-  let settled = false;
-  const finish = (status: number, reason: string) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    req.destroy();
-    done(status, reason);
-  };
-  const req = http.request({ host, port, path, method: "GET", agent: false, headers: { "user-agent": "switchyard-builtin-check", connection: "close" } }, (res) => {
-    res.resume();
-    finish(res.statusCode ?? 0, `HTTP ${res.statusCode}`);
-  });
-  req.on("error", (e) => finish(0, checkErrorReason(e)));
-  const timer = setTimeout(() => finish(0, "timeout"), timeoutMs);
-  req.end();
 }

@@ -47,7 +47,7 @@ export type FileEngineOptions = {
 };
 
 /** What status() reports that only the engine knows. */
-export type StatusFacts = Pick<EngineStatus, "running" | "version" | "pid" | "listen"> & Partial<Pick<EngineStatus, "statsFeed" | "location">>;
+export type StatusFacts = Pick<EngineStatus, "running" | "version" | "pid" | "listen"> & Partial<Pick<EngineStatus, "statsFeed" | "location" | "adopted">>;
 
 export class FileEngine {
   /** one mutation at a time: applies, fast paths and supervision never interleave */
@@ -144,13 +144,13 @@ export class FileEngine {
   }
 
   status(facts: StatusFacts): EngineStatus {
-    const { location, statsFeed, ...rest } = facts;
+    const { location, statsFeed, adopted, ...rest } = facts;
     return {
       kind: this.opts.kind,
       mode: this.opts.mode,
       ...rest,
       location: location ?? this.opts.file.path,
-      adopted: this.adopted,
+      adopted: adopted ?? this.adopted,
       ...(statsFeed ? { statsFeed } : {}),
       ...(this.lastError ? { error: this.lastError } : {}),
     };
