@@ -155,7 +155,7 @@ export function ReplicaCard({
 
       <Quality figures={figures} averageMeans={averageMeans} />
 
-      <MemoryBar usedMb={mem} limitMb={limit} thresholdPercent={thresholdPercent} />
+      <MemoryBar usedMb={mem} limitMb={limit} thresholdPercent={thresholdPercent} enforced={tick?.memoryLimitEnforced ?? null} runtime={replica.runtime} />
 
       <div className="text-xs">
         <span className="text-zinc-500">health (as the balancer sees it): </span>

@@ -162,6 +162,7 @@ export class Collector {
           inRotation,
           memoryMb: rt ? Math.round((rt.memoryBytes / 1048576) * 10) / 10 : null,
           memoryLimitMb: rt?.memoryLimitBytes ? Math.round(rt.memoryLimitBytes / 1048576) : svc.memoryLimitMb,
+          memoryLimitEnforced: rt ? rt.memoryLimitEnforced : null,
           cpuPercent: rt ? Math.round(rt.cpuPercent * 10) / 10 : null,
           ...(st ? { server: serverFiguresOf(st, { weight: r.weight, adminState: adminStateOf(r.adminState) }) } : {}),
         });

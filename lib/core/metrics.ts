@@ -35,6 +35,8 @@ export type ReplicaTick = {
   inRotation: boolean;
   memoryMb: number | null;
   memoryLimitMb: number | null;
+  /** the runtime holds the replica to memoryLimitMb (Docker; the process runtime with a cgroup of its own); null: no stats */
+  memoryLimitEnforced?: boolean | null;
   cpuPercent: number | null;
   /** the server's stats-table figures as its engine reports them (absent when the engine does not list it) */
   server?: ServerFigures;

@@ -383,7 +383,10 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       return toReplica(s, false, await stderrTail(s.replicaId), await memoryLimits.oomKilled(s.replicaId));
     },
 
-    /** RSS from /proc/<pid>/status; CPU since the previous call for this process (since its start on the first call). */
+    /**
+     * RSS from /proc/<pid>/status (what /health judges; in a cgroup it can read above the
+     * limit: the node binary's shared pages are not charged to it); CPU since the last call.
+     */
     async stats(ref: string): Promise<ReplicaStats | null> {
       const s = await resolve(ref);
       if (!s) return null;
