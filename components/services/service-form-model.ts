@@ -1,4 +1,4 @@
-import { createServiceSchema, updateServiceSchema } from "@/lib/core/service";
+import { createServiceSchema, MEMORY_THRESHOLD, updateServiceSchema } from "@/lib/core/service";
 import type { Role } from "@/lib/core/roles";
 import { emptyAllowList, isAllowedCommand, isAllowedImage, runChangeRefusals, type AllowList, type RunFields } from "@/lib/core/run-policy";
 import type { ServiceView } from "@/lib/services/views";
@@ -16,6 +16,8 @@ export type ServiceFormValues = {
   adminPort: string;
   env: string;
   memoryLimitMb: string;
+  /** where /health turns 503, in percent of the memory limit (10-99) */
+  memoryThresholdPercent: string;
   cpuLimit: string;
   replicas: string;
   maxReplicas: string;
@@ -38,6 +40,7 @@ export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFor
   adminPort: "9000",
   env: "",
   memoryLimitMb: "256",
+  memoryThresholdPercent: String(MEMORY_THRESHOLD.default),
   cpuLimit: "",
   replicas: "2",
   maxReplicas: "",
@@ -59,6 +62,7 @@ export function formFromService(s: ServiceView): ServiceFormValues {
       .map(([k, v]) => `${k}=${v}`)
       .join("\n"),
     memoryLimitMb: String(s.memoryLimitMb),
+    memoryThresholdPercent: String(s.memoryThresholdPercent),
     cpuLimit: s.cpuLimit === null ? "" : String(s.cpuLimit),
     replicas: String(s.replicas),
     maxReplicas: String(s.maxReplicas),
@@ -158,6 +162,12 @@ function common(v: ServiceFormValues, errors: FieldErrors) {
   return { env: "env" in envParsed ? envParsed.env : {}, command };
 }
 
+/** The memory threshold field of a body: absent when blank (or equal to `unlessEqual`, the server's default). */
+function thresholdOf(v: ServiceFormValues, unlessEqual?: number): { memoryThresholdPercent?: number } {
+  const n = int(v.memoryThresholdPercent);
+  return n === undefined || n === unlessEqual ? {} : { memoryThresholdPercent: n };
+}
+
 /** The POST /api/services body, or the errors per field. */
 export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknown>> {
   const errors: FieldErrors = {};
@@ -171,6 +181,7 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
     adminPort: int(v.adminPort),
     env,
     memoryLimitMb: int(v.memoryLimitMb),
+    ...thresholdOf(v, MEMORY_THRESHOLD.default),
     cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
     replicas: int(v.replicas),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
@@ -195,6 +206,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
     ...(v.runtime === "docker" ? { image: v.image.trim() || null } : { command }),
     env,
     memoryLimitMb: int(v.memoryLimitMb),
+    ...thresholdOf(v),
     cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
     ...(v.runtime === "docker" ? { allowRoot: v.allowRoot } : {}),
@@ -208,6 +220,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
       command: before.command,
       env: before.env,
       memoryLimitMb: before.memoryLimitMb,
+      memoryThresholdPercent: before.memoryThresholdPercent,
       cpuLimit: before.cpuLimit,
       maxReplicas: before.maxReplicas,
       allowRoot: before.allowRoot,

@@ -6,6 +6,7 @@ import { Field, Input, Select } from "@/components/ui/field";
 import { Alert } from "@/components/ui/alert";
 import { api, ApiError } from "@/lib/client/api";
 import type { ServiceView } from "@/lib/services/views";
+import { MEMORY_THRESHOLD } from "@/lib/core/service";
 import {
   commandChoices,
   emptyForm,
@@ -167,8 +168,15 @@ export function ServiceForm({
         <Field label="Admin port" error={errors.adminPort} hint={editing ? "fixed after creation" : "the management plane (stress, clear)"}>
           <Input name="adminPort" inputMode="numeric" value={v.adminPort} onChange={set("adminPort")} disabled={editing} />
         </Field>
-        <Field label="Memory limit (MB)" error={errors.memoryLimitMb} hint="its /health turns 503 past 80% of it">
+        <Field label="Memory limit (MB)" error={errors.memoryLimitMb} hint={`its /health turns 503 past ${v.memoryThresholdPercent.trim() || MEMORY_THRESHOLD.default}% of it`}>
           <Input name="memoryLimitMb" inputMode="numeric" value={v.memoryLimitMb} onChange={set("memoryLimitMb")} />
+        </Field>
+        <Field
+          label="Memory threshold (%)"
+          error={errors.memoryThresholdPercent}
+          hint={`${MEMORY_THRESHOLD.min}–${MEMORY_THRESHOLD.max}: past this share of the limit the replica's /health answers 503${editing ? "; new and restarted replicas use it" : ""}`}
+        >
+          <Input name="memoryThresholdPercent" inputMode="numeric" value={v.memoryThresholdPercent} onChange={set("memoryThresholdPercent")} />
         </Field>
         <Field label="CPU limit (cores)" error={errors.cpuLimit} hint="blank: no limit (docker only)">
           <Input name="cpuLimit" inputMode="decimal" value={v.cpuLimit} onChange={set("cpuLimit")} placeholder="e.g. 0.5" />
