@@ -31,21 +31,21 @@ export function CapabilitiesTable({ current, rows }: { current: EngineKind; rows
                 <tr key={r.capability} data-testid={`capability-${r.capability}`}>
                   <td className="py-1.5 pr-3 align-top">
                     {r.label}
-                    <code className="block text-[11px] text-zinc-400">{r.capability}</code>
+                    <code className="block text-[11px] text-zinc-500">{r.capability}</code>
                   </td>
                   <td className="py-1.5 pr-3 align-top">
-                    {verdict === true ? <span className="font-semibold text-emerald-600 dark:text-emerald-400">✓</span> : <span className="text-xs text-amber-800 dark:text-amber-300">✗ {verdict}</span>}
+                    {verdict === true ? <span className="font-semibold text-emerald-700 dark:text-emerald-400">✓</span> : <span className="text-xs text-amber-800 dark:text-amber-300">✗ {verdict}</span>}
                   </td>
                   {others.map((k) => {
                     const v = r.byEngine[k];
                     return (
                       <td key={k} className="px-1.5 py-1.5 text-center align-top">
                         {v === true ? (
-                          <span className="text-emerald-600 dark:text-emerald-400" aria-label="yes">
+                          <span className="text-emerald-700 dark:text-emerald-400" aria-label="yes">
                             ✓
                           </span>
                         ) : (
-                          <span title={v} aria-label={`no: ${v}`} className="cursor-help text-zinc-400">
+                          <span title={v} aria-label={`no: ${v}`} className="cursor-help text-zinc-500">
                             ✗
                           </span>
                         )}

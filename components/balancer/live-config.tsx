@@ -17,7 +17,7 @@ export function LiveConfig({ live, location }: { live: string | null; location: 
           <pre data-testid="live-config" className="font-mono text-xs leading-5">
             {lines.map((l, i) => (
               <div key={i} className="flex">
-                <span className="w-10 shrink-0 select-none border-r border-zinc-200 pr-2 text-right text-zinc-400 dark:border-zinc-800">{i + 1}</span>
+                <span className="w-10 shrink-0 select-none border-r border-zinc-200 pr-2 text-right text-zinc-500 dark:border-zinc-800">{i + 1}</span>
                 <span className="whitespace-pre px-2">{l || " "}</span>
               </div>
             ))}

@@ -59,7 +59,7 @@ export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: Route
                             {route.host && <span className="font-semibold">{route.host}</span>}
                             <span>{route.pathPrefix}</span>
                           </code>
-                          {!route.host && <span className="ml-1.5 text-xs text-zinc-400">any host</span>}
+                          {!route.host && <span className="ml-1.5 text-xs text-zinc-500">any host</span>}
                           <div className="mt-0.5 flex flex-wrap gap-1">
                             {route.stripPrefix && route.pathPrefix !== "/" && <Badge tone="zinc">strips {route.pathPrefix}</Badge>}
                             {route.priority !== 0 && <Badge tone="zinc">priority {route.priority}</Badge>}

@@ -77,7 +77,7 @@ export function RadioOption({ name, value, checked, onChange, disabled, title, e
       <input type="radio" name={name} value={value} checked={checked} disabled={disabled} onChange={() => onChange(value)} className="mt-0.5 h-4 w-4 shrink-0 accent-indigo-600" />
       <span className="min-w-0">
         <span className="font-medium">{title}</span>
-        <span className="block text-xs text-zinc-500">{explain}</span>
+        <span className="block text-xs text-zinc-600 dark:text-zinc-400">{explain}</span>
         {reason && <span className="mt-0.5 block text-xs text-amber-700 dark:text-amber-400">Not available: {reason}</span>}
       </span>
     </label>

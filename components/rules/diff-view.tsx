@@ -64,8 +64,8 @@ export function DiffView({ diff, emptyText = "No difference: the configuration w
               .filter((l) => l.kind !== "file")
               .map((l, i) => (
                 <tr key={i} className={lineStyle[l.kind]} data-diff-line={l.kind}>
-                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{l.oldNo ?? ""}</td>
-                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">{l.newNo ?? ""}</td>
+                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">{l.oldNo ?? ""}</td>
+                  <td className="w-10 select-none border-r border-zinc-200 px-1.5 text-right text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">{l.newNo ?? ""}</td>
                   <td className="whitespace-pre px-2">{l.kind === "hunk" ? l.text : l.text || " "}</td>
                 </tr>
               ))}

@@ -75,7 +75,7 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
                 disabled={gated(`algorithm.${a}`, draft.algorithm === a)}
                 title={
                   <>
-                    {algorithmLabels[a].name} <code className="text-xs font-normal text-zinc-500">{a}</code>
+                    {algorithmLabels[a].name} <code className="text-xs font-normal text-zinc-600 dark:text-zinc-400">{a}</code>
                     {changed.has("algorithm") && draft.algorithm === a && <Label text="" changed />}
                   </>
                 }

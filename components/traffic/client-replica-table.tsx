@@ -53,7 +53,7 @@ export function ClientReplicaTable({
                       style={isMain ? { backgroundColor: `${colorOf(r)}33`, boxShadow: `inset 0 -2px 0 ${colorOf(r)}` } : undefined}
                     >
                       {n || "·"}
-                      {lastReplica[c] === r && <span title="served its latest request" className="ml-1" style={{ color: colorOf(r) }}>●</span>}
+                      {lastReplica[c] === r && <span title="served its latest request" className="ml-1 text-zinc-900 dark:text-zinc-100">●</span>}
                     </td>
                   );
                 })}

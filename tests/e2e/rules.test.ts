@@ -9,7 +9,10 @@
  * - rolling back records a newer revision whose rules match the old ones;
  * - the API refuses a stale base revision (409) and hostile strings in every string
  *   field (400), and the engine's config file stays as it was;
- * - a viewer sees the page read-only and the API refuses their changes.
+ * - a viewer sees the page read-only and the API refuses their changes;
+ * - Preview shows its result where the eye is (issue 12, item 6), at 1280x800 and on a
+ *   390x844 phone: the check and the diff come into the window, and the bar by the
+ *   buttons sums them up.
  * Panel ports 3140-3159 (this file's share of the e2e range).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +21,7 @@ import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { launchBrowser, screenshot, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
+import { until } from "@/tests/helpers/load";
 
 const ADMIN = { username: "rules-admin", password: "rules e2e admin password" };
 const VIEWER = { username: "rules-viewer", password: "rules e2e viewer password" };
@@ -328,3 +332,62 @@ describe("a viewer on the Balancer page", () => {
     }
   });
 });
+
+describe("Preview shows its result where the eye is (issue 12, item 6)", () => {
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    it(`at ${viewport.width}x${viewport.height}: the check and the diff come into the window, summed up by the buttons`, async () => {
+      const { page } = browser;
+      await page.setViewportSize(viewport);
+      try {
+        await page.goto(`${panel.url}/services/${webId}#rules`);
+        await page.getByTestId("rules-base-revision").waitFor();
+        const radio = page.locator('input[name="algorithm"][value="least_conn"]');
+        await radio.check();
+        // where the user is: near the form's top, the Preview button stuck to the bottom of
+        // the window, and the end of the form (where the result appears) below the window
+        await radio.scrollIntoViewIfNeeded();
+        const before = await page.evaluate(() => ({
+          formBottom: document.querySelector('[data-testid="rules-editor"]')!.getBoundingClientRect().bottom,
+          button: document.querySelector('[data-testid="rules-preview"]')!.getBoundingClientRect().bottom,
+          window: window.innerHeight,
+        }));
+        expect(before.formBottom, "the form ends below the window").toBeGreaterThan(before.window + 300);
+        expect(before.button).toBeLessThanOrEqual(before.window);
+
+        await page.getByTestId("rules-preview").click();
+        // the summary by the buttons
+        const status = page.getByTestId("rules-status");
+        await until("the preview summary by the buttons", () => status.getAttribute("data-preview"), (v) => v === "true");
+        const summary = await status.innerText();
+        expect(summary).toMatch(/^Preview: ✓ .+ accepts it; \d+ lines? added, \d+ removed\. Show the diff$/);
+        // the result itself, inside the window and below the sticky header
+        const inView = () =>
+          page.evaluate(() => {
+            const rect = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect() ?? null;
+            const header = document.querySelector("header")!.getBoundingClientRect().bottom;
+            const check = rect("rules-check-ok");
+            const diff = rect("rules-preview-diff");
+            const bar = rect("rules-status");
+            return {
+              header,
+              window: window.innerHeight,
+              check: check && { top: Math.round(check.top), bottom: Math.round(check.bottom) },
+              diffTop: diff ? Math.round(diff.top) : null,
+              status: bar && { top: Math.round(bar.top), bottom: Math.round(bar.bottom) },
+            };
+          });
+        const seen = await until("the check and the diff inside the window", inView, (v) => v.check !== null && v.check.top >= v.header && v.check.bottom <= v.window && v.diffTop !== null && v.diffTop < v.window - 100);
+        console.log(`[rules e2e] ${viewport.width}x${viewport.height}: form ended at ${Math.round(before.formBottom)} px of ${before.window}; after Preview: ${JSON.stringify(seen)}; bar: "${summary}"`);
+        expect(seen.status!.top).toBeGreaterThanOrEqual(0);
+        expect(seen.status!.bottom).toBeLessThanOrEqual(seen.window);
+        await tallScreenshot(page, viewport.width < 500 ? "rules-preview-phone" : "rules-preview-in-view");
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 900 });
+      }
+    });
+  }
+});
+
