@@ -183,7 +183,7 @@ export function ReplicaActions({ replica, state, serviceName, isolated }: { repl
       {confirm && (
         <div role="alertdialog" aria-label={named(`confirm: ${confirm.verb.toLowerCase()}`)} className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-2.5 py-2 text-xs text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
           <span className="min-w-0 flex-1">{confirm.question}</span>
-          <Button size="sm" variant={confirm.action.action === "remove" ? "danger" : "primary"} aria-label={named(confirm.verb)} onClick={() => void run(confirm.action)}>
+          <Button size="sm" variant={confirm.action.action === "remove" ? "danger" : "primary"} aria-label={`${named(confirm.verb)} now`} onClick={() => void run(confirm.action)}>
             {confirm.verb}
           </Button>
           <Button size="sm" variant="secondary" aria-label={named(`Cancel ${confirm.verb.toLowerCase()} of`)} onClick={() => setConfirm(null)}>
