@@ -5,6 +5,7 @@ import type { ReplicaView } from "@/lib/services/views";
 import { Badge } from "@/components/ui/badge";
 import { displayState, formatUptime, progressSteps, shortRef, stateLook } from "@/components/replicas/replica-state";
 import { ReplicaActions } from "@/components/replicas/replica-actions";
+import { ReplicaLogsButton } from "@/components/replicas/replica-logs-button";
 import { MemoryBar } from "@/components/replicas/memory-bar";
 import { CARD_WINDOW_S, rangeText, type AverageMeaning, type ReplicaFigures } from "@/components/services/replica-figures";
 
@@ -194,7 +195,7 @@ export function ReplicaCard({
         </p>
       )}
 
-      {canOperate && <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} />}
+      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} /> : <ReplicaLogsButton replicaId={replica.id} />}
     </article>
   );
 }
