@@ -1,10 +1,9 @@
 /**
- * nginx process control: check, signal, spawn, find the master and its
- * workers, and ask the listener whether it answers. Commands run with argv
+ * nginx commands and process facts: check, signal, run an operator's command, find
+ * the master and its workers, and ask the listener whether it answers (master.ts
+ * starts nginx through lib/process/spawn). Commands run with argv
  * arrays only. Everything here is I/O; the engine (index.ts) sequences it.
  */
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import net from "node:net";
 import type { CheckResult, EngineFailure } from "@/lib/engines/types";
@@ -65,26 +64,6 @@ export async function nginxVersion(binary: string): Promise<string | null> {
     return /nginx\/(\S+)/.exec(`${stderr}${stdout}`)?.[1] ?? null;
   } catch {
     return null;
-  }
-}
-
-/**
- * Start nginx; it daemonizes (daemon on) so the master outlives the panel. The
- * foreground process exits once the master is forked; its output goes to
- * `logFile`. Resolves with the foreground exit status and that output.
- */
-export async function spawnNginx(inv: NginxInvocation, configFile: string, errorLog: string, logFile: string): Promise<{ code: number | null; output: string }> {
-  const logStart = await fileSize(logFile);
-  const fd = openSync(logFile, "a");
-  try {
-    const child = spawn(inv.binary, ["-c", configFile, "-p", `${inv.prefix}/`, "-e", errorLog], { stdio: ["ignore", fd, fd], detached: true });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once("error", reject);
-      child.once("exit", (c) => resolve(c));
-    });
-    return { code, output: await readFrom(logFile, logStart) };
-  } finally {
-    closeSync(fd);
   }
 }
 
