@@ -22,7 +22,10 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
   const [now, setNow] = useState(0);
 
   const starting = service.instances.filter((r) => r.state === "starting").length;
-  const leaving = service.instances.filter((r) => r.state === "draining" || r.state === "stopping").length;
+  const draining = service.instances.filter((r) => r.state === "draining").length;
+  // drained, its process still stopping: the scale-in has not finished (the card says "stopping")
+  const stopping = service.instances.filter((r) => r.state === "stopping").length;
+  const leaving = draining + stopping;
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping");
   // replicas starting or leaving, or the controller has not caught up with the desired count yet
   const moving = starting + leaving > 0 || staying.length !== service.replicas;
@@ -59,7 +62,8 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
 
   const parts: string[] = [];
   if (starting) parts.push(`${starting} starting`);
-  if (leaving) parts.push(`${leaving} draining`);
+  if (draining) parts.push(`${draining} draining`);
+  if (stopping) parts.push(`${stopping} stopping`);
   const missing = service.replicas - staying.length;
   if (missing > 0) parts.push(`${missing} to start`);
   if (missing < 0) parts.push(`${-missing} to stop`);
@@ -73,7 +77,7 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
           <span className="text-zinc-500">
             {" "}
             · running {staying.length}
-            {starting + leaving ? ` (${[starting ? `${starting} starting` : "", leaving ? `${leaving} draining` : ""].filter(Boolean).join(", ")})` : ""}
+            {starting + leaving ? ` (${[starting ? `${starting} starting` : "", draining ? `${draining} draining` : "", stopping ? `${stopping} stopping` : ""].filter(Boolean).join(", ")})` : ""}
           </span>
         </span>
       </div>
@@ -106,7 +110,7 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
 
       {canOperate && locked && (
         <p className="text-xs text-sky-700 dark:text-sky-300" data-testid="scale-locked">
-          Scaling in progress ({parts.join(", ")}): the slider unlocks when every replica is in rotation or gone.
+          Scaling in progress ({parts.join(", ")}): the slider unlocks when every replica is in rotation or stopped and gone.
           {lockedSince !== null && now - lockedSince > STUCK_MS && (
             <>
               {" "}

@@ -96,6 +96,11 @@ export function TrafficPanel({
 
   return (
     <div className="space-y-4" data-testid="traffic-panel" data-running={running ? "true" : "false"}>
+      {!canOperate && (
+        <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="traffic-viewer-note">
+          Operators start and stop the generator; you see its runs here, live.
+        </p>
+      )}
       {canOperate && (
         <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
           <Field label="Rate (req/s)" error={fieldError("rps")}>
@@ -171,7 +176,7 @@ export function TrafficPanel({
         <ClientReplicaTable servedBy={status.servedBy} lastReplica={status.lastReplica} colorOf={colorOf} currentReplicaIds={currentReplicaIds} />
       ) : (
         <p className="text-xs text-zinc-500">
-          {canOperate ? "Start traffic to see which replica serves each simulated client." : "No traffic generator run yet. An operator can start one."}
+          {canOperate ? "Start traffic to see which replica serves each simulated client." : "No run yet."}
         </p>
       )}
     </div>
