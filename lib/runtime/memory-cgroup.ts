@@ -35,7 +35,8 @@ export function placeForReplicas(mounts: Mount[], own: CgroupLine[]): CgroupPlac
   if (v1Line && v1Mount) return { version: 1, parent: path.join(v1Mount.mountPoint, v1Line.path) };
   if (v2Line && v2Mount) {
     const own2 = v2Line.path.replace(/\/+$/, "") || "/";
-    return { version: 2, parent: path.join(v2Mount.mountPoint, own2 === "/" ? "/" : path.posix.dirname(own2)) };
+    const parent = path.join(v2Mount.mountPoint, own2 === "/" ? "/" : path.posix.dirname(own2));
+    return { version: 2, parent: parent.length > 1 ? parent.replace(/\/$/, "") : parent };
   }
   return { version: null, reason: "no cgroup memory controller is mounted here" };
 }
