@@ -139,7 +139,7 @@ describe("HaproxyLogReceiver (no socket)", () => {
     expect(Object.values(r.latencyBuckets("web", "r-none")).every((v) => v === 0)).toBe(true);
     const feed = r.feed(SETTLE_MS * 3);
     expect(feed).toMatchObject({ records: 201, lost: 0, file: "udp://127.0.0.1:1" });
-    expect(feed.detail).toMatch(/1 datagrams were not HAProxy records/);
+    expect(feed.detail).toMatch(/1 datagrams were not request records/);
   });
 });
 

@@ -26,7 +26,7 @@ export class HaproxyLogReceiver {
   private readonly buckets = new Map<string, Record<string, number>>();
   private readonly sequence = new SequenceGaps();
   records = 0;
-  /** datagrams that were not records of ours (another sender, a cut-off line) */
+  /** datagrams that were not request records (HAProxy's start-up notices, another sender, a cut-off line) */
   foreign = 0;
   /** datagrams from an address outside loopback, dropped unread */
   offLoopback = 0;
@@ -127,7 +127,7 @@ export class HaproxyLogReceiver {
     if (s.lost > 0) parts.push(`${s.lost} request numbers never arrived`);
     if (s.late > 0) parts.push(`${s.late} arrived late and were counted`);
     if (s.gaps > 0) parts.push(`${s.gaps} jumps in the numbering of unknown size`);
-    if (this.foreign > 0) parts.push(`${this.foreign} datagrams were not HAProxy records`);
+    if (this.foreign > 0) parts.push(`${this.foreign} datagrams were not request records (HAProxy's own notices such as "Proxy fe_main started", or another sender)`);
     if (this.offLoopback > 0) parts.push(`${this.offLoopback} datagrams from outside loopback dropped`);
     return {
       source: "HAProxy request log (UDP datagrams)",
