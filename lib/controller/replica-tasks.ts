@@ -105,16 +105,24 @@ export class ReplicaTasks {
       // and awaited after it: nginx resolves addServer only after its batched reload, and
       // holding the lock across that reload made every bring-up a batch (and a reload) of its own.
       const added: Promise<void>[] = [];
+      let serverName: string | null = null;
       await engine.lock.run(async () => {
         const updated = await repo.updateReplica(id, { inEngine: true, health: "up", healthReason: health.reason });
         const service = await repo.balancerService(serviceId);
         const server = toServer(updated);
+        serverName = server?.name ?? null;
         if (service && server) added.push(engine.trackChange(engine.engine.addServer(service, server)));
       });
       try {
         await Promise.all(added);
       } catch (e) {
-        await engine.lock.run(() => repo.updateReplica(id, { inEngine: false }));
+        await engine.lock.run(async () => {
+          await repo.updateReplica(id, { inEngine: false });
+          // An apply that took the lock while the add was in flight built its config with this
+          // replica in the engine (the row said so), so the server may be in after all: take it out.
+          const service = await repo.balancerService(serviceId);
+          if (service && serverName) await engine.engine.removeServer(service, serverName).catch(() => undefined);
+        });
         throw e;
       }
       await repo.updateReplica(id, { state: "ready", lastError: null });
