@@ -87,7 +87,7 @@ function StatsFeedItem({ kind, feed }: { kind: EngineView["kind"]; feed: StatsFe
   const lossy = feed.lost > 0 || feed.gaps > 0;
   return (
     <Item term="Per-replica counts" wide>
-      From the {feed.source} <code className="break-all text-xs">{feed.file}</code>, read and rotated by the panel: {feed.records.toLocaleString("en-US")} records
+      From the {feed.source} <code className="break-all text-xs">{feed.file}</code>, {feed.file.startsWith("udp://") ? "received" : "read and rotated"} by the panel: {feed.records.toLocaleString("en-US")} records
       counted since it started.
       <span data-testid="records-lost" className={`mt-1 block text-xs ${lossy ? "font-medium text-red-600 dark:text-red-400" : "text-zinc-500"}`}>
         {engineDescriptors[kind].label} log records lost: {feed.lost.toLocaleString("en-US")}
