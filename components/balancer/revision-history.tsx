@@ -100,7 +100,7 @@ export function RevisionHistory({ revisions, current, canEdit, serviceNames }: {
                     {r.author} · <When iso={r.createdAt} /> · {r.engine}
                   </span>
                   {canEdit && !failed && !isLive && confirming !== r.number && (
-                    <Button size="sm" variant="secondary" data-testid={`rollback-${r.number}`} disabled={busy !== null} onClick={() => setConfirming(r.number)}>
+                    <Button size="sm" variant="secondary" data-testid={`rollback-${r.number}`} aria-label={`Roll back to this: revision ${r.number}`} disabled={busy !== null} onClick={() => setConfirming(r.number)}>
                       Roll back to this
                     </Button>
                   )}

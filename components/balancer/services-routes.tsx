@@ -86,7 +86,7 @@ export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: Route
                           )}
                         </td>
                         <td className="py-2 text-right">
-                          <Button size="sm" variant={editing === r.serviceId ? "primary" : "secondary"} data-testid={`edit-rules-${r.name}`} onClick={() => open(editing === r.serviceId ? null : r.serviceId)}>
+                          <Button size="sm" variant={editing === r.serviceId ? "primary" : "secondary"} data-testid={`edit-rules-${r.name}`} aria-label={`${editing === r.serviceId ? "Close" : canEdit ? "Edit rules" : "View rules"} of ${r.name}`} onClick={() => open(editing === r.serviceId ? null : r.serviceId)}>
                             {editing === r.serviceId ? "Close" : canEdit ? "Edit rules" : "View rules"}
                           </Button>
                         </td>

@@ -8,7 +8,7 @@ export function SkipLink({ target }: { target: string }) {
     <a
       href={`#${target}`}
       data-testid="skip-link"
-      className="sr-only rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white shadow-lg focus:not-sr-only focus:fixed focus:top-2 focus:left-2 focus:z-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-300"
+      className="sr-only rounded-md bg-indigo-600 text-sm font-medium text-white shadow-lg focus:not-sr-only focus:fixed focus:top-2 focus:left-2 focus:z-50 focus:px-3 focus:py-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-300"
     >
       Skip to content
     </a>

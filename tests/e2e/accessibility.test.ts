@@ -24,9 +24,10 @@
  * Panels 3310-3319, replicas 27000-27199, listener 18391.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
 import type { Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
-import { launchBrowser, type LaunchedBrowser } from "@/tests/helpers/browser";
+import { launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
 
 const ADMIN = { username: "ada", password: "accessibility e2e pw" };
@@ -283,6 +284,7 @@ describe("contrast of every visible text, both themes", () => {
         // colours at rest: no transition half-way, no pulse at half opacity
         await page.addStyleTag({ content: "*, *::before, *::after { transition: none !important; animation: none !important; }" });
         const audit = await page.evaluate(contrastAudit);
+        if (theme === "dark" && v.name.startsWith("service live")) await page.screenshot({ path: path.join(screenshotDir(), "a11y-dark-service.png"), fullPage: true });
         console.log(`[a11y/${theme}] ${v.name}: ${audit.checked} texts, lowest ${audit.min}:1, ${audit.failures.length} below${audit.failures.map((f) => `\n  ${f.ratio}:1 < ${f.need} | ${f.fg} on ${f.bg} | ${f.px}px/${f.weight} | "${f.text}" | ${f.where}`).join("")}`);
         expect(audit.checked, `${v.name}: texts found`).toBeGreaterThan(20);
         failures.push(...audit.failures.map((f) => ({ ...f, view: v.name })));
@@ -312,6 +314,7 @@ describe("keyboard and names", () => {
       expect(focused.width).toBeGreaterThan(40);
       expect(focused.height).toBeGreaterThan(15);
       expect(focused.top).toBeGreaterThanOrEqual(0);
+      if (where === "/balancer") await page.screenshot({ path: path.join(screenshotDir(), "a11y-skip-link.png"), clip: { x: 0, y: 0, width: 640, height: 120 } });
       await page.keyboard.press("Enter");
       await until("focus on <main>", () => page.evaluate(() => document.activeElement?.id ?? ""), (id) => id === "content", 5000);
       // the next Tab goes into the page's content, past the header's links
@@ -437,6 +440,10 @@ describe("replica cards (issue 12, item 12)", () => {
     );
     console.log(`[a11y/restart] the card said, in turn: ${JSON.stringify(seen)}`);
     expect(text).toBe("restarted: back in rotation");
+    // the card where it lies on the page, without the sticky header over it
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const box = (await card.boundingBox())!;
+    await page.screenshot({ path: path.join(screenshotDir(), "a11y-restart-back-in-rotation.png"), fullPage: true, clip: { x: box.x, y: box.y, width: box.width, height: box.height } });
     expect(seen.some((t) => t.startsWith("restarting"))).toBe(true);
     // and it is true: a new process, in rotation
     expect(await card.getAttribute("data-state")).toBe("in-rotation");

@@ -201,7 +201,7 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
       await shot(page, opts.shotPrefix + "service-replica-isolated");
 
       // Clear goes to its admin address even though the balancer isolates it
-      await card.getByRole("button", { name: "Clear", exact: true }).click();
+      await card.getByRole("button", { name: `Clear replica ${victim}`, exact: true }).click();
       await card.getByTestId("action-result").getByText("cleared: released", { exact: false }).waitFor({ timeout: 10_000 });
       await until("the cleared replica back in rotation and serving", () => cards(page), (c) => c.find((r) => r.id === victim)?.inRotation === true && (c.find((r) => r.id === victim)?.rps ?? 0) > 0, 20_000);
       expectFailedWithin(await trafficCounts(page));

@@ -383,7 +383,14 @@ describe("Preview shows its result where the eye is (issue 12, item 6)", () => {
         console.log(`[rules e2e] ${viewport.width}x${viewport.height}: form ended at ${Math.round(before.formBottom)} px of ${before.window}; after Preview: ${JSON.stringify(seen)}; bar: "${summary}"`);
         expect(seen.status!.top).toBeGreaterThanOrEqual(0);
         expect(seen.status!.bottom).toBeLessThanOrEqual(seen.window);
-        await tallScreenshot(page, viewport.width < 500 ? "rules-preview-phone" : "rules-preview-in-view");
+        // what the user sees right after the click: the window, not the whole page (once the smooth scroll ended)
+        let lastY = -1;
+        await until("the scroll to end", () => page.evaluate(() => window.scrollY), (y) => {
+          const still = y === lastY;
+          lastY = y;
+          return still;
+        });
+        await page.screenshot({ path: path.join(screenshotDir(), `${viewport.width < 500 ? "rules-preview-phone" : "rules-preview-in-view"}.png`) });
       } finally {
         await page.setViewportSize({ width: 1280, height: 900 });
       }
