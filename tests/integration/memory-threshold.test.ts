@@ -11,7 +11,7 @@
  * - an existing database upgrades: the migration adds the column and moves a
  *   MEMORY_THRESHOLD_PERCENT variable out of a service's environment into it.
  *
- * Replica ports 27400-27599 (process 27400-27499, containers 27500-27599).
+ * Replica ports 27400-27449 (processes) and 27500-27599 (containers); the e2e file uses 27450-27499.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
@@ -92,7 +92,7 @@ describe("the memory threshold reaches process replicas, and the limit is what t
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "sy-memory-threshold-"));
-    const common = { portRange: { from: 27400, to: 27499 }, defaultCommand: [process.execPath, REPLICA_SERVER_JS], watchIntervalMs: 250 };
+    const common = { portRange: { from: 27400, to: 27449 }, defaultCommand: [process.execPath, REPLICA_SERVER_JS], watchIntervalMs: 250 };
     runtime = createProcessRuntime({ ...common, dataDir: path.join(dataDir, "a") });
     unlimited = createProcessRuntime({ ...common, dataDir: path.join(dataDir, "b"), memoryCgroups: false });
     off = runtime.onEvent((e) => events.push(e));
