@@ -33,9 +33,21 @@ const rowTint: Record<Tone, string> = {
   violet: "bg-violet-50 dark:bg-violet-950/30",
 };
 
-function Missing({ why }: { why: string }) {
+/** The name column stays in view while the table scrolls; a bar in the state's colour marks it (the word is in the next column). */
+const stickyName = "sticky left-0 z-10 bg-white dark:bg-zinc-900";
+const stickyHead = "sticky left-0 z-10 bg-zinc-50 dark:bg-zinc-900";
+const accent: Record<Tone, string> = {
+  green: "border-l-4 border-l-emerald-500",
+  red: "border-l-4 border-l-rose-500",
+  amber: "border-l-4 border-l-amber-500",
+  blue: "border-l-4 border-l-sky-500",
+  zinc: "border-l-4 border-l-zinc-400",
+  violet: "border-l-4 border-l-violet-500",
+};
+
+function Missing({ why, field }: { why: string; field?: StatField }) {
   return (
-    <span title={why} aria-label={`not available: ${why}`} className="cursor-help text-zinc-500 dark:text-zinc-400">
+    <span title={why} aria-label={`not available: ${why}`} data-missing={field} className="cursor-help text-zinc-500 dark:text-zinc-400">
       —
     </span>
   );
@@ -44,7 +56,7 @@ function Missing({ why }: { why: string }) {
 /** A figure, or "—" with why when the engine cannot give it (by field, or because it reported nothing). */
 function Fig({ engine, field, value, children }: { engine: string; field?: StatField; value: number | null | undefined; children?: ReactNode }) {
   const why = field ? unavailable(engine, field) : null;
-  if (why) return <Missing why={why} />;
+  if (why) return <Missing why={why} field={field} />;
   if (value === null || value === undefined) return <Missing why="the engine reported no value for this server" />;
   return <>{children ?? countText(value)}</>;
 }
@@ -60,7 +72,7 @@ function Row({ row, engine }: { row: StatsRow; engine: string }) {
   const lat = row.latency;
   return (
     <tr data-testid={`stats-row-${row.replicaId}`} data-state={row.state.word} className={`border-t border-zinc-200 dark:border-zinc-800 ${rowTint[row.state.tone]}`}>
-      <th scope="row" className={`${td} text-left font-mono font-normal`} title={`replica ${row.replicaId}`}>
+      <th scope="row" className={`${td} ${stickyName} ${accent[row.state.tone]} text-left font-mono font-normal`} title={`replica ${row.replicaId}`}>
         {s.name}
       </th>
       <td className={td}>
@@ -76,7 +88,7 @@ function Row({ row, engine }: { row: StatsRow; engine: string }) {
         <Fig engine={engine} field="sessionsMax" value={s.sessions.max} />
       </td>
       <td className={td}>
-        {unavailable(engine, "sessionLimit") ? <Missing why={unavailable(engine, "sessionLimit")!} /> : s.sessions.limit === null ? <span title="no limit is set">none</span> : countText(s.sessions.limit)}
+        {unavailable(engine, "sessionLimit") ? <Missing why={unavailable(engine, "sessionLimit")!} field="sessionLimit" /> : s.sessions.limit === null ? <span title="no limit is set">none</span> : countText(s.sessions.limit)}
       </td>
       <td className={`${td} ${first}`}>
         <Fig engine={engine} field="queue" value={s.queue.current} />
@@ -172,9 +184,10 @@ export function ServerStatsTable({ history, engine, label }: { history: readonly
           <table className="min-w-max border-collapse text-xs">
             <thead className="bg-zinc-50 dark:bg-zinc-900">
               <tr>
-                <th className={group} colSpan={2} style={{ borderLeft: "none" }}>
+                <th className={`${group} ${stickyHead}`} style={{ borderLeft: "none" }}>
                   Server
                 </th>
+                <th className={group} style={{ borderLeft: "none" }} />
                 <th className={group} colSpan={3}>
                   Sessions
                 </th>
@@ -205,7 +218,7 @@ export function ServerStatsTable({ history, engine, label }: { history: readonly
                 <th className={group}>Problems</th>
               </tr>
               <tr>
-                <th className={th}>Name</th>
+                <th className={`${th} ${stickyHead}`}>Name</th>
                 <th className={th}>Status</th>
                 <th className={`${th} ${first}`}>Cur</th>
                 <th className={th}>Max</th>

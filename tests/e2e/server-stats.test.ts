@@ -11,7 +11,10 @@
  * - both themes (screenshots with SCREENSHOTS=1: server-stats, server-stats-dark,
  *   server-stats-phone, balancer-server-stats).
  *
- * Panels 3280-3289, replicas 26610-26699, listener 18363, the panel's UDP log port 18371.
+ * The builtin proxy's table fills what it counts and shows "—" with the reason for the rest.
+ *
+ * Panels 3280-3289, replicas 26610-26699 (HAProxy) and 26710-26799 (builtin), listeners
+ * 18363 and 18364, the panel's UDP log port 18371.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -208,5 +211,60 @@ describe("the per-server stats table, with HAProxy's p50/p95/p99 (ENGINE auto)",
     } finally {
       await phone.close();
     }
+  }, 120_000);
+});
+
+describe("the stats table on the builtin proxy: what it cannot give is '—' with the reason", () => {
+  let panel: Panel;
+  let cookie: string;
+  let serviceId: string;
+  let browser: LaunchedBrowser;
+  let load: Load | null = null;
+
+  beforeAll(async () => {
+    panel = await startPanel({
+      port: await findFreePort(3280, 3289),
+      startTimeoutMs: 170_000,
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, ENGINE: "builtin", PORT_RANGE: "26710-26799", BALANCER_PORT: "18364" },
+    });
+    cookie = await panel.login(ADMIN.username, ADMIN.password);
+    const web = await until(
+      "the demo service web with 3 ready replicas",
+      async () => {
+        const res = await panel.request("/api/services", { cookie });
+        const { services } = (await res.json()) as { services: { id: string; name: string; instances: { state: string }[] }[] };
+        return services.find((s) => s.name === "web") ?? null;
+      },
+      (s) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3,
+      90_000,
+    );
+    serviceId = web!.id;
+    load = startLoad(18364, { concurrency: 3, durationMs: 120_000, maxRequests: 100_000 });
+    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+    await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await load?.stop();
+    await browser?.close();
+    await panel?.stop();
+  });
+
+  it("fills sessions, requests, responses and p95; queue, bytes and check timings are '—' with why, never 0", async () => {
+    const { page } = browser;
+    await page.goto(`${panel.url}/services/${serviceId}`);
+    const rows = await until("3 UP rows with requests and a p95", () => tableRows(page), (r) => r.length === 3 && r.every((x) => x.word === "UP" && x.requests > 0 && x.p95 !== ""), 60_000);
+    console.log(`[server-stats/builtin] rows: ${JSON.stringify(rows)}`);
+    const row = page.getByTestId(`stats-row-${rows[0].id}`);
+    for (const field of ["queue", "queueMax", "bytesIn", "bytesOut", "checkDuration", "downtime"]) {
+      const title = await row.locator(`[data-missing="${field}"]`).getAttribute("title");
+      expect(title, `${field} is "—" with a reason`).toMatch(/builtin proxy/);
+      expect((await row.locator(`[data-missing="${field}"]`).textContent())?.trim()).toBe("—");
+    }
+    // what it has is a number: its open connections
+    // nine figures it cannot give (the most sessions, the limit, queue x2, bytes x2, check time and failures, downtime)
+    expect(await row.locator("[data-missing]").count()).toBe(9);
+    const sessions = (await row.locator("td").nth(1).textContent())?.trim();
+    expect(sessions).toMatch(/^\d+$/);
   }, 120_000);
 });
