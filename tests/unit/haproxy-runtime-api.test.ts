@@ -58,7 +58,20 @@ describe("haproxy runtime answers", () => {
       redispatches: 1,
       avgResponseMs: 3,
       health: { status: "up", reason: "L7OK 200: HTTP status check returned code <3C>200<3E>", lastChangeMs: 42_000 },
+      // the stats table's figures (issue 12, item 3)
+      maxSessions: 5,
+      sessionLimit: null,
+      queueCurrent: 0,
+      queueMax: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      downtimeS: 0,
+      weight: 1,
+      adminState: "ready",
+      check: { durationMs: 1, failures: 0, downTransitions: 0 },
     });
+    expect(stats[1]).toMatchObject({ downtimeS: 7, check: { durationMs: 1, failures: 2, downTransitions: 1 }, adminState: "ready" });
+    expect(stats[2]).toMatchObject({ adminState: "maint", check: { durationMs: 0 } });
     expect(stats[1].health).toMatchObject({ status: "down", reason: "L7STS 503: HTTP status check returned code <3C>503<3E>" });
     expect(stats[2].health).toMatchObject({ status: "maint", reason: "L4CON: Connection refused" });
   });
