@@ -37,7 +37,7 @@ export function EventsBrowser({ query, initial, nextBefore, services, actors }: 
   const knownActors = query.actor && !actors.includes(query.actor) ? [query.actor, ...actors] : actors;
   return (
     <div className="space-y-4">
-      <form method="get" action="/events" role="search" aria-label="Filter events" className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-[1fr_1fr_1fr_2fr_auto] lg:items-end">
+      <form method="get" action="/events" role="search" aria-label="Filter events" className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-[1fr_1fr_1fr_2fr_auto] lg:items-end">
         <Field label="Kind">
           <Select name="kind" defaultValue={query.kind ?? ""}>
             <option value="">every kind</option>
@@ -74,11 +74,13 @@ export function EventsBrowser({ query, initial, nextBefore, services, actors }: 
             ))}
           </Select>
         </Field>
-        <Field label="Search the messages">
-          <Input name="q" type="search" defaultValue={query.q ?? ""} maxLength={EVENT_SEARCH_MAX} placeholder="e.g. drain, 503, alice" />
-        </Field>
+        <div className="col-span-2 sm:col-span-3 lg:col-span-1">
+          <Field label="Search the messages">
+            <Input name="q" type="search" defaultValue={query.q ?? ""} maxLength={EVENT_SEARCH_MAX} placeholder="e.g. drain, 503, alice" />
+          </Field>
+        </div>
         {query.limit !== 50 && <input type="hidden" name="limit" value={query.limit} />}
-        <div className="flex gap-2">
+        <div className="col-span-2 flex gap-2 sm:col-span-3 lg:col-span-1">
           <button type="submit" className="inline-flex items-center justify-center rounded-md bg-indigo-600 px-3.5 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-500">
             Filter
           </button>
