@@ -41,7 +41,7 @@ export function MemoryBar({
         aria-valuemax={limitMb}
         aria-valuenow={usedMb ?? 0}
       >
-        <div className={`h-full rounded-full transition-[width] duration-500 ${over ? "bg-rose-500" : near ? "bg-amber-500" : "bg-emerald-500"}`} style={{ width: `${pct}%` }} />
+        <div className={`h-full rounded-full ${over ? "bg-rose-500" : near ? "bg-amber-500" : "bg-emerald-500"}`} style={{ width: `${pct}%` }} />
         <div
           data-testid="memory-threshold-marker"
           className="absolute inset-y-0 w-0.5 -translate-x-1/2 bg-zinc-900 dark:bg-white"
