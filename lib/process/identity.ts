@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseProcParent } from "@/lib/process/proc-stat";
 import { readProcStat } from "@/lib/process/procfs";
+import { readPidFile, readPidFileSync } from "@/lib/process/pid-file";
 
 export type ProcessIdentity = {
   pid: number;
@@ -38,4 +39,20 @@ export async function isSameProcessRunning(p: ProcessIdentity): Promise<boolean>
   if (!p.pid) return false;
   const st = await readProcStat(p.pid);
   return st !== null && st.startTicks === p.startTicks && st.state !== "Z" && st.state !== "X";
+}
+
+/**
+ * The pid file's process when it is alive (not a zombie) and `isOurs` says it is the one
+ * meant (its command line, its answer on a socket): a pid file may outlive its process
+ * and the pid be reused, and a stranger must never be signalled. Null otherwise.
+ */
+export async function livePidFromFile(file: string, isOurs: (pid: number) => boolean | Promise<boolean> = () => true): Promise<number | null> {
+  const pid = await readPidFile(file);
+  return pid !== null && isAlive(pid) && (await isOurs(pid)) ? pid : null;
+}
+
+/** livePidFromFile, synchronous (for checks made in a loop). */
+export function livePidFromFileSync(file: string, isOurs: (pid: number) => boolean = () => true): number | null {
+  const pid = readPidFileSync(file);
+  return pid !== null && isAlive(pid) && isOurs(pid) ? pid : null;
 }

@@ -23,8 +23,7 @@ import { BUILTIN_VERSION } from "./version";
 import type { ReloadResult } from "@/lib/engines/lifecycle/apply";
 import { FileEngine, configFile } from "@/lib/engines/lifecycle/file-engine";
 import { addServerEdit, hasServer, patchServerEdit, removeServerEdit, serverMismatch, withServers, type ServerEdit } from "@/lib/engines/lifecycle/model-edits";
-import { isAlive } from "@/lib/process/identity";
-import { readPidFile } from "@/lib/process/pid-file";
+import { livePidFromFile } from "@/lib/process/identity";
 import { readCmdlineSync } from "@/lib/process/procfs";
 import { spawnUntilReady } from "@/lib/process/spawn";
 
@@ -91,8 +90,8 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
   /** The running proxy, if its pid file names a live process that answers ping as that pid. */
   async function running(): Promise<PingReply | null> {
-    const pid = await readPidFile(pidPath);
-    if (pid === null || !isAlive(pid)) return null;
+    const pid = await livePidFromFile(pidPath);
+    if (pid === null) return null;
     const reply = await call({ cmd: "ping" }, 2000).catch(() => null);
     return reply?.ok && reply.pid === pid ? reply : null;
   }
@@ -253,9 +252,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
     stop: () =>
       lifecycle.exclusive(async () => {
-        const pid = await readPidFile(pidPath);
-        const ours = pid !== null && isAlive(pid) && (await isOurProxy(pid));
-        await lifecycle.stopProcess(ours ? pid : null, STOP_STEPS, [socketPath, pidPath]);
+        await lifecycle.stopProcess(await livePidFromFile(pidPath, isOurProxy), STOP_STEPS, [socketPath, pidPath]);
       }),
 
     async status(): Promise<EngineStatus> {

@@ -10,7 +10,7 @@ import { once } from "@/lib/engines/lifecycle/file-engine";
 import type { HaproxyPaths } from "@/lib/engines/haproxy/options";
 import type { HaproxyMasterApi, HaproxyRuntimeApi } from "@/lib/engines/haproxy/runtime-api";
 import { exec } from "@/lib/process/exec";
-import { isAlive } from "@/lib/process/identity";
+import { livePidFromFile } from "@/lib/process/identity";
 import { readPidFile } from "@/lib/process/pid-file";
 import { readCmdlineSync } from "@/lib/process/procfs";
 import { spawnUntilReady } from "@/lib/process/spawn";
@@ -50,8 +50,7 @@ export class HaproxyMaster {
 
   /** The pid file's pid when it names a live haproxy of ours (supervised), whatever its sockets say. */
   async ownPid(): Promise<number | null> {
-    const pid = await readPidFile(this.paths.pidFile);
-    return pid !== null && isAlive(pid) && isOurHaproxy(pid, this.paths.config) ? pid : null;
+    return livePidFromFile(this.paths.pidFile, (pid) => isOurHaproxy(pid, this.paths.config));
   }
 
   /** The running master's pid: supervised, the pid file's haproxy when its master socket answers with that pid; external, whoever answers there. */

@@ -10,7 +10,7 @@ import { once } from "@/lib/engines/lifecycle/file-engine";
 import type { FileId, ReopenResult } from "@/lib/engines/nginx/log-tail";
 import type { NginxEngineOptions, NginxEnginePaths } from "@/lib/engines/nginx/options";
 import { activeWorkerPids, errorText, fileSize, isNginxMaster, listenerAnswers, nginxVersion, orphanedWorkerPids, readFrom, runCommand, workerPids } from "@/lib/engines/nginx/apply";
-import { readPidFileSync } from "@/lib/process/pid-file";
+import { livePidFromFileSync } from "@/lib/process/identity";
 import { holdsFile } from "@/lib/process/procfs";
 import { runToLog, waitUntilReady } from "@/lib/process/spawn";
 import { stopWithEscalation } from "@/lib/process/stop";
@@ -33,8 +33,7 @@ export class NginxMaster {
   /** The master's pid when the pid file names a live nginx master (supervised mode; external mode cannot see it: null). */
   runningPid(): number | null {
     if (this.opts.mode === "external") return null;
-    const pid = readPidFileSync(this.paths.pid);
-    return pid !== null && isNginxMaster(pid) ? pid : null;
+    return livePidFromFileSync(this.paths.pid, isNginxMaster);
   }
 
   async ensureFolders(): Promise<void> {
