@@ -69,11 +69,6 @@ export class FileEngine {
     return this.queue.run(fn);
   }
 
-  /** Resolves once every mutation handed in so far has finished. */
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
   /**
    * Apply with rollback (lifecycle/apply.ts). A failed reload is kept for status() (a
    * refused check is not: the engine runs on, unchanged); a success clears it. Call inside exclusive().
