@@ -1,11 +1,28 @@
 import type { ReactNode } from "react";
+import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+import type { Marker } from "@/components/charts/markers";
+import { nearestRow } from "@/components/charts/svg-paths";
 
-/** Time window every live chart shows: the last 5 minutes of 1-second points. */
+/** The live window: the last 5 minutes of 1-second points. */
 export const WINDOW_MS = 300_000;
 
-import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+/** A replica's series: its colour and its second cue (dash of its line, hatch of its band). */
+export type Series = { id: string; label: string; color: string; dash?: string; fill?: string };
 
-export type Series = { id: string; label: string; color: string };
+/** What a chart shows: which points, over which window, with which event markers. */
+export type ChartWindow = {
+  history: ServiceTick[];
+  /** the right edge of the x axis (ms) */
+  end: number;
+  /** the width of the x axis (ms) */
+  rangeMs: number;
+  /** the points' spacing: the crosshair snaps to it */
+  stepMs: number;
+  markers: readonly Marker[];
+};
+
+/** Where the plot area sits inside a chart's box, in px: the y axis labels on the left, the x axis labels below. */
+export const PLOT_BOX = { left: 52, right: 10, top: 6, bottom: 30 };
 
 export type ReplicaRow = { t: number } & Record<string, number | null>;
 
@@ -18,35 +35,31 @@ export function replicaRows(history: ServiceTick[], pick: (r: ReplicaTick, tick:
   });
 }
 
-/** The x axis: fixed 5-minute window ending at the newest point, ticks every minute, labelled relative to now. */
-export function timeAxis(lastT: number | null) {
-  const end = lastT ?? 0;
-  const start = end - WINDOW_MS;
-  const ticks = [0, 1, 2, 3, 4, 5].map((m) => start + m * 60_000);
+/** Tick spacing of the x axis per window width: about five labels whatever the range. */
+function tickStep(rangeMs: number): number {
+  if (rangeMs <= 5 * 60_000) return 60_000;
+  if (rangeMs <= 15 * 60_000) return 5 * 60_000;
+  if (rangeMs <= 60 * 60_000) return 15 * 60_000;
+  return 6 * 3600_000;
+}
+
+/** The x axis: a fixed window of `rangeMs` ending at `end`, labelled relative to that end ("-5m", "-1h", "now"). */
+export function timeAxis(end: number | null, rangeMs = WINDOW_MS) {
+  const right = end ?? 0;
+  const start = right - rangeMs;
+  const step = tickStep(rangeMs);
+  const ticks: number[] = [];
+  for (let t = right; t >= start; t -= step) ticks.unshift(t);
   return {
-    domain: [start, end] as [number, number],
+    domain: [start, right] as [number, number],
     ticks,
     format: (t: number) => {
-      const s = Math.round((t - end) / 1000);
-      return s === 0 ? "now" : `${s / 60}m`;
+      const s = Math.round((t - right) / 1000);
+      if (s === 0) return "now";
+      return Math.abs(s) >= 3600 ? `${s / 3600}h` : `${s / 60}m`;
     },
   };
 }
-
-export const axisProps = {
-  stroke: "currentColor",
-  strokeOpacity: 0.3,
-  tick: { fill: "currentColor", fontSize: 11 },
-  tickLine: false,
-} as const;
-
-/** The unit written along the y axis (left, rotated), clear of the tick labels. */
-export function yLabel(unit: string) {
-  return { value: unit, angle: -90, position: "insideLeft" as const, offset: 0, style: { textAnchor: "middle" as const }, fill: "currentColor", fontSize: 11 };
-}
-
-export const chartMargin = { top: 6, right: 10, bottom: 0, left: 0 };
-export const Y_WIDTH = 52;
 
 /** About five round ticks from 0 to at least `max` (1, 2, 5 × 10^n or powers of two for MB). */
 export function niceTicks(max: number, binary = false): number[] {
@@ -86,7 +99,7 @@ export function ChartFrame({
 }: {
   title: string;
   unit?: string;
-  legend?: { label: string; color: string; value?: string; dashed?: boolean }[];
+  legend?: { label: string; color: string; value?: string; dashed?: boolean; dash?: string; fill?: string }[];
   note?: ReactNode;
   children: ReactNode;
   testId?: string;
@@ -95,52 +108,46 @@ export function ChartFrame({
     <figure data-testid={testId} className="min-w-0 rounded-lg border border-zinc-200 bg-white p-3 shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
       <figcaption className="mb-1 flex flex-wrap items-baseline justify-between gap-x-3">
         <span className="text-sm font-semibold">{title}</span>
-        {unit && <span className="text-xs text-zinc-500">{unit}</span>}
+        {unit && <span className="text-xs text-zinc-600 dark:text-zinc-400">{unit}</span>}
       </figcaption>
       {legend && legend.length > 0 && (
-        <ul className="mb-1 flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-zinc-600 dark:text-zinc-400">
+        <ul className="mb-1 flex flex-wrap gap-x-3 gap-y-0.5 text-xs text-zinc-700 dark:text-zinc-300">
           {legend.map((l) => (
             <li key={l.label} className="inline-flex items-center gap-1">
-              <span className={`inline-block h-0.5 w-3 ${l.dashed ? "border-t-2 border-dashed bg-transparent" : ""}`} style={l.dashed ? { borderColor: l.color } : { backgroundColor: l.color, height: 8, width: 8, borderRadius: 2 }} />
+              {l.fill ? (
+                <svg width={14} height={10} aria-hidden className="shrink-0">
+                  <rect width={14} height={10} rx={2} fill={l.fill} />
+                </svg>
+              ) : l.dash !== undefined ? (
+                <svg width={18} height={8} aria-hidden className="shrink-0">
+                  <line x1={0} y1={4} x2={18} y2={4} stroke={l.color} strokeWidth={2.5} strokeDasharray={l.dash || undefined} />
+                </svg>
+              ) : (
+                <span className={`inline-block h-0.5 w-3 ${l.dashed ? "border-t-2 border-dashed bg-transparent" : ""}`} style={l.dashed ? { borderColor: l.color } : { backgroundColor: l.color, height: 8, width: 8, borderRadius: 2 }} />
+              )}
               <span className="font-mono">{l.label}</span>
               {l.value !== undefined && <span className="tabular-nums text-zinc-900 dark:text-zinc-100">{l.value}</span>}
             </li>
           ))}
         </ul>
       )}
-      <div className="text-zinc-500">{children}</div>
-      {note && <p className="mt-1 text-xs text-zinc-500">{note}</p>}
+      {/* chart text (axis labels) in currentColor: zinc-600 on white is 7.2:1, zinc-400 on zinc-900 6.9:1 */}
+      <div className="text-zinc-600 dark:text-zinc-400">{children}</div>
+      {note && <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">{note}</p>}
     </figure>
   );
 }
 
-/** Tooltip body for recharts (themed with Tailwind so it reads in light and dark). */
-export function TooltipBox({
-  active,
-  label,
-  payload,
-  unit,
-  digits = 1,
-}: {
-  active?: boolean;
-  label?: number | string;
-  payload?: readonly { name?: string | number; value?: unknown; color?: string; dataKey?: unknown }[];
-  unit: string;
-  digits?: number;
-}) {
-  if (!active || !payload || payload.length === 0) return null;
-  return (
-    <div className="rounded-md border border-zinc-200 bg-white/95 px-2 py-1.5 text-xs shadow-md dark:border-zinc-700 dark:bg-zinc-900/95">
-      {typeof label === "number" && <div className="mb-0.5 font-mono text-zinc-500">{clock(label)}</div>}
-      {[...payload].reverse().map((p) => (
-        <div key={String(p.dataKey ?? p.name)} className="flex items-center gap-1.5 text-zinc-800 dark:text-zinc-200">
-          <span className="inline-block h-2 w-2 rounded-sm" style={{ backgroundColor: p.color }} />
-          <span className="font-mono">{p.name}</span>
-          <span className="ml-auto pl-3 tabular-nums">
-            {typeof p.value === "number" ? fmt(p.value, digits) : "–"} {unit}
-          </span>
-        </div>
-      ))}
-    </div>
-  );
+/** The crosshair's readout of a chart: each series' value in the row nearest `t` (series without a value there are left out). */
+export function rowReadout(rows: readonly ReplicaRow[], series: readonly { key: string; label: string; color: string }[], format: (v: number) => string) {
+  return (t: number) => {
+    const row = nearestRow(rows, t);
+    if (!row) return [];
+    const out: { label: string; color: string; value: string }[] = [];
+    for (const s of series) {
+      const v = row[s.key];
+      if (typeof v === "number") out.push({ label: s.label, color: s.color, value: format(v) });
+    }
+    return out;
+  };
 }

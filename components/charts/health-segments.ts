@@ -20,12 +20,12 @@ export function phaseOf(r: ReplicaTick): Phase {
 
 export type Segment = { from: number; to: number; phase: Phase; reason: string | null };
 
-/** Run-length segments per replica: one rectangle per stretch of the same phase. */
-export function healthSegments(history: ServiceTick[]): Map<string, Segment[]> {
+/** Run-length segments per replica: one rectangle per stretch of the same phase (`stepMs`: how long the newest point lasts). */
+export function healthSegments(history: ServiceTick[], stepMs = 1000): Map<string, Segment[]> {
   const lanes = new Map<string, Segment[]>();
   for (let i = 0; i < history.length; i++) {
     const tick = history[i];
-    const next = history[i + 1]?.t ?? tick.t + 1000;
+    const next = history[i + 1]?.t ?? tick.t + stepMs;
     for (const r of tick.replicas) {
       const phase = phaseOf(r);
       let segs = lanes.get(r.replicaId);

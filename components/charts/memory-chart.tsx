@@ -1,39 +1,36 @@
 "use client";
 
-import { useMemo } from "react";
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { ServiceTick } from "@/lib/core/metrics";
-import { axisProps, chartMargin, ChartFrame, replicaRows, Y_WIDTH, yLabel, fmt, niceTicks, timeAxis, TooltipBox, type Series } from "@/components/charts/chart-frame";
+import { memo, useMemo } from "react";
+import { ChartFrame, PLOT_BOX, replicaRows, fmt, niceTicks, rowReadout, timeAxis, type ChartWindow, type Series } from "@/components/charts/chart-frame";
+import { SvgTimeChart } from "@/components/charts/svg-chart";
+import { TimePlot } from "@/components/charts/time-plot";
 
 /** Memory per replica against the limit, with the health threshold where /health turns 503. */
-export function MemoryChart({ history, series, limitMb, thresholdPercent, height = 200 }: { history: ServiceTick[]; series: Series[]; limitMb: number; thresholdPercent: number; height?: number }) {
+export const MemoryChart = memo(function MemoryChart({ win, series, limitMb, thresholdPercent, height = 200 }: { win: ChartWindow; series: Series[]; limitMb: number; thresholdPercent: number; height?: number }) {
+  const { history } = win;
   const rows = useMemo(() => replicaRows(history, (r) => r.memoryMb), [history]);
   const last = history.length ? history[history.length - 1] : null;
-  const axis = timeAxis(last?.t ?? null);
+  const axis = timeAxis(win.end, win.rangeMs);
   const threshold = Math.round((limitMb * thresholdPercent) / 100);
   // the limit is the top unless a replica went past it (the process runtime does not enforce it)
   const peak = history.reduce((m, t) => t.replicas.reduce((mm, r) => Math.max(mm, r.memoryMb ?? 0), m), 0);
   const ticks = niceTicks(Math.max(limitMb, peak), true);
+  const plotSeries = useMemo(() => series.map((s) => ({ key: s.id, label: s.label, color: s.color, dash: s.dash })), [series]);
   const legend = [
-    ...series.map((s) => ({ label: s.label, color: s.color, value: `${fmt(last?.replicas.find((r) => r.replicaId === s.id)?.memoryMb ?? null, 0)} MB` })),
+    ...series.map((s) => ({ label: s.label, color: s.color, dash: s.dash ?? "", value: `${fmt(last?.replicas.find((r) => r.replicaId === s.id)?.memoryMb ?? null, 0)} MB` })),
     { label: `health threshold ${thresholdPercent}%`, color: "#e11d48", dashed: true, value: `${threshold} MB` },
     { label: "limit", color: "#a1a1aa", dashed: true, value: `${limitMb} MB` },
   ];
+  // the threshold's label in currentColor: rose-600 text on the dark card was 3.8:1
+  const refLines = [
+    { y: threshold, color: "#e11d48", dash: "5 4", label: `health threshold ${thresholdPercent}%` },
+    { y: limitMb, color: "#a1a1aa", dash: "2 3" },
+  ];
   return (
     <ChartFrame title="Memory per replica" unit={`MB · limit ${limitMb} MB`} legend={legend} testId="chart-memory">
-      <ResponsiveContainer width="100%" height={height} initialDimension={{ width: 400, height }}>
-        <LineChart data={rows} margin={chartMargin}>
-          <CartesianGrid strokeOpacity={0.12} stroke="currentColor" vertical={false} />
-          <XAxis dataKey="t" type="number" domain={axis.domain} ticks={axis.ticks} tickFormatter={axis.format} allowDataOverflow {...axisProps} />
-          <YAxis domain={[0, ticks[ticks.length - 1]]} ticks={ticks} width={Y_WIDTH} {...axisProps} label={yLabel("MB")} />
-          <Tooltip isAnimationActive={false} content={(p) => <TooltipBox active={p.active} label={p.label as number} payload={p.payload} unit="MB" digits={0} />} />
-          <ReferenceLine y={threshold} stroke="#e11d48" strokeDasharray="5 4" ifOverflow="extendDomain" label={{ value: `health threshold ${thresholdPercent}%`, position: "insideBottomLeft", fill: "#e11d48", fontSize: 10 }} />
-          <ReferenceLine y={limitMb} stroke="#a1a1aa" strokeDasharray="2 3" strokeWidth={1.5} ifOverflow="extendDomain" />
-          {series.map((s) => (
-            <Line key={s.id} dataKey={s.id} name={s.label} type="monotone" stroke={s.color} strokeWidth={1.5} dot={false} isAnimationActive={false} connectNulls={false} />
-          ))}
-        </LineChart>
-      </ResponsiveContainer>
+      <TimePlot label={`Memory per replica in MB against the limit of ${limitMb} MB; health threshold ${threshold} MB.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v, 0)} MB`)}>
+        <SvgTimeChart rows={rows} series={plotSeries} mode="lines" domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={ticks} yLabel="MB" refLines={refLines} height={height} />
+      </TimePlot>
     </ChartFrame>
   );
-}
+});

@@ -1,3 +1,5 @@
+import { textOn } from "@/components/charts/replica-colors";
+
 /** Where the traffic goes right now: one bar, a segment per replica, as wide as its share. */
 export function ShareBar({ items, totalRps }: { items: { id: string; label: string; color: string; share: number; inRotation: boolean; note?: string | null }[]; totalRps: number }) {
   const active = items.filter((i) => i.share > 0);
@@ -8,15 +10,16 @@ export function ShareBar({ items, totalRps }: { items: { id: string; label: stri
           active.map((i) => (
             <div
               key={i.id}
-              className="flex items-center justify-center overflow-hidden text-[11px] font-semibold whitespace-nowrap text-white transition-[width] duration-700"
-              style={{ width: `${i.share * 100}%`, backgroundColor: i.color }}
+              // no width transition: animating 1 s updates kept the main thread laying out and painting most of every second
+              className="flex items-center justify-center overflow-hidden text-[11px] font-semibold whitespace-nowrap"
+              style={{ width: `${i.share * 100}%`, backgroundColor: i.color, color: textOn(i.color) }}
               title={`${i.label}: ${Math.round(i.share * 100)}%`}
             >
               {i.share >= 0.08 ? `${Math.round(i.share * 100)}%` : ""}
             </div>
           ))
         ) : (
-          <div className="flex w-full items-center justify-center text-xs text-zinc-500">no traffic right now (the traffic generator below can send some)</div>
+          <div className="flex w-full items-center justify-center text-xs text-zinc-600 dark:text-zinc-400">no traffic right now (the traffic generator below can send some)</div>
         )}
       </div>
       <ul className="mt-1.5 flex flex-wrap gap-x-4 gap-y-1 text-xs">

@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick } from "@/lib/core/metrics";
 import { useServiceLive, type ServiceSnapshot } from "@/lib/client/live";
@@ -14,17 +14,24 @@ import { displayState, stateLook } from "@/components/replicas/replica-state";
 import { ScaleControl } from "@/components/services/scale-control";
 import { ReachCommand, type BalancerInfo } from "@/components/services/reach-command";
 import { TrafficPanel } from "@/components/traffic/traffic-panel";
-import { useReplicaColors } from "@/components/charts/replica-colors";
+import { useReplicaStyles } from "@/components/charts/replica-colors";
 import { ShareBar } from "@/components/charts/share-bar";
-import { ReplicaRpsChart } from "@/components/charts/replica-rps-chart";
-import { TrafficShareChart } from "@/components/charts/traffic-share-chart";
-import { LatencyChart } from "@/components/charts/latency-chart";
-import { ErrorsChart } from "@/components/charts/errors-chart";
-import { MemoryChart } from "@/components/charts/memory-chart";
-import { HealthTimeline } from "@/components/charts/health-timeline";
-import type { Series } from "@/components/charts/chart-frame";
-import { ReplicaLineChart } from "@/components/charts/replica-line-chart";
-import { averageMeaning, chartLatencyKind, errorPercent, replicaFigures } from "@/components/services/replica-figures";
+import { ServiceCharts } from "@/components/charts/service-charts";
+import { averageMeaning, replicaFigures } from "@/components/services/replica-figures";
+
+/** A card redraws only when its own props change (a tick), not for a traffic or service push that is not about it. */
+const MemoReplicaCard = memo(ReplicaCard);
+
+/** The same array while its items stay the same, so memoised children keep their props. */
+function useStableList(list: string[]): string[] {
+  const ref = useRef(list);
+  const prev = ref.current;
+  const same = prev.length === list.length && prev.every((x, i) => x === list[i]);
+  useEffect(() => {
+    if (!same) ref.current = list;
+  });
+  return same ? prev : list;
+}
 
 function Kpi({ label, value, sub, tone, testId }: { label: string; value: ReactNode; sub?: ReactNode; tone?: "red" | "green"; testId?: string }) {
   return (
@@ -75,7 +82,7 @@ export function ServiceDashboard({
   };
 
   // every replica the page shows: current ones (oldest first), then ones only the 5-minute history remembers
-  const ids = useMemo(() => {
+  const allIds = useMemo(() => {
     const current = service.instances.map((r) => r.id);
     const seen = new Set(current);
     const past: string[] = [];
@@ -88,8 +95,8 @@ export function ServiceDashboard({
     }
     return [...current, ...past];
   }, [service.instances, history]);
-  const colorOf = useReplicaColors(ids);
-  const series: Series[] = ids.map((id) => ({ id, label: id, color: colorOf(id) }));
+  const ids = useStableList(allIds);
+  const { colorOf, styleOf } = useReplicaStyles(ids);
 
   const ticks = new Map<string, ReplicaTick>((last?.replicas ?? []).map((r) => [r.replicaId, r]));
   const now = last?.t ?? null;
@@ -103,9 +110,9 @@ export function ServiceDashboard({
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
   const missing = Math.max(0, service.replicas - staying);
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
-  const averageMeans = averageMeaning(balancer.kind);
-  const latencyKind = chartLatencyKind(history);
-  const pickLatency = useCallback((r: ReplicaTick) => (latencyKind === "p95" ? r.latency.p95 : r.latency.avg), [latencyKind]);
+  const averageMeans = useMemo(() => averageMeaning(balancer.kind), [balancer.kind]);
+  // each card's figures once per tick (a card's props stay the same between ticks)
+  const figures = useMemo(() => new Map(service.instances.map((r) => [r.id, replicaFigures(history, r.id)])), [history, service.instances]);
 
   return (
     <div className="space-y-6" data-testid="service-dashboard" data-service-id={service.id} data-history-points={history.length} data-first-tick={history[0]?.t ?? ""} data-last-tick={last?.t ?? ""}>
@@ -186,11 +193,11 @@ export function ServiceDashboard({
             ) : (
               <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3" data-testid="replica-grid">
                 {service.instances.map((r) => (
-                  <ReplicaCard
+                  <MemoReplicaCard
                     key={r.id}
                     replica={r}
                     tick={ticks.get(r.id)}
-                    figures={replicaFigures(history, r.id)}
+                    figures={figures.get(r.id) ?? replicaFigures(history, r.id)}
                     averageMeans={averageMeans}
                     color={colorOf(r.id)}
                     now={now ?? Date.parse(r.startedAt ?? service.createdAt)}
@@ -223,29 +230,16 @@ export function ServiceDashboard({
             />
           </Card>
 
-          <section aria-label="charts" className="space-y-2">
-            <h2 className="text-sm font-semibold">
-              Last 5 minutes <span className="font-normal text-zinc-500">· one point a second</span>
-            </h2>
-            <div className="grid gap-3 lg:grid-cols-2">
-              <ReplicaRpsChart history={history} series={series} />
-              <TrafficShareChart history={history} series={series} />
-              <HealthTimeline history={history} series={series} />
-              <MemoryChart history={history} series={series} limitMb={chartLimitMb} thresholdPercent={threshold} />
-              <LatencyChart history={history} />
-              <ErrorsChart history={history} />
-              <ReplicaLineChart
-                title="Latency per replica"
-                unit="ms"
-                history={history}
-                series={series}
-                pick={pickLatency}
-                note={latencyKind === "p95" ? "Each second's p95 per replica, interpolated inside the engine's latency buckets (…, 100, 250, 500, 1000 ms, …): within a bucket the line is a guess." : `Not percentiles: ${averageMeans.explain}`}
-                testId="chart-replica-latency"
-              />
-              <ReplicaLineChart title="Error rate per replica" unit="%" history={history} series={series} pick={errorPercent} minTop={5} note="Each second: 4xx, 5xx and connection errors as a share of the replica's requests (a gap: no requests)." testId="chart-replica-errors" />
-            </div>
-          </section>
+          <ServiceCharts
+            serviceId={service.id}
+            history={history}
+            ids={ids}
+            styleOf={styleOf}
+            events={events}
+            limitMb={chartLimitMb}
+            thresholdPercent={threshold}
+            averageMeans={averageMeans}
+          />
 
           <Card title="Events for this service">
             <EventList initial={events} serviceId={service.id} compact />

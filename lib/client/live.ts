@@ -121,9 +121,24 @@ export function useServiceLive(serviceId: string, initial: ServiceView | Service
         if (Array.isArray(snap.history)) setHistory((prev) => mergeTicks(prev, snap.history));
       });
     };
+    // a hidden tab keeps the ticks but renders nothing: they are merged in one go when it is shown again
+    let hidden: ServiceTick[] = [];
     const onTick = (t: ServiceTick) => {
-      if (t.serviceId === serviceId) setHistory((prev) => mergeTicks(prev, [t]));
+      if (t.serviceId !== serviceId) return;
+      if (document.hidden) {
+        hidden.push(t);
+        if (hidden.length > HISTORY_POINTS) hidden = hidden.slice(-HISTORY_POINTS);
+        return;
+      }
+      setHistory((prev) => mergeTicks(prev, [t]));
     };
+    const onVisibility = () => {
+      if (document.hidden || hidden.length === 0) return;
+      const caught = hidden;
+      hidden = [];
+      setHistory((prev) => mergeTicks(prev, caught));
+    };
+    document.addEventListener("visibilitychange", onVisibility);
     const onService = (v: ServiceView) => {
       if (v.id === serviceId) setService(v);
     };
@@ -139,6 +154,7 @@ export function useServiceLive(serviceId: string, initial: ServiceView | Service
     if (s.connected) watch();
     return () => {
       alive = false;
+      document.removeEventListener("visibilitychange", onVisibility);
       s.off("connect", watch);
       s.off("tick", onTick);
       s.off("service", onService);

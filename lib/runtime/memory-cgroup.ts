@@ -92,7 +92,22 @@ export async function probeMemoryEnforcement(): Promise<MemoryEnforcement> {
   } catch (e) {
     return { enforced: false, reason: `cannot prepare ${base} for replica cgroups: ${(e as Error).message}` };
   }
+  await sweepEmpty(base);
   return { enforced: true, version, base };
+}
+
+/**
+ * Removes replica cgroups nothing runs in any more (replicas killed behind the runtime's
+ * back); a minute's grace, so a cgroup made a moment ago, before its process moved in, stays.
+ */
+async function sweepEmpty(base: string, graceMs = 60_000): Promise<void> {
+  const entries = await fs.readdir(base, { withFileTypes: true }).catch(() => []);
+  for (const d of entries) {
+    if (!d.isDirectory()) continue;
+    const dir = path.join(base, d.name);
+    const [procs, st] = await Promise.all([fs.readFile(path.join(dir, "cgroup.procs"), "utf8").catch(() => "x"), fs.stat(dir).catch(() => null)]);
+    if (procs.trim() === "" && st && Date.now() - st.mtimeMs > graceMs) await fs.rmdir(dir).catch(() => undefined);
+  }
 }
 
 /** The cgroup folder of one replica. */

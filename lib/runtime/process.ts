@@ -284,6 +284,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       exitCode = exitCodeOf(child.exitCode, child.signalCode);
     }
     await recordExit(s.replicaId, s.pid, exitCode);
+    await memoryLimits.release(s.replicaId, `${s.pid}:${s.procStartTicks}`);
   }
 
   const runtime = {
@@ -346,7 +347,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
         if (current) {
           await stopLocked(current, 0);
           cpuSamples.delete(`${current.pid}:${current.procStartTicks}`);
-          await memoryLimits.release(current.replicaId, `${current.pid}:${current.procStartTicks}`);
+          await memoryLimits.release(current.replicaId); // one that died by itself (OOM) kept its cgroup until now
         }
         await fs.rm(dirOf(s.replicaId), { recursive: true, force: true });
       });

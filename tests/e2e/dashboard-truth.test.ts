@@ -126,12 +126,12 @@ async function faultsShowOnTheirCard(page: Page, panel: Panel, cookie: string, l
   const latencyChart = page.getByTestId("chart-replica-latency");
   await errorsChart.locator("li", { hasText: victim }).waitFor();
   await latencyChart.getByText(latencyKind === "average" ? /^Not percentiles: HAProxy's own average/ : /^Each second's p95 per replica/).waitFor();
-  await until("both per-replica charts to draw a line per replica", async () => [await errorsChart.locator("path.recharts-line-curve").count(), await latencyChart.locator("path.recharts-line-curve").count()], ([e, l]) => e === 3 && l === 3, 10_000);
+  await until("both per-replica charts to draw a line per replica", async () => [await errorsChart.locator('path.sy-line:not([d=""])').count(), await latencyChart.locator('path.sy-line:not([d=""])').count()], ([e, l]) => e === 3 && l === 3, 10_000);
 
   // the stacked errors chart: areas without outlines, so the zero "connection errors" draws no line on the 5xx area
   const errorsArea = page.getByTestId("chart-errors");
-  await until("the errors chart to draw its areas", () => errorsArea.locator("path.recharts-area-area").count(), (n) => n === 3, 10_000);
-  const strokes = await errorsArea.locator(".recharts-area path").evaluateAll((els) => els.map((el) => el.getAttribute("stroke") ?? "none"));
+  await until("the errors chart to draw its areas", () => errorsArea.locator("path.sy-area").count(), (n) => n === 3, 10_000);
+  const strokes = await errorsArea.locator("path.sy-area").evaluateAll((els) => els.map((el) => el.getAttribute("stroke") ?? "none"));
   expect(strokes.length).toBeGreaterThanOrEqual(3);
   expect(strokes.filter((s) => s !== "none"), "outlined paths in the stacked errors chart").toEqual([]);
 
