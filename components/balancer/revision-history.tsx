@@ -34,7 +34,7 @@ function RevisionChanges({ r, failed }: { r: RevisionWithChanges; failed: boolea
           Not from this revision: scaling since #{r.previous} changed the servers ({describeServerChanges(r.scaling)}). The engine configuration below holds them too.
         </p>
       )}
-      <Button size="sm" variant="ghost" aria-expanded={showEngine} onClick={() => setShowEngine((v) => !v)}>
+      <Button size="sm" variant="ghost" aria-expanded={showEngine} aria-label={`${showEngine ? "Hide" : "Show"} the ${r.engine} configuration diff of revision ${r.number}`} onClick={() => setShowEngine((v) => !v)}>
         {showEngine ? "Hide" : "Show"} the {r.engine} configuration diff
       </Button>
       {showEngine && (

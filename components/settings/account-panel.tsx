@@ -46,14 +46,14 @@ export function AccountPanel({ username, role, isAdmin }: { username: string; ro
           <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
           <div className="sm:col-span-2">
             <Field label="Current password">
-              <Input name="current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required />
+              <Input name="account-current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required />
             </Field>
           </div>
           <Field label="New password" hint="At least 10 characters.">
-            <Input name="new-password" type="password" autoComplete="new-password" minLength={10} maxLength={200} value={next} onChange={(e) => setNext(e.target.value)} required />
+            <Input name="account-new-password" type="password" autoComplete="new-password" minLength={10} maxLength={200} value={next} onChange={(e) => setNext(e.target.value)} required />
           </Field>
           <Field label="Repeat the new password">
-            <Input name="repeat-password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required />
+            <Input name="account-repeat-password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required />
           </Field>
           <div className="flex flex-wrap items-center gap-3 sm:col-span-2">
             <Button type="submit" disabled={busy}>

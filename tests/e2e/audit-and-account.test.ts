@@ -268,14 +268,14 @@ describe("a viewer", () => {
     expect((await api("/api/auth/me", { cookie: elsewhere })).status).toBe(200);
     await page.goto(`${panel.url}/settings`);
     const form = page.getByRole("form", { name: "Change your password" });
-    await form.locator('input[name="current-password"]').fill("wrong password here");
-    await form.locator('input[name="new-password"]').fill("a brand new password");
-    await form.locator('input[name="repeat-password"]').fill("a brand new password");
+    await form.locator('input[name="account-current-password"]').fill("wrong password here");
+    await form.locator('input[name="account-new-password"]').fill("a brand new password");
+    await form.locator('input[name="account-repeat-password"]').fill("a brand new password");
     await form.getByRole("button", { name: "Change password" }).click();
     await form.getByRole("alert").filter({ hasText: "the current password is wrong" }).waitFor();
     expect((await api("/api/auth/me", { cookie: elsewhere })).status).toBe(200);
 
-    await form.locator('input[name="current-password"]').fill(VIEWER.password);
+    await form.locator('input[name="account-current-password"]').fill(VIEWER.password);
     await form.getByRole("button", { name: "Change password" }).click();
     await form.getByRole("status").filter({ hasText: "Password changed" }).waitFor();
     expect(await form.getByRole("status").innerText()).toMatch(/other session.* signed out/);
