@@ -177,6 +177,17 @@ export function ServerStatsTable({ history, engine, label }: { history: readonly
           latency: p50 / p95 / p99 of the last {LATENCY_WINDOW_S} s, the bucket each lies in
         </span>
       </div>
+      {problems > 0 && (
+        <ul data-testid="stats-problem-list" className="mb-2 space-y-0.5 text-xs text-rose-700 dark:text-rose-300">
+          {rows
+            .filter((r) => r.problems.length > 0)
+            .map((r) => (
+              <li key={r.replicaId} className="break-words">
+                <span className="font-mono">{r.server.name}</span> ({r.state.word}): {r.problems.join("; ")}
+              </li>
+            ))}
+        </ul>
+      )}
       {rows.length === 0 ? (
         <p className="text-sm text-zinc-600 dark:text-zinc-400">No server in the balancer yet.</p>
       ) : (

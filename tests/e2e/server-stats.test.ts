@@ -189,6 +189,30 @@ describe("the per-server stats table, with HAProxy's p50/p95/p99 (ENGINE auto)",
     await shots(page, "balancer-server-stats", card);
   }, 90_000);
 
+  it("a replica failing its health check is a DOWN row, counted as a problem with its check result; back to UP and no problem after Clear", async () => {
+    const { page } = browser;
+    const victim = (await tableRows(page)).find((r) => r.id !== slowId)?.id ?? slowId;
+    await page.goto(`${panel.url}/services/${serviceId}`);
+    await page.getByTestId("server-stats").waitFor();
+    const res = await panel.request(`/api/replicas/${victim}/actions`, { method: "POST", cookie, json: { action: "faults", failHealth: true } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    try {
+      const rows = await until("the victim's row to say DOWN", () => tableRows(page), (r) => r.find((x) => x.id === victim)?.word === "DOWN", 20_000);
+      console.log(`[server-stats] with a failing health check: ${JSON.stringify(rows)}`);
+      expect(await page.getByTestId(`stats-row-${victim}`).getAttribute("data-state")).toBe("DOWN");
+      const problems = await until("the problem count to include it", async () => (await page.getByTestId("stats-problems").textContent())?.trim() ?? "", (t) => /^\d+ problems?$/.test(t), 10_000);
+      expect(Number(problems.split(" ")[0])).toBeGreaterThanOrEqual(1);
+      const said = await until("the problem list to name it with its check result", async () => (await page.getByTestId("stats-problem-list").textContent()) ?? "", (t) => /\(DOWN\): down \(L7STS 503/.test(t), 10_000);
+      console.log(`[server-stats] problems: ${said}`);
+      expect(await page.getByTestId(`stats-row-${victim}`).textContent()).toMatch(/down \(L7STS 503/);
+      await shots(page, "server-stats-down");
+    } finally {
+      await panel.request(`/api/replicas/${victim}/actions`, { method: "POST", cookie, json: { action: "clear" } });
+    }
+    await until("the victim's row to say UP again", () => tableRows(page), (r) => r.find((x) => x.id === victim)?.word === "UP", 20_000);
+    await until("no problem left", async () => (await page.getByTestId("stats-problems").textContent())?.trim() ?? "", (t) => t === "No problems", 20_000);
+  }, 90_000);
+
   it("at 390 px the page does not scroll sideways: the table scrolls inside its own box", async () => {
     const phone = await launchBrowser({ viewport: PHONE });
     try {
