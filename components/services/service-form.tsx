@@ -174,7 +174,7 @@ export function ServiceForm({
         <Field
           label="Memory threshold (%)"
           error={errors.memoryThresholdPercent}
-          hint={`${MEMORY_THRESHOLD.min}–${MEMORY_THRESHOLD.max}: past this share of the limit the replica's /health answers 503${editing ? "; new and restarted replicas use it" : ""}`}
+          hint={`${MEMORY_THRESHOLD.min}–${MEMORY_THRESHOLD.max}: past this share of the limit the replica's /health answers 503${editing ? "; replicas started from now on use it (a restart keeps a replica's own)" : ""}`}
         >
           <Input name="memoryThresholdPercent" inputMode="numeric" value={v.memoryThresholdPercent} onChange={set("memoryThresholdPercent")} />
         </Field>
