@@ -33,6 +33,15 @@ const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean
 
 type Row = { id: string; state: string; word: string; requests: number; p95: string };
 
+type ServiceRow = { id: string; name: string; instances: { id: string; state: string }[] };
+
+/** The demo service "web" once its 3 replicas are ready. */
+async function demoWeb(panel: Panel, cookie: string): Promise<ServiceRow> {
+  const ready = (s: ServiceRow | null) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3;
+  const read = async () => ((await (await panel.request("/api/services", { cookie })).json()) as { services: ServiceRow[] }).services.find((s) => s.name === "web") ?? null;
+  return (await until("the demo service web with 3 ready replicas", read, ready, 90_000))!;
+}
+
 /** What the stats table says now, row by row. */
 function tableRows(page: Page, scope = page.locator("body")): Promise<Row[]> {
   return scope.locator('[data-testid^="stats-row-"]').evaluateAll((els) =>
@@ -113,18 +122,9 @@ describe("the per-server stats table, with HAProxy's p50/p95/p99 (ENGINE auto)",
       env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, PORT_RANGE: "26610-26699", BALANCER_PORT: String(LISTEN_PORT) },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
-    const web = await until(
-      "the demo service web with 3 ready replicas",
-      async () => {
-        const res = await panel.request("/api/services", { cookie });
-        const { services } = (await res.json()) as { services: { id: string; name: string; instances: { id: string; state: string }[] }[] };
-        return services.find((s) => s.name === "web") ?? null;
-      },
-      (s) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3,
-      90_000,
-    );
-    serviceId = web!.id;
-    slowId = web!.instances[0].id;
+    const web = await demoWeb(panel, cookie);
+    serviceId = web.id;
+    slowId = web.instances[0].id;
     const res = await panel.request(`/api/replicas/${slowId}/actions`, { method: "POST", cookie, json: { action: "faults", latencyMs: 300 } });
     expect(res.status, await res.clone().text()).toBe(200);
     load = startLoad(LISTEN_PORT, { concurrency: 6, durationMs: 240_000, maxRequests: 200_000 });
@@ -252,17 +252,7 @@ describe("the stats table on the builtin proxy: what it cannot give is '—' wit
       env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, ENGINE: "builtin", PORT_RANGE: "26710-26799", BALANCER_PORT: "18364" },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
-    const web = await until(
-      "the demo service web with 3 ready replicas",
-      async () => {
-        const res = await panel.request("/api/services", { cookie });
-        const { services } = (await res.json()) as { services: { id: string; name: string; instances: { state: string }[] }[] };
-        return services.find((s) => s.name === "web") ?? null;
-      },
-      (s) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3,
-      90_000,
-    );
-    serviceId = web!.id;
+    serviceId = (await demoWeb(panel, cookie)).id;
     load = startLoad(18364, { concurrency: 3, durationMs: 120_000, maxRequests: 100_000 });
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
     await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
