@@ -225,24 +225,20 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
     }
   };
 
-  /** Brings an apply result into view once it appears (the buttons may be far up, stuck to the bottom of the window). */
-  const scrollHere = (el: HTMLElement | null) => {
-    if (el && el.dataset.seen !== "1") {
-      el.dataset.seen = "1";
-      el.scrollIntoView({ behavior: smoothness(), block: "nearest" });
-    }
-  };
   /**
-   * Brings a preview's result into view when it appears: it sits under the whole form,
-   * often a screen or more below the Preview button, which sticks to the bottom of the
-   * window. Its top goes under the header (scroll-mt), so the check and the diff show.
+   * Brings a result into view once, when it appears: the buttons stick to the bottom of
+   * the window, often a screen or more above where results land (under the whole form).
+   * An apply's result comes up to the bottom edge ("nearest"); a preview's to the top
+   * (its scroll-mt keeps it under the header), so its check and as much diff as fits show.
    */
-  const scrollToPreview = (el: HTMLElement | null) => {
+  const scrollOnce = (block: ScrollLogicalPosition) => (el: HTMLElement | null) => {
     if (el && el.dataset.seen !== "1") {
       el.dataset.seen = "1";
-      el.scrollIntoView({ behavior: smoothness(), block: "start" });
+      el.scrollIntoView({ behavior: smoothness(), block });
     }
   };
+  const scrollHere = scrollOnce("nearest");
+  const scrollToPreview = scrollOnce("start");
   const previewStale = preview.kind === "done" && preview.forRules !== rulesKey;
   const problems = [...errors.entries()];
 
