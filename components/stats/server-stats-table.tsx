@@ -1,6 +1,6 @@
 "use client";
 
-import type { ReactNode } from "react";
+import { useMemo, type ReactNode } from "react";
 import type { ServiceTick } from "@/lib/core/metrics";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { rangeText } from "@/components/services/replica-figures";
@@ -164,7 +164,7 @@ function Row({ row, engine }: { row: StatsRow; engine: string }) {
 }
 
 export function ServerStatsTable({ history, engine, label }: { history: readonly ServiceTick[]; engine: string; label: string }) {
-  const rows = statsRows(history);
+  const rows = useMemo(() => statsRows(history), [history]);
   const problems = problemCount(rows);
   return (
     <div data-testid="server-stats" data-problems={problems}>
