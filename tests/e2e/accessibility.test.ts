@@ -29,6 +29,7 @@ import type { Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
+import { demoServiceReady } from "@/tests/helpers/demo-service";
 
 const ADMIN = { username: "ada", password: "accessibility e2e pw" };
 const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000) => untilShared(what, read, check, timeoutMs, 250);
@@ -193,17 +194,7 @@ beforeAll(async () => {
     env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18391, 18399)), PORT_RANGE: "27000-27199" },
   });
   cookie = await panel.login(ADMIN.username, ADMIN.password);
-  const web = await until(
-    "the demo service web with 3 ready replicas",
-    async () => {
-      const res = await panel.request("/api/services", { cookie });
-      const { services } = (await res.json()) as { services: { id: string; name: string; instances: { state: string }[] }[] };
-      return services.find((s) => s.name === "web") ?? null;
-    },
-    (s) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3,
-    90_000,
-  );
-  serviceId = web!.id;
+  serviceId = await demoServiceReady(panel, cookie);
   browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
   await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
 }, 240_000);
