@@ -25,6 +25,7 @@ export class HaproxyLogReceiver {
   private starting: Promise<void> | null = null;
   private readonly buckets = new Map<string, Record<string, number>>();
   private readonly sequence = new SequenceGaps();
+  private lastSettle = 0;
   records = 0;
   /** datagrams that were not request records (HAProxy's start-up notices, another sender, a cut-off line) */
   foreign = 0;
@@ -99,6 +100,11 @@ export class HaproxyLogReceiver {
     }
     this.records++;
     if (rec.seq !== null) this.sequence.add(rec.pid, rec.seq, now);
+    // settle as records come too, not only when someone asks for the feed: what is held stays bounded
+    if (now - this.lastSettle >= 1000) {
+      this.lastSettle = now;
+      this.sequence.settle(now);
+    }
     const service = serviceNameOfBackend(rec.backend);
     if (service === null || rec.server === null || rec.responseMs === null) return;
     const key = `${service}/${rec.server}`;
