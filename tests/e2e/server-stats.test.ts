@@ -24,6 +24,7 @@ import type { Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { launchBrowser, screenshot, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { startLoad, until as untilShared, type Load } from "@/tests/helpers/load";
+import { demoServiceReady } from "@/tests/helpers/demo-service";
 
 const ADMIN = { username: "stella", password: "server stats pw 1" };
 const PHONE = { width: 390, height: 844 };
@@ -33,13 +34,10 @@ const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean
 
 type Row = { id: string; state: string; word: string; requests: number; p95: string };
 
-type ServiceRow = { id: string; name: string; instances: { id: string; state: string }[] };
-
-/** The demo service "web" once its 3 replicas are ready. */
-async function demoWeb(panel: Panel, cookie: string): Promise<ServiceRow> {
-  const ready = (s: ServiceRow | null) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3;
-  const read = async () => ((await (await panel.request("/api/services", { cookie })).json()) as { services: ServiceRow[] }).services.find((s) => s.name === "web") ?? null;
-  return (await until("the demo service web with 3 ready replicas", read, ready, 90_000))!;
+/** The demo service "web" once its 3 replicas are ready: its id and its replicas' ids. */
+async function demoWeb(panel: Panel, cookie: string): Promise<{ id: string; instances: { id: string }[] }> {
+  const id = await demoServiceReady(panel, cookie);
+  return ((await (await panel.request(`/api/services/${id}`, { cookie })).json()) as { service: { id: string; instances: { id: string }[] } }).service;
 }
 
 /** What the stats table says now, row by row. */
