@@ -81,8 +81,8 @@ function wideElements(page: Page): Promise<string[]> {
 }
 
 /**
- * The page fits 390 px. Waited for (5 s at most): the charts' ResponsiveContainer measures
- * once after the first layout and was seen 429 px wide for a moment before it did.
+ * The page fits 390 px. Waited for (5 s at most): charts that size themselves after the
+ * first layout were seen 429 px wide for a moment before they did.
  */
 /** A full-page picture from the top (the sticky header would otherwise sit mid-page), and one of the stats card alone. */
 async function shots(page: Page, name: string, card = page.locator('[data-testid^="server-stats-card-"]').first()) {
