@@ -54,10 +54,14 @@ export function Tabs<T extends string>({ items, value, onChange, label, idBase, 
   );
 }
 
-/** The panel of the selected tab (render only the selected one). */
-export function TabPanel({ idBase, value, children, className }: { idBase: string; value: string; children: ReactNode; className?: string }) {
+/**
+ * The panel of the selected tab (render only the selected one). It is the next tab
+ * stop after the tablist (tabIndex 0, as the pattern advises when a panel does not
+ * start with a focusable element), so Tab from the tabs lands on what they show.
+ */
+export function TabPanel({ idBase, value, children, className = "" }: { idBase: string; value: string; children: ReactNode; className?: string }) {
   return (
-    <div role="tabpanel" id={tabPanelId(idBase, value)} aria-labelledby={tabId(idBase, value)} className={className}>
+    <div role="tabpanel" tabIndex={0} id={tabPanelId(idBase, value)} aria-labelledby={tabId(idBase, value)} className={`rounded-md focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-4 dark:focus-visible:ring-offset-zinc-950 ${className}`}>
       {children}
     </div>
   );

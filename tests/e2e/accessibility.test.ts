@@ -357,9 +357,9 @@ describe("keyboard and names", () => {
     expect((await state()).find((t) => t.selected && t.focused)?.name).toBe("Live");
     await page.keyboard.press("End");
     expect((await state()).find((t) => t.selected && t.focused)?.name).toBe("Rules");
-    // Tab leaves the tablist (one tab stop) into the selected panel
+    // Tab leaves the tablist (one tab stop) for the selected panel
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).not.toBe("tab");
+    expect(await page.evaluate(() => ({ role: document.activeElement?.getAttribute("role"), by: document.activeElement?.getAttribute("aria-labelledby") }))).toEqual({ role: "tabpanel", by: "service-tab-rules" });
   });
 
   it("every button of a replica card names its replica, and no two buttons share a name", async () => {
