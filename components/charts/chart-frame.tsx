@@ -138,11 +138,11 @@ export function ChartFrame({
   );
 }
 
-/** The crosshair's readout of a chart: each series' value in the row nearest `t` (series without a value there are left out). */
-export function rowReadout(rows: readonly ReplicaRow[], series: readonly { key: string; label: string; color: string }[], format: (v: number) => string) {
+/** The crosshair's readout of a chart: each series' value in the row nearest `t` (series without a value there are left out; nothing when that row is more than `maxGapMs` away). */
+export function rowReadout(rows: readonly ReplicaRow[], series: readonly { key: string; label: string; color: string }[], format: (v: number) => string, maxGapMs = Infinity) {
   return (t: number) => {
     const row = nearestRow(rows, t);
-    if (!row) return [];
+    if (!row || Math.abs(row.t - t) > maxGapMs) return [];
     const out: { label: string; color: string; value: string }[] = [];
     for (const s of series) {
       const v = row[s.key];

@@ -26,7 +26,7 @@ export const ErrorsChart = memo(function ErrorsChart({ win, height = 200 }: { wi
   const legend = CLASSES.map((c) => ({ label: c.label, color: c.color, fill: c.fill, value: fmt(last?.errors[c.key] ?? 0) }));
   return (
     <ChartFrame title="Errors" unit="errors/s by class" legend={legend} testId="chart-errors">
-      <TimePlot label={`Errors per second by class, stacked. Latest: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, CLASSES, (v) => `${fmt(v)}/s`)}>
+      <TimePlot label={`Errors per second by class, stacked. Latest: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, CLASSES, (v) => `${fmt(v)}/s`, win.stepMs * 2)}>
         <SvgTimeChart rows={rows} series={CLASSES} mode="stacked" step domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={yTicks} yLabel="errors/s" height={height} />
       </TimePlot>
     </ChartFrame>

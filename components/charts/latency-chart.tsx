@@ -33,7 +33,7 @@ export const LatencyChart = memo(function LatencyChart({ win, height = 200 }: { 
       note={hasPercentiles ? undefined : "This engine reports an average response time, not a distribution: p95/p99 are not available."}
       testId="chart-latency"
     >
-      <TimePlot label={`Service latency in ms. Latest: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v)} ms`)}>
+      <TimePlot label={`Service latency in ms. Latest: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v)} ms`, win.stepMs * 2)}>
         <SvgTimeChart rows={rows} series={plotSeries} mode="lines" domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={yTicks} yLabel="ms" height={height} />
       </TimePlot>
     </ChartFrame>

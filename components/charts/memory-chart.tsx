@@ -28,7 +28,7 @@ export const MemoryChart = memo(function MemoryChart({ win, series, limitMb, thr
   ];
   return (
     <ChartFrame title="Memory per replica" unit={`MB · limit ${limitMb} MB`} legend={legend} testId="chart-memory">
-      <TimePlot label={`Memory per replica in MB against the limit of ${limitMb} MB; health threshold ${threshold} MB.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v, 0)} MB`)}>
+      <TimePlot label={`Memory per replica in MB against the limit of ${limitMb} MB; health threshold ${threshold} MB.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v, 0)} MB`, win.stepMs * 2)}>
         <SvgTimeChart rows={rows} series={plotSeries} mode="lines" domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={ticks} yLabel="MB" refLines={refLines} height={height} />
       </TimePlot>
     </ChartFrame>

@@ -43,7 +43,7 @@ export const ReplicaLineChart = memo(function ReplicaLineChart({
   });
   return (
     <ChartFrame title={title} unit={unit} legend={legend} note={note} testId={testId}>
-      <TimePlot label={`${title}, ${unit}, one line per replica. Latest: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v)} ${unit}`)}>
+      <TimePlot label={`${title}, ${unit}, one line per replica. Latest: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v)} ${unit}`, win.stepMs * 2)}>
         <SvgTimeChart rows={rows} series={plotSeries} mode="lines" domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={yTicks} yLabel={unit} height={height} />
       </TimePlot>
     </ChartFrame>

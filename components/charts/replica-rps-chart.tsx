@@ -23,7 +23,7 @@ export const ReplicaRpsChart = memo(function ReplicaRpsChart({ win, series, heig
   const legend = series.map((s) => ({ label: s.label, color: s.color, fill: s.fill, value: fmt(last?.replicas.find((r) => r.replicaId === s.id)?.rps ?? null) }));
   return (
     <ChartFrame title="Requests per replica" unit={`req/s · total ${fmt(last?.rps ?? 0)}`} legend={legend} testId="chart-rps">
-      <TimePlot label={`Requests per second per replica, stacked; total now ${fmt(last?.rps ?? 0)} req/s.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v)} req/s`)}>
+      <TimePlot label={`Requests per second per replica, stacked; total now ${fmt(last?.rps ?? 0)} req/s.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v)} req/s`, win.stepMs * 2)}>
         <SvgTimeChart rows={rows} series={plotSeries} mode="stacked" domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={yTicks} yLabel="req/s" height={height} />
       </TimePlot>
     </ChartFrame>

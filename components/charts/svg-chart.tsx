@@ -69,8 +69,9 @@ export function SvgTimeChart({
   const keys = series.map((s) => s.key);
   const areas = mode === "stacked" ? areaPaths(rows, keys, x, y, step) : null;
   return (
-    <div ref={ref} data-testid={testId} style={{ height }}>
-      <svg width={width} height={height} className="block overflow-visible">
+    // overflow hidden: before the first measure (the server's render, 400 px) the drawing may be wider than a phone
+    <div ref={ref} data-testid={testId} style={{ height }} className="overflow-hidden">
+      <svg width={width} height={height} className="block">
         <defs>
           <clipPath id={`clip-${clip}`}>
             <rect x={plot.left} y={plot.top - 2} width={plot.width} height={plot.height + 4} />

@@ -72,8 +72,9 @@ function Crosshair({ domain, box, self, readout }: { domain: readonly [number, n
       style={{ left: `calc(${box.left}px + (100% - ${box.left + box.right}px) * ${x})`, top: box.top, bottom: box.bottom }}
     >
       <span className="absolute -top-0.5 left-1 whitespace-nowrap rounded bg-zinc-800 px-1 font-mono text-[10px] leading-4 text-white dark:bg-zinc-200 dark:text-zinc-900">{clock(t)}</span>
-      {lines && lines.length > 0 && (
+      {lines && (
         <div data-testid="crosshair-readout" className={`absolute top-5 z-10 min-w-32 rounded-md border border-zinc-200 bg-white/95 px-2 py-1 text-xs text-zinc-800 shadow-md dark:border-zinc-700 dark:bg-zinc-900/95 dark:text-zinc-200 ${x > 0.6 ? "right-1" : "left-1"}`}>
+          {lines.length === 0 && <div className="text-zinc-600 dark:text-zinc-400">no data at this instant</div>}
           {lines.slice(0, 12).map((l) => (
             <div key={l.label} className="flex items-center gap-1.5 whitespace-nowrap">
               <span className="inline-block h-2 w-2 rounded-sm" style={{ backgroundColor: l.color }} />

@@ -20,7 +20,7 @@ export const TrafficShareChart = memo(function TrafficShareChart({ win, series, 
   });
   return (
     <ChartFrame title="Traffic share" unit="% of the service's requests" legend={legend} testId="chart-share">
-      <TimePlot label={`Share of the service's requests per replica, stacked to 100%. Now: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v, 0)}%`)}>
+      <TimePlot label={`Share of the service's requests per replica, stacked to 100%. Now: ${legend.map((l) => `${l.label} ${l.value}`).join(", ")}.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={PLOT_BOX} readout={rowReadout(rows, plotSeries, (v) => `${fmt(v, 0)}%`, win.stepMs * 2)}>
         <SvgTimeChart rows={rows} series={plotSeries} mode="stacked" step domain={axis.domain} xTicks={axis.ticks} xFormat={axis.format} yTicks={SHARE_TICKS} yFormat={(v) => `${v}%`} yLabel="share" height={height} />
       </TimePlot>
     </ChartFrame>

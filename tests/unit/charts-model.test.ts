@@ -167,6 +167,9 @@ describe("the x axis per range and the crosshair", () => {
     const read = rowReadout(rows, [{ key: "a", label: "A", color: "#000" }, { key: "b", label: "B", color: "#111" }], (v) => `${v}/s`);
     expect(read(100)).toEqual([{ label: "A", color: "#000", value: "1/s" }]);
     expect(read(2100).map((l) => l.value)).toEqual(["3/s", "6/s"]);
+    const near = rowReadout(rows, [{ key: "a", label: "A", color: "#000" }], String, 1500);
+    expect(near(3400).map((l) => l.value)).toEqual(["3"]);
+    expect(near(3600)).toEqual([]); // past the newest point by more than the gap: no stale values
   });
 });
 
