@@ -170,6 +170,25 @@ describe("the Events page (the audit log)", () => {
     expect(await ids()).toEqual(first);
   });
 
+  it("adds new events live on the first page when they pass the filters, and only those", async () => {
+    const page = browser.page;
+    await page.goto(`${panel.url}/events?kind=user&q=live-`);
+    await page.getByTestId("event-page-note").waitFor();
+    const before = await page.locator('[data-testid="event-list"] li').count();
+    // one that passes (user.created, "live-one") and two that do not (another kind; another text)
+    await panel.request("/api/auth/login", { method: "POST", json: { username: "live-one", password: "not the password" } });
+    const made = await api<{ user: { id: string } }>("/api/users", { method: "POST", json: { username: "live-one", password: "temporary password", role: "viewer" } });
+    expect(made.status).toBe(201);
+    const other = await api<{ user: { id: string } }>("/api/users", { method: "POST", json: { username: "someone", password: "temporary password", role: "viewer" } });
+    await until("the new event on the page", () => page.locator('[data-testid="event-list"] li').allInnerTexts(), (t) => t.some((x) => x.includes("added user live-one")), 15_000);
+    const rows = await page.locator('[data-testid="event-list"] li').evaluateAll((lis) => lis.map((li) => ({ kind: li.getAttribute("data-kind"), text: li.textContent ?? "" })));
+    expect(rows.length).toBe(before + 1);
+    expect(rows[0].kind).toBe("user.created");
+    expect(rows.some((r) => r.text.includes("someone") || r.kind === "auth.failed")).toBe(false);
+    await api(`/api/users/${made.body.user.id}`, { method: "DELETE" });
+    await api(`/api/users/${other.body.user.id}`, { method: "DELETE" });
+  });
+
   it("says when the URL's filters cannot be used, and shows the newest", async () => {
     const page = browser.page;
     const res = await page.goto(`${panel.url}/events?limit=lots&kind=${encodeURIComponent("x' OR 1=1")}`);
@@ -369,6 +388,18 @@ describe("services, rules and revisions", () => {
     expect(list[0].summary).toBe(`rollback to revision ${current.revision}: web: algorithm least_conn → ${current.rules.algorithm as string}`);
     await page.getByTestId(`revision-${list[0].number}`).filter({ hasText: "web: algorithm least_conn →" }).waitFor();
     await screenshot(page, "balancer-revisions");
+    const phone = await launchBrowser({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+      await phone.page.goto(`${panel.url}/balancer`);
+      const phoneRow = phone.page.getByTestId(`revision-${n}`);
+      await phoneRow.locator("details summary").click();
+      await phoneRow.getByRole("button", { name: /configuration diff/ }).click();
+      await phoneRow.getByTestId(`revision-engine-diff-${n}`).waitFor();
+      await expectNoSidewaysScroll(phone.page, "/balancer with a revision's diffs open at 390 px");
+    } finally {
+      await phone.close();
+    }
     expect((await api(`/api/services/${webId}`, { method: "PATCH", json: { replicas: from } })).status).toBe(200);
     await until("back to the replicas before", web, (s) => s.instances.length === from, 60_000);
   });
