@@ -303,9 +303,11 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
         const seen = await until("the viewer to see 2 replicas in rotation", () => cards(page), (c) => c.length === 2 && c.every((r) => r.inRotation), 15_000);
         expect(seen).toHaveLength(2);
         expect(await page.getByTestId("replica-actions").count()).toBe(0);
-        for (const name of ["Clear", "Logs", "More actions", "Start traffic", "Stop traffic", "Apply"]) {
+        for (const name of ["Clear", "More actions", "Start traffic", "Stop traffic", "Apply"]) {
           expect(await page.getByRole("button", { name }).count(), `button ${name}`).toBe(0);
         }
+        // reading is not an action: a viewer reads each replica's logs (issue 12, item 12), secrets replaced by the server
+        for (const r of seen) expect(await page.getByRole("button", { name: `Logs of replica ${r.id}`, exact: true }).count(), `Logs of ${r.id}`).toBe(1);
         expect(await page.getByLabel("desired replicas").isDisabled()).toBe(true);
         await shot(page, opts.shotPrefix + "service-viewer");
 
