@@ -7,20 +7,25 @@
  * the panel's own traffic generator sending to the balancer on loopback, and Debian's
  * Chromium through playwright-core. Measured, each for the same time:
  *
- *   1. baseline: the Events page (the same app shell and live socket, no charts);
+ *   0. the reference: a blank page that does a fixed amount of JavaScript work once a
+ *      second (REFERENCE_ITERATIONS of a small computation): how slow this machine is
+ *      right now (other processes compete for the 2 cores), the baseline of the ratios;
+ *   1. the Events page (the app shell and the live socket, no charts);
  *   2. the service page with 6 replicas under traffic;
  *   3. the service page with 50 replicas under traffic.
  *
  * Busy time comes from the Chrome DevTools Protocol's Performance metrics (TaskDuration:
  * every task on the renderer's main thread; ScriptDuration: JavaScript; Layout and
  * RecalcStyle), read before and after the window; long tasks (> 50 ms) from a
- * PerformanceObserver. Figures are printed per minute with the ratio against the
- * baseline of this same run (machines differ; a ratio travels better than seconds).
+ * PerformanceObserver. Figures are printed per minute, as a share of wall time, and as
+ * a ratio against the reference of this same run (machines and their load differ; a
+ * ratio travels better than seconds).
  *
  *   npm run bench:dashboard -- [--seconds 60] [--rps 200]
  *
  * Ports: panel 3300, listener 18390, replicas 28000-28199.
  */
+import os from "node:os";
 import { launchBrowser } from "../tests/helpers/browser";
 import { startPanel, type Panel } from "../tests/helpers/panel";
 import { until } from "../tests/helpers/load";
@@ -34,6 +39,11 @@ const SECONDS = arg("seconds", 60);
 const RPS = arg("rps", 200);
 const ADMIN = { username: "bench", password: "dashboard bench pw" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The reference page's work per second (about 10 ms of one core on the development machine). */
+const REFERENCE_ITERATIONS = 400_000;
+const REFERENCE_PAGE = `<!doctype html><title>reference</title><script>
+  setInterval(() => { let x = 0; for (let i = 0; i < ${REFERENCE_ITERATIONS}; i++) x += Math.sqrt(i * 1.0001); document.title = String(x).slice(0, 4); }, 1000);
+</script>`;
 
 type Figures = { label: string; replicas: number; seconds: number; taskS: number; scriptS: number; layoutS: number; styleS: number; longTasks: number; longestMs: number };
 
@@ -96,12 +106,12 @@ function report(rows: Figures[]): void {
   const base = rows[0];
   const perMin = (f: Figures, v: number) => (v * 60) / f.seconds;
   const baseBusy = perMin(base, base.taskS);
-  console.log(`\nmain thread per minute of wall time (Chromium, ${SECONDS} s windows, traffic ${RPS} req/s)`);
-  console.log("page                          busy s/min  script  layout  style  long tasks/min  longest ms  busy ratio vs baseline");
+  console.log(`\nmain thread per minute of wall time (Chromium, ${SECONDS} s windows, traffic ${RPS} req/s, load average ${os.loadavg()[0].toFixed(1)})`);
+  console.log("page                          busy s/min  busy %  script  layout  style  long tasks/min  longest ms  ratio vs reference");
   for (const f of rows) {
     const busy = perMin(f, f.taskS);
     console.log(
-      `${f.label.padEnd(30)}${busy.toFixed(2).padStart(10)}${perMin(f, f.scriptS).toFixed(2).padStart(8)}${perMin(f, f.layoutS).toFixed(2).padStart(8)}${perMin(f, f.styleS).toFixed(2).padStart(7)}` +
+      `${f.label.padEnd(30)}${busy.toFixed(2).padStart(10)}${((busy / 60) * 100).toFixed(1).padStart(8)}${perMin(f, f.scriptS).toFixed(2).padStart(8)}${perMin(f, f.layoutS).toFixed(2).padStart(8)}${perMin(f, f.styleS).toFixed(2).padStart(7)}` +
         `${perMin(f, f.longTasks).toFixed(1).padStart(16)}${Math.round(f.longestMs).toString().padStart(12)}${(busy / Math.max(baseBusy, 1e-3)).toFixed(1).padStart(12)}x`,
     );
   }
@@ -124,10 +134,14 @@ async function main(): Promise<void> {
 
     await scaleTo(panel, cookie, svc!.id, 6);
     await traffic(panel, cookie, svc!.id);
+    await page.setContent(REFERENCE_PAGE);
+    await sleep(3000);
+    console.log(`measuring the reference (fixed work once a second) for ${SECONDS} s…`);
+    rows.push(await measure(page, "reference: fixed work 1/s", 0, SECONDS));
     await page.goto(`${panel.url}/events`);
     await sleep(5000);
-    console.log(`measuring the baseline (Events page) for ${SECONDS} s…`);
-    rows.push(await measure(page, "baseline: Events page", 6, SECONDS));
+    console.log(`measuring the Events page for ${SECONDS} s…`);
+    rows.push(await measure(page, "Events page", 6, SECONDS));
 
     await page.goto(`${panel.url}/services/${svc!.id}`);
     await page.getByTestId("service-dashboard").waitFor();
