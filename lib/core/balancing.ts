@@ -180,16 +180,6 @@ export function slowStartWeight(weight: number, sinceUpMs: number | null, slowSt
 // Routes
 // ---------------------------------------------------------------------------
 
-export type Route = {
-  /** the service this route leads to */
-  service: string;
-  /** exact host name (lower case), or null for any host */
-  host: string | null;
-  /** URL path prefix, matched on whole segments */
-  pathPrefix: string;
-  priority: number;
-};
-
 /** Host header value -> lower-case host name without port or trailing dot. */
 export function normalizeHost(hostHeader: string | undefined): string | null {
   if (!hostHeader) return null;
@@ -216,54 +206,7 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   return path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47 /* '/' */);
 }
 
-// The one route order. Every engine (HAProxy's use_backend list, nginx's
-// locations, the builtin proxy, Traefik's router priorities) and the UI follow
-// it, and tests/integration/engine-contract.test.ts checks the real engines
-// against matchRoute below.
-
-/**
- * A number that orders routes: larger is tried first. Priority first, then a
- * route naming a host before a route for any host, then the longer path prefix
- * (trailing slash ignored: "/api/" is "/api"). The rules allow priorities up
- * to 1000 and prefixes up to 256 characters, so the three parts never overlap;
- * the rank is at least 1 and at most 1000 * 10000 + 1000 + 257, which makes it a
- * valid Traefik router priority as it stands.
- */
-export function routeRank(route: Pick<Route, "host" | "pathPrefix" | "priority">): number {
-  return route.priority * 10_000 + (route.host === null ? 0 : 1000) + barePrefix(route.pathPrefix).length + 1;
-}
-
-/**
- * Negative when `a` is tried before `b`: the higher routeRank, then the service
- * name, so any list of routes has one order whatever order it came in. (Two
- * routes of equal rank never match the same request unless they are the same
- * host and prefix, which the rules refuse: lib/core/routes.ts routeKey.)
- */
-export function compareRoutes(a: Route, b: Route): number {
-  const byRank = routeRank(b) - routeRank(a);
-  if (byRank !== 0) return byRank;
-  return a.service < b.service ? -1 : a.service > b.service ? 1 : 0;
-}
-
-/** The routes in the order they are tried (compareRoutes); a new array. */
-export function orderRoutes<R extends Route>(routes: readonly R[]): R[] {
-  return [...routes].sort(compareRoutes);
-}
-
-/**
- * The route for a request, or null: of the routes whose host (null: any host)
- * and path prefix (on whole segments) match, the first in compareRoutes order.
- * `host` is a normalizeHost result.
- */
-export function matchRoute<R extends Route>(routes: readonly R[], host: string | null, path: string): R | null {
-  let best: R | null = null;
-  for (const r of routes) {
-    if (r.host !== null && r.host !== host) continue;
-    if (!pathHasPrefix(path, r.pathPrefix)) continue;
-    if (best === null || compareRoutes(r, best) < 0) best = r;
-  }
-  return best;
-}
+// The route order and matching: lib/core/route-match.ts.
 
 /**
  * Remove a matched route prefix from a request target (path plus optional

@@ -3,8 +3,9 @@
  * (tests/integration/engine-contract.test.ts), and what lib/core says each request
  * should get. Pure: the same seed always gives the same cases.
  */
-import { barePrefix, matchRoute, normalizeHost, pathHasPrefix, pathOf, stripPathPrefix } from "@/lib/core/balancing";
-import { routeKey } from "@/lib/core/routes";
+import { barePrefix, normalizeHost, pathOf, stripPathPrefix } from "@/lib/core/balancing";
+import { describeRouteOf, matchRoute, routeTakes } from "@/lib/core/route-match";
+import { routeKeys } from "@/lib/core/routes";
 
 /** mulberry32: a small seeded PRNG, so generated and random tests are deterministic. */
 export function seededRandom(seed: number): () => number {
@@ -18,7 +19,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export type ContractRoute = { service: string; host: string | null; pathPrefix: string; priority: number; stripPrefix: boolean };
+/** One route of a service (its `index` in the service's list), as rules.routes holds it plus the service's name. */
+export type ContractRoute = { service: string; index: number; hosts: string[]; path: string; match: "prefix" | "exact"; priority: number; stripPrefix: boolean };
 
 /** A request: the Host header as sent (null: none at all, sent as HTTP/1.0) and the request target. */
 export type ContractRequest = { host: string | null; target: string };
@@ -38,10 +40,15 @@ export type ContractCase = {
 
 /** Service names the route sets draw from; the suite runs one replica for each. */
 export const CONTRACT_SERVICES = ["svc-a", "svc-b", "svc-c", "svc-d", "svc-e", "svc-f"] as const;
-const HOSTS = ["a.local", "b.local", "x.local"];
-const PREFIXES = ["/", "/api", "/api/", "/api/v1", "/api/v1/", "/api/v1/users", "/static", "/static/"];
-/** Paths under, at and beside the prefixes. */
-const PATHS = ["/", "/?q=2", "/api", "/api/", "/apix", "/api?q=1", "/api/v1", "/api/v1/", "/api/v10", "/api/v1/users", "/api/v1/users/7", "/api/v1/users/7?q=1", "/api/v1/usersx", "/static/app.js", "/staticx", "/other/page"];
+/** Route hosts: exact names and wildcards, one of them (*.b.local) inside another (*.local). */
+const HOSTS = ["a.local", "b.local", "x.local", "*.local", "*.b.local"];
+/** Request hosts: the exact ones, names only the wildcards take (at one and two levels), the wildcards' bare suffix, an unknown name. */
+const REQUEST_HOSTS = ["a.local", "b.local", "x.local", "y.b.local", "deep.y.b.local", "z.local", "local", "unknown.test"];
+const PATHS_FOR_ROUTES = ["/", "/api", "/api/", "/api/v1", "/api/v1/", "/api/v1/users", "/static", "/static/", "/ws", "/api/student"];
+/** Paths under, at and beside the route paths. */
+const PATHS = ["/", "/?q=2", "/api", "/api/", "/apix", "/api?q=1", "/api/v1", "/api/v1/", "/api/v10", "/api/v1/users", "/api/v1/users/7", "/api/v1/users/7?q=1", "/api/v1/usersx", "/static/app.js", "/staticx", "/other/page", "/ws", "/ws/x", "/api/student", "/api/student/1", "/api/students"];
+/** Explicit priorities: none (the rule's length) most of the time, low ones (after every default) and middling ones (among them). */
+const PRIORITIES = [0, 0, 0, 0, 0, 0, 1, 2, 3, 50, 70];
 
 type Random = () => number;
 const pick = <T>(rand: Random, items: readonly T[]): T => items[Math.floor(rand() * items.length)];
@@ -56,26 +63,35 @@ function shuffle<T>(rand: Random, items: readonly T[]): T[] {
   return out;
 }
 
-/** 2 to 6 services with distinct routes (the rules refuse two services on one host + prefix: routeKey). */
+/**
+ * 2 to 6 services with 1 to 3 routes each: 0 to 2 hosts (exact and wildcard), an exact
+ * path or a prefix. No two routes catch the same host and path (the rules refuse that:
+ * lib/core/routes routeKeys); shadowed routes are allowed, every engine must agree on them too.
+ */
 export function generateRouteSet(rand: Random): ContractRoute[] {
   const count = 2 + Math.floor(rand() * 5);
   const services = shuffle(rand, CONTRACT_SERVICES).slice(0, count);
   const routes: ContractRoute[] = [];
   const keys = new Set<string>();
   for (const service of services) {
-    for (let attempt = 0; attempt < 20; attempt++) {
+    const wanted = 1 + Math.floor(rand() * 3);
+    let index = 0;
+    for (let attempt = 0; attempt < 30 && index < wanted; attempt++) {
+      const hostCount = chance(rand, 0.4) ? 0 : 1 + Math.floor(rand() * 2);
       const route: ContractRoute = {
         service,
-        host: chance(rand, 0.45) ? pick(rand, HOSTS) : null,
-        pathPrefix: pick(rand, PREFIXES),
-        priority: chance(rand, 0.75) ? 0 : 1 + Math.floor(rand() * 3),
-        stripPrefix: chance(rand, 0.5),
+        index,
+        hosts: [...new Set(Array.from({ length: hostCount }, () => pick(rand, HOSTS)))],
+        path: pick(rand, PATHS_FOR_ROUTES),
+        match: chance(rand, 0.25) ? "exact" : "prefix",
+        priority: pick(rand, PRIORITIES),
+        stripPrefix: chance(rand, 0.4),
       };
-      const key = routeKey(route);
-      if (keys.has(key)) continue;
-      keys.add(key);
+      const own = routeKeys(route);
+      if (own.some((k) => keys.has(k))) continue;
+      own.forEach((k) => keys.add(k));
       routes.push(route);
-      break;
+      index += 1;
     }
   }
   return routes;
@@ -85,8 +101,8 @@ export function generateRouteSet(rand: Random): ContractRoute[] {
 function generateHost(rand: Random): string | null {
   const r = rand();
   if (r < 0.12) return null;
-  if (r < 0.22) return "unknown.local";
-  const host = pick(rand, HOSTS);
+  if (r < 0.17) return "unknown.test";
+  const host = pick(rand, REQUEST_HOSTS);
   if (r < 0.32) return `${host.toUpperCase()}:8080`;
   if (r < 0.37) return `${host}.`;
   return host;
@@ -95,7 +111,7 @@ function generateHost(rand: Random): string | null {
 /** A request target: from the fixed list, or one of the set's prefixes with something after it. */
 function generateTarget(rand: Random, routes: readonly ContractRoute[]): string {
   if (chance(rand, 0.5)) return pick(rand, PATHS);
-  const prefix = barePrefix(pick(rand, routes).pathPrefix);
+  const prefix = barePrefix(pick(rand, routes).path);
   const target = `${prefix === "/" ? "" : prefix}${pick(rand, ["", "/", "x", "/7", "/7?q=1", "?q=1"])}`;
   return target.startsWith("/") ? target : `/${target}`;
 }
@@ -104,13 +120,13 @@ function generateTarget(rand: Random, routes: readonly ContractRoute[]): string 
 export function expectedFor(routes: readonly ContractRoute[], request: ContractRequest): Expected {
   const route = matchRoute(routes, normalizeHost(request.host ?? undefined), pathOf(request.target));
   if (!route) return null;
-  return { service: route.service, target: route.stripPrefix ? stripPathPrefix(request.target, route.pathPrefix) : request.target };
+  return { service: route.service, target: route.stripPrefix ? stripPathPrefix(request.target, route.path) : request.target };
 }
 
 function matchingRoutes(routes: readonly ContractRoute[], request: ContractRequest): number {
   const host = normalizeHost(request.host ?? undefined);
   const path = pathOf(request.target);
-  return routes.filter((r) => (r.host === null || r.host === host) && pathHasPrefix(path, r.pathPrefix)).length;
+  return routes.filter((r) => routeTakes(r, host, path)).length;
 }
 
 /** `sets` route sets of `requestsPerSet` requests each, from one seed. */
@@ -132,6 +148,6 @@ export function generateContractCases(seed: number, sets: number, requestsPerSet
 /** One line per route, for failure messages. */
 export function describeRouteSet(routes: readonly ContractRoute[]): string {
   return routes
-    .map((r) => `  ${r.service}: host ${r.host ?? "*"} prefix ${r.pathPrefix} priority ${r.priority}${r.stripPrefix ? " strip" : ""}`)
+    .map((r) => `  ${r.service}#${r.index}: ${describeRouteOf(r)} (${r.match}) priority ${r.priority}${r.stripPrefix ? " strip" : ""}`)
     .join("\n");
 }

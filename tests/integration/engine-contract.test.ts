@@ -1,6 +1,7 @@
 /**
- * The engine contract: one routing truth. Seeded route sets (hosts, prefixes with and
- * without a trailing slash, priorities, strip prefix) and seeded requests (known,
+ * The engine contract: one routing truth. Seeded route sets (services with several
+ * routes; exact hosts and *.wildcards, several per route; exact paths and prefixes with
+ * and without a trailing slash; default and explicit priorities; strip prefix) and seeded requests (known,
  * unknown and absent hosts; paths under, at and beside the prefixes) run against a real
  * HAProxy, a real nginx and the builtin proxy. Every request must reach the service that
  * lib/core's matchRoute names, and its replica must receive the target lib/core says
@@ -56,22 +57,28 @@ const generationHost = (set: number) => `set-${set}.contract`;
 const replicas = new Map<string, ReplicaProcess>();
 const dataDirs: string[] = [];
 
-function service(name: string, route: Omit<ContractRoute, "service">): BalancerService {
+function service(name: string, routes: Omit<ContractRoute, "service" | "index">[]): BalancerService {
   const replica = replicas.get(name);
   if (!replica) throw new Error(`no replica for ${name}`);
   return {
     id: `svc-id-${name}`,
     name,
-    rules: rulesSchema.parse({ route, healthCheck: { intervalMs: 1000, timeoutMs: 1000 } }),
+    rules: rulesSchema.parse({ routes, healthCheck: { intervalMs: 1000, timeoutMs: 1000 } }),
     servers: [serverOf(replica)],
   };
 }
 
 function configFor(port: number, set: number, routes: readonly ContractRoute[]): BalancerConfig {
+  const names = [...new Set(routes.map((r) => r.service))];
   return configAt(
     port,
-    ...routes.map(({ service: name, ...route }) => service(name, route)),
-    service(GENERATION_SERVICE, { host: generationHost(set), pathPrefix: "/", priority: 1000, stripPrefix: false }),
+    ...names.map((name) =>
+      service(
+        name,
+        routes.filter((r) => r.service === name).sort((a, b) => a.index - b.index).map(({ service: _s, index: _i, ...route }) => route),
+      ),
+    ),
+    service(GENERATION_SERVICE, [{ hosts: [generationHost(set)], path: "/", match: "prefix", priority: 100_000, stripPrefix: false }]),
   );
 }
 

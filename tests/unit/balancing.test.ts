@@ -5,17 +5,14 @@ import {
   consistentHashPick,
   hash32,
   leastConnPick,
-  compareRoutes,
-  matchRoute,
   normalizeHost,
-  orderRoutes,
   pathHasPrefix,
   randomTwoPick,
-  routeRank,
   slowStartWeight,
   smoothWrrPick,
   stripPathPrefix,
 } from "@/lib/core/balancing";
+import { compareRoutes, matchRoute, orderRoutes, routePriority } from "@/lib/core/route-match";
 import { rulesSchema } from "@/lib/core/rules";
 import { orderByRoute, routeKey, shadowingService } from "@/lib/core/routes";
 import { seededRandom } from "@/tests/helpers/route-cases";
@@ -203,14 +200,17 @@ describe("slowStartWeight", () => {
   });
 });
 
+/** A one-host (or any-host) prefix route, as the matcher sees it. */
+const rt = (service: string, host: string | null, path: string, priority = 0) => ({ service, hosts: host === null ? [] : [host], path, match: "prefix" as const, priority });
+
 describe("routes", () => {
   const routes = [
-    { service: "web", host: null, pathPrefix: "/", priority: 0 },
-    { service: "api", host: null, pathPrefix: "/api", priority: 0 },
-    { service: "api-v2", host: null, pathPrefix: "/api/v2/", priority: 0 },
-    { service: "ttt", host: "tictactoe.local", pathPrefix: "/", priority: 0 },
-    { service: "ttt-admin", host: "tictactoe.local", pathPrefix: "/admin", priority: 0 },
-    { service: "urgent", host: null, pathPrefix: "/urgent", priority: 10 },
+    rt("web", null, "/"),
+    rt("api", null, "/api"),
+    rt("api-v2", null, "/api/v2/"),
+    rt("ttt", "tictactoe.local", "/"),
+    rt("ttt-admin", "tictactoe.local", "/admin"),
+    rt("urgent", null, "/urgent", 1000),
   ];
   const svc = (host: string | null, path: string) => matchRoute(routes, host, path)?.service ?? null;
 
@@ -230,19 +230,19 @@ describe("routes", () => {
     expect(svc("other.local", "/admin")).toBe("web");
   });
 
-  it("lets priority win over everything", () => {
+  it("lets a high explicit priority win over everything", () => {
     expect(svc("tictactoe.local", "/urgent/1")).toBe("urgent");
   });
 
   it("returns null when nothing matches", () => {
-    expect(matchRoute([{ service: "x", host: "a.local", pathPrefix: "/", priority: 0 }], "b.local", "/")).toBeNull();
+    expect(matchRoute([rt("x", "a.local", "/")], "b.local", "/")).toBeNull();
     expect(matchRoute([], null, "/")).toBeNull();
   });
 
   it("breaks a full tie by service name, whatever order the routes come in", () => {
     const r = [
-      { service: "two", host: null, pathPrefix: "/x/", priority: 1 },
-      { service: "one", host: null, pathPrefix: "/x", priority: 1 },
+      rt("two", null, "/x/", 1),
+      rt("one", null, "/x", 1),
     ];
     expect(matchRoute(r, null, "/x/y")?.service).toBe("one");
     expect(matchRoute([...r].reverse(), null, "/x/y")?.service).toBe("one");
@@ -274,7 +274,7 @@ describe("routes", () => {
 });
 
 describe("the one route order (issue 9)", () => {
-  const route = (service: string, host: string | null, pathPrefix: string, priority = 0) => ({ service, host, pathPrefix, priority });
+  const route = rt;
 
   it("sends x.local/api/v1 to the x.local + /api route, not the host-less /api/v1 route (the issue's example)", () => {
     const routes = [route("v1", null, "/api/v1"), route("xapi", "x.local", "/api")];
@@ -287,7 +287,7 @@ describe("the one route order (issue 9)", () => {
     expect(orderRoutes(routes).map((r) => r.service)).toEqual(["xapi", "v1"]);
   });
 
-  it("orders by priority, then a named host before any host, then the longer prefix, then the service name", () => {
+  it("orders by priority (the rule's length unless set, as in Traefik), then the service name", () => {
     const routes = [
       route("root", null, "/"),
       route("api", null, "/api"),
@@ -299,35 +299,38 @@ describe("the one route order (issue 9)", () => {
       route("urgent", null, "/", 5),
       route("urgent-host", "a.local", "/", 5),
     ];
-    // "/api/v1/", "/assets" and "/static" are equally long: the service name orders them
-    const expected = ["urgent-host", "urgent", "hosted", "hosted-root", "a-assets", "apiv1", "b-static", "api", "root"];
+    // "/api/v1/", "/assets" and "/static" give rules of one length: the service name orders them;
+    // an explicit 5 is below every rule's length, so those two come last
+    const expected = ["hosted", "hosted-root", "a-assets", "apiv1", "b-static", "api", "root", "urgent", "urgent-host"];
     expect(orderRoutes(routes).map((r) => r.service)).toEqual(expected);
     expect(orderRoutes([...routes].reverse()).map((r) => r.service)).toEqual(expected);
   });
 
   it("a trailing slash does not make a prefix longer", () => {
     expect(compareRoutes(route("a", null, "/api/"), route("b", null, "/api"))).toBeLessThan(0); // name decides
-    expect(routeRank(route("a", null, "/api/"))).toBe(routeRank(route("b", null, "/api")));
+    expect(routePriority(route("a", null, "/api/"))).toBe(routePriority(route("b", null, "/api")));
   });
 
-  it("priority beats a named host and a longer prefix", () => {
-    const routes = [route("hosted", "x.local", "/api/v1"), route("low", null, "/", 1)];
-    expect(matchRoute(routes, "x.local", "/api/v1/users")?.service).toBe("low");
+  it("a high priority beats a named host and a longer prefix; priority 1 makes a catch-all the last resort", () => {
+    const routes = [route("hosted", "x.local", "/api/v1"), route("high", null, "/", 500)];
+    expect(matchRoute(routes, "x.local", "/api/v1/users")?.service).toBe("high");
+    const last = [route("hosted", "x.local", "/api/v1"), route("short", null, "/a"), route("all", null, "/", 1)];
+    expect(matchRoute(last, "x.local", "/api/v1/users")?.service).toBe("hosted");
+    expect(matchRoute(last, null, "/a/b")?.service).toBe("short");
+    expect(matchRoute(last, null, "/b")?.service).toBe("all");
   });
 
-  it("routeRank keeps its three parts apart at the rules' limits (Traefik priorities are these ranks)", () => {
-    const longest = `/${"a".repeat(255)}`;
-    expect(routeRank(route("a", "a.local", longest, 0))).toBeLessThan(routeRank(route("b", null, "/", 1)));
-    expect(routeRank(route("a", null, longest, 0))).toBeLessThan(routeRank(route("b", "a.local", "/", 0)));
-    expect(routeRank(route("a", "a.local", longest, 1000))).toBeLessThan(2 ** 31);
-    expect(routeRank(route("a", null, "/", 0))).toBeGreaterThanOrEqual(1);
+  it("routePriority is the explicit priority, else the length of the rule as written for Traefik", () => {
+    expect(routePriority(route("a", null, "/"))).toBe("PathPrefix(`/`)".length);
+    expect(routePriority(route("a", "a.local", "/api"))).toBe("Host(`a.local`) && PathPrefix(`/api`)".length);
+    expect(routePriority(route("a", "a.local", "/api", 3))).toBe(3);
   });
 
   it("orders services by their rules' route and finds a route that shadows another", () => {
     const svc = (name: string, r: object) => ({ name, rules: rulesSchema.parse({ route: r }) });
-    const services = [svc("v1", { pathPrefix: "/api/v1" }), svc("xapi", { host: "x.local", pathPrefix: "/api" }), svc("all", { priority: 2 }), svc("other", { host: "b.local" })];
+    const services = [svc("v1", { pathPrefix: "/api/v1" }), svc("xapi", { host: "x.local", pathPrefix: "/api" }), svc("all", { priority: 900 }), svc("other", { host: "b.local" })];
     expect(orderByRoute(services).map((s) => s.name)).toEqual(["all", "xapi", "other", "v1"]);
-    // "all" has priority 2 on every host and path: nothing else is reached
+    // "all" has priority 900 on every host and path: nothing else is reached
     expect(shadowingService(services, services[0])?.name).toBe("all");
     expect(shadowingService(services, services[2])).toBeNull();
     expect(shadowingService(services.slice(0, 2), services[0])).toBeNull();

@@ -1,7 +1,8 @@
 import { z } from "zod";
-// Relative imports on purpose: this file is loaded by the proxy process
+// Relative imports on purpose (lib/core/route-*.ts and routes.ts too): this file is loaded by the proxy process
 // (proxy-main.ts under tsx) as well as by the panel, and must not depend on the
 // "@/" alias being resolvable there.
+import { routeKeys } from "../../core/routes";
 import { DNS_LABEL, HOSTNAME, adminStates, replicaWeightSchema, rulesSchema } from "../../core/rules";
 import type { BalancerConfig } from "../types";
 
@@ -73,18 +74,13 @@ export const balancerConfigSchema = z
     c.services.forEach((s, i) => {
       if (names.has(s.name)) ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `service name ${s.name} is used twice` });
       names.add(s.name);
-      const r = s.rules.route;
-      const prefix = r.pathPrefix.length > 1 ? r.pathPrefix.replace(/\/$/, "") : r.pathPrefix;
-      const key = `${r.host ?? "*"} ${prefix} ${r.priority}`;
-      const other = routes.get(key);
-      if (other !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["services", i, "rules", "route"],
-          message: `services ${other} and ${s.name} have the same route (host ${r.host ?? "any"}, prefix ${prefix}, priority ${r.priority})`,
-        });
+      for (const key of s.rules.routes.flatMap(routeKeys)) {
+        const other = routes.get(key);
+        if (other !== undefined && other !== s.name) {
+          ctx.addIssue({ code: "custom", path: ["services", i, "rules", "routes"], message: `services ${other} and ${s.name} have the same route (${key})` });
+        }
+        routes.set(key, s.name);
       }
-      routes.set(key, s.name);
     });
   });
 

@@ -2,7 +2,8 @@ import http from "node:http";
 import net from "node:net";
 import { pipeline } from "node:stream";
 import type { Pool } from "undici";
-import { matchRoute, normalizeHost, pathOf, stripPathPrefix } from "../../core/balancing";
+import { normalizeHost, pathOf, stripPathPrefix } from "../../core/balancing";
+import { matchRoute } from "../../core/route-match";
 import type { AdminState, RetryCondition } from "../../core/rules";
 import type { BalancerConfig, BalancerServer, ServerStats } from "../types";
 import { latencyBucketIndex, latencyRecord, statusClass } from "./counters";
@@ -104,7 +105,7 @@ export class BuiltinProxy {
     for (const svc of this.services.values()) for (const rt of svc.servers) if (!kept.has(rt) && !rt.removed) retireServer(rt);
 
     this.services = next;
-    this.routes = [...next.values()].map((runtime) => ({ service: runtime.spec.name, ...runtime.spec.rules.route, runtime }));
+    this.routes = [...next.values()].flatMap((runtime) => runtime.spec.rules.routes.map((r, index) => ({ ...r, service: runtime.spec.name, index, runtime })));
     this.config = config;
     this.generation += 1;
     for (const rt of added) scheduleCheck(rt, 0, this.log);
@@ -161,18 +162,19 @@ export class BuiltinProxy {
       plainReply(res, 503, "503 Service Unavailable: no route for this host and path\n");
       return;
     }
-    this.forward(route.runtime, req, res, target, path).catch((e) => {
+    this.forward(route, req, res, target, path).catch((e) => {
       this.log(`forward error: ${describeError(e)}`);
       if (!res.headersSent) plainReply(res, 502, "502 Bad Gateway\n");
       else res.destroy();
     });
   }
 
-  private async forward(svc: ServiceRuntime, req: http.IncomingMessage, res: http.ServerResponse, target: string, path: string): Promise<void> {
+  private async forward(route: RouteEntry, req: http.IncomingMessage, res: http.ServerResponse, target: string, path: string): Promise<void> {
     const started = performance.now();
+    const svc = route.runtime;
     const rules = svc.spec.rules;
     const clientIp = clientIpOf(req.socket.remoteAddress);
-    const outPath = rules.route.stripPrefix ? stripPathPrefix(target, rules.route.pathPrefix) : target;
+    const outPath = route.stripPrefix ? stripPathPrefix(target, route.path) : target;
     const headers = upstreamRequestHeaders(req.headers, clientIp);
     const hasBody = hasRequestBody(req.headers);
     const idempotent = isIdempotent(req.method);
@@ -283,7 +285,7 @@ export class BuiltinProxy {
     const svc = route.runtime;
     const rules = svc.spec.rules;
     const clientIp = clientIpOf(socket.remoteAddress);
-    const outPath = rules.route.stripPrefix ? stripPathPrefix(target, rules.route.pathPrefix) : target;
+    const outPath = route.stripPrefix ? stripPathPrefix(target, route.path) : target;
     const tried = new Set<ServerRuntime>();
     const attempt = (server: ServerRuntime | null, n: number): void => {
       if (!server) {

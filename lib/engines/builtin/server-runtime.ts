@@ -4,7 +4,8 @@
  * server that stays), and the retiring of a server's pool once it is gone.
  */
 import { Pool } from "undici";
-import { type Route, type WrrState, slowStartWeight } from "../../core/balancing";
+import { type WrrState, slowStartWeight } from "../../core/balancing";
+import type { Route } from "../../core/route-match";
 import type { Rules } from "../../core/rules";
 import type { BalancerServer, BalancerService } from "../types";
 import { type ServerCounters, newCounters } from "./counters";
@@ -100,7 +101,7 @@ export type ServiceRuntime = {
 };
 
 /** A route of the live config, with the service it leads to. */
-export type RouteEntry = Route & { runtime: ServiceRuntime };
+export type RouteEntry = Route & { stripPrefix: boolean; runtime: ServiceRuntime };
 
 /** A server that left the config: no more checks, its pool finishes what it has. */
 export function retireServer(rt: ServerRuntime): void {

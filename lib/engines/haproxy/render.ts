@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import { barePrefix } from "@/lib/core/balancing";
 import { AppError } from "@/lib/core/errors";
-import { orderByRoute } from "@/lib/core/routes";
-import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Algorithm, type RetryCondition, type Rules } from "@/lib/core/rules";
+import { describeRouteOf, orderRoutes, routesOfServices, type Route } from "@/lib/core/route-match";
+import { COOKIE_NAME, DNS_LABEL, HOSTNAME, HOST_PATTERN, URL_PATH, type Algorithm, type RetryCondition, type Rules, type ServiceRoute } from "@/lib/core/rules";
 import { SECRET_PLACEHOLDER, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
 import { HAPROXY_LOG_FORMAT, MAX_LOG_LINE, SEQUENCE_TABLE } from "@/lib/engines/haproxy/log-format";
 
@@ -171,22 +171,37 @@ export function serverAddress(server: BalancerServer): string {
 /** Regex text for a validated URL path: the only regex metacharacter URL_PATH allows is '.'. */
 const regexLiteral = (path: string): string => path.replace(/\./g, "[.]");
 
-function routeAcls(service: BalancerService): { acls: string[]; condition: string } {
-  const { host, pathPrefix } = service.rules.route;
-  const id = service.name;
-  const acls: string[] = [];
+type OrderedRoute = Route & { entry: ServiceRoute };
+
+/**
+ * One route's lines in the frontend, `id` naming it (r1, r2, ... in the route order).
+ * Hosts: exact names with -m str, "*.suffix" wildcards with -m end ".suffix" (any
+ * depth, never the bare suffix); several acl lines of one name are ORed. Path: an
+ * exact path with `path`, a prefix with `path` + `path_beg <prefix>/` (whole segments,
+ * as lib/core matches). The first route that matches sets txn.route; its strip and
+ * use_backend then go by that variable alone.
+ */
+function routeLines(route: OrderedRoute, id: string): { acls: string[]; pick: string; strip: string[] } {
+  const acls: string[] = [`# ${id}: ${route.service} ${describeRouteOf(route)}${route.match === "exact" ? " (exact)" : ""}`];
   const terms: string[] = [];
-  if (host !== null) {
-    acls.push(`acl host_${id} var(txn.host) -m str ${assertHost("route host", host)}`);
-    terms.push(`host_${id}`);
+  const exact = route.hosts.filter((h) => !h.startsWith("*."));
+  const wild = route.hosts.filter((h) => h.startsWith("*."));
+  if (exact.length > 0) acls.push(`acl ${id}_host var(txn.host) -m str ${exact.map((h) => assertHost("route host", h)).join(" ")}`);
+  for (const w of wild) acls.push(`acl ${id}_host var(txn.host) -m end ${assertPattern("route host", w, HOST_PATTERN).slice(1)}`);
+  if (route.hosts.length > 0) terms.push(`${id}_host`);
+  const path = assertPattern("route path", route.path, URL_PATH);
+  if (route.match === "exact") {
+    acls.push(`acl ${id}_path path ${path}`);
+    terms.push(`${id}_path`);
+  } else if (barePrefix(path) !== "/") {
+    // "/api" and "/api/" both match /api and /api/..., never /apiary
+    acls.push(`acl ${id}_path path ${barePrefix(path)}`, `acl ${id}_path path_beg ${barePrefix(path)}/`);
+    terms.push(`${id}_path`);
   }
-  const prefix = barePrefix(assertPattern("route path prefix", pathPrefix, URL_PATH));
-  if (prefix !== "/") {
-    // "/api" and "/api/" both match /api and /api/..., never /apiary (whole segments, as lib/core matches).
-    acls.push(`acl path_${id} path ${prefix}`, `acl path_${id} path_beg ${prefix}/`);
-    terms.push(`path_${id}`);
-  }
-  return { acls, condition: terms.join(" ") };
+  const pick = `http-request set-var(txn.route) str(${id}) if !{ var(txn.route) -m found }${terms.length > 0 ? ` ${terms.join(" ")}` : ""}`;
+  const bare = route.match === "exact" ? path : barePrefix(path);
+  const strip = route.entry.stripPrefix && bare !== "/" ? [`http-request replace-path '^${regexLiteral(bare.replace(/\/$/, ""))}/?(.*)$' '/\\1' if { var(txn.route) -m str ${id} }`] : [];
+  return { acls, pick, strip };
 }
 
 // ------------------------------------------------------------------ sections
@@ -248,8 +263,8 @@ function defaultsSection(): string[] {
   ];
 }
 
-function frontendSection(config: BalancerConfig, ordered: BalancerService[], opts: HaproxyRenderOptions): string[] {
-  const clientMs = Math.max(30_000, ...ordered.map((s) => s.rules.timeouts.clientMs));
+function frontendSection(config: BalancerConfig, services: BalancerService[], opts: HaproxyRenderOptions): string[] {
+  const clientMs = Math.max(30_000, ...services.map((s) => s.rules.timeouts.clientMs));
   const lines = [
     `frontend ${FRONTEND_NAME}`,
     `    bind ${assertHost("listen host", config.listen.host)}:${assertInt("listen port", config.listen.port, 1, 65535)}`,
@@ -261,12 +276,19 @@ function frontendSection(config: BalancerConfig, ordered: BalancerService[], opt
     "    # the Host header without its port and a trailing dot, lower case, for host routes (as lib/core normalizeHost)",
     "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
   ];
+  // the routes in the one route order (lib/core): the first that matches is the route
+  const picks: string[] = [];
+  const strips: string[] = [];
   const uses: string[] = [];
-  for (const service of ordered) {
-    const { acls, condition } = routeAcls(service);
+  orderRoutes(routesOfServices(services)).forEach((route, i) => {
+    const id = `r${i + 1}`;
+    const { acls, pick, strip } = routeLines(route, id);
     lines.push(...acls.map((a) => `    ${a}`));
-    uses.push(`    use_backend ${backendName(service.name)}${condition ? ` if ${condition}` : ""}`);
-  }
+    picks.push(`    ${pick}`);
+    strips.push(...strip.map((l) => `    ${l}`));
+    uses.push(`    use_backend ${backendName(route.service)} if { var(txn.route) -m str ${id} }`);
+  });
+  lines.push(...picks, ...strips);
   lines.push(...uses, `    default_backend ${NO_ROUTE_BACKEND}`);
   return lines;
 }
@@ -282,10 +304,6 @@ function backendSection(service: BalancerService, opts: HaproxyRenderOptions): s
   const r = service.rules;
   const hc = r.healthCheck;
   const lines = [`backend ${backendName(service.name)}`, ...balanceLines[r.algorithm].map((l) => `    ${l}`)];
-  const bare = barePrefix(assertPattern("route path prefix", r.route.pathPrefix, URL_PATH));
-  if (r.route.stripPrefix && bare !== "/") {
-    lines.push(`    http-request replace-path '^${regexLiteral(bare)}/?(.*)$' '/\\1'`);
-  }
   lines.push(
     `    timeout connect ${assertInt("connect timeout", r.timeouts.connectMs, 100, 60_000)}ms`,
     `    timeout server ${assertInt("server timeout", r.timeouts.serverMs, 100, 3_600_000)}ms`,
@@ -324,14 +342,12 @@ export function renderHaproxy(config: BalancerConfig, opts: HaproxyRenderOptions
     if (names.has(s.name)) refuse("duplicate service name", s.name);
     names.add(s.name);
   }
-  // use_backend lines in the one route order (lib/core): the first that matches wins.
-  const ordered = orderByRoute(config.services);
   const byName = [...config.services].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const sections = [
     ["# Rendered by Switchyard: the panel rewrites this file on every apply; edits here are lost."],
     globalSection(opts),
     defaultsSection(),
-    frontendSection(config, ordered, opts),
+    frontendSection(config, config.services, opts),
     noRouteSection(),
     ...(opts.requestLog ? [sequenceTableSection()] : []),
     ...byName.map((s) => backendSection(s, opts)),

@@ -8,8 +8,8 @@
  */
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
-import { matchRoute, type Route } from "@/lib/core/balancing";
-import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type RetryCondition } from "@/lib/core/rules";
+import { matchRoute, routeTakesHost, routesOfServices, type Route } from "@/lib/core/route-match";
+import { COOKIE_NAME, DNS_LABEL, HOSTNAME, HOST_PATTERN, URL_PATH, type RetryCondition, type ServiceRoute } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 
 /** Files and folders nginx uses, all under one prefix folder inside the panel's data folder. */
@@ -117,8 +117,11 @@ function validate(config: BalancerConfig, opts: NginxRenderOptions): void {
     if (names.has(s.name)) fail(`service name "${s.name}" appears twice`);
     names.add(s.name);
     const r = s.rules;
-    if (r.route.host !== null) assertHost(r.route.host, `service ${s.name} route host`);
-    if (!URL_PATH.test(r.route.pathPrefix)) fail(`service ${s.name}: path prefix "${r.route.pathPrefix}" is not a URL path`);
+    for (const route of r.routes) {
+      for (const h of route.hosts) if (!HOST_PATTERN.test(h)) fail(`service ${s.name}: route host "${h}" is not a host name or *.wildcard`);
+      if (!URL_PATH.test(route.path)) fail(`service ${s.name}: route path "${route.path}" is not a URL path`);
+      if (route.match !== "prefix" && route.match !== "exact") fail(`service ${s.name}: route match "${String(route.match)}" is not prefix or exact`);
+    }
     if (!URL_PATH.test(r.healthCheck.path)) fail(`service ${s.name}: health path "${r.healthCheck.path}" is not a URL path`);
     if (!COOKIE_NAME.test(r.sticky.cookieName)) fail(`service ${s.name}: cookie name "${r.sticky.cookieName}" is not allowed`);
     for (const v of [r.passive.maxFails, r.passive.failTimeoutMs, r.retries.count, r.timeouts.connectMs, r.timeouts.serverMs, r.timeouts.clientMs, r.sticky.maxAgeS]) {
@@ -200,11 +203,16 @@ function upstreamBlock(service: BalancerService, down: ReadonlySet<string>): str
   return out;
 }
 
+/** The sticky cookie's Path: the route's path when the service has one prefix route, else "/". */
+function cookiePath(routes: readonly ServiceRoute[]): string {
+  return routes.length === 1 && routes[0].match === "prefix" ? trimSlash(routes[0].path) : "/";
+}
+
 function cookieMaps(service: BalancerService): string[] {
   const r = service.rules;
   const v = varSuffix(service.name);
   const name = r.sticky.cookieName;
-  const attrs = [`Path=${trimSlash(r.route.pathPrefix)}`, "HttpOnly", "SameSite=Lax"];
+  const attrs = [`Path=${cookiePath(r.routes)}`, "HttpOnly", "SameSite=Lax"];
   if (r.sticky.maxAgeS > 0) attrs.push(`Max-Age=${r.sticky.maxAgeS}`);
   return [
     `# ${service.name}: cookie stickiness on ${name}. nginx OSS cannot insert a cookie naming a replica, so a client`,
@@ -224,30 +232,39 @@ function cookieMaps(service: BalancerService): string[] {
   ];
 }
 
-type RouteRef = Route & { svc: BalancerService };
+type RouteRef = Route & { stripPrefix: boolean; svc: BalancerService };
 
 /**
- * The location blocks for one server block. A location exists for every route
- * prefix visible in the block; its target is what lib/core/balancing.matchRoute
- * picks for that prefix (priority, then a named host over any host, then the
- * longest prefix). So nginx's longest-prefix choice lands on the same service
- * the model picks, even when a shorter prefix has a higher priority.
+ * The location blocks for one server block, whose requests carry `host` (a name
+ * the block stands for). A location exists for every route path visible in the
+ * block: `= /p` for an exact path, and for a prefix `= /p` plus `/p/` (whole
+ * segments, like the model). Each location's target is what lib/core's
+ * matchRoute picks for the paths that reach it: the exact path for `=`, and for
+ * `/p/` any path under it (no exact route takes those: each has its own `=`).
+ * So nginx's exact-then-longest-prefix choice lands on the service the model
+ * picks, whatever the priorities say.
  */
 function locations(routes: RouteRef[], host: string | null, hasUpstream: Set<string>): string[] {
-  const prefixes = [...new Set(routes.map((r) => r.pathPrefix))].sort();
+  const prefixRoutes = routes.filter((r) => r.match === "prefix");
+  const exact = new Set<string>();
+  const prefixes = new Set<string>();
+  for (const r of routes) {
+    const p = r.match === "exact" ? r.path : trimSlash(r.path);
+    if (r.match === "exact" || p !== "/") exact.add(p);
+    if (r.match === "prefix") prefixes.add(p === "/" ? "/" : `${p}/`);
+  }
   const out: string[] = [];
-  for (const p of prefixes) {
-    const target = matchRoute(routes, host, p);
-    if (!target) continue; // cannot happen: a route with prefix p matches p
-    if (p === "/") {
-      out.push(...locationBlock("/", target, p, "prefix", hasUpstream));
-    } else {
-      // "/api" matches "/api" and "/api/..." but not "/apix" (whole segments, like the model)
-      out.push(...locationBlock(`= ${p}`, target, p, "exact", hasUpstream));
-      out.push(...locationBlock(`${p}/`, target, p, "prefix", hasUpstream));
+  for (const loc of [...new Set([...exact, ...prefixes])].sort()) {
+    if (exact.has(loc)) {
+      const target = matchRoute(routes, host, loc);
+      if (target) out.push(...locationBlock(`= ${loc}`, target, loc, "exact", hasUpstream));
+    }
+    if (prefixes.has(loc)) {
+      const target = matchRoute(prefixRoutes, host, loc);
+      if (target) out.push(...locationBlock(loc, target, loc === "/" ? "/" : loc.slice(0, -1), "prefix", hasUpstream));
     }
   }
-  if (!prefixes.includes("/")) {
+  if (!prefixes.has("/")) {
     out.push("location / {", `    return 503 "no route for this host and path\\n";`, "}");
   }
   return out;
@@ -256,12 +273,13 @@ function locations(routes: RouteRef[], host: string | null, hasUpstream: Set<str
 function locationBlock(match: string, target: RouteRef, locPrefix: string, kind: "exact" | "prefix", hasUpstream: Set<string>): string[] {
   const svc = target.svc;
   const r = svc.rules;
-  const out = [`location ${match} {`, `    # -> ${svc.name}${target.pathPrefix !== locPrefix ? ` (its route ${target.pathPrefix} wins here)` : ""}`];
+  const own = trimSlash(target.path);
+  const out = [`location ${match} {`, `    # -> ${svc.name}${target.match === "prefix" && own !== locPrefix ? ` (its route ${own} wins here)` : ""}`];
   if (!hasUpstream.has(svc.name)) {
     out.push(`    return 503 "service ${svc.name} has no replicas\\n";`, "}");
     return out;
   }
-  out.push(`    proxy_pass ${proxyPassTarget(svc, target.pathPrefix, locPrefix, kind)};`);
+  out.push(`    proxy_pass ${proxyPassTarget(svc, target, locPrefix, kind)};`);
   out.push(
     `    proxy_connect_timeout ${msDirective(r.timeouts.connectMs)};`,
     `    proxy_read_timeout ${msDirective(r.timeouts.serverMs)};`,
@@ -287,16 +305,28 @@ function locationBlock(match: string, target: RouteRef, locPrefix: string, kind:
 /**
  * proxy_pass with or without a URI part. With one, nginx replaces the part of
  * the request URI that the location matched: `location /api/` with
- * `proxy_pass http://up/;` sends /api/x as /x. The route's own prefix is what
+ * `proxy_pass http://up/;` sends /api/x as /x. The route's own path is what
  * gets stripped, which may be shorter than this location's (a shorter route
  * with a higher priority serving a longer location).
  */
-function proxyPassTarget(svc: BalancerService, routePrefix: string, locPrefix: string, kind: "exact" | "prefix"): string {
+function proxyPassTarget(svc: BalancerService, route: RouteRef, locPrefix: string, kind: "exact" | "prefix"): string {
   const base = `http://${upstreamName(svc.name)}`;
-  const rp = trimSlash(routePrefix);
-  if (!svc.rules.route.stripPrefix || rp === "/") return base;
+  const rp = route.match === "exact" ? route.path : trimSlash(route.path);
+  if (!route.stripPrefix || rp === "/") return base;
   const rest = locPrefix.slice(rp.length); // "" or "/v2" (locPrefix lies under rp on a segment boundary)
   return kind === "exact" ? `${base}${rest || "/"}` : `${base}${rest}/`;
+}
+
+/**
+ * A host name a "*.suffix" server block stands for: one label before the suffix,
+ * so no deeper wildcard (nginx gives those their own, longer-matching block) and
+ * no exact name (which has its own block) takes it.
+ */
+function wildcardProbe(pattern: string, exact: ReadonlySet<string>): string {
+  for (let i = 0; ; i++) {
+    const h = `sy-probe${i || ""}${pattern.slice(1)}`;
+    if (!exact.has(h)) return h;
+  }
 }
 
 export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): string {
@@ -305,13 +335,7 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
   const p = opts.paths;
   const listen = serverKey(config.listen.host, config.listen.port);
 
-  const routes: RouteRef[] = config.services.map((svc) => ({
-    service: svc.name,
-    host: svc.rules.route.host,
-    pathPrefix: trimSlash(svc.rules.route.pathPrefix),
-    priority: svc.rules.route.priority,
-    svc,
-  }));
+  const routes: RouteRef[] = routesOfServices(config.services).map((r) => ({ ...r, stripPrefix: r.entry.stripPrefix, svc: config.services.find((s) => s.name === r.service)! }));
   const withServers = config.services.filter((s) => s.servers.length > 0);
   const hasUpstream = new Set(withServers.map((s) => s.name));
 
@@ -357,7 +381,7 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
   for (const svc of withServers) http.push("", ...upstreamBlock(svc, down));
 
   // The default server takes every host no other block names: routes without a host.
-  const anyHost = routes.filter((r) => r.host === null);
+  const anyHost = routes.filter((r) => r.hosts.length === 0);
   http.push(
     "",
     "server {",
@@ -366,11 +390,14 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
     ...locations(anyHost, null, hasUpstream).map((l) => `    ${l}`),
     "}",
   );
-  // A block per named host, holding its own routes and the any-host ones.
-  const hosts = [...new Set(routes.map((r) => r.host).filter((h): h is string => h !== null))].sort();
-  for (const h of hosts) {
-    const visible = routes.filter((r) => r.host === h || r.host === null);
-    http.push("", "server {", `    listen ${listen};`, `    server_name ${h};`, ...locations(visible, h, hasUpstream).map((l) => `    ${l}`), "}");
+  // A block per exact name and per wildcard (nginx prefers the exact name, then the
+  // longest wildcard), holding every route that takes its hosts (any-host ones too).
+  const patterns = [...new Set(routes.flatMap((r) => r.hosts))].sort();
+  const exactNames = new Set(patterns.filter((h) => !h.startsWith("*.")));
+  for (const h of patterns) {
+    const probe = h.startsWith("*.") ? wildcardProbe(h, exactNames) : h;
+    const visible = routes.filter((r) => routeTakesHost(r, probe));
+    http.push("", "server {", `    listen ${listen};`, `    server_name ${h};`, ...locations(visible, probe, hasUpstream).map((l) => `    ${l}`), "}");
   }
 
   const main: string[] = [

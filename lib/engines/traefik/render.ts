@@ -8,9 +8,10 @@
  * the tests validate every export against.
  */
 import { stringify } from "yaml";
-import { barePrefix, routeRank } from "@/lib/core/balancing";
+import { barePrefix } from "@/lib/core/balancing";
+import { exportRuleText, routePriority } from "@/lib/core/route-match";
 import { AppError } from "@/lib/core/errors";
-import { COOKIE_NAME, DNS_LABEL, HOSTNAME, URL_PATH, type Rules } from "@/lib/core/rules";
+import { COOKIE_NAME, DNS_LABEL, HOSTNAME, HOST_PATTERN, URL_PATH, type Rules, type ServiceRoute } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
 
 export type TraefikServer = { url: string; weight: number };
@@ -41,8 +42,11 @@ function fail(message: string): never {
 function validate(service: BalancerService): void {
   const r = service.rules;
   if (!DNS_LABEL.test(service.name)) fail(`service name "${service.name}" is not a DNS label`);
-  if (r.route.host !== null && !HOSTNAME.test(r.route.host)) fail(`service ${service.name}: route host "${r.route.host}" is not a host name`);
-  if (!URL_PATH.test(r.route.pathPrefix)) fail(`service ${service.name}: path prefix "${r.route.pathPrefix}" is not a URL path`);
+  for (const route of r.routes) {
+    for (const h of route.hosts) if (!HOST_PATTERN.test(h)) fail(`service ${service.name}: route host "${h}" is not a host name or *.wildcard`);
+    if (!URL_PATH.test(route.path)) fail(`service ${service.name}: route path "${route.path}" is not a URL path`);
+    if (route.match !== "prefix" && route.match !== "exact") fail(`service ${service.name}: route match "${String(route.match)}" is not prefix or exact`);
+  }
   if (!URL_PATH.test(r.healthCheck.path)) fail(`service ${service.name}: health path "${r.healthCheck.path}" is not a URL path`);
   if (!COOKIE_NAME.test(r.sticky.cookieName)) fail(`service ${service.name}: cookie name "${r.sticky.cookieName}" is not allowed`);
   for (const s of service.servers) {
@@ -58,27 +62,47 @@ export function goDuration(ms: number): string {
 }
 
 /**
- * The router rule. Traefik's PathPrefix is a plain string prefix ("/api"
- * matches "/apix"); the rules model matches whole segments, so "/api" becomes
- * Path(`/api`) || PathPrefix(`/api/`).
+ * The rule of a service's route (the first by default): lib/core's exportRuleText,
+ * Host(`a`) || HostRegexp(`...`) for its hosts and, since Traefik's PathPrefix is
+ * a plain string prefix ("/api" matches "/apix") while routes match whole
+ * segments, Path(`/api`) || PathPrefix(`/api/`) for a prefix, Path(`/x`) for an
+ * exact path.
  */
-export function routerRule(rules: Rules): string {
-  const p = barePrefix(rules.route.pathPrefix);
-  const path = p === "/" ? "PathPrefix(`/`)" : `(Path(\`${p}\`) || PathPrefix(\`${p}/\`))`;
-  return rules.route.host === null ? path : `Host(\`${rules.route.host}\`) && ${path}`;
+export function routerRule(rules: Pick<Rules, "routes">, index = 0): string {
+  return exportRuleText(rules.routes[index]);
 }
 
 /**
- * Traefik tries routers by priority, highest first; left at 0 it would use the
- * rule's length, which puts a long host-less rule before a short one naming a
- * host. So every router gets an explicit priority: lib/core's routeRank, the
- * number the one route order sorts by (priority, then a named host, then the
- * longer prefix). It depends on the route alone, so a container's labels stay
- * right when other services come and go. Equal ranks never match the same
- * request (see compareRoutes).
+ * Every router gets an explicit priority: lib/core's routePriority, the number
+ * the one route order sorts by. Traefik's own default is the rule's length, and
+ * so is ours when a route sets none, but of the rule as the user would write it
+ * (PathPrefix(`/api`)), not of the longer whole-segment rule exported; an
+ * explicit priority is passed through. It
+ * depends on the route alone, so a container's labels stay right when other
+ * services come and go.
  */
-export function routerPriority(rules: Rules): number {
-  return routeRank(rules.route);
+export function routerPriority(rules: Pick<Rules, "routes">, index = 0): number {
+  return routePriority(rules.routes[index]);
+}
+
+/**
+ * The router of a service's route: the service's name for the first, `<service>_<n>`
+ * for the n-th after it ('_' never appears in a service name, so names cannot clash).
+ */
+export function routerName(service: string, index: number): string {
+  return index === 0 ? service : `${service}_${index}`;
+}
+
+function stripName(service: string, index: number): string {
+  return `${routerName(service, index)}-strip`;
+}
+
+/** The middlewares of one route: its StripPrefix (when it strips a prefix other than "/"), then the service's retry. */
+function routeMiddlewares(service: BalancerService, route: ServiceRoute, index: number): string[] {
+  const p = route.match === "exact" ? route.path : barePrefix(route.path);
+  const out = route.stripPrefix && p !== "/" ? [stripName(service.name, index)] : [];
+  if (service.rules.retries.count > 0) out.push(`${service.name}-retry`);
+  return out;
 }
 
 /** Servers that take requests: drained, maint and weight-0 replicas are left out (Traefik has no drain). */
@@ -113,8 +137,10 @@ function loadBalancer(service: BalancerService, servers: BalancerServer[]): Trae
 function middlewaresOf(service: BalancerService): Record<string, TraefikMiddleware> {
   const r = service.rules;
   const out: Record<string, TraefikMiddleware> = {};
-  const p = barePrefix(r.route.pathPrefix);
-  if (r.route.stripPrefix && p !== "/") out[`${service.name}-strip`] = { stripPrefix: { prefixes: [p] } };
+  r.routes.forEach((route, i) => {
+    const p = route.match === "exact" ? route.path : barePrefix(route.path);
+    if (route.stripPrefix && p !== "/") out[stripName(service.name, i)] = { stripPrefix: { prefixes: [p] } };
+  });
   // Traefik's attempts count every try, the first included
   if (r.retries.count > 0) out[`${service.name}-retry`] = { retry: { attempts: r.retries.count + 1 } };
   return out;
@@ -134,12 +160,15 @@ export function traefikDynamicConfig(config: BalancerConfig): TraefikDynamicConf
     if (servers.length === 0) continue;
     const mws = middlewaresOf(service);
     Object.assign(middlewares, mws);
-    out.http.routers[service.name] = {
-      rule: routerRule(service.rules),
-      priority: routerPriority(service.rules),
-      service: service.name,
-      ...(Object.keys(mws).length > 0 ? { middlewares: Object.keys(mws) } : {}),
-    };
+    service.rules.routes.forEach((route, i) => {
+      const used = routeMiddlewares(service, route, i);
+      out.http.routers[routerName(service.name, i)] = {
+        rule: routerRule(service.rules, i),
+        priority: routerPriority(service.rules, i),
+        service: service.name,
+        ...(used.length > 0 ? { middlewares: used } : {}),
+      };
+    });
     out.http.services[service.name] = { loadBalancer: loadBalancer(service, servers) };
   }
   if (Object.keys(middlewares).length > 0) out.http.middlewares = middlewares;
@@ -167,14 +196,16 @@ export function renderTraefikDockerLabels(service: BalancerService, opts: { port
   validate(service);
   const r = service.rules;
   const n = service.name;
-  const labels: Record<string, string> = {
-    "traefik.enable": "true",
-    [`traefik.http.routers.${n}.rule`]: routerRule(r),
-    [`traefik.http.routers.${n}.priority`]: String(routerPriority(r)),
-    [`traefik.http.routers.${n}.service`]: n,
-  };
+  const labels: Record<string, string> = { "traefik.enable": "true" };
+  r.routes.forEach((route, i) => {
+    const router = `traefik.http.routers.${routerName(n, i)}`;
+    labels[`${router}.rule`] = routerRule(r, i);
+    labels[`${router}.priority`] = String(routerPriority(r, i));
+    labels[`${router}.service`] = n;
+    const used = routeMiddlewares(service, route, i);
+    if (used.length > 0) labels[`${router}.middlewares`] = used.join(",");
+  });
   const mws = middlewaresOf(service);
-  if (Object.keys(mws).length > 0) labels[`traefik.http.routers.${n}.middlewares`] = Object.keys(mws).join(",");
   for (const [name, mw] of Object.entries(mws)) {
     if ("stripPrefix" in mw) labels[`traefik.http.middlewares.${name}.stripprefix.prefixes`] = mw.stripPrefix.prefixes.join(",");
     else labels[`traefik.http.middlewares.${name}.retry.attempts`] = String(mw.retry.attempts);
