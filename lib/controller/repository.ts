@@ -5,7 +5,7 @@ import type { Rules } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerService } from "@/lib/engines/types";
 import type { ReplicaSpec, RuntimeKind } from "@/lib/runtime/types";
 import { balancerServiceOf, currentBalancerConfig } from "@/lib/db/balancer-config";
-import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
+import { memoryThresholdOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 
 /**
  * The rows the controller reads and writes, behind one small port: a service's desired
@@ -106,7 +106,7 @@ export const prismaRepository: ControllerRepository = {
       adminPort: svc.adminPort,
       adminToken: svc.adminToken,
       memoryLimitMb: svc.memoryLimitMb,
-      memoryThresholdPercent: svc.memoryThresholdPercent,
+      memoryThresholdPercent: memoryThresholdOf(svc),
       cpuLimit: svc.cpuLimit,
       allowRoot: svc.allowRoot,
     };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
-import { runtimeKindSchema } from "@/lib/core/service";
+import { memoryThresholdSchema, runtimeKindSchema } from "@/lib/core/service";
 import type { RuntimeKind } from "@/lib/runtime/types";
 
 /**
@@ -21,6 +21,13 @@ export function runtimeKindOf(row: { runtime: string }): RuntimeKind {
   const kind = runtimeKindSchema.safeParse(row.runtime);
   if (!kind.success) throw new AppError("internal", `the database names a runtime this panel does not know: "${row.runtime}"`);
   return kind.data;
+}
+
+/** A service's `memoryThresholdPercent` column: a whole percentage the API accepts (10-99). */
+export function memoryThresholdOf(row: { name: string; memoryThresholdPercent: number }): number {
+  const t = memoryThresholdSchema.safeParse(row.memoryThresholdPercent);
+  if (!t.success) throw new AppError("internal", `the database holds a memory threshold of ${row.memoryThresholdPercent} % for service ${row.name}: ${t.error.issues[0].message}`);
+  return t.data;
 }
 
 const storedCommand = z.array(z.string());

@@ -4,7 +4,7 @@ import type { SwitchyardEvent } from "@/lib/events";
 import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
 import type { StatsFeed } from "@/lib/engines/types";
-import { parseRules, runFieldsOf } from "@/lib/db/rows";
+import { memoryThresholdOf, parseRules, runFieldsOf } from "@/lib/db/rows";
 
 /**
  * What the API, the pages and the live channel show of replicas, services, the
@@ -110,7 +110,7 @@ export function serviceView(s: {
     adminPort: s.adminPort,
     env,
     memoryLimitMb: s.memoryLimitMb,
-    memoryThresholdPercent: s.memoryThresholdPercent,
+    memoryThresholdPercent: memoryThresholdOf(s),
     cpuLimit: s.cpuLimit,
     replicas: s.replicas,
     minReplicas: s.minReplicas,

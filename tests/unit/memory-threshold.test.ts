@@ -13,6 +13,7 @@ import { parseMountinfo, parseProcCgroup } from "@/lib/runtime/cgroup";
 import { placeForReplicas } from "@/lib/runtime/memory-cgroup";
 import type { ReplicaSpec } from "@/lib/runtime/types";
 import { aServiceView } from "@/tests/helpers/service-view";
+import { memoryThresholdOf } from "@/lib/db/rows";
 
 describe("the memory threshold setting", () => {
   it("accepts whole percentages from 10 to 99 and refuses the rest", () => {
@@ -60,6 +61,12 @@ describe("the memory threshold setting", () => {
     expect(toUpdateBody({ ...form, memoryThresholdPercent: "90" }, svc)).toEqual({ ok: true, body: { memoryThresholdPercent: 90 } });
     const bad = toUpdateBody({ ...form, memoryThresholdPercent: "0" }, svc);
     expect(bad.ok).toBe(false);
+  });
+
+  it("a stored row is checked once, where rows are parsed: a hand-edited value out of range says so", () => {
+    expect(memoryThresholdOf({ name: "web", memoryThresholdPercent: 75 })).toBe(75);
+    expect(() => memoryThresholdOf({ name: "web", memoryThresholdPercent: 5 })).toThrow(/memory threshold of 5 % for service web: at least 10 %/);
+    expect(() => memoryThresholdOf({ name: "web", memoryThresholdPercent: 100 })).toThrow(/at most 99 %/);
   });
 
   it("reaches the replica as MEMORY_THRESHOLD_PERCENT; a spec without one leaves the replica's own default", () => {
