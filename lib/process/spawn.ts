@@ -11,29 +11,59 @@ export type DetachedProcess = {
   exit(): ProcessExit | null;
   /** resolves once it has ended (or could not be started) */
   ended: Promise<ProcessExit>;
+  /** resolves once the program runs; rejects with the spawn's error (ENOENT, EACCES) */
+  spawned: Promise<void>;
 };
 
-export type DetachedOptions = { logFile: string; logMode?: number; cwd?: string };
+export type DetachedOptions = {
+  /** stdout, and stderr unless errFile is given, appended */
+  logFile: string;
+  /** stderr appended to its own file */
+  errFile?: string;
+  logMode?: number;
+  cwd?: string;
+  /** exactly this environment; default: the panel's own */
+  env?: Record<string, string>;
+  /** run as this user and group (the panel must be root) */
+  uid?: number;
+  gid?: number;
+};
 
 /**
  * Start `command` detached (its own session, so it keeps running when the panel stops),
- * stdout and stderr appended to `logFile`, unreferenced: the panel does not wait for it.
+ * stdout and stderr appended to `logFile` (stderr to `errFile` when given), unreferenced:
+ * the panel does not wait for it.
  */
 export function spawnDetached(command: string, args: readonly string[], opts: DetachedOptions): DetachedProcess {
-  const fd = openSync(opts.logFile, "a", opts.logMode ?? 0o666);
+  const out = openSync(opts.logFile, "a", opts.logMode ?? 0o666);
+  let err = out;
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { cwd: opts.cwd, detached: true, stdio: ["ignore", fd, fd] });
+    if (opts.errFile) err = openSync(opts.errFile, "a", opts.logMode ?? 0o666);
+    child = spawn(command, args, {
+      cwd: opts.cwd,
+      // cast: Next.js types make NODE_ENV required
+      ...(opts.env ? { env: opts.env as unknown as NodeJS.ProcessEnv } : {}),
+      detached: true,
+      stdio: ["ignore", out, err],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}),
+    });
   } finally {
-    closeSync(fd);
+    closeSync(out);
+    if (err !== out) closeSync(err);
   }
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once("spawn", resolve);
+    child.once("error", reject);
+  });
+  spawned.catch(() => undefined); // a caller that does not wait for it learns of the failure through exit()
   let ended: ProcessExit | null = null;
   const done = new Promise<ProcessExit>((resolve) => {
     child.once("error", (error) => resolve((ended ??= { error })));
     child.once("exit", (code, signal) => resolve((ended ??= { code, signal })));
   });
   child.unref();
-  return { child, exit: () => ended, ended: done };
+  return { child, exit: () => ended, ended: done, spawned };
 }
 
 export type WaitReadyOptions = {

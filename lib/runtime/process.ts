@@ -27,7 +27,7 @@
  * replica counts as running only while both match and the process is not a zombie.
  * Linux only (/proc).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { promises as fs, constants as fsConstants } from "node:fs";
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
@@ -35,6 +35,7 @@ import { createPortAllocator, isPortFree, type PortRange } from "./ports";
 import { cpuPercentBetween, parseVmRssBytes, type CpuSample } from "@/lib/process/proc-stat";
 import { clockTicks, readProcStat, uptimeSeconds } from "@/lib/process/procfs";
 import { KeyedSerialQueue } from "@/lib/process/serial-queue";
+import { spawnDetached } from "@/lib/process/spawn";
 import { signalGroup, stopEscalating } from "@/lib/process/stop";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
 import { createStateStore, errnoOf, exitCodeOf, isRunning, STATE_FILE, type StateFile } from "./process-state";
@@ -177,22 +178,18 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     const previous = await readState(spec.replicaId);
     const intent = stateFor(spec, { pid: 0, procStartTicks: -1, dataPort, adminPort, command });
     await writeState(intent);
-    const out = await fs.open(outPath, "a");
-    const err = await fs.open(errPath, "a");
     let child: ChildProcess;
     try {
-      child = spawn(command[0], command.slice(1), {
+      const proc = spawnDetached(command[0], command.slice(1), {
+        logFile: outPath,
+        errFile: errPath,
         cwd,
-        // The replica gets only what it needs, not the panel's environment (cast: Next.js types make NODE_ENV required).
-        env: { PATH: pathEnv, ...replicaEnv(spec, { dataPort, adminPort, bindHost: host }) } as unknown as NodeJS.ProcessEnv,
-        detached: true,
-        stdio: ["ignore", out.fd, err.fd],
+        // the replica gets only what it needs, not the panel's environment
+        env: { PATH: pathEnv, ...replicaEnv(spec, { dataPort, adminPort, bindHost: host }) },
         ...(runAs.switched ? { uid: runAs.uid, gid: runAs.gid } : {}),
       });
-      await new Promise<void>((resolveSpawn, rejectSpawn) => {
-        child.once("spawn", resolveSpawn);
-        child.once("error", rejectSpawn);
-      });
+      child = proc.child;
+      await proc.spawned;
     } catch (e) {
       const code = errnoOf(e);
       const reason =
@@ -203,12 +200,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
             : (e as Error).message;
       await (previous ? writeState(previous) : fs.rm(path.join(dir, STATE_FILE), { force: true }));
       throw new AppError("runtime_error", `cannot start replica ${spec.replicaId}: ${reason}`, { command });
-    } finally {
-      await out.close();
-      await err.close();
     }
     child.on("error", () => undefined); // errors after spawn (signals to a dead pid) are seen through /proc
-    child.unref();
     const pid = child.pid!;
     await memoryLimits.enter(spec.replicaId, pid, spec.memoryLimitMb);
     const stat = await readProcStat(pid);
