@@ -84,7 +84,7 @@ describe("parseBuiltinConfig", () => {
   it("sees /api and /api/ as the same route", () => {
     const d = doc();
     d.services.push({ ...d.services[0], id: "x", name: "api2" });
-    d.services[2].rules.route.pathPrefix = "/api/";
+    d.services[2].rules.routes[0].path = "/api/";
     expect(errorOf(d)).toMatch(/services api and api2 have the same route/);
   });
 

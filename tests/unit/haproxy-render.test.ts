@@ -46,12 +46,12 @@ describe("renderHaproxy shape", () => {
     expect(text).toMatch(/server r-w3 127\.0\.0\.1:9503 weight 5 check .* disabled\n/);
   });
 
-  it("lists use_backend in lib/core's route order: priority, then a named host, then the longer prefix", () => {
+  it("lists use_backend in lib/core's route order: a high explicit priority, then the longer rule", () => {
     const mk = (name: string, route: object): BalancerService => ({ ...oneService().services[0], id: name, name, rules: rulesSchema.parse({ route }) });
     const text = renderHaproxy(
       {
         listen: { host: "127.0.0.1", port: 8080 },
-        services: [mk("root", {}), mk("api", { pathPrefix: "/api" }), mk("apiv1", { pathPrefix: "/api/v1" }), mk("hosted", { pathPrefix: "/api", host: "x.local" }), mk("urgent", { priority: 5 })],
+        services: [mk("root", {}), mk("api", { pathPrefix: "/api" }), mk("apiv1", { pathPrefix: "/api/v1" }), mk("hosted", { pathPrefix: "/api", host: "x.local" }), mk("urgent", { priority: 500 })],
       },
       goldenRenderOptions,
     );
@@ -62,9 +62,9 @@ describe("renderHaproxy shape", () => {
 
   it("matches a prefix written with a trailing slash on whole segments, like one without", () => {
     const text = renderHaproxy(oneService({ rules: rulesSchema.parse({ route: { pathPrefix: "/api/", stripPrefix: true } }) }), goldenRenderOptions);
-    expect(text).toContain("acl path_web path /api\n");
-    expect(text).toContain("acl path_web path_beg /api/\n");
-    expect(text).toContain("http-request replace-path '^/api/?(.*)$' '/\\1'");
+    expect(text).toContain("acl r1_path path /api\n");
+    expect(text).toContain("acl r1_path path_beg /api/\n");
+    expect(text).toContain("http-request replace-path '^/api/?(.*)$' '/\\1' if { var(txn.route) -m str r1 }");
   });
 
   it("maps retry conditions and an empty list", () => {
@@ -109,7 +109,9 @@ describe("renderHaproxy refuses what the model should have refused", () => {
     ["weight out of range", oneService({ servers: [{ replicaId: "a", name: "r-a", host: "127.0.0.1", port: 9000, weight: 257, adminState: "ready" }] })],
     ["service name with an underscore", oneService({ name: "we_b" })],
     ["health path with a space", oneService({ rules: { ...defaultRules(), healthCheck: { ...defaultRules().healthCheck, path: "/h x" } } })],
-    ["route host with a brace", oneService({ rules: { ...defaultRules(), route: { ...defaultRules().route, host: "a}.local" } } })],
+    ["route host with a brace", oneService({ rules: { ...defaultRules(), routes: [{ ...defaultRules().routes[0], hosts: ["a}.local"] }] } })],
+    ["route wildcard with a brace", oneService({ rules: { ...defaultRules(), routes: [{ ...defaultRules().routes[0], hosts: ["*.a}.local"] }] } })],
+    ["route path with a space", oneService({ rules: { ...defaultRules(), routes: [{ ...defaultRules().routes[0], path: "/a b", match: "exact" }] } })],
     ["cookie name with a space", oneService({ rules: { ...defaultRules(), sticky: { mode: "cookie", cookieName: "A B", maxAgeS: 0 } } })],
     [
       "duplicate server names",

@@ -112,7 +112,7 @@ describe("renderNginx shape", () => {
     const config: BalancerConfig = {
       listen: { host: "127.0.0.1", port: 8080 },
       services: [
-        { id: "1", name: "v1", rules: rulesSchema.parse({ route: { pathPrefix: "/v1", stripPrefix: true, priority: 9 } }), servers: [srv("a", 9001)] },
+        { id: "1", name: "v1", rules: rulesSchema.parse({ route: { pathPrefix: "/v1", stripPrefix: true, priority: 900 } }), servers: [srv("a", 9001)] },
         { id: "2", name: "beta", rules: rulesSchema.parse({ route: { pathPrefix: "/v1/beta" } }), servers: [srv("b", 9002)] },
       ],
     };
@@ -188,9 +188,11 @@ describe("renderNginx refuses what the patterns do not allow", () => {
   const cases: Array<[string, (c: BalancerConfig) => void]> = [
     ["service name", (c) => (c.services[0].name = "web;evil")],
     ["upper-case service name", (c) => (c.services[0].name = "Web")],
-    ["route host", (c) => (c.services[0].rules.route.host = "a.local; return 200")],
-    ["path prefix", (c) => (c.services[0].rules.route.pathPrefix = "/a b")],
-    ["path prefix with a quote", (c) => (c.services[0].rules.route.pathPrefix = '/a"')],
+    ["route host", (c) => (c.services[0].rules.routes[0].hosts = ["a.local; return 200"])],
+    ["route wildcard", (c) => (c.services[0].rules.routes[0].hosts = ["*.a.local; return 200"])],
+    ["path prefix", (c) => (c.services[0].rules.routes[0].path = "/a b")],
+    ["path prefix with a quote", (c) => (c.services[0].rules.routes[0].path = '/a"')],
+    ["exact path with a brace", (c) => Object.assign(c.services[0].rules.routes[0], { path: "/a{", match: "exact" })],
     ["cookie name", (c) => (c.services[0].rules.sticky.cookieName = "x=1;")],
     ["server name", (c) => (c.services[0].servers[0].name = "r a")],
     ["server host", (c) => (c.services[0].servers[0].host = "127.0.0.1:80 backup")],

@@ -49,11 +49,13 @@ describe("renderTraefik shape", () => {
     expect(routerRule(rulesSchema.parse({}))).toBe("PathPrefix(`/`)");
     expect(routerRule(rulesSchema.parse({ route: { pathPrefix: "/api/", host: "a.local" } }))).toBe("Host(`a.local`) && (Path(`/api`) || PathPrefix(`/api/`))");
     const p = (route: RulesInput["route"]) => routerPriority(rulesSchema.parse({ route }));
-    expect(p({ priority: 1 })).toBeGreaterThan(p({ host: "a.local", pathPrefix: "/very/long/prefix" }));
-    expect(p({ host: "a.local" })).toBeGreaterThan(p({ pathPrefix: "/very/long/prefix" }));
+    // Traefik's own default: the length of the rule as written (PathPrefix(`/api`)), explicit priorities as given
+    expect(p({ priority: 900 })).toBeGreaterThan(p({ host: "a.local", pathPrefix: "/very/long/prefix" }));
+    expect(p({ priority: 1 })).toBe(1);
+    expect(p({ host: "a.local", pathPrefix: "/api" })).toBe("Host(`a.local`) && PathPrefix(`/api`)".length);
     expect(p({ pathPrefix: "/api/v1" })).toBeGreaterThan(p({ pathPrefix: "/api" }));
-    expect(p({})).toBeGreaterThan(0); // 0 would mean "by rule length"
-    expect(p({ priority: 1000, host: "a.local", pathPrefix: `/${"a".repeat(255)}` })).toBeLessThan(2 ** 31);
+    expect(p({})).toBeGreaterThan(0); // 0 would mean "by rule length" to Traefik too: written out all the same
+    expect(p({ priority: 100_000, host: "a.local", pathPrefix: `/${"a".repeat(255)}` })).toBeLessThan(2 ** 31);
   });
 
   it("gives routers priorities that try them in lib/core's one route order (x.local + /api before a host-less /api/v1)", () => {
@@ -62,7 +64,7 @@ describe("renderTraefik shape", () => {
       svc({ route: { host: "x.local", pathPrefix: "/api" } }, undefined, "xapi"),
       svc({ route: { host: "x.local" } }, undefined, "xroot"),
       svc({ route: { pathPrefix: "/static/" } }, undefined, "assets"),
-      svc({ route: { priority: 2 } }, undefined, "urgent"),
+      svc({ route: { priority: 500 } }, undefined, "urgent"),
       svc({}, undefined, "root"),
     ];
     const routers = traefikDynamicConfig(cfg(...services)).http.routers;
@@ -114,10 +116,10 @@ describe("renderTraefik shape", () => {
   it("refuses names and paths the patterns do not allow", () => {
     expect(() => traefikDynamicConfig(cfg(svc({}, undefined, "Web`)")))).toThrow(AppError);
     const bad = svc({ route: { host: "a.local" } });
-    bad.rules.route.host = "a.local`) || Host(`b";
+    bad.rules.routes[0].hosts = ["a.local`) || Host(`b"];
     expect(() => traefikDynamicConfig(cfg(bad))).toThrow(AppError);
     const badPath = svc();
-    badPath.rules.route.pathPrefix = "/a`)";
+    badPath.rules.routes[0].path = "/a`)";
     expect(() => traefikDynamicConfig(cfg(badPath))).toThrow(AppError);
     expect(() => traefikDynamicConfig(cfg(svc(), svc()))).toThrow(/twice/);
   });
@@ -131,7 +133,7 @@ describe("renderTraefikDockerLabels", () => {
     expect(labels).toEqual({
       "traefik.enable": "true",
       "traefik.http.routers.shop.rule": "Host(`shop.local`) && (Path(`/shop`) || PathPrefix(`/shop/`))",
-      "traefik.http.routers.shop.priority": "1006",
+      "traefik.http.routers.shop.priority": String("Host(`shop.local`) && PathPrefix(`/shop`)".length),
       "traefik.http.routers.shop.service": "shop",
       "traefik.http.routers.shop.middlewares": "shop-strip,shop-retry",
       "traefik.http.middlewares.shop-strip.stripprefix.prefixes": "/shop",

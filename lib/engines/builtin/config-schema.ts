@@ -74,9 +74,9 @@ export const balancerConfigSchema = z
     c.services.forEach((s, i) => {
       if (names.has(s.name)) ctx.addIssue({ code: "custom", path: ["services", i, "name"], message: `service name ${s.name} is used twice` });
       names.add(s.name);
-      for (const key of s.rules.routes.flatMap(routeKeys)) {
+      for (const key of new Set(s.rules.routes.flatMap(routeKeys))) {
         const other = routes.get(key);
-        if (other !== undefined && other !== s.name) {
+        if (other !== undefined) {
           ctx.addIssue({ code: "custom", path: ["services", i, "rules", "routes"], message: `services ${other} and ${s.name} have the same route (${key})` });
         }
         routes.set(key, s.name);
