@@ -9,6 +9,8 @@ export const EVENT_KIND = {
   authSignin: "auth.signin",
   authSignout: "auth.signout",
   authThrottled: "auth.throttled",
+  certificateAdded: "certificate.added",
+  certificateDeleted: "certificate.deleted",
   controllerRetry: "controller.retry",
   engineAdopted: "engine.adopted",
   engineDied: "engine.died",

@@ -3,7 +3,9 @@ import { env } from "@/lib/env";
 import type { Rules } from "@/lib/core/rules";
 import { parseRules } from "@/lib/db/rows";
 import { engineAdminState } from "@/lib/core/plan";
-import { serverNameFor, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
+import { serverNameFor, type BalancerConfig, type BalancerListener, type BalancerServer, type BalancerService } from "@/lib/engines/types";
+import { DEFAULT_LISTENER_NAME, redirectTarget, type Listener, type ListenerProtocol } from "@/lib/core/listeners";
+import { certificateFiles } from "@/lib/tls/store";
 
 type ReplicaRow = { id: string; dataAddr: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
 type ServiceRow = { id: string; name: string; rules: string; instances?: ReplicaRow[] };
@@ -26,11 +28,70 @@ export function toBalancerService(s: ServiceRow, rulesOverride?: Rules): Balance
   return { id: s.id, name: s.name, rules: rulesOverride ?? parseRules(s.rules), servers };
 }
 
-/** The whole balancer configuration as the database says it should be now. */
-export async function currentBalancerConfig(overrides: { serviceId: string; rules: Rules }[] = [], exclude: string[] = []): Promise<BalancerConfig> {
+type ListenerRow = { id: string; name: string; port: number; protocol: string; certificateId: string | null; sniCertificateIds: string; redirectToHttps: boolean };
+
+function idList(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A listener row as the domain sees it; the default listener's port is BALANCER_PORT, whatever the row says. */
+export function toListener(r: ListenerRow): Listener {
+  return {
+    id: r.id,
+    name: r.name,
+    port: r.name === DEFAULT_LISTENER_NAME ? env().BALANCER_PORT : r.port,
+    protocol: (r.protocol === "https" ? "https" : "http") satisfies ListenerProtocol,
+    certificateId: r.certificateId,
+    sniCertificateIds: idList(r.sniCertificateIds),
+    redirectToHttps: r.redirectToHttps,
+  };
+}
+
+/** Every listener, the default one first (its row is made on first read), then by port. */
+export async function storedListeners(): Promise<Listener[]> {
+  const rows = await db().listener.findMany();
+  if (!rows.some((r) => r.name === DEFAULT_LISTENER_NAME)) {
+    rows.push(
+      await db().listener.upsert({
+        where: { name: DEFAULT_LISTENER_NAME },
+        create: { name: DEFAULT_LISTENER_NAME, port: env().BALANCER_PORT, protocol: "http" },
+        update: {},
+      }),
+    );
+  }
+  return rows.map(toListener).sort((a, b) => (a.name === DEFAULT_LISTENER_NAME ? -1 : b.name === DEFAULT_LISTENER_NAME ? 1 : a.port - b.port));
+}
+
+/** Listeners as a config holds them: certificates as files and names, a redirect as the https port. */
+export async function balancerListeners(listeners: readonly Listener[]): Promise<BalancerListener[]> {
+  const certs = await db().certificate.findMany({ select: { id: true, names: true } });
+  const namesOf = (id: string) => idList(certs.find((c) => c.id === id)?.names ?? "[]");
+  const httpsPort = redirectTarget(listeners);
+  return listeners.map((l) => {
+    const out: BalancerListener = { name: l.name, host: env().HOST, port: l.port, protocol: l.protocol };
+    if (l.protocol === "http" && l.redirectToHttps && httpsPort !== null) out.redirectToHttpsPort = httpsPort;
+    if (l.protocol === "https" && l.certificateId) {
+      const ids = [l.certificateId, ...l.sniCertificateIds.filter((id) => id !== l.certificateId)];
+      out.certificates = ids.map((id) => ({ id, names: namesOf(id), ...certificateFiles(env().dataDir, id) }));
+    }
+    return out;
+  });
+}
+
+/**
+ * The whole balancer configuration as the database says it should be now (`listeners`:
+ * a proposed set of listeners instead of the stored ones, for an apply that changes them).
+ */
+export async function currentBalancerConfig(overrides: { serviceId: string; rules: Rules }[] = [], exclude: string[] = [], listeners?: readonly Listener[]): Promise<BalancerConfig> {
   const services = await db().service.findMany({ include: { instances: true }, orderBy: { name: "asc" } });
   return {
     listen: { host: env().HOST, port: env().BALANCER_PORT },
+    listeners: await balancerListeners(listeners ?? (await storedListeners())),
     services: services
       .filter((s) => !exclude.includes(s.id))
       .map((s) => toBalancerService(s, overrides.find((o) => o.serviceId === s.id)?.rules)),

@@ -36,11 +36,47 @@ export type BalancerService = {
   servers: BalancerServer[];
 };
 
+/** A certificate as a config names it: files only (the key never enters a config or a revision). */
+export type BalancerCertificate = {
+  id: string;
+  /** the DNS names it is for (SAN), for SNI */
+  names: string[];
+  /** the chain, PEM */
+  certFile: string;
+  /** the private key, PEM, mode 600 */
+  keyFile: string;
+  /** chain + key in one file (HAProxy's `crt`), mode 600 */
+  pemFile: string;
+};
+
+/**
+ * One port the balancer serves (issue 13). Routes name the listeners they are served
+ * on (`ServiceRoute.listeners`; none: the default listener, "default").
+ */
+export type BalancerListener = {
+  name: string;
+  host: string;
+  port: number;
+  protocol: "http" | "https";
+  /** http: every request is answered with a 308 to https on this port (same host and path) */
+  redirectToHttpsPort?: number;
+  /** https: the default certificate first, then the ones picked by the SNI name */
+  certificates?: BalancerCertificate[];
+};
+
 /** The whole balancer configuration: what a revision snapshots. */
 export type BalancerConfig = {
+  /** the default listener (BALANCER_PORT), as before listeners; also listeners[0] when `listeners` is given */
   listen: { host: string; port: number };
+  /** every listener, the default one first; absent (configs before issue 13): the default listener alone, plain http */
+  listeners?: BalancerListener[];
   services: BalancerService[];
 };
+
+/** The listeners of a config: `listeners`, or the default listener alone for a config that has none. */
+export function listenersOf(config: BalancerConfig): BalancerListener[] {
+  return config.listeners && config.listeners.length > 0 ? config.listeners : [{ name: "default", host: config.listen.host, port: config.listen.port, protocol: "http" }];
+}
 
 export type Capability =
   | `algorithm.${Algorithm}`
