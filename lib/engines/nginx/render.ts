@@ -394,10 +394,19 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
   // longest wildcard), holding every route that takes its hosts (any-host ones too).
   const patterns = [...new Set(routes.flatMap((r) => r.hosts))].sort();
   const exactNames = new Set(patterns.filter((h) => !h.startsWith("*.")));
+  // Names whose blocks would be the same share one block: server_name a.local b.local *.local;
+  const blocks = new Map<string, { names: string[]; lines: string[] }>();
   for (const h of patterns) {
     const probe = h.startsWith("*.") ? wildcardProbe(h, exactNames) : h;
     const visible = routes.filter((r) => routeTakesHost(r, probe));
-    http.push("", "server {", `    listen ${listen};`, `    server_name ${h};`, ...locations(visible, probe, hasUpstream).map((l) => `    ${l}`), "}");
+    const lines = locations(visible, probe, hasUpstream);
+    const key = lines.join("\n");
+    const block = blocks.get(key);
+    if (block) block.names.push(h);
+    else blocks.set(key, { names: [h], lines });
+  }
+  for (const { names, lines } of blocks.values()) {
+    http.push("", "server {", `    listen ${listen};`, `    server_name ${names.join(" ")};`, ...lines.map((l) => `    ${l}`), "}");
   }
 
   const main: string[] = [
