@@ -135,5 +135,10 @@ export async function spawnUntilReady<T>(command: string, args: readonly string[
  * holds no pipe of ours, so the wait ends when the foreground process does.
  */
 export function runToLog(command: string, args: readonly string[], opts: DetachedOptions): Promise<ProcessExit> {
-  return spawnDetached(command, args, opts).ended;
+  const proc = spawnDetached(command, args, opts);
+  // Referenced while we wait: spawnDetached unrefs its child, and with the output going
+  // to a file nothing else may keep the event loop alive (a panel starting nginx before
+  // it listens would exit 0 in the middle of the await).
+  proc.child.ref();
+  return proc.ended;
 }
