@@ -10,6 +10,8 @@ export type AppErrorCode =
   | "misdirected"
   | "not_found"
   | "conflict"
+  /** a route no request can reach: routes tried before it catch all its requests (apply with force to keep it) */
+  | "route_shadowed"
   | "payload_too_large"
   | "too_many_requests"
   | "unsupported"
@@ -37,6 +39,7 @@ export const httpStatusOf: Record<AppErrorCode, number> = {
   misdirected: 421,
   not_found: 404,
   conflict: 409,
+  route_shadowed: 409,
   payload_too_large: 413,
   too_many_requests: 429,
   unsupported: 422,

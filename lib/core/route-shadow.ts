@@ -4,7 +4,7 @@
  * Preview reports them, apply refuses them unless forced (lib/services/apply-rules).
  */
 import { barePrefix, pathHasPrefix } from "./balancing";
-import { hostMatches, orderRoutes, routeListeners, type Route } from "./route-match";
+import { describeRouteOf, hostMatches, orderRoutes, routeListeners, type Route } from "./route-match";
 
 /** Does host pattern `a` take every host pattern `b` takes? ("*.local" covers "x.local" and "*.a.local"; null: any host.) */
 export function hostCovers(a: string | null, b: string | null): boolean {
@@ -56,4 +56,30 @@ export function shadowedRoutes<R extends Route>(routes: readonly R[]): Shadowed<
     out.push({ route: b, by });
   });
   return out;
+}
+
+/** A route named for people: its service, its place in the service's list (1 first) and what it catches. */
+export type RouteRef = { service: string; route: number; describes: string };
+
+export type ShadowFinding = { shadowed: RouteRef; by: RouteRef[] };
+
+function refOf(r: Route): RouteRef {
+  return { service: r.service, route: (r.index ?? 0) + 1, describes: describeRouteOf(r) };
+}
+
+/**
+ * The shadowed routes that concern service `focus`: its own routes that are hidden,
+ * and other services' routes its routes hide. Other services' old shadows are left
+ * out (a change to one service is not refused for another's).
+ */
+export function shadowFindings(routes: readonly Route[], focus: string): ShadowFinding[] {
+  return shadowedRoutes(routes)
+    .filter((s) => s.route.service === focus || s.by.some((b) => b.service === focus))
+    .map((s) => ({ shadowed: refOf(s.route), by: s.by.map(refOf) }));
+}
+
+/** "route 2 of web (any host /api) is never reached: route 1 of all (any host /) catches its requests first" */
+export function describeShadow(f: ShadowFinding): string {
+  const by = f.by.map((b) => `route ${b.route} of ${b.service} (${b.describes})`).join(" and ");
+  return `route ${f.shadowed.route} of ${f.shadowed.service} (${f.shadowed.describes}) is never reached: ${by} ${f.by.length > 1 ? "catch" : "catches"} its requests first`;
 }

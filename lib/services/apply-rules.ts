@@ -1,10 +1,12 @@
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
-import { rulesSchema, type RulesInput } from "@/lib/core/rules";
+import { rulesSchema, type Rules, type RulesInput } from "@/lib/core/rules";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { parseRules } from "@/lib/db/rows";
-import { describeRoute, routeConflict } from "@/lib/core/routes";
+import { conflictingRoute } from "@/lib/core/routes";
+import { routesOfServices } from "@/lib/core/route-match";
+import { describeShadow, shadowFindings, type ShadowFinding } from "@/lib/core/route-shadow";
 import { summarizeRulesChange } from "@/lib/core/rules-summary";
 import { engine as panelEngine } from "@/lib/engines/registry";
 import { assertSupported } from "@/lib/engines/capabilities";
@@ -12,15 +14,33 @@ import { shownConfig } from "@/lib/engines/types";
 import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
 import { takeSlot } from "@/lib/rate-limit";
 
-/** PUT /api/services/:id/rules — validate, apply safely, record a revision. */
-export async function applyRules(serviceId: string, input: { baseRevision: number; rules: RulesInput }, user: SessionUser) {
+async function otherServices(serviceId: string): Promise<{ name: string; rules: Rules }[]> {
+  const rows = await db().service.findMany({ where: { id: { not: serviceId } }, select: { name: true, rules: true } });
+  return rows.map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
+}
+
+/** The routes that `rules` on service `name` would hide, or that hide its routes, among `others` (lib/core/route-shadow). */
+function shadowsWith(name: string, rules: Rules, others: { name: string; rules: Rules }[]): ShadowFinding[] {
+  return shadowFindings(routesOfServices([...others, { name, rules }]), name);
+}
+
+/**
+ * PUT /api/services/:id/rules — validate, apply safely, record a revision. A route
+ * no request could reach (shadowed, lib/core/route-shadow) is refused with
+ * `route_shadowed`, naming the route that hides it, unless `force` is set.
+ */
+export async function applyRules(serviceId: string, input: { baseRevision: number; rules: RulesInput; force?: boolean }, user: SessionUser) {
   const svc = await db().service.findUnique({ where: { id: serviceId } });
   if (!svc) throw new AppError("not_found", "no such service");
   const rules = rulesSchema.parse(input.rules);
   assertSupported(panelEngine(), rules);
-  const others = (await db().service.findMany({ where: { id: { not: serviceId } }, select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
-  const clash = routeConflict(rules.route, others);
-  if (clash) throw new AppError("conflict", `the route ${describeRoute(rules.route)} belongs to service ${clash}; choose another host or path prefix`);
+  const others = await otherServices(serviceId);
+  const clash = conflictingRoute(rules, others);
+  if (clash) throw new AppError("conflict", `the route ${clash.route} belongs to service ${clash.service}; choose another host or path`);
+  const shadowed = shadowsWith(svc.name, rules, others);
+  if (shadowed.length > 0 && input.force !== true) {
+    throw new AppError("route_shadowed", `${shadowed.map(describeShadow).join("; ")}. Change the priorities or paths, or apply with force to keep it`, { shadowed });
+  }
   const result = await applyBalancerConfig({
     build: () => currentBalancerConfig([{ serviceId, rules }]),
     author: user.username,
@@ -59,5 +79,7 @@ export async function previewRules(serviceId: string, input: RulesInput, opts: {
   // what reaches the browser: secrets replaced in the proposal, the live file and their diff
   const rendered = shownConfig(engine, real);
   const live = shownConfig(engine, (await engine.liveConfig()) ?? "");
-  return { engine: engine.kind, rendered, live, diff: unifiedDiff(live, rendered, engine.kind), check };
+  // routes no request would reach: apply refuses them unless forced
+  const shadowed = shadowsWith(svc.name, rules, await otherServices(serviceId));
+  return { engine: engine.kind, rendered, live, diff: unifiedDiff(live, rendered, engine.kind), check, shadowed: shadowed.map((f) => ({ ...f, message: describeShadow(f) })) };
 }

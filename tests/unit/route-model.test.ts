@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { matchRoute, orderRoutes, routePriority, ruleText, type Route } from "@/lib/core/route-match";
 import { unknownRouteListeners } from "@/lib/core/route-listeners";
-import { hostCovers, pathCovers, shadowedRoutes } from "@/lib/core/route-shadow";
+import { describeShadow, hostCovers, pathCovers, shadowFindings, shadowedRoutes } from "@/lib/core/route-shadow";
+import { parseTryUrl, tryRoute } from "@/lib/core/route-try";
 import { conflictingRoute, routeConflict } from "@/lib/core/routes";
 import { rulesSchema } from "@/lib/core/rules";
 import { parseRules, revisionRulesOf } from "@/lib/db/rows";
@@ -161,5 +162,38 @@ describe("two services on the same host and path", () => {
     expect(routeConflict(rulesSchema.parse({ routes: [{ hosts: ["*.local"], path: "/x" }] }), others)).toBeNull();
     expect(routeConflict(rulesSchema.parse({ routes: [{ path: "/api/student" }] }), others)).toBeNull();
     expect(conflictingRoute(rulesSchema.parse({ routes: [{ path: "/x" }, { path: "/api/student", match: "exact" }] }), others)).toEqual({ route: "any host =/api/student", service: "api" });
+  });
+});
+
+describe("shadow findings for one service, as preview and apply report them", () => {
+  it("names the hidden route and the one that hides it, for the service changed only", () => {
+    const routes = [r("all", [], "/", "prefix", 900), r("web", ["a.local"], "/x", "prefix", 0, 1), r("old", [], "/y")];
+    const mine = shadowFindings(routes, "web");
+    expect(mine).toEqual([{ shadowed: { service: "web", route: 2, describes: "a.local /x" }, by: [{ service: "all", route: 1, describes: "any host /" }] }]);
+    expect(describeShadow(mine[0])).toBe("route 2 of web (a.local /x) is never reached: route 1 of all (any host /) catches its requests first");
+    // the service that hides others is told too
+    expect(shadowFindings(routes, "all").map((f) => f.shadowed.service)).toEqual(["web", "old"]);
+  });
+});
+
+describe("try a URL", () => {
+  it("parses URLs, bare host/paths and paths, and refuses other schemes", () => {
+    expect(parseTryUrl("http://API.local:8080/api/x?q=1")).toEqual({ host: "api.local:8080", target: "/api/x?q=1" });
+    expect(parseTryUrl("tictactoe.local/play")).toEqual({ host: "tictactoe.local", target: "/play" });
+    expect(parseTryUrl("/ws")).toEqual({ host: null, target: "/ws" });
+    expect(parseTryUrl("ftp://x/")).toHaveProperty("error");
+    expect(parseTryUrl("")).toHaveProperty("error");
+  });
+
+  it("says which route and service a URL reaches, what the replica gets, and what else would take it", () => {
+    const routes = [
+      { ...r("notifications", [], "/api/notifications"), stripPrefix: true },
+      { ...r("frontend", [], "/", "prefix", 1), stripPrefix: false },
+    ];
+    const hit = tryRoute(routes, "gw.local", "/api/notifications/7?x=1");
+    expect(hit.reached).toMatchObject({ service: "notifications", route: 1, upstreamPath: "/7?x=1", stripPrefix: true });
+    expect(hit.candidates.map((c) => c.service)).toEqual(["notifications", "frontend"]);
+    expect(tryRoute(routes, null, "/other").reached).toMatchObject({ service: "frontend", priority: 1, upstreamPath: "/other" });
+    expect(tryRoute([routes[0]], null, "/other")).toMatchObject({ reached: null, candidates: [] });
   });
 });
