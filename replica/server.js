@@ -346,6 +346,17 @@ async function handleData(req, res) {
     return send(res, 500, { error: "injected fault (errorRate)", replica: config.id });
   }
 
+  if (url.searchParams.has("headers")) {
+    // what the balancer told the replica about the client: any path, with ?headers
+    const h = req.headers;
+    return send(res, 200, {
+      replica: config.id,
+      service: config.service,
+      path: req.url,
+      host: h.host ?? null,
+      forwarded: { proto: h["x-forwarded-proto"] ?? null, host: h["x-forwarded-host"] ?? null, for: h["x-forwarded-for"] ?? null, realIp: h["x-real-ip"] ?? null },
+    });
+  }
   if (url.pathname === "/") {
     return send(res, 200, {
       replica: config.id,
@@ -503,6 +514,49 @@ function serve(handler) {
 collectGarbage(); // expose gc() now, so the first clear does not pay for it
 const dataServer = serve(handleData);
 const adminServer = serve(handleAdmin);
+dataServer.on("upgrade", wsEcho);
+
+/**
+ * A minimal WebSocket echo on any path, so balancers' upgrades can be checked end to end:
+ * each text frame (client frames are masked; up to 64 KiB) comes back as
+ * "<service> <request target> <text>"; a close frame is answered and the socket ends.
+ */
+function wsEcho(req, socket) {
+  const key = req.headers["sec-websocket-key"];
+  if (String(req.headers.upgrade).toLowerCase() !== "websocket" || typeof key !== "string") return socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+  const accept = require("node:crypto").createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Replica: ${config.id}\r\n\r\n`);
+  let buf = Buffer.alloc(0);
+  const frame = (opcode, payload) => {
+    const len = payload.length;
+    const head = len < 126 ? Buffer.from([0x80 | opcode, len]) : Buffer.from([0x80 | opcode, 126, len >> 8, len & 255]);
+    return Buffer.concat([head, payload]);
+  };
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    for (;;) {
+      if (buf.length < 2) return;
+      const opcode = buf[0] & 15;
+      let len = buf[1] & 127;
+      let at = 2;
+      if (len === 126) {
+        if (buf.length < 4) return;
+        len = buf.readUInt16BE(2);
+        at = 4;
+      } else if (len === 127) return socket.destroy(); // larger than this echo takes
+      const masked = (buf[1] & 128) !== 0;
+      if (buf.length < at + (masked ? 4 : 0) + len) return;
+      const mask = masked ? buf.subarray(at, at + 4) : null;
+      at += masked ? 4 : 0;
+      const payload = Buffer.from(buf.subarray(at, at + len));
+      if (mask) for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+      buf = buf.subarray(at + len);
+      if (opcode === 8) return socket.end(frame(8, Buffer.alloc(0)));
+      if (opcode === 1) socket.write(frame(1, Buffer.from(`${config.service} ${req.url} ${payload.toString("utf8")}`)));
+    }
+  });
+}
 dataServer.keepAliveTimeout = 65000; // longer than balancers' idle timeouts
 
 function listen(server, port, name) {

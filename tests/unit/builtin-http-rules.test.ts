@@ -65,7 +65,7 @@ describe("isRetryable", () => {
 });
 
 describe("forwarded headers", () => {
-  it("drops hop-by-hop headers, keeps the host and adds X-Forwarded-*", () => {
+  it("drops hop-by-hop headers, keeps the host and adds X-Forwarded-* and X-Real-IP (the client's replaced)", () => {
     const out = upstreamRequestHeaders(
       {
         host: "tictactoe.local:18082",
@@ -76,6 +76,7 @@ describe("forwarded headers", () => {
         expect: "100-continue",
         cookie: "a=1",
         "x-forwarded-proto": "https",
+        "x-real-ip": "10.9.9.9",
       },
       "127.0.0.7",
     );
@@ -83,6 +84,7 @@ describe("forwarded headers", () => {
       host: "tictactoe.local:18082",
       cookie: "a=1",
       "x-forwarded-for": "127.0.0.7",
+      "x-real-ip": "127.0.0.7",
       "x-forwarded-proto": "http",
       "x-forwarded-host": "tictactoe.local:18082",
     });
@@ -100,10 +102,10 @@ describe("forwarded headers", () => {
   });
 
   it("writes an upgrade head with the client's headers and ours", () => {
-    const head = upgradeRequestHead("GET", "/chat", ["Host", "ws.local", "Upgrade", "websocket", "Connection", "Upgrade", "X-Forwarded-For", "10.0.0.1"], "127.0.0.3");
+    const head = upgradeRequestHead("GET", "/chat", ["Host", "ws.local", "Upgrade", "websocket", "Connection", "Upgrade", "X-Forwarded-For", "10.0.0.1", "X-Real-IP", "10.0.0.1"], "127.0.0.3");
     expect(head).toBe(
       "GET /chat HTTP/1.1\r\nHost: ws.local\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        "X-Forwarded-For: 10.0.0.1, 127.0.0.3\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ws.local\r\n\r\n",
+        "X-Forwarded-For: 10.0.0.1, 127.0.0.3\r\nX-Real-IP: 127.0.0.3\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ws.local\r\n\r\n",
     );
   });
 

@@ -80,16 +80,17 @@ function forwardedFor(prior: string | string[] | undefined, clientIp: string): s
   return `${Array.isArray(prior) ? prior.join(", ") : prior}, ${clientIp}`;
 }
 
-/** Client request headers -> upstream request headers, with X-Forwarded-For/Proto/Host. */
+/** Client request headers -> upstream request headers, with X-Forwarded-For/Proto/Host and X-Real-IP (the client's own are replaced). */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, clientIp: string): HeaderMap {
   const out: HeaderMap = {};
   const named = connectionTokens(headers.connection);
   for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || REQUEST_HOP_BY_HOP.has(k) || named.has(k) || k.startsWith("x-forwarded-")) continue;
+    if (v === undefined || REQUEST_HOP_BY_HOP.has(k) || named.has(k) || k.startsWith("x-forwarded-") || k === "x-real-ip") continue;
     out[k] = v;
   }
   if (headers.host) out.host = headers.host;
   out["x-forwarded-for"] = forwardedFor(headers["x-forwarded-for"], clientIp);
+  out["x-real-ip"] = clientIp;
   out["x-forwarded-proto"] = "http";
   if (headers.host) out["x-forwarded-host"] = headers.host;
   return out;
@@ -109,7 +110,7 @@ export function clientResponseHeaders(headers: Record<string, string | string[] 
 /**
  * The request head sent upstream for an Upgrade (WebSocket) request: the
  * client's raw headers as they came (Connection and Upgrade included, they are
- * the point), with X-Forwarded-* replaced by ours.
+ * the point), with X-Forwarded-* and X-Real-IP replaced by ours.
  */
 export function upgradeRequestHead(method: string, target: string, rawHeaders: readonly string[], clientIp: string): string {
   const lines = [`${method} ${target} HTTP/1.1`];
@@ -120,10 +121,10 @@ export function upgradeRequestHead(method: string, target: string, rawHeaders: r
     const v = rawHeaders[i + 1];
     if (k === "host") host = v;
     if (k === "x-forwarded-for") prior = prior ? `${prior}, ${v}` : v;
-    if (k.startsWith("x-forwarded-")) continue;
+    if (k.startsWith("x-forwarded-") || k === "x-real-ip") continue;
     lines.push(`${rawHeaders[i]}: ${v}`);
   }
-  lines.push(`X-Forwarded-For: ${forwardedFor(prior, clientIp)}`, "X-Forwarded-Proto: http");
+  lines.push(`X-Forwarded-For: ${forwardedFor(prior, clientIp)}`, `X-Real-IP: ${clientIp}`, "X-Forwarded-Proto: http");
   if (host) lines.push(`X-Forwarded-Host: ${host}`);
   return `${lines.join("\r\n")}\r\n\r\n`;
 }

@@ -273,6 +273,7 @@ function frontendSection(config: BalancerConfig, services: BalancerService[], op
     "    option forwardfor",
     "    http-request set-header X-Forwarded-Proto http",
     "    http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }",
+    "    http-request set-header X-Real-IP %[src]",
     "    # the Host header without its port and a trailing dot, lower case, for host routes (as lib/core normalizeHost)",
     "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
   ];

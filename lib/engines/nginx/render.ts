@@ -375,7 +375,7 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
     "proxy_set_header X-Real-IP $remote_addr;",
     "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
     "proxy_set_header X-Forwarded-Proto $scheme;",
-    "proxy_set_header X-Forwarded-Host $host;",
+    "proxy_set_header X-Forwarded-Host $http_host;",
   ];
 
   for (const svc of config.services) {
