@@ -3,7 +3,7 @@ import { z } from "zod";
 // (proxy-main.ts under tsx) as well as by the panel, and must not depend on the
 // "@/" alias being resolvable there.
 import { routeKeys } from "../../core/routes";
-import { DNS_LABEL, HOSTNAME, adminStates, replicaWeightSchema, rulesSchema } from "../../core/rules";
+import { DNS_LABEL, HOSTNAME, HOST_PATTERN, adminStates, replicaWeightSchema, rulesSchema } from "../../core/rules";
 import type { BalancerConfig } from "../types";
 
 /**
@@ -36,6 +36,29 @@ export const portSchema = z.number().int().min(1).max(65_535);
 
 export const listenSchema = z.strictObject({ host: hostSchema, port: portSchema });
 
+/** An absolute file path of safe characters, no dot segment (certificate files). */
+const FILE_PATH = /^\/(?:[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*\/)*[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$/;
+
+export const balancerCertificateSchema = z.strictObject({
+  id: z.string().regex(/^[a-f0-9]{16}$/),
+  names: z.array(z.string().max(255).regex(HOST_PATTERN)).max(100),
+  certFile: z.string().max(1024).regex(FILE_PATH),
+  keyFile: z.string().max(1024).regex(FILE_PATH),
+  pemFile: z.string().max(1024).regex(FILE_PATH),
+});
+
+/** A listener (issue 13): http or https with certificates, or an http one that redirects to https. */
+export const balancerListenerSchema = z
+  .strictObject({
+    name: z.string().regex(DNS_LABEL),
+    host: hostSchema,
+    port: portSchema,
+    protocol: z.enum(["http", "https"]),
+    redirectToHttpsPort: portSchema.optional(),
+    certificates: z.array(balancerCertificateSchema).max(32).optional(),
+  })
+  .refine((l) => l.protocol === "http" || (l.certificates?.length ?? 0) > 0, { message: "an https listener needs a certificate" });
+
 export const balancerServerSchema = z.strictObject({
   replicaId: z.string().regex(OPAQUE_ID, "a replica id: letters, digits, '.', '_', '~', '-' (at most 128)"),
   name: z.string().regex(SERVER_NAME, "a server name: lower-case letters, digits and '-' (at most 63)"),
@@ -66,6 +89,7 @@ export const balancerServiceSchema = z
 export const balancerConfigSchema = z
   .strictObject({
     listen: listenSchema,
+    listeners: z.array(balancerListenerSchema).max(32).optional(),
     services: z.array(balancerServiceSchema).max(500),
   })
   .superRefine((c, ctx) => {
@@ -89,6 +113,7 @@ export const builtinDocumentSchema = z.strictObject({
   engine: z.literal(BUILTIN_ENGINE_TAG),
   format: z.literal(BUILTIN_FORMAT),
   listen: z.unknown(),
+  listeners: z.unknown().optional(),
   services: z.unknown(),
 });
 
@@ -104,8 +129,8 @@ export function parseBuiltinConfig(text: string): ParseResult {
   }
   const doc = builtinDocumentSchema.safeParse(raw);
   if (!doc.success) return { ok: false, error: z.prettifyError(doc.error) };
-  const { listen, services } = doc.data;
-  const config = balancerConfigSchema.safeParse({ listen, services });
+  const { listen, listeners, services } = doc.data;
+  const config = balancerConfigSchema.safeParse({ listen, listeners, services });
   if (!config.success) return { ok: false, error: z.prettifyError(config.error) };
   return { ok: true, config: config.data };
 }

@@ -25,6 +25,8 @@ import { scheduleCheck } from "./active-checks";
 import { type Log, passiveFailure, pick, retryTarget, stickyTarget } from "./selection";
 import { type RouteEntry, ServerRuntime, type ServiceRuntime, retireServer } from "./server-runtime";
 import { sleep } from "../../process/sleep";
+import { closeServer, reconcileListeners, type ListenerEntry } from "./listeners";
+import { listenersOf } from "../types";
 
 /**
  * The builtin engine's data plane: an HTTP reverse proxy that runs in its own
@@ -45,7 +47,8 @@ const TUNNEL_LINGER_MS = 2_000;
 export class BuiltinProxy {
   private services = new Map<string, ServiceRuntime>();
   private routes: RouteEntry[] = [];
-  private listener: http.Server | null = null;
+  /** the listening sockets by "host:port" (lib/engines/builtin/listeners.ts) */
+  private listeners = new Map<string, ListenerEntry>();
   private listenAddr: { host: string; port: number } | null = null;
   private inflight = 0;
   private tunnels = new Set<net.Socket>();
@@ -65,10 +68,11 @@ export class BuiltinProxy {
    * services, servers and routes in one synchronous step.
    */
   async load(config: BalancerConfig): Promise<void> {
-    let newListener: http.Server | null = null;
-    if (!this.listenAddr || this.listenAddr.host !== config.listen.host || this.listenAddr.port !== config.listen.port) {
-      newListener = await this.bind(config.listen);
-    }
+    const sockets = await reconcileListeners(this.listeners, listenersOf(config), {
+      onRequest: (req, res, entry) => this.onRequest(req, res, entry),
+      onUpgrade: (req, socket, head, entry) => this.onUpgrade(req, socket, head, entry),
+      log: this.log,
+    });
     const now = Date.now();
     const firstLoad = this.generation === 0;
     const next = new Map<string, ServiceRuntime>();
@@ -111,36 +115,13 @@ export class BuiltinProxy {
     for (const rt of added) scheduleCheck(rt, 0, this.log);
 
     const clientMs = Math.max(1000, ...config.services.map((s) => s.rules.timeouts.clientMs));
-    if (newListener) {
-      const old = this.listener;
-      this.listener = newListener;
-      this.listenAddr = { ...config.listen };
-      if (old) this.closeListener(old);
+    sockets.commit();
+    this.listeners = sockets.next;
+    this.listenAddr = { ...config.listen };
+    for (const { server } of this.listeners.values()) {
+      server.requestTimeout = clientMs;
+      server.headersTimeout = Math.min(clientMs, 60_000);
     }
-    this.listener!.requestTimeout = clientMs;
-    this.listener!.headersTimeout = Math.min(clientMs, 60_000);
-  }
-
-  private bind(listen: { host: string; port: number }): Promise<http.Server> {
-    const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => this.onRequest(req, res));
-    server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-    server.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      else socket.destroy();
-    });
-    return new Promise((resolve, reject) => {
-      server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${e.code ?? e.message}`)));
-      server.listen(listen.port, listen.host, () => {
-        server.removeAllListeners("error");
-        server.on("error", (e) => this.log(`listener error: ${e.message}`));
-        resolve(server);
-      });
-    });
-  }
-
-  private closeListener(server: http.Server): void {
-    server.close();
-    server.closeIdleConnections();
   }
 
   /** The service as the live config has it now (a reload may have replaced the one a request started with). */
@@ -152,12 +133,16 @@ export class BuiltinProxy {
   // HTTP
   // -------------------------------------------------------------------------
 
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse, entry: ListenerEntry): void {
     this.inflight += 1;
     res.once("close", () => (this.inflight -= 1));
     const target = req.url ?? "/";
     const path = pathOf(target);
-    const route = matchRoute(this.routes, normalizeHost(req.headers.host), path);
+    if (entry.spec.redirectToHttpsPort !== undefined) {
+      redirectToHttps(req, res, entry.spec.redirectToHttpsPort);
+      return;
+    }
+    const route = matchRoute(this.routes, normalizeHost(req.headers.host), path, entry.spec.name);
     if (!route) {
       plainReply(res, 503, "503 Service Unavailable: no route for this host and path\n");
       return;
@@ -176,6 +161,7 @@ export class BuiltinProxy {
     const clientIp = clientIpOf(req.socket.remoteAddress);
     const outPath = route.stripPrefix ? stripPathPrefix(target, route.path) : target;
     const headers = upstreamRequestHeaders(req.headers, clientIp);
+    if (isTls(req.socket)) headers["x-forwarded-proto"] = "https";
     const hasBody = hasRequestBody(req.headers);
     const idempotent = isIdempotent(req.method);
     const abort = new AbortController();
@@ -273,11 +259,11 @@ export class BuiltinProxy {
   // WebSocket (any Upgrade): pick a server, then splice the two sockets
   // -------------------------------------------------------------------------
 
-  private onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+  private onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, entry: ListenerEntry): void {
     socket.on("error", () => socket.destroy());
     const target = req.url ?? "/";
     const path = pathOf(target);
-    const route = matchRoute(this.routes, normalizeHost(req.headers.host), path);
+    const route = entry.spec.redirectToHttpsPort === undefined ? matchRoute(this.routes, normalizeHost(req.headers.host), path, entry.spec.name) : null;
     if (!route || this.draining) {
       rawReply(socket, 503, "no route for this host and path");
       return;
@@ -324,7 +310,8 @@ export class BuiltinProxy {
         up.on("end", linger);
         socket.on("close", close);
         socket.on("end", linger);
-        up.write(upgradeRequestHead(req.method ?? "GET", outPath, req.rawHeaders, clientIp));
+        const upgradeHead = upgradeRequestHead(req.method ?? "GET", outPath, req.rawHeaders, clientIp);
+        up.write(isTls(socket) ? upgradeHead.replace("\r\nX-Forwarded-Proto: http\r\n", "\r\nX-Forwarded-Proto: https\r\n") : upgradeHead);
         if (head.length) up.write(head);
         socket.pipe(up);
         up.pipe(socket);
@@ -392,11 +379,11 @@ export class BuiltinProxy {
   /** Stop accepting, let in-flight requests finish for up to `graceMs`, then cut what is left. */
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
-    const listener = this.listener;
-    if (listener) this.closeListener(listener);
+    const servers = [...this.listeners.values()].map((l) => l.server);
+    for (const server of servers) closeServer(server);
     const deadline = Date.now() + graceMs;
     while (this.inflight > 0 && Date.now() < deadline) await sleep(25);
-    listener?.closeAllConnections();
+    for (const server of servers) server.closeAllConnections();
     for (const s of this.tunnels) s.destroy();
     for (const svc of this.services.values()) for (const rt of svc.servers) retireServer(rt);
   }
@@ -405,6 +392,22 @@ export class BuiltinProxy {
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
+
+/** Was this request or upgrade received over TLS (an https listener)? */
+function isTls(socket: net.Socket): boolean {
+  return (socket as net.Socket & { encrypted?: boolean }).encrypted === true;
+}
+
+/** 308 to the same host (without its port) and URI on the https listener's port. */
+function redirectToHttps(req: http.IncomingMessage, res: http.ServerResponse, port: number): void {
+  const host = normalizeHost(req.headers.host);
+  if (!host) {
+    plainReply(res, 400, "400 Bad Request: no Host to redirect to\n");
+    return;
+  }
+  res.writeHead(308, { location: `https://${host}:${port}${req.url ?? "/"}`, "content-length": "0" });
+  res.end();
+}
 
 function plainReply(res: http.ServerResponse, status: number, text: string): void {
   if (res.headersSent) {

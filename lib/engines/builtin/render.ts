@@ -17,6 +17,7 @@ export function renderBuiltinConfig(config: BalancerConfig): string {
     engine: BUILTIN_ENGINE_TAG,
     format: BUILTIN_FORMAT,
     listen: config.listen,
+    listeners: config.listeners,
     services: [...config.services].sort(byName).map((s) => ({ ...s, rules: canonicalRules(s.rules), servers: [...s.servers].sort(byName) })),
   };
   return `${JSON.stringify(sortKeys(doc), null, 2)}\n`;

@@ -3,7 +3,8 @@ import { barePrefix } from "@/lib/core/balancing";
 import { AppError } from "@/lib/core/errors";
 import { describeRouteOf, orderRoutes, routesOfServices, type Route } from "@/lib/core/route-match";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, HOST_PATTERN, URL_PATH, type Algorithm, type RetryCondition, type Rules, type ServiceRoute } from "@/lib/core/rules";
-import { SECRET_PLACEHOLDER, type BalancerConfig, type BalancerServer, type BalancerService } from "@/lib/engines/types";
+import { SECRET_PLACEHOLDER, type BalancerConfig, type BalancerListener, type BalancerServer, type BalancerService } from "@/lib/engines/types";
+import { checkedListeners, servedOn } from "@/lib/engines/listeners";
 import { HAPROXY_LOG_FORMAT, MAX_LOG_LINE, SEQUENCE_TABLE } from "@/lib/engines/haproxy/log-format";
 
 /**
@@ -265,17 +266,20 @@ function defaultsSection(): string[] {
 
 function frontendSection(config: BalancerConfig, services: BalancerService[], opts: HaproxyRenderOptions): string[] {
   const clientMs = Math.max(30_000, ...services.map((s) => s.rules.timeouts.clientMs));
+  const listeners = checkedListeners(config);
   const lines = [
     `frontend ${FRONTEND_NAME}`,
-    `    bind ${assertHost("listen host", config.listen.host)}:${assertInt("listen port", config.listen.port, 1, 65535)}`,
+    ...bindLines(listeners),
     `    timeout client ${assertInt("client timeout", clientMs, 100, 3_600_000)}ms`,
     ...(opts.requestLog ? requestLogLines() : []),
     "    option forwardfor",
-    "    http-request set-header X-Forwarded-Proto http",
-    "    http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }",
     "    http-request set-header X-Real-IP %[src]",
+    "    http-request set-header X-Forwarded-Proto http",
+    ...(listeners.some((l) => l.protocol === "https") ? ["    http-request set-header X-Forwarded-Proto https if { ssl_fc }"] : []),
+    "    http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }",
     "    # the Host header without its port and a trailing dot, lower case, for host routes (as lib/core normalizeHost)",
     "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
+    ...redirectLines(listeners),
   ];
   // the routes in the one route order (lib/core): the first that matches is the route
   const picks: string[] = [];
@@ -284,14 +288,42 @@ function frontendSection(config: BalancerConfig, services: BalancerService[], op
   orderRoutes(routesOfServices(services)).forEach((route, i) => {
     const id = `r${i + 1}`;
     const { acls, pick, strip } = routeLines(route, id);
-    lines.push(...acls.map((a) => `    ${a}`));
-    picks.push(`    ${pick}`);
+    const on = listenerAcl(route, id, listeners);
+    if (on === null) return; // served on no listener of this config
+    lines.push(...acls.map((a) => `    ${a}`), ...on.acls.map((a) => `    ${a}`));
+    picks.push(`    ${pick}${on.term}`);
     strips.push(...strip.map((l) => `    ${l}`));
     uses.push(`    use_backend ${backendName(route.service)} if { var(txn.route) -m str ${id} }`);
   });
   lines.push(...picks, ...strips);
   lines.push(...uses, `    default_backend ${NO_ROUTE_BACKEND}`);
   return lines;
+}
+
+// ------------------------------------------------------------------ listeners (issue 13)
+
+/** One bind per listener; https ones with every certificate (`crt`, chain + key), the first the default, the others picked by SNI. */
+function bindLines(listeners: readonly BalancerListener[]): string[] {
+  const several = listeners.length > 1;
+  return listeners.map((l) => {
+    const tls = l.protocol === "https" ? ` ssl ${(l.certificates ?? []).map((c) => `crt ${assertAbsolutePath("certificate", c.pemFile)}`).join(" ")}` : "";
+    return `    bind ${assertHost("listen host", l.host)}:${assertInt("listen port", l.port, 1, 65535)}${several ? ` name ${l.name}` : ""}${tls}`;
+  });
+}
+
+/** An http listener that redirects answers 308 to the https port, same host and URI, before any route. */
+function redirectLines(listeners: readonly BalancerListener[]): string[] {
+  return listeners
+    .filter((l) => l.protocol === "http" && l.redirectToHttpsPort !== undefined)
+    .map((l) => `    http-request redirect location https://%[var(txn.host)]:${assertInt("redirect port", l.redirectToHttpsPort!, 1, 65535)}%[capture.req.uri] code 308 if { dst_port ${l.port} }`);
+}
+
+/** With several listeners, a route is picked only on the ports of its listeners; null when none of them is in the config. */
+function listenerAcl(route: Route, id: string, listeners: readonly BalancerListener[]): { acls: string[]; term: string } | null {
+  if (listeners.length <= 1) return listeners.length === 1 && !servedOn(route, listeners[0].name) ? null : { acls: [], term: "" };
+  const ports = listeners.filter((l) => servedOn(route, l.name)).map((l) => l.port);
+  if (ports.length === 0) return null;
+  return { acls: [`acl ${id}_on dst_port ${ports.join(" ")}`], term: ` ${id}_on` };
 }
 
 function noRouteSection(): string[] {

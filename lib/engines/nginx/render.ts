@@ -8,9 +8,10 @@
  */
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
-import { matchRoute, routeTakesHost, routesOfServices, type Route } from "@/lib/core/route-match";
+import { hostMatches, matchRoute, routeTakesHost, routesOfServices, type Route } from "@/lib/core/route-match";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, HOST_PATTERN, URL_PATH, type RetryCondition, type ServiceRoute } from "@/lib/core/rules";
-import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
+import type { BalancerCertificate, BalancerConfig, BalancerListener, BalancerServer, BalancerService } from "@/lib/engines/types";
+import { checkedListeners, servedOn } from "@/lib/engines/listeners";
 
 /** Files and folders nginx uses, all under one prefix folder inside the panel's data folder. */
 export type NginxPaths = {
@@ -332,11 +333,39 @@ function wildcardProbe(pattern: string, exact: ReadonlySet<string>): string {
   }
 }
 
+// ------------------------------------------------------------------ listeners (issue 13)
+
+/**
+ * A server block's listen line, and for https its certificate: the one whose names take
+ * the block's first name (SNI: nginx picks the block by server_name), else the
+ * listener's default certificate; `names` null for the default_server block.
+ */
+function listenLines(listener: BalancerListener, names: readonly string[] | null): string[] {
+  const addr = serverKey(listener.host, listener.port);
+  if (listener.protocol !== "https") return [`    listen ${addr}${names === null ? " default_server" : ""};`];
+  const cert = certificateFor(listener, names?.[0] ?? null);
+  assertPath(cert.certFile, "certificate");
+  assertPath(cert.keyFile, "certificate key");
+  return [`    listen ${addr} ssl${names === null ? " default_server" : ""};`, `    ssl_certificate ${q(cert.certFile)};`, `    ssl_certificate_key ${q(cert.keyFile)};`];
+}
+
+/** The certificate an https listener serves for a server_name: the first whose names take it, else its default one. */
+function certificateFor(listener: BalancerListener, name: string | null): BalancerCertificate {
+  const certs = listener.certificates ?? [];
+  const covers = (c: BalancerCertificate, n: string) => c.names.some((p) => p === n || (!n.startsWith("*.") && hostMatches(p, n)));
+  return (name !== null && certs.find((c) => covers(c, name))) || certs[0];
+}
+
+/** An http listener that redirects: every request gets a 308 to the https port, same host and URI. */
+function redirectServer(listener: BalancerListener): string[] {
+  return ["server {", ...listenLines(listener, null), "    server_name _;", `    return 308 https://$host:${listener.redirectToHttpsPort}$request_uri;`, "}"];
+}
+
 export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): string {
   validate(config, opts);
   const down = opts.downServers ?? new Set<string>();
   const p = opts.paths;
-  const listen = serverKey(config.listen.host, config.listen.port);
+  const listeners = checkedListeners(config);
 
   const routes: RouteRef[] = routesOfServices(config.services).map((r) => ({ ...r, stripPrefix: r.entry.stripPrefix, svc: config.services.find((s) => s.name === r.service)! }));
   const withServers = config.services.filter((s) => s.servers.length > 0);
@@ -383,33 +412,42 @@ export function renderNginx(config: BalancerConfig, opts: NginxRenderOptions): s
   }
   for (const svc of withServers) http.push("", ...upstreamBlock(svc, down));
 
-  // The default server takes every host no other block names: routes without a host.
-  const anyHost = routes.filter((r) => r.hosts.length === 0);
-  http.push(
-    "",
-    "server {",
-    `    listen ${listen} default_server;`,
-    "    server_name _;",
-    ...locations(anyHost, null, hasUpstream).map((l) => `    ${l}`),
-    "}",
-  );
-  // A block per exact name and per wildcard (nginx prefers the exact name, then the
-  // longest wildcard), holding every route that takes its hosts (any-host ones too).
-  const patterns = [...new Set(routes.flatMap((r) => r.hosts))].sort();
-  const exactNames = new Set(patterns.filter((h) => !h.startsWith("*.")));
-  // Names whose blocks would be the same share one block: server_name a.local b.local *.local;
-  const blocks = new Map<string, { names: string[]; lines: string[] }>();
-  for (const h of patterns) {
-    const probe = h.startsWith("*.") ? wildcardProbe(h, exactNames) : h;
-    const visible = routes.filter((r) => routeTakesHost(r, probe));
-    const lines = locations(visible, probe, hasUpstream);
-    const key = lines.join("\n");
-    const block = blocks.get(key);
-    if (block) block.names.push(h);
-    else blocks.set(key, { names: [h], lines });
-  }
-  for (const { names, lines } of blocks.values()) {
-    http.push("", "server {", `    listen ${listen};`, `    server_name ${names.join(" ")};`, ...lines.map((l) => `    ${l}`), "}");
+  const allRoutes = routes;
+  for (const listener of listeners) {
+    if (listener.redirectToHttpsPort !== undefined) {
+      http.push("", ...redirectServer(listener));
+      continue;
+    }
+    const routes = allRoutes.filter((r) => servedOn(r, listener.name));
+    // The default server takes every host no other block names: routes without a host.
+    const anyHost = routes.filter((r) => r.hosts.length === 0);
+    http.push(
+      "",
+      "server {",
+      ...listenLines(listener, null),
+      "    server_name _;",
+      ...locations(anyHost, null, hasUpstream).map((l) => `    ${l}`),
+      "}",
+    );
+    // A block per exact name and per wildcard (nginx prefers the exact name, then the
+    // longest wildcard), holding every route that takes its hosts (any-host ones too).
+    const patterns = [...new Set(routes.flatMap((r) => r.hosts))].sort();
+    const exactNames = new Set(patterns.filter((h) => !h.startsWith("*.")));
+    // Names whose blocks would be the same share one block: server_name a.local b.local *.local;
+    const blocks = new Map<string, { names: string[]; lines: string[] }>();
+    for (const h of patterns) {
+      const probe = h.startsWith("*.") ? wildcardProbe(h, exactNames) : h;
+      const visible = routes.filter((r) => routeTakesHost(r, probe));
+      const lines = locations(visible, probe, hasUpstream);
+      // an https block shares its server_name line only with names of the same certificate
+      const key = `${listener.protocol === "https" ? certificateFor(listener, h).id : ""}\n${lines.join("\n")}`;
+      const block = blocks.get(key);
+      if (block) block.names.push(h);
+      else blocks.set(key, { names: [h], lines });
+    }
+    for (const { names, lines } of blocks.values()) {
+      http.push("", "server {", ...listenLines(listener, names), `    server_name ${names.join(" ")};`, ...lines.map((l) => `    ${l}`), "}");
+    }
   }
 
   const main: string[] = [
