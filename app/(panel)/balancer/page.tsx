@@ -6,6 +6,9 @@ import { LiveConfig } from "@/components/balancer/live-config";
 import { LiveRefresh } from "@/components/balancer/live-refresh";
 import { RevisionHistory } from "@/components/balancer/revision-history";
 import { ServicesRoutes } from "@/components/balancer/services-routes";
+import { ListenersSection } from "@/components/balancer/listeners-section";
+import { listListeners } from "@/lib/services/manage-listeners";
+import { listCertificates } from "@/lib/services/manage-certificates";
 import { LiveServerStats } from "@/components/stats/live-server-stats";
 import type { ServiceSnapshot } from "@/lib/client/live";
 import { realtime } from "@/lib/realtime/server";
@@ -29,11 +32,13 @@ export const metadata = { title: "Balancer" };
 export default async function BalancerPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser();
   const canEdit = hasRole(user.role, "operator");
-  const [overview, revisions, services, query] = await Promise.all([
+  const [overview, revisions, services, query, listeners, certificates] = await Promise.all([
     balancerOverview().then((o) => balancerOverviewFor(user.role, o)),
     listRevisions().then((list) => configTextsFor(user.role, list)),
     listServices(),
     searchParams,
+    listListeners(),
+    listCertificates(),
   ]);
 
   const engine = overview.engine as EngineView;
@@ -88,6 +93,7 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
           </div>
         </div>
         <ServicesRoutes routes={routes} canEdit={canEdit} initialEdit={editParam} />
+        <ListenersSection initialListeners={listeners} initialCertificates={certificates} canEdit={canEdit} canManageCertificates={hasRole(user.role, "admin")} />
         {statsSnapshots.length > 0 && (
           <section aria-labelledby="server-stats-heading" className="min-w-0 space-y-3">
             <h2 id="server-stats-heading" className="text-base font-semibold">
