@@ -16,7 +16,8 @@ import { RulesFields } from "@/components/rules/rules-fields";
 import { changedPaths, issuesByPath, setPath, type Draft } from "@/components/rules/form-state";
 
 type EngineInfo = { kind: EngineKind; version: string | null; capabilities: EngineCapabilities; listen: { host: string; port: number } };
-type PreviewResult = { engine: string; diff: string; check: { ok: true } | { ok: false; error: string } };
+type ShadowFinding = { message: string };
+type PreviewResult = { engine: string; diff: string; check: { ok: true } | { ok: false; error: string }; shadowed?: ShadowFinding[] };
 type ApplyResult = { revision: { number: number }; diff: string; rules: Rules };
 
 type ApplyState =
@@ -25,6 +26,8 @@ type ApplyState =
   | { kind: "applied"; revision: number; diff: string; ms: number }
   | { kind: "refused"; message: string; engineError: string | null; revision: number | null }
   | { kind: "conflict"; message: string; current: number | null }
+  /** a route would never be reached (route_shadowed): apply again with force to keep it */
+  | { kind: "shadowed"; message: string }
   | { kind: "error"; message: string };
 
 /** `seq` numbers the previews, so each new result is brought into view once. */
@@ -183,13 +186,13 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
     }
   };
 
-  const runApply = async () => {
+  const runApply = async (force = false) => {
     if (!parsed.success || !isValid) return;
     const startedAt = Date.now();
     setNow(startedAt);
     setApply({ kind: "applying", startedAt });
     try {
-      const res = await api<ApplyResult>(`/api/services/${encodeURIComponent(serviceId)}/rules`, { method: "PUT", body: { baseRevision, rules: parsed.data } });
+      const res = await api<ApplyResult>(`/api/services/${encodeURIComponent(serviceId)}/rules`, { method: "PUT", body: { baseRevision, rules: parsed.data, ...(force ? { force: true } : {}) } });
       const rules = rulesSchema.parse(res.rules);
       setSaved(rules);
       setDraft(rules);
@@ -207,6 +210,9 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
       switch (e.code) {
         case "conflict":
           setApply({ kind: "conflict", message: e.message, current: typeof details.currentRevision === "number" ? details.currentRevision : null });
+          break;
+        case "route_shadowed":
+          setApply({ kind: "shadowed", message: e.message });
           break;
         case "engine_error":
           // the engine's own check or reload refused it: a failed revision was recorded
@@ -340,6 +346,16 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
               <pre className="mt-1 max-h-60 overflow-auto whitespace-pre-wrap font-mono text-xs">{preview.result.check.error}</pre>
             </div>
           )}
+          {(preview.result.shadowed ?? []).length > 0 && (
+            <div data-testid="rules-preview-shadowed" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
+              <p className="font-medium">Never reached (Apply refuses this unless you apply anyway):</p>
+              <ul className="mt-1 list-disc pl-5 text-xs">
+                {preview.result.shadowed!.map((f) => (
+                  <li key={f.message}>{f.message}</li>
+                ))}
+              </ul>
+            </div>
+          )}
           <DiffView diff={preview.result.diff} testId="rules-preview-diff" emptyText="No difference: these rules render exactly the live configuration." />
         </section>
       )}
@@ -416,6 +432,16 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
               </Button>
             )}
           </div>
+        </div>
+      )}
+      {apply.kind === "shadowed" && (
+        <div ref={scrollHere} data-testid="rules-shadowed" role="alert" className="space-y-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
+          <p>Not applied: {apply.message}</p>
+          {canEdit && (
+            <Button variant="secondary" size="sm" data-testid="rules-apply-anyway" onClick={() => void runApply(true)}>
+              Apply anyway
+            </Button>
+          )}
         </div>
       )}
       {apply.kind === "error" && (

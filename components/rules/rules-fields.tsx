@@ -8,6 +8,9 @@ import { Field, Input } from "@/components/ui/field";
 import { Checkbox, Label, NumberInput, RadioOption, Section } from "@/components/rules/controls";
 import { algorithmLabels, humanMs, humanSeconds, retryConditionLabels } from "@/components/rules/labels";
 import type { Draft } from "@/components/rules/form-state";
+import { RoutesTable } from "@/components/rules/routes-table";
+import { reachHostOf } from "@/components/rules/routes-model";
+import { TryUrl } from "@/components/rules/try-url";
 
 const INVALID = "ring-rose-400! dark:ring-rose-700!";
 
@@ -56,8 +59,6 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
 
   const hc = draft.healthCheck;
   const listen = engine?.listen;
-  const reachHost = !listen || listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
-  const reachUrl = `http://${reachHost}:${listen?.port ?? "<listener port>"}${draft.route.pathPrefix}`;
 
   return (
     <div className="grid gap-4 lg:grid-cols-2">
@@ -222,59 +223,25 @@ export function RulesFields({ draft, update, errors, changed, disabled, engine }
         </div>
       </Section>
 
-      <Section title="Route" description="Which requests reach this service when several services share the listener, like an API gateway." testId="rules-section-route">
-        <div className="grid grid-cols-2 gap-3">
-          <Field
-            label={lbl("route.host", "Host (optional)")}
-            error={err("route.host")}
-            hint={reason("route.host") && draft.route.host === null ? `Not available on ${engine?.kind}: ${reason("route.host")}` : "Such as tictactoe.local; empty matches any host."}
-          >
-            <Input
-              name="route.host"
-              value={draft.route.host ?? ""}
-              placeholder="any host"
-              disabled={gated("route.host", draft.route.host !== null)}
-              aria-invalid={errors.has("route.host") || undefined}
-              className={errors.has("route.host") ? INVALID : ""}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => update(["route", "host"], e.target.value === "" ? null : e.target.value)}
-            />
-          </Field>
-          <Field label={lbl("route.pathPrefix", "Path prefix")} error={err("route.pathPrefix")} hint="Such as /api; / matches everything.">
-            <Input
-              name="route.pathPrefix"
-              value={draft.route.pathPrefix}
-              disabled={disabled}
-              aria-invalid={errors.has("route.pathPrefix") || undefined}
-              className={errors.has("route.pathPrefix") ? INVALID : ""}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => update(["route", "pathPrefix"], e.target.value)}
-            />
-          </Field>
-          {num("route.priority", "Priority", { hint: "higher wins when routes overlap" })}
-          <div className="pt-6">
-            <Checkbox
-              name="route.stripPrefix"
-              checked={draft.route.stripPrefix}
-              onChange={(v) => update(["route", "stripPrefix"], v)}
-              disabled={gated("route.stripPrefix", draft.route.stripPrefix)}
-              label={lbl("route.stripPrefix", "Strip the prefix")}
-              hint={reason("route.stripPrefix") ? `Not available: ${reason("route.stripPrefix")}` : errors.has("route.pathPrefix") ? "the replica sees the path without the prefix" : `the replica sees /x for ${draft.route.pathPrefix === "/" ? "/x" : `${draft.route.pathPrefix.replace(/\/$/, "")}/x`}`}
-            />
-            {err("route.stripPrefix") && <p className="mt-1 text-xs text-rose-600 dark:text-rose-400">{err("route.stripPrefix")}</p>}
-          </div>
+      <Section
+        title="Routes"
+        description="Which requests reach this service when several services share the listener, like an API gateway. The longer, more specific rule is tried first unless a priority says otherwise."
+        testId="rules-section-route"
+      >
+        <RoutesTable
+          routes={draft.routes}
+          onChange={(routes) => update(["routes"], routes)}
+          errors={errors}
+          changed={changed}
+          disabled={disabled}
+          hostReason={reason("route.host")}
+          stripReason={reason("route.stripPrefix")}
+          listen={listen ?? null}
+        />
+        <div className="border-t border-zinc-200 pt-3 dark:border-zinc-800">
+          <p className="mb-1.5 text-xs font-medium text-zinc-700 dark:text-zinc-300">Try a URL (applied routes of every service)</p>
+          <TryUrl example={`http://${reachHostOf(listen)}:${listen?.port ?? 8080}${draft.routes[0]?.path ?? "/"}`} />
         </div>
-        {!errors.has("route.host") && !errors.has("route.pathPrefix") && (
-          <p className="rounded-md bg-zinc-50 px-2.5 py-1.5 text-xs text-zinc-600 dark:bg-zinc-800/50 dark:text-zinc-400">
-            Reach it through the balancer:{" "}
-            <code className="break-all">
-              curl {draft.route.host ? `-H 'Host: ${draft.route.host}' ` : ""}
-              {reachUrl}
-            </code>
-          </p>
-        )}
       </Section>
     </div>
   );

@@ -23,7 +23,7 @@ export type ServiceFormValues = {
   maxReplicas: string;
   /** docker: keep an image's root user (admins only) */
   allowRoot: boolean;
-  /** the route (rules.route), set at creation; later in the rules editor. Blank host: any host */
+  /** the first route (rules.routes[0]), set at creation; later in the rules editor. Host: one name or *.wildcard (more in the rules editor); blank: any host */
   routeHost: string;
   routePathPrefix: string;
   routeStripPrefix: boolean;
@@ -67,22 +67,28 @@ export function formFromService(s: ServiceView): ServiceFormValues {
     replicas: String(s.replicas),
     maxReplicas: String(s.maxReplicas),
     allowRoot: s.allowRoot,
-    routeHost: s.rules.route.host ?? "",
-    routePathPrefix: s.rules.route.pathPrefix,
-    routeStripPrefix: s.rules.route.stripPrefix,
+    routeHost: s.rules.routes[0].hosts.join(" "),
+    routePathPrefix: s.rules.routes[0].path,
+    routeStripPrefix: s.rules.routes[0].stripPrefix,
   };
 }
 
-/** The route fields of the form as the rules' route (rules.route), or null when left at the default (any host, "/", no strip). */
-export function routeOf(v: Pick<ServiceFormValues, "routeHost" | "routePathPrefix" | "routeStripPrefix">): { host: string | null; pathPrefix: string; stripPrefix: boolean } | null {
-  const host = v.routeHost.trim().toLowerCase() || null;
-  const pathPrefix = v.routePathPrefix.trim() || "/";
-  if (!host && pathPrefix === "/" && !v.routeStripPrefix) return null;
-  return { host, pathPrefix, stripPrefix: v.routeStripPrefix };
+/** The route fields of the form as the first route (rules.routes[0]), or null when left at the default (any host, "/", no strip). */
+export function routeOf(v: Pick<ServiceFormValues, "routeHost" | "routePathPrefix" | "routeStripPrefix">): { hosts: string[]; path: string; stripPrefix: boolean } | null {
+  const host = v.routeHost.trim().toLowerCase();
+  const hosts = host ? [host] : [];
+  const path = v.routePathPrefix.trim() || "/";
+  if (hosts.length === 0 && path === "/" && !v.routeStripPrefix) return null;
+  return { hosts, path, stripPrefix: v.routeStripPrefix };
 }
 
-/** A rules error's field: rules.route.host → routeHost, rules.route.pathPrefix → routePathPrefix. */
-const ROUTE_FIELDS: Record<string, keyof ServiceFormValues> = { host: "routeHost", pathPrefix: "routePathPrefix", stripPrefix: "routeStripPrefix" };
+/** A rules error's field: rules.routes.0.hosts(.n) → routeHost, rules.routes.0.path → routePathPrefix (rules.route.* from older bodies too). */
+export function routeFieldOf(path: readonly PropertyKey[]): keyof ServiceFormValues | undefined {
+  if (path[0] !== "rules") return undefined;
+  if (path[1] === "routes" && String(path[2]) === "0") return ({ hosts: "routeHost", path: "routePathPrefix", stripPrefix: "routeStripPrefix" } as Record<string, keyof ServiceFormValues>)[String(path[3])];
+  if (path[1] === "route") return ({ host: "routeHost", pathPrefix: "routePathPrefix", stripPrefix: "routeStripPrefix" } as Record<string, keyof ServiceFormValues>)[String(path[2])];
+  return undefined;
+}
 
 function quoteArg(a: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`;
@@ -141,7 +147,7 @@ type Parsed<T> = { ok: true; body: T } | { ok: false; errors: FieldErrors };
 function issuesToErrors(issues: { path: PropertyKey[]; message: string }[]): FieldErrors {
   const errors: FieldErrors = {};
   for (const i of issues) {
-    const routeField = i.path[0] === "rules" && i.path[1] === "route" ? ROUTE_FIELDS[String(i.path[2])] : undefined;
+    const routeField = routeFieldOf(i.path);
     const key = (routeField ?? String(i.path[0] ?? "form")) as keyof FieldErrors;
     const field = key in emptyForm() || key === "form" ? key : "form";
     const text = field === "form" && i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message;
@@ -189,7 +195,7 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
   };
   // the route only when set: left at the default, the panel picks <name>.local if "/" on any host is taken
   const route = routeOf(v);
-  if (route) body.rules = { route };
+  if (route) body.rules = { routes: [route] };
   const parsed = createServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };

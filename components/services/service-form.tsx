@@ -13,6 +13,7 @@ import {
   formFromService,
   imageChoices,
   policyErrors,
+  routeFieldOf,
   toCreateBody,
   toUpdateBody,
   type FieldErrors,
@@ -29,7 +30,7 @@ function serverFieldErrors(e: ApiError): FieldErrors {
   if (Array.isArray(e.details)) {
     for (const d of e.details as { path?: string; message?: string }[]) {
       const parts = (d.path ?? "").split(".");
-      const route = parts[0] === "rules" && parts[1] === "route" ? ({ host: "routeHost", pathPrefix: "routePathPrefix" } as Record<string, string>)[parts[2]] : undefined;
+      const route = routeFieldOf(parts);
       const key = (route ?? parts[0]) as keyof FieldErrors;
       if (key && key in emptyForm() && !out[key]) out[key] = d.message ?? "invalid";
     }
@@ -202,10 +203,10 @@ export function ServiceForm({
       ) : (
         <fieldset className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4" data-testid="service-form-route">
           <legend className="mb-1 text-xs font-semibold text-zinc-700 dark:text-zinc-300">Route: which requests the balancer sends to this service</legend>
-          <Field label="Host" error={errors.routeHost} hint="blank: any host; e.g. shop.local (matched on the Host header)">
+          <Field label="Host" error={errors.routeHost} hint="blank: any host; e.g. shop.local or *.shop.local (matched on the Host header); more names in the Rules tab">
             <Input name="routeHost" value={v.routeHost} onChange={set("routeHost")} autoComplete="off" placeholder="any host" />
           </Field>
-          <Field label="Path prefix" error={errors.routePathPrefix} hint="requests whose path starts with it, e.g. /api">
+          <Field label="Path prefix" error={errors.routePathPrefix} hint="requests whose path is it or under it, e.g. /api; more routes in the Rules tab">
             <Input name="routePathPrefix" value={v.routePathPrefix} onChange={set("routePathPrefix")} autoComplete="off" placeholder="/" />
           </Field>
           <div className="flex items-end sm:col-span-2">

@@ -112,7 +112,7 @@ beforeAll(async () => {
   engine = createBuiltinEngine({ dataDir, listen: { host: "127.0.0.1", port: LISTEN_PORT } });
   gateway = [
     service("ttt", [echoes[0]], { route: { host: "tictactoe.local" } }),
-    service("api", [echoes[1]], { route: { pathPrefix: "/api", stripPrefix: true, priority: 5 } }),
+    service("api", [echoes[1]], { route: { pathPrefix: "/api", stripPrefix: true, priority: 500 } }),
     service("web", [echoes[2]], { route: { pathPrefix: "/" } }),
   ];
   await engine.start({ listen: { host: "127.0.0.1", port: LISTEN_PORT }, services: gateway });

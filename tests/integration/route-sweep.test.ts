@@ -39,6 +39,7 @@ const VIEWER_MUTATIONS: Record<string, string> = {
   "POST /api/auth/logout": "ends the caller's own session",
   "POST /api/account/password": "changes the caller's own password (the current one required)",
   "POST /api/balancer/preview": "renders a proposed rules change and diffs it; changes nothing",
+  "POST /api/routes/try": "says which route and service a URL reaches (lib/core's matcher); changes nothing",
 };
 const isViewerMutation = (key: string) => Object.hasOwn(VIEWER_MUTATIONS, key);
 

@@ -11,10 +11,13 @@ describe("the create form's route fields (issue 12, item 12)", () => {
     expect(routeOf(emptyForm())).toBeNull();
   });
 
-  it("sends the route as the rules' route: host, path prefix, strip", () => {
+  it("sends the route as the rules' first route: hosts, path prefix, strip", () => {
     const r = toCreateBody(form({ routeHost: "Shop.Local ", routePathPrefix: "/api", routeStripPrefix: true }));
     expect(r.ok).toBe(true);
-    expect(r.ok && r.body.rules).toEqual({ route: { host: "shop.local", pathPrefix: "/api", stripPrefix: true } });
+    expect(r.ok && r.body.rules).toEqual({ routes: [{ hosts: ["shop.local"], path: "/api", stripPrefix: true }] });
+    // a wildcard is a host of the route too
+    const wild = toCreateBody(form({ routeHost: "*.Local" }));
+    expect(wild.ok && wild.body.rules).toEqual({ routes: [{ hosts: ["*.local"], path: "/", stripPrefix: false }] });
   });
 
   it.each([
