@@ -48,7 +48,7 @@ as_root() {
 # process and port inspection; python3, make, g++: node-gyp builds better-sqlite3;
 # fonts-dejavu-core: readable screenshots; git: the scripts' checks.
 APT_PACKAGES=(
-  chromium haproxy nginx docker.io ca-certificates
+  chromium haproxy nginx docker.io ca-certificates openssl
   procps iproute2 psmisc
   python3 make g++
   fonts-dejavu-core git

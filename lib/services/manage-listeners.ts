@@ -6,6 +6,7 @@ import { parseRules } from "@/lib/db/rows";
 import { env } from "@/lib/env";
 import { isPortFree } from "@/lib/runtime/ports";
 import type { SessionUser } from "@/lib/auth/sessions";
+import type { BalancerConfig } from "@/lib/engines/types";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
 
 /**
@@ -121,4 +122,37 @@ export async function deleteListener(id: string, user: SessionUser) {
   return applyListeners(list, user, `listener ${describe(old)} deleted`, async () => {
     await db().listener.delete({ where: { id: old.id } });
   });
+}
+
+/**
+ * The listeners an old revision's config held (null for a revision from before
+ * listeners: a rollback then leaves them as they are). Certificates by id, as stored.
+ */
+export function listenersOfRevision(configJson: string): Listener[] | null {
+  let config: BalancerConfig;
+  try {
+    config = JSON.parse(configJson) as BalancerConfig;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(config.listeners) || config.listeners.length === 0) return null;
+  return config.listeners.map((l) => ({
+    id: "",
+    name: l.name,
+    port: l.port,
+    protocol: l.protocol === "https" ? "https" : "http",
+    certificateId: l.certificates?.[0]?.id ?? null,
+    sniCertificateIds: (l.certificates ?? []).slice(1).map((c) => c.id),
+    redirectToHttps: l.redirectToHttpsPort !== undefined,
+  }));
+}
+
+/** Make the stored listeners these (a rollback's commit): by name, the default one kept. */
+export async function restoreListeners(listeners: readonly Listener[]): Promise<void> {
+  const names = listeners.map((l) => l.name);
+  await db().listener.deleteMany({ where: { name: { notIn: [...names, DEFAULT_LISTENER_NAME] } } });
+  for (const l of listeners) {
+    const data = { port: l.port, protocol: l.protocol, certificateId: l.certificateId, sniCertificateIds: JSON.stringify(l.sniCertificateIds), redirectToHttps: l.redirectToHttps };
+    await db().listener.upsert({ where: { name: l.name }, create: { name: l.name, ...data }, update: data });
+  }
 }

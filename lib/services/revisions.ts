@@ -6,6 +6,7 @@ import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { parseRules, revisionRulesOf } from "@/lib/db/rows";
 import { rollbackSummary, rulesText, serverChanges, snapshotServices } from "@/lib/core/revision-changes";
 import { applyBalancerConfig, revisionView, unifiedDiff } from "@/lib/services/apply-balancer-config";
+import { listenersOfRevision, restoreListeners } from "@/lib/services/manage-listeners";
 
 /**
  * Each revision with what it changed against the applied revision before it: `rulesDiff`,
@@ -54,12 +55,14 @@ export async function rollbackTo(number: number, user: SessionUser) {
     services.map((s) => ({ name: s.name, rules: parseRules(s.rules) })),
     overrides.map((o) => ({ name: nameOf(o.serviceId), rules: o.rules })),
   );
+  const listeners = listenersOfRevision(old.config); // null: a revision from before listeners leaves them as they are
   return applyBalancerConfig({
-    build: () => currentBalancerConfig(overrides),
+    build: () => currentBalancerConfig(overrides, [], listeners ?? undefined),
     author: user.username,
     summary,
     commit: async () => {
       for (const o of overrides) await db().service.update({ where: { id: o.serviceId }, data: { rules: JSON.stringify(o.rules) } });
+      if (listeners) await restoreListeners(listeners);
     },
   });
 }
