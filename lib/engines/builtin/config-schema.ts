@@ -93,6 +93,14 @@ export const balancerConfigSchema = z
     services: z.array(balancerServiceSchema).max(500),
   })
   .superRefine((c, ctx) => {
+    const ports = new Set<number>();
+    const listenerNames = new Set<string>();
+    c.listeners?.forEach((l, i) => {
+      if (ports.has(l.port)) ctx.addIssue({ code: "custom", path: ["listeners", i, "port"], message: `two listeners on port ${l.port}` });
+      if (listenerNames.has(l.name)) ctx.addIssue({ code: "custom", path: ["listeners", i, "name"], message: `two listeners named ${l.name}` });
+      ports.add(l.port);
+      listenerNames.add(l.name);
+    });
     const names = new Set<string>();
     const routes = new Map<string, string>();
     c.services.forEach((s, i) => {
