@@ -57,7 +57,7 @@ export function RoutesTable({ routes, onChange, errors, changed, disabled, hostR
   const set = (i: number, patch: Partial<ServiceRoute>) => onChange(routes.map((r, k) => (k === i ? { ...r, ...patch } : r)));
   const errorIn = (i: number, field: string) => [...errors.entries()].find(([k]) => k === `routes.${i}.${field}` || k.startsWith(`routes.${i}.${field}.`))?.[1] ?? null;
   return (
-    <div className="space-y-3" data-testid="routes-table">
+    <div className="space-y-3" data-testid="service-routes">
       {errors.get("routes") && <p className="text-xs text-rose-600 dark:text-rose-400">{errors.get("routes")}</p>}
       <ol className="space-y-3">
         {order.map((i, place) => {
@@ -66,7 +66,7 @@ export function RoutesTable({ routes, onChange, errors, changed, disabled, hostR
           const hostErr = errorIn(i, "hosts");
           const pathErr = errorIn(i, "path");
           return (
-            <li key={i} data-testid={`route-row-${i}`} className="min-w-0 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
+            <li key={i} data-testid={`service-route-${i}`} className="min-w-0 rounded-md border border-zinc-200 p-3 dark:border-zinc-800">
               <div className="mb-2 flex flex-wrap items-center justify-between gap-2">
                 <p className="text-xs font-medium text-zinc-700 dark:text-zinc-300">
                   Route {i + 1} <span className="font-normal text-zinc-500">· tried {ordinal(place + 1)} of this service · priority {Number.isNaN(r.priority) ? "?" : p.value}
@@ -127,7 +127,7 @@ export function RoutesTable({ routes, onChange, errors, changed, disabled, hostR
                 </div>
               </div>
               {!hostErr && !pathErr && (
-                <p className="mt-2 rounded-md bg-zinc-50 px-2.5 py-1.5 text-xs text-zinc-600 dark:bg-zinc-800/50 dark:text-zinc-400" data-testid={`route-example-${i}`}>
+                <p className="mt-2 rounded-md bg-zinc-50 px-2.5 py-1.5 text-xs text-zinc-600 dark:bg-zinc-800/50 dark:text-zinc-400" data-testid={`service-route-example-${i}`}>
                   Catches, for example: <code className="break-all">{exampleCurl(r, listen)}</code>
                 </p>
               )}

@@ -131,16 +131,16 @@ describe("rules editor and Balancer page in a browser", () => {
     startRevision = before.revision;
     await openEditor(page);
 
-    await page.locator('input[name="route.pathPrefix"]').fill("/api v1;");
+    await page.locator('input[name="routes.0.path"]').fill("/api v1;");
     await page.locator('input[name="healthCheck.path"]').fill("/health;reboot");
-    await page.locator('input[name="route.host"]').fill("tictactoe.local{");
-    expect(await fieldText(page, "route.pathPrefix")).toContain("a path such as /api/v1");
+    await page.locator('input[name="routes.0.hosts"]').fill("tictactoe.local{");
+    expect(await fieldText(page, "routes.0.path")).toContain("a path such as /api/v1");
     expect(await fieldText(page, "healthCheck.path")).toContain("a path such as /api/v1");
-    expect(await fieldText(page, "route.host")).toContain("a host name such as tictactoe.local");
+    expect(await fieldText(page, "routes.0.hosts")).toContain("a host name such as tictactoe.local");
     const problems = await page.getByTestId("rules-problems").innerText();
-    expect(problems).toContain("route.pathPrefix");
+    expect(problems).toContain("routes.0.path");
     expect(problems).toContain("healthCheck.path");
-    expect(problems).toContain("route.host");
+    expect(problems).toContain("routes.0.hosts");
     expect(await page.getByTestId("rules-apply").isDisabled()).toBe(true);
     expect(await page.getByTestId("rules-preview").isDisabled()).toBe(true);
     await tallScreenshot(page, "rules-invalid", page.getByTestId("rules-editor-card"));
@@ -148,14 +148,14 @@ describe("rules editor and Balancer page in a browser", () => {
     // a number field left empty is an error too, and fixing everything re-enables Apply
     await page.locator('input[name="healthCheck.intervalMs"]').fill("");
     expect(await fieldText(page, "healthCheck.intervalMs")).toContain("enter a whole number");
-    await page.locator('input[name="route.pathPrefix"]').fill("/api");
+    await page.locator('input[name="routes.0.path"]').fill("/api");
     await page.locator('input[name="healthCheck.path"]').fill("/health");
-    await page.locator('input[name="route.host"]').fill("");
+    await page.locator('input[name="routes.0.hosts"]').fill("");
     await page.locator('input[name="healthCheck.intervalMs"]').fill("500");
     expect(await page.getByTestId("rules-problems").count()).toBe(0);
     expect(await page.getByTestId("rules-apply").isDisabled()).toBe(false);
     await page.getByTestId("rules-reset").click();
-    expect(await page.locator('input[name="route.pathPrefix"]').inputValue()).toBe("/");
+    expect(await page.locator('input[name="routes.0.path"]').inputValue()).toBe("/");
     expect(await page.getByTestId("rules-apply").isDisabled()).toBe(true);
 
     const after = await overview();
@@ -317,7 +317,7 @@ describe("a viewer on the Balancer page", () => {
       await page.getByTestId("edit-rules-web").click();
       await page.getByTestId("rules-section-route").waitFor();
       expect(await page.getByTestId("rules-apply").count()).toBe(0);
-      expect(await page.locator('input[name="route.pathPrefix"]').isDisabled()).toBe(true);
+      expect(await page.locator('input[name="routes.0.path"]').isDisabled()).toBe(true);
 
       const viewerCookie = await panel.login(VIEWER.username, VIEWER.password);
       const o = await overview();
