@@ -168,7 +168,14 @@ for (const target of engines) {
         expect(plain.status).toBe(200);
         expect(JSON.parse(plain.body)).toMatchObject({ service: "web", forwarded: { proto: "http" } });
         expect((await getHttp(target.base + 2, "b.local", "/")).status).toBe(503);
-        console.log(`listeners-tls ${target.kind}: https a.local -> web (CN a.local), b.local/x.b.local -> api (CN b.local), :${target.base} -> 308 ${r.headers.location}, plain :${target.base + 2} serves web only`);
+        // the plain listener turns https on the same port (builtin: its socket is closed and bound again)
+        const turned: BalancerConfig = { ...config, listeners: config.listeners!.map((l) => (l.name === "plain" ? { ...l, protocol: "https" as const, certificates: [certs[0]] } : l)) };
+        expect(await engine.apply(engine.render(turned), turned)).toMatchObject({ ok: true });
+        await untilServed(target.base + 2);
+        const now = await getHttps(target.base + 2, "a.local", "/?headers");
+        expect(now.authorized).toBe(true);
+        expect(JSON.parse(now.body)).toMatchObject({ service: "web", forwarded: { proto: "https" } });
+        console.log(`listeners-tls ${target.kind}: https a.local -> web (CN a.local), b.local/x.b.local -> api (CN b.local), :${target.base} -> 308 ${r.headers.location}, plain :${target.base + 2} serves web only, then https on the same port`);
       } finally {
         await engine.stop();
         fs.rmSync(dataDir, { recursive: true, force: true });

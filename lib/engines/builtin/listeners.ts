@@ -43,9 +43,10 @@ export function contextFor(contexts: ListenerEntry["contexts"], servername: stri
   return (contexts.find((c) => c.names.includes(name)) ?? contexts.find((c) => c.names.some((p) => hostMatches(p, name))) ?? contexts[0])?.context;
 }
 
-export function bindListener(spec: BalancerListener, contexts: ListenerEntry["contexts"], h: Handlers): Promise<ListenerEntry> {
+/** A new socket for `spec`; `into` reuses an entry (a socket bound back after a failed load keeps its entry). */
+export function bindListener(spec: BalancerListener, contexts: ListenerEntry["contexts"], h: Handlers, into?: ListenerEntry): Promise<ListenerEntry> {
   const options = { requestTimeout: 30_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
-  const entry = { spec, contexts } as ListenerEntry;
+  const entry = into ?? ({ spec, contexts } as ListenerEntry);
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => h.onRequest(req, res, entry);
   const server: http.Server =
     spec.protocol === "https"
@@ -79,7 +80,8 @@ export function bindListener(spec: BalancerListener, contexts: ListenerEntry["co
  * Make the listening sockets match `wanted`: keep a socket whose address and protocol
  * stay (its spec and certificates are swapped in place), bind the new ones first (a
  * failure closes what was bound and throws, the old ones keep serving), and return a
- * commit that closes those no longer wanted.
+ * commit that closes those no longer wanted. A port that changes protocol is closed
+ * and bound again (bound back as it was when the load fails).
  */
 export async function reconcileListeners(
   current: ReadonlyMap<string, ListenerEntry>,
@@ -90,6 +92,8 @@ export async function reconcileListeners(
   const bound: ListenerEntry[] = [];
   const updates: (() => void)[] = [];
   const close: ListenerEntry[] = [];
+  /** sockets closed to free their port for a new protocol: bound again as they were if the load fails */
+  const released: ListenerEntry[] = [];
   try {
     for (const spec of wanted) {
       const contexts = secureContexts(spec);
@@ -102,16 +106,26 @@ export async function reconcileListeners(
         next.set(addrOf(spec), old);
         continue;
       }
-      if (old) throw new Error(`listener ${spec.name}: ${addrOf(spec)} changes protocol; delete it and add it again`);
+      if (old) {
+        // the same port, http <-> https: the old socket must let go of the port first (a moment without it)
+        await new Promise<void>((resolve) => {
+          old.server.close(() => resolve());
+          old.server.closeAllConnections();
+        });
+        released.push(old);
+      }
       const entry = await bindListener(spec, contexts, h);
       bound.push(entry);
       next.set(addrOf(spec), entry);
     }
   } catch (e) {
     for (const b of bound) closeServer(b.server);
+    for (const r of released) {
+      await bindListener(r.spec, r.contexts, h, r).catch((err: Error) => h.log(`listener ${r.spec.name} could not be bound again: ${err.message}`));
+    }
     throw e;
   }
-  for (const [addr, entry] of current) if (!next.has(addr)) close.push(entry);
+  for (const [addr, entry] of current) if (!next.has(addr) && !released.includes(entry)) close.push(entry);
   return {
     next,
     commit: () => {
