@@ -66,3 +66,9 @@ export function conflictingRoute(rules: Pick<Rules, "routes">, others: { name: s
   }
   return null;
 }
+
+/** `rules` with its first route on the service's own host name (<name>.local): the fallback when "/" on any host is taken. */
+export function onOwnHost(rules: Rules, name: string): Rules {
+  const own = { ...rules.routes[0], hosts: [`${name}.local`] };
+  return { ...rules, routes: [own, ...rules.routes.slice(1)], route: { ...rules.route, host: own.hosts[0] } };
+}

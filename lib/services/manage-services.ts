@@ -12,7 +12,7 @@ import { engine } from "@/lib/engines/registry";
 import { runtimeFor } from "@/lib/runtime/registry";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
-import { describeRoute, routeConflict } from "@/lib/core/routes";
+import { conflictingRoute, onOwnHost, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
 import { getAllowList } from "@/lib/services/manage-allow-list";
@@ -51,12 +51,12 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
   }
   const others = (await db().service.findMany({ select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
   let rules = input.rules ?? defaultRules();
-  if (!input.rules && routeConflict(rules.route, others)) {
+  if (!input.rules && routeConflict(rules, others)) {
     // the default route (any host, /) is taken: route this service by its own host name
-    rules = { ...rules, route: { ...rules.route, host: `${input.name}.local` } };
+    rules = onOwnHost(rules, input.name);
   }
-  const clash = routeConflict(rules.route, others);
-  if (clash) throw new AppError("conflict", `the route ${describeRoute(rules.route)} belongs to service ${clash}; give this service another host or path prefix`);
+  const clash = conflictingRoute(rules, others);
+  if (clash) throw new AppError("conflict", `the route ${clash.route} belongs to service ${clash.service}; give this service another host or path`);
   assertSupported(engine(), rules);
   const row = await db().service.create({
     data: {

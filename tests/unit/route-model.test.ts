@@ -3,7 +3,7 @@ import { matchRoute, orderRoutes, routePriority, ruleText, type Route } from "@/
 import { unknownRouteListeners } from "@/lib/core/route-listeners";
 import { describeShadow, hostCovers, pathCovers, shadowFindings, shadowedRoutes } from "@/lib/core/route-shadow";
 import { parseTryUrl, tryRoute } from "@/lib/core/route-try";
-import { conflictingRoute, routeConflict } from "@/lib/core/routes";
+import { conflictingRoute, onOwnHost, routeConflict } from "@/lib/core/routes";
 import { rulesSchema } from "@/lib/core/rules";
 import { parseRules, revisionRulesOf } from "@/lib/db/rows";
 
@@ -195,5 +195,15 @@ describe("try a URL", () => {
     expect(hit.candidates.map((c) => c.service)).toEqual(["notifications", "frontend"]);
     expect(tryRoute(routes, null, "/other").reached).toMatchObject({ service: "frontend", priority: 1, upstreamPath: "/other" });
     expect(tryRoute([routes[0]], null, "/other")).toMatchObject({ reached: null, candidates: [] });
+  });
+});
+
+describe("a new service whose default route is taken", () => {
+  it("moves its first route to <name>.local, in routes (what is stored and parsed) and in the read-only route", () => {
+    const rules = onOwnHost(rulesSchema.parse({}), "shop");
+    expect(rules.routes[0].hosts).toEqual(["shop.local"]);
+    expect(rules.route.host).toBe("shop.local");
+    // stored as JSON and parsed again, it keeps the host
+    expect(rulesSchema.parse(JSON.parse(JSON.stringify(rules))).routes[0].hosts).toEqual(["shop.local"]);
   });
 });
