@@ -56,8 +56,8 @@ export function requiredCapabilities(rules: Rules): RequiredCapability[] {
   if (rules.retries.count > 0) needs.push({ capability: "retries", option: "retries" });
   if (rules.retries.count > 0 && rules.retries.redispatch) needs.push({ capability: "retries.redispatch", option: "redispatch on retry" });
   if (rules.slowStartMs > 0) needs.push({ capability: "slowStart", option: "slow start" });
-  if (rules.route.host !== null) needs.push({ capability: "route.host", option: "routing by host" });
-  if (rules.route.stripPrefix && rules.route.pathPrefix !== "/") needs.push({ capability: "route.stripPrefix", option: "strip path prefix" });
+  if (rules.routes.some((r) => r.hosts.length > 0)) needs.push({ capability: "route.host", option: "routing by host" });
+  if (rules.routes.some((r) => r.stripPrefix && r.path !== "/")) needs.push({ capability: "route.stripPrefix", option: "strip path prefix" });
   return needs;
 }
 
