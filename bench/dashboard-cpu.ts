@@ -39,8 +39,8 @@ const SECONDS = arg("seconds", 60);
 const RPS = arg("rps", 200);
 const ADMIN = { username: "bench", password: "dashboard bench pw" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The reference page's work per second (about 10 ms of one core on the development machine). */
-const REFERENCE_ITERATIONS = 400_000;
+/** The reference page's work per second (about 15 ms of one core on the development machine). */
+const REFERENCE_ITERATIONS = 4_000_000;
 const REFERENCE_PAGE = `<!doctype html><title>reference</title><script>
   setInterval(() => { let x = 0; for (let i = 0; i < ${REFERENCE_ITERATIONS}; i++) x += Math.sqrt(i * 1.0001); document.title = String(x).slice(0, 4); }, 1000);
 </script>`;
