@@ -9,6 +9,8 @@ import { describeResult } from "@/components/replicas/action-result";
 import { LogsDialog } from "@/components/replicas/logs-dialog";
 import { restartOutcome, type Outcome, type RestartWatch } from "@/components/replicas/restart-outcome";
 import type { DisplayState } from "@/components/replicas/replica-state";
+import { CustomActions } from "@/components/replicas/custom-actions";
+import type { ServiceAction } from "@/lib/core/service";
 
 type Confirm = { action: ReplicaAction; question: string; verb: string };
 
@@ -39,7 +41,20 @@ function Small(props: React.InputHTMLAttributes<HTMLInputElement>) {
  * replica's own admin address, never through the balancer; balancer actions
  * change its place in the engine; runtime actions restart or remove it.
  */
-export function ReplicaActions({ replica, state, serviceName, isolated }: { replica: ReplicaView; state: DisplayState; serviceName: string; isolated: boolean }) {
+export function ReplicaActions({
+  replica,
+  state,
+  serviceName,
+  isolated,
+  serviceActions = [],
+}: {
+  replica: ReplicaView;
+  state: DisplayState;
+  serviceName: string;
+  isolated: boolean;
+  /** the app's own actions (issue 14), shown as buttons above the panel's */
+  serviceActions?: ServiceAction[];
+}) {
   const [open, setOpen] = useState(false);
   const [logs, setLogs] = useState(false);
   const [result, setOutcome] = useState<Outcome | null>(null);
@@ -81,6 +96,7 @@ export function ReplicaActions({ replica, state, serviceName, isolated }: { repl
 
   return (
     <div className="space-y-2" data-testid="replica-actions">
+      <CustomActions replicaId={replica.id} actions={serviceActions} disabled={leaving || (!replica.dataAddr && !replica.adminAddr)} />
       <div className="flex flex-wrap items-center gap-1.5">
         <Button size="sm" variant={isolated ? "primary" : "secondary"} aria-label={named("Clear")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
           Clear

@@ -5,6 +5,7 @@ import type { ReplicaView } from "@/lib/services/views";
 import { Badge } from "@/components/ui/badge";
 import { displayState, formatUptime, progressSteps, shortRef, stateLook } from "@/components/replicas/replica-state";
 import { ReplicaActions } from "@/components/replicas/replica-actions";
+import type { ServiceAction } from "@/lib/core/service";
 import { ReplicaLogsButton } from "@/components/replicas/replica-logs-button";
 import { MemoryBar } from "@/components/replicas/memory-bar";
 import { CARD_WINDOW_S, rangeText, type AverageMeaning, type ReplicaFigures } from "@/components/services/replica-figures";
@@ -69,6 +70,7 @@ export function ReplicaCard({
   thresholdPercent,
   serviceName,
   canOperate,
+  serviceActions,
 }: {
   replica: ReplicaView;
   tick: ReplicaTick | undefined;
@@ -82,6 +84,8 @@ export function ReplicaCard({
   thresholdPercent: number;
   serviceName: string;
   canOperate: boolean;
+  /** the app's own actions (issue 14) */
+  serviceActions?: ServiceAction[];
 }) {
   const state = displayState(replica, tick);
   const look = stateLook[state];
@@ -195,7 +199,7 @@ export function ReplicaCard({
         </p>
       )}
 
-      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} /> : <ReplicaLogsButton replicaId={replica.id} />}
+      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} serviceActions={serviceActions} /> : <ReplicaLogsButton replicaId={replica.id} />}
     </article>
   );
 }

@@ -205,6 +205,7 @@ export function ServiceDashboard({
                     thresholdPercent={threshold}
                     serviceName={service.name}
                     canOperate={canOperate}
+                    serviceActions={service.actions}
                   />
                 ))}
                 {Array.from({ length: missing }, (_, i) => (

@@ -47,6 +47,8 @@ export const replicaActionSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("ready") }),
   z.strictObject({ action: z.literal("weight"), weight: replicaWeightSchema }),
   z.strictObject({ action: z.literal("remove") }),
+  /** one of the service's own actions (lib/core/service.ts serviceActionSchema), by name */
+  z.strictObject({ action: z.literal("custom"), name: z.string().min(1).max(32) }),
 ]);
 export type ReplicaAction = z.infer<typeof replicaActionSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
-import { memoryThresholdSchema, runtimeKindSchema } from "@/lib/core/service";
+import { memoryThresholdSchema, runtimeKindSchema, serviceActionsSchema, type ServiceAction } from "@/lib/core/service";
 import type { RuntimeKind } from "@/lib/runtime/types";
 
 /**
@@ -28,6 +28,19 @@ export function memoryThresholdOf(row: { name: string; memoryThresholdPercent: n
   const t = memoryThresholdSchema.safeParse(row.memoryThresholdPercent);
   if (!t.success) throw new AppError("internal", `the database holds a memory threshold of ${row.memoryThresholdPercent} % for service ${row.name}: ${t.error.issues[0].message}`);
   return t.data;
+}
+
+/** A service's `actions` column (JSON array): the app's own actions, checked like the API checks them. */
+export function actionsOf(row: { name: string; actions: string }): ServiceAction[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(row.actions);
+  } catch {
+    throw new AppError("internal", `the database holds actions for service ${row.name} that are not JSON`);
+  }
+  const parsed = serviceActionsSchema.safeParse(json);
+  if (!parsed.success) throw new AppError("internal", `the database holds actions for service ${row.name} that fail their checks: ${parsed.error.issues[0].message}`);
+  return parsed.data;
 }
 
 const storedCommand = z.array(z.string());

@@ -76,6 +76,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
       adminToken: newToken(),
       rules: JSON.stringify(rules),
       allowRoot: input.allowRoot ?? false,
+      actions: JSON.stringify(input.actions ?? []),
     },
   });
   await recordEvent({ kind: "service.created", actor: actor.username, serviceId: row.id, message: `${actor.username} created service ${row.name} (${runtime}, ${row.replicas} replicas)` });
@@ -118,6 +119,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
       ...(input.memoryThresholdPercent !== undefined ? { memoryThresholdPercent: input.memoryThresholdPercent } : {}),
       ...(input.cpuLimit !== undefined ? { cpuLimit: input.cpuLimit } : {}),
       ...(input.allowRoot !== undefined ? { allowRoot: input.allowRoot } : {}),
+      ...(input.actions !== undefined ? { actions: JSON.stringify(input.actions) } : {}),
     },
   });
   if (replicas !== svc.replicas) {

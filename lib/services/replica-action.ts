@@ -11,6 +11,7 @@ import { balancerServiceOf } from "@/lib/db/balancer-config";
 import { runtimeKindOf } from "@/lib/db/rows";
 import { serverNameFor } from "@/lib/engines/types";
 import { engine } from "@/lib/engines/registry";
+import { runCustomAction } from "@/lib/services/run-custom-action";
 
 function describe(a: ReplicaAction): string {
   switch (a.action) {
@@ -22,6 +23,8 @@ function describe(a: ReplicaAction): string {
       return `faults ${JSON.stringify({ latencyMs: a.latencyMs, errorRate: a.errorRate, failHealth: a.failHealth })}`;
     case "weight":
       return `weight ${a.weight}`;
+    case "custom":
+      return `action "${a.name}"`;
     default:
       return a.action;
   }
@@ -40,6 +43,8 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   if (!readOnly && !hasRole(user.role, "operator")) throw new AppError("forbidden", "this needs the operator role");
   const ctl = controller();
   let result: unknown = { ok: true };
+  let outcome = "";
+  let eventData: Record<string, unknown> = { action: action.action };
 
   if (isMgmtAction(action)) {
     if (!replica.adminAddr) throw new AppError("conflict", `replica ${replicaId} has no admin address yet (still starting)`);
@@ -67,13 +72,18 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
     await runtimeFor(runtimeKindOf(svc)).stop(replica.runtimeRef, 10_000);
     ctl.kick(svc.id);
     result = { ok: true, message: "stopped; the controller replaces it" };
+  } else if (action.action === "custom") {
+    const { action: declared, answer } = await runCustomAction(replica, svc, action.name);
+    result = { ok: answer.status >= 200 && answer.status < 400, name: declared.name, method: declared.method, path: declared.path, port: declared.port, ...answer };
+    outcome = ` (${declared.method} ${declared.path} on its ${declared.port} port: HTTP ${answer.status})`;
+    eventData = { action: "custom", name: declared.name, method: declared.method, path: declared.path, port: declared.port, status: answer.status };
   } else if (action.action === "remove") {
     if (svc.replicas <= svc.minReplicas) throw new AppError("conflict", `${svc.name} is at its minimum of ${svc.minReplicas} replicas`);
     await ctl.removeReplica(svc.id, replicaId, svc.replicas - 1);
     result = { ok: true, message: `removing; ${svc.name} now wants ${svc.replicas - 1} replicas` };
   }
   if (!readOnly) {
-    await recordEvent({ kind: `replica.action`, actor: user.username, serviceId: svc.id, replicaId, message: `${user.username}: ${describe(action)} on replica ${replicaId}`, data: { action: action.action } });
+    await recordEvent({ kind: `replica.action`, actor: user.username, serviceId: svc.id, replicaId, message: `${user.username}: ${describe(action)} on replica ${replicaId}${outcome}`, data: eventData });
   }
   return { replicaId, action: action.action, result };
 }

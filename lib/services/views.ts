@@ -4,7 +4,8 @@ import type { SwitchyardEvent } from "@/lib/events";
 import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
 import type { StatsFeed } from "@/lib/engines/types";
-import { memoryThresholdOf, parseRules, runFieldsOf } from "@/lib/db/rows";
+import { actionsOf, memoryThresholdOf, parseRules, runFieldsOf } from "@/lib/db/rows";
+import type { ServiceAction } from "@/lib/core/service";
 
 /**
  * What the API, the pages and the live channel show of replicas, services, the
@@ -51,6 +52,8 @@ export type ServiceView = {
   rules: Rules;
   /** docker: the containers may run as the image's root user (set by an admin) */
   allowRoot: boolean;
+  /** the app's own actions per instance (a viewer gets them without their bodies) */
+  actions: ServiceAction[];
   /** true in a viewer's view: env values and the command are withheld */
   redacted: boolean;
   createdAt: string;
@@ -96,6 +99,7 @@ export function serviceView(s: {
   maxReplicas: number;
   rules: string;
   allowRoot: boolean;
+  actions: string;
   createdAt: Date;
   instances?: ReplicaRow[];
 }): ServiceView {
@@ -117,6 +121,7 @@ export function serviceView(s: {
     maxReplicas: s.maxReplicas,
     rules: parseRules(s.rules),
     allowRoot: s.allowRoot,
+    actions: actionsOf(s),
     redacted: false,
     createdAt: s.createdAt.toISOString(),
     instances: (s.instances ?? []).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map(replicaView),
@@ -180,6 +185,7 @@ export function serviceViewFor(role: Role, v: ServiceView): ServiceView {
     ...v,
     env: Object.fromEntries(Object.keys(v.env).map((k) => [k, ""])),
     command: null,
+    actions: v.actions.map(({ body: _body, ...a }) => a),
     redacted: true,
     instances: v.instances.map((r) => viewerReplica(r, hidden)),
   };

@@ -20,6 +20,7 @@ export function aServiceView(over: Partial<ServiceView> = {}): ServiceView {
     maxReplicas: 20,
     rules: defaultRules(),
     allowRoot: false,
+    actions: [],
     redacted: false,
     createdAt: "2026-01-01T00:00:00.000Z",
     instances: [],

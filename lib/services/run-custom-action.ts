@@ -1,0 +1,21 @@
+import { AppError } from "@/lib/core/errors";
+import type { ServiceAction } from "@/lib/core/service";
+import { actionsOf } from "@/lib/db/rows";
+import { sendDirect, type DirectAnswer } from "@/lib/mgmt/direct-request";
+
+/**
+ * `{"action": "custom", "name"}`: one of the service's own actions (issue 14), sent to
+ * this replica's own data or admin address, never through the balancer. The caller
+ * (runReplicaAction) has checked the role and records the event.
+ */
+export async function runCustomAction(
+  replica: { id: string; dataAddr: string | null; adminAddr: string | null },
+  service: { name: string; actions: string },
+  name: string,
+): Promise<{ action: ServiceAction; answer: DirectAnswer }> {
+  const action = actionsOf(service).find((a) => a.name === name);
+  if (!action) throw new AppError("not_found", `service ${service.name} has no action named "${name}"`);
+  const addr = action.port === "admin" ? replica.adminAddr : replica.dataAddr;
+  if (!addr) throw new AppError("conflict", `replica ${replica.id} has no ${action.port} address yet (still starting)`);
+  return { action, answer: await sendDirect(addr, action) };
+}
