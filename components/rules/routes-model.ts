@@ -1,4 +1,5 @@
 import { exampleRequest, routePriority, type Route } from "@/lib/core/route-match";
+import { shadowedRoutes } from "@/lib/core/route-shadow";
 import type { ServiceRoute } from "@/lib/core/rules";
 
 /**
@@ -57,3 +58,10 @@ export function hostsOf(text: string): string[] {
 }
 
 export const newRoute = (): ServiceRoute => ({ hosts: [], path: "/", match: "prefix", stripPrefix: false, priority: 0 });
+
+/** Route index -> the routes of this same service (1-based numbers) that catch all its requests first; other services are Preview's job. */
+export function hiddenWithin(routes: readonly ServiceRoute[]): Map<number, number[]> {
+  const valid = routes.every((r) => Number.isFinite(r.priority));
+  if (!valid) return new Map();
+  return new Map(shadowedRoutes(routes.map((r, i) => asRoute(r, i))).map((s) => [s.route.index ?? 0, s.by.map((b) => (b.index ?? 0) + 1)]));
+}

@@ -5,7 +5,7 @@ import type { ServiceRoute } from "@/lib/core/rules";
 import { Field, Input, Select } from "@/components/ui/field";
 import { Button } from "@/components/ui/button";
 import { Checkbox, Label, NumberInput } from "@/components/rules/controls";
-import { effectivePriority, exampleCurl, hostsOf, moveRoute, newRoute, triedOrder } from "@/components/rules/routes-model";
+import { effectivePriority, exampleCurl, hiddenWithin, hostsOf, moveRoute, newRoute, triedOrder } from "@/components/rules/routes-model";
 
 const INVALID = "ring-rose-400! dark:ring-rose-700!";
 const MAX_ROUTES = 32;
@@ -54,6 +54,7 @@ function HostsInput({ hosts, onHosts, name, invalid, disabled }: { hosts: string
  */
 export function RoutesTable({ routes, onChange, errors, changed, disabled, hostReason, stripReason, listen }: Props) {
   const order = triedOrder(routes);
+  const hidden = hiddenWithin(routes);
   const set = (i: number, patch: Partial<ServiceRoute>) => onChange(routes.map((r, k) => (k === i ? { ...r, ...patch } : r)));
   const errorIn = (i: number, field: string) => [...errors.entries()].find(([k]) => k === `routes.${i}.${field}` || k.startsWith(`routes.${i}.${field}.`))?.[1] ?? null;
   return (
@@ -126,7 +127,12 @@ export function RoutesTable({ routes, onChange, errors, changed, disabled, hostR
                   />
                 </div>
               </div>
-              {!hostErr && !pathErr && (
+              {hidden.has(i) && (
+                <p className="mt-2 rounded-md bg-amber-50 px-2.5 py-1.5 text-xs text-amber-900 dark:bg-amber-950/40 dark:text-amber-200" data-testid={`service-route-hidden-${i}`}>
+                  Never reached: route {hidden.get(i)!.join(" and route ")} {hidden.get(i)!.length > 1 ? "catch" : "catches"} all its requests first.
+                </p>
+              )}
+              {!hostErr && !pathErr && !hidden.has(i) && (
                 <p className="mt-2 rounded-md bg-zinc-50 px-2.5 py-1.5 text-xs text-zinc-600 dark:bg-zinc-800/50 dark:text-zinc-400" data-testid={`service-route-example-${i}`}>
                   Catches, for example: <code className="break-all">{exampleCurl(r, listen)}</code>
                 </p>

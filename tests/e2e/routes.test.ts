@@ -172,6 +172,8 @@ describe("routes of a service in the rules editor", () => {
     await openEditor(page);
     await page.getByRole("button", { name: "Add a route" }).click();
     await fillRoute(page, 3, { hosts: "a.local", path: "/api/v1" });
+    // the table says so at once (route 2 of the same service hides it)
+    expect(await page.getByTestId("service-route-hidden-3").innerText()).toContain("Never reached: route 2 catches all its requests first");
     await page.getByTestId("rules-preview").click();
     const shadowed = await page.getByTestId("rules-preview-shadowed").innerText();
     expect(shadowed).toContain("route 4 of web (a.local /api/v1) is never reached: route 2 of web (api.local, *.local /api) catches its requests first");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { effectivePriority, exampleCurl, hostsOf, moveRoute, triedOrder } from "@/components/rules/routes-model";
+import { effectivePriority, exampleCurl, hiddenWithin, hostsOf, moveRoute, triedOrder } from "@/components/rules/routes-model";
 import type { ServiceRoute } from "@/lib/core/rules";
 
 const r = (path: string, priority = 0, hosts: string[] = [], match: "prefix" | "exact" = "prefix"): ServiceRoute => ({ hosts, path, match, stripPrefix: false, priority });
@@ -30,5 +30,12 @@ describe("the routes table's model", () => {
     expect(exampleCurl(routes[2], null)).toBe("curl http://127.0.0.1:<listener port>/api/student");
     expect(hostsOf(" a.local, *.b.local  c.local ")).toEqual(["a.local", "*.b.local", "c.local"]);
     expect(hostsOf("")).toEqual([]);
+  });
+
+  it("says which of the service's own routes hide another", () => {
+    expect(hiddenWithin(routes)).toEqual(new Map());
+    expect(hiddenWithin([...routes, r("/api/v1", 0, ["a.local"])])).toEqual(new Map([[3, [2]]]));
+    // a priority being typed (NaN) judges nothing
+    expect(hiddenWithin([r("/", Number.NaN), r("/x")])).toEqual(new Map());
   });
 });
