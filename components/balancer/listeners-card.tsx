@@ -8,17 +8,24 @@ import { Field, Input, Select } from "@/components/ui/field";
 import { api } from "@/lib/client/api";
 import { DEFAULT_LISTENER_NAME, type CertificateView, type Listener } from "@/lib/core/listeners";
 
-type Draft = { name: string; port: string; protocol: "http" | "https"; certificateId: string; redirectToHttps: boolean };
+type Draft = { name: string; port: string; protocol: "http" | "https"; certificateId: string; sniCertificateIds: string[]; redirectToHttps: boolean };
 
-const emptyDraft: Draft = { name: "", port: "", protocol: "http", certificateId: "", redirectToHttps: false };
+const emptyDraft: Draft = { name: "", port: "", protocol: "http", certificateId: "", sniCertificateIds: [], redirectToHttps: false };
 
-const draftOf = (l: Listener): Draft => ({ name: l.name, port: String(l.port), protocol: l.protocol, certificateId: l.certificateId ?? "", redirectToHttps: l.redirectToHttps });
+const draftOf = (l: Listener): Draft => ({
+  name: l.name,
+  port: String(l.port),
+  protocol: l.protocol,
+  certificateId: l.certificateId ?? "",
+  sniCertificateIds: l.sniCertificateIds,
+  redirectToHttps: l.redirectToHttps,
+});
 
 /** The body the API takes (POST whole, PATCH the same fields). */
 function bodyOf(d: Draft, isDefault: boolean) {
   const body: Record<string, unknown> = { protocol: d.protocol };
   if (!isDefault) Object.assign(body, { name: d.name, port: Number(d.port) });
-  if (d.protocol === "https") body.certificateId = d.certificateId || null;
+  if (d.protocol === "https") Object.assign(body, { certificateId: d.certificateId || null, sniCertificateIds: d.sniCertificateIds.filter((id) => id !== d.certificateId) });
   else body.redirectToHttps = d.redirectToHttps;
   return body;
 }
@@ -84,7 +91,30 @@ export function ListenersCard({
             ))}
           </Select>
         </Field>
-      ) : (
+      ) : null}
+      {draft.protocol === "https" && certificates.length > 1 && (
+        <fieldset className="space-y-1 text-sm sm:col-span-2 lg:col-span-5">
+          <legend className="text-xs font-medium text-zinc-700 dark:text-zinc-300">Also serve, picked by the name the client asks for (SNI)</legend>
+          <div className="flex flex-wrap gap-x-4 gap-y-1">
+            {certificates
+              .filter((c) => c.id !== draft.certificateId)
+              .map((c) => (
+                <label key={c.id} className="flex min-w-0 items-center gap-1.5 break-all">
+                  <input
+                    type="checkbox"
+                    name="listener-sni"
+                    checked={draft.sniCertificateIds.includes(c.id)}
+                    onChange={(e) =>
+                      setDraft({ ...draft, sniCertificateIds: e.target.checked ? [...draft.sniCertificateIds, c.id] : draft.sniCertificateIds.filter((id) => id !== c.id) })
+                    }
+                  />
+                  {c.subject}
+                </label>
+              ))}
+          </div>
+        </fieldset>
+      )}
+      {draft.protocol === "http" && (
         <label className="flex items-center gap-2 self-center text-sm">
           <input type="checkbox" name="listener-redirect" checked={draft.redirectToHttps} onChange={(e) => setDraft({ ...draft, redirectToHttps: e.target.checked })} />
           Redirect to https (308)
@@ -122,7 +152,12 @@ export function ListenersCard({
             <span className="font-medium">{l.name}</span>
             <span className="font-mono text-zinc-700 dark:text-zinc-300">:{l.port}</span>
             <Badge tone={l.protocol === "https" ? "green" : "zinc"}>{l.protocol}</Badge>
-            {l.protocol === "https" && <span className="min-w-0 break-all text-xs text-zinc-600 dark:text-zinc-400">certificate {subjectOf(l.certificateId)}</span>}
+            {l.protocol === "https" && (
+              <span className="min-w-0 break-all text-xs text-zinc-600 dark:text-zinc-400">
+                certificate {subjectOf(l.certificateId)}
+                {l.sniCertificateIds.length > 0 && `; by SNI also ${l.sniCertificateIds.map(subjectOf).join(", ")}`}
+              </span>
+            )}
             {l.redirectToHttps && <Badge tone="blue">redirects to https</Badge>}
             {canEdit && (
               <span className="ml-auto flex gap-2">

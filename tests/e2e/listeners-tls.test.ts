@@ -9,9 +9,11 @@
  *
  * Ports: panel 3350-3359, listeners 18440-18449 (default 18440, https 18441, held 18442).
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,10 +38,10 @@ async function expectNoSidewaysScroll(page: Page, where: string) {
   expect(scroll, `${where}: page ${scroll} px wide in a ${width} px window`).toBeLessThanOrEqual(width);
 }
 
-/** The certificate the listener presents for `servername`, verified against `ca`. */
+/** The certificate the listener presents for `servername`, verified against `ca` ("" for the system's roots: only the name is looked at then). */
 function handshake(port: number, servername: string, ca: string): Promise<{ authorized: boolean; cn: string; error: string | null }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port, servername, ca, rejectUnauthorized: false }, () => {
+    const socket = tls.connect({ host: "127.0.0.1", port, servername, ...(ca ? { ca } : {}), rejectUnauthorized: false }, () => {
       const cn = String(socket.getPeerCertificate().subject?.CN ?? "");
       resolve({ authorized: socket.authorized, cn, error: socket.authorizationError ? String(socket.authorizationError) : null });
       socket.end();
@@ -141,6 +143,40 @@ describe("listeners and certificates on the Balancer page", () => {
     expect(await cert.getByRole("button", { name: "Delete" }).isDisabled()).toBe(true);
     await screenshot(page, "balancer-listeners-tls");
   }, 180_000);
+
+  it("uploads a PEM certificate and key, and warns when it expires within 30 days", async () => {
+    // a certificate for 10 days, made with openssl (argv, no shell) in a private folder
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-e2e-pem-"));
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem"), "-days", "10", "-subj", "/CN=soon.local", "-addext", "subjectAltName=DNS:soon.local"], { stdio: "ignore" });
+      const page = browser.page;
+      const section = page.locator('section[aria-labelledby="listeners-heading"]');
+      await section.getByLabel("Upload PEM").check();
+      // a key of another certificate is refused with the reason
+      await section.locator('textarea[name="cert-pem"]').fill(fs.readFileSync(path.join(dir, "c.pem"), "utf8"));
+      await section.locator('textarea[name="cert-key"]').fill(fs.readFileSync(path.join(panel.dataDir, "tls", "ca.key"), "utf8"));
+      await section.getByRole("button", { name: "Upload certificate" }).click();
+      await expect.poll(() => section.getByRole("alert").textContent()).toContain("does not match the certificate");
+      await section.locator('textarea[name="cert-key"]').fill(fs.readFileSync(path.join(dir, "k.pem"), "utf8"));
+      await section.getByRole("button", { name: "Upload certificate" }).click();
+      const soon = section.getByTestId("certificate-soon.local");
+      await soon.waitFor();
+      expect(await soon.textContent()).toMatch(/expires soon: (9|10) days left/);
+      expect(await section.locator('textarea[name="cert-key"]').inputValue()).toBe("");
+      // the https listener serves it too, picked by SNI; its default certificate stays for other names
+      await section.getByRole("button", { name: "Edit listener secure" }).click();
+      await section.getByRole("checkbox", { name: "soon.local", exact: true }).check();
+      await section.getByRole("button", { name: "Apply" }).click();
+      await expect.poll(() => section.getByTestId("listener-secure").textContent(), { timeout: 20_000 }).toContain("by SNI also soon.local");
+      const sni = await until("SNI soon.local", () => handshake(HTTPS_PORT, "soon.local", "").catch(() => ({ authorized: false, cn: "", error: null })), (h) => h.cn === "soon.local", 15_000);
+      expect(sni.cn).toBe("soon.local");
+      expect((await handshake(HTTPS_PORT, "shop.local", "")).cn).toBe("shop.local");
+      await section.scrollIntoViewIfNeeded();
+      await screenshot(page, "balancer-certificates-expiry");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("never sends a key to a browser; viewers read the list and change nothing", async () => {
     const viewerCookie = await panel.login(VIEWER.username, VIEWER.password);
