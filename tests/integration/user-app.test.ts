@@ -151,8 +151,14 @@ for (const e of engines) {
       expect(events.map((x) => x.message).join("\n")).toMatch(/action "Clear" on replica .* \(POST \/api\/stress\/clear on its data port: HTTP 200\)/);
     }, 90_000);
 
-    it("an unknown action is 404; without a session 401; the service view carries the actions", async () => {
+    it("a viewer gets 403 and the app is not touched; an unknown action is 404; without a session 401; the service view carries the actions", async () => {
       const [one] = await h.ready();
+      const viewer = await h.m.db().user.create({ data: { username: `viewer-${e.engine}`, passwordHash: "-", role: "viewer" } });
+      const { createSession, SESSION_COOKIE } = await import("@/lib/auth/sessions");
+      const session = await createSession(viewer.id);
+      const refused = await press(one.id, "Stress", `${SESSION_COOKIE}=${session.token}`);
+      expect(refused.status).toBe(403);
+      expect((await fetch(`http://${one.dataAddr}/api/health`)).status).toBe(200);
       const unknown = await press(one.id, "Nope");
       expect(unknown.status).toBe(404);
       expect(unknown.json.error?.message).toContain('no action named "Nope"');
