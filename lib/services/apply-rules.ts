@@ -2,7 +2,8 @@ import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type Rules, type RulesInput } from "@/lib/core/rules";
 import type { SessionUser } from "@/lib/auth/sessions";
-import { currentBalancerConfig } from "@/lib/db/balancer-config";
+import { currentBalancerConfig, storedListeners } from "@/lib/db/balancer-config";
+import { unknownRouteListeners } from "@/lib/core/route-listeners";
 import { parseRules } from "@/lib/db/rows";
 import { conflictingRoute } from "@/lib/core/routes";
 import { routesOfServices } from "@/lib/core/route-match";
@@ -37,6 +38,10 @@ export async function applyRules(serviceId: string, input: { baseRevision: numbe
   const others = await otherServices(serviceId);
   const clash = conflictingRoute(rules, others);
   if (clash) throw new AppError("conflict", `the route ${clash.route} belongs to service ${clash.service}; choose another host or path`);
+  const unknown = unknownRouteListeners(routesOfServices([{ name: svc.name, rules }]), (await storedListeners()).map((l) => l.name));
+  if (unknown.length > 0) {
+    throw new AppError("bad_request", `route ${unknown[0].index + 1} names the listener ${unknown[0].listener}, which does not exist; add it under Listeners on the Balancer page first`, { unknownListeners: unknown });
+  }
   const shadowed = shadowsWith(svc.name, rules, others);
   if (shadowed.length > 0 && input.force !== true) {
     throw new AppError("route_shadowed", `${shadowed.map(describeShadow).join("; ")}. Change the priorities or paths, or apply with force to keep it`, { shadowed });

@@ -209,4 +209,17 @@ describe("the listeners use case", () => {
     expect(await refusal(deleteListener("default", user))).toMatch(/cannot be deleted/);
     expect((await listListeners()).map((l) => `${l.name}:${l.port}`)).toEqual([`default:${env().BALANCER_PORT}`]);
   });
+
+  it("refuses rules whose route names a listener that does not exist, before the engine sees them", async () => {
+    const { applyRules } = await import("@/lib/services/apply-rules");
+    const { db } = await import("@/lib/db/client");
+    const svc = await db().service.create({ data: { name: "shop", runtime: "process", adminToken: "t", rules: JSON.stringify(rulesSchema.parse({})) } });
+    const user = { id: "u", username: "tester", role: "admin" as const, sessionId: "s" };
+    const refused = await applyRules(svc.id, { baseRevision: 0, rules: { routes: [{ hosts: ["shop.local"], path: "/", listeners: ["websecure"] }] } }, user).then(
+      () => "accepted",
+      (e: Error & { code?: string }) => `${e.code}: ${e.message}`,
+    );
+    expect(refused).toMatch(/^bad_request: route 1 names the listener websecure, which does not exist/);
+    expect(await db().revision.count()).toBe(0);
+  });
 });
