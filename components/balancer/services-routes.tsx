@@ -10,6 +10,7 @@ import { RulesEditor } from "@/components/rules/rules-editor";
 import { algorithmLabels } from "@/components/rules/labels";
 import type { RouteView } from "@/components/balancer/types";
 import { orderByRoute } from "@/lib/core/routes";
+import { orderRoutes, routesOfServices } from "@/lib/core/route-match";
 
 /** The services behind the listener, in the order routes match, each with its rules editor one click away. */
 export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: RouteView[]; canEdit: boolean; initialEdit: string | null }) {
@@ -36,7 +37,7 @@ export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: Route
           <EmptyState title="No services">Create a service; its route appears here.</EmptyState>
         ) : (
           <>
-            <p className="mb-3 text-xs text-zinc-500">A request goes to the first route that matches, top to bottom: higher priority first, then routes naming a host before routes for any host, then the longest path prefix. Every engine follows this order.</p>
+            <p className="mb-3 text-xs text-zinc-500">A request goes to the route with the highest priority that matches: a route&apos;s priority is its rule&apos;s length unless it sets one, so the longer, more specific rule wins. Services are listed by their first-tried route; every engine follows this order.</p>
             <div className="overflow-x-auto">
               <table data-testid="routes-table" className="w-full text-sm">
                 <thead className="text-left text-xs text-zinc-500">
@@ -50,20 +51,31 @@ export function ServicesRoutes({ routes, canEdit, initialEdit }: { routes: Route
                 </thead>
                 <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
                   {sorted.map((r) => {
-                    const route = r.rules.route;
                     const total = r.servers.ready + r.servers.drain + r.servers.maint;
                     return (
                       <tr key={r.serviceId} data-testid={`route-row-${r.name}`} className={editing === r.serviceId ? "bg-indigo-50/60 dark:bg-indigo-950/30" : ""}>
                         <td className="py-2 pr-4">
-                          <code data-testid={`route-${r.name}`} className="text-xs">
-                            {route.host && <span className="font-semibold">{route.host}</span>}
-                            <span>{route.pathPrefix}</span>
-                          </code>
-                          {!route.host && <span className="ml-1.5 text-xs text-zinc-500">any host</span>}
-                          <div className="mt-0.5 flex flex-wrap gap-1">
-                            {route.stripPrefix && route.pathPrefix !== "/" && <Badge tone="zinc">strips {route.pathPrefix}</Badge>}
-                            {route.priority !== 0 && <Badge tone="zinc">priority {route.priority}</Badge>}
-                          </div>
+                          {/* every route of the service, in the order they are tried */}
+                          <ul data-testid={`route-${r.name}`} className="space-y-1">
+                            {orderRoutes(routesOfServices([r])).map(({ entry: route, index }) => (
+                              <li key={index}>
+                                <code className="text-xs">
+                                  {route.hosts.length > 0 && <span className="font-semibold">{route.hosts.join(" ")} </span>}
+                                  <span>
+                                    {route.match === "exact" ? "= " : ""}
+                                    {route.path}
+                                  </span>
+                                </code>
+                                {route.hosts.length === 0 && <span className="text-xs text-zinc-500"> any host</span>}
+                                {((route.stripPrefix && route.path !== "/") || route.priority !== 0) && (
+                                  <div className="mt-0.5 flex flex-wrap gap-1">
+                                    {route.stripPrefix && route.path !== "/" && <Badge tone="zinc">strips {route.path}</Badge>}
+                                    {route.priority !== 0 && <Badge tone="zinc">priority {route.priority}</Badge>}
+                                  </div>
+                                )}
+                              </li>
+                            ))}
+                          </ul>
                         </td>
                         <td className="py-2 pr-4">
                           <a href={`/services/${r.serviceId}`} className="font-medium hover:underline">

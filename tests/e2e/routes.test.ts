@@ -150,6 +150,12 @@ describe("routes of a service in the rules editor", () => {
       ["", "/api/student", "exact", false, 0],
     ]);
 
+    // the Balancer page's services list shows every route of the service
+    await page.goto(`${panel.url}/balancer`);
+    expect(await page.getByTestId("route-web").locator("li").allInnerTexts()).toEqual(["api.local *.local /api\nstrips /api", "= /api/student any host", "/ any host\npriority 1"]);
+    await page.getByTestId("routes-table").screenshot({ path: path.join(screenshotDir(), "routes-balancer-list.png") });
+    await openEditor(page);
+
     // the real balancer: stripped under /api on the hosts, not elsewhere
     await until("the balancer strips /api for x.local", () => viaBalancer("x.local", "/api/users?id=1"), (a) => a.path === "/users?id=1", 20_000, 200);
     expect(await viaBalancer("other.test", "/api/users")).toEqual({ status: 404, path: "/api/users" });
