@@ -1,4 +1,4 @@
-import { createServiceSchema, MEMORY_THRESHOLD, updateServiceSchema } from "@/lib/core/service";
+import { createServiceSchema, MEMORY_THRESHOLD, updateServiceSchema, type ServiceAction } from "@/lib/core/service";
 import type { Role } from "@/lib/core/roles";
 import { emptyAllowList, isAllowedCommand, isAllowedImage, runChangeRefusals, type AllowList, type RunFields } from "@/lib/core/run-policy";
 import type { ServiceView } from "@/lib/services/views";
@@ -27,7 +27,35 @@ export type ServiceFormValues = {
   routeHost: string;
   routePathPrefix: string;
   routeStripPrefix: boolean;
+  /** the health check (rules.healthCheck), set at creation; later in the rules editor. Any app: a path and the status it answers when healthy */
+  healthPath: string;
+  healthExpectStatus: string;
+  /** the app's own actions per instance (buttons on each replica card) */
+  actions: ActionRow[];
 };
+
+/** One of the app's own actions as the form edits it; body: JSON object text, plain text, or blank. */
+export type ActionRow = { name: string; method: ServiceAction["method"]; path: string; port: ServiceAction["port"]; body: string; confirm: boolean };
+
+export const emptyActionRow = (): ActionRow => ({ name: "", method: "POST", path: "/", port: "data", body: "", confirm: false });
+
+export function actionRowOf(a: ServiceAction): ActionRow {
+  return { name: a.name, method: a.method, path: a.path, port: a.port, body: a.body === undefined ? "" : typeof a.body === "string" ? a.body : JSON.stringify(a.body), confirm: a.confirm ?? false };
+}
+
+/** A row as the API takes it: a body that reads as a JSON object is sent as JSON, other text as text. */
+export function actionOf(r: ActionRow): Record<string, unknown> {
+  let body: unknown = undefined;
+  if (r.body.trim() !== "") {
+    try {
+      const json: unknown = JSON.parse(r.body);
+      body = json && typeof json === "object" && !Array.isArray(json) ? json : r.body;
+    } catch {
+      body = r.body;
+    }
+  }
+  return { name: r.name.trim(), method: r.method, path: r.path.trim(), port: r.port, ...(body === undefined ? {} : { body }), ...(r.confirm ? { confirm: true } : {}) };
+}
 
 export type FieldErrors = Partial<Record<keyof ServiceFormValues | "form", string>>;
 
@@ -48,6 +76,9 @@ export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFor
   routeHost: "",
   routePathPrefix: "/",
   routeStripPrefix: false,
+  healthPath: "/health",
+  healthExpectStatus: "200",
+  actions: [],
 });
 
 export function formFromService(s: ServiceView): ServiceFormValues {
@@ -70,6 +101,9 @@ export function formFromService(s: ServiceView): ServiceFormValues {
     routeHost: s.rules.routes[0].hosts.join(" "),
     routePathPrefix: s.rules.routes[0].path,
     routeStripPrefix: s.rules.routes[0].stripPrefix,
+    healthPath: s.rules.healthCheck.path,
+    healthExpectStatus: String(s.rules.healthCheck.expectStatus),
+    actions: s.actions.map(actionRowOf),
   };
 }
 
@@ -86,6 +120,7 @@ export function routeOf(v: Pick<ServiceFormValues, "routeHost" | "routePathPrefi
 export function routeFieldOf(path: readonly PropertyKey[]): keyof ServiceFormValues | undefined {
   if (path[0] !== "rules") return undefined;
   if (path[1] === "routes" && String(path[2]) === "0") return ({ hosts: "routeHost", path: "routePathPrefix", stripPrefix: "routeStripPrefix" } as Record<string, keyof ServiceFormValues>)[String(path[3])];
+  if (path[1] === "healthCheck") return ({ path: "healthPath", expectStatus: "healthExpectStatus" } as Record<string, keyof ServiceFormValues>)[String(path[2])];
   if (path[1] === "route") return ({ host: "routeHost", pathPrefix: "routePathPrefix", stripPrefix: "routeStripPrefix" } as Record<string, keyof ServiceFormValues>)[String(path[2])];
   return undefined;
 }
@@ -150,7 +185,12 @@ function issuesToErrors(issues: { path: PropertyKey[]; message: string }[]): Fie
     const routeField = routeFieldOf(i.path);
     const key = (routeField ?? String(i.path[0] ?? "form")) as keyof FieldErrors;
     const field = key in emptyForm() || key === "form" ? key : "form";
-    const text = field === "form" && i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message;
+    const text =
+      field === "actions" && typeof i.path[1] === "number"
+        ? `action ${i.path[1] + 1}${i.path[2] ? ` (${String(i.path[2])})` : ""}: ${i.message}`
+        : field === "form" && i.path.length
+          ? `${i.path.join(".")}: ${i.message}`
+          : i.message;
     if (!errors[field]) errors[field] = text;
   }
   return errors;
@@ -174,6 +214,13 @@ function thresholdOf(v: ServiceFormValues, unlessEqual?: number): { memoryThresh
   return n === undefined || n === unlessEqual ? {} : { memoryThresholdPercent: n };
 }
 
+/** The health check fields as rules.healthCheck, or null when left at the default (/health, 200). */
+export function healthCheckOf(v: Pick<ServiceFormValues, "healthPath" | "healthExpectStatus">): { path: string; expectStatus: number } | null {
+  const path = v.healthPath.trim() || "/health";
+  const expectStatus = int(v.healthExpectStatus) ?? 200;
+  return path === "/health" && expectStatus === 200 ? null : { path, expectStatus };
+}
+
 /** The POST /api/services body, or the errors per field. */
 export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknown>> {
   const errors: FieldErrors = {};
@@ -195,7 +242,9 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
   };
   // the route only when set: left at the default, the panel picks <name>.local if "/" on any host is taken
   const route = routeOf(v);
-  if (route) body.rules = { routes: [route] };
+  const health = healthCheckOf(v);
+  if (route || health) body.rules = { ...(route ? { routes: [route] } : {}), ...(health ? { healthCheck: health } : {}) };
+  if (v.actions.length) body.actions = v.actions.map(actionOf);
   const parsed = createServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
@@ -216,6 +265,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
     cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
     ...(v.runtime === "docker" ? { allowRoot: v.allowRoot } : {}),
+    actions: v.actions.map(actionOf),
   };
   const parsed = updateServiceSchema.safeParse(body);
   if (!parsed.success) Object.assign(errors, { ...issuesToErrors(parsed.error.issues), ...errors });
@@ -230,6 +280,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
       cpuLimit: before.cpuLimit,
       maxReplicas: before.maxReplicas,
       allowRoot: before.allowRoot,
+      actions: before.actions.map((a) => actionOf(actionRowOf(a))),
     };
     for (const k of Object.keys(body)) if (JSON.stringify(body[k]) === JSON.stringify(was[k])) delete body[k];
   }

@@ -20,6 +20,7 @@ import {
   type RunPolicy,
   type ServiceFormValues,
 } from "@/components/services/service-form-model";
+import { ActionsEditor } from "@/components/services/service-form-actions";
 
 const textarea =
   "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs text-zinc-900 ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 disabled:opacity-50 dark:bg-zinc-950 dark:text-zinc-100 dark:ring-zinc-700";
@@ -198,7 +199,7 @@ export function ServiceForm({
       {editing ? (
         <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="service-form-route">
           Route: {v.routeHost || "any host"} {v.routePathPrefix}
-          {v.routeStripPrefix ? " (prefix stripped)" : ""}. Change it, with the other balancer rules, in the service&apos;s Rules tab.
+          {v.routeStripPrefix ? " (prefix stripped)" : ""}; health check GET {v.healthPath} expecting {v.healthExpectStatus}. Change them, with the other balancer rules, in the service&apos;s Rules tab.
         </p>
       ) : (
         <fieldset className="grid gap-3 sm:grid-cols-2 lg:grid-cols-4" data-testid="service-form-route">
@@ -215,8 +216,15 @@ export function ServiceForm({
               Strip the prefix before passing the request on (/api/users reaches the replica as /users)
             </label>
           </div>
+          <Field label="Health path" error={errors.healthPath} hint="on the data port; any app: e.g. /api/health (the balancer takes an instance out while it answers otherwise)">
+            <Input name="healthPath" value={v.healthPath} onChange={set("healthPath")} autoComplete="off" placeholder="/health" />
+          </Field>
+          <Field label="Expected status" error={errors.healthExpectStatus} hint="what a healthy instance answers there; the body is not read">
+            <Input name="healthExpectStatus" inputMode="numeric" value={v.healthExpectStatus} onChange={set("healthExpectStatus")} placeholder="200" />
+          </Field>
         </fieldset>
       )}
+      <ActionsEditor rows={v.actions} error={errors.actions} onChange={(actions) => update({ ...v, actions })} />
       {v.runtime === "docker" &&
         (limited ? (
           service?.allowRoot && <p className="text-xs text-amber-700 dark:text-amber-400">An admin lets this service&apos;s containers run as root when the image does.</p>
