@@ -6,6 +6,7 @@ import { remember } from "@/lib/remember";
 import { AppError } from "@/lib/core/errors";
 import { trafficSettingsSchema, type TrafficSettings, type TrafficStatus } from "@/lib/core/metrics";
 import { parseRules } from "@/lib/db/rows";
+import { exampleRequest } from "@/lib/core/route-match";
 
 /**
  * The traffic generator: so the charts move without outside tools. It runs in
@@ -183,8 +184,12 @@ export async function startTraffic(serviceId: string, input: unknown, actor: str
   if (!svc) throw new AppError("not_found", "no such service");
   stopTraffic(serviceId, null);
   const rules = parseRules(svc.rules);
-  const prefix = rules.route.pathPrefix === "/" ? "" : rules.route.pathPrefix.replace(/\/$/, "");
-  const target: TrafficTarget = { port: env().BALANCER_PORT, hostHeader: rules.route.host ?? `127.0.0.1:${env().BALANCER_PORT}`, path: prefix + settings.path };
+  // through the service's first route: a host it takes (a wildcard's example name), under its prefix or at its exact path
+  const first = rules.routes[0];
+  const host = exampleRequest(first).host;
+  const prefix = first.path === "/" ? "" : first.path.replace(/\/$/, "");
+  const path = first.match === "exact" ? first.path : prefix + settings.path;
+  const target: TrafficTarget = { port: env().BALANCER_PORT, hostHeader: host ?? `127.0.0.1:${env().BALANCER_PORT}`, path };
   const startedAt = Date.now();
   const endTimer = setTimeout(() => stopTraffic(serviceId, null), settings.durationS * 1000);
   endTimer.unref();
