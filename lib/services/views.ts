@@ -225,11 +225,20 @@ export function viewerEngine<E extends EngineShown>(engine: E, hidden: Hidden): 
   };
 }
 
+type ListenersShown = { listeners?: { certificates?: { certFile: string; keyFile: string; pemFile: string }[] }[] };
+
+/** Pure: a config's listeners as a viewer sees them: certificate files as $DATA_DIR/…, no path of this machine. */
+export function viewerListeners<C extends ListenersShown>(config: C, hidden: Hidden): C {
+  if (!config.listeners) return config;
+  const files = (c: { certFile: string; keyFile: string; pemFile: string }) => ({ ...c, certFile: hideIn(c.certFile, hidden), keyFile: hideIn(c.keyFile, hidden), pemFile: hideIn(c.pemFile, hidden) });
+  return { ...config, listeners: config.listeners.map((l) => (l.certificates ? { ...l, certificates: l.certificates.map(files) } : l)) };
+}
+
 /** GET /api/balancer and the pages: a viewer sees no engine pid, no config location, and configs without paths. */
-export async function balancerOverviewFor<T extends { engine: EngineShown; live: string | null }>(role: Role, o: T): Promise<T> {
+export async function balancerOverviewFor<T extends { engine: EngineShown; live: string | null; config?: ListenersShown }>(role: Role, o: T): Promise<T> {
   if (seesEverything(role)) return o;
   const hidden = await hiddenOfAllServices();
-  return { ...o, engine: viewerEngine(o.engine, hidden), live: hideMaybe(o.live, hidden) };
+  return { ...o, engine: viewerEngine(o.engine, hidden), live: hideMaybe(o.live, hidden), ...(o.config ? { config: viewerListeners(o.config, hidden) } : {}) };
 }
 
 /**

@@ -186,6 +186,11 @@ describe("listeners and certificates on the Balancer page", () => {
     expect(text).not.toMatch(/PRIVATE KEY|keyFile|pemFile/);
     expect((await panel.request("/api/certificates", { method: "POST", cookie: viewerCookie, json: { generate: { hosts: ["x.local"] } } })).status).toBe(403);
     expect((await panel.request("/api/listeners", { method: "POST", cookie: viewerCookie, json: { name: "v", port: 18443 } })).status).toBe(403);
+    // an admin's overview names the certificate files; a viewer's names no path of this machine
+    expect(await (await panel.request("/api/balancer", { cookie })).text()).toContain(path.join(panel.dataDir, "tls", "certs"));
+    const viewerOverview = await (await panel.request("/api/balancer", { cookie: viewerCookie })).text();
+    expect(viewerOverview).toContain("$DATA_DIR/tls/certs/");
+    expect(viewerOverview).not.toContain(panel.dataDir);
     // the revisions a browser sees name the certificate files, not what is in them
     const revisions = await (await panel.request("/api/balancer/revisions", { cookie })).text();
     expect(revisions).not.toMatch(/PRIVATE KEY/);
