@@ -6,8 +6,13 @@
  * local CA as the only trusted root. Then: a port taken by another program is
  * refused by the listeners use case before anything is written.
  *
- * Ports: replicas 28200-28201 (admin 28300-28301); listeners 18430-18439.
+ * Seed 002's gateway (issue 13) then runs over HTTPS on its own listener with the
+ * default one redirecting to it: REST with the prefix stripped, the catch-all last, and
+ * a WebSocket through TLS.
+ *
+ * Ports: replicas 28200-28204 (admin 28300-28304); listeners 18430-18439, 18443-18448.
  */
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -28,6 +33,7 @@ import { serverOf } from "@/tests/helpers/engine-config";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
 import { hasBinary, needs } from "@/tests/helpers/requirements";
 import { openTempDatabase, type TempDatabase } from "@/tests/helpers/temp-db";
+import { seedConfig } from "@/tests/fixtures/routes/seeds";
 
 const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-listeners-tls-"));
 let caPem = "";
@@ -48,6 +54,7 @@ beforeAll(async () => {
   replicas.push(
     await startReplica({ port: 28200, adminPort: 28300, id: "lt-web", service: "web" }),
     await startReplica({ port: 28201, adminPort: 28301, id: "lt-api", service: "api" }),
+    ...(await Promise.all(["notifications", "social", "frontend"].map((name, i) => startReplica({ port: 28202 + i, adminPort: 28302 + i, id: `lt-${name}`, service: name })))),
   );
 }, 60_000);
 
@@ -117,20 +124,69 @@ async function untilServed(port: number): Promise<void> {
   }
 }
 
-type EngineUnderTest = { kind: string; base: number; missing: () => string | null; create: (dataDir: string, base: number) => RunningEngine };
+/** Seed 002's services on the https listener "websecure" (base+1); the default listener (base) redirects to it. */
+function seed002OverHttps(base: number): BalancerConfig {
+  const host = "127.0.0.1";
+  const seed = seedConfig("seed-002-gateway", { host, port: base }, (name) => [serverOf({ id: `lt-${name}`, port: replicas.find((r) => r.id === `lt-${name}`)!.port })]);
+  return {
+    ...seed,
+    listeners: [
+      { name: "default", host, port: base, protocol: "http", redirectToHttpsPort: base + 1 },
+      { name: "websecure", host, port: base + 1, protocol: "https", certificates: [certs[0]] },
+    ],
+    services: seed.services.map((s) => ({ ...s, rules: { ...s.rules, routes: s.rules.routes.map((r) => ({ ...r, listeners: ["websecure"] })) } })),
+  };
+}
+
+/** A WebSocket round trip over TLS, by hand: the upgrade, the 101 with the right accept key, one masked frame out, the echo back. */
+function websocketOverTls(port: number, host: string, target: string, text: string): Promise<{ status: number; accepted: boolean; echo: string }> {
+  const key = randomBytes(16).toString("base64");
+  const expected = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: "127.0.0.1", port, servername: host, ca: caPem }, () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+    );
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no WebSocket answer for wss://${host}${target}`)));
+    socket.on("error", reject);
+    let buf = Buffer.alloc(0);
+    let status = 0;
+    let accepted = false;
+    socket.on("data", (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (status === 0) {
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString("latin1");
+        status = Number(head.slice(9, 12));
+        accepted = head.toLowerCase().includes(`sec-websocket-accept: ${expected.toLowerCase()}`);
+        buf = buf.subarray(end + 4);
+        if (status !== 101) return resolve({ status, accepted, echo: "" });
+        const mask = randomBytes(4);
+        const payload = Buffer.from(text).map((c, i) => c ^ mask[i & 3]);
+        socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | text.length]), mask, payload]));
+      }
+      if (buf.length < 2 || buf.length < 2 + (buf[1] & 127)) return;
+      socket.end();
+      resolve({ status, accepted, echo: buf.subarray(2, 2 + (buf[1] & 127)).toString("utf8") });
+    });
+  });
+}
+
+type EngineUnderTest = { kind: string; base: number; seedBase: number; missing: () => string | null; create: (dataDir: string, base: number) => RunningEngine };
 
 const engines: EngineUnderTest[] = [
-  { kind: "haproxy", base: 18430, missing: () => hasBinary("haproxy", ["-v"]), create: (dataDir, base) => createHaproxyEngine({ dataDir, listen: { host: "127.0.0.1", port: base }, mode: "supervised" }) },
+  { kind: "haproxy", base: 18430, seedBase: 18443, missing: () => hasBinary("haproxy", ["-v"]), create: (dataDir, base) => createHaproxyEngine({ dataDir, listen: { host: "127.0.0.1", port: base }, mode: "supervised" }) },
   {
     kind: "nginx",
     base: 18433,
+    seedBase: 18445,
     missing: () => hasBinary("nginx", ["-v"]),
     create: (dataDir, base) => {
       fs.chmodSync(dataDir, 0o755); // workers run as nobody when nginx starts as root
       return createNginxEngine({ dataDir, listen: { host: "127.0.0.1", port: base }, mode: "supervised" });
     },
   },
-  { kind: "builtin", base: 18436, missing: () => null, create: (dataDir, base) => createBuiltinEngine({ dataDir, listen: { host: "127.0.0.1", port: base } }) },
+  { kind: "builtin", base: 18436, seedBase: 18447, missing: () => null, create: (dataDir, base) => createBuiltinEngine({ dataDir, listen: { host: "127.0.0.1", port: base } }) },
 ];
 
 for (const target of engines) {
@@ -175,6 +231,20 @@ for (const target of engines) {
         const now = await getHttps(target.base + 2, "a.local", "/?headers");
         expect(now.authorized).toBe(true);
         expect(JSON.parse(now.body)).toMatchObject({ service: "web", forwarded: { proto: "https" } });
+        // seed 002's gateway over HTTPS on its own listener, the default one redirecting to it
+        const seed = seed002OverHttps(target.seedBase);
+        await engine.stop();
+        await engine.start(seed);
+        await untilServed(target.seedBase + 1);
+        const rest = await getHttps(target.seedBase + 1, "a.local", "/api/notifications/inbox?headers");
+        expect(JSON.parse(rest.body)).toMatchObject({ service: "notifications", path: "/inbox?headers", forwarded: { proto: "https" } });
+        expect(JSON.parse((await getHttps(target.seedBase + 1, "a.local", "/swagger-ui/index.html?headers")).body).service).toBe("social");
+        expect(JSON.parse((await getHttps(target.seedBase + 1, "a.local", "/anything/else?headers")).body).service).toBe("frontend");
+        const ws = await websocketOverTls(target.seedBase + 1, "a.local", "/ws", "hello over tls");
+        expect(ws).toEqual({ status: 101, accepted: true, echo: "notifications /ws hello over tls" });
+        const moved = await getHttp(target.seedBase, "a.local", "/api/social/feed");
+        expect(moved).toMatchObject({ status: 308, headers: { location: `https://a.local:${target.seedBase + 1}/api/social/feed` } });
+        console.log(`listeners-tls ${target.kind}: seed 002 over https on :${target.seedBase + 1} (REST stripped, /swagger-ui, catch-all, wss /ws echoed), :${target.seedBase} -> 308`);
         console.log(`listeners-tls ${target.kind}: https a.local -> web (CN a.local), b.local/x.b.local -> api (CN b.local), :${target.base} -> 308 ${r.headers.location}, plain :${target.base + 2} serves web only, then https on the same port`);
       } finally {
         await engine.stop();
