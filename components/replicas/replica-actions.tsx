@@ -98,7 +98,7 @@ export function ReplicaActions({
     <div className="space-y-2" data-testid="replica-actions">
       <CustomActions replicaId={replica.id} actions={serviceActions} disabled={leaving || (!replica.dataAddr && !replica.adminAddr)} />
       <div className="flex flex-wrap items-center gap-1.5">
-        <Button size="sm" variant={isolated ? "primary" : "secondary"} aria-label={named("Clear")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
+        <Button size="sm" variant={isolated && serviceActions.length === 0 ? "primary" : "secondary"} aria-label={named("Clear")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
           Clear
         </Button>
         <Button size="sm" variant="secondary" aria-label={named("Logs of")} onClick={() => setLogs(true)}>

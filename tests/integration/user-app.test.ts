@@ -166,5 +166,24 @@ for (const e of engines) {
       const view = await h.m.getService(h.serviceId);
       expect(view.actions.map((a) => `${a.name} ${a.method} ${a.path} ${a.port}`)).toEqual(["Stress POST /api/stress data", "Clear POST /api/stress/clear data"]);
     });
+
+    it("PATCH changes the actions (a hostile path is refused); a viewer's view carries them without bodies", async () => {
+      const services = await import("@/app/api/services/[id]/route");
+      const patch = (body: unknown) => h.api(services.PATCH, `/api/services/${h.serviceId}`, { method: "PATCH", body }, { id: h.serviceId });
+      const hostile = await patch({ actions: [...USER_APP_ACTIONS, { name: "Evil", method: "POST", path: "//evil.example/x" }] });
+      expect(hostile.status).toBe(400);
+      const withNote = [...USER_APP_ACTIONS, { name: "Note", method: "POST" as const, path: "/api/todos", port: "data" as const, body: "secret note" }];
+      expect((await patch({ actions: withNote })).status).toBe(200);
+      const view = await h.m.getService(h.serviceId);
+      expect(view.actions.map((a) => a.name)).toEqual(["Stress", "Clear", "Note"]);
+      expect(view.actions[2].body).toBe("secret note");
+      const { serviceViewFor } = await import("@/lib/services/views");
+      expect(JSON.stringify(serviceViewFor("viewer", view).actions)).not.toContain("secret note");
+      // the new action works at once, on the instance itself
+      const [one] = await h.ready();
+      const note = await press(one.id, "Note");
+      expect(note.json.result?.status).toBe(201);
+      expect((await patch({ actions: USER_APP_ACTIONS })).status).toBe(200);
+    });
   });
 }
