@@ -252,17 +252,17 @@ function locations(routes: RouteRef[], host: string | null, hasUpstream: Set<str
   for (const r of routes) {
     const p = r.match === "exact" ? r.path : trimSlash(r.path);
     if (r.match === "exact" || p !== "/") exact.add(p);
-    if (r.match === "prefix") prefixes.add(p === "/" ? "/" : `${p}/`);
     // nginx answers /p with a 301 to /p/ when a location (= too) is /p/ and /p has none of its own
     if (r.match === "exact" && p.length > 1 && p.endsWith("/")) exact.add(trimSlash(p));
+    if (r.match === "prefix") prefixes.add(p === "/" ? "/" : `${p}/`);
   }
   const out: string[] = [];
   for (const loc of [...new Set([...exact, ...prefixes])].sort()) {
     if (exact.has(loc)) {
       const target = matchRoute(routes, host, loc);
       if (target) out.push(...locationBlock(`= ${loc}`, target, loc, "exact", hasUpstream));
-    }
       else out.push(`location = ${loc} {`, `    return 503 "no route for this host and path\\n";`, "}");
+    }
     if (prefixes.has(loc)) {
       const target = matchRoute(prefixRoutes, host, loc);
       if (target) out.push(...locationBlock(loc, target, loc === "/" ? "/" : loc.slice(0, -1), "prefix", hasUpstream));
