@@ -9,7 +9,7 @@
  * to the isolated instance directly and it returns. At 390 px the buttons and the answer
  * fit without sideways scrolling.
  *
- * Panels 3360-3369, listeners 18453-18459, replicas 28550-28589.
+ * Panels 3360-3369, listeners 18453-18458, replicas 28550-28589.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
@@ -37,7 +37,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
     panel = await startPanel({
       port: await findFreePort(3360, 3369),
       startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18453, 18459)), PORT_RANGE: "28550-28589", ENGINE: "builtin", DEMO_SERVICE: "false" },
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18453, 18458)), PORT_RANGE: "28550-28589", ENGINE: "builtin", DEMO_SERVICE: "false" },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });

@@ -3,14 +3,14 @@
  * actions goes to exactly the address given, with the method and body declared; the
  * answer is read with a limit; a silent instance times out; a redirect is not followed.
  *
- * Port 28590 (docs/TESTING.md: the user-app row).
+ * Ports 28598-28599 (docs/TESTING.md: the user-app row).
  */
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIRECT_LIMITS, sendDirect } from "@/lib/mgmt/direct-request";
 import type { ServiceAction } from "@/lib/core/service";
 
-const PORT = 28590;
+const PORT = 28598;
 const ADDR = `127.0.0.1:${PORT}`;
 const seen: { method?: string; url?: string; type?: string; body: string }[] = [];
 
@@ -63,6 +63,6 @@ describe("a direct request to one instance", () => {
 
   it("times out on a silent instance and says so; a closed port is 'connection refused'", async () => {
     await expect(sendDirect(ADDR, action({ method: "GET", path: "/silent" }), { timeoutMs: 300 })).rejects.toThrow(/GET \/silent failed: timeout after 300 ms/);
-    await expect(sendDirect("127.0.0.1:28591", action({}))).rejects.toThrow(/connection refused/);
+    await expect(sendDirect("127.0.0.1:28599", action({}))).rejects.toThrow(/connection refused/);
   });
 });
