@@ -126,6 +126,16 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
       await card.getByRole("button", { name: `Clear on replica ${second.id}`, exact: true }).click();
       await card.getByRole("button", { name: `Clear on replica ${second.id} now` }).click();
       await card.getByTestId("custom-action-result").getByText(/^Clear: .* HTTP 200/).waitFor();
+
+      // the form's actions list fits a phone too
+      await phone.page.goto(`${panel.url}/services`);
+      await phone.page.getByRole("button", { name: "New service" }).click();
+      const form = phone.page.getByTestId("service-form");
+      await form.getByRole("button", { name: "Add action" }).click();
+      await form.getByLabel("action 1 path").fill("/api/stress");
+      const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(390);
+      await form.getByTestId("service-form-actions").screenshot({ path: path.join(screenshotDir(), "custom-actions-form-phone.png") });
     } finally {
       await phone.close();
     }
