@@ -12,7 +12,8 @@ import { barePrefix } from "@/lib/core/balancing";
 import { exportRuleText, routePriority } from "@/lib/core/route-match";
 import { AppError } from "@/lib/core/errors";
 import { COOKIE_NAME, DNS_LABEL, HOSTNAME, HOST_PATTERN, URL_PATH, type Rules, type ServiceRoute } from "@/lib/core/rules";
-import type { BalancerConfig, BalancerServer, BalancerService } from "@/lib/engines/types";
+import type { BalancerConfig, BalancerListener, BalancerServer, BalancerService } from "@/lib/engines/types";
+import { checkedListeners, servedOn } from "@/lib/engines/listeners";
 
 export type TraefikServer = { url: string; weight: number };
 
@@ -23,9 +24,12 @@ export type TraefikLoadBalancer = {
   healthCheck: { path: string; interval: string; timeout: string; status: number };
 };
 
-export type TraefikRouter = { rule: string; priority: number; service: string; middlewares?: string[]; entryPoints?: string[] };
+export type TraefikRouter = { rule: string; priority: number; service: string; middlewares?: string[]; entryPoints?: string[]; tls?: Record<string, never> };
 
-export type TraefikMiddleware = { stripPrefix: { prefixes: string[] } } | { retry: { attempts: number } };
+export type TraefikMiddleware =
+  | { stripPrefix: { prefixes: string[] } }
+  | { retry: { attempts: number } }
+  | { redirectScheme: { scheme: "https"; port: string; permanent: boolean } };
 
 export type TraefikDynamicConfig = {
   http: {
@@ -33,6 +37,7 @@ export type TraefikDynamicConfig = {
     services: Record<string, { loadBalancer: TraefikLoadBalancer }>;
     middlewares?: Record<string, TraefikMiddleware>;
   };
+  tls?: { certificates: { certFile: string; keyFile: string }[] };
 };
 
 function fail(message: string): never {
@@ -148,6 +153,7 @@ function middlewaresOf(service: BalancerService): Record<string, TraefikMiddlewa
 
 /** The dynamic configuration as an object (what the YAML serializes). */
 export function traefikDynamicConfig(config: BalancerConfig): TraefikDynamicConfig {
+  const listeners = entryListeners(config);
   const names = new Set<string>();
   const out: TraefikDynamicConfig = { http: { routers: {}, services: {} } };
   const middlewares: Record<string, TraefikMiddleware> = {};
@@ -162,24 +168,66 @@ export function traefikDynamicConfig(config: BalancerConfig): TraefikDynamicConf
     Object.assign(middlewares, mws);
     service.rules.routes.forEach((route, i) => {
       const used = routeMiddlewares(service, route, i);
-      out.http.routers[routerName(service.name, i)] = {
+      const router: TraefikRouter = {
         rule: routerRule(service.rules, i),
         priority: routerPriority(service.rules, i),
         service: service.name,
         ...(used.length > 0 ? { middlewares: used } : {}),
       };
+      if (!listeners) out.http.routers[routerName(service.name, i)] = router;
+      else Object.assign(out.http.routers, routersOnListeners(routerName(service.name, i), router, route, listeners));
     });
     out.http.services[service.name] = { loadBalancer: loadBalancer(service, servers) };
   }
+  if (listeners) addRedirectsAndCertificates(out, middlewares, listeners);
   if (Object.keys(middlewares).length > 0) out.http.middlewares = middlewares;
   return out;
 }
 
+// ------------------------------------------------------------------ listeners (issue 13)
+
+/** Listeners as entry points, or null for a config with only the default http listener (rendered as before). */
+function entryListeners(config: BalancerConfig): BalancerListener[] | null {
+  const listeners = checkedListeners(config);
+  return listeners.length === 1 && listeners[0].protocol === "http" && listeners[0].redirectToHttpsPort === undefined ? null : listeners;
+}
+
+/** A route's router on its http entry points, and `<name>-tls` (tls: {}) on its https ones; none on a redirecting one. */
+function routersOnListeners(name: string, router: TraefikRouter, route: ServiceRoute, listeners: readonly BalancerListener[]): Record<string, TraefikRouter> {
+  const on = listeners.filter((l) => servedOn(route, l.name) && l.redirectToHttpsPort === undefined);
+  const http = on.filter((l) => l.protocol === "http").map((l) => l.name);
+  const https = on.filter((l) => l.protocol === "https").map((l) => l.name);
+  // each router its own middlewares list (a shared array would be written as a YAML alias)
+  const copy = (): TraefikRouter => ({ ...router, ...(router.middlewares ? { middlewares: [...router.middlewares] } : {}) });
+  return {
+    ...(http.length > 0 ? { [name]: { ...copy(), entryPoints: http } } : {}),
+    ...(https.length > 0 ? { [`${name}-tls`]: { ...copy(), entryPoints: https, tls: {} } } : {}),
+  };
+}
+
+/** A redirecting listener: one router taking every request first, to a redirectScheme; the certificates of every https listener. */
+function addRedirectsAndCertificates(out: TraefikDynamicConfig, middlewares: Record<string, TraefikMiddleware>, listeners: readonly BalancerListener[]): void {
+  for (const l of listeners) {
+    if (l.redirectToHttpsPort === undefined) continue;
+    middlewares[`${l.name}-to-https`] = { redirectScheme: { scheme: "https", port: String(l.redirectToHttpsPort), permanent: true } };
+    out.http.routers[`${l.name}-to-https`] = { rule: "PathPrefix(`/`)", priority: MAX_PRIORITY, service: "noop@internal", middlewares: [`${l.name}-to-https`], entryPoints: [l.name] };
+  }
+  const files = new Map<string, { certFile: string; keyFile: string }>();
+  for (const c of listeners.flatMap((l) => l.certificates ?? [])) files.set(c.id, { certFile: c.certFile, keyFile: c.keyFile });
+  if (files.size > 0) out.tls = { certificates: [...files.values()] };
+}
+
+/** Above any route's priority (a rule's length or an explicit one up to 100 000). */
+const MAX_PRIORITY = 1_000_000;
+
 /** File-provider dynamic configuration (YAML) for Traefik v3. */
 export function renderTraefik(config: BalancerConfig): string {
+  const listeners = entryListeners(config);
   const header = [
     "# Traefik v3 dynamic configuration (file provider), exported by Switchyard.",
-    `# Entry point: the one listening where Switchyard's balancer listened (${config.listen.host}:${config.listen.port}).`,
+    listeners
+      ? `# Entry points (static configuration), named as Switchyard's listeners: ${listeners.map((l) => `${l.name} ${l.host}:${l.port} (${l.protocol}${l.redirectToHttpsPort ? `, redirects to https :${l.redirectToHttpsPort}` : ""})`).join("; ")}.`
+      : `# Entry point: the one listening where Switchyard's balancer listened (${config.listen.host}:${config.listen.port}).`,
     "# Drained, maint and weight-0 replicas are left out: Traefik has no drain.",
   ];
   const skipped = config.services.filter((s) => activeServers(s).length === 0).map((s) => s.name);
@@ -208,7 +256,7 @@ export function renderTraefikDockerLabels(service: BalancerService, opts: { port
   const mws = middlewaresOf(service);
   for (const [name, mw] of Object.entries(mws)) {
     if ("stripPrefix" in mw) labels[`traefik.http.middlewares.${name}.stripprefix.prefixes`] = mw.stripPrefix.prefixes.join(",");
-    else labels[`traefik.http.middlewares.${name}.retry.attempts`] = String(mw.retry.attempts);
+    else if ("retry" in mw) labels[`traefik.http.middlewares.${name}.retry.attempts`] = String(mw.retry.attempts);
   }
   const port = opts.port ?? service.servers[0]?.port;
   const svc = `traefik.http.services.${n}.loadbalancer`;
