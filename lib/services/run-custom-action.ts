@@ -10,12 +10,13 @@ import { sendDirect, type DirectAnswer } from "@/lib/mgmt/direct-request";
  */
 export async function runCustomAction(
   replica: { id: string; dataAddr: string | null; adminAddr: string | null },
-  service: { name: string; actions: string },
+  service: { name: string; actions: string; adminToken: string },
   name: string,
 ): Promise<{ action: ServiceAction; answer: DirectAnswer }> {
   const action = actionsOf(service).find((a) => a.name === name);
   if (!action) throw new AppError("not_found", `service ${service.name} has no action named "${name}"`);
   const addr = action.port === "admin" ? replica.adminAddr : replica.dataAddr;
   if (!addr) throw new AppError("conflict", `replica ${replica.id} has no ${action.port} address yet (still starting)`);
-  return { action, answer: await sendDirect(addr, action) };
+  // the admin port gets the service's token (the replica protocol's admin endpoints want it); the data port never does
+  return { action, answer: await sendDirect(addr, action, action.port === "admin" ? { token: service.adminToken } : {}) };
 }

@@ -12,7 +12,7 @@ import type { ServiceAction } from "@/lib/core/service";
 
 const PORT = 28598;
 const ADDR = `127.0.0.1:${PORT}`;
-const seen: { method?: string; url?: string; type?: string; body: string }[] = [];
+const seen: { method?: string; url?: string; type?: string; body: string; auth?: string }[] = [];
 
 describe("a direct request to one instance", () => {
   let server: http.Server;
@@ -21,7 +21,7 @@ describe("a direct request to one instance", () => {
       let body = "";
       req.on("data", (c) => (body += c));
       req.on("end", () => {
-        seen.push({ method: req.method, url: req.url, type: req.headers["content-type"], body });
+        seen.push({ method: req.method, url: req.url, type: req.headers["content-type"], body, ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) });
         if (req.url === "/big") return res.end("y".repeat(1024 * 1024));
         if (req.url === "/silent") return; // never answers
         if (req.url === "/redirect") {
@@ -46,6 +46,9 @@ describe("a direct request to one instance", () => {
     expect(r.truncated).toBe(false);
     await sendDirect(ADDR, action({ body: "plain" }));
     expect(seen.at(-1)?.type).toBe("text/plain; charset=utf-8");
+    expect(seen.at(-1)?.auth).toBeUndefined();
+    await sendDirect(ADDR, action({ port: "admin" }), { token: "t0ken" });
+    expect(seen.at(-1)?.auth).toBe("Bearer t0ken");
   });
 
   it(`keeps the first ${DIRECT_LIMITS.bodyBytes} bytes of a long answer and says it was cut`, async () => {
