@@ -51,7 +51,8 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
   }
   const others = (await db().service.findMany({ select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
   let rules = input.rules ?? defaultRules();
-  if (!input.rules && routeConflict(rules, others)) {
+  // rules given only for other settings (a health path, issue 14) keep the default route, and its fallback
+  if ((!input.rules || JSON.stringify(input.rules.routes) === JSON.stringify(defaultRules().routes)) && routeConflict(rules, others)) {
     // the default route (any host, /) is taken: route this service by its own host name
     rules = onOwnHost(rules, input.name);
   }

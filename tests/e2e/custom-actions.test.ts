@@ -7,7 +7,8 @@
  * POST /api/stress to that instance's own port and the card shows the status and body it
  * answered; the instance leaves rotation; "Clear on replica <id>" asks first, then goes
  * to the isolated instance directly and it returns. At 390 px the buttons and the answer
- * fit without sideways scrolling.
+ * fit without sideways scrolling. The demo service runs beside it (it holds / on any host,
+ * so todo, created with health settings but no route, is routed by todo.local).
  *
  * Panels 3360-3369, listeners 18453-18458, replicas 28550-28589.
  */
@@ -22,7 +23,7 @@ const ADMIN = { username: "ursula", password: "user app actions pw" };
 const APP = path.resolve(__dirname, "../fixtures/user-app/server.mjs");
 const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 60_000) => untilShared(what, read, check, timeoutMs, 250);
 
-type ServiceRow = { id: string; name: string; actions: { name: string }[]; instances: { id: string; state: string; inEngine: boolean; dataAddr: string | null }[] };
+type ServiceRow = { id: string; name: string; actions: { name: string }[]; rules: { healthCheck: { path: string; expectStatus: number }; routes: { hosts: string[] }[] }; instances: { id: string; state: string; inEngine: boolean; dataAddr: string | null }[] };
 
 describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (apt-get install chromium)"))("the app's own actions on the replica cards", () => {
   let panel: Panel;
@@ -37,7 +38,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
     panel = await startPanel({
       port: await findFreePort(3360, 3369),
       startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18453, 18458)), PORT_RANGE: "28550-28589", ENGINE: "builtin", DEMO_SERVICE: "false" },
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18453, 18458)), PORT_RANGE: "28550-28589", ENGINE: "builtin" },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
@@ -76,6 +77,9 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
 
     svc = (await until("the service todo with 2 replicas in rotation", async () => (await services()).find((s) => s.name === "todo") ?? null, (s) => s !== null && s.instances.filter((r) => r.state === "ready" && r.inEngine).length === 2, 90_000))!;
     expect(svc.actions.map((a) => a.name)).toEqual(["Stress", "Clear"]);
+    expect(svc.rules.healthCheck).toMatchObject({ path: "/api/health", expectStatus: 200 });
+    // the demo service holds / on any host: the health settings did not cost todo the default route's fallback
+    expect(svc.rules.routes[0].hosts).toEqual(["todo.local"]);
     await until("both cards in rotation", () => rotation(page), (v) => v.length === 2 && v.every((x) => x === "true"));
 
     const first = svc.instances[0];
