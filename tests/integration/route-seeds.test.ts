@@ -5,7 +5,7 @@
  * model cannot drift apart silently.
  *
  * - seed 000: one site under tictactoe.local, api.local and *.local, source stickiness
- *   (on the default listener for now);
+ *   (here on the default listener; on a listener of its own in route-seed-listener.test.ts);
  * - seed 002: a gateway: /api/notifications stripped and /ws not stripped on one
  *   service, /api/social and /swagger-ui on another, the catch-all / with priority 1 last;
  * - seed 004: the exact path /api/student beside /.
