@@ -1,7 +1,7 @@
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card } from "@/components/ui/card";
-import { reachCommand, type EngineView, type RouteView } from "@/components/balancer/types";
+import { reachCommands, type EngineView, type RouteView } from "@/components/balancer/types";
 import { engineDescriptors } from "@/lib/engines/descriptors";
 import type { StatsFeed } from "@/lib/engines/types";
 import { orderByRoute, shadowingService } from "@/lib/core/routes";
@@ -66,7 +66,9 @@ export function EngineCard({ engine, revision, routes }: { engine: EngineView; r
           <ul className="space-y-1">
             {orderByRoute(routes).map((r) => (
               <li key={r.serviceId} className="flex flex-wrap items-center gap-2 text-xs">
-                <code className="rounded bg-zinc-100 px-1.5 py-0.5 dark:bg-zinc-800">{reachCommand(engine.listen, r.rules)}</code>
+                {reachCommands(engine.listen, r.rules, engine.listeners).map((cmd) => (
+                  <code key={cmd} className="break-all rounded bg-zinc-100 px-1.5 py-0.5 dark:bg-zinc-800">{cmd}</code>
+                ))}
                 <span className="text-zinc-500">→ {r.name}</span>
                 {shadowed(r) && (
                   <span data-testid={`route-shadowed-${r.name}`} className="text-amber-700 dark:text-amber-400">

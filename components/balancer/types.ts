@@ -1,4 +1,5 @@
 import type { Rules } from "@/lib/core/rules";
+import { exampleCurl, type ListenerChoice } from "@/components/rules/routes-model";
 import type { Capability, EngineCapabilities, EngineKind, StatsFeed } from "@/lib/engines/types";
 import type { RevisionView } from "@/lib/services/apply-balancer-config";
 
@@ -11,6 +12,8 @@ export type EngineView = {
   mode?: "supervised" | "external" | "export-only";
   pid?: number | null;
   listen?: { host: string; port: number };
+  /** every listener of the balancer (name, port, protocol), for the reach commands */
+  listeners?: ListenerChoice[];
   location?: string;
   adopted?: boolean;
   ready?: boolean;
@@ -43,9 +46,11 @@ export type ExportTarget = {
 
 export type CapabilityRow = { capability: Capability; label: string; byEngine: Record<EngineKind, true | string> };
 
-/** Where to send a request so it reaches a service through the listener. */
-export function reachCommand(listen: { host: string; port: number } | undefined, rules: Rules): string {
-  const host = !listen || listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
-  const url = `http://${host}:${listen?.port ?? 8080}${rules.route.pathPrefix}`;
-  return rules.route.host ? `curl -H 'Host: ${rules.route.host}' ${url}` : `curl ${url}`;
+/**
+ * Where to send requests so they reach a service through the balancer: a curl command
+ * per route, through the route's listener (its port; on https the name in the URL, with
+ * --resolve and the panel's CA root), a *.wildcard host as an example name, never "*".
+ */
+export function reachCommands(listen: { host: string; port: number } | undefined, rules: Rules, listeners: readonly ListenerChoice[] | null = null): string[] {
+  return rules.routes.map((r) => exampleCurl(r, listen ?? null, listeners));
 }

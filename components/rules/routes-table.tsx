@@ -5,7 +5,8 @@ import type { ServiceRoute } from "@/lib/core/rules";
 import { Field, Input, Select } from "@/components/ui/field";
 import { Button } from "@/components/ui/button";
 import { Checkbox, Label, NumberInput } from "@/components/rules/controls";
-import { effectivePriority, exampleCurl, hiddenWithin, hostsOf, moveRoute, newRoute, triedOrder } from "@/components/rules/routes-model";
+import { useListeners } from "@/components/rules/use-listeners";
+import { effectivePriority, exampleCurl, hiddenWithin, hostsOf, moveRoute, newRoute, servedOn, triedOrder, withListener, type ListenerChoice } from "@/components/rules/routes-model";
 
 const INVALID = "ring-rose-400! dark:ring-rose-700!";
 const MAX_ROUTES = 32;
@@ -47,12 +48,50 @@ function HostsInput({ hosts, onHosts, name, invalid, disabled }: { hosts: string
   );
 }
 
+/** A route's listeners as checkboxes (none checked: the default listener); names it lists that no longer exist stay shown, to be unchecked. */
+function ListenerChecks({ route, index, listeners, onRoute, changed, error, disabled }: { route: ServiceRoute; index: number; listeners: ListenerChoice[]; onRoute: (r: ServiceRoute) => void; changed: boolean; error: string | null; disabled: boolean }) {
+  const named = (route.listeners ?? []).length > 0;
+  const unknown = (route.listeners ?? []).filter((n) => !listeners.some((l) => l.name === n));
+  const choices = [...listeners.map((l) => ({ name: l.name, note: `${l.protocol} :${l.port}` })), ...unknown.map((name) => ({ name, note: "no such listener" }))];
+  return (
+    <fieldset className="min-w-0 sm:col-span-2" data-testid={`service-route-listeners-${index}`}>
+      <legend className="mb-1 text-xs font-medium text-zinc-700 dark:text-zinc-300">
+        <Label text="Listeners" changed={changed} />
+      </legend>
+      <div className="flex flex-wrap gap-x-4 gap-y-1">
+        {choices.map((l) => (
+          <label key={l.name} className="inline-flex min-w-0 items-center gap-1.5 text-xs text-zinc-700 dark:text-zinc-300">
+            <input
+              type="checkbox"
+              name={`routes.${index}.listeners.${l.name}`}
+              aria-label={`Route ${index + 1} on listener ${l.name}`}
+              className="size-4 shrink-0 accent-indigo-600"
+              checked={named && servedOn(route, l.name)}
+              disabled={disabled}
+              onChange={(e) => onRoute(withListener(route, l.name, e.target.checked))}
+            />
+            <span className="break-all">
+              {l.name} <span className="text-zinc-500 dark:text-zinc-400">({l.note})</span>
+            </span>
+          </label>
+        ))}
+      </div>
+      {error ? (
+        <p className="mt-1 text-xs text-rose-600 dark:text-rose-400">{error}</p>
+      ) : (
+        <p className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">{named ? "Served on the checked listeners only." : "None checked: served on the default listener."}</p>
+      )}
+    </fieldset>
+  );
+}
+
 /**
  * A service's routes, each with its hosts, path (prefix or exact), strip, priority
  * and an example request it catches, listed in the order they are tried (the one
  * route order of lib/core); move up/down sets explicit priorities.
  */
 export function RoutesTable({ routes, onChange, errors, changed, disabled, hostReason, stripReason, listen }: Props) {
+  const listeners = useListeners();
   const order = triedOrder(routes);
   const hidden = hiddenWithin(routes);
   const set = (i: number, patch: Partial<ServiceRoute>) => onChange(routes.map((r, k) => (k === i ? { ...r, ...patch } : r)));
@@ -126,6 +165,17 @@ export function RoutesTable({ routes, onChange, errors, changed, disabled, hostR
                     hint={stripReason ? `Not available: ${stripReason}` : r.stripPrefix ? `the replica sees ${r.path === "/" ? "the path as sent" : `/x for ${r.path.replace(/\/$/, "")}/x`}` : "the replica sees the path as sent"}
                   />
                 </div>
+                {listeners && (listeners.length > 1 || (r.listeners ?? []).length > 0) && (
+                  <ListenerChecks
+                    route={r}
+                    index={i}
+                    listeners={listeners}
+                    onRoute={(next) => onChange(routes.map((x, k) => (k === i ? next : x)))}
+                    changed={changed.has(`routes.${i}.listeners`)}
+                    error={errorIn(i, "listeners")}
+                    disabled={disabled}
+                  />
+                )}
               </div>
               {hidden.has(i) && (
                 <p className="mt-2 rounded-md bg-amber-50 px-2.5 py-1.5 text-xs text-amber-900 dark:bg-amber-950/40 dark:text-amber-200" data-testid={`service-route-hidden-${i}`}>
@@ -134,7 +184,7 @@ export function RoutesTable({ routes, onChange, errors, changed, disabled, hostR
               )}
               {!hostErr && !pathErr && !hidden.has(i) && (
                 <p className="mt-2 rounded-md bg-zinc-50 px-2.5 py-1.5 text-xs text-zinc-600 dark:bg-zinc-800/50 dark:text-zinc-400" data-testid={`service-route-example-${i}`}>
-                  Catches, for example: <code className="break-all">{exampleCurl(r, listen)}</code>
+                  Catches, for example: <code className="break-all">{exampleCurl(r, listen, listeners)}</code>
                 </p>
               )}
             </li>

@@ -9,19 +9,19 @@ import { Button } from "@/components/ui/button";
 import { Sparkline } from "@/components/charts/sparkline";
 import { api, ApiError } from "@/lib/client/api";
 import { InlineError } from "@/components/ui/inline-error";
+import { describeRouteOf } from "@/lib/core/route-match";
 import type { Rules } from "@/lib/core/rules";
+import { CA_FILE, routeUrl } from "@/components/rules/routes-model";
+import { useListeners } from "@/components/rules/use-listeners";
 
 /**
- * Pure: where the service answers through the balancer. With a host route the URL names
- * that host (the balancer matches the Host header); `via` is then the listener to send it
- * to when the name does not resolve to this machine.
+ * Pure: where a service's (old-style, single) route answers through the default
+ * listener: routeUrl of lib/core's route shape. With a host route the URL names that
+ * host (a *.wildcard as an example name) and `via` is the listener to send it to.
  */
 export function balancerUrl(route: Rules["route"], listen: { host: string; port: number }): { url: string; via: string | null } {
-  const local = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
-  const bracket = (h: string) => (h.includes(":") ? `[${h}]` : h);
-  const listener = `${bracket(local)}:${listen.port}`;
-  if (!route.host) return { url: `http://${listener}${route.pathPrefix}`, via: null };
-  return { url: `http://${bracket(route.host)}:${listen.port}${route.pathPrefix}`, via: listener };
+  const { url, via } = routeUrl({ hosts: route.host ? [route.host] : [], path: route.pathPrefix, match: "prefix", stripPrefix: route.stripPrefix, priority: route.priority }, listen);
+  return { url, via };
 }
 
 /** A service on the list: live replica counts and requests/s, its route, and (operators) edit / delete. */
@@ -46,10 +46,11 @@ export function ServiceCard({
   const ready = service.instances.filter((r) => r.state === "ready").length;
   const inRotation = last ? last.replicas.filter((r) => r.inRotation).length : ready;
   const out = last ? last.replicas.filter((r) => !r.inRotation).length : 0;
-  const route = service.rules.route;
+  const routes = service.rules.routes;
+  const listeners = useListeners();
   const rps = history.slice(-60).map((t) => t.rps);
   const running = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
-  const url = balancerUrl(route, listen);
+  const url = routeUrl(routes[0], listen, listeners);
 
   const remove = async () => {
     setBusy(true);
@@ -95,16 +96,26 @@ export function ServiceCard({
           {out > 0 && <span className="block text-xs text-rose-600 dark:text-rose-400">{out} out of rotation (down, starting or leaving)</span>}
         </dd>
         <dt className="text-zinc-500">route</dt>
-        <dd className="truncate font-mono text-xs leading-5" title="host and path prefix the balancer routes to this service">
-          {route.host ?? "any host"} {route.pathPrefix}
-          {route.stripPrefix ? " (stripped)" : ""}
+        <dd className="min-w-0 font-mono text-xs leading-5" title="hosts and path the balancer routes to this service (= an exact path)" data-testid="service-routes-list">
+          {routes.map((r, i) => (
+            <span key={i} className="block truncate">
+              {describeRouteOf(r)}
+              {r.stripPrefix ? " (stripped)" : ""}
+              {r.listeners && r.listeners.length > 0 ? <span className="font-sans text-zinc-500"> on {r.listeners.join(", ")}</span> : null}
+            </span>
+          ))}
         </dd>
         <dt className="text-zinc-500">balancer URL</dt>
         <dd className="min-w-0 font-mono text-xs leading-5" data-testid="service-balancer-url">
           <a href={url.url} className="break-all text-indigo-700 hover:underline dark:text-indigo-300" target="_blank" rel="noreferrer">
             {url.url}
           </a>
-          {url.via && <span className="block font-sans text-zinc-600 dark:text-zinc-400">by Host header; the listener is {url.via}</span>}
+          {url.via && !url.https && <span className="block font-sans text-zinc-600 dark:text-zinc-400">by Host header; the listener is {url.via}</span>}
+          {url.https && (
+            <span className="block font-sans text-zinc-600 dark:text-zinc-400">
+              https{url.via ? ` on ${url.via} (the name must resolve there)` : ""}: trust the panel&apos;s CA ({CA_FILE}, Balancer page)
+            </span>
+          )}
         </dd>
         <dt className="text-zinc-500">{service.runtime === "docker" ? "image" : "command"}</dt>
         <dd className="truncate font-mono text-xs leading-5">

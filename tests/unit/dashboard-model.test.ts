@@ -176,7 +176,7 @@ describe("the service form", () => {
   it("writes the command that reaches a service through the balancer", () => {
     const rules = defaultRules();
     expect(reachCommand(rules, { host: "0.0.0.0", port: 8080 })).toBe("curl http://127.0.0.1:8080/");
-    rules.route = { ...rules.route, host: "shop.local", pathPrefix: "/api" };
+    rules.routes = [{ ...rules.routes[0], hosts: ["shop.local"], path: "/api" }];
     expect(reachCommand(rules, { host: "127.0.0.1", port: 18085 })).toBe("curl -H 'Host: shop.local' http://127.0.0.1:18085/api");
   });
 });

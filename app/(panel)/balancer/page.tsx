@@ -86,7 +86,7 @@ export default async function BalancerPage({ searchParams }: { searchParams: Pro
       <div className="space-y-6">
         <div className="grid gap-6 lg:grid-cols-5">
           <div className="lg:col-span-3">
-            <EngineCard engine={engine} revision={overview.revision} routes={routes} />
+            <EngineCard engine={{ ...engine, listeners: listeners.map(({ name, port, protocol }) => ({ name, port, protocol })) }} revision={overview.revision} routes={routes} />
           </div>
           <div className="lg:col-span-2">
             <ExportCard targets={exportTargets} />
