@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { AppError } from "@/lib/core/errors";
 import { expiryOf, checkCertificateAndKey } from "@/lib/tls/pem";
 import type { CertificateInput, CertificateView } from "@/lib/core/listeners";
@@ -5,7 +6,7 @@ import { db } from "@/lib/db/client";
 import { storedListeners } from "@/lib/db/balancer-config";
 import { env } from "@/lib/env";
 import { recordEvent } from "@/lib/events";
-import { ensureLocalCa, issueLocalCertificate } from "@/lib/tls/local-ca";
+import { caFiles, issueLocalCertificate } from "@/lib/tls/local-ca";
 import { newCertificateId, removeCertificateFiles, saveCertificate } from "@/lib/tls/store";
 import type { SessionUser } from "@/lib/auth/sessions";
 
@@ -75,7 +76,15 @@ export async function deleteCertificate(id: string, user: SessionUser) {
   return { ok: true };
 }
 
-/** The local CA's root certificate (PEM), made on first use: what a user trusts. */
+/**
+ * The local CA's root certificate (PEM): what a user trusts. Reading it never makes the
+ * CA (a viewer's download must not create a key on the machine): it exists once an admin
+ * generates a certificate, and until then this is a 404 that says so.
+ */
 export async function localCaCertificate(): Promise<string> {
-  return ensureLocalCa(env().dataDir);
+  const { certFile, keyFile } = caFiles(env().dataDir);
+  if (!fs.existsSync(certFile) || !fs.existsSync(keyFile)) {
+    throw new AppError("not_found", "there is no local CA yet: it is made when an admin generates a certificate (Balancer page, Certificates); its root can be downloaded after that");
+  }
+  return fs.readFileSync(certFile, "utf8");
 }
