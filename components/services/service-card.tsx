@@ -95,7 +95,7 @@ export function ServiceCard({
           {running !== service.replicas && <span className="text-xs text-zinc-500"> ({running} running)</span>}
           {out > 0 && <span className="block text-xs text-rose-600 dark:text-rose-400">{out} out of rotation (down, starting or leaving)</span>}
         </dd>
-        <dt className="text-zinc-500">route</dt>
+        <dt className="text-zinc-500">{routes.length > 1 ? "routes" : "route"}</dt>
         <dd className="min-w-0 font-mono text-xs leading-5" title="hosts and path the balancer routes to this service (= an exact path)" data-testid="service-routes-list">
           {routes.map((r, i) => (
             <span key={i} className="block truncate">
