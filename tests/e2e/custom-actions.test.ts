@@ -18,6 +18,7 @@ import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { hasChromium, launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
 import { needs } from "@/tests/helpers/requirements";
+import { readableCopy } from "@/tests/helpers/readable-copy";
 
 const ADMIN = { username: "ursula", password: "user app actions pw" };
 const APP = path.resolve(__dirname, "../fixtures/user-app/server.mjs");
@@ -56,7 +57,8 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
     await page.getByRole("button", { name: "New service" }).click();
     const form = page.getByTestId("service-form");
     await form.locator('input[name="name"]').fill("todo");
-    await form.locator('input[name="command"]').fill(`${process.execPath} ${APP}`);
+    // the replica user must be able to read it, wherever the clone is
+    await form.locator('input[name="command"]').fill(`${process.execPath} ${await readableCopy(APP)}`);
     await form.locator('input[name="replicas"]').fill("2");
     await form.locator('textarea[name="env"]').fill("TODO_GREETING=hello");
     await form.getByLabel("Health path").fill("/api/health");

@@ -92,28 +92,6 @@ export async function startControllerHarness(opts: ControllerHarnessOptions): Pr
   const user = { id: admin.id, username: admin.username, role: "admin" as const, sessionId: "harness" };
   const cookie = `${SESSION_COOKIE}=${session.token}`;
 
-  await m.controller().start();
-  // the panel's prober supplies active health checks where the engine has none (nginx)
-  (await import("@/lib/controller/prober")).prober().start();
-  const { createService } = await import("@/lib/services/manage-services");
-  const want = opts.service?.replicas ?? 3;
-  const svc = await createService(
-    { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 128, cpuLimit: null, replicas: want, minReplicas: 0, ...opts.service },
-    user,
-  );
-  const replicas = async () => (await m.getService(svc.id)).instances;
-  const ready = async () => (await replicas()).filter((r) => r.state === "ready" && r.inEngine);
-  await waitFor(`${want} replicas in rotation`, async () => (await ready()).length === want, 30_000, 200);
-
-  const api: ControllerHarness["api"] = (handler, urlPath, init = {}, params) => {
-    const headers: Record<string, string> = { host: "127.0.0.1:3999", origin: ORIGIN, "x-switchyard-remote": "127.0.0.1" };
-    const sent = init.cookie === undefined ? cookie : init.cookie;
-    if (sent) headers.cookie = sent;
-    if (init.body !== undefined) headers["content-type"] = "application/json";
-    const req = new Request(`${ORIGIN}${urlPath}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-    return handler(req, { params: Promise.resolve(params ?? ({} as never)) });
-  };
-
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -133,5 +111,35 @@ export async function startControllerHarness(opts: ControllerHarnessOptions): Pr
     for (const k of REMEMBERED) forget(k);
     await tmp.close();
   };
+  // a start that fails half way leaves nothing running (engines on the suite's ports, replicas)
+  const started = async () => {
+    await m.controller().start();
+    // the panel's prober supplies active health checks where the engine has none (nginx)
+    (await import("@/lib/controller/prober")).prober().start();
+    const { createService } = await import("@/lib/services/manage-services");
+    const want = opts.service?.replicas ?? 3;
+    const svc = await createService(
+      { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 128, cpuLimit: null, replicas: want, minReplicas: 0, ...opts.service },
+      user,
+    );
+    const replicas = async () => (await m.getService(svc.id)).instances;
+    const ready = async () => (await replicas()).filter((r) => r.state === "ready" && r.inEngine);
+    await waitFor(`${want} replicas in rotation`, async () => (await ready()).length === want, 30_000, 200);
+    return { svc, replicas, ready };
+  };
+  const { svc, replicas, ready } = await started().catch(async (e: unknown) => {
+    await close().catch(() => undefined);
+    throw e;
+  });
+
+  const api: ControllerHarness["api"] = (handler, urlPath, init = {}, params) => {
+    const headers: Record<string, string> = { host: "127.0.0.1:3999", origin: ORIGIN, "x-switchyard-remote": "127.0.0.1" };
+    const sent = init.cookie === undefined ? cookie : init.cookie;
+    if (sent) headers.cookie = sent;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const req = new Request(`${ORIGIN}${urlPath}`, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    return handler(req, { params: Promise.resolve(params ?? ({} as never)) });
+  };
+
   return { tmp, m, user, cookie, serviceId: svc.id, replicas, ready, api, close };
 }

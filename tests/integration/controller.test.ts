@@ -106,7 +106,7 @@ for (const e of engines) {
       // the panel's prober supplies active health checks where the engine has none (nginx)
       (await import("@/lib/controller/prober")).prober().start();
       const svc = await mod.createService(
-        { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 128, cpuLimit: null, replicas: 3, minReplicas: 0 },
+        { name: "web", dataPort: 8000, adminPort: 9000, env: {}, memoryLimitMb: 256, cpuLimit: null, replicas: 3, minReplicas: 0 },
         user,
       );
       serviceId = svc.id;
@@ -190,8 +190,11 @@ for (const e of engines) {
       const svc = await mod.getService(serviceId);
       const load = startLoad(e.listen, { concurrency: 4, durationMs: 90_000, maxRequests: 400_000 });
       await waitFor("the load to reach the target", () => load.hits.some((hit) => hit.replica === target.id));
-      // 128 MB limit, 80 % threshold: holding 110 MB pushes RSS past it
-      await mod.runReplicaAction(target.id, { action: "stress-memory", mb: 110 }, user);
+      // 256 MB limit, 80 % threshold: holding 200 MB (the card's default) pushes RSS past
+      // it (~245 MB), while what the memory cgroup charges stays under the limit (~225 MB),
+      // so a runtime that enforces the limit isolates the replica rather than OOM-killing
+      // it (at 128 MB with 110 MB held, the kernel killed it now and then)
+      await mod.runReplicaAction(target.id, { action: "stress-memory", mb: 200 }, user);
       const t0 = Date.now();
       const stats = async () => (await mod.controller().engine.stats()).servers.find((s) => s.server.endsWith(target.id));
       await until("the engine to mark it down", stats, (s) => s?.health.status === "down", 5000);

@@ -176,13 +176,17 @@ describe("the memory threshold reaches process replicas, and the limit is what t
   });
 
   it.skipIf(!isRoot)("a panel that is not root may make no cgroups: not enforced, and the reason says why", async () => {
-    const probe = path.join(dataDir, "probe.ts");
+    // One bundled file in a folder uid 65534 can read: the clone itself may sit in a
+    // folder only root can enter (CI clones into a 0700 mktemp -d), node_modules included.
     const { writeFile, chmod } = await import("node:fs/promises");
-    await writeFile(probe, `import { probeMemoryEnforcement } from "@/lib/runtime/memory-cgroup";\nprobeMemoryEnforcement().then((r) => console.log(JSON.stringify(r)));\n`);
+    const { build } = await import("esbuild");
+    const entry = path.join(dataDir, "probe-entry.ts");
+    await writeFile(entry, `import { probeMemoryEnforcement } from ${JSON.stringify(path.join(ROOT, "lib/runtime/memory-cgroup.ts"))};\nprobeMemoryEnforcement().then((r) => console.log(JSON.stringify(r)));\n`);
+    const probe = path.join(dataDir, "probe.cjs");
+    await build({ entryPoints: [entry], bundle: true, platform: "node", format: "cjs", outfile: probe, logLevel: "silent" });
     await chmod(dataDir, 0o755);
     await chmod(probe, 0o644);
-    const tsx = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
-    const out = await run("setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", process.execPath, tsx, "--tsconfig", path.join(ROOT, "tsconfig.json"), probe]);
+    const out = await run("setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups", process.execPath, probe]);
     expect(out.ok, out.out).toBe(true);
     const result = JSON.parse(out.out.split("\n").at(-1)!) as { enforced: boolean; reason?: string };
     console.log(`as uid 65534: ${JSON.stringify(result)}`);

@@ -23,6 +23,7 @@ import type { ServiceAction } from "@/lib/core/service";
 import { hasBinary, needs } from "../helpers/requirements";
 import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
 import { until } from "../helpers/load";
+import { readableCopy } from "../helpers/readable-copy";
 
 const APP = path.resolve(__dirname, "../fixtures/user-app/server.mjs");
 
@@ -70,13 +71,15 @@ for (const e of engines) {
     let actions: typeof import("@/app/api/replicas/[id]/actions/route");
 
     beforeAll(async () => {
+      // the replica user must be able to read it, wherever the clone is
+      const app = await readableCopy(APP);
       h = await startControllerHarness({
         engine: e.engine,
         listen: e.listen,
         portRange: e.range,
         service: {
           name: "todo",
-          command: [process.execPath, APP],
+          command: [process.execPath, app],
           env: { TODO_GREETING: "hello" },
           replicas: 2,
           actions: USER_APP_ACTIONS,
