@@ -12,8 +12,15 @@
  * Every engine gets the same route sets, applied one after the other to one running
  * engine (applies are hitless); one replica per service serves all three engines.
  *
- * Ports: replicas 24000-24006 (data) and 24100-24106 (admin); listeners 18201 (HAProxy),
- * 18202 (nginx), 18203 (builtin).
+ * Listeners (issue 13): every engine listens on two http ports, "default" and "side".
+ * Each generated route is served on the default listener (no listeners named, or
+ * ["default"]), on "side" alone, or on both; each request goes to one of the two ports,
+ * and lib/core's matchRoute is asked with that listener. The listener draws come from
+ * a second generator seeded from the same seed, so the route sets and requests of a seed
+ * are the ones it gave before listeners.
+ *
+ * Ports: replicas 24000-24006 (data) and 24100-24106 (admin); listeners 18201/18204
+ * (HAProxy default/side), 18202/18205 (nginx), 18203/18206 (builtin).
  */
 import { randomInt } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +28,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { normalizeHost, pathOf, stripPathPrefix } from "@/lib/core/balancing";
+import { matchRoute, routeTakes } from "@/lib/core/route-match";
 import { rulesSchema } from "@/lib/core/rules";
 import { createBuiltinEngine } from "@/lib/engines/builtin";
 import { createHaproxyEngine } from "@/lib/engines/haproxy";
@@ -33,6 +42,7 @@ import {
   CONTRACT_SERVICES,
   describeRouteSet,
   generateContractCases,
+  seededRandom,
   type ContractCase,
   type ContractRequest,
   type ContractRoute,
@@ -42,7 +52,41 @@ const SEED = process.env.CONTRACT_SEED ? Number(process.env.CONTRACT_SEED) : ran
 if (!Number.isSafeInteger(SEED) || SEED < 0) throw new Error(`CONTRACT_SEED must be a whole number >= 0, got "${process.env.CONTRACT_SEED}"`);
 const ROUTE_SETS = 40;
 const REQUESTS_PER_SET = 10;
-const cases = generateContractCases(SEED, ROUTE_SETS, REQUESTS_PER_SET);
+const LISTENERS = ["default", "side"] as const;
+type ListenerName = (typeof LISTENERS)[number];
+/** A route's listeners: absent or ["default"] (the default listener), "side" alone, or both. */
+const ROUTE_LISTENERS: (ListenerName[] | undefined)[] = [undefined, undefined, ["default"], ["side"], ["side"], ["default", "side"], ["side", "default"]];
+
+type ListenerRoute = ContractRoute & { listeners?: ListenerName[] };
+/** A generated case with listeners: its routes name theirs, the request goes to `listener`, and expected/matching are lib/core's for it. */
+type ListenerCase = Omit<ContractCase, "routes"> & { routes: ListenerRoute[]; listener: ListenerName };
+
+/** What lib/core's matcher names for a request on `listener`, with the target the replica should see. */
+function expectedOn(routes: readonly ListenerRoute[], request: ContractRequest, listener: ListenerName): ContractCase["expected"] {
+  const route = matchRoute(routes, normalizeHost(request.host ?? undefined), pathOf(request.target), listener);
+  if (!route) return null;
+  return { service: route.service, target: route.stripPrefix ? stripPathPrefix(request.target, route.path) : request.target };
+}
+
+/** The generated cases, each route given listeners and each request a listener by a second generator of the same seed. */
+function withListeners(generated: ContractCase[][]): ListenerCase[][] {
+  const rand = seededRandom(SEED ^ 0x11573e7);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
+  return generated.map((setCases) => {
+    const routes: ListenerRoute[] = setCases[0].routes.map((r) => {
+      const listeners = pick(ROUTE_LISTENERS);
+      return listeners ? { ...r, listeners } : { ...r };
+    });
+    return setCases.map((c) => {
+      const listener = pick(LISTENERS);
+      const host = normalizeHost(c.request.host ?? undefined);
+      const matching = routes.filter((r) => routeTakes(r, host, pathOf(c.request.target), listener)).length;
+      return { ...c, routes, listener, expected: expectedOn(routes, c.request, listener), matching };
+    });
+  });
+}
+
+const cases = withListeners(generateContractCases(SEED, ROUTE_SETS, REQUESTS_PER_SET));
 const REPLAY = `CONTRACT_SEED=${SEED} npx vitest run --project integration tests/integration/engine-contract.test.ts`;
 
 /**
@@ -57,7 +101,7 @@ const generationHost = (set: number) => `set-${set}.contract`;
 const replicas = new Map<string, ReplicaProcess>();
 const dataDirs: string[] = [];
 
-function service(name: string, routes: Omit<ContractRoute, "service" | "index">[]): BalancerService {
+function service(name: string, routes: Omit<ListenerRoute, "service" | "index">[]): BalancerService {
   const replica = replicas.get(name);
   if (!replica) throw new Error(`no replica for ${name}`);
   return {
@@ -68,18 +112,19 @@ function service(name: string, routes: Omit<ContractRoute, "service" | "index">[
   };
 }
 
-function configFor(port: number, set: number, routes: readonly ContractRoute[]): BalancerConfig {
+function configFor(ports: Record<ListenerName, number>, set: number, routes: readonly ListenerRoute[]): BalancerConfig {
   const names = [...new Set(routes.map((r) => r.service))];
-  return configAt(
-    port,
+  const config = configAt(
+    ports.default,
     ...names.map((name) =>
       service(
         name,
         routes.filter((r) => r.service === name).sort((a, b) => a.index - b.index).map(({ service: _s, index: _i, ...route }) => route),
       ),
     ),
-    service(GENERATION_SERVICE, [{ hosts: [generationHost(set)], path: "/", match: "prefix", priority: 100_000, stripPrefix: false }]),
+    service(GENERATION_SERVICE, [{ hosts: [generationHost(set)], path: "/", match: "prefix", priority: 100_000, stripPrefix: false, listeners: [...LISTENERS] }]),
   );
+  return { ...config, listeners: LISTENERS.map((name) => ({ name, host: "127.0.0.1", port: ports[name], protocol: "http" as const })) };
 }
 
 type Answer = { status: number; headers: Record<string, string>; body: string };
@@ -147,7 +192,7 @@ function replicaSaw(answer: Answer): { service: string; target: string } | null 
 }
 
 /** null when the answer is what lib/core says, else what went wrong. */
-function problemWith(c: ContractCase, answer: Answer): string | null {
+function problemWith(c: ListenerCase, answer: Answer): string | null {
   const saw = replicaSaw(answer);
   if (c.expected === null) {
     if (answer.status === 503 && !answer.headers["x-replica"]) return null;
@@ -158,9 +203,10 @@ function problemWith(c: ContractCase, answer: Answer): string | null {
   return `expected ${c.expected.service} with target ${c.expected.target}, got ${got}`;
 }
 
-function describeCase(c: ContractCase, problem: string): string {
+function describeCase(c: ListenerCase, problem: string): string {
   const host = c.request.host === null ? "no Host header (HTTP/1.0)" : `Host ${c.request.host}`;
-  return `set ${c.set} request ${c.index}: GET ${c.request.target} with ${host}: ${problem}\n${describeRouteSet(c.routes)}`;
+  const listeners = c.routes.map((r) => `  ${r.service}#${r.index} on ${r.listeners ? r.listeners.join(", ") : "default (none named)"}`).join("\n");
+  return `set ${c.set} request ${c.index}: GET ${c.request.target} with ${host} on listener ${c.listener}: ${problem}\n${describeRouteSet(c.routes)}\nlisteners:\n${listeners}`;
 }
 
 /** Wait (deadline 10 s) until the engine serves route set `set`; returns how many probes it took. */
@@ -180,18 +226,20 @@ async function waitForSet(port: number, set: number): Promise<number> {
   }
 }
 
-type EngineUnderTest = { kind: string; port: number; missing: () => string | null; create: (dataDir: string, port: number) => RunningEngine };
+type EngineUnderTest = { kind: string; port: number; sidePort: number; missing: () => string | null; create: (dataDir: string, port: number) => RunningEngine };
 
 const engines: EngineUnderTest[] = [
   {
     kind: "haproxy",
     port: 18201,
+    sidePort: 18204,
     missing: () => hasBinary("haproxy", ["-v"]),
     create: (dataDir, port) => createHaproxyEngine({ dataDir, listen: { host: "127.0.0.1", port }, mode: "supervised" }),
   },
   {
     kind: "nginx",
     port: 18202,
+    sidePort: 18205,
     missing: () => hasBinary("nginx", ["-v"]),
     create: (dataDir, port) => {
       // workers run as nobody when nginx starts as root: they must reach the temp folders
@@ -202,6 +250,7 @@ const engines: EngineUnderTest[] = [
   {
     kind: "builtin",
     port: 18203,
+    sidePort: 18206,
     missing: () => null,
     create: (dataDir, port) => createBuiltinEngine({ dataDir, listen: { host: "127.0.0.1", port } }),
   },
@@ -230,17 +279,21 @@ for (const target of engines) {
       let routed = 0;
       let contested = 0;
       let lateSets = 0;
+      const ports: Record<ListenerName, number> = { default: target.port, side: target.sidePort };
+      const perListener: Record<ListenerName, number> = { default: 0, side: 0 };
       try {
         for (const [set, setCases] of cases.entries()) {
-          const config = configFor(target.port, set, setCases[0].routes);
+          const config = configFor(ports, set, setCases[0].routes);
           if (set === 0) await engine.start(config);
           else await applyOk(engine, config);
           if ((await waitForSet(target.port, set)) > 1) lateSets++;
+          await waitForSet(target.sidePort, set);
           for (const c of setCases) {
             ran++;
+            perListener[c.listener]++;
             if (c.expected) routed++;
             if (c.matching > 1) contested++;
-            const problem = problemWith(c, await send(target.port, c.request));
+            const problem = problemWith(c, await send(ports[c.listener], c.request));
             if (problem) failures.push(describeCase(c, problem));
           }
         }
@@ -248,7 +301,7 @@ for (const target of engines) {
         await engine.stop();
       }
       console.log(
-        `engine contract ${target.kind}: seed ${SEED}, ${ran} cases (${routed} routed, ${contested} of them with 2+ matching routes; ${ran - routed} no route), ` +
+        `engine contract ${target.kind}: seed ${SEED}, ${ran} cases (${routed} routed, ${contested} of them with 2+ matching routes; ${ran - routed} no route; ${perListener.default} on the default listener, ${perListener.side} on side), ` +
           `${ran - failures.length} passed, ${failures.length} failed; ${cases.length} route sets, ${lateSets} not served at the first probe after apply`,
       );
       if (failures.length > 0) {
@@ -256,6 +309,8 @@ for (const target of engines) {
         expect.fail(`${target.kind}: ${failures.length} of ${ran} cases disagree with lib/core (seed ${SEED}; replay: ${REPLAY})\n\n${shown}`);
       }
       expect(ran).toBe(ROUTE_SETS * REQUESTS_PER_SET);
+      // both listeners were asked (a seed that sent everything to one would test less than it says)
+      expect(Math.min(perListener.default, perListener.side), `requests per listener: ${JSON.stringify(perListener)}`).toBeGreaterThan(0);
     });
   });
 }
