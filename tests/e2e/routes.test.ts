@@ -9,8 +9,11 @@
  * - "Try a URL" names the route and the path the replica gets, as the balancer did.
  * - A route that can never be reached (a.local /api/v1 behind *.local /api) is listed by
  *   Preview, refused by Apply with the route that hides it named, and kept with Apply anyway.
+ * - A second listener ("side", added through the API): route 2 checked on it alone in the
+ *   table is served on its port only, the example names that port, the default
+ *   listener answers for those requests as the other routes say.
  * - At 390 px the table and the try box fit the width (no sideways scrolling).
- * Panel ports 3340-3349, listener 18423, replicas 27810-27819.
+ * Panel ports 3340-3349, listener 18423 (and "side" 18466), replicas 27810-27819.
  */
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,8 +25,9 @@ import { until } from "@/tests/helpers/load";
 
 const ADMIN = { username: "routes-admin", password: "routes e2e admin password" };
 const LISTENER = 18423;
+const SIDE_LISTENER = 18466;
 
-type Route = { hosts: string[]; path: string; match: string; stripPrefix: boolean; priority: number };
+type Route = { hosts: string[]; path: string; match: string; stripPrefix: boolean; priority: number; listeners?: string[] };
 type Overview = { engine: { running: boolean; ready: boolean }; revision: number; live: string | null; config: { services: { id: string; name: string; rules: { routes: Route[] } }[] } };
 
 let panel: Panel;
@@ -39,10 +43,10 @@ async function overview(): Promise<Overview> {
 }
 
 /** One request through the balancer: the replica's JSON (its path) or null for a non-replica answer. */
-function viaBalancer(host: string, target: string): Promise<{ status: number; path: string | null }> {
+function viaBalancer(host: string, target: string, port = LISTENER): Promise<{ status: number; path: string | null }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: "127.0.0.1", port: LISTENER, path: target, headers: { host }, agent: false }, (res) => {
+      .get({ host: "127.0.0.1", port, path: target, headers: { host }, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
@@ -193,6 +197,45 @@ describe("routes of a service in the rules editor", () => {
     const after = await overview();
     expect(after.revision).toBeGreaterThan(before.revision);
     expect(after.config.services.find((s) => s.name === "web")!.rules.routes).toHaveLength(4);
+  });
+
+  it("a route checked on a second listener alone is served on that port only; the example names its port", async () => {
+    const { page } = browser;
+    const created = await panel.request("/api/listeners", { method: "POST", cookie, json: { name: "side", port: SIDE_LISTENER, protocol: "http" } });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const before = await overview();
+    await openEditor(page);
+    // the table lists both listeners for every route, none checked (the default listener)
+    const checks = page.getByTestId("service-route-listeners-1");
+    await checks.waitFor();
+    expect(await checks.innerText()).toContain("None checked: served on the default listener.");
+    expect(await checks.locator('input[type="checkbox"]').evaluateAll((els) => els.map((e) => [(e as HTMLInputElement).name, (e as HTMLInputElement).checked]))).toEqual([
+      ["routes.1.listeners.default", false],
+      ["routes.1.listeners.side", false],
+    ]);
+    await page.locator('input[name="routes.1.listeners.side"]').check();
+    expect(await checks.innerText()).toContain("Served on the checked listeners only.");
+    expect(await page.getByTestId("service-route-example-1").innerText()).toContain(`curl -H 'Host: api.local' http://127.0.0.1:${SIDE_LISTENER}/api`);
+    await page.getByTestId("rules-apply").click();
+    await page.getByTestId("rules-applied").waitFor({ timeout: 60_000 });
+    const after = await overview();
+    expect(after.revision).toBeGreaterThan(before.revision);
+    const routes = after.config.services.find((s) => s.name === "web")!.rules.routes;
+    expect(routes.map((r) => r.listeners ?? null)).toEqual([null, ["side"], null, null]);
+    // the side listener strips /api for the route's hosts; the default one no longer serves route 2 (the catch-all takes it, unstripped)
+    await until("the side listener strips /api for x.local", () => viaBalancer("x.local", "/api/users?id=1", SIDE_LISTENER).catch(() => null), (a) => a?.path === "/users?id=1", 20_000, 200);
+    expect(await viaBalancer("x.local", "/api/users?id=1")).toEqual({ status: 404, path: "/api/users?id=1" });
+    // on the side listener only route 2 is served: another path of the same host is no route (503 from the balancer)
+    expect((await viaBalancer("x.local", "/other", SIDE_LISTENER)).path).toBeNull();
+    // Try a URL with the listener agrees (POST /api/routes/try)
+    const onSide = (await (await panel.request("/api/routes/try", { method: "POST", cookie, json: { url: "http://x.local/api/users?id=1", listener: "side" } })).json()) as { reached: { upstreamPath: string } | null };
+    expect(onSide.reached?.upstreamPath).toBe("/users?id=1");
+    const onDefault = (await (await panel.request("/api/routes/try", { method: "POST", cookie, json: { url: "http://x.local/api/users?id=1", listener: "default" } })).json()) as { reached: { upstreamPath: string } | null };
+    expect(onDefault.reached?.upstreamPath).toBe("/api/users?id=1");
+    await openEditor(page);
+    expect(await page.locator('input[name="routes.1.listeners.side"]').isChecked()).toBe(true);
+    await sectionShot(page, "routes-section-listeners");
+    await sectionShot(page, "routes-section-listeners-dark", true);
   });
 
   it("fits a 390 px phone: the routes table and the try box without sideways scrolling", async () => {
