@@ -11,7 +11,7 @@ import type { CertificateView } from "@/lib/core/listeners";
 /**
  * The certificates (issue 13): what each is for and until when, never its key. Admins
  * upload a PEM chain and key or have the panel's local CA issue one for local names;
- * anyone may download the CA's root to trust it.
+ * anyone may download the CA's root to trust it, once the CA has issued one.
  */
 export function CertificatesCard({
   certificates,
@@ -41,9 +41,12 @@ export function CertificatesCard({
     <Card
       title="Certificates"
       actions={
-        <a href="/api/certificates/ca" download className="text-xs font-medium text-indigo-700 underline hover:text-indigo-600 dark:text-indigo-300" data-testid="download-ca">
-          Download the local CA root
-        </a>
+        // the local CA is made by the first generated certificate: before that there is nothing to download
+        certificates.some((c) => c.generated) && (
+          <a href="/api/certificates/ca" download className="text-xs font-medium text-indigo-700 underline hover:text-indigo-600 dark:text-indigo-300" data-testid="download-ca">
+            Download the local CA root
+          </a>
+        )
       }
     >
       {certificates.length === 0 ? (

@@ -22,7 +22,7 @@ export default async function ServicesPage() {
         title="Services"
         description={
           <>
-            Each service is a pool of identical replicas behind one route of the {overview.engine.kind} balancer on{" "}
+            Each service is a pool of identical replicas behind its routes on the {overview.engine.kind} balancer, by default on{" "}
             <span className="font-mono">
               {listen.host}:{listen.port}
             </span>
