@@ -49,10 +49,10 @@ export function ClientReplicaTable({
                   return (
                     <td
                       key={r}
-                      className={`px-2 py-1 text-right tabular-nums ${isMain ? "font-semibold text-zinc-900 dark:text-white" : n ? "" : "text-zinc-300 dark:text-zinc-700"}`}
+                      className={`px-2 py-1 text-right tabular-nums ${isMain ? "font-semibold text-zinc-900 dark:text-white" : n ? "" : "text-zinc-500 dark:text-zinc-400"}`}
                       style={isMain ? { backgroundColor: `${colorOf(r)}33`, boxShadow: `inset 0 -2px 0 ${colorOf(r)}` } : undefined}
                     >
-                      {n || "·"}
+                      {n}
                       {lastReplica[c] === r && <span title="served its latest request" className="ml-1 text-zinc-900 dark:text-zinc-100">●</span>}
                     </td>
                   );
