@@ -19,6 +19,7 @@ import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import path from "node:path";
 import { launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
+import { demoServiceReady } from "@/tests/helpers/demo-service";
 
 const ADMIN = { username: "carla", password: "charts e2e password" };
 const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000) => untilShared(what, read, check, timeoutMs, 200);
@@ -202,17 +203,7 @@ describe("service charts: range, pause, crosshair, markers, names (Chromium)", (
       env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: "18380", PORT_RANGE: "26800-26999" },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
-    const web = await until(
-      "the demo service web with 3 ready replicas",
-      async () => {
-        const res = await panel.request("/api/services", { cookie });
-        const { services } = (await res.json()) as { services: { id: string; name: string; instances: { state: string }[] }[] };
-        return services.find((s) => s.name === "web") ?? null;
-      },
-      (s) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3,
-      90_000,
-    );
-    serviceId = web!.id;
+    serviceId = await demoServiceReady(panel, cookie);
     const res = await panel.request(`/api/services/${serviceId}/traffic`, { method: "POST", cookie, json: { rps: 40, clients: 4, durationS: 600 } });
     expect(res.status, await res.clone().text()).toBe(200);
   }, 300_000);

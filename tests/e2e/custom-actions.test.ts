@@ -14,7 +14,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
-import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
+import { type Panel } from "@/tests/helpers/panel";
+import { startPanelWithBrowser } from "@/tests/helpers/panel-browser";
 import { hasChromium, launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
 import { needs } from "@/tests/helpers/requirements";
@@ -36,14 +37,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
   const rotation = (page: LaunchedBrowser["page"]) => page.$$eval('[data-testid="replica-card"]', (els) => els.map((e) => (e as HTMLElement).dataset.inRotation));
 
   beforeAll(async () => {
-    panel = await startPanel({
-      port: await findFreePort(3360, 3369),
-      startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18453, 18458)), PORT_RANGE: "28550-28589", ENGINE: "builtin" },
-    });
-    cookie = await panel.login(ADMIN.username, ADMIN.password);
-    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+    ({ panel, cookie, browser } = await startPanelWithBrowser({ admin: ADMIN, panelPorts: [3360, 3369], balancerPorts: [18453, 18458], portRange: "28550-28589" }));
   }, 200_000);
 
   afterAll(async () => {

@@ -20,6 +20,7 @@ import type { Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { launchBrowser, screenshot, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
+import { demoServiceReady } from "@/tests/helpers/demo-service";
 
 const ADMIN = { username: "tess", password: "dashboard truth pw" };
 const PHONE = { width: 390, height: 844 };
@@ -44,17 +45,7 @@ async function panelWithWeb(env: Record<string, string>): Promise<{ panel: Panel
   const panel = await startPanel({ port: await findFreePort(3260, 3279), startTimeoutMs: 170_000, env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, ...env } });
   try {
     const cookie = await panel.login(ADMIN.username, ADMIN.password);
-    const web = await until(
-      "the demo service web with 3 ready replicas",
-      async () => {
-        const res = await panel.request("/api/services", { cookie });
-        const { services } = (await res.json()) as { services: { id: string; name: string; instances: { state: string }[] }[] };
-        return services.find((s) => s.name === "web") ?? null;
-      },
-      (s) => s !== null && s.instances.filter((r) => r.state === "ready").length === 3,
-      90_000,
-    );
-    return { panel, cookie, serviceId: web!.id };
+    return { panel, cookie, serviceId: await demoServiceReady(panel, cookie) };
   } catch (e) {
     await panel.stop();
     throw e;

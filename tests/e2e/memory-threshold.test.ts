@@ -12,7 +12,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
+import { type Panel } from "@/tests/helpers/panel";
+import { startPanelWithBrowser } from "@/tests/helpers/panel-browser";
 import { hasChromium, launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
 import { needs } from "@/tests/helpers/requirements";
@@ -39,14 +40,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
   let browser: LaunchedBrowser;
 
   beforeAll(async () => {
-    panel = await startPanel({
-      port: await findFreePort(3330, 3339),
-      startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18405, 18409)), PORT_RANGE: "27450-27499", ENGINE: "builtin" },
-    });
-    cookie = await panel.login(ADMIN.username, ADMIN.password);
-    browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+    ({ panel, cookie, browser } = await startPanelWithBrowser({ admin: ADMIN, panelPorts: [3330, 3339], balancerPorts: [18405, 18409], portRange: "27450-27499" }));
   }, 200_000);
 
   afterAll(async () => {

@@ -52,6 +52,10 @@ const renderers = {
   },
 };
 
+const schemaPath = path.resolve(__dirname, "../../../shared/fixtures/traefik-v3-file-provider.schema.json");
+const hasSchema = existsSync(schemaPath);
+if (!hasSchema) console.warn(`*** SKIPPING the Traefik schema check: ${schemaPath} does not exist ***`);
+
 describe("listeners and TLS, rendered", () => {
   for (const [file, render] of Object.entries(renderers)) {
     it(`renders ${file}: a redirecting default, https with SNI certificates, routes on their listeners`, () => {
@@ -83,9 +87,11 @@ describe("listeners and TLS, rendered", () => {
     expect(t.http.routers["default-to-https"]).toMatchObject({ entryPoints: ["default"], service: "noop@internal", middlewares: ["default-to-https"] });
     expect(t.http.middlewares?.["default-to-https"]).toEqual({ redirectScheme: { scheme: "https", port: "8443", permanent: true } });
     expect(t.tls?.certificates.map((c) => c.keyFile)).toEqual([`${certDir}/00000000000000a0.key`, `${certDir}/00000000000000a1.key`]);
-    // valid for Traefik v3's file provider (the SchemaStore schema kept beside the project, when it is there)
-    const schemaPath = path.resolve(__dirname, "../../../shared/fixtures/traefik-v3-file-provider.schema.json");
-    if (!existsSync(schemaPath)) return console.warn(`*** SKIPPING the Traefik schema check: ${schemaPath} does not exist ***`);
+  });
+
+  // valid for Traefik v3's file provider: the SchemaStore schema is an optional fixture kept
+  // beside the project (../shared/fixtures); where it is absent the check is a counted skip
+  it.skipIf(!hasSchema)("traefik: the exported document is valid for Traefik v3's file provider (SchemaStore schema)", () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8")));
     expect(validate(parse(renderTraefik(gateway))) ? "" : ajv.errorsText(validate.errors)).toBe("");

@@ -1,0 +1,30 @@
+import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
+import { launchBrowser, type LaunchedBrowser } from "@/tests/helpers/browser";
+
+/**
+ * A fresh panel on the builtin engine, signed in as `admin`, and a desktop Chromium
+ * carrying that session: what an e2e suite about one form or card starts with.
+ * Ports: the panel in `panelPorts`, the balancer in `balancerPorts`, replicas in `portRange`.
+ */
+export async function startPanelWithBrowser(opts: {
+  admin: { username: string; password: string };
+  panelPorts: [number, number];
+  balancerPorts: [number, number];
+  portRange: string;
+}): Promise<{ panel: Panel; cookie: string; browser: LaunchedBrowser }> {
+  const panel = await startPanel({
+    port: await findFreePort(...opts.panelPorts),
+    startTimeoutMs: 170_000,
+    env: {
+      ADMIN_USER: opts.admin.username,
+      ADMIN_PASSWORD: opts.admin.password,
+      BALANCER_PORT: String(await findFreePort(...opts.balancerPorts)),
+      PORT_RANGE: opts.portRange,
+      ENGINE: "builtin",
+    },
+  });
+  const cookie = await panel.login(opts.admin.username, opts.admin.password);
+  const browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+  await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+  return { panel, cookie, browser };
+}
