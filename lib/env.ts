@@ -55,6 +55,8 @@ const envSchema = z.object({
     .refine((v) => v !== "root", "not root: replicas never run as root")
     .default("switchyard-replica"),
   PORT_RANGE: rangeSchema.prefault("20000-20999"),
+  /** loopback ports of the per-replica fault proxies (network faults, docs/faults-network.md) */
+  FAULT_PROXY_PORTS: rangeSchema.prefault("19000-19999"),
   MAX_REPLICAS: z.coerce.number().int().min(1).max(200).default(20),
   DOCKER_HOST: z.string().optional(),
   DOCKER_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "host or a docker network name").default("host"),

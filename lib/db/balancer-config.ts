@@ -7,7 +7,7 @@ import { serverNameFor, type BalancerConfig, type BalancerListener, type Balance
 import { DEFAULT_LISTENER_NAME, redirectTarget, type Listener, type ListenerProtocol } from "@/lib/core/listeners";
 import { certificateFiles } from "@/lib/tls/store";
 
-type ReplicaRow = { id: string; dataAddr: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
+type ReplicaRow = { id: string; dataAddr: string | null; faultAddr?: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
 type ServiceRow = { id: string; name: string; rules: string; instances?: ReplicaRow[] };
 
 export function splitAddr(addr: string): { host: string; port: number } {
@@ -15,9 +15,14 @@ export function splitAddr(addr: string): { host: string; port: number } {
   return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
 }
 
+/**
+ * The engine's server for a replica: its data address, or, while a network fault is
+ * active, its fault proxy's (`faultAddr`), so every later apply or reload keeps the fault.
+ * Only the balancer's path uses it; the panel's direct path always takes dataAddr/adminAddr.
+ */
 export function toServer(r: ReplicaRow): BalancerServer | null {
   if (!r.dataAddr) return null;
-  const { host, port } = splitAddr(r.dataAddr);
+  const { host, port } = splitAddr(r.faultAddr ?? r.dataAddr);
   const adminState = engineAdminState(r.state ?? "ready", r.adminState);
   return { replicaId: r.id, name: serverNameFor(r.id), host, port, weight: r.weight, adminState };
 }

@@ -229,6 +229,12 @@ export interface RunningEngine extends Renderer {
   removeServer(service: BalancerService, serverName: string): Promise<void>;
   setServerState(service: BalancerService, serverName: string, state: AdminState): Promise<void>;
   setWeight(service: BalancerService, serverName: string, weight: number): Promise<void>;
+  /**
+   * Points a server at another address (a network fault's proxy, and back to the
+   * replica's own): HAProxy at run time (hitless), builtin through its control socket,
+   * nginx by re-applying. The stored model gets it too, so a reload keeps it.
+   */
+  setServerAddress(service: BalancerService, serverName: string, host: string, port: number): Promise<void>;
 
   stats(): Promise<EngineStats>;
 

@@ -216,6 +216,10 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
     setWeight: (service: BalancerService, serverName: string, weight: number) =>
       lifecycle.exclusive(() => runtimeChange(service, serverName, { cmd: "setWeight", service: service.name, server: serverName, weight }, { weight })),
 
+    /** The edited model loaded whole through the control socket (hitless: in-flight requests finish on the old address). */
+    setServerAddress: (service: BalancerService, serverName: string, host: string, port: number) =>
+      lifecycle.exclusive(() => applyEdit(service, patchServerEdit(serverName, { host, port }))),
+
     async stats(): Promise<EngineStats> {
       await requireRunning();
       const r = await call({ cmd: "stats" });

@@ -207,6 +207,14 @@ export class HaproxyEngine implements RunningEngine {
     });
   }
 
+  /** `set server … addr … port …` at run time (no reload); the model and file get it, and saveServerState drops the old address before a reload. */
+  setServerAddress(service: BalancerService, serverName: string, host: string, port: number): Promise<void> {
+    return this.lifecycle.exclusive(async () => {
+      await this.runtime.setAddress(backendName(service.name), serverName, host, port);
+      await this.lifecycle.editModel(service, patchServerEdit(serverName, { host, port }));
+    });
+  }
+
   async stats(): Promise<EngineStats> {
     const rows = await this.runtime.showStat();
     return { at: Date.now(), servers: withRequestLog(serverStatsOf(rows), this.requestLog) };

@@ -212,6 +212,14 @@ export class HaproxyRuntimeApi {
     return this.run(`set server ${this.id(backend, server)} state ${state}`);
   }
 
+  /** `set server B/S addr IP port P`: HAProxy answers what it changed ("IP changed from ..."), or "no need to change". */
+  async setAddress(backend: string, server: string, host: string, port: number): Promise<void> {
+    assertToken("address", `${host}:${port}`, ADDRESS);
+    const cmd = `set server ${this.id(backend, server)} addr ${host} port ${port}`;
+    const answer = (await this.command(cmd)).trim();
+    if (answer !== "" && !/changed from|no need to change/i.test(answer)) throw cliError(cmd, answer);
+  }
+
   setWeight(backend: string, server: string, weight: number): Promise<void> {
     if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new AppError("bad_request", `invalid weight ${weight}`);
     return this.run(`set server ${this.id(backend, server)} weight ${weight}`);

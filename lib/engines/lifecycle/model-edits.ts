@@ -22,9 +22,9 @@ export const removeServerEdit =
   (serverName: string): ServerEdit =>
   (servers) => servers.filter((s) => s.name !== serverName);
 
-/** `serverName` with a new weight or admin state. */
+/** `serverName` with a new weight, admin state or address. */
 export const patchServerEdit =
-  (serverName: string, patch: { weight?: number; adminState?: AdminState }): ServerEdit =>
+  (serverName: string, patch: { weight?: number; adminState?: AdminState; host?: string; port?: number }): ServerEdit =>
   (servers) => servers.map((s) => (s.name === serverName ? { ...s, ...patch } : s));
 
 /**

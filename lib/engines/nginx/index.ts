@@ -150,6 +150,11 @@ export class NginxEngine implements RunningEngine {
     return this.change(service, patchServerEdit(serverName, { weight }));
   }
 
+  /** nginx OSS cannot change an upstream server at run time: a re-apply (batched reload). */
+  setServerAddress(service: BalancerService, serverName: string, host: string, port: number): Promise<void> {
+    return this.change(service, patchServerEdit(serverName, { host, port }));
+  }
+
   /**
    * The port's optional probe capability (nginx OSS has no active checks; its
    * descriptor says `panelProbes`): the panel's prober reports the replicas
