@@ -47,11 +47,13 @@ as_root() {
 # haproxy, nginx: engine tests; docker.io: docker runtime tests; procps, iproute2, psmisc:
 # process and port inspection; python3, make, g++: node-gyp builds better-sqlite3;
 # fonts-dejavu-core: readable screenshots; git: the scripts' checks.
+# prometheus: tests/e2e/prometheus.test.ts scrapes a real panel with it (and runs the Grafana dashboard's queries).
 APT_PACKAGES=(
   chromium haproxy nginx docker.io ca-certificates openssl
   procps iproute2 psmisc
   python3 make g++
   fonts-dejavu-core git
+  prometheus
 )
 
 check_machine() {

@@ -2,7 +2,8 @@ import { db } from "@/lib/db/client";
 import { bus, recordEvent, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import type { ReplicaTick, ServerFigures, ServiceTick } from "@/lib/core/metrics";
-import { addBuckets, bucketDelta, counterDelta, percentileFromBuckets, Ring, sparseBuckets } from "@/lib/core/rates";
+import { addBuckets, percentileFromBuckets, Ring, serverCountersOf, serverDeltas, sparseBuckets, type ServerCounters } from "@/lib/core/rates";
+import { metricsState, type ReplicaSample } from "@/lib/metrics/state";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeFor } from "@/lib/runtime/registry";
@@ -37,12 +38,11 @@ export interface LiveViews {
   traffic(serviceId: string): TrafficStatus;
 }
 
-type Prev = { total: number; r4: number; r5: number; conn: number; buckets?: Record<string, number> };
 type MinuteAcc = { requests: number; errors: number; buckets: Record<string, number>; memSum: number; memN: number; upN: number; n: number };
 
 export class Collector {
   private timer: NodeJS.Timeout | null = null;
-  private prev = new Map<string, Prev>();
+  private prev = new Map<string, ServerCounters>();
   private history = new Map<string, Ring<ServiceTick>>();
   private minute = new Map<string, MinuteAcc>(); // key serviceId/replicaId
   private minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
@@ -122,6 +122,7 @@ export class Collector {
     for (const svc of services) {
       const replicas: ReplicaTick[] = [];
       const svcBuckets: Record<string, number> = {};
+      const samples: ReplicaSample[] = [];
       let avgWeighted = 0;
       for (const r of svc.instances) {
         const st = byServer.get(serverNameFor(r.id));
@@ -132,13 +133,14 @@ export class Collector {
         let e5 = 0;
         let conn = 0;
         let buckets: Record<string, number> | null = null;
-        if (st) {
-          rps = counterDelta(prev?.total, st.totalRequests);
-          e4 = counterDelta(prev?.r4, st.responses["4xx"]);
-          e5 = counterDelta(prev?.r5, st.responses["5xx"]);
-          conn = counterDelta(prev?.conn, st.connectionErrors);
-          if (st.latencyBuckets) buckets = bucketDelta(prev?.buckets, st.latencyBuckets);
-          this.prev.set(key, { total: st.totalRequests, r4: st.responses["4xx"], r5: st.responses["5xx"], conn: st.connectionErrors, buckets: st.latencyBuckets });
+        const deltas = st ? serverDeltas(prev, st) : null;
+        if (st && deltas) {
+          rps = deltas.total;
+          e4 = deltas.responses["4xx"];
+          e5 = deltas.responses["5xx"];
+          conn = deltas.connectionErrors;
+          buckets = deltas.buckets;
+          this.prev.set(key, serverCountersOf(st));
         }
         if (buckets) addBuckets(svcBuckets, buckets);
         const rt = r.runtimeRef ? await runtimeFor(runtimeKindOf(svc)).stats(r.runtimeRef).catch(() => null) : null;
@@ -188,7 +190,19 @@ export class Collector {
           }
         }
         this.accumulateMinute(svc.id, r.id, rps, e5 + conn, buckets, rt ? rt.memoryBytes / 1048576 : null, inRotation);
+        samples.push({
+          replicaId: r.id,
+          deltas,
+          up: inRotation,
+          reason: r.inEngine ? health.status : r.state,
+          activeConnections: st?.activeConnections ?? 0,
+          memoryBytes: rt ? rt.memoryBytes : null,
+          memoryLimitBytes: rt?.memoryLimitBytes ?? (svc.memoryLimitMb ? svc.memoryLimitMb * 1048576 : null),
+          cpuPercent: rt ? rt.cpuPercent : null,
+        });
       }
+      // the Prometheus export (GET /metrics) counts the same deltas the dashboard shows
+      metricsState().observeService({ name: svc.name, desired: svc.replicas, ready: svc.instances.filter((r) => r.state === "ready").length }, samples);
       const total = replicas.reduce((s, r) => s + r.rps, 0);
       for (const r of replicas) r.share = total > 0 ? r.rps / total : 0;
       const hasBuckets = Object.values(svcBuckets).some((v) => v > 0);
@@ -211,6 +225,8 @@ export class Collector {
       if (!ring) this.history.set(svc.id, (ring = new Ring(HISTORY_POINTS)));
       ring.push(tick);
     }
+
+    metricsState().retainServices(services.map((s) => s.name));
 
     const watched = new Set(watchedServiceIds());
     const views = this.views;

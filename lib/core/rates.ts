@@ -104,3 +104,62 @@ export class Ring<T> {
     return this.items.length;
   }
 }
+
+/** A server's cumulative counters as an engine reports them (ServerStats' counting part). */
+export type ServerCounters = {
+  totalRequests: number;
+  responses: { "1xx": number; "2xx": number; "3xx": number; "4xx": number; "5xx": number; other: number };
+  connectionErrors: number;
+  retries: number;
+  redispatches: number;
+  latencyBuckets?: Record<string, number>;
+};
+
+export type ServerDeltas = {
+  total: number;
+  responses: ServerCounters["responses"];
+  connectionErrors: number;
+  retries: number;
+  redispatches: number;
+  /** this interval's answers per latency bucket; null when the engine gives no distribution */
+  buckets: Record<string, number> | null;
+};
+
+const RESPONSE_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"] as const;
+
+/**
+ * What happened since the last reading, tolerant of an engine reload: when any count went
+ * down, the engine restarted its counters from 0, and every current count is new. The
+ * dashboard's rates and the Prometheus counters both come from these deltas (one source).
+ */
+export function serverDeltas(prev: ServerCounters | undefined, cur: ServerCounters): ServerDeltas {
+  const reset =
+    prev !== undefined &&
+    (cur.totalRequests < prev.totalRequests ||
+      cur.connectionErrors < prev.connectionErrors ||
+      cur.retries < prev.retries ||
+      cur.redispatches < prev.redispatches ||
+      RESPONSE_CLASSES.some((c) => cur.responses[c] < prev.responses[c]));
+  const d = (p: number | undefined, c: number) => (prev === undefined ? 0 : reset ? c : counterDelta(p, c));
+  const responses = Object.fromEntries(RESPONSE_CLASSES.map((c) => [c, d(prev?.responses[c], cur.responses[c])])) as ServerCounters["responses"];
+  return {
+    total: d(prev?.totalRequests, cur.totalRequests),
+    responses,
+    connectionErrors: d(prev?.connectionErrors, cur.connectionErrors),
+    retries: d(prev?.retries, cur.retries),
+    redispatches: d(prev?.redispatches, cur.redispatches),
+    buckets: cur.latencyBuckets ? bucketDelta(prev?.latencyBuckets, cur.latencyBuckets) : null,
+  };
+}
+
+/** The counting part of a reading, copied (an engine may reuse its objects between readings). */
+export function serverCountersOf(st: ServerCounters): ServerCounters {
+  return {
+    totalRequests: st.totalRequests,
+    responses: { ...st.responses },
+    connectionErrors: st.connectionErrors,
+    retries: st.retries,
+    redispatches: st.redispatches,
+    ...(st.latencyBuckets ? { latencyBuckets: { ...st.latencyBuckets } } : {}),
+  };
+}

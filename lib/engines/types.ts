@@ -1,5 +1,6 @@
 import type { AdminState, Algorithm, Rules } from "@/lib/core/rules";
 import type { ExecError } from "@/lib/process/exec";
+import type { ServerCounters } from "@/lib/core/rates";
 
 /**
  * The engine ports. An engine is the balancer (HAProxy, nginx, builtin, traefik).
@@ -121,18 +122,15 @@ export type ServerHealth = {
   lastChangeMs: number | null;
 };
 
-/** Per-server cumulative counters. Counters may reset (engine reload): consumers must tolerate a decrease. */
-export type ServerStats = {
+/**
+ * Per-server cumulative counters (ServerCounters: requests, responses by class, connection
+ * errors, retries, redispatches, the optional latency distribution since start: bucket upper
+ * bound ms -> count). Counters may reset (engine reload): consumers must tolerate a decrease.
+ */
+export type ServerStats = ServerCounters & {
   service: string; // service name
   server: string; // server name
-  totalRequests: number;
   activeConnections: number;
-  responses: { "1xx": number; "2xx": number; "3xx": number; "4xx": number; "5xx": number; other: number };
-  connectionErrors: number;
-  retries: number;
-  redispatches: number;
-  /** optional latency distribution since start: bucket upper bound ms -> count (cumulative counts per bucket, not cumulative across buckets) */
-  latencyBuckets?: Record<string, number>;
   /** optional average response time in ms over recent requests (HAProxy rtime) */
   avgResponseMs?: number;
   health: ServerHealth;

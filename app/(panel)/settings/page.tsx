@@ -2,11 +2,13 @@ import { PageHeader } from "@/components/ui/page-header";
 import { UsersPanel } from "@/components/settings/users-panel";
 import { AllowListPanel } from "@/components/settings/allow-list-panel";
 import { AccountPanel } from "@/components/settings/account-panel";
+import { PrometheusPanel } from "@/components/settings/prometheus-panel";
 import { requireUser } from "@/lib/auth/page";
 import { hasRole } from "@/lib/core/roles";
 import { env } from "@/lib/env";
 import { listUsers } from "@/lib/services/manage-users";
 import { getAllowList } from "@/lib/services/manage-allow-list";
+import { listMetricsTokens } from "@/lib/services/manage-metrics-tokens";
 
 export const metadata = { title: "Settings" };
 
@@ -22,6 +24,7 @@ export default async function SettingsPage() {
         <AccountPanel username={user.username} role={user.role} isAdmin={user.role === "admin"} />
         {user.role === "admin" && <UsersPanel initial={await listUsers()} currentUserId={user.id} />}
         {allowList}
+        {user.role === "admin" && <PrometheusPanel initial={await listMetricsTokens()} />}
       </div>
     </>
   );

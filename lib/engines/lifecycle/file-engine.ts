@@ -12,6 +12,7 @@ import { applyWithRollback, launchWithRollback, type ApplySteps, type ConfigFile
 import { withServers, type ServerEdit } from "@/lib/engines/lifecycle/model-edits";
 import { SerialQueue } from "@/lib/process/serial-queue";
 import { stopWithEscalation, type StopStep } from "@/lib/process/stop";
+import { metricsState } from "@/lib/metrics/state";
 
 /** Where the stored model lives: model.json beside the file (HAProxy, nginx), or the config file itself (the builtin proxy's JSON). */
 export interface ModelStore {
@@ -75,14 +76,21 @@ export class FileEngine {
    */
   async applyNow(rendered: string, steps: ApplySteps): Promise<ApplyResult> {
     let reloadError: string | undefined;
-    const reload = async () => {
+    const metrics = metricsState(); // GET /metrics counts reloads and apply results
+    const counted = (reload: ApplySteps["reload"]) => async () => {
+      const r = await reload();
+      if (r.ok ? r.reloaded !== false : true) metrics.engineReload(this.opts.kind, r.ok);
+      return r;
+    };
+    const reload = counted(async () => {
       const r = await steps.reload();
       if (!r.ok) reloadError = r.error;
       return r;
-    };
-    const result = await applyWithRollback(this.opts.file, rendered, { ...steps, reload });
+    });
+    const result = await applyWithRollback(this.opts.file, rendered, { ...steps, reload, reloadPrevious: counted(steps.reloadPrevious) });
     if (result.ok) this.lastError = undefined;
     else if (reloadError !== undefined) this.lastError = reloadError;
+    metrics.applyResult(this.opts.kind, result.ok ? "ok" : reloadError === undefined ? "refused" : result.rolledBack ? "rolled_back" : "failed");
     return result;
   }
 
@@ -90,6 +98,7 @@ export class FileEngine {
   async launchNow(launch: () => Promise<void>): Promise<ApplyResult> {
     const result = await launchWithRollback(this.opts.file, launch);
     this.lastError = result.ok ? undefined : result.error;
+    metricsState().applyResult(this.opts.kind, result.ok ? "ok" : "failed");
     return result;
   }
 
