@@ -9,6 +9,7 @@ import { collector } from "@/lib/controller/collector";
 import { provideLiveViews } from "@/lib/services/live-views";
 import { prober } from "@/lib/controller/prober";
 import { stopAllTraffic } from "@/lib/services/traffic";
+import { autoscaleLoop } from "@/lib/autoscale/loop";
 
 /** Things done once per panel start, before it listens. */
 export async function bootstrap(): Promise<void> {
@@ -24,6 +25,7 @@ export async function bootstrap(): Promise<void> {
     await controller().start();
     provideLiveViews().start();
     prober().start();
+    autoscaleLoop().start();
     if (cfg.DEMO_SERVICE) {
       await ensureDemoService().catch((e) => console.error(`[switchyard] could not create the demo service: ${e instanceof Error ? e.message : e}`));
     }
@@ -33,6 +35,7 @@ export async function bootstrap(): Promise<void> {
 export async function shutdown(): Promise<void> {
   // the engine and the replicas keep running: the next start adopts them
   stopAllTraffic();
+  autoscaleLoop().stop();
   collector().stop();
   prober().stop();
   await controller().stop();

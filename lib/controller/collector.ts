@@ -220,6 +220,7 @@ export class Collector {
           ? { p50: percentileFromBuckets(svcBuckets, 0.5), p95: percentileFromBuckets(svcBuckets, 0.95), p99: percentileFromBuckets(svcBuckets, 0.99) }
           : { p50: avg, p95: null, p99: null },
         replicas,
+        desired: svc.replicas,
       };
       let ring = this.history.get(svc.id);
       if (!ring) this.history.set(svc.id, (ring = new Ring(HISTORY_POINTS)));

@@ -73,7 +73,11 @@ export const defaultAutoscaleSettings = (): AutoscaleSettings => ({
 
 /** What the API and the page show: the settings, whether a person's slider paused it, and the last decisions. */
 export type AutoscaleView = AutoscaleSettings & {
+  serviceId: string;
   paused: { at: string; by: string } | null;
+  /** the loop's last evaluation (held or changed) since the panel started; null: none yet */
+  status: { at: number; current: number; desired: number; recommendation: number | null; reason: string } | null;
+  /** the last changes it made, newest first */
   decisions: AutoscaleDecisionView[];
 };
 

@@ -75,6 +75,8 @@ export type ServiceTick = {
   errors: { "4xx": number; "5xx": number; conn: number };
   latency: { p50: number | null; p95: number | null; p99: number | null };
   replicas: ReplicaTick[];
+  /** the service's desired replica count at this tick (what the slider or the autoscaler asked for) */
+  desired?: number;
 };
 
 /** Per-client view of the traffic generator (who served each simulated client). */

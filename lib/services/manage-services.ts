@@ -17,6 +17,7 @@ import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
 import { getAllowList } from "@/lib/services/manage-allow-list";
 import { serviceView, type ServiceView } from "@/lib/services/views";
+import { pauseAutoscaler } from "@/lib/autoscale/store";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
@@ -107,6 +108,10 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   const replicas = input.replicas ?? svc.replicas;
   if (replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas} for ${svc.name}`);
   if (replicas < minReplicas) throw new AppError("bad_request", `replicas: at least ${minReplicas} for ${svc.name}`);
+  // a person's slider pauses the service's autoscaler before the count is written: the two never fight (issue 16)
+  if (replicas !== svc.replicas && (await pauseAutoscaler(id, actor.username))) {
+    await recordEvent({ kind: "autoscale.paused", actor: actor.username, serviceId: id, message: `${actor.username} moved the slider of ${svc.name}: its autoscaler is paused until resumed` });
+  }
   await db().service.update({
     where: { id },
     data: {
