@@ -6,8 +6,8 @@ import { addBuckets, percentileFromBuckets, Ring, serverCountersOf, serverDeltas
 import { metricsState, type ReplicaSample } from "@/lib/metrics/state";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import { controller } from "@/lib/controller/controller";
-import { runtimeFor } from "@/lib/runtime/registry";
-import { parseRules, runtimeKindOf } from "@/lib/db/rows";
+import { runtimeOfService } from "@/lib/runtime/registry";
+import { instanceSourceOf, parseRules, runtimeKindOf } from "@/lib/db/rows";
 import { healthEventFor, type HealthObservation } from "@/lib/core/health-events";
 import type { HealthStatus } from "@/lib/core/metrics";
 import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
@@ -124,6 +124,7 @@ export class Collector {
       const svcBuckets: Record<string, number> = {};
       const samples: ReplicaSample[] = [];
       let avgWeighted = 0;
+      const runtime = runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) });
       for (const r of svc.instances) {
         const st = byServer.get(serverNameFor(r.id));
         const key = r.id;
@@ -143,7 +144,7 @@ export class Collector {
           this.prev.set(key, serverCountersOf(st));
         }
         if (buckets) addBuckets(svcBuckets, buckets);
-        const rt = r.runtimeRef ? await runtimeFor(runtimeKindOf(svc)).stats(r.runtimeRef).catch(() => null) : null;
+        const rt = r.runtimeRef ? await runtime.stats(r.runtimeRef).catch(() => null) : null;
         const health = st?.health ?? { status: r.inEngine ? ("unknown" as const) : ("down" as const), reason: r.inEngine ? null : r.state, lastChangeMs: null };
         const inRotation = r.inEngine && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
         if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;

@@ -2,13 +2,13 @@ import { remember } from "@/lib/remember";
 import type { RunningEngine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
-import { runtimeFor as defaultRuntimeFor } from "@/lib/runtime/registry";
+import { onDiscoveredChange, runtimeFor as defaultRuntimeFor, runtimeOfService } from "@/lib/runtime/registry";
 import type { SerialQueue } from "@/lib/process/serial-queue";
 import { EngineSupervisor } from "@/lib/controller/engine-supervisor";
 import type { EngineWatchdog } from "@/lib/controller/engine-watchdog";
 import { Orphans, RUNTIME_KINDS } from "@/lib/controller/orphans";
 import { Reconciler } from "@/lib/controller/reconciler";
-import { prismaRepository, type ControllerRepository } from "@/lib/controller/repository";
+import { prismaRepository, type ControllerRepository, type ServiceRecord } from "@/lib/controller/repository";
 import type { WaitHealthy } from "@/lib/controller/replica-tasks";
 import type { Timers } from "@/lib/controller/work-queue";
 
@@ -27,6 +27,10 @@ const RESYNC_MS = 3000;
 export type ControllerDeps = {
   engine: () => RunningEngine;
   runtimeFor: (kind: RuntimeKind) => Runtime;
+  /** the runtime a service's instances are in (external endpoints, discovered containers); default: runtimeFor(svc.runtime) */
+  runtimeOf?: (svc: ServiceRecord) => Runtime;
+  /** containers started or gone that a discovering service may adopt or lose: reconcile every service */
+  onInstancesChanged?: (listener: () => void) => () => void;
   /** default: the database */
   repository?: ControllerRepository;
   /** default: probe over HTTP */
@@ -47,7 +51,7 @@ export class Controller {
   constructor(private readonly deps: ControllerDeps) {
     this.repo = deps.repository ?? prismaRepository;
     this.supervisor = new EngineSupervisor({ engine: deps.engine, repo: this.repo });
-    this.reconciler = new Reconciler({ repo: this.repo, runtimeFor: deps.runtimeFor, engine: this.supervisor, waitHealthy: deps.waitHealthy, sleep: deps.sleep, timers: deps.timers });
+    this.reconciler = new Reconciler({ repo: this.repo, runtimeFor: deps.runtimeFor, runtimeOf: deps.runtimeOf, engine: this.supervisor, waitHealthy: deps.waitHealthy, sleep: deps.sleep, timers: deps.timers });
     this.orphans = new Orphans({ repo: this.repo, runtime: (kind) => this.safeRuntime(kind), inflight: this.reconciler.tasks.inflight });
   }
 
@@ -93,6 +97,10 @@ export class Controller {
       } catch {
         /* a runtime that cannot be built here (no docker) simply sends no events */
       }
+    }
+    if (this.deps.onInstancesChanged) {
+      // one Docker event can concern any discovering service: reconcile each (each one lists its own)
+      this.unsubscribe.push(this.deps.onInstancesChanged(() => void this.repo.serviceIds().then((ids) => ids.forEach((id) => this.kick(id)), () => undefined)));
     }
     await this.resync();
     this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
@@ -157,5 +165,5 @@ export class Controller {
 }
 
 export function controller(): Controller {
-  return remember("controller", () => new Controller({ engine: defaultEngine, runtimeFor: defaultRuntimeFor }));
+  return remember("controller", () => new Controller({ engine: defaultEngine, runtimeFor: defaultRuntimeFor, runtimeOf: runtimeOfService, onInstancesChanged: onDiscoveredChange }));
 }

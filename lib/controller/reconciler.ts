@@ -6,7 +6,8 @@ import { waitHealthy as probeUntilHealthy } from "@/lib/controller/probe";
 import { nodeTimers, WorkQueue, type Timers } from "@/lib/controller/work-queue";
 import { ReplicaTasks, type WaitHealthy } from "@/lib/controller/replica-tasks";
 import type { EngineSupervisor } from "@/lib/controller/engine-supervisor";
-import type { ControllerRepository } from "@/lib/controller/repository";
+import type { ControllerRepository, ServiceRecord } from "@/lib/controller/repository";
+import { backoffMs } from "@/lib/controller/work-queue";
 
 /**
  * The reconciler. Level-triggered: for one service it compares the desired number of
@@ -21,6 +22,8 @@ import type { ControllerRepository } from "@/lib/controller/repository";
 export type ReconcilerDeps = {
   repo: ControllerRepository;
   runtimeFor: (kind: RuntimeKind) => Runtime;
+  /** the runtime a service's instances are in (lib/runtime/registry.ts runtimeOfService); default: runtimeFor(svc.runtime) */
+  runtimeOf?: (svc: ServiceRecord) => Runtime;
   engine: EngineSupervisor;
   /** default: probe the replica's health path over HTTP */
   waitHealthy?: WaitHealthy;
@@ -34,6 +37,8 @@ export class Reconciler {
   readonly queue: WorkQueue;
   readonly tasks: ReplicaTasks;
   private readonly repo: ControllerRepository;
+  /** listed instances whose bring-up failed: how often, and when they are tried again */
+  private readonly listedRetries = new Map<string, { failures: number; at: number }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.repo = deps.repo;
@@ -45,7 +50,7 @@ export class Reconciler {
       },
       deps.timers ?? nodeTimers,
     );
-    this.tasks = new ReplicaTasks({ repo: deps.repo, runtimeFor: deps.runtimeFor, engine: deps.engine, queue: this.queue, waitHealthy: deps.waitHealthy ?? probeUntilHealthy, sleep: deps.sleep ?? realSleep });
+    this.tasks = new ReplicaTasks({ repo: deps.repo, runtimeFor: deps.runtimeFor, runtimeOf: deps.runtimeOf, engine: deps.engine, queue: this.queue, waitHealthy: deps.waitHealthy ?? probeUntilHealthy, sleep: deps.sleep ?? realSleep });
   }
 
   /** Ask for a reconcile of one service soon (coalesced; one at a time per service). */
@@ -68,7 +73,7 @@ export class Reconciler {
     const { repo, tasks } = this;
     const svc = await repo.service(serviceId);
     if (!svc) return;
-    const runtime = this.deps.runtimeFor(svc.runtime);
+    const runtime = tasks.runtimeOf(svc);
     const listed = (await runtime.list()).filter((r) => r.serviceId === serviceId);
     const byId = new Map(listed.map((r) => [r.replicaId, r]));
     let rows = await repo.replicas(serviceId);
@@ -82,11 +87,13 @@ export class Reconciler {
       const where = { runtimeRef: r.runtimeRef, dataAddr: `${r.dataAddr.host}:${r.dataAddr.port}`, adminAddr: `${r.adminAddr.host}:${r.adminAddr.port}`, startedAt: r.startedAt };
       if (row) await repo.updateReplica(row.id, where);
       else await repo.createReplica({ id: r.replicaId, serviceId, runtime: runtime.kind, state: "starting", ...where });
-      const message = row ? `resuming the bring-up of replica ${r.replicaId} (the panel stopped before it was in rotation)` : `adopted running replica ${r.replicaId}`;
+      const what = svc.source?.kind === "external" ? `endpoint ${where.dataAddr}` : svc.source ? `container ${r.runtimeRef.slice(0, 12)} at ${where.dataAddr}` : "running replica";
+      const message = row ? `resuming the bring-up of replica ${r.replicaId} (the panel stopped before it was in rotation)` : `adopted ${what} as replica ${r.replicaId}`;
       await repo.recordEvent({ kind: row ? "replica.resumed" : "replica.adopted", actor: "controller", serviceId, replicaId: r.replicaId, message, data: { runtimeRef: r.runtimeRef } });
       tasks.track(serviceId, r.replicaId, () => tasks.bringUpExisting(serviceId, r.replicaId));
     }
     rows = await repo.replicas(serviceId);
+    if (svc.source) return this.followListed(svc, rows, byId);
 
     const actual = rows.map((row) => {
       const rt = byId.get(row.id);
@@ -110,6 +117,33 @@ export class Reconciler {
       const id = newReplicaId();
       await repo.createReplica({ id, serviceId, runtime: runtime.kind, state: "starting" });
       tasks.track(serviceId, id, () => tasks.bringUp(serviceId, id));
+    }
+  }
+
+  /**
+   * A service whose instances the panel did not start (external endpoints, discovered
+   * containers) has no count to plan: its instances are what the source lists. New ones
+   * were adopted above; one no longer listed is drained out of the engine and let go of
+   * (never stopped or removed); one whose bring-up failed (not healthy within the
+   * deadline) stays, out of rotation, and is tried again after a capped backoff.
+   */
+  private followListed(svc: ServiceRecord, rows: Awaited<ReturnType<ControllerRepository["replicas"]>>, listed: Map<string, { state: string }>): void {
+    const { tasks } = this;
+    for (const row of rows) {
+      if (tasks.isBusy(row.id)) continue;
+      const here = listed.get(row.id)?.state === "running";
+      if (!here) {
+        if (tasks.drainRetryPending(row.id)) continue;
+        this.listedRetries.delete(row.id);
+        const why = svc.source?.kind === "external" ? "no longer in the endpoints" : "its container stopped or no longer matches";
+        tasks.track(svc.id, row.id, () => tasks.drainAndStop(svc.id, row.id, why));
+      } else if (row.state === "failed") {
+        const retry = this.listedRetries.get(row.id) ?? { failures: 0, at: 0 };
+        if (retry.at > Date.now()) continue;
+        const failures = retry.failures + 1;
+        this.listedRetries.set(row.id, { failures, at: Date.now() + backoffMs(failures) });
+        tasks.track(svc.id, row.id, () => tasks.bringUpExisting(svc.id, row.id));
+      } else if (row.state === "ready") this.listedRetries.delete(row.id);
     }
   }
 }

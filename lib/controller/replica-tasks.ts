@@ -4,7 +4,7 @@ import type { Runtime, RuntimeKind, RuntimeReplica } from "@/lib/runtime/types";
 import { splitAddr, toServer } from "@/lib/db/balancer-config";
 import { backoffMs, type WorkQueue } from "@/lib/controller/work-queue";
 import type { EngineSupervisor } from "@/lib/controller/engine-supervisor";
-import type { ControllerRepository } from "@/lib/controller/repository";
+import type { ControllerRepository, ServiceRecord } from "@/lib/controller/repository";
 import type { ProbeResult } from "@/lib/controller/probe";
 
 /**
@@ -26,6 +26,8 @@ export type WaitHealthy = (
 export type ReplicaTaskDeps = {
   repo: ControllerRepository;
   runtimeFor: (kind: RuntimeKind) => Runtime;
+  /** the runtime a service's instances are in (its endpoints, its discovered containers); default: runtimeFor(svc.runtime) */
+  runtimeOf?: (svc: ServiceRecord) => Runtime;
   engine: EngineSupervisor;
   queue: Pick<WorkQueue, "kick" | "kickLater" | "noteFailure" | "afterTask">;
   waitHealthy: WaitHealthy;
@@ -41,6 +43,11 @@ export class ReplicaTasks {
   private readonly drainRetries = new Map<string, { failures: number; at: number }>();
 
   constructor(private readonly deps: ReplicaTaskDeps) {}
+
+  /** The runtime the service's instances are in (lib/runtime/registry.ts runtimeOfService). */
+  runtimeOf(svc: ServiceRecord): Runtime {
+    return this.deps.runtimeOf ? this.deps.runtimeOf(svc) : this.deps.runtimeFor(svc.runtime);
+  }
 
   isBusy(id: string): boolean {
     return this.inflight.has(id);
@@ -69,7 +76,7 @@ export class ReplicaTasks {
     const { repo } = this.deps;
     const svc = await repo.service(serviceId);
     if (!svc) return;
-    const runtime = this.deps.runtimeFor(svc.runtime);
+    const runtime = this.runtimeOf(svc);
     try {
       const spec = await repo.replicaSpec(serviceId, id);
       if (!spec) return;
@@ -90,7 +97,7 @@ export class ReplicaTasks {
       const rules = await repo.rules(serviceId);
       if (!row || !row.dataAddr || !rules) return;
       const svc = await repo.service(serviceId);
-      const runtime = this.deps.runtimeFor(svc!.runtime);
+      const runtime = this.runtimeOf(svc!);
       const health = await this.deps.waitHealthy(splitAddr(row.dataAddr), {
         path: rules.healthCheck.path,
         timeoutMs: rules.healthCheck.timeoutMs,
@@ -145,7 +152,8 @@ export class ReplicaTasks {
     const row = await repo.replica(id);
     if (!row) return;
     const svc = await repo.service(serviceId);
-    const runtime = svc ? this.deps.runtimeFor(svc.runtime) : null;
+    // instances the panel did not start are let go of, never stopped or removed
+    const runtime = svc && !svc.source ? this.runtimeOf(svc) : null;
     if (row.inEngine) await this.removeFromEngine(serviceId, id);
     // the runtime may know a replica the database has no ref for (the panel stopped before it recorded one)
     const ref = row.runtimeRef ?? rt?.runtimeRef ?? null;
@@ -226,13 +234,15 @@ export class ReplicaTasks {
       await this.removeFromEngine(serviceId, id, { drainLeftMs: Math.max(0, deadline - Date.now()) });
     } else if (row.inEngine) await this.removeFromEngine(serviceId, id);
     await repo.updateReplica(id, { state: "stopping" });
-    if (svc && row.runtimeRef) {
-      const runtime = this.deps.runtimeFor(svc.runtime);
+    // an external endpoint or a discovered container leaves the pool and keeps running: the panel did not start it
+    if (svc && row.runtimeRef && !svc.source) {
+      const runtime = this.runtimeOf(svc);
       await runtime.stop(row.runtimeRef, STOP_GRACE_MS).catch(() => undefined);
       await runtime.remove(row.runtimeRef).catch(() => undefined);
     }
     await repo.deleteReplica(id).catch(() => undefined);
-    await repo.recordEvent({ kind: "replica.stopped", actor: "controller", serviceId, replicaId: id, message: `replica ${id} drained and stopped` });
+    if (svc?.source) await repo.recordEvent({ kind: "replica.released", actor: "controller", serviceId, replicaId: id, message: `${row.dataAddr ?? id} drained and left the pool (${why}); it keeps running` });
+    else await repo.recordEvent({ kind: "replica.stopped", actor: "controller", serviceId, replicaId: id, message: `replica ${id} drained and stopped` });
   }
 
   /** Used by replica actions: remove this replica (the desired count was already lowered). */
@@ -254,7 +264,7 @@ export class ReplicaTasks {
     if (!row || !svc || !row.runtimeRef) throw new AppError("not_found", "no such running replica");
     this.inflight.add(id);
     try {
-      const runtime = this.deps.runtimeFor(svc.runtime);
+      const runtime = this.runtimeOf(svc);
       const service = await repo.balancerService(serviceId);
       if (row.inEngine && service && engine.ready) await engine.lock.run(() => engine.engine.setServerState(service, serverNameFor(id), "maint"));
       await repo.updateReplica(id, { state: "starting" });

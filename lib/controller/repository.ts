@@ -5,7 +5,8 @@ import type { Rules } from "@/lib/core/rules";
 import type { BalancerConfig, BalancerService } from "@/lib/engines/types";
 import type { ReplicaSpec, RuntimeKind } from "@/lib/runtime/types";
 import { balancerServiceOf, currentBalancerConfig } from "@/lib/db/balancer-config";
-import { memoryThresholdOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
+import { instanceSourceOf, memoryThresholdOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
+import type { InstanceSource } from "@/lib/core/service";
 
 /**
  * The rows the controller reads and writes, behind one small port: a service's desired
@@ -14,8 +15,12 @@ import { memoryThresholdOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib
  * one (tests/unit/reconciler.test.ts).
  */
 
-/** What the controller knows of a service: its desired count and where its replicas run. */
-export type ServiceRecord = { id: string; name: string; desired: number; runtime: RuntimeKind };
+/**
+ * What the controller knows of a service: its desired count and where its replicas run;
+ * `source` when the panel starts none (external endpoints, discovered containers): the
+ * instances are then whatever that source lists, and `desired` means nothing.
+ */
+export type ServiceRecord = { id: string; name: string; desired: number; runtime: RuntimeKind; source?: InstanceSource | null };
 
 export type ReplicaRecord = {
   id: string;
@@ -84,8 +89,8 @@ export const prismaRepository: ControllerRepository = {
     return (await db().service.findMany({ select: { id: true } })).map((s) => s.id);
   },
   async service(id) {
-    const svc = await db().service.findUnique({ where: { id }, select: { id: true, name: true, replicas: true, runtime: true } });
-    return svc ? { id: svc.id, name: svc.name, desired: svc.replicas, runtime: runtimeKindOf(svc) } : null;
+    const svc = await db().service.findUnique({ where: { id }, select: { id: true, name: true, replicas: true, runtime: true, dataPort: true, endpoints: true, discover: true } });
+    return svc ? { id: svc.id, name: svc.name, desired: svc.replicas, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) } : null;
   },
   async rules(serviceId) {
     const svc = await db().service.findUnique({ where: { id: serviceId }, select: { rules: true } });

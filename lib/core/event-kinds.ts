@@ -34,6 +34,7 @@ export const EVENT_KIND = {
   replicaFailed: "replica.failed",
   replicaHealth: "replica.health",
   replicaReady: "replica.ready",
+  replicaReleased: "replica.released",
   replicaRemoved: "replica.removed",
   replicaResumed: "replica.resumed",
   replicaStopped: "replica.stopped",

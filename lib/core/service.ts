@@ -71,8 +71,148 @@ export const memoryThresholdSchema = z
   .min(MEMORY_THRESHOLD.min, `at least ${MEMORY_THRESHOLD.min} %`)
   .max(MEMORY_THRESHOLD.max, `at most ${MEMORY_THRESHOLD.max} %`);
 
-/** What runs a service's replicas (lib/runtime's RuntimeKind). */
-export const runtimeKindSchema = z.enum(["process", "docker"]);
+/** What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started. */
+export const runtimeKindSchema = z.enum(["process", "docker", "external"]);
+
+/**
+ * External endpoints (issue 14, item 3): "host:port" where host is a DNS name, an IPv4
+ * address or a bracketed IPv6 address; no scheme, no path, no user. They are rendered
+ * into engine configs, so every character is checked here, by plain functions (no
+ * regex with nested repetition).
+ */
+export const ENDPOINT_LIMITS = { endpoints: 64, chars: 260 } as const;
+const LABEL_CHARS = /^[a-z0-9-]{1,63}$/;
+const DIGITS = /^[0-9]{1,5}$/;
+const HEX_GROUP = /^[0-9a-f]{1,4}$/;
+
+function isDnsName(host: string): boolean {
+  if (host.length < 1 || host.length > 253) return false;
+  const labels = host.split(".");
+  // a name of digits and dots only is an IPv4 address or nothing
+  if (labels.every((l) => /^[0-9]+$/.test(l))) return false;
+  return labels.every((l) => LABEL_CHARS.test(l) && !l.startsWith("-") && !l.endsWith("-"));
+}
+
+export function isIPv4(host: string): boolean {
+  const parts = host.split(".");
+  return parts.length === 4 && parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255 && (p === "0" || !p.startsWith("0")));
+}
+
+export function isIPv6(host: string): boolean {
+  if (host.length < 2 || host.length > 45) return false;
+  const halves = host.split("::");
+  if (halves.length > 2) return false;
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const all = [...head, ...tail];
+  let count = all.length;
+  const last = all[all.length - 1];
+  if (last !== undefined && last.includes(".")) {
+    if (!isIPv4(last)) return false;
+    all.pop();
+    count += 1; // an embedded IPv4 address fills two groups
+  }
+  if (!all.every((g) => HEX_GROUP.test(g))) return false;
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+export type Endpoint = { host: string; port: number };
+
+/** "host:port" → its parts (host lower-cased, IPv6 without brackets), or why it is refused. */
+export function parseEndpoint(text: string): { ok: true; endpoint: Endpoint } | { ok: false; reason: string } {
+  if (text.length > ENDPOINT_LIMITS.chars) return { ok: false, reason: `at most ${ENDPOINT_LIMITS.chars} characters` };
+  if (text.includes("://") || text.includes("/")) return { ok: false, reason: "host:port only: no scheme and no path" };
+  let host: string;
+  let port: string;
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0 || text[close + 1] !== ":") return { ok: false, reason: "an IPv6 address in brackets, then ':' and a port, e.g. [::1]:8080" };
+    host = text.slice(1, close).toLowerCase();
+    port = text.slice(close + 2);
+    if (!isIPv6(host)) return { ok: false, reason: `${JSON.stringify(host)} is not an IPv6 address` };
+  } else {
+    const colon = text.lastIndexOf(":");
+    if (colon <= 0) return { ok: false, reason: "host:port, e.g. 10.0.0.5:8080 or api.internal:8080" };
+    host = text.slice(0, colon).toLowerCase();
+    port = text.slice(colon + 1);
+    if (host.includes(":")) return { ok: false, reason: "an IPv6 address goes in brackets: [::1]:8080" };
+    if (!isIPv4(host) && !isDnsName(host)) return { ok: false, reason: `${JSON.stringify(host)} is not a host name or an IPv4 address` };
+  }
+  if (!DIGITS.test(port) || Number(port) < 1 || Number(port) > 65535) return { ok: false, reason: "a port from 1 to 65535" };
+  return { ok: true, endpoint: { host, port: Number(port) } };
+}
+
+/** The one spelling an endpoint is stored and compared in. */
+export function formatEndpoint(e: Endpoint): string {
+  return e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export const endpointSchema = z
+  .string()
+  .trim()
+  .max(ENDPOINT_LIMITS.chars)
+  .transform((text, ctx) => {
+    const parsed = parseEndpoint(text);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(text.slice(0, 60))}: ${parsed.reason}` });
+      return z.NEVER;
+    }
+    return formatEndpoint(parsed.endpoint);
+  });
+
+export const endpointsSchema = z
+  .array(endpointSchema)
+  .min(1, "at least one endpoint")
+  .max(ENDPOINT_LIMITS.endpoints, `at most ${ENDPOINT_LIMITS.endpoints} endpoints`)
+  .refine((list) => new Set(list).size === list.length, "each endpoint once");
+
+/**
+ * Docker discovery: adopt running containers by a label ("key" or "key=value") or by
+ * compose project and service (com.docker.compose.project / .service). The values go
+ * into an Engine API filter, never into a config, and are still held to label characters.
+ */
+export const COMPOSE_PROJECT_LABEL = "com.docker.compose.project";
+export const COMPOSE_SERVICE_LABEL = "com.docker.compose.service";
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const LABEL_VALUE = /^[A-Za-z0-9._/:@-]{0,255}$/;
+const COMPOSE_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+
+export const discoverSchema = z.union([
+  z
+    .object({
+      label: z
+        .string()
+        .max(384)
+        .refine((l) => {
+          const eq = l.indexOf("=");
+          const key = eq < 0 ? l : l.slice(0, eq);
+          return LABEL_KEY.test(key) && (eq < 0 || LABEL_VALUE.test(l.slice(eq + 1)));
+        }, "a label 'key' or 'key=value' (letters, digits, '.', '_', '/', '-'; values also ':' and '@')"),
+    })
+    .strict(),
+  z
+    .object({
+      project: z.string().regex(COMPOSE_NAME, "a compose project name: lower-case letters, digits, '_', '.', '-'"),
+      service: z.string().regex(COMPOSE_NAME, "a compose service name: lower-case letters, digits, '_', '.', '-'").optional(),
+    })
+    .strict(),
+]);
+export type Discover = z.infer<typeof discoverSchema>;
+
+/** The Engine API label filters a discovery asks for (all must match). */
+export function discoverLabels(d: Discover): string[] {
+  if ("label" in d) return [d.label];
+  return [`${COMPOSE_PROJECT_LABEL}=${d.project}`, ...(d.service ? [`${COMPOSE_SERVICE_LABEL}=${d.service}`] : [])];
+}
+
+/** In words, for the service page: where a service's instances come from. */
+export function describeDiscover(d: Discover): string {
+  return "label" in d ? `label ${d.label}` : `compose project ${d.project}${d.service ? `, service ${d.service}` : ""}`;
+}
+
+/** Where a service's instances come from when the panel does not start them. */
+export type InstanceSource = { kind: "external"; endpoints: string[] } | { kind: "discover"; discover: Discover; dataPort: number };
 
 export const createServiceSchema = z
   .object({
@@ -95,9 +235,22 @@ export const createServiceSchema = z
     actions: serviceActionsSchema.optional(),
     /** docker: keep an image's root user (admins only, lib/core/run-policy.ts) */
     allowRoot: z.boolean().optional(),
+    /** runtime "external": the instances' addresses */
+    endpoints: endpointsSchema.optional(),
+    /** runtime "docker": adopt running containers that match instead of starting any */
+    discover: discoverSchema.optional(),
   })
   .strict()
-  .refine((s) => s.dataPort !== s.adminPort, { message: "the data and admin ports must differ", path: ["adminPort"] });
+  .refine((s) => s.dataPort !== s.adminPort, { message: "the data and admin ports must differ", path: ["adminPort"] })
+  .superRefine((s, ctx) => {
+    if (s.runtime === "external") {
+      if (!s.endpoints) ctx.addIssue({ code: "custom", message: "an external service needs its endpoints", path: ["endpoints"] });
+      if (s.image || s.command) ctx.addIssue({ code: "custom", message: "an external service runs nothing: no image or command", path: [s.image ? "image" : "command"] });
+      if (s.discover) ctx.addIssue({ code: "custom", message: "discovery is for the docker runtime", path: ["discover"] });
+    } else if (s.endpoints) ctx.addIssue({ code: "custom", message: 'endpoints are for runtime "external"', path: ["endpoints"] });
+    if (s.discover && s.runtime !== "docker") ctx.addIssue({ code: "custom", message: 'discovery needs runtime "docker"', path: ["discover"] });
+    if (s.discover && (s.image || s.command)) ctx.addIssue({ code: "custom", message: "a discovering service starts nothing: no image or command", path: [s.image ? "image" : "command"] });
+  });
 
 export const updateServiceSchema = z
   .object({
@@ -112,6 +265,10 @@ export const updateServiceSchema = z
     maxReplicas: replicasField.optional(),
     allowRoot: z.boolean().optional(),
     actions: serviceActionsSchema.optional(),
+    /** external services: the new list (added ones join, removed ones are drained out) */
+    endpoints: endpointsSchema.optional(),
+    /** discovering services: a new selector */
+    discover: discoverSchema.optional(),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AppError } from "@/lib/core/errors";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
-import { memoryThresholdSchema, runtimeKindSchema, serviceActionsSchema, type ServiceAction } from "@/lib/core/service";
+import { discoverSchema, endpointsSchema, memoryThresholdSchema, runtimeKindSchema, serviceActionsSchema, type InstanceSource, type ServiceAction } from "@/lib/core/service";
 import type { RuntimeKind } from "@/lib/runtime/types";
 
 /**
@@ -41,6 +41,28 @@ export function actionsOf(row: { name: string; actions: string }): ServiceAction
   const parsed = serviceActionsSchema.safeParse(json);
   if (!parsed.success) throw new AppError("internal", `the database holds actions for service ${row.name} that fail their checks: ${parsed.error.issues[0].message}`);
   return parsed.data;
+}
+
+/**
+ * Where a service's instances come from when the panel starts none: its `endpoints`
+ * (runtime external) or `discover` (runtime docker) column, checked like the API checks
+ * them; null for a service whose replicas the panel runs.
+ */
+export function instanceSourceOf(row: { name: string; runtime: string; dataPort: number; endpoints: string | null; discover: string | null }): InstanceSource | null {
+  const read = <T>(what: string, text: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } } }): T => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AppError("internal", `the database holds ${what} for service ${row.name} that are not JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new AppError("internal", `the database holds ${what} for service ${row.name} that fail their checks: ${parsed.error.issues[0].message}`);
+    return parsed.data;
+  };
+  if (row.runtime === "external") return { kind: "external", endpoints: row.endpoints ? read("endpoints", row.endpoints, endpointsSchema) : [] };
+  if (row.runtime === "docker" && row.discover) return { kind: "discover", discover: read("a discovery selector", row.discover, discoverSchema), dataPort: row.dataPort };
+  return null;
 }
 
 const storedCommand = z.array(z.string());

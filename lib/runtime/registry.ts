@@ -2,13 +2,22 @@ import path from "node:path";
 import { env } from "@/lib/env";
 import { remember } from "@/lib/remember";
 import { panelId } from "@/lib/panel-id";
+import type { InstanceSource } from "@/lib/core/service";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { createProcessRuntime } from "@/lib/runtime/process";
 import { createDockerRuntime } from "@/lib/runtime/docker";
+import { createExternalRuntime } from "@/lib/runtime/external";
+import { createDockerDiscovery, type DockerDiscovery } from "@/lib/runtime/docker-discovery";
+import type { DockerEndpoint } from "@/lib/runtime/docker-connection";
 
 /** The replica app that the demo service (and any service without a command) runs. */
 export function replicaAppPath(): string {
   return path.resolve(process.cwd(), "replica", "server.js");
+}
+
+function dockerEndpoint(): DockerEndpoint {
+  const host = env().DOCKER_HOST;
+  return host && host.startsWith("unix://") ? { socketPath: host.slice("unix://".length) } : host ? { dockerHost: host } : {};
 }
 
 /** One runtime adapter per kind per process. */
@@ -19,14 +28,36 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
       createProcessRuntime({ dataDir: cfg.dataDir, portRange: cfg.PORT_RANGE, defaultCommand: [process.execPath, replicaAppPath()], user: cfg.REPLICA_USER }),
     );
   }
-  return remember("runtime-docker", () => {
-    const host = cfg.DOCKER_HOST;
-    return createDockerRuntime({
-      ...(host && host.startsWith("unix://") ? { socketPath: host.slice("unix://".length) } : host ? { dockerHost: host } : {}),
+  // stateless: lists nothing, refuses lifecycle (a service's own endpoints: runtimeOfService)
+  if (kind === "external") return remember("runtime-external", () => createExternalRuntime());
+  return remember("runtime-docker", () =>
+    createDockerRuntime({
+      ...dockerEndpoint(),
       network: cfg.DOCKER_NETWORK,
       portRange: cfg.PORT_RANGE,
       defaultImage: cfg.REPLICA_IMAGE,
       panelId: panelId(cfg.dataDir),
-    });
-  });
+    }),
+  );
+}
+
+/** Docker discovery, one per process (its event stream opens when a service first discovers). */
+export function dockerDiscovery(): DockerDiscovery {
+  return remember("runtime-docker-discovery", () => createDockerDiscovery({ ...dockerEndpoint(), network: env().DOCKER_NETWORK }));
+}
+
+/**
+ * The runtime a service's instances are in: its own endpoints (external), the containers
+ * it discovers (docker with `discover`), else its runtime kind's adapter.
+ */
+export function runtimeOfService(svc: { id: string; name: string; runtime: RuntimeKind; source?: InstanceSource | null }): Runtime {
+  const source = svc.source;
+  if (source?.kind === "external") return createExternalRuntime({ serviceId: svc.id, serviceName: svc.name, endpoints: source.endpoints });
+  if (source?.kind === "discover") return dockerDiscovery().forService({ serviceId: svc.id, serviceName: svc.name, discover: source.discover, dataPort: source.dataPort });
+  return runtimeFor(svc.runtime);
+}
+
+/** Containers started or gone (docker discovery): `listener` reconciles. Builds nothing until discovery is in use. */
+export function onDiscoveredChange(listener: () => void): () => void {
+  return dockerDiscovery().onChange(listener);
 }

@@ -3,7 +3,8 @@
  * A runtime only ever lists or touches replicas carrying its labels.
  */
 
-export type RuntimeKind = "process" | "docker";
+/** "external": instances given by address (lib/runtime/external.ts); the panel starts none */
+export type RuntimeKind = "process" | "docker" | "external";
 
 export const LABEL_MANAGED = "switchyard.managed";
 export const LABEL_SERVICE = "switchyard.service";

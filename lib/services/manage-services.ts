@@ -4,14 +4,14 @@ import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
 import { newToken } from "@/lib/core/ids";
 import { defaultRules } from "@/lib/core/rules";
-import { MEMORY_THRESHOLD, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
+import { ENDPOINT_LIMITS, MEMORY_THRESHOLD, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
 import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { controller } from "@/lib/controller/controller";
 import { engine } from "@/lib/engines/registry";
 import { runtimeFor } from "@/lib/runtime/registry";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
-import { parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
+import { instanceSourceOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { conflictingRoute, onOwnHost, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
@@ -38,13 +38,35 @@ export async function getService(id: string): Promise<ServiceView> {
   return serviceView(row);
 }
 
+/**
+ * Instances the panel did not start (issue 14, item 3): an external service's count is
+ * its endpoints, a discovering one's is what runs; neither has a count to set.
+ */
+/**
+ * The engines render IPv4 addresses and host names (lib/engines/*: render's host checks);
+ * an IPv6 endpoint parses but is refused here until they render [v6]:port, rather than
+ * reach an engine that would refuse its whole config.
+ */
+function assertRenderable(endpoints: string[] | undefined): void {
+  const v6 = endpoints?.filter((e) => e.startsWith("["));
+  if (v6?.length) throw new AppError("bad_request", `endpoints: IPv6 addresses (${v6.join(", ")}) are not supported by the engines yet; use an IPv4 address or a host name`);
+}
+
+const NOT_SCALED = "its instances are not started by the panel: the count is what its endpoints or discovered containers are";
+
 export async function createService(input: CreateServiceInput, actor: Actor): Promise<ServiceView> {
   const cfg = env();
   const runtime = input.runtime ?? cfg.RUNTIME;
+  // the schema checks these against an explicit runtime; the panel's default runtime is checked here
+  if (input.endpoints && runtime !== "external") throw new AppError("bad_request", 'endpoints: for runtime "external"');
+  if (input.discover && runtime !== "docker") throw new AppError("bad_request", 'discover: needs runtime "docker"');
+  if (runtime === "external" && !input.endpoints) throw new AppError("bad_request", "endpoints: an external service needs its endpoints");
+  assertRenderable(input.endpoints);
+  const listed = runtime === "external" || Boolean(input.discover);
   await assertMayRun(actor, { image: input.image ?? null, command: input.command ?? null, env: input.env, allowRoot: input.allowRoot ?? false }, null);
-  const maxReplicas = Math.min(input.maxReplicas ?? cfg.MAX_REPLICAS, cfg.MAX_REPLICAS);
-  if (input.replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas}`);
-  if (input.minReplicas > input.replicas) throw new AppError("bad_request", "replicas: at least minReplicas");
+  const maxReplicas = listed ? ENDPOINT_LIMITS.endpoints : Math.min(input.maxReplicas ?? cfg.MAX_REPLICAS, cfg.MAX_REPLICAS);
+  if (!listed && input.replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas}`);
+  if (!listed && input.minReplicas > input.replicas) throw new AppError("bad_request", "replicas: at least minReplicas");
   if (await db().service.findUnique({ where: { name: input.name } })) throw new AppError("conflict", `a service named ${input.name} exists already`);
   if (runtime === "docker") {
     const available = await runtimeFor("docker").available();
@@ -64,7 +86,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     data: {
       name: input.name,
       runtime,
-      image: runtime === "docker" ? (input.image ?? cfg.REPLICA_IMAGE) : null,
+      image: runtime === "docker" && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
       command: input.command ? JSON.stringify(input.command) : null,
       dataPort: input.dataPort,
       adminPort: input.adminPort,
@@ -72,16 +94,19 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
       memoryLimitMb: input.memoryLimitMb,
       memoryThresholdPercent: input.memoryThresholdPercent ?? MEMORY_THRESHOLD.default,
       cpuLimit: input.cpuLimit,
-      replicas: input.replicas,
-      minReplicas: input.minReplicas,
+      replicas: input.endpoints ? input.endpoints.length : input.discover ? 0 : input.replicas,
+      minReplicas: listed ? 0 : input.minReplicas,
       maxReplicas,
+      endpoints: input.endpoints ? JSON.stringify(input.endpoints) : null,
+      discover: input.discover ? JSON.stringify(input.discover) : null,
       adminToken: newToken(),
       rules: JSON.stringify(rules),
       allowRoot: input.allowRoot ?? false,
       actions: JSON.stringify(input.actions ?? []),
     },
   });
-  await recordEvent({ kind: "service.created", actor: actor.username, serviceId: row.id, message: `${actor.username} created service ${row.name} (${runtime}, ${row.replicas} replicas)` });
+  const made = input.endpoints ? `external, ${input.endpoints.length} endpoints` : input.discover ? `docker, discovering ${JSON.stringify(input.discover)}` : `${runtime}, ${row.replicas} replicas`;
+  await recordEvent({ kind: "service.created", actor: actor.username, serviceId: row.id, message: `${actor.username} created service ${row.name} (${made})` });
   try {
     // the engine gets the (still empty) backend and route before any replica joins it
     await applyBalancerConfig({ build: () => currentBalancerConfig(), author: actor.username, summary: `service ${row.name} added`, serviceId: row.id });
@@ -102,14 +127,22 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
     allowRoot: svc.allowRoot,
   };
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
+  const source = instanceSourceOf(svc);
+  assertRenderable(input.endpoints);
+  if (input.endpoints && source?.kind !== "external") throw new AppError("bad_request", 'endpoints: only a service of runtime "external" has them');
+  if (input.discover && source?.kind !== "discover") throw new AppError("bad_request", "discover: only a service created discovering its containers can change what it discovers");
+  if (source) {
+    if (input.replicas !== undefined || input.minReplicas !== undefined || input.maxReplicas !== undefined) throw new AppError("conflict", `${svc.name} cannot be scaled: ${NOT_SCALED}`);
+    if (input.image || input.command) throw new AppError("bad_request", `${svc.name} starts nothing: no image or command`);
+  }
   const cfg = env();
   const maxReplicas = Math.min(input.maxReplicas ?? svc.maxReplicas, cfg.MAX_REPLICAS);
   const minReplicas = input.minReplicas ?? svc.minReplicas;
-  const replicas = input.replicas ?? svc.replicas;
-  if (replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas} for ${svc.name}`);
-  if (replicas < minReplicas) throw new AppError("bad_request", `replicas: at least ${minReplicas} for ${svc.name}`);
+  const replicas = input.endpoints ? input.endpoints.length : (input.replicas ?? svc.replicas);
+  if (!source && replicas > maxReplicas) throw new AppError("bad_request", `replicas: at most ${maxReplicas} for ${svc.name}`);
+  if (!source && replicas < minReplicas) throw new AppError("bad_request", `replicas: at least ${minReplicas} for ${svc.name}`);
   // a person's slider pauses the service's autoscaler before the count is written: the two never fight (issue 16)
-  if (replicas !== svc.replicas && (await pauseAutoscaler(id, actor.username))) {
+  if (!source && replicas !== svc.replicas && (await pauseAutoscaler(id, actor.username))) {
     await recordEvent({ kind: "autoscale.paused", actor: actor.username, serviceId: id, message: `${actor.username} moved the slider of ${svc.name}: its autoscaler is paused until resumed` });
   }
   await db().service.update({
@@ -126,12 +159,21 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
       ...(input.cpuLimit !== undefined ? { cpuLimit: input.cpuLimit } : {}),
       ...(input.allowRoot !== undefined ? { allowRoot: input.allowRoot } : {}),
       ...(input.actions !== undefined ? { actions: JSON.stringify(input.actions) } : {}),
+      ...(input.endpoints !== undefined ? { endpoints: JSON.stringify(input.endpoints) } : {}),
+      ...(input.discover !== undefined ? { discover: JSON.stringify(input.discover) } : {}),
     },
   });
-  if (replicas !== svc.replicas) {
+  if (input.endpoints && source?.kind === "external") {
+    const was = new Set(source.endpoints);
+    const now = new Set(input.endpoints);
+    const added = input.endpoints.filter((e) => !was.has(e));
+    const removed = source.endpoints.filter((e) => !now.has(e));
+    const said = [added.length ? `added ${added.join(", ")}` : "", removed.length ? `removed ${removed.join(", ")} (drained out, left running)` : ""].filter(Boolean).join("; ");
+    await recordEvent({ kind: "service.updated", actor: actor.username, serviceId: id, message: `${actor.username} changed the endpoints of ${svc.name}: ${said || "same list"}`, data: { added, removed } });
+  } else if (replicas !== svc.replicas) {
     await recordEvent({ kind: "service.scaled", actor: actor.username, serviceId: id, message: `${actor.username} scaled ${svc.name} from ${svc.replicas} to ${replicas} replicas`, data: { from: svc.replicas, to: replicas } });
   }
-  const otherChanges = Object.keys(input).filter((k) => k !== "replicas");
+  const otherChanges = Object.keys(input).filter((k) => k !== "replicas" && k !== "endpoints");
   if (otherChanges.length) {
     await recordEvent({ kind: "service.updated", actor: actor.username, serviceId: id, message: `${actor.username} changed ${otherChanges.join(", ")} of ${svc.name}; new replicas use it` });
   }
@@ -152,6 +194,11 @@ export async function deleteService(id: string, actor: Actor): Promise<{ ok: tru
       await db().service.delete({ where: { id } });
     },
   });
+  if (instanceSourceOf(svc)) {
+    // the panel started none of them: they keep running (a discovered container is never stopped or removed)
+    await recordEvent({ kind: "service.deleted", actor: actor.username, message: `${actor.username} deleted service ${svc.name}; its instances keep running (the panel did not start them)` });
+    return { ok: true };
+  }
   await recordEvent({ kind: "service.deleted", actor: actor.username, message: `${actor.username} deleted service ${svc.name}; its replicas are stopping` });
   // out of the balancer already: the controller stops every replica labelled with this service, in the background
   void controller().stopServiceReplicas({ id, name: svc.name, runtime: runtimeKindOf(svc) });

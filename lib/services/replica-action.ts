@@ -6,9 +6,9 @@ import { isMgmtAction, type ReplicaAction } from "@/lib/core/mgmt";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { runMgmtAction } from "@/lib/mgmt/client";
 import { controller } from "@/lib/controller/controller";
-import { runtimeFor } from "@/lib/runtime/registry";
+import { runtimeOfService } from "@/lib/runtime/registry";
 import { balancerServiceOf } from "@/lib/db/balancer-config";
-import { runtimeKindOf } from "@/lib/db/rows";
+import { instanceSourceOf, runtimeKindOf } from "@/lib/db/rows";
 import { serverNameFor } from "@/lib/engines/types";
 import { engine } from "@/lib/engines/registry";
 import { runCustomAction } from "@/lib/services/run-custom-action";
@@ -42,6 +42,15 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   const readOnly = action.action === "info";
   if (!readOnly && !hasRole(user.role, "operator")) throw new AppError("forbidden", "this needs the operator role");
   const ctl = controller();
+  const source = instanceSourceOf(svc);
+  // instances the panel did not start (issue 14, item 3): an external endpoint has no lifecycle at all,
+  // a discovered container can be restarted and stopped but is never removed
+  if (source?.kind === "external" && (action.action === "restart" || action.action === "stop" || action.action === "remove")) {
+    throw new AppError("conflict", `${replicaId} is an external endpoint (${replica.dataAddr}): the panel did not start it and cannot ${action.action} it; edit ${svc.name}'s endpoints to take it out`);
+  }
+  if (source?.kind === "discover" && action.action === "remove") {
+    throw new AppError("conflict", `${replicaId} is a container ${svc.name} discovered: the panel never removes a container it did not create (stop it, or change its labels)`);
+  }
   let result: unknown = { ok: true };
   let outcome = "";
   let eventData: Record<string, unknown> = { action: action.action };
@@ -69,9 +78,9 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   } else if (action.action === "stop") {
     // stop the process; the controller sees it gone and starts a replacement
     if (!replica.runtimeRef) throw new AppError("conflict", "the replica is not running");
-    await runtimeFor(runtimeKindOf(svc)).stop(replica.runtimeRef, 10_000);
+    await runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source }).stop(replica.runtimeRef, 10_000);
     ctl.kick(svc.id);
-    result = { ok: true, message: "stopped; the controller replaces it" };
+    result = { ok: true, message: source ? "stopped; it leaves the pool (nothing replaces a container the panel did not start)" : "stopped; the controller replaces it" };
   } else if (action.action === "custom") {
     const { action: declared, answer } = await runCustomAction(replica, svc, action.name);
     result = { ok: answer.status >= 200 && answer.status < 400, name: declared.name, method: declared.method, path: declared.path, port: declared.port, ...answer };

@@ -1,16 +1,17 @@
 import { db } from "@/lib/db/client";
 import { AppError } from "@/lib/core/errors";
 import type { Role } from "@/lib/core/roles";
-import { runtimeFor } from "@/lib/runtime/registry";
-import { runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
+import { runtimeOfService } from "@/lib/runtime/registry";
+import { instanceSourceOf, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { hiddenFor, hideIn, seesEverything } from "@/lib/services/views";
 
 /** The last lines of a replica's stdout/stderr, from its runtime. */
 export async function replicaLogs(replicaId: string, lines: number): Promise<string[]> {
-  const r = await db().replica.findUnique({ where: { id: replicaId } });
+  const r = await db().replica.findUnique({ where: { id: replicaId }, include: { service: true } });
   if (!r) throw new AppError("not_found", "no such replica");
   if (!r.runtimeRef) return [];
-  return runtimeFor(runtimeKindOf(r)).logs(r.runtimeRef, lines);
+  const svc = r.service;
+  return runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) }).logs(r.runtimeRef, lines);
 }
 
 /**

@@ -4,8 +4,8 @@ import type { SwitchyardEvent } from "@/lib/events";
 import { hasRole, type Role } from "@/lib/core/roles";
 import type { Rules } from "@/lib/core/rules";
 import type { StatsFeed } from "@/lib/engines/types";
-import { actionsOf, memoryThresholdOf, parseRules, runFieldsOf } from "@/lib/db/rows";
-import type { ServiceAction } from "@/lib/core/service";
+import { actionsOf, instanceSourceOf, memoryThresholdOf, parseRules, runFieldsOf } from "@/lib/db/rows";
+import type { Discover, ServiceAction } from "@/lib/core/service";
 
 /**
  * What the API, the pages and the live channel show of replicas, services, the
@@ -54,6 +54,10 @@ export type ServiceView = {
   allowRoot: boolean;
   /** the app's own actions per instance (a viewer gets them without their bodies) */
   actions: ServiceAction[];
+  /** runtime "external": the instances' addresses (the panel starts none); else null */
+  endpoints: string[] | null;
+  /** runtime "docker" discovering running containers by these labels (the panel starts none); else null */
+  discover: Discover | null;
   /** true in a viewer's view: env values and the command are withheld */
   redacted: boolean;
   createdAt: string;
@@ -100,10 +104,13 @@ export function serviceView(s: {
   rules: string;
   allowRoot: boolean;
   actions: string;
+  endpoints: string | null;
+  discover: string | null;
   createdAt: Date;
   instances?: ReplicaRow[];
 }): ServiceView {
   const { command, env } = runFieldsOf(s);
+  const source = instanceSourceOf(s);
   return {
     id: s.id,
     name: s.name,
@@ -122,6 +129,8 @@ export function serviceView(s: {
     rules: parseRules(s.rules),
     allowRoot: s.allowRoot,
     actions: actionsOf(s),
+    endpoints: source?.kind === "external" ? source.endpoints : null,
+    discover: source?.kind === "discover" ? source.discover : null,
     redacted: false,
     createdAt: s.createdAt.toISOString(),
     instances: (s.instances ?? []).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map(replicaView),

@@ -17,7 +17,7 @@ import { openTempDatabase, type TempDatabase } from "./temp-db";
 import { waitFor } from "./load";
 
 const ORIGIN = "http://127.0.0.1:3999";
-const REMEMBERED = ["engine", "controller", "runtime-process", "runtime-docker", "collector", "prober"];
+const REMEMBERED = ["engine", "controller", "runtime-process", "runtime-docker", "runtime-external", "runtime-docker-discovery", "collector", "prober"];
 
 export type ControllerHarnessOptions = {
   engine: "haproxy" | "builtin" | "nginx";

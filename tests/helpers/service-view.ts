@@ -21,6 +21,8 @@ export function aServiceView(over: Partial<ServiceView> = {}): ServiceView {
     rules: defaultRules(),
     allowRoot: false,
     actions: [],
+    endpoints: null,
+    discover: null,
     redacted: false,
     createdAt: "2026-01-01T00:00:00.000Z",
     instances: [],

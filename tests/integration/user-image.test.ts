@@ -8,13 +8,13 @@
  * Listener 18459, container ports 28590-28597 (docs/TESTING.md).
  */
 import { execFile } from "node:child_process";
-import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rulesSchema } from "@/lib/core/rules";
 import { hasBinary, needs } from "../helpers/requirements";
 import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
 import { until } from "../helpers/load";
+import { throughToUserApp } from "../helpers/user-app-request";
 
 const ROOT = path.resolve(__dirname, "../..");
 const LISTEN = 18459;
@@ -33,27 +33,7 @@ async function whyNoDocker(): Promise<string | null> {
 }
 
 /** The port that answered, from the app's own body ({"by": "host:port"}). */
-function through(method = "GET", urlPath = "/", body?: string): Promise<{ status: number; port: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: LISTEN, path: urlPath, method, agent: false, timeout: 5000 }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        let by = "";
-        try {
-          by = String((JSON.parse(text) as { by?: string }).by ?? "");
-        } catch {
-          // not the app's answer
-        }
-        resolve({ status: res.statusCode ?? 0, port: by.split(":").pop() ?? "" });
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const through = (method = "GET", urlPath = "/", body?: string) => throughToUserApp(LISTEN, method, urlPath, body);
 
 describe.skipIf(needs("haproxy", hasBinary("haproxy")) || needs("a Docker engine", await whyNoDocker()))("a user's own image on Docker: its Stress and Clear per container", () => {
   let h: ControllerHarness;

@@ -1,0 +1,3 @@
+-- Issue 14, item 3: instances the panel did not start
+ALTER TABLE "Service" ADD COLUMN "endpoints" TEXT;
+ALTER TABLE "Service" ADD COLUMN "discover" TEXT;
