@@ -94,12 +94,17 @@ async function resolveParams<P>(ctx: NextCtx | undefined): Promise<P> {
   return ((ctx?.params ? await ctx.params : {}) ?? {}) as P;
 }
 
-/** A protected route: origin check on mutations, then a session with at least `role`. */
-export function route<P = Record<string, string>>(role: Role, fn: (ctx: RouteContext<P>) => Promise<Response | unknown>) {
+/**
+ * A protected route: origin check on mutations, then a session with at least `role`.
+ * `opts.anonymous`: the answer (a 401) to a caller without a session, for a page a
+ * browser opens (the API reference) rather than the JSON error.
+ */
+export function route<P = Record<string, string>>(role: Role, fn: (ctx: RouteContext<P>) => Promise<Response | unknown>, opts: { anonymous?: () => Response } = {}) {
   return async (req: Request, ctx?: NextCtx): Promise<Response> => {
     try {
       checkOrigin(req);
       const user = await currentUser(req);
+      if (!user && opts.anonymous) return opts.anonymous();
       if (!user) throw new AppError("unauthorized", "sign in first");
       if (!hasRole(user.role, role)) throw new AppError("forbidden", `this needs the ${role} role; you are ${user.role}`);
       const out = await fn({ req, user, params: await resolveParams<P>(ctx), ip: clientIp(req) });

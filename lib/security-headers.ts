@@ -24,6 +24,16 @@ export function contentSecurityPolicy(dev: boolean): string {
   ].join("; ");
 }
 
+/**
+ * The API reference's page (/api/docs, Swagger UI from swagger-ui-dist): the panel's policy
+ * with one difference, stricter: its scripts are files of the panel, none inline, so
+ * script-src is 'self' alone. Swagger UI sets inline styles and draws data: images, which
+ * the panel's policy already allows; its requests go to the panel only (connect-src 'self').
+ */
+export function docsContentSecurityPolicy(): string {
+  return contentSecurityPolicy(false).replace("script-src 'self' 'unsafe-inline'", "script-src 'self'");
+}
+
 /** Browser features the panel never uses, off for it and anything it could embed. */
 export const PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 

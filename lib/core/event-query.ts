@@ -92,3 +92,21 @@ export function eventMatches(f: EventFilters, e: { kind: string; serviceId: stri
 }
 
 export const hasFilters = (f: EventFilters): boolean => Boolean(f.kind || f.service || f.actor || f.q);
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+/** One event as the API returns it (lib/events.ts SwitchyardEvent). */
+export const eventSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  serviceId: z.string().nullable(),
+  replicaId: z.string().nullable(),
+  kind: z.string(),
+  level: z.enum(["info", "warn", "error"]),
+  message: z.string(),
+  actor: z.string(),
+  data: z.unknown(),
+});
+
+/** GET /api/events: a page, newest first, and the cursor of the next (older) one. */
+export const eventPageSchema = z.object({ events: z.array(eventSchema), nextBefore: z.number().int().nullable() });

@@ -111,3 +111,34 @@ export type CertificateView = {
 };
 
 export const EXPIRY_WARNING_DAYS = 30;
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+export const listenerSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  port: z.number().int(),
+  protocol: z.enum(listenerProtocols),
+  certificateId: z.string().nullable(),
+  sniCertificateIds: z.array(z.string()),
+  redirectToHttps: z.boolean(),
+});
+
+export const certificateViewSchema = z.object({
+  id: z.string(),
+  subject: z.string(),
+  names: z.array(z.string()),
+  issuer: z.string(),
+  fingerprint: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  daysLeft: z.number(),
+  expiresSoon: z.boolean(),
+  expired: z.boolean(),
+  generated: z.boolean(),
+  usedBy: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+/** A listener in a URL (PATCH/DELETE /api/listeners/:id): its id or its name. */
+export const listenerIdParamSchema = z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, "a listener id or name");

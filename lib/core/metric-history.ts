@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+import { serviceTickSchema } from "@/lib/core/metrics";
 
 /**
  * The charts' time ranges (issue 12, item 10). The last 5 minutes are the live
@@ -113,3 +114,14 @@ export function stackedTop(history: readonly ServiceTick[]): number {
   }
   return top;
 }
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+/** GET /api/services/:id/metrics: the stored minute points of a range, bucketed, as ticks. */
+export const metricsHistorySchema = z.object({
+  range: storedRangeSchema,
+  from: z.number(),
+  to: z.number(),
+  bucketMs: z.number(),
+  history: z.array(serviceTickSchema),
+});

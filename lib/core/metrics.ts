@@ -118,3 +118,69 @@ export const trafficSettingsSchema = z
     distinctSourceIps: z.boolean().default(true),
   })
   .strict();
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+const errorClassesSchema = z.object({ "4xx": z.number(), "5xx": z.number(), conn: z.number() });
+const nullableNumber = z.number().nullable();
+
+/** One server's stats-table row (ServerFigures). */
+export const serverFiguresSchema = z.object({
+  name: z.string(),
+  sessions: z.object({ current: nullableNumber, max: nullableNumber, limit: nullableNumber }),
+  queue: z.object({ current: nullableNumber, max: nullableNumber }),
+  requests: z.number(),
+  bytes: z.object({ in: nullableNumber, out: nullableNumber }),
+  responses: z.object({ "1xx": z.number(), "2xx": z.number(), "3xx": z.number(), "4xx": z.number(), "5xx": z.number(), other: z.number() }),
+  connectionErrors: z.number(),
+  retries: z.number(),
+  redispatches: z.number(),
+  check: z.object({ durationMs: nullableNumber, failures: nullableNumber, downTransitions: nullableNumber }),
+  downtimeS: nullableNumber,
+  weight: z.number(),
+  weightFrom: z.enum(["engine", "panel"]),
+  adminState: z.enum(["ready", "drain", "maint"]),
+});
+
+export const replicaTickSchema = z.object({
+  replicaId: z.string(),
+  rps: z.number(),
+  errors: errorClassesSchema,
+  share: z.number(),
+  latency: z.object({ p50: nullableNumber, p95: nullableNumber, p99: nullableNumber, avg: nullableNumber }),
+  latencyBuckets: z.record(z.string(), z.number()).optional(),
+  activeConnections: z.number(),
+  health: z.object({ status: z.enum(["up", "down", "maint", "drain", "nocheck", "unknown"]), reason: z.string().nullable(), lastChangeMs: nullableNumber }),
+  inRotation: z.boolean(),
+  memoryMb: nullableNumber,
+  memoryLimitMb: nullableNumber,
+  memoryLimitEnforced: z.boolean().nullable().optional(),
+  cpuPercent: nullableNumber,
+  server: serverFiguresSchema.optional(),
+});
+
+export const serviceTickSchema = z.object({
+  t: z.number(),
+  serviceId: z.string(),
+  rps: z.number(),
+  errors: errorClassesSchema,
+  latency: z.object({ p50: nullableNumber, p95: nullableNumber, p99: nullableNumber }),
+  replicas: z.array(replicaTickSchema),
+});
+
+/** The traffic generator's state for one service (TrafficStatus). */
+export const trafficStatusSchema = z.object({
+  serviceId: z.string().optional(),
+  running: z.boolean(),
+  startedAt: nullableNumber,
+  endsAt: nullableNumber,
+  settings: z
+    .object({ rps: z.number(), concurrency: z.number(), path: z.string(), durationS: z.number(), clients: z.number(), distinctSourceIps: z.boolean() })
+    .nullable(),
+  sent: z.number(),
+  ok: z.number(),
+  failed: z.number(),
+  servedBy: z.record(z.string(), z.record(z.string(), z.number())),
+  lastReplica: z.record(z.string(), z.string().nullable()),
+  lastError: z.string().nullable(),
+});

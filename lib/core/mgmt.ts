@@ -133,3 +133,34 @@ export const replicaInfoSchema = z.object({
   counters: z.object({ requests: z.number().int(), errors: z.number().int(), adminRequests: z.number().int() }),
 });
 export type ReplicaInfo = z.infer<typeof replicaInfoSchema>;
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+/** A custom action's answer: the instance's status and the start of its body (lib/mgmt/direct-request.ts). */
+export const customActionResultSchema = z.object({
+  ok: z.boolean(),
+  name: z.string(),
+  method: z.string(),
+  path: z.string(),
+  port: z.enum(["data", "admin"]),
+  status: z.number().int(),
+  body: z.string(),
+  truncated: z.boolean(),
+  contentType: z.string().nullable(),
+  ms: z.number(),
+});
+
+/** POST /api/replicas/:id/actions: what the replica, the engine or the runtime answered, per action. */
+export const replicaActionResultSchema = z.object({
+  replicaId: z.string(),
+  action: z.string(),
+  result: z.union([
+    stressMemoryResultSchema,
+    stressCpuResultSchema,
+    setFaultsResultSchema,
+    clearResultSchema,
+    replicaInfoSchema,
+    customActionResultSchema,
+    z.object({ ok: z.literal(true), message: z.string().optional() }),
+  ]),
+});

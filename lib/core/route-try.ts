@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { listenerNameSchema } from "./rules";
 /**
  * "Try a URL", pure: which route, and so which service, a URL reaches, with the
  * path its replica receives. The same matcher every engine follows (route-match).
@@ -49,3 +51,26 @@ export function tryRoute<R extends Route & { stripPrefix?: boolean }>(routes: re
     candidates,
   };
 }
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+const triedRouteSchema = z.object({
+  service: z.string(),
+  route: z.number().int(),
+  describes: z.string(),
+  match: z.enum(["prefix", "exact"]),
+  priority: z.number(),
+  stripPrefix: z.boolean(),
+});
+
+/** POST /api/routes/try: the URL asked about and where it goes (TryResult). */
+export const tryResultSchema = z.object({
+  url: z.string(),
+  host: z.string().nullable(),
+  path: z.string(),
+  reached: triedRouteSchema.extend({ upstreamPath: z.string() }).nullable(),
+  candidates: z.array(triedRouteSchema),
+});
+
+/** POST /api/routes/try: a URL, and the listener it arrives on (the default one when absent). */
+export const tryRequestSchema = z.object({ url: z.string().max(2048), listener: listenerNameSchema.optional() }).strict();

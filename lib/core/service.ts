@@ -276,3 +276,59 @@ export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
 
 export const idParamSchema = z.string().regex(/^[a-z0-9]{1,40}$/, "an id");
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+/** A replica as the API shows it (lib/services/views.ts ReplicaView; a viewer's has runtimeRef null). */
+export const replicaViewSchema = z.object({
+  id: z.string(),
+  serviceId: z.string(),
+  state: z.string(),
+  health: z.string(),
+  healthReason: z.string().nullable(),
+  dataAddr: z.string().nullable(),
+  adminAddr: z.string().nullable(),
+  runtime: z.string(),
+  runtimeRef: z.string().nullable(),
+  adminState: z.string(),
+  weight: z.number(),
+  inEngine: z.boolean(),
+  startedAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+
+/** A service as the API shows it (lib/services/views.ts ServiceView); a viewer's is `redacted`: env values empty, command null, actions without bodies. */
+export const serviceViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  runtime: z.string(),
+  image: z.string().nullable(),
+  command: z.array(z.string()).nullable(),
+  dataPort: z.number().int(),
+  adminPort: z.number().int(),
+  env: z.record(z.string(), z.string()),
+  memoryLimitMb: z.number(),
+  memoryThresholdPercent: z.number(),
+  cpuLimit: z.number().nullable(),
+  replicas: z.number().int(),
+  minReplicas: z.number().int(),
+  maxReplicas: z.number().int(),
+  rules: rulesSchema,
+  allowRoot: z.boolean(),
+  actions: z.array(
+    z.object({
+      name: z.string(),
+      method: z.enum(ACTION_METHODS),
+      path: z.string(),
+      port: z.enum(["data", "admin"]),
+      body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+      confirm: z.boolean().optional(),
+    }),
+  ),
+  redacted: z.boolean(),
+  createdAt: z.string(),
+  instances: z.array(replicaViewSchema),
+});
+
+/** GET /api/replicas/:id/logs?lines=: how many of the last lines. */
+export const replicaLogsQuerySchema = z.object({ lines: z.coerce.number().int().min(1).max(2000).default(200) });

@@ -18,3 +18,10 @@ export const updateUserSchema = z
   .object({ role: z.enum(roles).optional(), password: passwordSchema.optional() })
   .strict()
   .refine((v) => v.role !== undefined || v.password !== undefined, "give a role or a password");
+
+// ------------------------------------------------------------------ responses (the OpenAPI document, lib/openapi)
+
+/** A signed-in user as sign-in, setup and GET /api/auth/me return it. */
+export const sessionUserSchema = z.object({ id: z.string(), username: z.string(), role: z.enum(roles) });
+/** A user as the users API lists it (lib/services/manage-users.ts UserView). */
+export const userViewSchema = z.object({ id: z.string(), username: z.string(), role: z.string(), createdAt: z.string() });

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { AppError } from "@/lib/core/errors";
 import { capabilitiesExcept } from "@/lib/engines/capabilities";
 import { shownConfig, type EngineKind } from "@/lib/engines/types";
@@ -23,6 +24,9 @@ export async function balancerOverview() {
 }
 
 export const exportEngines = ENGINE_KINDS;
+
+/** GET /api/balancer/export?engine=: which engine to render for (haproxy when absent). */
+export const exportQuerySchema = z.object({ engine: z.enum(exportEngines).default("haproxy") });
 
 /** GET /api/balancer/export?engine=…: the current configuration rendered for any engine, secrets replaced by a placeholder. */
 export async function exportConfig(kind: EngineKind): Promise<{ text: string; filename: string; contentType: string }> {

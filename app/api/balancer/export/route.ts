@@ -1,12 +1,9 @@
-import { z } from "zod";
 import { route } from "@/lib/http";
-import { exportConfig, exportEngines } from "@/lib/services/balancer-overview";
+import { exportConfig, exportQuerySchema } from "@/lib/services/balancer-overview";
 import { configTextsFor } from "@/lib/services/views";
 
-const query = z.object({ engine: z.enum(exportEngines).default("haproxy") });
-
 export const GET = route("viewer", async ({ req, user }) => {
-  const { engine } = query.parse(Object.fromEntries(new URL(req.url).searchParams));
+  const { engine } = exportQuerySchema.parse(Object.fromEntries(new URL(req.url).searchParams));
   const out = await configTextsFor(user.role, await exportConfig(engine));
   return new Response(out.text, { headers: { "Content-Type": `${out.contentType}; charset=utf-8`, "Content-Disposition": `attachment; filename="${out.filename}"` } });
 });

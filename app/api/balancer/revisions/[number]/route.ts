@@ -1,8 +1,8 @@
-import { z } from "zod";
+import { revisionNumberSchema } from "@/lib/core/balancer-views";
 import { route } from "@/lib/http";
 import { getRevision } from "@/lib/services/revisions";
 import { configTextsFor } from "@/lib/services/views";
 
 export const GET = route<{ number: string }>("viewer", async ({ params, user }) => ({
-  revision: await configTextsFor(user.role, await getRevision(z.coerce.number().int().min(1).parse(params.number))),
+  revision: await configTextsFor(user.role, await getRevision(revisionNumberSchema.parse(params.number))),
 }));

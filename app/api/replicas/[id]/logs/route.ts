@@ -1,12 +1,9 @@
-import { z } from "zod";
-import { idParamSchema } from "@/lib/core/service";
+import { idParamSchema, replicaLogsQuerySchema } from "@/lib/core/service";
 import { route } from "@/lib/http";
 import { replicaLogsFor } from "@/lib/services/replica-logs";
 
-const query = z.object({ lines: z.coerce.number().int().min(1).max(2000).default(200) });
-
 /** Every role reads logs; a viewer's have secrets and paths replaced (lib/services/replica-logs.ts). */
 export const GET = route<{ id: string }>("viewer", async ({ req, user, params }) => {
-  const { lines } = query.parse(Object.fromEntries(new URL(req.url).searchParams));
+  const { lines } = replicaLogsQuerySchema.parse(Object.fromEntries(new URL(req.url).searchParams));
   return { lines: await replicaLogsFor(user.role, idParamSchema.parse(params.id), lines) };
 });
