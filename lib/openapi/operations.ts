@@ -26,6 +26,7 @@ import { credentialsSchema, createUserSchema, sessionUserSchema, setupSchema, up
 import { DOCS_FILES } from "@/lib/openapi/docs-page";
 import { changePasswordSchema } from "@/lib/services/change-password";
 import { exportQuerySchema } from "@/lib/services/balancer-overview";
+import { createMetricsTokenSchema, metricsTokenViewSchema } from "@/lib/services/manage-metrics-tokens";
 
 /**
  * Every HTTP operation of the panel's API, in one table: the OpenAPI document
@@ -465,6 +466,43 @@ export const operations: Operation[] = [
     access: "admin",
     body: allowListSchema,
     responses: { 200: json("The allow-list as stored", z.object({ allowList: allowListSchema })) },
+  },
+  {
+    method: "GET",
+    path: "/api/settings/metrics-tokens",
+    tag: "metrics",
+    summary: "The bearer tokens of GET /metrics (names and last use; never a token itself)",
+    access: "admin",
+    responses: { 200: json("The tokens", z.object({ tokens: z.array(metricsTokenViewSchema) })) },
+  },
+  {
+    method: "POST",
+    path: "/api/settings/metrics-tokens",
+    tag: "metrics",
+    summary: "Create a metrics token: the answer is the only time the token itself is seen",
+    access: "admin",
+    body: createMetricsTokenSchema,
+    responses: { 201: json("Created", z.object({ token: z.string(), metricsToken: metricsTokenViewSchema })) },
+    errors: ["conflict"],
+  },
+  {
+    method: "DELETE",
+    path: "/api/settings/metrics-tokens/{id}",
+    tag: "metrics",
+    summary: "Revoke a metrics token",
+    access: "admin",
+    params: { id: z.string() },
+    responses: { 200: json("Revoked", ok) },
+    errors: ["not_found"],
+  },
+  {
+    method: "GET",
+    path: "/metrics",
+    tag: "metrics",
+    summary: "Prometheus metrics (text exposition format) for Prometheus: a bearer token from Settings → Prometheus, not a session",
+    access: "metrics-token",
+    responses: { 200: { description: "The metrics", contentType: "text/plain" } },
+    errors: ["unauthorized"],
   },
   {
     method: "GET",

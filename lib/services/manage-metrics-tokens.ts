@@ -20,6 +20,9 @@ export const createMetricsTokenSchema = z
 
 export type MetricsTokenView = { id: string; name: string; createdBy: string; createdAt: string; lastUsedAt: string | null };
 
+/** A token as the API lists it (never the token itself; the OpenAPI document, lib/openapi). */
+export const metricsTokenViewSchema = z.object({ id: z.string(), name: z.string(), createdBy: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() });
+
 const view = (t: { id: string; name: string; createdBy: string; createdAt: Date; lastUsedAt: Date | null }): MetricsTokenView => ({
   id: t.id,
   name: t.name,
