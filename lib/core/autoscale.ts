@@ -83,6 +83,19 @@ export type AutoscaleView = AutoscaleSettings & {
 
 export type AutoscaleDecisionView = { id: number; at: string; from: number; to: number; message: string };
 
+/** AutoscaleView as a schema (the OpenAPI document, lib/openapi): the answer of GET/PUT …/autoscale and …/autoscale/resume. */
+export const autoscaleViewSchema = z.object({
+  enabled: z.boolean(),
+  minReplicas: z.number().int(),
+  maxReplicas: z.number().int(),
+  windowS: z.number().int(),
+  targets: z.array(z.object({ metric: z.enum(AUTOSCALE_METRICS), value: z.number() })),
+  serviceId: z.string(),
+  paused: z.object({ at: z.string(), by: z.string() }).nullable(),
+  status: z.object({ at: z.number(), current: z.number(), desired: z.number(), recommendation: z.number().nullable(), reason: z.string() }).nullable(),
+  decisions: z.array(z.object({ id: z.number().int(), at: z.string(), from: z.number().int(), to: z.number().int(), message: z.string() })),
+});
+
 /** A figure with its unit, as decision reasons and the card write it: "420 ms", "12.5 req/s", "81 %". */
 export function formatFigure(metric: AutoscaleMetric, v: number): string {
   const n = v >= 100 ? Math.round(v).toString() : (Math.round(v * 10) / 10).toString();

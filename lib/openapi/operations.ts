@@ -13,6 +13,7 @@ import {
   revisionNumberSchema,
   rulesApplyRequestSchema,
 } from "@/lib/core/balancer-views";
+import { autoscaleSettingsSchema, autoscaleViewSchema } from "@/lib/core/autoscale";
 import { eventPageSchema, eventQuerySchema } from "@/lib/core/event-query";
 import { certificateIdSchema, certificateViewSchema, createCertificateSchema, createListenerSchema, listenerIdParamSchema, listenerSchema, updateListenerSchema } from "@/lib/core/listeners";
 import { metricsHistorySchema, storedRangeSchema } from "@/lib/core/metric-history";
@@ -245,6 +246,37 @@ export const operations: Operation[] = [
     query: z.object({ range: storedRangeSchema.default("1h") }),
     responses: { 200: json("The history", metricsHistorySchema) },
     errors: ["not_found"],
+  },
+  {
+    method: "GET",
+    path: "/api/services/{id}/autoscale",
+    tag: "autoscale",
+    summary: "A service's autoscaler: settings, whether a person's slider paused it, its last evaluation and decisions",
+    access: "viewer",
+    params: id,
+    responses: { 200: json("The autoscaler", z.object({ autoscale: autoscaleViewSchema })) },
+    errors: ["not_found"],
+  },
+  {
+    method: "PUT",
+    path: "/api/services/{id}/autoscale",
+    tag: "autoscale",
+    summary: "Replace a service's autoscaler settings (on/off, min/max, window, one target per metric)",
+    access: "operator",
+    params: id,
+    body: autoscaleSettingsSchema,
+    responses: { 200: json("The autoscaler as saved", z.object({ autoscale: autoscaleViewSchema })) },
+    errors: ["not_found"],
+  },
+  {
+    method: "POST",
+    path: "/api/services/{id}/autoscale/resume",
+    tag: "autoscale",
+    summary: "Lift the pause a person's slider set",
+    access: "operator",
+    params: id,
+    responses: { 200: json("The autoscaler", z.object({ autoscale: autoscaleViewSchema })) },
+    errors: ["not_found", "conflict"],
   },
   {
     method: "GET",
