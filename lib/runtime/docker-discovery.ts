@@ -6,8 +6,12 @@
  * Docker's event stream: a container that starts with the labels joins, one that stops
  * or goes leaves.
  *
+ * The port is the service's dataPort, unless the container names its own with a label,
+ * as Traefik reads it: `switchyard.port=N`, or Traefik's own
+ * `traefik.http.services.<name>.loadbalancer.server.port=N` (several containers on the
+ * host's network cannot share one port).
  * The address the balancer reaches a container at, in this order:
- *   - host networking: 127.0.0.1 and the service's dataPort (the app listens on the host);
+ *   - host networking: 127.0.0.1 and that port (the app listens on the host);
  *   - the dataPort published on the host: the published port on 127.0.0.1 (an address
  *     bound to all interfaces is reached on loopback; one bound to a single address, there);
  *   - on the panel's own Docker network (DOCKER_NETWORK, as the docker runtime's bridge
@@ -51,6 +55,18 @@ export function discoveredReplicaId(containerName: string, containerId: string):
 }
 
 type Reachable = { host: string; port: number } | null;
+
+export const LABEL_PORT = "switchyard.port";
+const TRAEFIK_PORT = /^traefik\.http\.services\.[A-Za-z0-9_-]{1,63}\.loadbalancer\.server\.port$/;
+
+/** The port a container names for itself (switchyard.port, else one Traefik server port label), or null. */
+export function labelledPort(labels: Record<string, string> | undefined): number | null {
+  const valid = (v: string | undefined) => (v !== undefined && /^[0-9]{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? Number(v) : null);
+  const own = valid(labels?.[LABEL_PORT]);
+  if (own) return own;
+  const traefik = Object.keys(labels ?? {}).filter((k) => TRAEFIK_PORT.test(k));
+  return traefik.length === 1 ? valid(labels?.[traefik[0]]) : null;
+}
 
 /** Where the balancer reaches the container's dataPort (see the header), or null. */
 export function reachableAddress(
@@ -148,7 +164,7 @@ export function createDockerDiscovery(opts: DockerDiscoveryOptions) {
     });
     const addr = reachableAddress(
       { name, networkMode: info.HostConfig?.NetworkMode ?? "", networks: Object.keys(info.NetworkSettings?.Networks ?? {}), published },
-      svc.dataPort,
+      labelledPort(info.Config.Labels) ?? svc.dataPort,
       opts.network,
     );
     if (!addr) return null;

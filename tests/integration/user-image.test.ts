@@ -7,11 +7,11 @@
  *
  * Listener 18459, container ports 28590-28597 (docs/TESTING.md).
  */
-import { execFile } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rulesSchema } from "@/lib/core/rules";
 import { hasBinary, needs } from "../helpers/requirements";
+import { runCommand, whyNoDocker } from "../helpers/docker-cli";
 import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
 import { until } from "../helpers/load";
 import { throughToUserApp } from "../helpers/user-app-request";
@@ -19,18 +19,7 @@ import { throughToUserApp } from "../helpers/user-app-request";
 const ROOT = path.resolve(__dirname, "../..");
 const LISTEN = 18459;
 
-function run(file: string, args: string[], timeoutMs = 120_000): Promise<{ ok: boolean; out: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: ROOT, timeout: timeoutMs }, (err, stdout, stderr) => resolve({ ok: !err, out: err ? `${stdout}${stderr}`.trim() || String(err.message) : stdout.trim() }));
-  });
-}
-
-async function whyNoDocker(): Promise<string | null> {
-  if ((await run("docker", ["version", "--format", "{{.Server.Version}}"], 10_000)).ok) return null;
-  const started = await run(path.join(ROOT, "scripts/start-dockerd.sh"), [], 180_000);
-  if ((await run("docker", ["version", "--format", "{{.Server.Version}}"], 10_000)).ok) return null;
-  return `no Docker engine: scripts/start-dockerd.sh said: ${started.out.split("\n").slice(-3).join(" | ")}`;
-}
+const run = runCommand;
 
 /** The port that answered, from the app's own body ({"by": "host:port"}). */
 const through = (method = "GET", urlPath = "/", body?: string) => throughToUserApp(LISTEN, method, urlPath, body);
