@@ -8,8 +8,8 @@ import { probeHealth } from "@/lib/controller/probe";
 /**
  * Active health checks supplied by the panel for engines that have none
  * (nginx OSS: its descriptor says `panelProbes`, and it has the port's optional
- * `setProbeDown`). Each replica in the engine is probed on its data address at the
- * rule's interval, with the user's rise/fall semantics; failing replicas are
+ * `setProbeDown`). Each replica in the engine is probed on its data address (its fault
+ * proxy's while a network fault is set: the path the balancer takes) at the rule's interval, with the user's rise/fall semantics; failing replicas are
  * reported to the engine, which renders them `down`.
  */
 
@@ -47,7 +47,9 @@ export class Prober {
       const h = parseRules(svc.rules).healthCheck;
       for (const r of svc.instances) {
         if (!r.dataAddr) continue;
-        const key = r.dataAddr;
+        // the balancer's path: the fault proxy while a network fault is set (as HAProxy's and
+        // the builtin proxy's own checks see it), and the key the engine renders the server by
+        const key = r.faultAddr ?? r.dataAddr;
         seen.add(key);
         let st = this.states.get(key);
         if (!st) this.states.set(key, (st = { up: true, okRun: 0, failRun: 0, reason: "", nextAt: now, busy: false }));

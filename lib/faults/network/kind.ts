@@ -16,6 +16,7 @@ import type { FaultEffects } from "@/lib/faults/network/proxy";
 import { PROXY_HOST, liveProxyPid, proxyFiles, startProxyProcess, stopProxyProcess } from "@/lib/faults/network/process";
 import { pointBalancerAt, proxyPortsInUse } from "@/lib/faults/network/switch";
 import { isPortFree, portCandidates } from "@/lib/runtime/ports";
+import { sleep } from "@/lib/process/sleep";
 
 /** What a network fault changed, as its record keeps it. */
 export type NetworkFaultState = {
@@ -34,9 +35,18 @@ const addrOf = (a: { host: string; port: number }) => `${a.host}:${a.port}`;
 /** Ports being started right now in this process (two applies at once never take the same one). */
 const starting = new Set<number>();
 
+const PREFERRED_WAIT_MS = 3000;
+
+async function waitUntilFree(port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await isPortFree(port, PROXY_HOST)) && Date.now() < deadline) await sleep(100);
+}
+
 /** Start the proxy on `preferred` when it is free, else on the first free port of FAULT_PROXY_PORTS. */
 async function startOnFreePort(replicaId: string, target: { host: string; port: number }, effects: FaultEffects, preferred?: number): Promise<NetworkFaultState> {
   const range = env().FAULT_PROXY_PORTS;
+  // a proxy that just died may leave its port held for a moment (connections closing): give it a little time
+  if (preferred !== undefined) await waitUntilFree(preferred, PREFERRED_WAIT_MS);
   const used = [...(await proxyPortsInUse()), ...starting];
   const candidates = portCandidates(range, used.filter((p) => p !== preferred));
   if (preferred !== undefined && candidates.includes(preferred)) candidates.unshift(preferred);
