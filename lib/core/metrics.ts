@@ -166,6 +166,7 @@ export const serviceTickSchema = z.object({
   errors: errorClassesSchema,
   latency: z.object({ p50: nullableNumber, p95: nullableNumber, p99: nullableNumber }),
   replicas: z.array(replicaTickSchema),
+  desired: z.number().optional(),
 });
 
 /** The traffic generator's state for one service (TrafficStatus). */

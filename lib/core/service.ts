@@ -325,6 +325,10 @@ export const serviceViewSchema = z.object({
       confirm: z.boolean().optional(),
     }),
   ),
+  /** runtime "external": the instances' addresses; else null */
+  endpoints: z.array(z.string()).nullable(),
+  /** runtime "docker" discovering running containers by labels; else null */
+  discover: discoverSchema.nullable(),
   redacted: z.boolean(),
   createdAt: z.string(),
   instances: z.array(replicaViewSchema),

@@ -26,7 +26,11 @@ import type { MetricsTokenView, metricsTokenViewSchema } from "@/lib/services/ma
  * and its schema was not changed with it. (The contract check proves it at run time
  * too, for the answers the suites see; this covers every field type.)
  */
-type Fits<T, S extends z.ZodType> = [T] extends [z.output<S>] ? true : { error: "the answer does not fit its schema"; answer: T; schema: z.output<S> };
+type Fits<T, S extends z.ZodType> = [T] extends [z.output<S>]
+  ? [Exclude<keyof T, keyof z.output<S>>] extends [never]
+    ? true
+    : { error: "the answer has fields its schema does not name"; fields: Exclude<keyof T, keyof z.output<S>> }
+  : { error: "the answer does not fit its schema"; answer: T; schema: z.output<S> };
 type Out<F extends (...a: never[]) => unknown> = Awaited<ReturnType<F>>;
 
 export const answersFitTheirSchemas: [
