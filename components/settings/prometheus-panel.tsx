@@ -20,7 +20,7 @@ function scrapeConfig(host: string, scheme: string): string {
     "    metrics_path: /metrics",
     "    authorization:",
     "      type: Bearer",
-    "      # a file holding the token, e.g. echo -n 'sy_metrics_…' > /etc/prometheus/switchyard.token",
+    "      # a file with the token alone in it",
     "      credentials_file: /etc/prometheus/switchyard.token",
     "    static_configs:",
     `      - targets: ["${host}"]`,
@@ -98,11 +98,11 @@ export function PrometheusPanel({ initial }: { initial: MetricsToken[] }) {
         )}
 
         <div className="overflow-x-auto">
-          <table className="w-full min-w-[20rem] text-sm">
+          <table className="w-full min-w-[18rem] text-sm">
             <thead className="text-left text-xs text-zinc-500 dark:text-zinc-400">
               <tr>
                 <th className="pb-2">Name</th>
-                <th className="pb-2">Created</th>
+                <th className="hidden pb-2 sm:table-cell">Created</th>
                 <th className="pb-2">Last used</th>
                 <th className="pb-2 text-right">
                   <span className="sr-only">Actions</span>
@@ -119,8 +119,8 @@ export function PrometheusPanel({ initial }: { initial: MetricsToken[] }) {
               )}
               {tokens.map((t) => (
                 <tr key={t.id} data-testid={`metrics-token-row-${t.name}`}>
-                  <td className="py-2 pr-2 font-medium break-all">{t.name}</td>
-                  <td className="py-2 pr-2 text-zinc-600 dark:text-zinc-400">
+                  <td className="py-2 pr-2 font-medium break-words">{t.name}</td>
+                  <td className="hidden py-2 pr-2 text-zinc-600 sm:table-cell dark:text-zinc-400">
                     {when(t.createdAt)} <span className="text-xs">by {t.createdBy}</span>
                   </td>
                   <td className="py-2 pr-2 text-zinc-600 dark:text-zinc-400">{when(t.lastUsedAt)}</td>
