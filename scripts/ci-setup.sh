@@ -50,7 +50,7 @@ as_root() {
 # prometheus: tests/e2e/prometheus.test.ts scrapes a real panel with it (and runs the Grafana dashboard's queries).
 APT_PACKAGES=(
   chromium haproxy nginx docker.io ca-certificates openssl
-  procps iproute2 psmisc
+  procps iproute2 psmisc stress-ng
   python3 make g++
   fonts-dejavu-core git
   prometheus

@@ -17,7 +17,7 @@ export const MARKER_LOOK: Record<MarkerKind, { letter: string; label: string; cl
 export type Marker = { id: number; t: number; kind: MarkerKind; text: string };
 
 /** Replica actions that make a replica misbehave on purpose. */
-const FAULT_ACTIONS = new Set(["faults", "stress-memory", "stress-cpu"]);
+const FAULT_ACTIONS = new Set(["faults", "stress-memory", "stress-cpu", "kill"]);
 
 /** What an event marks on the charts, if anything. */
 export function markerKindOf(e: Pick<SwitchyardEvent, "kind" | "data">): MarkerKind | null {
@@ -30,6 +30,8 @@ export function markerKindOf(e: Pick<SwitchyardEvent, "kind" | "data">): MarkerK
     case EVENT_KIND.replicaDied:
     case EVENT_KIND.replicaFailed:
     case EVENT_KIND.engineDied:
+    case EVENT_KIND.faultStarted:
+    case EVENT_KIND.faultEnded:
       return "fault";
     case EVENT_KIND.replicaAction: {
       const action = (e.data as { action?: unknown } | null)?.action;

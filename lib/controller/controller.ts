@@ -11,6 +11,7 @@ import { Reconciler } from "@/lib/controller/reconciler";
 import { prismaRepository, type ControllerRepository, type ServiceRecord } from "@/lib/controller/repository";
 import type { WaitHealthy } from "@/lib/controller/replica-tasks";
 import type { Timers } from "@/lib/controller/work-queue";
+import { faultStore } from "@/lib/faults/store";
 
 /**
  * The controller, assembled from its parts:
@@ -37,6 +38,8 @@ export type ControllerDeps = {
   waitHealthy?: WaitHealthy;
   sleep?: (ms: number) => Promise<void>;
   timers?: Timers;
+  /** the fault store (lib/faults/store.ts): its faults are found again at start and expired while the controller runs; default none */
+  faults?: { start(): Promise<void>; stop(): void };
 };
 
 export class Controller {
@@ -103,6 +106,8 @@ export class Controller {
       this.unsubscribe.push(this.deps.onInstancesChanged(() => void this.repo.serviceIds().then((ids) => ids.forEach((id) => this.kick(id)), () => undefined)));
     }
     await this.resync();
+    // faults left by a panel that stopped: undone when their time ran out meanwhile, else held again
+    await this.deps.faults?.start();
     this.resyncTimer = setInterval(() => void this.resync(), RESYNC_MS);
     this.resyncTimer.unref();
     this.supervisor.watchdog.start();
@@ -113,6 +118,7 @@ export class Controller {
     this.started = false;
     this.reconciler.queue.halt();
     this.supervisor.watchdog.stop();
+    this.deps.faults?.stop();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
@@ -165,5 +171,5 @@ export class Controller {
 }
 
 export function controller(): Controller {
-  return remember("controller", () => new Controller({ engine: defaultEngine, runtimeFor: defaultRuntimeFor, runtimeOf: runtimeOfService, onInstancesChanged: onDiscoveredChange }));
+  return remember("controller", () => new Controller({ engine: defaultEngine, runtimeFor: defaultRuntimeFor, runtimeOf: runtimeOfService, onInstancesChanged: onDiscoveredChange, faults: faultStore() }));
 }

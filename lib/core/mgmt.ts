@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { replicaWeightSchema } from "./rules";
+import { KILL_SIGNALS, networkFaultParamsSchema } from "./faults";
 
 /**
  * Replica actions and the management-plane protocol (docs/replica-protocol.md),
@@ -34,7 +35,23 @@ export const faultsSchema = z.strictObject({
 });
 export type FaultsInput = z.infer<typeof faultsSchema>;
 
-export const replicaActionSchema = z.discriminatedUnion("action", [
+/**
+ * Runtime stress (issue 14, item 2): CPU workers and/or memory held inside the replica's
+ * own cgroup for `seconds`. cpus is further bounded by the machine's cores where it runs
+ * (the use case checks it); at least one of cpus and memoryMb.
+ */
+export const RUNTIME_STRESS_LIMITS = { cpus: { min: 1, max: 256 }, memoryMb: { min: 1, max: 4096 }, seconds: { min: 1, max: 3600 } } as const;
+const runtimeStressShape = {
+  cpus: z.number().int("a whole number of CPU workers").min(RUNTIME_STRESS_LIMITS.cpus.min).max(RUNTIME_STRESS_LIMITS.cpus.max).optional(),
+  memoryMb: z.number().int("a whole number of megabytes").min(RUNTIME_STRESS_LIMITS.memoryMb.min).max(RUNTIME_STRESS_LIMITS.memoryMb.max).optional(),
+  seconds: z.number().int("a whole number of seconds").min(RUNTIME_STRESS_LIMITS.seconds.min).max(RUNTIME_STRESS_LIMITS.seconds.max),
+};
+export const runtimeStressParamsSchema = z.strictObject(runtimeStressShape).refine((p) => p.cpus !== undefined || p.memoryMb !== undefined, {
+  message: "runtime stress needs cpus, memoryMb or both",
+});
+export type RuntimeStressParams = z.infer<typeof runtimeStressParamsSchema>;
+
+const replicaActionUnion = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("restart") }),
   z.strictObject({ action: z.literal("stop") }),
   z.strictObject({ action: z.literal("stress-memory"), mb: stressMemoryMbSchema }),
@@ -49,7 +66,24 @@ export const replicaActionSchema = z.discriminatedUnion("action", [
   z.strictObject({ action: z.literal("remove") }),
   /** one of the service's own actions (lib/core/service.ts serviceActionSchema), by name */
   z.strictObject({ action: z.literal("custom"), name: z.string().min(1).max(32) }),
+  /** faults that need nothing from the app (lib/faults); `clear` above undoes them all */
+  /** seconds: its time limit (default PAUSE_SECONDS in the use case) */
+  z.strictObject({ action: z.literal("pause"), seconds: runtimeStressShape.seconds.optional() }),
+  z.strictObject({ action: z.literal("resume") }),
+  z.strictObject({ action: z.literal("kill"), signal: z.enum(KILL_SIGNALS) }),
+  z.strictObject({ action: z.literal("runtime-stress"), ...runtimeStressShape }),
+  z.strictObject({ action: z.literal("network-fault"), ...networkFaultParamsSchema.shape }),
 ]);
+
+/** The fault params of an action, checked by the kind's own schema (at least one effect). */
+function checkFaultParams(a: z.infer<typeof replicaActionUnion>, ctx: z.RefinementCtx): void {
+  if (a.action !== "runtime-stress" && a.action !== "network-fault") return;
+  const { action, ...params } = a;
+  const checked = (action === "runtime-stress" ? runtimeStressParamsSchema : networkFaultParamsSchema).safeParse(params);
+  if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+}
+
+export const replicaActionSchema = replicaActionUnion.superRefine(checkFaultParams);
 export type ReplicaAction = z.infer<typeof replicaActionSchema>;
 
 /** Actions that go to the replica's admin address (the management plane), not to the runtime or engine. */

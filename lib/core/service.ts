@@ -239,6 +239,8 @@ export const createServiceSchema = z
     endpoints: endpointsSchema.optional(),
     /** runtime "docker": adopt running containers that match instead of starting any */
     discover: discoverSchema.optional(),
+    /** the app speaks Switchyard's replica protocol; absent: true for the bundled replica app, false for a user's own image or command */
+    replicaProtocol: z.boolean().optional(),
   })
   .strict()
   .refine((s) => s.dataPort !== s.adminPort, { message: "the data and admin ports must differ", path: ["adminPort"] })
@@ -269,8 +271,18 @@ export const updateServiceSchema = z
     endpoints: endpointsSchema.optional(),
     /** discovering services: a new selector */
     discover: discoverSchema.optional(),
+    replicaProtocol: z.boolean().optional(),
   })
   .strict();
+
+/**
+ * Does a new service's app speak Switchyard's replica protocol (docs/replica-protocol.md)?
+ * The bundled replica app does (no command, and no image or the panel's replica image);
+ * a user's own image or command is not assumed to.
+ */
+export function speaksReplicaProtocol(run: { image: string | null; command: string[] | null }, replicaImage: string): boolean {
+  return !run.command && (!run.image || run.image === replicaImage);
+}
 
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
@@ -295,6 +307,8 @@ export const replicaViewSchema = z.object({
   inEngine: z.boolean(),
   startedAt: z.string().nullable(),
   lastError: z.string().nullable(),
+  /** the faults the panel holds on it now (pause, runtime-stress, network-fault), each until expiresAt */
+  faults: z.array(z.object({ id: z.string(), kind: z.string(), params: z.unknown(), startedAt: z.string(), expiresAt: z.string() })).optional(),
 });
 
 /** A service as the API shows it (lib/services/views.ts ServiceView); a viewer's is `redacted`: env values empty, command null, actions without bodies. */
@@ -329,6 +343,8 @@ export const serviceViewSchema = z.object({
   endpoints: z.array(z.string()).nullable(),
   /** runtime "docker" discovering running containers by labels; else null */
   discover: discoverSchema.nullable(),
+  /** the app speaks Switchyard's replica protocol (docs/replica-protocol.md) */
+  replicaProtocol: z.boolean(),
   redacted: z.boolean(),
   createdAt: z.string(),
   instances: z.array(replicaViewSchema),

@@ -22,6 +22,8 @@ export type FaultTarget = {
   /** the replica's own data address (never the fault proxy's) */
   dataAddr: Address | null;
   adminAddr: Address | null;
+  /** when the replica last started (a restart under the same reference changes it) */
+  startedAt?: Date | null;
 };
 
 /** One recorded fault: what was asked (params) and what it changed (state). */

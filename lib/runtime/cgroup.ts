@@ -134,3 +134,40 @@ export async function readCgroupSample(files: CgroupFiles): Promise<CgroupSample
     return null;
   }
 }
+
+/** The controllers a stressor must share with a replica: what it uses then counts against the replica's limits and figures. */
+export const STRESS_CONTROLLERS = ["memory", "cpu", "cpuacct", "pids"] as const;
+
+/**
+ * Pure: the folders of a process's cgroups, one per v1 hierarchy holding one of
+ * `controllers` (deduplicated: cpu,cpuacct may share one), or its one v2 folder when the
+ * memory controller is not a v1 hierarchy here.
+ */
+export function cgroupDirsOf(mounts: Mount[], lines: CgroupLine[], controllers: readonly string[]): { version: 1 | 2; dirs: string[] } | null {
+  const dirs = new Set<string>();
+  for (const c of controllers) {
+    const line = lines.find((l) => l.controllers.includes(c));
+    const mount = mounts.find((m) => m.fsType === "cgroup" && m.superOptions.includes(c));
+    const dir = line && mount ? underMount(mount, line.path) : null;
+    if (dir) dirs.add(dir);
+  }
+  if (dirs.size > 0) return { version: 1, dirs: [...dirs] };
+  const files = cgroupFilesOf(mounts, lines);
+  return files?.version === 2 ? { version: 2, dirs: [files.dir] } : null;
+}
+
+/** The cgroup folders of a running process (I/O), or null when it is gone or they cannot be read. */
+export async function processCgroupDirs(pid: number, controllers: readonly string[] = STRESS_CONTROLLERS): Promise<{ version: 1 | 2; dirs: string[] } | null> {
+  try {
+    const [mountinfo, cgroup] = await Promise.all([fs.readFile("/proc/self/mountinfo", "utf8"), fs.readFile(`/proc/${pid}/cgroup`, "utf8")]);
+    return cgroupDirsOf(parseMountinfo(mountinfo), parseProcCgroup(cgroup), controllers);
+  } catch {
+    return null;
+  }
+}
+
+/** The pids in a cgroup folder ([] when it is gone). */
+export async function cgroupPids(dir: string): Promise<number[]> {
+  const text = await fs.readFile(path.join(dir, "cgroup.procs"), "utf8").catch(() => "");
+  return text.split("\n").filter((l) => /^\d+$/.test(l.trim())).map(Number);
+}

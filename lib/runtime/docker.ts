@@ -35,11 +35,14 @@ import { createDockerEvents, isManagedLabels } from "./docker-events";
 import { describeExit } from "./exit-reason";
 import { sleep } from "@/lib/process/sleep";
 import { isSafeReplicaId, replicaEnv } from "./replica-env";
+import { processCgroupDirs } from "./cgroup";
 import {
   LABEL_MANAGED,
   LABEL_REPLICA,
   LABEL_SERVICE,
   LABEL_SERVICE_NAME,
+  type KillSignal,
+  type ReplicaCgroups,
   type ReplicaSpec,
   type ReplicaStats,
   type Runtime,
@@ -83,6 +86,7 @@ export type DockerRuntimeOptions = DockerEndpoint & {
 function mapState(status: string): RuntimeReplicaState {
   switch (status) {
     case "running":
+    case "paused": // frozen by a fault (lib/faults): still there, not to be replaced
       return "running";
     case "exited":
     case "dead":
@@ -90,7 +94,7 @@ function mapState(status: string): RuntimeReplicaState {
     case "created":
       return "created";
     default:
-      return "unknown"; // paused, restarting, removing
+      return "unknown"; // restarting, removing
   }
 }
 
@@ -391,6 +395,41 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
 
     /** "started", "died" (exit code; every stop, like Docker's die) and "oom", from Docker's event stream. */
     onEvent: hub.on,
+
+    /** docker pause (the cgroup freezer). */
+    async pause(ref: string) {
+      const info = await find(ref);
+      if (!info || !info.State.Running) throw new AppError("conflict", `replica ${ref} is not running`);
+      if (info.State.Paused) return;
+      await call(`pause container ${info.Name.replace(/^\//, "")}`, () => docker.getContainer(info.Id).pause());
+    },
+
+    async unpause(ref: string) {
+      const info = await find(ref);
+      if (!info || !info.State.Paused) return;
+      await call(`unpause container ${info.Name.replace(/^\//, "")}`, () => docker.getContainer(info.Id).unpause());
+    },
+
+    async isPaused(ref: string) {
+      return Boolean((await find(ref))?.State.Paused);
+    },
+
+    /** docker kill --signal (Init: true forwards it to the app). */
+    async signal(ref: string, sig: KillSignal) {
+      const info = await find(ref);
+      if (!info || !info.State.Running) throw new AppError("conflict", `replica ${ref} is not running`);
+      await call(`send ${sig} to container ${info.Name.replace(/^\//, "")}`, () => docker.getContainer(info.Id).kill({ signal: sig }));
+    },
+
+    /** The container's own cgroups, read from its main process (the panel must share the host's /proc and /sys/fs/cgroup). */
+    async cgroupsOf(ref: string): Promise<ReplicaCgroups> {
+      const info = await find(ref);
+      if (!info || !info.State.Running || !info.State.Pid) return { ok: false, reason: `replica ${ref} is not running` };
+      const found = await processCgroupDirs(info.State.Pid);
+      if (!found) return { ok: false, reason: `the cgroups of container ${info.Id.slice(0, 12)} (pid ${info.State.Pid}) are not visible from the panel: it must run on the Docker host, with its /proc and /sys/fs/cgroup` };
+      const own = found.dirs.filter((d) => d.includes(info.Id));
+      return own.length > 0 ? { ok: true, version: found.version, dirs: own } : { ok: false, reason: `container ${info.Id.slice(0, 12)} has no cgroup of its own visible here (${found.dirs.join(", ")})` };
+    },
   } satisfies Runtime;
 
   return runtime;

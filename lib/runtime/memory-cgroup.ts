@@ -181,6 +181,65 @@ export async function removeMemoryCgroup(e: { base: string }, replicaId: string)
 }
 
 const MiB = 1024 * 1024;
+const CFS_PERIOD_US = 100_000;
+
+/**
+ * Pure: where a replica's CPU cgroups go, beside its memory one: under the panel's own
+ * cgroup of each v1 hierarchy holding `cpu` or `cpuacct` (they may be one mount or two);
+ * on v2 the memory cgroup's own folder takes the cpu controller as well. Empty when
+ * neither controller is there.
+ */
+export function cpuCgroupDirs(mounts: Mount[], own: CgroupLine[], replicaId: string, memory: { version: 1 | 2; base: string }): string[] {
+  if (memory.version === 2) return [replicaCgroupDir(memory, replicaId)];
+  const dirs = new Set<string>();
+  for (const c of ["cpu", "cpuacct"]) {
+    const line = own.find((l) => l.controllers.includes(c));
+    const mount = mounts.find((m) => m.fsType === "cgroup" && m.superOptions.includes(c) && m.root === "/");
+    if (line && mount) dirs.add(path.join(mount.mountPoint, line.path, REPLICAS_FOLDER, replicaId));
+  }
+  return [...dirs];
+}
+
+/**
+ * Puts the replica's process in CPU cgroups of its own (best effort: a machine without a
+ * cpu controller, or one that refuses, leaves it where it is), held to `cpuLimit` cores
+ * when one is set. A stressor that joins them then counts against that limit.
+ */
+export async function enterCpuCgroups(memory: { version: 1 | 2; base: string }, replicaId: string, pid: number, cpuLimit: number | null): Promise<string[]> {
+  const [mountinfo, own] = await Promise.all([fs.readFile("/proc/self/mountinfo", "utf8"), fs.readFile("/proc/self/cgroup", "utf8")]);
+  const entered: string[] = [];
+  for (const dir of cpuCgroupDirs(parseMountinfo(mountinfo), parseProcCgroup(own), replicaId, memory)) {
+    try {
+      if (memory.version === 2) {
+        for (const d of [path.dirname(memory.base), memory.base]) {
+          const enabled = await fs.readFile(path.join(d, "cgroup.subtree_control"), "utf8").catch(() => "");
+          if (!enabled.split(/\s+/).includes("cpu")) await write(path.join(d, "cgroup.subtree_control"), "+cpu");
+        }
+        if (cpuLimit) await write(path.join(dir, "cpu.max"), `${Math.round(cpuLimit * CFS_PERIOD_US)} ${CFS_PERIOD_US}`);
+        entered.push(dir);
+        continue;
+      }
+      await fs.mkdir(dir, { recursive: true });
+      const hasQuota = await fs.access(path.join(dir, "cpu.cfs_quota_us")).then(() => true, () => false);
+      if (hasQuota) {
+        await write(path.join(dir, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
+        await write(path.join(dir, "cpu.cfs_quota_us"), cpuLimit ? String(Math.round(cpuLimit * CFS_PERIOD_US)) : "-1");
+      }
+      await write(path.join(dir, "cgroup.procs"), String(pid));
+      entered.push(dir);
+    } catch {
+      /* no CPU cgroup for this replica here: its CPU is only measured, as before */
+    }
+  }
+  return entered;
+}
+
+/** Removes a replica's CPU cgroups (v1; on v2 they are its memory cgroup). */
+async function removeCpuCgroups(e: { version: 1 | 2; base: string }, replicaId: string): Promise<void> {
+  if (e.version === 2) return;
+  const [mountinfo, own] = await Promise.all([fs.readFile("/proc/self/mountinfo", "utf8"), fs.readFile("/proc/self/cgroup", "utf8")]).catch(() => ["", ""]);
+  for (const dir of cpuCgroupDirs(parseMountinfo(mountinfo), parseProcCgroup(own), replicaId, e)) await fs.rmdir(dir).catch(() => undefined);
+}
 
 /**
  * The process runtime's memory limits: decides once where replica cgroups go (or why
@@ -195,11 +254,12 @@ export function createReplicaMemoryLimits(probe: () => Promise<MemoryEnforcement
     /** whether this runtime can hold replicas to their limit here, and where or why not */
     enforcement,
     /** A new replica process: into a fresh cgroup of its own with its limit (a refusal leaves it unlimited, which stats() then say). */
-    async enter(replicaId: string, pid: number, limitMb: number): Promise<void> {
+    async enter(replicaId: string, pid: number, limitMb: number, cpuLimit: number | null = null): Promise<void> {
       const e = await enforcement();
       if (!e.enforced || limitMb <= 0) return;
       await removeMemoryCgroup(e, replicaId); // the last run's, with its OOM count
       await enterMemoryCgroup(e, replicaId, pid, limitMb * MiB).catch(() => undefined);
+      await enterCpuCgroups(e, replicaId, pid, cpuLimit).catch(() => undefined);
     },
     /** Whether the process `key` (pid:startTicks) is held to its limit, read from the kernel once per process. */
     async isEnforced(key: string, pid: number, replicaId: string, limitBytes: number | null): Promise<boolean> {
@@ -218,7 +278,10 @@ export function createReplicaMemoryLimits(probe: () => Promise<MemoryEnforcement
     async release(replicaId: string, key?: string): Promise<void> {
       if (key) held.delete(key);
       const e = await enforcement();
-      if (e.enforced) await removeMemoryCgroup(e, replicaId);
+      if (e.enforced) {
+        await removeMemoryCgroup(e, replicaId);
+        await removeCpuCgroups(e, replicaId);
+      }
     },
   };
 }

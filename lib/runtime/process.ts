@@ -46,12 +46,15 @@ import { rotateLog, tailFileLines } from "./tail";
 import { createEventHub } from "./event-hub";
 import { describeExit } from "./exit-reason";
 import { findSpawnedProcess } from "./find-spawned";
-import { createReplicaMemoryLimits, type MemoryEnforcement } from "./memory-cgroup";
+import { createReplicaMemoryLimits, REPLICAS_FOLDER, type MemoryEnforcement } from "./memory-cgroup";
+import { cgroupPids, processCgroupDirs } from "./cgroup";
 import {
   LABEL_MANAGED,
   LABEL_REPLICA,
   LABEL_SERVICE,
   LABEL_SERVICE_NAME,
+  type KillSignal,
+  type ReplicaCgroups,
   type ReplicaSpec,
   type ReplicaStats,
   type Runtime,
@@ -203,7 +206,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     }
     child.on("error", () => undefined); // errors after spawn (signals to a dead pid) are seen through /proc
     const pid = child.pid!;
-    await memoryLimits.enter(spec.replicaId, pid, spec.memoryLimitMb);
+    await memoryLimits.enter(spec.replicaId, pid, spec.memoryLimitMb, spec.cpuLimit);
     const stat = await readProcStat(pid);
     // If the child already ended, no start time matches and it reads as exited.
     const state: StateFile = { ...intent, pid, procStartTicks: stat?.startTicks ?? -1 };
@@ -278,6 +281,47 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     }
     await recordExit(s.replicaId, s.pid, exitCode);
     await memoryLimits.release(s.replicaId, `${s.pid}:${s.procStartTicks}`);
+  }
+
+  /** The replica's own cgroup folders (memory first), or null when it runs in none of its own. */
+  async function ownCgroups(s: StateFile): Promise<{ version: 1 | 2; dirs: string[] } | null> {
+    if (!(await isRunning(s))) return null;
+    const found = await processCgroupDirs(s.pid);
+    const own = found?.dirs.filter((d) => d.endsWith(`/${REPLICAS_FOLDER}/${s.replicaId}`)) ?? [];
+    return found && own.length > 0 ? { version: found.version, dirs: own } : null;
+  }
+
+  /**
+   * What the replica's other processes use: those a fault's stressor put in its own cgroup
+   * (memory-cgroup.ts), so what they take shows in the replica's figures, as Docker's do.
+   */
+  async function othersInCgroup(s: StateFile, ticks: number, uptime: CpuSample): Promise<{ rss: number; cpuPercent: number }> {
+    const cg = await ownCgroups(s);
+    const pids = cg ? (await cgroupPids(cg.dirs[0])).filter((p) => p !== s.pid) : [];
+    let rss = 0;
+    let cpuPercent = 0;
+    for (const pid of pids) {
+      const [stat, status] = await Promise.all([readProcStat(pid), fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => "")]);
+      if (!stat || stat.state === "Z") continue;
+      rss += parseVmRssBytes(status) ?? 0;
+      const key = `${pid}:${stat.startTicks}`;
+      const now: CpuSample = { cpu: stat.cpuTicks, atMs: uptime.atMs };
+      const prev = cpuSamples.get(key) ?? { cpu: 0, atMs: (stat.startTicks / ticks) * 1000 };
+      cpuSamples.set(key, now);
+      cpuPercent += cpuPercentBetween(prev, now, ticks);
+    }
+    return { rss, cpuPercent };
+  }
+
+  /** Polls the process's state (/proc/<pid>/stat) until `wanted`, at most 2 s; false when it never was. */
+  async function untilState(pid: number, wanted: (state: string) => boolean): Promise<boolean> {
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      const st = await readProcStat(pid);
+      if (st && wanted(st.state)) return true;
+      if (!st || Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   const runtime = {
@@ -401,11 +445,12 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       const prev = cpuSamples.get(key) ?? { cpu: 0, atMs: (stat.startTicks / ticks) * 1000 };
       cpuSamples.set(key, now);
       const memoryLimitBytes = s.spec.memoryLimitMb > 0 ? s.spec.memoryLimitMb * 1024 * 1024 : null;
+      const others = await othersInCgroup(s, ticks, now);
       return {
-        memoryBytes: rss,
+        memoryBytes: rss + others.rss,
         memoryLimitBytes,
         memoryLimitEnforced: await memoryLimits.isEnforced(key, s.pid, s.replicaId, memoryLimitBytes),
-        cpuPercent: cpuPercentBetween(prev, now, ticks),
+        cpuPercent: cpuPercentBetween(prev, now, ticks) + others.cpuPercent,
         at: Date.now(),
       };
     },
@@ -428,6 +473,45 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
      * after stop(), like Docker's die event.
      */
     onEvent: hub.on,
+
+    /** SIGSTOP to the replica's process group (it leads one: detached). */
+    async pause(ref: string) {
+      const s = await resolve(ref);
+      if (!s || !(await isRunning(s))) throw new AppError("conflict", `replica ${ref} is not running`);
+      signalGroup(s.pid, "SIGSTOP");
+      // the signal is delivered when the kernel next schedules it: answer once it is stopped
+      if (!(await untilState(s.pid, (st) => st === "T"))) throw new AppError("runtime_error", `replica ${s.replicaId} (pid ${s.pid}) did not stop on SIGSTOP`);
+    },
+
+    async unpause(ref: string) {
+      const s = await resolve(ref);
+      if (!s || !(await isRunning(s))) return;
+      signalGroup(s.pid, "SIGCONT");
+      await untilState(s.pid, (st) => st !== "T");
+    },
+
+    async isPaused(ref: string) {
+      const s = await resolve(ref);
+      if (!s || !(await isRunning(s))) return false;
+      return (await readProcStat(s.pid))?.state === "T";
+    },
+
+    /** The signal to the replica's process group; the watcher then sees it end, as any death. */
+    async signal(ref: string, sig: KillSignal) {
+      const s = await resolve(ref);
+      if (!s || !(await isRunning(s))) throw new AppError("conflict", `replica ${ref} is not running`);
+      signalGroup(s.pid, sig);
+    },
+
+    /** The replica's own cgroups (memory, and CPU where there is a cpu controller), or why it has none. */
+    async cgroupsOf(ref: string): Promise<ReplicaCgroups> {
+      const s = await resolve(ref);
+      if (!s || !(await isRunning(s))) return { ok: false, reason: `replica ${ref} is not running` };
+      const cg = await ownCgroups(s);
+      if (cg) return { ok: true, ...cg };
+      const e = await memoryLimits.enforcement();
+      return { ok: false, reason: e.enforced ? `replica ${s.replicaId} runs outside a cgroup of its own (started by a panel that could not make one)` : e.reason };
+    },
   } satisfies Runtime;
 
   return {

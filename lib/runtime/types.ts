@@ -80,6 +80,17 @@ export type RuntimeEvent = {
   reason?: string;
 };
 
+import type { KillSignal } from "@/lib/core/faults";
+
+export type { KillSignal };
+
+/**
+ * The cgroup folders a helper process (a stressor) joins so that what it uses counts
+ * against the replica's own limits and shows in the replica's own figures; or why the
+ * replica has none here.
+ */
+export type ReplicaCgroups = { ok: true; version: 1 | 2; dirs: string[] } | { ok: false; reason: string };
+
 export interface Runtime {
   readonly kind: RuntimeKind;
   /** Is this runtime usable here (docker daemon reachable ...)? Returns a reason when not. */
@@ -96,4 +107,14 @@ export interface Runtime {
   logs(ref: string, lines: number): Promise<string[]>;
   /** Subscribe to runtime events (die, oom). Returns an unsubscribe function. */
   onEvent(listener: (e: RuntimeEvent) => void): () => void;
+  /** Freeze the replica (docker pause; SIGSTOP to a process replica's group). Faults (lib/faults). */
+  pause?(ref: string): Promise<void>;
+  /** Undo pause (docker unpause; SIGCONT). Nothing when it is not paused or gone. */
+  unpause?(ref: string): Promise<void>;
+  /** Is it frozen now (false when gone)? */
+  isPaused?(ref: string): Promise<boolean>;
+  /** Send a signal to the replica (docker kill --signal; the process group). */
+  signal?(ref: string, signal: KillSignal): Promise<void>;
+  /** Where a stressor joins so that it counts against this replica's limits. */
+  cgroupsOf?(ref: string): Promise<ReplicaCgroups>;
 }

@@ -4,7 +4,7 @@ import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
 import { newToken } from "@/lib/core/ids";
 import { defaultRules } from "@/lib/core/rules";
-import { ENDPOINT_LIMITS, MEMORY_THRESHOLD, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
+import { ENDPOINT_LIMITS, MEMORY_THRESHOLD, speaksReplicaProtocol, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
 import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { controller } from "@/lib/controller/controller";
@@ -18,6 +18,7 @@ import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
 import { getAllowList } from "@/lib/services/manage-allow-list";
 import { serviceView, type ServiceView } from "@/lib/services/views";
 import { pauseAutoscaler } from "@/lib/autoscale/store";
+import { faultStore } from "@/lib/faults/store";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
@@ -29,13 +30,14 @@ async function assertMayRun(actor: Actor, change: Partial<RunFields>, before: Ru
 
 export async function listServices(): Promise<ServiceView[]> {
   const rows = await db().service.findMany({ include: { instances: true }, orderBy: { name: "asc" } });
-  return rows.map(serviceView);
+  const faults = await faultStore().active();
+  return rows.map((row) => serviceView(row, faults));
 }
 
 export async function getService(id: string): Promise<ServiceView> {
   const row = await db().service.findUnique({ where: { id }, include: { instances: true } });
   if (!row) throw new AppError("not_found", "no such service");
-  return serviceView(row);
+  return serviceView(row, await faultStore().active(row.instances.map((r) => r.id)));
 }
 
 /**
@@ -103,6 +105,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
       rules: JSON.stringify(rules),
       allowRoot: input.allowRoot ?? false,
       actions: JSON.stringify(input.actions ?? []),
+      replicaProtocol: input.replicaProtocol ?? speaksReplicaProtocol({ image: input.image ?? null, command: input.command ?? null }, cfg.REPLICA_IMAGE),
     },
   });
   const made = input.endpoints ? `external, ${input.endpoints.length} endpoints` : input.discover ? `docker, discovering ${JSON.stringify(input.discover)}` : `${runtime}, ${row.replicas} replicas`;
@@ -161,6 +164,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
       ...(input.actions !== undefined ? { actions: JSON.stringify(input.actions) } : {}),
       ...(input.endpoints !== undefined ? { endpoints: JSON.stringify(input.endpoints) } : {}),
       ...(input.discover !== undefined ? { discover: JSON.stringify(input.discover) } : {}),
+      ...(input.replicaProtocol !== undefined ? { replicaProtocol: input.replicaProtocol } : {}),
     },
   });
   if (input.endpoints && source?.kind === "external") {

@@ -12,6 +12,11 @@ import { instanceSourceOf, runtimeKindOf } from "@/lib/db/rows";
 import { serverNameFor } from "@/lib/engines/types";
 import { engine } from "@/lib/engines/registry";
 import { runCustomAction } from "@/lib/services/run-custom-action";
+import { availableParallelism } from "node:os";
+import { faultStore, describeFault, type EndedFault } from "@/lib/faults/store";
+
+/** A pause lasts at most this long unless resumed or cleared sooner (every fault has a time limit). */
+export const PAUSE_SECONDS = 300;
 
 function describe(a: ReplicaAction): string {
   switch (a.action) {
@@ -25,6 +30,8 @@ function describe(a: ReplicaAction): string {
       return `weight ${a.weight}`;
     case "custom":
       return `action "${a.name}"`;
+    case "kill":
+      return `kill with ${a.signal}`;
     default:
       return a.action;
   }
@@ -55,7 +62,44 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   let outcome = "";
   let eventData: Record<string, unknown> = { action: action.action };
 
-  if (isMgmtAction(action)) {
+  if (action.action === "clear") {
+    // every recorded fault of the replica, and the app's own clear where it speaks the replica protocol
+    const ended = await faultStore().clear(replicaId, user.username);
+    const faultsNote = ended.length > 0 ? `undid ${ended.map((f) => f.kind).join(", ")}` : "no active faults";
+    let protocol: unknown = null;
+    if (svc.replicaProtocol) {
+      if (!replica.adminAddr) throw new AppError("conflict", `replica ${replicaId} has no admin address yet (still starting)`);
+      protocol = await runMgmtAction({ adminAddr: replica.adminAddr, token: svc.adminToken }, action);
+    }
+    result = { ...(protocol && typeof protocol === "object" ? protocol : {}), ok: true, faultsCleared: ended, message: faultsNote };
+    outcome = ` (${faultsNote}${svc.replicaProtocol ? "; the app's own clear sent" : ""})`;
+    eventData = { action: "clear", faultsCleared: ended.map((f: EndedFault) => f.id) };
+  } else if (action.action === "pause" || action.action === "runtime-stress" || action.action === "network-fault") {
+    const { action: kind, ...asked } = action;
+    const params = kind === "pause" ? {} : asked;
+    if (action.action === "runtime-stress" && (action.cpus ?? 0) > availableParallelism()) {
+      throw new AppError("bad_request", `cpus is at most this machine's ${availableParallelism()} cores`);
+    }
+    const seconds = action.seconds ?? PAUSE_SECONDS;
+    const fault = await faultStore().apply(replicaId, kind, params, seconds, user.username);
+    const left = Math.round((Date.parse(fault.expiresAt) - Date.now()) / 1000);
+    result = { ok: true, fault, message: `${describeFault(kind, params)} for ${left} s, until ${fault.expiresAt}${fault.replaced.length ? " (replaced the one before)" : ""}; Clear undoes it` };
+    return { replicaId, action: action.action, result }; // the store recorded fault.started (the audit)
+  } else if (action.action === "resume") {
+    const ended = await faultStore().clear(replicaId, user.username, { kind: "pause", reason: `resumed by ${user.username}` });
+    // a replica frozen without a record (by hand) is unfrozen too
+    const rt = runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source });
+    if (replica.runtimeRef && rt.unpause) await rt.unpause(replica.runtimeRef);
+    result = { ok: true, faultsCleared: ended, message: ended.length ? "resumed: the pause is undone" : "resumed (no pause was recorded)" };
+  } else if (action.action === "kill") {
+    const rt = runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source });
+    if (!replica.runtimeRef) throw new AppError("conflict", "the replica is not running");
+    if (!rt.signal) throw new AppError("conflict", `the ${rt.kind} runtime cannot send signals`);
+    await rt.signal(replica.runtimeRef, action.signal);
+    ctl.kick(svc.id);
+    result = { ok: true, message: `sent ${action.signal}; if it ends, the controller replaces it` };
+    eventData = { action: "kill", signal: action.signal };
+  } else if (isMgmtAction(action)) {
     if (!replica.adminAddr) throw new AppError("conflict", `replica ${replicaId} has no admin address yet (still starting)`);
     result = await runMgmtAction({ adminAddr: replica.adminAddr, token: svc.adminToken }, action);
   } else if (action.action === "drain" || action.action === "maint" || action.action === "ready") {

@@ -30,7 +30,12 @@ export type ReplicaView = {
   inEngine: boolean;
   startedAt: string | null;
   lastError: string | null;
+  /** the faults the panel holds on it now (lib/faults), each with its time limit; the card counts down */
+  faults?: FaultView[];
 };
+
+/** An active fault on a replica (pause, runtime stress, network fault), as the card shows it. */
+export type FaultView = { id: string; kind: string; params: unknown; startedAt: string; expiresAt: string };
 
 export type ServiceView = {
   id: string;
@@ -58,6 +63,8 @@ export type ServiceView = {
   endpoints: string[] | null;
   /** runtime "docker" discovering running containers by these labels (the panel starts none); else null */
   discover: Discover | null;
+  /** the app speaks Switchyard's replica protocol (docs/replica-protocol.md): the card offers its Stress/Faults buttons */
+  replicaProtocol: boolean;
   /** true in a viewer's view: env values and the command are withheld */
   redacted: boolean;
   createdAt: string;
@@ -65,9 +72,9 @@ export type ServiceView = {
 };
 
 /** A replica row as Prisma returns it (dates as Date). */
-type ReplicaRow = Omit<ReplicaView, "startedAt"> & { startedAt: Date | null; createdAt: Date };
+type ReplicaRow = Omit<ReplicaView, "startedAt" | "faults"> & { startedAt: Date | null; createdAt: Date };
 
-export function replicaView(r: ReplicaRow): ReplicaView {
+export function replicaView(r: ReplicaRow, faults: readonly (FaultView & { replicaId: string })[] = []): ReplicaView {
   return {
     id: r.id,
     serviceId: r.serviceId,
@@ -83,6 +90,7 @@ export function replicaView(r: ReplicaRow): ReplicaView {
     inEngine: r.inEngine,
     startedAt: r.startedAt?.toISOString() ?? null,
     lastError: r.lastError,
+    faults: faults.filter((f) => f.replicaId === r.id).map(({ id, kind, params, startedAt, expiresAt }) => ({ id, kind, params, startedAt, expiresAt })),
   };
 }
 
@@ -106,9 +114,10 @@ export function serviceView(s: {
   actions: string;
   endpoints: string | null;
   discover: string | null;
+  replicaProtocol: boolean;
   createdAt: Date;
   instances?: ReplicaRow[];
-}): ServiceView {
+}, faults: readonly (FaultView & { replicaId: string })[] = []): ServiceView {
   const { command, env } = runFieldsOf(s);
   const source = instanceSourceOf(s);
   return {
@@ -131,9 +140,10 @@ export function serviceView(s: {
     actions: actionsOf(s),
     endpoints: source?.kind === "external" ? source.endpoints : null,
     discover: source?.kind === "discover" ? source.discover : null,
+    replicaProtocol: s.replicaProtocol,
     redacted: false,
     createdAt: s.createdAt.toISOString(),
-    instances: (s.instances ?? []).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map(replicaView),
+    instances: (s.instances ?? []).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((r) => replicaView(r, faults)),
   };
 }
 

@@ -23,6 +23,7 @@ export function aServiceView(over: Partial<ServiceView> = {}): ServiceView {
     actions: [],
     endpoints: null,
     discover: null,
+    replicaProtocol: true,
     redacted: false,
     createdAt: "2026-01-01T00:00:00.000Z",
     instances: [],

@@ -26,6 +26,15 @@ describe("replicaActionSchema", () => {
     { action: "weight", weight: 0 },
     { action: "weight", weight: 256 },
     { action: "remove" },
+    { action: "pause" },
+    { action: "pause", seconds: 60 },
+    { action: "resume" },
+    { action: "kill", signal: "SIGKILL" },
+    { action: "kill", signal: "SIGUSR2" },
+    { action: "runtime-stress", cpus: 1, seconds: 30 },
+    { action: "runtime-stress", memoryMb: 4096, seconds: 3600 },
+    { action: "network-fault", latencyMs: 200, seconds: 10 },
+    { action: "network-fault", blackhole: true, seconds: 1 },
   ];
   it.each(valid.map((a) => [JSON.stringify(a), a]))("accepts %s", (_name, a) => {
     expect(replicaActionSchema.parse(a)).toEqual(a);
@@ -49,6 +58,16 @@ describe("replicaActionSchema", () => {
     { action: "weight", weight: 257 },
     { action: "clear", mb: 1 },
     { action: "restart", force: true },
+    { action: "kill" },
+    { action: "kill", signal: "SIGSTOP" },
+    { action: "runtime-stress", seconds: 30 },
+    { action: "runtime-stress", memoryMb: 4097, seconds: 30 },
+    { action: "runtime-stress", cpus: 1, seconds: 0 },
+    { action: "runtime-stress", cpus: 1, seconds: 3601 },
+    { action: "runtime-stress", cpus: 0.5, seconds: 10 },
+    { action: "network-fault", seconds: 10 },
+    { action: "network-fault", latencyMs: 60_001, seconds: 10 },
+    { action: "pause", seconds: 0 },
   ];
   it.each(invalid.map((a) => [JSON.stringify(a), a]))("rejects %s", (_name, a) => {
     expect(replicaActionSchema.safeParse(a).success).toBe(false);

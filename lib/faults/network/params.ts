@@ -1,27 +1,5 @@
 /**
- * What a network fault asks for (issue 14, item 2): the API body of
- * `POST /api/replicas/:id/actions {"action": "network-fault", …}` without its `action`.
- * Every effect is carried out by the per-replica fault proxy on the balancer → replica
- * path (see docs/faults-network.md); the panel's direct path never passes through it.
+ * What a network fault asks for (issue 14, item 2). The schema lives in lib/core/faults.ts,
+ * where the API's action schema (lib/core/mgmt.ts, pure domain) can import it.
  */
-import { z } from "zod";
-
-export const networkFaultParamsSchema = z
-  .object({
-    /** added before each HTTP request is forwarded (per request, also on keep-alive connections) */
-    latencyMs: z.number().int().min(0).max(60_000).optional(),
-    /** share of requests the proxy answers itself with 503 instead of forwarding */
-    errorRate: z.number().min(0).max(1).optional(),
-    /** every connection is reset (TCP RST) as soon as it is accepted */
-    reset: z.boolean().optional(),
-    /** connections are accepted and never answered */
-    blackhole: z.boolean().optional(),
-    /** time limit; the fault store undoes the fault when it passes */
-    seconds: z.number().int().min(1).max(3600),
-  })
-  .strict()
-  .refine((p) => (p.latencyMs ?? 0) > 0 || (p.errorRate ?? 0) > 0 || p.reset === true || p.blackhole === true, {
-    message: "a network fault needs at least one effect: latencyMs, errorRate, reset or blackhole",
-  });
-
-export type NetworkFaultParams = z.infer<typeof networkFaultParamsSchema>;
+export { networkFaultParamsSchema, type NetworkFaultParams } from "@/lib/core/faults";
