@@ -46,7 +46,8 @@ as_root() {
 # Packages the tests need. chromium: e2e tests (playwright-core drives /usr/bin/chromium);
 # haproxy, nginx: engine tests; docker.io: docker runtime tests; procps, iproute2, psmisc:
 # process and port inspection; python3, make, g++: node-gyp builds better-sqlite3;
-# fonts-dejavu-core: readable screenshots; git: the scripts' checks.
+# fonts-dejavu-core: readable screenshots; git: the scripts' checks; docker-compose (1.29) and
+# debootstrap: the compose stack's test (scripts/build-base-images.sh builds the base images).
 # prometheus: tests/e2e/prometheus.test.ts scrapes a real panel with it (and runs the Grafana dashboard's queries).
 APT_PACKAGES=(
   chromium haproxy nginx docker.io ca-certificates openssl
@@ -54,6 +55,7 @@ APT_PACKAGES=(
   python3 make g++
   fonts-dejavu-core git
   prometheus
+  docker-compose debootstrap
 )
 
 check_machine() {

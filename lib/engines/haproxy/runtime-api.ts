@@ -1,3 +1,4 @@
+import { lookup } from "node:dns/promises";
 import net from "node:net";
 import { AppError } from "@/lib/core/errors";
 import type { AdminState } from "@/lib/core/rules";
@@ -21,6 +22,21 @@ const KEYWORD = /^[A-Za-z0-9_.()-]{1,64}$/;
 function assertToken(what: string, value: string, pattern: RegExp): string {
   if (!pattern.test(value)) throw new AppError("bad_request", `invalid ${what} for the haproxy runtime API: ${JSON.stringify(value)}`);
   return value;
+}
+
+/**
+ * HAProxy 2.6's runtime API wants an IP address for a dynamic server: a name (a container
+ * on a Docker bridge network, reached by its name) is accepted by `add server` but never
+ * resolved, and its checks fail with "Socket error". So a name is resolved here, as HAProxy's
+ * own config parser resolves the names of the config file when it loads it.
+ */
+async function numericHost(host: string): Promise<string> {
+  if (net.isIP(host)) return host;
+  try {
+    return (await lookup(host, { family: 4 })).address;
+  } catch (e) {
+    throw new AppError("engine_error", `haproxy: cannot resolve ${host} for the runtime API: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** An error answer of the runtime API; "No such server/backend" becomes not_found. */
@@ -195,7 +211,9 @@ export class HaproxyRuntimeApi {
     const id = `${assertToken("backend", backend, PROXY_OR_SERVER)}/${assertToken("server", server, PROXY_OR_SERVER)}`;
     assertToken("address", address, ADDRESS);
     const words = keywords.flatMap((k) => k.split(" ")).map((w) => assertToken("server keyword", w, KEYWORD));
-    const answer = (await this.command(`add server ${id} ${address} ${words.join(" ")}`)).trim();
+    const colon = address.lastIndexOf(":");
+    const numeric = `${await numericHost(address.slice(0, colon))}${address.slice(colon)}`;
+    const answer = (await this.command(`add server ${id} ${numeric} ${words.join(" ")}`)).trim();
     if (!/New server registered/i.test(answer)) throw cliError(`add server ${id}`, answer);
     const then = [`enable health ${id}`];
     if (state !== "maint") then.push(`enable server ${id}`);
@@ -215,7 +233,7 @@ export class HaproxyRuntimeApi {
   /** `set server B/S addr IP port P`: HAProxy answers what it changed ("IP changed from ..."), or "no need to change". */
   async setAddress(backend: string, server: string, host: string, port: number): Promise<void> {
     assertToken("address", `${host}:${port}`, ADDRESS);
-    const cmd = `set server ${this.id(backend, server)} addr ${host} port ${port}`;
+    const cmd = `set server ${this.id(backend, server)} addr ${await numericHost(host)} port ${port}`;
     const answer = (await this.command(cmd)).trim();
     if (answer !== "" && !/changed from|no need to change/i.test(answer)) throw cliError(cmd, answer);
   }
