@@ -7,7 +7,8 @@
  * - blackhole: the health check takes it out of rotation (HAProxy, builtin);
  * - undo: the engine's server address is the replica's own again, the proxy process is
  *   gone, and a second undo is a no-op;
- * - the proxy survives a controller restart and resume adopts it (same pid, traffic still delayed).
+ * - the proxy survives a controller restart and resume adopts it (same pid, traffic still delayed);
+ *   an undo that runs while the panel starts again, before the engine is adopted, still switches back.
  * Ports: listeners 18480-18482, replicas 29410-29699, fault proxies 19010-19099 (docs/TESTING.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -185,7 +186,13 @@ for (const e of engines) {
       const again = await kinds.networkFaultKind.resume(await targetOf(c.id), { ...rec, state: resumed! });
       expect(again?.proxy.port).toBe(rec.state.proxy.port);
       expect(again?.proxy.pid).not.toBe(pid);
-      await kinds.networkFaultKind.undo(await targetOf(c.id), { ...rec, state: again! });
+      // the time limit passed while the panel was down: the undo at start, before the engine is adopted, still switches it back
+      const target = await targetOf(c.id);
+      await h.m.controller().stop();
+      forget("controller");
+      const undone = kinds.networkFaultKind.undo(target, { ...rec, state: again! });
+      await h.m.controller().start();
+      await undone;
       await expectUndone({ ...rec, state: again! }, c.id);
     });
   });
