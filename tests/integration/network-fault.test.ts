@@ -8,7 +8,8 @@
  * - undo: the engine's server address is the replica's own again, the proxy process is
  *   gone, and a second undo is a no-op;
  * - the proxy survives a controller restart and resume adopts it (same pid, traffic still delayed);
- *   an undo that runs while the panel starts again, before the engine is adopted, still switches back.
+ *   an undo that runs while the panel starts again, before the engine is adopted, still switches back;
+ * - through the API (HAProxy): the time limit undoes it, Clear does, a second Clear is a no-op.
  * Ports: listeners 18480-18482, replicas 29410-29699, fault proxies 19010-19099 (docs/TESTING.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,6 +161,37 @@ for (const e of engines) {
       await kinds.networkFaultKind.undo(await targetOf(b.id), rec);
       await expectUndone(rec, b.id);
       await waitFor(`${b.id} back in rotation`, async () => (await serverStats(b.id))?.health.status === "up", 10_000, 100);
+    });
+
+    it.runIf(e.engine === "haproxy")("through the API: the time limit undoes it, and Clear does (twice: a no-op)", async () => {
+      const actions = await import("@/app/api/replicas/[id]/actions/route");
+      const act = async (replicaId: string, body: Record<string, unknown>) => {
+        const res = await h.api(actions.POST, `/api/replicas/${replicaId}/actions`, { method: "POST", body }, { id: replicaId });
+        const json = (await res.json()) as { result?: { faultsCleared?: unknown[] }; error?: { message: string } };
+        expect(res.status, JSON.stringify(json)).toBe(200);
+        return json.result!;
+      };
+      const faultAddrOf = async (id: string) => (await h.m.db().replica.findUniqueOrThrow({ where: { id } })).faultAddr;
+      const portOf = (addr: string) => Number(addr.slice(addr.lastIndexOf(":") + 1));
+      const [a] = await sorted();
+
+      await act(a.id, { action: "network-fault", latencyMs: 100, seconds: 2 });
+      const first = (await faultAddrOf(a.id))!;
+      expect(await engineAddr(a.id)).toBe(first);
+      const t0 = Date.now();
+      await waitFor("the time limit undoing it", async () => (await faultAddrOf(a.id)) === null && !(await proc.liveProxyPid(proc.proxyFiles(a.id), portOf(first))), 10_000, 100);
+      console.log(`${e.engine} API: a 2 s fault undone by its time limit ${Date.now() - t0} ms after it started`);
+      expect(await engineAddr(a.id)).toBe(a.dataAddr);
+
+      await act(a.id, { action: "network-fault", errorRate: 1, seconds: 60 });
+      const second = (await faultAddrOf(a.id))!;
+      expect(await engineAddr(a.id)).toBe(second);
+      const cleared = await act(a.id, { action: "clear" });
+      expect(cleared.faultsCleared).toHaveLength(1);
+      expect(await faultAddrOf(a.id)).toBeNull();
+      expect(await engineAddr(a.id)).toBe(a.dataAddr);
+      expect(await proc.liveProxyPid(proc.proxyFiles(a.id), portOf(second))).toBeNull();
+      expect((await act(a.id, { action: "clear" })).faultsCleared).toHaveLength(0);
     });
 
     it("the proxy survives a controller restart, and resume adopts it", async () => {
