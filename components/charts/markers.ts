@@ -6,10 +6,11 @@ import { EVENT_KIND } from "@/lib/core/event-kinds";
  * at the instant it happened, so a change in a line can be read against its cause.
  * Pure: events in, markers with their place on the x axis out.
  */
-export type MarkerKind = "scale" | "apply" | "fault";
+export type MarkerKind = "scale" | "autoscale" | "apply" | "fault";
 
 export const MARKER_LOOK: Record<MarkerKind, { letter: string; label: string; className: string }> = {
   scale: { letter: "S", label: "scaled", className: "border-sky-700 text-sky-800 dark:border-sky-300 dark:text-sky-200" },
+  autoscale: { letter: "AS", label: "autoscaled", className: "border-emerald-700 text-emerald-800 dark:border-emerald-300 dark:text-emerald-200" },
   apply: { letter: "A", label: "rules applied", className: "border-violet-700 text-violet-800 dark:border-violet-300 dark:text-violet-200" },
   fault: { letter: "F", label: "fault", className: "border-rose-700 text-rose-800 dark:border-rose-300 dark:text-rose-200" },
 };
@@ -24,6 +25,8 @@ export function markerKindOf(e: Pick<SwitchyardEvent, "kind" | "data">): MarkerK
   switch (e.kind) {
     case EVENT_KIND.serviceScaled:
       return "scale";
+    case EVENT_KIND.autoscaleScaled:
+      return "autoscale";
     case EVENT_KIND.rulesApplied:
     case EVENT_KIND.rulesFailed:
       return "apply";

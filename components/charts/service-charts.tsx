@@ -18,6 +18,7 @@ import { ErrorsChart } from "@/components/charts/errors-chart";
 import { MemoryChart } from "@/components/charts/memory-chart";
 import { HealthTimeline } from "@/components/charts/health-timeline";
 import { ReplicaLineChart } from "@/components/charts/replica-line-chart";
+import { DesiredReadyChart } from "@/components/autoscale/desired-ready-chart";
 import { chartLatencyKind, errorPercent, type AverageMeaning } from "@/components/services/replica-figures";
 
 const STEP_TEXT: Record<TimeRange, string> = {
@@ -170,6 +171,9 @@ export const ServiceCharts = memo(function ServiceCharts({
           <b className="rounded-sm border border-sky-700 px-0.5 text-sky-800 dark:border-sky-300 dark:text-sky-200">S</b> scaled
         </span>
         <span>
+          <b className="rounded-sm border border-emerald-700 px-0.5 text-emerald-800 dark:border-emerald-300 dark:text-emerald-200">AS</b> autoscaled (its reason on hover)
+        </span>
+        <span>
           <b className="rounded-sm border border-violet-700 px-0.5 text-violet-800 dark:border-violet-300 dark:text-violet-200">A</b> rules applied
         </span>
         <span>
@@ -181,6 +185,7 @@ export const ServiceCharts = memo(function ServiceCharts({
           <ReplicaRpsChart win={win} series={series} />
           <TrafficShareChart win={win} series={series} />
           <HealthTimeline win={win} series={series} />
+          {isLive && <DesiredReadyChart win={win} />}
           <MemoryChart win={win} series={series} limitMb={limitMb} thresholdPercent={thresholdPercent} />
           {isLive && <LatencyChart win={win} />}
           {isLive && <ErrorsChart win={win} />}

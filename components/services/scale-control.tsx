@@ -13,7 +13,7 @@ const STUCK_MS = 30_000;
  * The scaling slider: pick a number, confirm, watch the cards move. It is
  * locked while replicas start or drain, so two scale moves never cross.
  */
-export function ScaleControl({ service, canOperate, onScaled }: { service: ServiceView; canOperate: boolean; onScaled: (s: ServiceView) => void }) {
+export function ScaleControl({ service, canOperate, onScaled, autoscaling = false }: { service: ServiceView; canOperate: boolean; onScaled: (s: ServiceView) => void; autoscaling?: boolean }) {
   const [target, setTarget] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -107,6 +107,11 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
       </datalist>
 
       {!canOperate && <p className="text-xs text-zinc-500">Viewers see the scale; operators change it.</p>}
+      {canOperate && autoscaling && (
+        <p className="text-xs text-emerald-800 dark:text-emerald-300" data-testid="scale-autoscaling">
+          The autoscaler sets this count now; moving the slider pauses it (Resume on the Autoscaling card).
+        </p>
+      )}
 
       {canOperate && locked && (
         <p className="text-xs text-sky-700 dark:text-sky-300" data-testid="scale-locked">
@@ -130,6 +135,7 @@ export function ScaleControl({ service, canOperate, onScaled }: { service: Servi
               {target > service.replicas
                 ? `${target - service.replicas} new replica${target - service.replicas > 1 ? "s" : ""} start and join the balancer once healthy.`
                 : `${service.replicas - target} replica${service.replicas - target > 1 ? "s" : ""} drain (no new requests, in-flight ones finish), then stop.`}
+              {autoscaling ? " The autoscaler pauses until resumed." : ""}
             </span>
           </span>
           <Button size="sm" onClick={() => void apply()} disabled={busy}>

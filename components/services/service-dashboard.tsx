@@ -18,6 +18,9 @@ import { useReplicaStyles } from "@/components/charts/replica-colors";
 import { ShareBar } from "@/components/charts/share-bar";
 import { ServiceCharts } from "@/components/charts/service-charts";
 import { averageMeaning, replicaFigures } from "@/components/services/replica-figures";
+import type { AutoscaleView } from "@/lib/core/autoscale";
+import { AutoscaleCard } from "@/components/autoscale/autoscale-card";
+import { useAutoscale } from "@/components/autoscale/use-autoscale";
 
 /** A card redraws only when its own props change (a tick), not for a traffic or service push that is not about it. */
 const MemoReplicaCard = memo(ReplicaCard);
@@ -62,14 +65,18 @@ export function ServiceDashboard({
   canOperate,
   balancer,
   rulesPanel,
+  autoscale: initialAutoscale = null,
 }: {
   initial: ServiceSnapshot;
   events: SwitchyardEvent[];
   canOperate: boolean;
   balancer: BalancerInfo;
   rulesPanel: ReactNode;
+  /** the service's autoscaler as the page loaded it (issue 16) */
+  autoscale?: AutoscaleView | null;
 }) {
   const live = useServiceLive(initial.service.id, initial);
+  const autoscale = useAutoscale(initial.service.id, initialAutoscale);
   const { service, history, last, traffic } = live;
   const [tab, setTabState] = useState<"live" | "rules">("live");
   // the Rules tab has its own address (#rules), so it can be linked and survives a reload
@@ -165,7 +172,7 @@ export function ServiceDashboard({
 
           <div className="grid gap-4 lg:grid-cols-5">
             <Card title="Scale" className="lg:col-span-2">
-              <ScaleControl service={service} canOperate={canOperate} onScaled={live.setService} />
+              <ScaleControl service={service} canOperate={canOperate} onScaled={live.setService} autoscaling={Boolean(autoscale.view?.enabled && !autoscale.view.paused)} />
             </Card>
             <Card title="Where the traffic goes now" className="lg:col-span-3">
               <ShareBar
@@ -181,6 +188,8 @@ export function ServiceDashboard({
               />
             </Card>
           </div>
+
+          {autoscale.view && <AutoscaleCard view={autoscale.view} canOperate={canOperate} onChange={autoscale.set} serviceMax={service.maxReplicas} />}
 
           <section aria-label="replicas" className="space-y-2">
             <h2 className="text-sm font-semibold">

@@ -17,9 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import path from "node:path";
-import { launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
+import { screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { until as untilShared } from "@/tests/helpers/load";
 import { demoServiceReady } from "@/tests/helpers/demo-service";
+import { browserSignedIn } from "@/tests/helpers/panel-browser";
 
 const ADMIN = { username: "carla", password: "charts e2e password" };
 const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000) => untilShared(what, read, check, timeoutMs, 200);
@@ -29,9 +30,7 @@ let cookie: string;
 let serviceId: string;
 
 async function signedIn(viewport: { width: number; height: number }): Promise<LaunchedBrowser> {
-  const browser = await launchBrowser({ viewport });
-  await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
-  await browser.page.goto(`${panel.url}/services/${serviceId}`);
+  const browser = await browserSignedIn(panel, cookie, viewport, `/services/${serviceId}`);
   await until("the live charts to hold a few points", () => chartsState(browser.page), (s) => s.points >= 5);
   return browser;
 }

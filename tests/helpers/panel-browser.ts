@@ -28,3 +28,11 @@ export async function startPanelWithBrowser(opts: {
   await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
   return { panel, cookie, browser };
 }
+
+/** A Chromium of this viewport carrying the session `cookie` ("sy_session=..."), on `urlPath` of the panel. */
+export async function browserSignedIn(panel: Panel, cookie: string, viewport: { width: number; height: number }, urlPath: string): Promise<LaunchedBrowser> {
+  const browser = await launchBrowser({ viewport });
+  await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+  await browser.page.goto(`${panel.url}${urlPath}`);
+  return browser;
+}

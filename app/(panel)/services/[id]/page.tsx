@@ -14,6 +14,7 @@ import { listEvents } from "@/lib/services/list-events";
 import { balancerOverview } from "@/lib/services/balancer-overview";
 import { trafficStatus } from "@/lib/services/traffic";
 import { balancerOverviewFor, eventsFor, serviceViewFor } from "@/lib/services/views";
+import { getAutoscale } from "@/lib/services/manage-autoscale";
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
@@ -36,9 +37,10 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
   const snap = (provider ? await provider(id, user).catch(() => null) : null) as ServiceSnapshot | null;
   const initial: ServiceSnapshot = { service: serviceViewFor(user.role, service), history: snap?.history ?? [], traffic: snap?.traffic ?? trafficStatus(id) };
 
-  const [events, overview] = await Promise.all([
+  const [events, overview, autoscale] = await Promise.all([
     listEvents({ serviceId: id, limit: 100 }).then((list) => eventsFor(user.role, list)),
     balancerOverview().then((o) => balancerOverviewFor(user.role, o)),
+    getAutoscale(id),
   ]);
   const e = overview.engine as Partial<BalancerInfo> & { kind: string; running?: boolean; error?: string | null };
   const balancer: BalancerInfo = {
@@ -55,7 +57,7 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
 
   return (
     <>
-      <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} />
+      <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} autoscale={autoscale} />
       <div className="mt-6">
         <LiveServerStats initial={initial} engine={balancer.kind} title="Servers: the balancer's stats table" />
       </div>
