@@ -11,14 +11,14 @@
  *   counter at the window's start) agrees with the replicas' own request counters within
  *   1 %, also across an HAProxy reload in the window (the export's counters never reset);
  * - every query of every panel in grafana/dashboards/switchyard.json parses and returns
- *   data over the window;
+ *   data over the window; deploy/prometheus.yml and the card's snippet pass promtool;
  * - the Settings card: create a named token (shown once), it is listed, the scrape config
  *   names this panel, revoke (the token gets 401 at once); both themes, 390 px phone
  *   without sideways scrolling (screenshots settings-prometheus-*).
  *
  * Ports: panel 3420-3429, listener 18510-18519, replicas 30600-30999, Prometheus 19100-19109.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -132,6 +132,17 @@ async function agreesWithReplicas(label: string, t1: number, own1: Record<string
   for (const r of rows) {
     expect(r.own).toBeGreaterThan(500);
     expect(r.off, `${r.id}: replica ${r.own}, PromQL ${r.prom}`).toBeLessThanOrEqual(0.01);
+  }
+}
+
+/** `promtool check config --syntax-only` on a config's text (files it names need not exist); its output, or it throws. */
+function promtoolSyntax(text: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-promtool-")), "prometheus.yml");
+  fs.writeFileSync(file, text);
+  try {
+    return execFileSync("promtool", ["check", "config", "--syntax-only", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
 }
 
@@ -279,6 +290,14 @@ describe.skipIf(missing)("Prometheus scrapes the panel", () => {
     expect(res.data).toContain("web");
   }, 60_000);
 
+  it("deploy/prometheus.yml is a valid Prometheus config; the dashboard names the provisioned data source", () => {
+    expect(promtoolSyntax(fs.readFileSync(path.join(REPO_ROOT, "deploy", "prometheus.yml"), "utf8"))).toContain("SUCCESS");
+    const dashboard = fs.readFileSync(path.join(REPO_ROOT, "grafana", "dashboards", "switchyard.json"), "utf8");
+    const uids = new Set([...dashboard.matchAll(/"uid": "([^"]+)"/g)].map((m) => m[1]).filter((u) => u !== "switchyard"));
+    const provisioned = /uid: (\S+)/.exec(fs.readFileSync(path.join(REPO_ROOT, "grafana", "provisioning", "datasources", "prometheus.yml"), "utf8"))![1];
+    expect([...uids]).toEqual([provisioned]);
+  });
+
   describe("the Settings card", () => {
     let browser: LaunchedBrowser | undefined;
     afterAll(async () => browser?.close());
@@ -294,7 +313,9 @@ describe.skipIf(missing)("Prometheus scrapes the panel", () => {
       await card.scrollIntoViewIfNeeded();
       // the token Prometheus scrapes with has been used
       await until("last use of prometheus-e2e", async () => (await card.getByTestId("metrics-token-row-prometheus-e2e").innerText()).toLowerCase(), (t) => !t.includes("never"), 10_000, 200);
-      expect(await card.getByTestId("scrape-config").innerText()).toContain(`127.0.0.1:${panel!.port}`);
+      const snippet = await card.getByTestId("scrape-config").innerText();
+      expect(snippet).toContain(`127.0.0.1:${panel!.port}`);
+      expect(promtoolSyntax(snippet)).toContain("SUCCESS"); // ready to paste: Prometheus' own checker takes it
 
       await card.locator('input[name="metrics-token-name"]').fill("grafana-cloud");
       await card.getByRole("button", { name: "Create token" }).click();
