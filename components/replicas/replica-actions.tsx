@@ -47,6 +47,7 @@ export function ReplicaActions({
   serviceName,
   isolated,
   serviceActions = [],
+  lifecycle = "full",
 }: {
   replica: ReplicaView;
   state: DisplayState;
@@ -54,6 +55,8 @@ export function ReplicaActions({
   isolated: boolean;
   /** the app's own actions (issue 14), shown as buttons above the panel's */
   serviceActions?: ServiceAction[];
+  /** what the panel may do to the instance itself: an external endpoint nothing, a discovered container restart (never remove) */
+  lifecycle?: "full" | "restart" | "none";
 }) {
   const [open, setOpen] = useState(false);
   const [logs, setLogs] = useState(false);
@@ -171,28 +174,32 @@ export function ReplicaActions({
               </Button>
             </div>
           </Group>
-          <Group title="Runtime" hint="the process or container">
-            <div className="flex flex-wrap items-center gap-1.5">
-              <Button
-                size="sm"
-                variant="secondary"
-                aria-label={named("Restart")}
-                disabled={leaving || replica.state === "starting"}
-                onClick={() => ask({ action: "restart" }, "Restart", `Restart replica ${replica.id}? It leaves rotation, restarts (stress and faults are lost) and comes back once healthy.`)}
-              >
-                Restart
-              </Button>
-              <Button
-                size="sm"
-                variant="danger"
-                aria-label={named("Remove")}
-                disabled={leaving}
-                onClick={() => ask({ action: "remove" }, "Remove", `Remove replica ${replica.id}? It drains and stops, and ${serviceName} then wants one replica less.`)}
-              >
-                Remove
-              </Button>
-            </div>
-          </Group>
+          {lifecycle !== "none" && (
+            <Group title="Runtime" hint="the process or container">
+              <div className="flex flex-wrap items-center gap-1.5">
+                <Button
+                  size="sm"
+                  variant="secondary"
+                  aria-label={named("Restart")}
+                  disabled={leaving || replica.state === "starting"}
+                  onClick={() => ask({ action: "restart" }, "Restart", `Restart replica ${replica.id}? It leaves rotation, restarts (stress and faults are lost) and comes back once healthy.`)}
+                >
+                  Restart
+                </Button>
+                {lifecycle === "full" && (
+                  <Button
+                    size="sm"
+                    variant="danger"
+                    aria-label={named("Remove")}
+                    disabled={leaving}
+                    onClick={() => ask({ action: "remove" }, "Remove", `Remove replica ${replica.id}? It drains and stops, and ${serviceName} then wants one replica less.`)}
+                  >
+                    Remove
+                  </Button>
+                )}
+              </div>
+            </Group>
+          )}
         </div>
       )}
 

@@ -71,6 +71,7 @@ export function ReplicaCard({
   serviceName,
   canOperate,
   serviceActions,
+  lifecycle,
 }: {
   replica: ReplicaView;
   tick: ReplicaTick | undefined;
@@ -86,6 +87,8 @@ export function ReplicaCard({
   canOperate: boolean;
   /** the app's own actions (issue 14) */
   serviceActions?: ServiceAction[];
+  /** instances the panel did not start: "none" (external endpoint) or "restart" (discovered container) */
+  lifecycle?: "full" | "restart" | "none";
 }) {
   const state = displayState(replica, tick);
   const look = stateLook[state];
@@ -200,7 +203,7 @@ export function ReplicaCard({
         </p>
       )}
 
-      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} serviceActions={serviceActions} /> : <ReplicaLogsButton replicaId={replica.id} />}
+      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} serviceActions={serviceActions} lifecycle={lifecycle} /> : <ReplicaLogsButton replicaId={replica.id} />}
     </article>
   );
 }

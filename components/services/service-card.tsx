@@ -5,6 +5,7 @@ import { useState } from "react";
 import { useServiceLive } from "@/lib/client/live";
 import type { ServiceView } from "@/lib/services/views";
 import { Badge } from "@/components/ui/badge";
+import { sourceSummary } from "@/components/services/instance-source";
 import { Button } from "@/components/ui/button";
 import { Sparkline } from "@/components/charts/sparkline";
 import { api, ApiError } from "@/lib/client/api";
@@ -44,6 +45,9 @@ export function ServiceCard({
   const [busy, setBusy] = useState(false);
 
   const ready = service.instances.filter((r) => r.state === "ready").length;
+  // instances the panel did not start (issue 14): their count is what is listed
+  const source = sourceSummary(service);
+  const wanted = source ? service.instances.length : service.replicas;
   const inRotation = last ? last.replicas.filter((r) => r.inRotation).length : ready;
   const out = last ? last.replicas.filter((r) => !r.inRotation).length : 0;
   const routes = service.rules.routes;
@@ -90,9 +94,9 @@ export function ServiceCard({
       <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
         <dt className="text-zinc-500">replicas</dt>
         <dd data-testid="service-replicas">
-          <span className={`font-semibold ${inRotation < service.replicas ? "text-amber-600 dark:text-amber-400" : "text-emerald-700 dark:text-emerald-400"}`}>{inRotation}</span>
-          <span className="text-zinc-500"> in rotation of {service.replicas} desired</span>
-          {running !== service.replicas && <span className="text-xs text-zinc-500"> ({running} running)</span>}
+          <span className={`font-semibold ${inRotation < wanted ? "text-amber-600 dark:text-amber-400" : "text-emerald-700 dark:text-emerald-400"}`}>{inRotation}</span>
+          <span className="text-zinc-500"> in rotation of {wanted} {source ? "listed" : "desired"}</span>
+          {!source && running !== service.replicas && <span className="text-xs text-zinc-500"> ({running} running)</span>}
           {out > 0 && <span className="block text-xs text-rose-600 dark:text-rose-400">{out} out of rotation (down, starting or leaving)</span>}
         </dd>
         <dt className="text-zinc-500">{routes.length > 1 ? "routes" : "route"}</dt>
@@ -117,9 +121,9 @@ export function ServiceCard({
             </span>
           )}
         </dd>
-        <dt className="text-zinc-500">{service.runtime === "docker" ? "image" : "command"}</dt>
-        <dd className="truncate font-mono text-xs leading-5">
-          {service.runtime === "docker" ? service.image : service.redacted ? <span className="font-sans text-zinc-500">hidden from viewers</span> : service.command ? service.command.join(" ") : "built-in replica app"}
+        <dt className="text-zinc-500">{source ? "instances" : service.runtime === "docker" ? "image" : "command"}</dt>
+        <dd className="truncate font-mono text-xs leading-5" data-testid={source ? "service-source" : undefined}>
+          {source ? source : service.runtime === "docker" ? service.image : service.redacted ? <span className="font-sans text-zinc-500">hidden from viewers</span> : service.command ? service.command.join(" ") : "built-in replica app"}
         </dd>
         <dt className="text-zinc-500">environment</dt>
         <dd className="truncate font-mono text-xs leading-5" title={service.redacted ? "names only: values are hidden from viewers" : undefined}>

@@ -12,6 +12,7 @@ import { EventList } from "@/components/events/event-list";
 import { ReplicaCard } from "@/components/replicas/replica-card";
 import { displayState, stateLook } from "@/components/replicas/replica-state";
 import { ScaleControl } from "@/components/services/scale-control";
+import { InstanceSource, lifecycleOf, sourceSummary } from "@/components/services/instance-source";
 import { ReachCommand, type BalancerInfo } from "@/components/services/reach-command";
 import { TrafficPanel } from "@/components/traffic/traffic-panel";
 import { useReplicaStyles } from "@/components/charts/replica-colors";
@@ -115,7 +116,9 @@ export function ServiceDashboard({
   const chartLimitMb = limits.size === 1 ? [...limits][0] : service.memoryLimitMb;
   const threshold = service.memoryThresholdPercent;
   const staying = service.instances.filter((r) => r.state !== "draining" && r.state !== "stopping").length;
-  const missing = Math.max(0, service.replicas - staying);
+  // instances the panel did not start: their count is what is listed, nothing is "missing"
+  const listed = lifecycleOf(service) !== "full";
+  const missing = listed ? 0 : Math.max(0, service.replicas - staying);
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
   const averageMeans = useMemo(() => averageMeaning(balancer.kind), [balancer.kind]);
   // each card's figures once per tick (a card's props stay the same between ticks)
@@ -127,7 +130,7 @@ export function ServiceDashboard({
         <div className="min-w-0 space-y-1.5">
           <div className="flex flex-wrap items-center gap-2">
             <h1 className="text-xl font-semibold tracking-tight">{service.name}</h1>
-            <Badge tone="zinc">{service.runtime === "docker" ? `docker · ${service.image ?? ""}` : "process"}</Badge>
+            <Badge tone="zinc">{sourceSummary(service) ?? (service.runtime === "docker" ? `docker · ${service.image ?? ""}` : "process")}</Badge>
             <Badge tone={balancer.running ? "blue" : "red"} title={balancer.location ?? undefined}>
               {balancer.kind}
               {balancer.version ? ` ${balancer.version}` : ""}
@@ -153,10 +156,10 @@ export function ServiceDashboard({
               value={
                 <>
                   {inRotation}
-                  <span className="text-sm font-normal text-zinc-500"> / {service.replicas} desired</span>
+                  <span className="text-sm font-normal text-zinc-500"> / {listed ? `${service.instances.length} listed` : `${service.replicas} desired`}</span>
                 </>
               }
-              tone={down ? "red" : inRotation === service.replicas && inRotation > 0 ? "green" : undefined}
+              tone={down ? "red" : inRotation === (listed ? service.instances.length : service.replicas) && inRotation > 0 ? "green" : undefined}
               sub={down ? `${down} down or failed` : undefined}
               testId="kpi-in-rotation"
             />
@@ -171,8 +174,12 @@ export function ServiceDashboard({
           </div>
 
           <div className="grid gap-4 lg:grid-cols-5">
-            <Card title="Scale" className="lg:col-span-2">
-              <ScaleControl service={service} canOperate={canOperate} onScaled={live.setService} autoscaling={Boolean(autoscale.view?.enabled && !autoscale.view.paused)} />
+            <Card title={listed ? "Instances" : "Scale"} className="lg:col-span-2">
+              {listed ? (
+                <InstanceSource service={service} />
+              ) : (
+                <ScaleControl service={service} canOperate={canOperate} onScaled={live.setService} autoscaling={Boolean(autoscale.view?.enabled && !autoscale.view.paused)} />
+              )}
             </Card>
             <Card title="Where the traffic goes now" className="lg:col-span-3">
               <ShareBar
@@ -197,7 +204,9 @@ export function ServiceDashboard({
             </h2>
             {service.instances.length === 0 && missing === 0 ? (
               <div className="rounded-lg border border-dashed border-zinc-300 p-6 text-center text-sm text-zinc-500 dark:border-zinc-700">
-                {service.name} has no replicas. {canOperate ? "Move the slider above to start some." : "An operator can scale it up."}
+                {listed
+                  ? `${service.name} has no instances: ${service.endpoints ? "its endpoints are being checked" : "no running container matches its labels"}.`
+                  : `${service.name} has no replicas. ${canOperate ? "Move the slider above to start some." : "An operator can scale it up."}`}
               </div>
             ) : (
               <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3" data-testid="replica-grid">
@@ -215,6 +224,7 @@ export function ServiceDashboard({
                     serviceName={service.name}
                     canOperate={canOperate}
                     serviceActions={service.actions}
+                    lifecycle={lifecycleOf(service)}
                   />
                 ))}
                 {Array.from({ length: missing }, (_, i) => (

@@ -9,7 +9,17 @@ import type { ServiceView } from "@/lib/services/views";
  */
 export type ServiceFormValues = {
   name: string;
-  runtime: "process" | "docker";
+  /** "external": instances given by address, the panel starts none */
+  runtime: "process" | "docker" | "external";
+  /** external: one "host:port" per row */
+  endpoints: string[];
+  /** docker: start containers from an image, or adopt running ones that match labels */
+  dockerSource: "image" | "discover";
+  discoverBy: "label" | "compose";
+  /** a label "key" or "key=value" */
+  discoverLabel: string;
+  discoverProject: string;
+  discoverService: string;
   image: string;
   command: string;
   dataPort: string;
@@ -57,11 +67,17 @@ export function actionOf(r: ActionRow): Record<string, unknown> {
   return { name: r.name.trim(), method: r.method, path: r.path.trim(), port: r.port, ...(body === undefined ? {} : { body }), ...(r.confirm ? { confirm: true } : {}) };
 }
 
-export type FieldErrors = Partial<Record<keyof ServiceFormValues | "form", string>>;
+export type FieldErrors = Partial<Record<keyof ServiceFormValues | "form" | "discover", string>>;
 
 export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFormValues => ({
   name: "",
   runtime,
+  endpoints: [""],
+  dockerSource: "image",
+  discoverBy: "compose",
+  discoverLabel: "",
+  discoverProject: "",
+  discoverService: "",
   image: "",
   command: "",
   dataPort: "8000",
@@ -82,9 +98,16 @@ export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFor
 });
 
 export function formFromService(s: ServiceView): ServiceFormValues {
+  const d = s.discover;
   return {
     name: s.name,
-    runtime: s.runtime === "docker" ? "docker" : "process",
+    runtime: s.runtime === "docker" || s.runtime === "external" ? s.runtime : "process",
+    endpoints: s.endpoints ?? [""],
+    dockerSource: d ? "discover" : "image",
+    discoverBy: d && "label" in d ? "label" : "compose",
+    discoverLabel: d && "label" in d ? d.label : "",
+    discoverProject: d && "project" in d ? d.project : "",
+    discoverService: d && "project" in d ? (d.service ?? "") : "",
     image: s.image ?? "",
     command: s.command ? commandLine(s.command) : "",
     dataPort: String(s.dataPort),
@@ -184,10 +207,12 @@ function issuesToErrors(issues: { path: PropertyKey[]; message: string }[]): Fie
   for (const i of issues) {
     const routeField = routeFieldOf(i.path);
     const key = (routeField ?? String(i.path[0] ?? "form")) as keyof FieldErrors;
-    const field = key in emptyForm() || key === "form" ? key : "form";
+    const field = key in emptyForm() || key === "form" || key === "discover" ? key : "form";
     const text =
       field === "actions" && typeof i.path[1] === "number"
         ? `action ${i.path[1] + 1}${i.path[2] ? ` (${String(i.path[2])})` : ""}: ${i.message}`
+        : field === "endpoints" && typeof i.path[1] === "number"
+          ? `endpoint ${i.path[1] + 1}: ${i.message}`
         : field === "form" && i.path.length
           ? `${i.path.join(".")}: ${i.message}`
           : i.message;
@@ -221,9 +246,39 @@ export function healthCheckOf(v: Pick<ServiceFormValues, "healthPath" | "healthE
   return path === "/health" && expectStatus === 200 ? null : { path, expectStatus };
 }
 
+/** The endpoint rows as the API takes them (blank rows left out). */
+export const endpointsOf = (v: Pick<ServiceFormValues, "endpoints">) => v.endpoints.map((e) => e.trim()).filter(Boolean);
+
+/** The discovery fields as the API's `discover`. */
+export function discoverOf(v: Pick<ServiceFormValues, "discoverBy" | "discoverLabel" | "discoverProject" | "discoverService">): Record<string, string> {
+  if (v.discoverBy === "label") return { label: v.discoverLabel.trim() };
+  return { project: v.discoverProject.trim(), ...(v.discoverService.trim() ? { service: v.discoverService.trim() } : {}) };
+}
+
+/** Is this a service whose instances the panel does not start (external endpoints, discovered containers)? */
+export const isListed = (v: Pick<ServiceFormValues, "runtime" | "dockerSource">) => v.runtime === "external" || (v.runtime === "docker" && v.dockerSource === "discover");
+
+/** Create a service of instances the panel does not start: only what applies to them. */
+function listedCreateBody(v: ServiceFormValues): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: v.name.trim(), runtime: v.runtime };
+  if (v.runtime === "external") body.endpoints = endpointsOf(v);
+  else Object.assign(body, { discover: discoverOf(v), dataPort: int(v.dataPort) });
+  return body;
+}
+
 /** The POST /api/services body, or the errors per field. */
 export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknown>> {
   const errors: FieldErrors = {};
+  if (isListed(v)) {
+    const body = listedCreateBody(v);
+    const route = routeOf(v);
+    const health = healthCheckOf(v);
+    if (route || health) body.rules = { ...(route ? { routes: [route] } : {}), ...(health ? { healthCheck: health } : {}) };
+    if (v.actions.length) body.actions = v.actions.map(actionOf);
+    const parsed = createServiceSchema.safeParse(body);
+    if (!parsed.success) Object.assign(errors, issuesToErrors(parsed.error.issues));
+    return Object.keys(errors).length ? { ok: false, errors } : { ok: true, body };
+  }
   const { env, command } = common(v, errors);
   const body: Record<string, unknown> = {
     name: v.name.trim(),
@@ -256,6 +311,16 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
  */
 export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed<Record<string, unknown>> {
   const errors: FieldErrors = {};
+  if (isListed(v)) {
+    const body: Record<string, unknown> = { ...(v.runtime === "external" ? { endpoints: endpointsOf(v) } : { discover: discoverOf(v) }), actions: v.actions.map(actionOf) };
+    const parsed = updateServiceSchema.safeParse(body);
+    if (!parsed.success) return { ok: false, errors: issuesToErrors(parsed.error.issues) };
+    if (before) {
+      const was: Record<string, unknown> = { endpoints: before.endpoints, discover: before.discover, actions: before.actions.map((a) => actionOf(actionRowOf(a))) };
+      for (const k of Object.keys(body)) if (JSON.stringify(body[k]) === JSON.stringify(was[k])) delete body[k];
+    }
+    return { ok: true, body };
+  }
   const { env, command } = common(v, errors);
   const body: Record<string, unknown> = {
     ...(v.runtime === "docker" ? { image: v.image.trim() || null } : { command }),

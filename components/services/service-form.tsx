@@ -16,11 +16,13 @@ import {
   routeFieldOf,
   toCreateBody,
   toUpdateBody,
+  isListed,
   type FieldErrors,
   type RunPolicy,
   type ServiceFormValues,
 } from "@/components/services/service-form-model";
 import { ActionsEditor } from "@/components/services/service-form-actions";
+import { DiscoverFields, EndpointsEditor } from "@/components/services/service-form-source";
 
 const textarea =
   "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs text-zinc-900 ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-indigo-500 disabled:opacity-50 dark:bg-zinc-950 dark:text-zinc-100 dark:ring-zinc-700";
@@ -77,6 +79,8 @@ export function ServiceForm({
     const found = check(next);
     setErrors(touched ? found : Object.fromEntries(Object.entries(found).filter(([k]) => k === "image" || k === "command" || k === "env")));
   };
+  // instances the panel does not start (issue 14): no image, command, count or limits to set
+  const listed = isListed(v);
   const set = (k: keyof ServiceFormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
     update({ ...v, [k]: e.target.value } as ServiceFormValues);
 
@@ -142,60 +146,89 @@ export function ServiceForm({
         <Field label="Name" error={errors.name} hint={editing ? "cannot change: it names the balancer backend" : "a DNS label, e.g. web or api-v2"}>
           <Input name="name" value={v.name} onChange={set("name")} disabled={editing} autoComplete="off" placeholder="web" />
         </Field>
-        <Field label="Runtime" error={errors.runtime} hint={v.runtime === "process" ? "child processes on this host" : "containers through the Docker Engine API"}>
+        <Field
+          label="Runtime"
+          error={errors.runtime}
+          hint={v.runtime === "process" ? "child processes on this host" : v.runtime === "docker" ? "containers through the Docker Engine API" : "instances already running elsewhere, given by address"}
+        >
           <Select name="runtime" value={v.runtime} onChange={set("runtime")} disabled={editing}>
             <option value="process">process</option>
             <option value="docker">docker</option>
+            <option value="external">external (addresses)</option>
           </Select>
         </Field>
-        <Field label={runs.label} error={errors[runs.key]} hint={limited ? runs.limitedHint : runs.hint}>
-          {limited ? (
-            <Select name={runs.key} value={v[runs.key]} onChange={set(runs.key)}>
-              {runs.choices().map((c) => (
-                <option key={c.value} value={c.value}>
-                  {c.label}
-                </option>
-              ))}
+        {v.runtime === "docker" && (
+          <Field label="Containers" hint={v.dockerSource === "image" ? "the panel starts and scales them" : "adopt running ones by their labels"}>
+            <Select name="dockerSource" value={v.dockerSource} onChange={set("dockerSource")} disabled={editing}>
+              <option value="image">start from an image</option>
+              <option value="discover">discover running containers</option>
             </Select>
-          ) : (
-            <Input name={runs.key} value={v[runs.key]} onChange={set(runs.key)} placeholder={runs.placeholder} autoComplete="off" />
-          )}
-        </Field>
-        <Field label="Replicas" error={errors.replicas} hint={editing ? "change it with the slider on the service page" : `0–${maxReplicas}`}>
-          <Input name="replicas" inputMode="numeric" value={v.replicas} onChange={set("replicas")} disabled={editing} />
-        </Field>
-        <Field label="Data port" error={errors.dataPort} hint={editing ? "fixed after creation" : "inside the replica; on the process runtime the panel picks the real port"}>
-          <Input name="dataPort" inputMode="numeric" value={v.dataPort} onChange={set("dataPort")} disabled={editing} />
-        </Field>
-        <Field label="Admin port" error={errors.adminPort} hint={editing ? "fixed after creation" : "the management plane (stress, clear)"}>
-          <Input name="adminPort" inputMode="numeric" value={v.adminPort} onChange={set("adminPort")} disabled={editing} />
-        </Field>
-        <Field label="Memory limit (MB)" error={errors.memoryLimitMb} hint={`its /health turns 503 past ${v.memoryThresholdPercent.trim() || MEMORY_THRESHOLD.default}% of it`}>
-          <Input name="memoryLimitMb" inputMode="numeric" value={v.memoryLimitMb} onChange={set("memoryLimitMb")} />
-        </Field>
-        <Field
-          label="Memory threshold (%)"
-          error={errors.memoryThresholdPercent}
-          hint={`${MEMORY_THRESHOLD.min}–${MEMORY_THRESHOLD.max}: past this share of the limit the replica's /health answers 503${editing ? "; replicas started from now on use it (a restart keeps a replica's own)" : ""}`}
-        >
-          <Input name="memoryThresholdPercent" inputMode="numeric" value={v.memoryThresholdPercent} onChange={set("memoryThresholdPercent")} />
-        </Field>
-        <Field label="CPU limit (cores)" error={errors.cpuLimit} hint="blank: no limit (docker only)">
-          <Input name="cpuLimit" inputMode="decimal" value={v.cpuLimit} onChange={set("cpuLimit")} placeholder="e.g. 0.5" />
-        </Field>
-        <Field label="Max replicas" error={errors.maxReplicas} hint={`the slider's end; blank: ${maxReplicas}`}>
-          <Input name="maxReplicas" inputMode="numeric" value={v.maxReplicas} onChange={set("maxReplicas")} placeholder={String(maxReplicas)} />
-        </Field>
-        <div className="sm:col-span-2 lg:col-span-3">
-          <Field
-            label="Environment"
-            error={errors.env}
-            hint={limited ? "KEY=VALUE, one per line; variables that change how code loads (NODE_OPTIONS, LD_*, PATH, PYTHON*, …) only an admin may set" : "KEY=VALUE, one per line"}
-          >
-            <textarea name="env" rows={3} className={textarea} value={v.env} onChange={set("env")} placeholder={"GREETING=hello\nLOG_LEVEL=info"} />
           </Field>
-        </div>
+        )}
+        {!listed && (
+          <Field label={runs.label} error={errors[runs.key]} hint={limited ? runs.limitedHint : runs.hint}>
+            {limited ? (
+              <Select name={runs.key} value={v[runs.key]} onChange={set(runs.key)}>
+                {runs.choices().map((c) => (
+                  <option key={c.value} value={c.value}>
+                    {c.label}
+                  </option>
+                ))}
+              </Select>
+            ) : (
+              <Input name={runs.key} value={v[runs.key]} onChange={set(runs.key)} placeholder={runs.placeholder} autoComplete="off" />
+            )}
+          </Field>
+        )}
+        {!listed && (
+          <Field label="Replicas" error={errors.replicas} hint={editing ? "change it with the slider on the service page" : `0–${maxReplicas}`}>
+            <Input name="replicas" inputMode="numeric" value={v.replicas} onChange={set("replicas")} disabled={editing} />
+          </Field>
+        )}
+        {v.runtime !== "external" && (
+          <Field
+            label="Data port"
+            error={errors.dataPort}
+            hint={editing ? "fixed after creation" : listed ? "the app's port in its containers (a container's switchyard.port label names its own)" : "inside the replica; on the process runtime the panel picks the real port"}
+          >
+            <Input name="dataPort" inputMode="numeric" value={v.dataPort} onChange={set("dataPort")} disabled={editing} />
+          </Field>
+        )}
+        {!listed && (
+          <>
+            <Field label="Admin port" error={errors.adminPort} hint={editing ? "fixed after creation" : "the management plane (stress, clear)"}>
+              <Input name="adminPort" inputMode="numeric" value={v.adminPort} onChange={set("adminPort")} disabled={editing} />
+            </Field>
+            <Field label="Memory limit (MB)" error={errors.memoryLimitMb} hint={`its /health turns 503 past ${v.memoryThresholdPercent.trim() || MEMORY_THRESHOLD.default}% of it`}>
+              <Input name="memoryLimitMb" inputMode="numeric" value={v.memoryLimitMb} onChange={set("memoryLimitMb")} />
+            </Field>
+            <Field
+              label="Memory threshold (%)"
+              error={errors.memoryThresholdPercent}
+              hint={`${MEMORY_THRESHOLD.min}–${MEMORY_THRESHOLD.max}: past this share of the limit the replica's /health answers 503${editing ? "; replicas started from now on use it (a restart keeps a replica's own)" : ""}`}
+            >
+              <Input name="memoryThresholdPercent" inputMode="numeric" value={v.memoryThresholdPercent} onChange={set("memoryThresholdPercent")} />
+            </Field>
+            <Field label="CPU limit (cores)" error={errors.cpuLimit} hint="blank: no limit (docker only)">
+              <Input name="cpuLimit" inputMode="decimal" value={v.cpuLimit} onChange={set("cpuLimit")} placeholder="e.g. 0.5" />
+            </Field>
+            <Field label="Max replicas" error={errors.maxReplicas} hint={`the slider's end; blank: ${maxReplicas}`}>
+              <Input name="maxReplicas" inputMode="numeric" value={v.maxReplicas} onChange={set("maxReplicas")} placeholder={String(maxReplicas)} />
+            </Field>
+            <div className="sm:col-span-2 lg:col-span-3">
+              <Field
+                label="Environment"
+                error={errors.env}
+                hint={limited ? "KEY=VALUE, one per line; variables that change how code loads (NODE_OPTIONS, LD_*, PATH, PYTHON*, …) only an admin may set" : "KEY=VALUE, one per line"}
+              >
+                <textarea name="env" rows={3} className={textarea} value={v.env} onChange={set("env")} placeholder={"GREETING=hello\nLOG_LEVEL=info"} />
+              </Field>
+            </div>
+          </>
+        )}
       </div>
+      {v.runtime === "external" && <EndpointsEditor rows={v.endpoints} error={errors.endpoints} onChange={(endpoints) => update({ ...v, endpoints })} />}
+      {v.runtime === "docker" && v.dockerSource === "discover" && <DiscoverFields v={v} errors={errors} update={update} />}
       {editing ? (
         <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="service-form-route">
           Route: {v.routeHost || "any host"} {v.routePathPrefix}
@@ -226,6 +259,7 @@ export function ServiceForm({
       )}
       <ActionsEditor rows={v.actions} error={errors.actions} onChange={(actions) => update({ ...v, actions })} />
       {v.runtime === "docker" &&
+        !listed &&
         (limited ? (
           service?.allowRoot && <p className="text-xs text-amber-700 dark:text-amber-400">An admin lets this service&apos;s containers run as root when the image does.</p>
         ) : (
@@ -234,7 +268,7 @@ export function ServiceForm({
             Let the containers run as root when the image does (otherwise such an image runs as nobody, 65534)
           </label>
         ))}
-      {editing && <p className="text-xs text-zinc-500">Changes apply to replicas started from now on (scale, restart or replace a replica to pick them up).</p>}
+      {editing && !listed && <p className="text-xs text-zinc-500">Changes apply to replicas started from now on (scale, restart or replace a replica to pick them up).</p>}
       {errors.form && <Alert>{errors.form}</Alert>}
       {serverError && <Alert>{`The panel refused: ${serverError}`}</Alert>}
       <div className="flex gap-2">

@@ -92,3 +92,26 @@ describe("replica ids of instances the panel did not start", () => {
     expect(discoveredReplicaId("shop-api-1", "3fa9c2d81e")).toBe("dshopapi13fa9c2");
   });
 });
+
+describe("the service form's endpoints and discovery", async () => {
+  const { emptyForm, toCreateBody, toUpdateBody, formFromService } = await import("@/components/services/service-form-model");
+  const { aServiceView } = await import("../helpers/service-view");
+
+  it("an external service's body holds only what applies: name, runtime, endpoints (blank rows left out), rules", () => {
+    const v = { ...emptyForm(), name: "pool", runtime: "external" as const, endpoints: ["127.0.0.1:29900", " ", "api.internal:80"], healthPath: "/api/health" };
+    const r = toCreateBody(v);
+    expect(r.ok && r.body).toEqual({ name: "pool", runtime: "external", endpoints: ["127.0.0.1:29900", "api.internal:80"], rules: { healthCheck: { path: "/api/health", expectStatus: 200 } } });
+    const bad = toCreateBody({ ...v, endpoints: ["http://x:1"] });
+    expect(!bad.ok && bad.errors.endpoints).toMatch(/^endpoint 1: .*no scheme/);
+  });
+
+  it("a discovering docker service: discover and the data port; an edit sends only a changed list", () => {
+    const r = toCreateBody({ ...emptyForm("docker"), name: "api", dockerSource: "discover", discoverProject: "shop", discoverService: "api", dataPort: "3000" });
+    expect(r.ok && r.body).toEqual({ name: "api", runtime: "docker", discover: { project: "shop", service: "api" }, dataPort: 3000 });
+    const before = aServiceView({ runtime: "external", endpoints: ["127.0.0.1:1", "127.0.0.1:2"] });
+    const same = formFromService(before);
+    expect(toUpdateBody(same, before)).toEqual({ ok: true, body: {} });
+    const edited = toUpdateBody({ ...same, endpoints: ["127.0.0.1:2", "127.0.0.1:3"] }, before);
+    expect(edited).toEqual({ ok: true, body: { endpoints: ["127.0.0.1:2", "127.0.0.1:3"] } });
+  });
+});
