@@ -196,7 +196,7 @@ export function ServiceDashboard({
             </Card>
           </div>
 
-          {autoscale.view && <AutoscaleCard view={autoscale.view} canOperate={canOperate} onChange={autoscale.set} serviceMax={service.maxReplicas} />}
+          {autoscale.view && !listed && <AutoscaleCard view={autoscale.view} canOperate={canOperate} onChange={autoscale.set} serviceMax={service.maxReplicas} />}
 
           <section aria-label="replicas" className="space-y-2">
             <h2 className="text-sm font-semibold">
