@@ -128,6 +128,12 @@ async function agreesWithReplicas(label: string, t1: number, own1: Record<string
     `[prometheus] ${label}: window ${(t1 - t0).toFixed(1)} s; PromQL: ${expr}\n` +
       rows.map((r) => `  ${r.id}: replica counted ${r.own}, PromQL ${r.prom} (off by ${(r.off * 100).toFixed(3)} %); rate() ${r.promRate?.toFixed(2)}/s vs ${r.ownRate.toFixed(2)}/s (rate extrapolates to the window's edges)`).join("\n"),
   );
+  // HAProxy's per-request log (UDP) gives the timings: the histogram saw every request too
+  const timed = Object.fromEntries(
+    (await promQuery(`sum by (replica) (switchyard_replica_request_duration_seconds_count{service="web"}) - sum by (replica) (switchyard_replica_request_duration_seconds_count{service="web"} offset ${offsetMs}ms)`, t1)).map((s) => [s.metric.replica, Number(s.value[1])]),
+  );
+  console.log(`[prometheus] ${label}: requests with a timing (histogram _count) per replica: ${JSON.stringify(timed)}`);
+  for (const r of rows) expect(Math.abs((timed[r.id] ?? 0) - r.own), `${r.id}: timed ${timed[r.id]}, served ${r.own}`).toBeLessThanOrEqual(r.own * 0.01);
   expect(rows).toHaveLength(3);
   for (const r of rows) {
     expect(r.own).toBeGreaterThan(500);
