@@ -154,14 +154,15 @@ export function ServiceForm({
           <Select name="runtime" value={v.runtime} onChange={set("runtime")} disabled={editing}>
             <option value="process">process</option>
             <option value="docker">docker</option>
-            <option value="external">external (addresses)</option>
+            {/* pointing at instances the panel did not start is an admin's choice */}
+            {(!limited || v.runtime === "external") && <option value="external">external (addresses)</option>}
           </Select>
         </Field>
         {v.runtime === "docker" && (
           <Field label="Containers" hint={v.dockerSource === "image" ? "the panel starts and scales them" : "adopt running ones by their labels"}>
             <Select name="dockerSource" value={v.dockerSource} onChange={set("dockerSource")} disabled={editing}>
               <option value="image">start from an image</option>
-              <option value="discover">discover running containers</option>
+              {(!limited || v.dockerSource === "discover") && <option value="discover">discover running containers</option>}
             </Select>
           </Field>
         )}

@@ -54,6 +54,18 @@ function assertRenderable(endpoints: string[] | undefined): void {
   if (v6?.length) throw new AppError("bad_request", `endpoints: IPv6 addresses (${v6.join(", ")}) are not supported by the engines yet; use an IPv4 address or a host name`);
 }
 
+/**
+ * Pointing a service at addresses or containers the panel did not start is an admin's
+ * choice, like what an operator may run (lib/core/run-policy.ts): the panel then probes
+ * those addresses, sends the app's actions (paths and bodies) to them, and restarts or
+ * stops those containers.
+ */
+function assertMayPointAt(actor: Actor, change: { endpoints?: unknown; discover?: unknown }): void {
+  if (actor.role === "admin") return;
+  const field = change.endpoints !== undefined ? "endpoints" : change.discover !== undefined ? "discover" : null;
+  if (field) throw new AppError("forbidden", `${field}: only an admin may point a service at instances the panel did not start`, [{ path: field, message: "only an admin may set this" }]);
+}
+
 const NOT_SCALED = "its instances are not started by the panel: the count is what its endpoints or discovered containers are";
 
 export async function createService(input: CreateServiceInput, actor: Actor): Promise<ServiceView> {
@@ -64,6 +76,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
   if (input.discover && runtime !== "docker") throw new AppError("bad_request", 'discover: needs runtime "docker"');
   if (runtime === "external" && !input.endpoints) throw new AppError("bad_request", "endpoints: an external service needs its endpoints");
   assertRenderable(input.endpoints);
+  assertMayPointAt(actor, input);
   const listed = runtime === "external" || Boolean(input.discover);
   await assertMayRun(actor, { image: input.image ?? null, command: input.command ?? null, env: input.env, allowRoot: input.allowRoot ?? false }, null);
   const maxReplicas = listed ? ENDPOINT_LIMITS.endpoints : Math.min(input.maxReplicas ?? cfg.MAX_REPLICAS, cfg.MAX_REPLICAS);
@@ -105,7 +118,8 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
       rules: JSON.stringify(rules),
       allowRoot: input.allowRoot ?? false,
       actions: JSON.stringify(input.actions ?? []),
-      replicaProtocol: input.replicaProtocol ?? speaksReplicaProtocol({ image: input.image ?? null, command: input.command ?? null }, cfg.REPLICA_IMAGE),
+      // instances the panel did not start are someone's own app: no replica protocol unless said so
+      replicaProtocol: input.replicaProtocol ?? (!listed && speaksReplicaProtocol({ image: input.image ?? null, command: input.command ?? null }, cfg.REPLICA_IMAGE)),
     },
   });
   const made = input.endpoints ? `external, ${input.endpoints.length} endpoints` : input.discover ? `docker, discovering ${JSON.stringify(input.discover)}` : `${runtime}, ${row.replicas} replicas`;
@@ -132,6 +146,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
   const source = instanceSourceOf(svc);
   assertRenderable(input.endpoints);
+  assertMayPointAt(actor, input);
   if (input.endpoints && source?.kind !== "external") throw new AppError("bad_request", 'endpoints: only a service of runtime "external" has them');
   if (input.discover && source?.kind !== "discover") throw new AppError("bad_request", "discover: only a service created discovering its containers can change what it discovers");
   if (source) {

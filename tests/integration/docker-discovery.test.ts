@@ -8,8 +8,9 @@
  *   both are adopted and balanced (a container of another compose service is not) ->
  *   a third started with the labels joins, from Docker's events -> restart through the
  *   panel restarts the container, it comes back -> one stopped and removed by the test
- *   leaves the pool -> remove and scaling answer 409 -> deleting the service leaves every
- *   container running (the test removes them).
+ *   leaves the pool -> one stopped through the panel leaves it and still exists ->
+ *   remove and scaling answer 409 -> deleting the service leaves every container as it
+ *   was (the test removes them).
  *
  * Listener 18493, containers 29850-29869 (docs/TESTING.md).
  */
@@ -121,7 +122,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")) || needs("a Docker engine
     console.log(`[docker-discovery] a new labelled container joined in ${joinedMs} ms; a removed one left`);
   }, 60_000);
 
-  it("restarts a container through the panel; remove and scaling answer 409", async () => {
+  it("restarts and stops containers through the panel (never removes one); remove and scaling answer 409", async () => {
     const one = (await h.replicas()).find((r) => r.dataAddr === "127.0.0.1:29850")!;
     const before = await docker("inspect", "-f", "{{.State.StartedAt}}", ids[29850]);
     expect((await act(one.id, { action: "restart" })).status).toBe(200);
@@ -134,6 +135,12 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")) || needs("a Docker engine
     const removal = await act(one.id, { action: "remove" });
     expect(removal.status).toBe(409);
     expect(removal.json.error?.message).toContain("never removes");
+    // stop through the panel: the container stops (it is not removed) and leaves the pool
+    const two = (await h.replicas()).find((r) => r.dataAddr === "127.0.0.1:29852")!;
+    expect((await act(two.id, { action: "stop" })).status).toBe(200);
+    await waitFor("the stopped container leaves the pool", async () => !(await h.replicas()).some((r) => r.id === two.id), 20_000, 100);
+    expect(await running(ids[29852])).toBe(false);
+    expect((await run("docker", ["inspect", "-f", "{{.State.Status}}", ids[29852]])).out).toBe("exited");
     const scale = await h.api(service.PATCH, `/api/services/${h.serviceId}`, { method: "PATCH", body: { replicas: 5 } }, { id: h.serviceId });
     expect(scale.status).toBe(409);
   }, 60_000);
@@ -143,6 +150,8 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")) || needs("a Docker engine
     expect(res.status).toBe(200);
     // a full resync: every service reconciled, the orphan sweep run
     await h.m.controller().resync();
-    for (const port of [29850, 29852, 29859]) expect(await running(ids[port]), String(port)).toBe(true);
+    for (const port of [29850, 29859]) expect(await running(ids[port]), String(port)).toBe(true);
+    // the one the panel stopped is still there, stopped, never removed
+    expect((await run("docker", ["inspect", "-f", "{{.State.Status}}", ids[29852]])).out).toBe("exited");
   }, 60_000);
 });

@@ -133,6 +133,21 @@ for (const e of engines) {
       console.log(`[external ${e.engine}] endpoints edited: followed in ${followedMs} ms; ${sent} requests during the change, ${failed.length} failed`);
     }, 60_000);
 
+    it("an endpoint that does not answer yet stays out of rotation and joins once it does; only an admin may change the list", async () => {
+      const late = e.first + 4;
+      const res = await h.api(service.PATCH, `/api/services/${h.serviceId}`, { method: "PATCH", body: { endpoints: [addr(1), addr(2), addr(3), addr(4)] } }, { id: h.serviceId });
+      expect(res.status).toBe(200);
+      const row = await waitFor("a row for the silent endpoint", () => byAddr(addr(4)), 10_000, 100);
+      expect(row.inEngine).toBe(false);
+      expect([...(await ports(e.listen, 12))].includes(String(late))).toBe(false);
+      apps.push(await startApp(late));
+      await until("the late endpoint answers through the balancer", () => ports(e.listen, 16), (s) => s.has(String(late)), 20_000, 100);
+      await expect(h.m.updateService(h.serviceId, { endpoints: [addr(1)] }, { username: "op", role: "operator" })).rejects.toThrow(/only an admin/);
+      const back = await h.api(service.PATCH, `/api/services/${h.serviceId}`, { method: "PATCH", body: { endpoints: [addr(1), addr(2), addr(3)] } }, { id: h.serviceId });
+      expect(back.status).toBe(200);
+      await waitFor("the late endpoint drained out again", async () => !(await byAddr(addr(4))), 20_000, 100);
+    }, 60_000);
+
     it("the app's own action reaches the endpoint's own address; no lifecycle (409)", async () => {
       const two = (await byAddr(addr(2)))!;
       const stress = await act(two.id, { action: "custom", name: "Stress" });
