@@ -25,6 +25,7 @@ import { recordEvent } from "@/lib/events";
 import { KeyedSerialQueue } from "@/lib/process/serial-queue";
 import { remember } from "@/lib/remember";
 import { faultKindOf } from "./kinds";
+import { orphanCandidates, releaseOrphan } from "./network/orphans";
 import type { FaultKindName, FaultRecord, FaultTarget } from "./types";
 
 const TICK_MS = 1000;
@@ -141,6 +142,8 @@ export class FaultStore {
   async start(): Promise<void> {
     if (this.timer) return;
     await this.sweep(true).catch((e) => console.error("[switchyard] resuming faults failed", e));
+    // network faults a panel started but did not live to record (lib/faults/network/orphans.ts)
+    for (const id of await orphanCandidates().catch(() => [])) await this.queue.run(id, () => releaseOrphan(id)).catch((e) => console.error("[switchyard] releasing a network fault without a record failed", e));
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }

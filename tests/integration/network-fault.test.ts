@@ -7,9 +7,11 @@
  * - blackhole: the health check takes it out of rotation (HAProxy, builtin);
  * - undo: the engine's server address is the replica's own again, the proxy process is
  *   gone, and a second undo is a no-op;
- * - the proxy survives a controller restart and resume adopts it (same pid, traffic still delayed);
- *   an undo that runs while the panel starts again, before the engine is adopted, still switches back;
- * - through the API (HAProxy): the time limit undoes it, Clear does, a second Clear is a no-op.
+ * - through the fault store: the proxy survives a controller restart and is adopted (same
+ *   pid, traffic still delayed), one that died meanwhile is started again on its port, one
+ *   whose time ran out meanwhile is undone at start;
+ * - through the API (HAProxy): the time limit undoes it, Clear does, a second Clear is a no-op;
+ * - a proxy started but never recorded (the panel died in between) is released at the next start.
  * Ports: listeners 18480-18482, replicas 29410-29699, fault proxies 19010-19099 (docs/TESTING.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,6 +83,11 @@ for (const e of engines) {
       if (faultAddr && live.includes(`server ${faultAddr}`)) return faultAddr;
       return live.includes(`server ${dataAddr}`) ? dataAddr : null;
     }
+    /** the record fields expectUndone does not read, for a fault the store applied */
+    const applyless = async (id: string): Promise<Omit<FaultRecord<NetworkFaultParams, NetworkFaultState>, "state">> => {
+      const f = await h.m.db().fault.findUniqueOrThrow({ where: { id } });
+      return { id, replicaId: f.replicaId, serviceId: f.serviceId, kind: "network-fault", params: JSON.parse(f.params) as NetworkFaultParams, startedAt: f.startedAt, expiresAt: f.expiresAt };
+    };
     async function expectUndone(rec: FaultRecord<NetworkFaultParams, NetworkFaultState>, replicaId: string): Promise<void> {
       const row = await h.m.db().replica.findUniqueOrThrow({ where: { id: replicaId } });
       expect(row.faultAddr).toBeNull();
@@ -194,38 +201,65 @@ for (const e of engines) {
       expect((await act(a.id, { action: "clear" })).faultsCleared).toHaveLength(0);
     });
 
-    it("the proxy survives a controller restart, and resume adopts it", async () => {
-      const [, , c] = await sorted();
-      const rec = await applyFault(c.id, { latencyMs: 200, seconds: 60 });
-      const pid = rec.state.proxy.pid!;
+    it("a proxy the panel started but did not live to record is released when the panel starts again", async () => {
+      const [, b] = await sorted();
+      const port = Number(e.proxies.split("-")[1]);
+      const files = proc.proxyFiles(b.id);
+      const pid = await proc.startProxyProcess({ files, port, target: { host: "127.0.0.1", port: Number(b.dataAddr!.split(":")[1]) }, effects: kinds.effectsOf({ latencyMs: 50, seconds: 60 }) });
+      await (await import("@/lib/faults/network/switch")).pointBalancerAt(b.id, `127.0.0.1:${port}`);
+      expect(await engineAddr(b.id)).toBe(`127.0.0.1:${port}`);
       await h.m.controller().stop();
       forget("controller");
-      await h.m.controller().start();
-      await waitFor("the engine ready again", () => h.m.controller().engineState().ready, 10_000, 100);
-      const resumed = await kinds.networkFaultKind.resume(await targetOf(c.id), rec);
-      expect(resumed?.proxy.pid).toBe(pid);
-      expect(resumed?.proxy.port).toBe(rec.state.proxy.port);
-      expect(await engineAddr(c.id)).toBe(proxyAddr(rec));
-      // traffic still goes through it: some answers from c take the fault's 200 ms
+      await h.m.controller().start(); // the fault store's start releases it
+      const row = await h.m.db().replica.findUniqueOrThrow({ where: { id: b.id } });
+      expect(row.faultAddr).toBeNull();
+      expect(await engineAddr(b.id)).toBe(row.dataAddr);
+      expect(proc.isFaultProxy(pid)).toBe(false);
+      expect(await proc.liveProxyPid(files)).toBeNull();
+    });
+
+    it("through the fault store: the proxy survives a controller restart and is adopted, a dead one is started again, one expired meanwhile is undone", async () => {
+      const [, , c] = await sorted();
+      const store = (await import("@/lib/faults/store")).faultStore();
+      const restart = async (meanwhile?: () => Promise<void>) => {
+        await h.m.controller().stop();
+        forget("controller");
+        await meanwhile?.();
+        await h.m.controller().start(); // the fault store's start resumes (or undoes) its faults
+      };
+      const fault = await store.apply(c.id, "network-fault", { latencyMs: 200, seconds: 60 }, 60, "test");
+      const stateOf = async () => (JSON.parse((await h.m.db().fault.findUniqueOrThrow({ where: { id: fault.id } })).state) as { changed: NetworkFaultState }).changed;
+      const first = await stateOf();
+      const addr = `${first.proxy.host}:${first.proxy.port}`;
+
+      await restart();
+      const adopted = await stateOf();
+      expect(adopted.proxy.pid).toBe(first.proxy.pid);
+      expect(await engineAddr(c.id)).toBe(addr);
+      // traffic still goes through it: the answers from c take the fault's 200 ms
       const hits = await Promise.all(Array.from({ length: 12 }, () => get(e.listen)));
       const fromC = hits.filter((x) => x.replica === c.id);
       console.log(`${e.engine} after the restart: ${fromC.length} of 12 answered by ${c.id}, taking ${fromC.map((x) => x.at - x.sentAt).join(", ")} ms`);
       expect(fromC.length).toBeGreaterThan(0);
       expect(fromC.every((x) => x.at - x.sentAt >= 190)).toBe(true);
-      // a proxy that died meanwhile: resume starts one again on the recorded port
-      process.kill(pid, "SIGKILL");
-      await waitFor("the proxy gone", async () => (await proc.liveProxyPid(proc.proxyFiles(c.id), rec.state.proxy.port)) === null, 5000, 50);
-      const again = await kinds.networkFaultKind.resume(await targetOf(c.id), { ...rec, state: resumed! });
-      expect(again?.proxy.port).toBe(rec.state.proxy.port);
-      expect(again?.proxy.pid).not.toBe(pid);
-      // the time limit passed while the panel was down: the undo at start, before the engine is adopted, still switches it back
-      const target = await targetOf(c.id);
-      await h.m.controller().stop();
-      forget("controller");
-      const undone = kinds.networkFaultKind.undo(target, { ...rec, state: again! });
-      await h.m.controller().start();
-      await undone;
-      await expectUndone({ ...rec, state: again! }, c.id);
+
+      // the proxy died while the panel was down: started again, on the recorded port
+      await restart(async () => {
+        process.kill(first.proxy.pid!, "SIGKILL");
+        await waitFor("the proxy gone", async () => (await proc.liveProxyPid(proc.proxyFiles(c.id), first.proxy.port)) === null, 5000, 50);
+      });
+      const again = await stateOf();
+      expect(again.proxy.port).toBe(first.proxy.port);
+      expect(again.proxy.pid).not.toBe(first.proxy.pid);
+      expect(await proc.liveProxyPid(proc.proxyFiles(c.id), again.proxy.port)).toBe(again.proxy.pid);
+      expect(await engineAddr(c.id)).toBe(addr);
+
+      // its time ran out while the panel was down: undone at start
+      await restart(async () => {
+        await h.m.db().fault.update({ where: { id: fault.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      });
+      expect((await h.m.db().fault.findUniqueOrThrow({ where: { id: fault.id } })).endReason).toBe("expired");
+      await expectUndone({ ...(await applyless(fault.id)), state: again }, c.id);
     });
   });
 }

@@ -96,8 +96,8 @@ export async function startProxyProcess(opts: StartProxy): Promise<number> {
   return ready;
 }
 
-/** Stop the recorded proxy (if it still runs and is ours) and remove its pid file. Idempotent. */
-export async function stopProxyProcess(files: ProxyFiles, port: number, pid: number | null): Promise<void> {
+/** Stop the recorded proxy (if it still runs and is ours; on `port`, when given) and remove its pid file. Idempotent. */
+export async function stopProxyProcess(files: ProxyFiles, port: number | undefined, pid: number | null): Promise<void> {
   const live = (await liveProxyPid(files, port)) ?? (pid !== null && isFaultProxy(pid, port) ? pid : null);
   if (live !== null) await stopWithEscalation(live, STOP_STEPS);
   await rm(files.pidFile, { force: true });
