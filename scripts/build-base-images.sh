@@ -81,6 +81,17 @@ needs_build() {
   return 0
 }
 
+# The image a tag named before it was rebuilt: removed afterwards when nothing uses it any
+# more (no tag, no container), so rebuilds do not pile up untagged copies of hundreds of MB.
+image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+drop_old() {
+  local old="$1" tag="$2"
+  [[ -n "$old" && "$old" != "$(image_id "$tag")" ]] || return 0
+  if [[ -z "$(docker image inspect --format '{{join .RepoTags ","}}' "$old" 2>/dev/null)" ]]; then
+    docker rmi "$old" >/dev/null 2>&1 && say "removed the previous $tag (${old:7:12})" || true
+  fi
+}
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/switchyard-base.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
@@ -88,6 +99,7 @@ trap 'rm -rf "$work"' EXIT
 debian_key="$(printf 'v1 %s %s minbase\n' "$SUITE" "$mirror" | sha256sum | cut -c1-16)"
 if needs_build "$DEBIAN_TAG" "$debian_key"; then
   start=$(date +%s)
+  old="$(image_id "$DEBIAN_TAG")"
   say "debootstrap --variant=minbase $SUITE from $mirror (about 25 s)"
   debootstrap --variant=minbase "$SUITE" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -n 20 "$work/debootstrap.log" >&2
@@ -106,6 +118,7 @@ if needs_build "$DEBIAN_TAG" "$debian_key"; then
     -m "debootstrap --variant=minbase $SUITE from $mirror (scripts/build-base-images.sh)" \
     - "$DEBIAN_TAG" >/dev/null
   rm -rf "$work/rootfs"
+  drop_old "$old" "$DEBIAN_TAG"
   say "built $DEBIAN_TAG in $(($(date +%s) - start)) s"
 fi
 
@@ -129,6 +142,7 @@ node_key="$(
 )"
 if needs_build "$NODE_TAG" "$node_key"; then
   start=$(date +%s)
+  old="$(image_id "$NODE_TAG")"
   ctx="$work/node"
   mkdir -p "$ctx/files/usr/local/bin" "$ctx/files/usr/local/lib/node_modules" "$ctx/files/usr/local/include"
   cp "$node_bin" "$ctx/files/usr/local/bin/node"
@@ -151,6 +165,7 @@ EOF
   got="$(docker run --rm "$NODE_TAG" node -v)"
   [[ "$got" == "$node_version" ]] || die "node in $NODE_TAG printed '$got', expected $node_version"
   docker run --rm "$NODE_TAG" npm -v >/dev/null || die "npm does not run in $NODE_TAG"
+  drop_old "$old" "$NODE_TAG"
   say "built $NODE_TAG (node $got) in $(($(date +%s) - start)) s"
 fi
 
@@ -167,6 +182,7 @@ if (( panel_deps == 1 )); then
   )"
   if needs_build "$DEPS_TAG" "$deps_key"; then
     start=$(date +%s)
+    old="$(image_id "$DEPS_TAG")"
     say "importing $DEPS_TAG from $modules ($(du -sh "$modules" | cut -f1))"
     tar -C "$root" --owner=0 --group=0 --numeric-owner --transform 's,^node_modules,deps/node_modules,S' -c node_modules \
       | docker import \
@@ -175,6 +191,7 @@ if (( panel_deps == 1 )); then
         -c "LABEL switchyard.node-version=$node_version" \
         -m "node_modules of $root, installed on the build machine for node $node_version (scripts/build-base-images.sh --panel-deps)" \
         - "$DEPS_TAG" >/dev/null
+    drop_old "$old" "$DEPS_TAG"
     say "built $DEPS_TAG in $(($(date +%s) - start)) s"
   fi
 fi

@@ -131,9 +131,13 @@ describe.skipIf(missing)("docker compose: the panel, HAProxy and the demo replic
     expect(bases.ok, tail(bases.out)).toBe(true);
     timings["base images"] = bases.seconds;
 
+    const images = ["switchyard/panel:local", composeEnv.REPLICA_IMAGE!];
+    const before = await Promise.all(images.map((i) => docker(["image", "inspect", "--format", "{{.Id}}", i])));
     const built = await compose(["build"], 900_000);
     expect(built.ok, tail(built.out, 60)).toBe(true);
     timings["compose build"] = built.seconds;
+    // the images this build replaced (untagged now, 1 GB for the panel): removed, so runs do not pile them up
+    for (const old of before) if (old.ok && (await docker(["image", "inspect", "--format", "{{len .RepoTags}}", old.out])).out === "0") await docker(["rmi", old.out]);
 
     const up = await compose(["up", "-d"], 300_000);
     expect(up.ok, tail(up.out, 60)).toBe(true);
@@ -167,6 +171,18 @@ describe.skipIf(missing)("docker compose: the panel, HAProxy and the demo replic
     });
     const health = await docker(["inspect", "--format", "{{.State.Health.Status}}", `${PROJECT}_panel_1`]);
     expect(["starting", "healthy"]).toContain(health.out);
+  });
+
+  it("serves public/ without a session: robots.txt disallows everything, the icon is the pages' icon", async () => {
+    const robots = await fetch(`${PANEL}/robots.txt`);
+    expect(robots.status).toBe(200);
+    expect(await robots.text()).toMatch(/^User-agent: \*\nDisallow: \/$/m);
+    const icon = await fetch(`${PANEL}/icon.svg`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toMatch(/^image\/svg\+xml/);
+    const page = await (await fetch(`${PANEL}/login`)).text();
+    expect(page).toMatch(/<link rel="icon" href="\/icon.svg(\?[^"]*)?" type="image\/svg\+xml"/);
+    expect(page).toMatch(/<meta name="robots" content="noindex, nofollow"/);
   });
 
   it("signs the admin in with the ADMIN_PASSWORD from compose's environment (and not with another)", async () => {
