@@ -3,7 +3,7 @@
  * behind it: latency per request and an error share per request on one keep-alive
  * connection, resets, a black hole, bodies streamed (not buffered), WebSocket-style
  * upgrades passed through; and the proxy as its own detached process: started, found by
- * its pid file, stopped. Ports: replica 29400-29401, proxies 19000-19009.
+ * its pid file, stopped. Ports: replica 29400 (29401 kept closed), proxies 19000-19009.
  */
 import http from "node:http";
 import net from "node:net";
@@ -175,6 +175,15 @@ describe("fault proxy effects", () => {
       const down = await request(19006, { path: "/big" });
       expect(down.bytes).toBe(16 * 1024 * 1024);
     });
+  });
+
+  it("a replica that refuses: the connection is reset, as without the proxy (not an answer the balancer may not retry)", async () => {
+    const proxy = await startFaultProxy({ listen: { host: "127.0.0.1", port: 19009 }, target: { host: "127.0.0.1", port: 29401 }, effects: NONE });
+    try {
+      await expect(request(19009)).rejects.toThrow(/ECONNRESET|socket hang up/);
+    } finally {
+      await proxy.close(200);
+    }
   });
 
   it("an upgrade (WebSocket) is passed through as a byte stream", async () => {

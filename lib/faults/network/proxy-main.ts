@@ -11,9 +11,10 @@ import { startFaultProxy, type FaultEffects } from "./proxy";
 
 type Args = { listen: string; target: string; effects: string };
 
+/** host:port; the host an IPv4 address or a DNS name (a replica on a Docker bridge network, an external endpoint). */
 function hostPort(what: string, v: string): { host: string; port: number } {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(v);
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`--${what} must be an IPv4 address and port, got ${JSON.stringify(v)}`);
+  const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252}):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`--${what} must be a host (IPv4 or DNS name) and port, got ${JSON.stringify(v)}`);
   return { host: m[1], port: Number(m[2]) };
 }
 

@@ -167,11 +167,11 @@ export class FaultProxy {
       up.on("error", () => res.destroy());
     });
     upstream.on("error", () => {
-      // the replica refused or dropped it: a bad gateway the balancer can retry, or a cut connection mid-answer
-      if (!res.headersSent) {
-        res.writeHead(502, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-        res.end("the fault proxy could not reach the replica\n");
-      } else res.destroy();
+      // The replica refused or dropped it: the balancer must see what it would have seen
+      // without the proxy, a broken connection it retries by its rules (not a 502 it may not retry).
+      const socket = res.socket;
+      if (socket && !socket.destroyed) socket.resetAndDestroy();
+      else res.destroy();
     });
     res.on("close", () => {
       if (!res.writableFinished) upstream.destroy();
