@@ -29,7 +29,7 @@ const layer = ({ files, regex, message, allowTypeImports = false, paths = [] }) 
 });
 const layerRules = [
   layer({
-    files: ["lib/core/**/*.ts", "lib/autoscale/decide.ts", "lib/autoscale/figures.ts"],
+    files: ["lib/core/**/*.ts", "lib/autoscale/decide.ts", "lib/autoscale/figures.ts", "lib/alerts/evaluate.ts"],
     regex: `(^@/lib/(?!core/))|^\\.\\./|^(dockerode|undici|socket\\.io|@prisma/.*|better-sqlite3|next(/.*)?)$`,
     message: "lib/core is pure domain: it imports only lib/core, zod and node:crypto-like helpers, never another layer or an I/O library.",
     paths: IO_MODULES.map((name) => ({ name, message: ioMessage })),

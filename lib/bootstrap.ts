@@ -10,6 +10,7 @@ import { provideLiveViews } from "@/lib/services/live-views";
 import { prober } from "@/lib/controller/prober";
 import { stopAllTraffic } from "@/lib/services/traffic";
 import { autoscaleLoop } from "@/lib/autoscale/loop";
+import { alertLoop } from "@/lib/alerts/loop";
 
 /** Things done once per panel start, before it listens. */
 export async function bootstrap(): Promise<void> {
@@ -26,6 +27,7 @@ export async function bootstrap(): Promise<void> {
     provideLiveViews().start();
     prober().start();
     autoscaleLoop().start();
+    alertLoop().start();
     if (cfg.DEMO_SERVICE) {
       await ensureDemoService().catch((e) => console.error(`[switchyard] could not create the demo service: ${e instanceof Error ? e.message : e}`));
     }
@@ -36,6 +38,7 @@ export async function shutdown(): Promise<void> {
   // the engine and the replicas keep running: the next start adopts them
   stopAllTraffic();
   autoscaleLoop().stop();
+  alertLoop().stop();
   collector().stop();
   prober().stop();
   await controller().stop();

@@ -5,6 +5,11 @@
  * instead of writing the string again.
  */
 export const EVENT_KIND = {
+  alertDelivered: "alert.delivered",
+  alertDeliveryFailed: "alert.delivery-failed",
+  alertFiring: "alert.firing",
+  alertResolved: "alert.resolved",
+  alertSettings: "alert.settings",
   authFailed: "auth.failed",
   authSignin: "auth.signin",
   authSignout: "auth.signout",

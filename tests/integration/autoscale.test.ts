@@ -11,7 +11,7 @@
  * - a person's slider pauses it (shown by GET, an event), it leaves the count alone while
  *   paused under load, and Resume lets it scale again.
  *
- * Listener 127.0.0.1:18540, replicas on 32000-32399 (docs/TESTING.md).
+ * Listener 127.0.0.1:18540, replicas on 32000-32099 (docs/TESTING.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forget } from "@/lib/remember";
@@ -51,7 +51,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("autoscaling with HAProx
     }, 30_000, 200);
 
   beforeAll(async () => {
-    h = await startControllerHarness({ engine: "haproxy", listen: LISTEN, portRange: "32000-32399", service: { replicas: 2 } });
+    h = await startControllerHarness({ engine: "haproxy", listen: LISTEN, portRange: "32000-32099", service: { replicas: 2 } });
     r = {
       service: await import("@/app/api/services/[id]/route"),
       autoscale: await import("@/app/api/services/[id]/autoscale/route"),
