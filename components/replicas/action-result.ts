@@ -15,10 +15,14 @@ export function describeResult(action: ReplicaAction, result: unknown): string {
       return `faults now: ${parts.join(", ")}`;
     }
     case "clear": {
+      // the panel's own faults (lib/faults: "undid pause, …" or "no active faults"), then what the replica protocol's clear did
+      const undid = Array.isArray(r.faultsCleared) && r.faultsCleared.length > 0 && typeof r.message === "string" ? r.message : null;
+      if (!("releasedMb" in r)) return `cleared: ${undid ?? "no active faults"}`;
       const parts = [`released ${num(r.releasedMb) ?? 0} MB`];
       if (r.stoppedCpu) parts.push("stopped the CPU burn");
       if (r.clearedFaults) parts.push("cleared faults");
       if (typeof r.rssMb === "number") parts.push(`RSS now ${num(r.rssMb)} MB`);
+      if (undid) parts.push(undid);
       return `cleared: ${parts.join(", ")}`;
     }
     case "info": {

@@ -10,6 +10,7 @@ import { LogsDialog } from "@/components/replicas/logs-dialog";
 import { restartOutcome, type Outcome, type RestartWatch } from "@/components/replicas/restart-outcome";
 import type { DisplayState } from "@/components/replicas/replica-state";
 import { CustomActions } from "@/components/replicas/custom-actions";
+import { FaultActions } from "@/components/replicas/fault-actions";
 import type { ServiceAction } from "@/lib/core/service";
 
 type Confirm = { action: ReplicaAction; question: string; verb: string };
@@ -48,6 +49,7 @@ export function ReplicaActions({
   isolated,
   serviceActions = [],
   lifecycle = "full",
+  replicaProtocol = true,
 }: {
   replica: ReplicaView;
   state: DisplayState;
@@ -57,6 +59,8 @@ export function ReplicaActions({
   serviceActions?: ServiceAction[];
   /** what the panel may do to the instance itself: an external endpoint nothing, a discovered container restart (never remove) */
   lifecycle?: "full" | "restart" | "none";
+  /** the app speaks the replica protocol: its Stress/Faults (management plane) are offered; else only the faults that need nothing from the app */
+  replicaProtocol?: boolean;
 }) {
   const [open, setOpen] = useState(false);
   const [logs, setLogs] = useState(false);
@@ -75,6 +79,7 @@ export function ReplicaActions({
   const [weight, setWeight] = useState(String(replica.weight));
   const admin = replica.adminAddr ?? "(no admin address yet)";
   const leaving = replica.state === "draining" || replica.state === "stopping";
+  const hasFaults = (replica.faults?.length ?? 0) > 0;
 
   const run = async (raw: unknown) => {
     const parsed = replicaActionSchema.safeParse(raw);
@@ -101,7 +106,14 @@ export function ReplicaActions({
     <div className="space-y-2" data-testid="replica-actions">
       <CustomActions replicaId={replica.id} actions={serviceActions} disabled={leaving || (!replica.dataAddr && !replica.adminAddr)} />
       <div className="flex flex-wrap items-center gap-1.5">
-        <Button size="sm" variant={isolated && serviceActions.length === 0 ? "primary" : "secondary"} aria-label={named("Clear")} disabled={!replica.adminAddr || leaving} onClick={() => void run({ action: "clear" })} title={`POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults`}>
+        <Button
+          size="sm"
+          variant={(isolated && serviceActions.length === 0) || hasFaults ? "primary" : "secondary"}
+          aria-label={named("Clear")}
+          disabled={(replicaProtocol && !replica.adminAddr) || leaving}
+          onClick={() => void run({ action: "clear" })}
+          title={replicaProtocol ? `undoes every fault the panel holds on it, and POST ${admin}/admin/clear: frees stress memory, stops CPU burn, clears faults` : "undoes every fault the panel holds on it (pause, runtime stress, network fault)"}
+        >
           Clear
         </Button>
         <Button size="sm" variant="secondary" aria-label={named("Logs of")} onClick={() => setLogs(true)}>
@@ -114,6 +126,10 @@ export function ReplicaActions({
 
       {open && (
         <div id={`actions-${replica.id}`} className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50 p-2.5 dark:border-zinc-800 dark:bg-zinc-950/50">
+          <Group title="Faults" hint="need nothing from the app; each ends at its time limit or on Clear">
+            <FaultActions replica={replica} disabled={leaving} runtimeFaults={lifecycle === "full"} run={(raw) => void run(raw)} ask={ask} named={named} />
+          </Group>
+          {replicaProtocol && (
           <Group title="Management plane" hint={<>straight to the admin address <span className="font-mono">{admin}</span>, never through the balancer</>}>
             <div className="flex flex-wrap items-center gap-1.5">
               <Small aria-label={named("memory to allocate (MB) on")} value={mb} onChange={(e) => setMb(e.target.value)} />
@@ -151,6 +167,7 @@ export function ReplicaActions({
               </Button>
             </div>
           </Group>
+          )}
           <Group title="Balancer" hint="its place in the engine">
             <div className="flex flex-wrap items-center gap-1.5">
               {(["ready", "drain", "maint"] as const).map((s) => (
@@ -182,7 +199,7 @@ export function ReplicaActions({
                   variant="secondary"
                   aria-label={named("Restart")}
                   disabled={leaving || replica.state === "starting"}
-                  onClick={() => ask({ action: "restart" }, "Restart", `Restart replica ${replica.id}? It leaves rotation, restarts (stress and faults are lost) and comes back once healthy.`)}
+                  onClick={() => ask({ action: "restart" }, "Restart", `Restart replica ${replica.id}? It leaves rotation, restarts (what the app held is lost; the panel's own faults are applied again) and comes back once healthy.`)}
                 >
                   Restart
                 </Button>
@@ -206,7 +223,7 @@ export function ReplicaActions({
       {confirm && (
         <div role="alertdialog" aria-label={named(`confirm: ${confirm.verb.toLowerCase()}`)} className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-2.5 py-2 text-xs text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
           <span className="min-w-0 flex-1">{confirm.question}</span>
-          <Button size="sm" variant={confirm.action.action === "remove" ? "danger" : "primary"} aria-label={`${named(confirm.verb)} now`} onClick={() => void run(confirm.action)}>
+          <Button size="sm" variant={confirm.action.action === "remove" || confirm.action.action === "kill" ? "danger" : "primary"} aria-label={`${named(confirm.verb)} now`} onClick={() => void run(confirm.action)}>
             {confirm.verb}
           </Button>
           <Button size="sm" variant="secondary" aria-label={named(`Cancel ${confirm.verb.toLowerCase()} of`)} onClick={() => setConfirm(null)}>

@@ -8,6 +8,7 @@ import { ReplicaActions } from "@/components/replicas/replica-actions";
 import type { ServiceAction } from "@/lib/core/service";
 import { ReplicaLogsButton } from "@/components/replicas/replica-logs-button";
 import { MemoryBar } from "@/components/replicas/memory-bar";
+import { ActiveFaults } from "@/components/replicas/active-faults";
 import { CARD_WINDOW_S, rangeText, type AverageMeaning, type ReplicaFigures } from "@/components/services/replica-figures";
 
 function fmt(n: number | null | undefined, digits = 1) {
@@ -72,6 +73,7 @@ export function ReplicaCard({
   canOperate,
   serviceActions,
   lifecycle,
+  replicaProtocol = true,
 }: {
   replica: ReplicaView;
   tick: ReplicaTick | undefined;
@@ -89,6 +91,8 @@ export function ReplicaCard({
   serviceActions?: ServiceAction[];
   /** instances the panel did not start: "none" (external endpoint) or "restart" (discovered container) */
   lifecycle?: "full" | "restart" | "none";
+  /** the app speaks the replica protocol (its Stress/Faults buttons are offered) */
+  replicaProtocol?: boolean;
 }) {
   const state = displayState(replica, tick);
   const look = stateLook[state];
@@ -190,10 +194,12 @@ export function ReplicaCard({
         </dd>
       </dl>
 
+      <ActiveFaults faults={replica.faults} now={now} />
+
       {isolated && (
         <p className="rounded-md bg-rose-50 px-2 py-1.5 text-xs text-rose-800 dark:bg-rose-950/40 dark:text-rose-300" data-testid="isolated-note">
           The balancer has isolated this replica: no request reaches it through the balancer.
-          {canOperate && replica.adminAddr && (
+          {canOperate && replica.adminAddr && replicaProtocol && (
             <>
               {" "}
               Clear still reaches it directly on its admin address <span className="font-mono">{replica.adminAddr}</span>.
@@ -203,7 +209,7 @@ export function ReplicaCard({
         </p>
       )}
 
-      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} serviceActions={serviceActions} lifecycle={lifecycle} /> : <ReplicaLogsButton replicaId={replica.id} />}
+      {canOperate ? <ReplicaActions replica={replica} state={state} serviceName={serviceName} isolated={isolated} serviceActions={serviceActions} lifecycle={lifecycle} replicaProtocol={replicaProtocol} /> : <ReplicaLogsButton replicaId={replica.id} />}
     </article>
   );
 }

@@ -225,6 +225,7 @@ export function ServiceDashboard({
                     canOperate={canOperate}
                     serviceActions={service.actions}
                     lifecycle={lifecycleOf(service)}
+                    replicaProtocol={service.replicaProtocol}
                   />
                 ))}
                 {Array.from({ length: missing }, (_, i) => (

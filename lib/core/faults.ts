@@ -33,3 +33,34 @@ export const networkFaultParamsSchema = z
   });
 
 export type NetworkFaultParams = z.infer<typeof networkFaultParamsSchema>;
+
+/** What a fault does, in words for events and answers. */
+export function describeFault(kind: string, params: unknown): string {
+  const p = (params ?? {}) as Record<string, unknown>;
+  if (kind === "pause") return "pause";
+  if (kind === "runtime-stress") {
+    const parts = [p.cpus ? `${String(p.cpus)} CPU` : null, p.memoryMb ? `${String(p.memoryMb)} MB memory` : null].filter(Boolean);
+    return `runtime stress (${parts.join(", ")})`;
+  }
+  if (kind === "network-fault") {
+    const parts = [
+      p.latencyMs ? `${String(p.latencyMs)} ms latency` : null,
+      p.errorRate ? `${Math.round(Number(p.errorRate) * 100)}% errors` : null,
+      p.reset ? "connection resets" : null,
+      p.blackhole ? "black hole" : null,
+    ].filter(Boolean);
+    return `network fault (${parts.join(", ")})`;
+  }
+  return kind;
+}
+
+/** Time left until `expiresAt` as the card counts it down: "4:05 left", "12 s left", "ending…". */
+export function timeLeftText(expiresAt: string, now: number): string {
+  const s = Math.ceil((Date.parse(expiresAt) - now) / 1000);
+  if (!(s > 0)) return "ending…";
+  if (s < 60) return `${s} s left`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec} left` : `${m}:${sec} left`;
+}

@@ -18,6 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@/lib/core/errors";
 import { EVENT_KIND } from "@/lib/core/event-kinds";
+import { describeFault } from "@/lib/core/faults";
 import { db } from "@/lib/db/client";
 import { splitAddr } from "@/lib/db/balancer-config";
 import { runtimeKindOf } from "@/lib/db/rows";
@@ -26,6 +27,8 @@ import { KeyedSerialQueue } from "@/lib/process/serial-queue";
 import { remember } from "@/lib/remember";
 import { faultKindOf } from "./kinds";
 import { orphanCandidates, releaseOrphan } from "./network/orphans";
+
+export { describeFault };
 import type { FaultKindName, FaultRecord, FaultTarget } from "./types";
 
 const TICK_MS = 1000;
@@ -91,26 +94,6 @@ export function toActiveFault(row: FaultRow): ActiveFault {
     startedAt: row.startedAt.toISOString(),
     expiresAt: row.expiresAt.toISOString(),
   };
-}
-
-/** What a fault does, in words for events and answers. */
-export function describeFault(kind: string, params: unknown): string {
-  const p = (params ?? {}) as Record<string, unknown>;
-  if (kind === "pause") return "pause";
-  if (kind === "runtime-stress") {
-    const parts = [p.cpus ? `${String(p.cpus)} CPU` : null, p.memoryMb ? `${String(p.memoryMb)} MB memory` : null].filter(Boolean);
-    return `runtime stress (${parts.join(", ")})`;
-  }
-  if (kind === "network-fault") {
-    const parts = [
-      p.latencyMs ? `${String(p.latencyMs)} ms latency` : null,
-      p.errorRate ? `${Math.round(Number(p.errorRate) * 100)}% errors` : null,
-      p.reset ? "connection resets" : null,
-      p.blackhole ? "black hole" : null,
-    ].filter(Boolean);
-    return `network fault (${parts.join(", ")})`;
-  }
-  return kind;
 }
 
 /** The replica as it is now, or null when it is gone. */

@@ -83,7 +83,7 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
     const seconds = action.seconds ?? PAUSE_SECONDS;
     const fault = await faultStore().apply(replicaId, kind, params, seconds, user.username);
     const left = Math.round((Date.parse(fault.expiresAt) - Date.now()) / 1000);
-    result = { ok: true, fault, message: `${describeFault(kind, params)} for ${left} s, until ${fault.expiresAt}${fault.replaced.length ? " (replaced the one before)" : ""}; Clear undoes it` };
+    result = { ok: true, fault, message: `${describeFault(kind, params)} for ${left} s${fault.replaced.length ? " (replaced the one before)" : ""}; Clear undoes it` };
     return { replicaId, action: action.action, result }; // the store recorded fault.started (the audit)
   } else if (action.action === "resume") {
     const ended = await faultStore().clear(replicaId, user.username, { kind: "pause", reason: `resumed by ${user.username}` });

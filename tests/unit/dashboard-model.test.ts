@@ -108,6 +108,8 @@ describe("what a replica card says", () => {
   it("says what an action did", () => {
     expect(describeResult({ action: "stress-memory", mb: 230 }, { memoryMb: 230, rssMb: 281.4 })).toBe("holding 230 MB of extra memory; RSS now 281 MB");
     expect(describeResult({ action: "clear" }, { releasedMb: 230, stoppedCpu: false, clearedFaults: true, rssMb: 60 })).toBe("cleared: released 230 MB, cleared faults, RSS now 60 MB");
+    expect(describeResult({ action: "clear" }, { ok: true, faultsCleared: [{ kind: "pause" }], message: "undid pause" })).toBe("cleared: undid pause");
+    expect(describeResult({ action: "clear" }, { ok: true, faultsCleared: [], message: "no active faults" })).toBe("cleared: no active faults");
     expect(describeResult({ action: "remove" }, { ok: true, message: "removing; web now wants 2 replicas" })).toBe("removing; web now wants 2 replicas");
   });
 });
