@@ -6,7 +6,7 @@
  * - errorRate 1: retries and health route around it, 0 failed requests (HAProxy, builtin);
  * - blackhole: the health check takes it out of rotation (HAProxy, builtin);
  * - undo: the engine's server address is the replica's own again, the proxy process is
- *   gone, and a second undo is a no-op;
+ *   gone, and a second undo is a no-op; a full apply (reload) keeps the fault, and after undo keeps it off;
  * - through the fault store: the proxy survives a controller restart and is adopted (same
  *   pid, traffic still delayed), one that died meanwhile is started again on its port, one
  *   whose time ran out meanwhile is undone at start;
@@ -168,6 +168,24 @@ for (const e of engines) {
       await kinds.networkFaultKind.undo(await targetOf(b.id), rec);
       await expectUndone(rec, b.id);
       await waitFor(`${b.id} back in rotation`, async () => (await serverStats(b.id))?.health.status === "up", 10_000, 100);
+    });
+
+    it("a full apply (a reload) while the fault is set keeps it; after undo one keeps the replica's own address", async () => {
+      const [a] = await sorted();
+      const { currentBalancerConfig } = await import("@/lib/db/balancer-config");
+      const reload = async () => {
+        const cfg = await currentBalancerConfig();
+        await h.m.controller().engineLock.run(async () => {
+          const r = await engine().apply(engine().render(cfg), cfg);
+          expect(r.ok && r.reloaded, JSON.stringify(r)).toBe(true);
+        });
+      };
+      const rec = await applyFault(a.id, { latencyMs: 50, seconds: 60 });
+      await reload();
+      expect(await engineAddr(a.id)).toBe(proxyAddr(rec));
+      await kinds.networkFaultKind.undo(await targetOf(a.id), rec);
+      await reload();
+      await expectUndone(rec, a.id);
     });
 
     it.runIf(e.engine === "haproxy")("through the API: the time limit undoes it, and Clear does (twice: a no-op)", async () => {
