@@ -188,10 +188,15 @@ export function ReplicaCard({
         <dd className="truncate font-mono" title="management plane: the panel talks to the replica here, never through the balancer">
           {replica.adminAddr ?? "–"}
         </dd>
-        <dt className="text-zinc-500">{replica.runtime === "docker" ? "container" : "pid"}</dt>
-        <dd className="truncate font-mono">
-          {shortRef(replica.runtimeRef)} <span className="font-sans text-zinc-500">· up {formatUptime(replica.startedAt, now)}</span>
-        </dd>
+        <dt className="text-zinc-500">{replica.runtime === "external" ? "runs" : replica.runtime === "docker" ? "container" : "pid"}</dt>
+        {replica.runtime === "external" ? (
+          // an external endpoint: its ref is its address, and the panel did not start it
+          <dd className="truncate text-zinc-500">elsewhere (given by address) · in the pool {formatUptime(replica.startedAt, now)}</dd>
+        ) : (
+          <dd className="truncate font-mono">
+            {shortRef(replica.runtimeRef)} <span className="font-sans text-zinc-500">· up {formatUptime(replica.startedAt, now)}</span>
+          </dd>
+        )}
       </dl>
 
       <ActiveFaults faults={replica.faults} now={now} />

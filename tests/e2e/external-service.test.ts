@@ -90,6 +90,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "no /usr/bin/chromium (
     expect(await card.getByRole("button", { name: `Restart replica ${first.id}` }).count()).toBe(0);
     expect(await card.getByRole("button", { name: `Remove replica ${first.id}` }).count()).toBe(0);
     await source.screenshot({ path: path.join(screenshotDir(), "external-instances.png") });
+    await page.screenshot({ path: path.join(screenshotDir(), "external-service-page.png") });
     await page.emulateMedia({ colorScheme: "dark" });
     await source.screenshot({ path: path.join(screenshotDir(), "external-instances-dark.png") });
     await page.emulateMedia({ colorScheme: "light" });

@@ -388,3 +388,29 @@ describe("the reconciler, against fakes", () => {
     expect(t.repo.kinds().filter((k) => k === "replica.removed")).toHaveLength(3); // each failed one cleaned up
   });
 });
+
+describe("a service whose instances the panel did not start (external endpoints, discovered containers)", () => {
+  it("follows what the runtime lists: adopts after the health check, drains out what goes, never creates, stops or removes", async () => {
+    const { actions, repo, runtime, start } = await setup({ desired: 0 });
+    repo.svc = { ...repo.svc!, source: { kind: "external", endpoints: ["127.0.0.1:30000", "127.0.0.1:30001"] } };
+    runtime.add("e1");
+    runtime.add("e2");
+    const rec = await start();
+    await rec.reconcile(SVC);
+    await until("both in the engine", () => [...repo.rows.values()].filter((r) => r.state === "ready" && r.inEngine).length === 2);
+    expect(idsOf(actions, "health").sort()).toEqual(["e1", "e2"]);
+    expect(idsOf(actions, "engine.add").sort()).toEqual(["e1", "e2"]);
+    // the list loses one: drained, out of the engine, the row gone; nothing stopped, removed or replaced
+    runtime.running.delete("e1");
+    await rec.reconcile(SVC);
+    await until("e1 gone", () => !repo.rows.has("e1"));
+    await rec.reconcile(SVC);
+    await until("settled", () => !rec.tasks.isBusy("e1"));
+    expect(idsOf(actions, "engine.drain")).toEqual(["e1"]);
+    expect(idsOf(actions, "engine.remove")).toEqual(["e1"]);
+    expect(idsOf(actions, "create")).toEqual([]);
+    expect(idsOf(actions, "stop")).toEqual([]);
+    expect(idsOf(actions, "remove")).toEqual([]);
+    expect(repo.kinds()).toContain("replica.released");
+  });
+});
