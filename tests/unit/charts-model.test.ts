@@ -94,6 +94,9 @@ describe("markers", () => {
     expect(markerKindOf(event(1, "rules.applied", 0))).toBe("apply");
     expect(markerKindOf(event(1, "rules.failed", 0))).toBe("apply");
     expect(markerKindOf(event(1, "replica.action", 0, { data: { action: "faults" } }))).toBe("fault");
+    expect(markerKindOf(event(1, "fault.started", 0, { data: { kind: "pause" } }))).toBe("fault");
+    expect(markerKindOf(event(1, "fault.ended", 0))).toBe("fault");
+    expect(markerKindOf(event(1, "replica.action", 0, { data: { action: "kill", signal: "SIGKILL" } }))).toBe("fault");
     expect(markerKindOf(event(1, "replica.action", 0, { data: { action: "stress-memory" } }))).toBe("fault");
     expect(markerKindOf(event(1, "replica.died", 0))).toBe("fault");
     expect(markerKindOf(event(1, "replica.action", 0, { data: { action: "clear" } }))).toBeNull();
