@@ -13,6 +13,7 @@ import type { HealthStatus } from "@/lib/core/metrics";
 import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/lib/realtime/server";
 import type { TrafficStatus } from "@/lib/core/metrics";
 import type { Role } from "@/lib/core/roles";
+import { EVENT_KIND } from "@/lib/core/event-kinds";
 import type { ServiceView } from "@/lib/services/views";
 
 /**
@@ -54,6 +55,7 @@ export class Collector {
   private views: LiveViews | null = null;
   private onEvent = (e: SwitchyardEvent) => {
     if (!e.serviceId) return;
+    if (e.kind === EVENT_KIND.autoscaleScaled) countAutoscaling(e.serviceId, e.data);
     this.serviceDirty.add(e.serviceId);
     // replica changes reach viewers at once (debounced), not at the next tick: a drain
     // can finish in well under a second and the page should still show it happening
@@ -203,7 +205,7 @@ export class Collector {
         });
       }
       // the Prometheus export (GET /metrics) counts the same deltas the dashboard shows
-      metricsState().observeService({ name: svc.name, desired: svc.replicas, ready: svc.instances.filter((r) => r.state === "ready").length }, samples);
+      metricsState().observeService({ id: svc.id, name: svc.name, desired: svc.replicas, ready: svc.instances.filter((r) => r.state === "ready").length }, samples);
       const total = replicas.reduce((s, r) => s + r.rps, 0);
       for (const r of replicas) r.share = total > 0 ? r.rps / total : 0;
       const hasBuckets = Object.values(svcBuckets).some((v) => v > 0);
@@ -297,6 +299,12 @@ export function collector(): Collector {
     };
     return c;
   });
+}
+
+/** GET /metrics counts the autoscaler's changes (the autoscale.scaled event's from and to). */
+function countAutoscaling(serviceId: string, data: unknown): void {
+  const d = data as { from?: unknown; to?: unknown } | null;
+  if (typeof d?.from === "number" && typeof d.to === "number") metricsState().autoscaled(serviceId, d.from, d.to);
 }
 
 /** The collector keeps the last health as "status|reason"; back to an observation. */

@@ -113,6 +113,12 @@ function createRegistry(state: () => MetricsState): Registry {
       c.inc({ engine, result }, n);
     }
   });
+  counter("switchyard_autoscaler_scalings_total", "Changes the autoscaler made to a service's desired replicas, by direction (up, down).", ["service", "direction"], (c) => {
+    for (const [key, n] of state().autoscalings) {
+      const at = key.lastIndexOf("|");
+      c.inc({ service: key.slice(0, at), direction: key.slice(at + 1) }, n);
+    }
+  });
   return registry;
 }
 

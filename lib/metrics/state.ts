@@ -61,10 +61,15 @@ export class MetricsState {
   /** "engine|result" -> count */
   readonly reloads = new Map<string, number>();
   readonly applies = new Map<string, number>();
+  /** "service|up" or "service|down" -> count: the autoscaler's changes of a service's replicas */
+  readonly autoscalings = new Map<string, number>();
+  /** service id -> name (events name services by id, the export by name) */
+  private readonly serviceNames = new Map<string, string>();
 
   /** One service's tick: add the deltas, take the gauges, and drop the service's replicas that are gone. */
-  observeService(service: { name: string; desired: number; ready: number }, samples: ReplicaSample[]): void {
+  observeService(service: { id?: string; name: string; desired: number; ready: number }, samples: ReplicaSample[]): void {
     this.services.set(service.name, { service: service.name, desired: service.desired, ready: service.ready });
+    if (service.id) this.serviceNames.set(service.id, service.name);
     const seen = new Set<string>();
     for (const s of samples) {
       seen.add(s.replicaId);
@@ -98,6 +103,8 @@ export class MetricsState {
   retainServices(names: string[]): void {
     const keep = new Set(names);
     for (const name of this.services.keys()) if (!keep.has(name)) this.services.delete(name);
+    for (const [id, name] of this.serviceNames) if (!keep.has(name)) this.serviceNames.delete(id);
+    for (const key of this.autoscalings.keys()) if (!keep.has(key.slice(0, key.lastIndexOf("|")))) this.autoscalings.delete(key);
     for (const [id, f] of this.replicas) if (!keep.has(f.service)) this.replicas.delete(id);
   }
 
@@ -111,6 +118,14 @@ export class MetricsState {
   applyResult(engine: string, outcome: ApplyOutcome): void {
     const key = `${engine}|${outcome}`;
     this.applies.set(key, (this.applies.get(key) ?? 0) + 1);
+  }
+
+  /** The autoscaler changed a service's desired replicas (an autoscale.scaled event). Unknown services are ignored. */
+  autoscaled(serviceId: string, from: number, to: number): void {
+    const name = this.serviceNames.get(serviceId);
+    if (!name || from === to) return;
+    const key = `${name}|${to > from ? "up" : "down"}`;
+    this.autoscalings.set(key, (this.autoscalings.get(key) ?? 0) + 1);
   }
 
   replicaFigures(): ReplicaFigures[] {

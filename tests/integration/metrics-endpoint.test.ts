@@ -111,6 +111,25 @@ describe("GET /metrics", () => {
     expect(kinds.some((k) => k.startsWith("metrics.token-revoked") && k.includes('"prom-c"'))).toBe(true);
   });
 
+  it("counts the autoscaler's changes from its autoscale.scaled events (the collector listens on the event bus)", async () => {
+    const { Collector } = await import("@/lib/controller/collector");
+    const { recordEvent } = await import("@/lib/events");
+    const svc = await m.db().service.create({ data: { name: "api", runtime: "process", adminToken: "t".repeat(32), rules: "{}" } });
+    m.state().observeService({ id: svc.id, name: "api", desired: 2, ready: 2 }, []);
+    const collector = new Collector();
+    collector.start();
+    try {
+      await recordEvent({ kind: "autoscale.scaled", actor: "autoscaler", serviceId: svc.id, message: "scaled api 2 → 4", data: { from: 2, to: 4 } });
+      await recordEvent({ kind: "autoscale.scaled", actor: "autoscaler", serviceId: svc.id, message: "malformed", data: { from: "2" } });
+    } finally {
+      collector.stop();
+    }
+    const { token } = await createToken("prom-autoscale");
+    const text = await (await scrape(`Bearer ${token}`)).text();
+    expect(text).toContain('switchyard_autoscaler_scalings_total{service="api",direction="up"} 1');
+    expect(text).not.toContain('direction="down"');
+  });
+
   it("tokens are an admin's: an operator can neither list nor create them; names are unique and checked", async () => {
     expect((await m.tokens.GET(api("GET", "/api/settings/metrics-tokens", "operator"))).status).toBe(403);
     expect((await m.tokens.POST(api("POST", "/api/settings/metrics-tokens", "operator", { name: "x" }))).status).toBe(403);

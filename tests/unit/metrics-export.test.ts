@@ -117,6 +117,24 @@ describe("the Prometheus export", () => {
   });
 });
 
+describe("the autoscaler's changes", () => {
+  it("are counted per service and direction; a service that is gone leaves the export", async () => {
+    const state = new MetricsState();
+    const registry = registryOver(state);
+    state.observeService({ id: "svc1", name: "web", desired: 2, ready: 2 }, []);
+    state.autoscaled("svc1", 2, 5);
+    state.autoscaled("svc1", 5, 3);
+    state.autoscaled("svc1", 3, 2);
+    state.autoscaled("unknown", 1, 2);
+    let text = await registry.metrics();
+    expect(valueOf(text, 'switchyard_autoscaler_scalings_total{service="web",direction="up"}')).toBe(1);
+    expect(valueOf(text, 'switchyard_autoscaler_scalings_total{service="web",direction="down"}')).toBe(2);
+    state.retainServices([]);
+    text = await registry.metrics();
+    expect(text).not.toContain("switchyard_autoscaler_scalings_total{");
+  });
+});
+
 describe("bearerTokenOf", () => {
   it("takes a token of the right shape from a Bearer header, nothing else", () => {
     const token = newMetricsToken();
