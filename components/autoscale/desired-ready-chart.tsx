@@ -11,9 +11,10 @@ export function desiredReadyRows(history: readonly ServiceTick[]): ReplicaRow[] 
   return history.map((t) => ({ t: t.t, desired: t.desired ?? null, ready: t.replicas.filter((r) => r.inRotation).length }));
 }
 
+/** ready first, so the dashed desired line is drawn over it where the two agree */
 const SERIES = [
-  { key: "desired", label: "desired", color: "#4f46e5", dash: "6 3" },
   { key: "ready", label: "ready (in rotation)", color: "#059669" },
+  { key: "desired", label: "desired", color: "#4f46e5", dash: "6 3" },
 ];
 
 /**
@@ -27,7 +28,7 @@ export const DesiredReadyChart = memo(function DesiredReadyChart({ win, height =
   const axis = timeAxis(win.end, win.rangeMs);
   const top = Math.max(2, ...rows.map((r) => Math.max(r.desired ?? 0, r.ready ?? 0)));
   const yTicks = niceTicks(top + 1);
-  const legend = SERIES.map((s) => ({ label: s.label, color: s.color, dash: s.dash ?? "", value: last?.[s.key] === null || last?.[s.key] === undefined ? "–" : String(last[s.key]) }));
+  const legend = [...SERIES].reverse().map((s) => ({ label: s.label, color: s.color, dash: s.dash ?? "", value: last?.[s.key] === null || last?.[s.key] === undefined ? "–" : String(last[s.key]) }));
   return (
     <ChartFrame title="Replicas: desired and ready" unit="replicas" legend={legend} testId="chart-desired-ready">
       <TimePlot

@@ -7,11 +7,14 @@
  *   whose title is the decision's reason, the decision listed on the Autoscaling card;
  * - moving the slider in the page pauses it: the card says who paused it, with Resume,
  *   and Resume runs it again;
+ * - alerts (part 3): a rule "the autoscaler at its maximum" fires to a webhook receiver
+ *   in the test (127.0.0.1:18549); Settings shows it firing and in the history;
  * - both themes and 390 px without sideways scrolling (screenshots autoscale-card,
  *   autoscale-card-paused, autoscale-card-dark, autoscale-desired-ready, phone-autoscale-card).
  *
- * Panels 3450-3459, replicas 32200-32399, listeners 18541-18549.
+ * Panels 3450-3459, replicas 32200-32399, the balancer on a free one of 18541-18548, the receiver 18549.
  */
+import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
@@ -23,6 +26,8 @@ import { demoServiceReady } from "@/tests/helpers/demo-service";
 import { browserSignedIn } from "@/tests/helpers/panel-browser";
 
 const ADMIN = { username: "asha", password: "autoscale e2e password" };
+/** the local webhook receiver of the alerts step */
+const RECEIVER = 18549;
 const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000) => untilShared(what, read, check, timeoutMs, 200);
 
 let panel: Panel;
@@ -50,7 +55,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
     panel = await startPanel({
       port: await findFreePort(3450, 3459),
       startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18541, 18549)), PORT_RANGE: "32200-32399" },
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18541, 18548)), PORT_RANGE: "32200-32399" },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
     serviceId = await demoServiceReady(panel, cookie);
@@ -117,6 +122,53 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
       await browser.close();
     }
   }, 240_000);
+
+  it("alerts: the autoscaler at its maximum fires to a local webhook, shown on Settings with its history, both themes, 390 px", async () => {
+    const received: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push(Buffer.concat(chunks).toString("utf8"));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(RECEIVER, "127.0.0.1", resolve));
+    try {
+      const put = await panel.request("/api/alerts", {
+        method: "PUT",
+        cookie,
+        json: { webhook: { url: `http://127.0.0.1:${RECEIVER}/hook` }, rules: [{ id: "atmax", kind: "autoscaler_at_max", serviceId, forS: 2, resolveS: 5 }, { id: "down", kind: "replica_down", forS: 5, resolveS: 10 }] },
+      });
+      expect(put.status, await put.clone().text()).toBe(200);
+      // still 40 req/s for a target of 5 over 4 replicas: it wants 7 or 8 and stays at 4
+      const firing = await until("a firing alert at the receiver", async () => received.find((b) => b.includes('"firing"')) ?? null, (b) => b !== null, 30_000);
+      expect(JSON.parse(firing!)).toMatchObject({ version: 1, status: "firing", alert: { rule: { id: "atmax", kind: "autoscaler_at_max" }, service: { id: serviceId, name: "web" } } });
+
+      const browser = await browserSignedIn(panel, cookie, { width: 1280, height: 900 }, "/settings");
+      try {
+        const page = browser.page;
+        await page.getByTestId("alerts-firing").getByText(/web's autoscaler is at its maximum 4 and wants \d+/).waitFor();
+        await page.getByTestId("alerts-history").getByText(/alert firing: web's autoscaler is at its maximum 4/).first().waitFor();
+        await page.getByTestId("alerts-history").getByText(/delivered to the webhook \(attempt 1, status 204\)/).first().waitFor();
+        expect(await page.getByTestId("alert-rule").count()).toBe(2);
+        const panelCard = page.getByTestId("alerts-panel").locator("xpath=ancestor::section[1]");
+        await page.addStyleTag({ content: "header { position: static !important; }" });
+        await panelCard.scrollIntoViewIfNeeded();
+        await panelCard.screenshot({ path: path.join(screenshotDir(), "alerts-panel.png") });
+        await page.emulateMedia({ colorScheme: "dark" });
+        await panelCard.screenshot({ path: path.join(screenshotDir(), "alerts-panel-dark.png") });
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.emulateMedia({ colorScheme: "light" });
+        await until("the page to fit 390 px", () => pageWidth(page), (w) => w <= 390, 5000);
+        await panelCard.screenshot({ path: path.join(screenshotDir(), "phone-alerts-panel.png") });
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
+  }, 120_000);
 
   it("at 390 px: the card and the charts without sideways scrolling", async () => {
     const browser = await signedIn({ width: 390, height: 844 });

@@ -9,6 +9,9 @@ import { env } from "@/lib/env";
 import { listUsers } from "@/lib/services/manage-users";
 import { getAllowList } from "@/lib/services/manage-allow-list";
 import { listMetricsTokens } from "@/lib/services/manage-metrics-tokens";
+import { AlertsPanel } from "@/components/alerts/alerts-panel";
+import { getAlerts } from "@/lib/services/manage-alerts";
+import { listServices } from "@/lib/services/manage-services";
 
 export const metadata = { title: "Settings" };
 
@@ -25,6 +28,7 @@ export default async function SettingsPage() {
         {user.role === "admin" && <UsersPanel initial={await listUsers()} currentUserId={user.id} />}
         {allowList}
         {user.role === "admin" && <PrometheusPanel initial={await listMetricsTokens()} />}
+        <AlertsPanel initial={await getAlerts()} services={(await listServices()).map((s) => ({ id: s.id, name: s.name }))} canEdit={user.role === "admin"} />
       </div>
     </>
   );
