@@ -261,6 +261,8 @@ export class FaultStore {
   clear(replicaId: string, actor: string, opts: { kind?: FaultKindName; reason?: string } = {}): Promise<EndedFault[]> {
     return this.queue.run(replicaId, async () => {
       const rows = await db().fault.findMany({ where: { replicaId, endedAt: null, ...(opts.kind ? { kind: opts.kind } : {}) }, orderBy: { startedAt: "asc" } });
+      // a network fault a panel started but did not live to record: Clear undoes it too
+      if (!opts.kind || opts.kind === "network-fault") await releaseOrphan(replicaId).catch((e) => console.error("[switchyard] releasing a network fault without a record failed", e));
       if (rows.length === 0) return [];
       const target = await loadTarget(replicaId);
       const ended: EndedFault[] = [];

@@ -11,7 +11,7 @@
  *   pid, traffic still delayed), one that died meanwhile is started again on its port, one
  *   whose time ran out meanwhile is undone at start;
  * - through the API (HAProxy): the time limit undoes it, Clear does, a second Clear is a no-op;
- * - a proxy started but never recorded (the panel died in between) is released at the next start.
+ * - a proxy started but never recorded (the panel died in between) is released by Clear and at the next start.
  * Ports: listeners 18480-18482, replicas 29410-29699, fault proxies 19010-19099 (docs/TESTING.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -221,21 +221,34 @@ for (const e of engines) {
       expect((await act(a.id, { action: "clear" })).faultsCleared).toHaveLength(0);
     });
 
-    it("a proxy the panel started but did not live to record is released when the panel starts again", async () => {
+    it("a proxy the panel started but did not live to record is released by Clear, and when the panel starts again", async () => {
       const [, b] = await sorted();
       const port = Number(e.proxies.split("-")[1]);
       const files = proc.proxyFiles(b.id);
-      const pid = await proc.startProxyProcess({ files, port, target: { host: "127.0.0.1", port: Number(b.dataAddr!.split(":")[1]) }, effects: kinds.effectsOf({ latencyMs: 50, seconds: 60 }) });
-      await (await import("@/lib/faults/network/switch")).pointBalancerAt(b.id, `127.0.0.1:${port}`);
-      expect(await engineAddr(b.id)).toBe(`127.0.0.1:${port}`);
+      const { pointBalancerAt } = await import("@/lib/faults/network/switch");
+      const orphan = async () => {
+        const pid = await proc.startProxyProcess({ files, port, target: { host: "127.0.0.1", port: Number(b.dataAddr!.split(":")[1]) }, effects: kinds.effectsOf({ latencyMs: 50, seconds: 60 }) });
+        await pointBalancerAt(b.id, `127.0.0.1:${port}`);
+        expect(await engineAddr(b.id)).toBe(`127.0.0.1:${port}`);
+        return pid;
+      };
+      const expectReleased = async (pid: number) => {
+        const row = await h.m.db().replica.findUniqueOrThrow({ where: { id: b.id } });
+        expect(row.faultAddr).toBeNull();
+        expect(await engineAddr(b.id)).toBe(row.dataAddr);
+        expect(proc.isFaultProxy(pid)).toBe(false);
+        expect(await proc.liveProxyPid(files)).toBeNull();
+      };
+      const store = (await import("@/lib/faults/store")).faultStore();
+      const first = await orphan();
+      expect(await store.clear(b.id, "test")).toEqual([]); // no record to end, and still released
+      await expectReleased(first);
+
+      const second = await orphan();
       await h.m.controller().stop();
       forget("controller");
       await h.m.controller().start(); // the fault store's start releases it
-      const row = await h.m.db().replica.findUniqueOrThrow({ where: { id: b.id } });
-      expect(row.faultAddr).toBeNull();
-      expect(await engineAddr(b.id)).toBe(row.dataAddr);
-      expect(proc.isFaultProxy(pid)).toBe(false);
-      expect(await proc.liveProxyPid(files)).toBeNull();
+      await expectReleased(second);
     });
 
     it("through the fault store: the proxy survives a controller restart and is adopted, a dead one is started again, one expired meanwhile is undone", async () => {

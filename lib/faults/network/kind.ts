@@ -80,8 +80,10 @@ export const networkFaultKind: FaultKind<NetworkFaultParams, NetworkFaultState> 
   async apply(target: FaultTarget, params: NetworkFaultParams): Promise<NetworkFaultState> {
     if (!target.dataAddr) throw new AppError("conflict", `replica ${target.replicaId} has no data address yet (still starting)`);
     const files = proxyFiles(target.replicaId);
-    const running = await liveProxyPid(files);
-    if (running !== null) throw new AppError("conflict", `replica ${target.replicaId} already has a network fault: clear it first`);
+    // the store undoes a recorded network fault of this replica before it applies another, so a
+    // proxy still running here has no record (a panel died before recording it): it goes
+    const stale = await liveProxyPid(files);
+    if (stale !== null) await stopProxyProcess(files, undefined, stale);
     const state = await startOnFreePort(target.replicaId, target.dataAddr, effectsOf(params));
     return switchOrStop(target.replicaId, state);
   },
