@@ -39,7 +39,7 @@ type Memory = { recommendations: Recommendation[]; changes: ScaleChange[] };
 
 export class AutoscaleLoop {
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private current: Promise<void> | null = null;
   private readonly memory = new Map<string, Memory>();
   /** replica id -> since when it is ready and in rotation (ms) */
   private readonly readySince = new Map<string, number>();
@@ -70,9 +70,15 @@ export class AutoscaleLoop {
     this.last.delete(serviceId);
   }
 
-  async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  /** One evaluation of every enabled autoscaler; a call while one runs waits for that one (never two at once). */
+  tick(): Promise<void> {
+    this.current ??= this.evaluateAll().finally(() => {
+      this.current = null;
+    });
+    return this.current;
+  }
+
+  private async evaluateAll(): Promise<void> {
     try {
       for (const a of await enabledAutoscalers()) {
         if (a.pausedAt) {
@@ -83,8 +89,6 @@ export class AutoscaleLoop {
       }
     } catch (e) {
       console.error(`[switchyard] autoscaler: ${e instanceof Error ? e.message : e}`);
-    } finally {
-      this.running = false;
     }
   }
 

@@ -148,6 +148,9 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("autoscaling with HAProx
       const ticks = (loop as unknown as { deps: { history: (id: string, n: number) => { replicas: { rps: number }[] }[] } }).deps.history(h.serviceId, 3);
       return ticks.length === 3 && ticks.every((t) => (t.replicas[0]?.rps ?? 0) > 40);
     }, 20_000, 200);
+    // the loop's own timer stopped: each tick below is one whole evaluation
+    loop.stop();
+    await loop.tick();
     for (let i = 0; i < 3; i++) await loop.tick();
     expect(await desired()).toBe(1);
     expect(loop.status(h.serviceId)).toBeNull();
@@ -156,6 +159,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("autoscaling with HAProx
     expect(resumed.status).toBe(200);
     expect(((await resumed.json()) as { autoscale: AutoscaleView }).autoscale.paused).toBeNull();
     await loop.tick();
+    loop.start();
     // ceil(1 × 60/20) = 3, within the step limit max(2, 1+4)
     expect(await desired()).toBeGreaterThanOrEqual(3);
     const last = (await autoscaleEvents()).filter((e) => e.kind === "autoscale.scaled").at(-1)!;
