@@ -127,7 +127,9 @@ export class Collector {
       const samples: ReplicaSample[] = [];
       let avgWeighted = 0;
       const runtime = runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) });
-      for (const r of svc.instances) {
+      // every replica's figures at once: one after another, a tick took the sum of their /proc reads
+      const runtimeStats = await Promise.all(svc.instances.map((r) => (r.runtimeRef ? runtime.stats(r.runtimeRef).catch(() => null) : null)));
+      for (const [i, r] of svc.instances.entries()) {
         const st = byServer.get(serverNameFor(r.id));
         const key = r.id;
         const prev = this.prev.get(key);
@@ -146,7 +148,7 @@ export class Collector {
           this.prev.set(key, serverCountersOf(st));
         }
         if (buckets) addBuckets(svcBuckets, buckets);
-        const rt = r.runtimeRef ? await runtime.stats(r.runtimeRef).catch(() => null) : null;
+        const rt = runtimeStats[i];
         const health = st?.health ?? { status: r.inEngine ? ("unknown" as const) : ("down" as const), reason: r.inEngine ? null : r.state, lastChangeMs: null };
         const inRotation = r.inEngine && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
         if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;

@@ -47,14 +47,79 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
   return null;
 }
 
-/** The state files under `root` (DATA_DIR/replicas), one folder a replica. */
+/** What a state file's stat says about its version: a rename (every write here) gives a new inode. */
+type FileVersion = { ino: number; size: number; mtimeMs: number; ctimeMs: number };
+
+const sameVersion = (a: FileVersion, b: FileVersion) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/**
+ * The state files under `root` (DATA_DIR/replicas), one folder a replica, with a copy of
+ * each in memory. The copy is kept in step with what this store writes, and checked
+ * against one stat() of the file before use, so a file another writer changed (another
+ * panel process, an operator, a test) is read again; an unchanged one is never re-read
+ * or re-parsed. (Re-reading every file on every lookup made the collector's cost grow
+ * with the square of the number of replicas: issue 18.)
+ */
 export function createStateStore(root: string) {
   const dirOf = (replicaId: string) => path.join(root, replicaId);
+  const fileOf = (replicaId: string) => path.join(root, replicaId, STATE_FILE);
+  const cache = new Map<string, { state: StateFile; version: FileVersion }>();
+  /** pid -> replica id, for the states in `cache` (a ref may be a pid) */
+  const byPid = new Map<number, string>();
+  let reads = 0;
 
+  function remember(state: StateFile, version: FileVersion): StateFile {
+    forget(state.replicaId);
+    cache.set(state.replicaId, { state, version });
+    if (state.pid > 0) byPid.set(state.pid, state.replicaId);
+    return state;
+  }
+
+  function forget(replicaId: string): void {
+    const old = cache.get(replicaId);
+    if (!old) return;
+    cache.delete(replicaId);
+    if (byPid.get(old.state.pid) === replicaId) byPid.delete(old.state.pid);
+  }
+
+  async function versionOf(replicaId: string): Promise<FileVersion | null> {
+    try {
+      const st = await fs.stat(fileOf(replicaId));
+      return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+    } catch (e) {
+      if (errnoOf(e) === "ENOENT" || errnoOf(e) === "ENOTDIR") return null;
+      throw e;
+    }
+  }
+
+  /** The file as it is now: the copy in memory when the file has not changed since, else read (and kept). */
+  async function current(replicaId: string, version: FileVersion | null): Promise<StateFile | null> {
+    if (!version) {
+      forget(replicaId);
+      return null;
+    }
+    const known = cache.get(replicaId);
+    if (known && sameVersion(known.version, version)) return known.state;
+    return readState(replicaId);
+  }
+
+  /** Reads the file (always), and keeps what it read. */
   async function readState(replicaId: string): Promise<StateFile | null> {
     try {
-      return JSON.parse(await fs.readFile(path.join(dirOf(replicaId), STATE_FILE), "utf8")) as StateFile;
+      const version = await versionOf(replicaId);
+      if (!version) {
+        forget(replicaId);
+        return null;
+      }
+      reads++;
+      const state = JSON.parse(await fs.readFile(fileOf(replicaId), "utf8")) as StateFile;
+      if (state?.labels?.[LABEL_MANAGED] !== "true" || state.replicaId !== replicaId) {
+        forget(replicaId);
+        return state;
+      }
+      return remember(state, version);
     } catch (e) {
+      forget(replicaId);
       if (errnoOf(e) === "ENOENT") return null;
       if (e instanceof SyntaxError) return null; // half-written by a crashed panel: ignore, like a missing file
       throw e;
@@ -66,20 +131,50 @@ export function createStateStore(root: string) {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = path.join(dir, `${STATE_FILE}.${process.pid}.tmp`);
     await fs.writeFile(tmp, JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
-    await fs.rename(tmp, path.join(dir, STATE_FILE));
+    await fs.rename(tmp, fileOf(s.replicaId));
+    const version = await versionOf(s.replicaId);
+    if (version) remember(s, version);
+    else forget(s.replicaId);
   }
 
+  /** Every managed state file: one readdir and one stat a replica; only new or changed files are read. */
   async function readAllStates(): Promise<StateFile[]> {
     let names: string[];
     try {
-      names = await fs.readdir(root);
+      names = (await fs.readdir(root)).filter(isSafeReplicaId);
     } catch (e) {
-      if (errnoOf(e) === "ENOENT") return [];
-      throw e;
+      if (errnoOf(e) === "ENOENT") names = [];
+      else throw e;
     }
-    const states = await Promise.all(names.filter(isSafeReplicaId).map(readState));
+    const listed = new Set(names);
+    for (const id of [...cache.keys()]) if (!listed.has(id)) forget(id);
+    const states = await Promise.all(names.map(async (id) => current(id, await versionOf(id))));
     return states.filter((s): s is StateFile => s !== null && s.labels?.[LABEL_MANAGED] === "true");
   }
 
-  return { dirOf, readState, writeState, readAllStates };
+  /**
+   * The state a ref names (a pid as a string, or a replica id), from memory after one
+   * stat() of its file; null when memory does not know it (the caller then scans).
+   */
+  async function lookup(ref: string): Promise<StateFile | null> {
+    const pid = /^[1-9][0-9]{0,9}$/.test(ref) ? Number(ref) : 0;
+    const ids = [pid > 0 ? byPid.get(pid) : undefined, ref].filter((id): id is string => id !== undefined && cache.has(id));
+    for (const id of ids) {
+      const s = await current(id, await versionOf(id));
+      if (s && s.labels?.[LABEL_MANAGED] === "true" && ((pid > 0 && s.pid === pid) || s.replicaId === ref)) return s;
+    }
+    return null;
+  }
+
+  return {
+    dirOf,
+    readState,
+    writeState,
+    readAllStates,
+    lookup,
+    /** the folder is gone (remove): forget its copy */
+    forget,
+    /** state files read and parsed since this store was made (diagnostics, tests) */
+    reads: (): number => reads,
+  };
 }

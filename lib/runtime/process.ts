@@ -111,7 +111,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   const locks = new KeyedSerialQueue();
   const withLock = <T>(replicaId: string, fn: () => Promise<T>): Promise<T> => locks.run(replicaId, fn);
 
-  const { dirOf, readState, writeState, readAllStates } = createStateStore(root);
+  const { dirOf, readState, writeState, readAllStates, lookup, forget, reads: stateReads } = createStateStore(root);
 
   /**
    * An intent (pid 0, not ended) whose spawn is not in progress here: the process of a
@@ -134,8 +134,13 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     return Promise.all((await readAllStates()).map((s) => (s.pid === 0 && !s.stoppedAt ? settleIntent(s) : s)));
   }
 
-  /** A ref is a pid (as a string) or a replica id. */
+  /**
+   * A ref is a pid (as a string) or a replica id. Looked up in memory (one stat of its
+   * state file says the copy is current); only a ref memory does not know scans the folder.
+   */
   async function resolve(ref: string): Promise<StateFile | null> {
+    const known = await lookup(ref);
+    if (known) return known.pid === 0 && !known.stoppedAt ? settleIntent(known) : known;
     const states = await readSettledStates();
     return states.find((s) => String(s.pid) === ref) ?? states.find((s) => s.replicaId === ref) ?? null;
   }
@@ -284,8 +289,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   }
 
   /** The replica's own cgroup folders (memory first), or null when it runs in none of its own. */
-  async function ownCgroups(s: StateFile): Promise<{ version: 1 | 2; dirs: string[] } | null> {
-    if (!(await isRunning(s))) return null;
+  async function ownCgroups(s: StateFile, knownRunning = false): Promise<{ version: 1 | 2; dirs: string[] } | null> {
+    if (!knownRunning && !(await isRunning(s))) return null;
     const found = await processCgroupDirs(s.pid);
     const own = found?.dirs.filter((d) => d.endsWith(`/${REPLICAS_FOLDER}/${s.replicaId}`)) ?? [];
     return found && own.length > 0 ? { version: found.version, dirs: own } : null;
@@ -296,7 +301,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
    * (memory-cgroup.ts), so what they take shows in the replica's figures, as Docker's do.
    */
   async function othersInCgroup(s: StateFile, ticks: number, uptime: CpuSample): Promise<{ rss: number; cpuPercent: number }> {
-    const cg = await ownCgroups(s);
+    const cg = await ownCgroups(s, true); // stats() has just read its /proc/<pid>/stat
     const pids = cg ? (await cgroupPids(cg.dirs[0])).filter((p) => p !== s.pid) : [];
     let rss = 0;
     let cpuPercent = 0;
@@ -387,6 +392,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
           await memoryLimits.release(current.replicaId); // one that died by itself (OOM) kept its cgroup until now
         }
         await fs.rm(dirOf(s.replicaId), { recursive: true, force: true });
+        forget(s.replicaId);
       });
     },
 
@@ -518,6 +524,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     ...runtime,
     /** Whether this runtime holds replicas to their memory limit here (a cgroup each), and where, or why not. */
     memoryLimitEnforcement: (): Promise<MemoryEnforcement> => memoryLimits.enforcement(),
+    /** State files read and parsed since this runtime was made (diagnostics, tests, bench/panel-cost.ts). */
+    stateReads: (): number => stateReads(),
     /** How many times the watcher behind onEvent has looked at every replica since it started (diagnostics, tests). */
     watchLooks: (): number => watcher.looks(),
   };
