@@ -29,6 +29,7 @@ import os from "node:os";
 import { launchBrowser } from "../tests/helpers/browser";
 import { startPanel, type Panel } from "../tests/helpers/panel";
 import { until } from "../tests/helpers/load";
+import { scaleTo, startTraffic, web } from "./demo-service";
 import type { Page } from "playwright-core";
 
 const arg = (name: string, dflt: number) => {
@@ -47,30 +48,8 @@ const REFERENCE_PAGE = `<!doctype html><title>reference</title><script>
 
 type Figures = { label: string; replicas: number; seconds: number; taskS: number; scriptS: number; layoutS: number; styleS: number; longTasks: number; longestMs: number };
 
-type ServiceRow = { id: string; name: string; instances: { state: string }[] };
-
-async function web(panel: Panel, cookie: string): Promise<ServiceRow | null> {
-  const res = await panel.request("/api/services", { cookie });
-  const { services } = (await res.json()) as { services: ServiceRow[] };
-  return services.find((s) => s.name === "web") ?? null;
-}
-
-async function scaleTo(panel: Panel, cookie: string, id: string, n: number): Promise<void> {
-  const res = await panel.request(`/api/services/${id}`, { method: "PATCH", cookie, json: { replicas: n } });
-  if (res.status !== 200) throw new Error(`scaling to ${n}: ${res.status} ${await res.text()}`);
-  await until(
-    `${n} ready replicas`,
-    () => web(panel, cookie),
-    (s) => s !== null && s.instances.length === n && s.instances.every((r) => r.state === "ready"),
-    600_000,
-    1000,
-  );
-}
-
 async function traffic(panel: Panel, cookie: string, id: string): Promise<void> {
-  await panel.request(`/api/services/${id}/traffic`, { method: "DELETE", cookie });
-  const res = await panel.request(`/api/services/${id}/traffic`, { method: "POST", cookie, json: { rps: RPS, clients: 6, concurrency: 16, durationS: 600 } });
-  if (res.status !== 200) throw new Error(`starting traffic: ${res.status} ${await res.text()}`);
+  await startTraffic(panel, cookie, id, { rps: RPS, clients: 6, concurrency: 16, durationS: 600 });
 }
 
 const LONG_TASKS = `

@@ -29,6 +29,8 @@ export type StartPanelOptions = {
   keepData?: boolean;
   /** Use this data folder (e.g. a panel restarted on the data of a previous one) instead of a fresh one. */
   dataDir?: string;
+  /** Run the panel of this checkout (a benchmark comparing two commits); default this repository. */
+  root?: string;
 };
 
 export type PanelRequestInit = RequestInit & {
@@ -227,8 +229,9 @@ export async function startPanel(opts: StartPanelOptions): Promise<Panel> {
   };
   if (process.env.DOCKER_HOST && !env.DOCKER_HOST) env.DOCKER_HOST = process.env.DOCKER_HOST;
 
-  const child = spawn(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
-    cwd: REPO_ROOT,
+  const root = opts.root ?? REPO_ROOT;
+  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), ["scripts/start.ts"], {
+    cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
     // its own process group, so stop() reaches tsx and the node process it starts

@@ -1,0 +1,294 @@
+/**
+ * The panel's own cost as replicas grow (issue 18, "The panel's own cost").
+ *
+ * All real: a panel (`npm start` on a temporary DATA_DIR, tests/helpers/panel.ts) with its
+ * demo service "web" as N process replicas behind the engine ENGINE picks, the panel's own
+ * traffic generator at light traffic (--rps, default 50 req/s), and V headless Chromium
+ * pages on the service page (the viewers). Read from /proc of the panel's server process
+ * over the same window:
+ *
+ *   CPU    utime+stime: % of one core, and ms of CPU per replica per second
+ *   RSS    VmRSS at the end, and the largest seen (sampled each second)
+ *   syscr  read-type system calls (/proc/<pid>/io): per second and per replica per second.
+ *          A count, not a time: it does not depend on how loaded the machine is, so it is
+ *          the figure to compare across runs on a shared machine (the state.json re-reads
+ *          of issue 18 show here as N² reads a second).
+ *
+ * Candidates (--candidates name=/path/to/checkout,...) are other checkouts of the project
+ * (e.g. the commit before a change, each with node_modules and a .next build); they run
+ * interleaved A B B A … (--rounds), each started the same way, and each figure is printed
+ * per run, then as the median of its runs with the spread (min–max), and as a ratio
+ * against the first candidate. With --profile S the V8 CPU profiler (the one --cpu-prof
+ * uses) records S seconds of the server process after the measured windows, through the
+ * inspector (SIGUSR1, --inspect-port), and the top functions by self time are printed.
+ *
+ *   npm run bench:panel -- [--replicas 50,200] [--viewers 3] [--seconds 60] [--rps 50]
+ *                          [--candidates after=.,before=/work/wt-before] [--rounds 2] [--profile 20]
+ *
+ * Ports: panels 3440-3447, inspector 3449, listeners 18530-18539, replicas 31400-31999.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import WebSocket from "ws";
+import { launchBrowser, type LaunchedBrowser } from "../tests/helpers/browser";
+import { findFreePort, REPO_ROOT, startPanel, type Panel } from "../tests/helpers/panel";
+import { until } from "../tests/helpers/load";
+import { scaleTo, startTraffic, web } from "./demo-service";
+
+const argOf = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const num = (name: string, dflt: number) => Number(argOf(name) ?? dflt);
+const REPLICAS = (argOf("replicas") ?? "50").split(",").map(Number);
+const VIEWERS = num("viewers", 3);
+const SECONDS = num("seconds", 60);
+const RPS = num("rps", 50);
+const ROUNDS = num("rounds", 1);
+const PROFILE_S = num("profile", 0);
+const ENGINE = argOf("engine") ?? "auto";
+const INSPECT_PORT = 3449;
+const CANDIDATES = (argOf("candidates") ?? `current=${REPO_ROOT}`).split(",").map((c) => {
+  const [name, dir] = c.split("=");
+  return { name, root: path.resolve(dir ?? name) };
+});
+const ADMIN = { username: "bench", password: "panel cost bench pw" };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TICKS = 100; // _SC_CLK_TCK (getconf CLK_TCK): 100 on Linux
+
+type ProcSample = { atMs: number; cpuTicks: number; rssBytes: number; syscr: number };
+type Row = { candidate: string; replicas: number; viewers: number; seconds: number; cpuPct: number; cpuMsPerReplicaS: number; rssMb: number; rssMaxMb: number; syscrPerS: number; syscrPerReplicaS: number };
+
+function readProc(pid: number): ProcSample {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const io = fs.readFileSync(`/proc/${pid}/io`, "utf8");
+  return {
+    atMs: performance.now(),
+    cpuTicks: Number(f[11]) + Number(f[12]), // utime, stime (fields 14, 15)
+    rssBytes: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
+    syscr: Number(/syscr:\s+(\d+)/.exec(io)?.[1] ?? 0),
+  };
+}
+
+/** The panel's server: the deepest node process under the panel's process (npm start → tsx → node). */
+function serverPid(rootPid: number): number {
+  const parent = new Map<number, number>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (comm !== "node") continue;
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, "utf8");
+      if (!cmd.includes("scripts/start.ts")) continue;
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const under = (pid: number): boolean => pid === rootPid || (parent.has(pid) && under(parent.get(pid)!));
+  const mine = [...parent.keys()].filter(under);
+  const leaf = mine.find((p) => !mine.some((q) => parent.get(q) === p));
+  if (!leaf) throw new Error(`no panel server process under pid ${rootPid}`);
+  return leaf;
+}
+
+async function traffic(panel: Panel, cookie: string, id: string): Promise<void> {
+  await startTraffic(panel, cookie, id, { rps: RPS, clients: 4, concurrency: 4, durationS: 600 });
+}
+
+/** CPU, RSS and read calls of `pid` over `seconds`. */
+async function measure(pid: number, candidate: string, replicas: number, viewers: number, seconds: number): Promise<Row> {
+  const first = readProc(pid);
+  let rssMax = first.rssBytes;
+  const end = first.atMs + seconds * 1000;
+  while (performance.now() < end) {
+    await sleep(Math.min(1000, end - performance.now()));
+    rssMax = Math.max(rssMax, readProc(pid).rssBytes);
+  }
+  const last = readProc(pid);
+  const wallS = (last.atMs - first.atMs) / 1000;
+  const cpuS = (last.cpuTicks - first.cpuTicks) / TICKS;
+  const syscr = last.syscr - first.syscr;
+  return {
+    candidate,
+    replicas,
+    viewers,
+    seconds: wallS,
+    cpuPct: (cpuS / wallS) * 100,
+    cpuMsPerReplicaS: (cpuS * 1000) / wallS / replicas,
+    rssMb: last.rssBytes / 1048576,
+    rssMaxMb: rssMax / 1048576,
+    syscrPerS: syscr / wallS,
+    syscrPerReplicaS: syscr / wallS / replicas,
+  };
+}
+
+type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };
+
+/** `seconds` of the V8 CPU profiler on `pid` through its inspector; the top functions by self time. */
+async function profile(pid: number, seconds: number, label: string): Promise<string[]> {
+  process.kill(pid, "SIGUSR1"); // opens the inspector on --inspect-port
+  const list = await until(
+    "the panel's inspector",
+    () => fetch(`http://127.0.0.1:${INSPECT_PORT}/json/list`).then((r) => r.json() as Promise<{ webSocketDebuggerUrl: string }[]>, () => null),
+    (l) => l !== null && l.length > 0,
+    30_000,
+    200,
+  );
+  const ws = new WebSocket(list![0].webSocketDebuggerUrl);
+  await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
+  let seq = 0;
+  const call = (method: string, params: object = {}) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const id = ++seq;
+      const onMessage = (data: WebSocket.RawData) => {
+        const msg = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown> };
+        if (msg.id !== id) return;
+        ws.off("message", onMessage);
+        resolve(msg.result ?? {});
+      };
+      ws.on("message", onMessage);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 1000 });
+  await call("Profiler.start");
+  await sleep(seconds * 1000);
+  const { profile: prof } = (await call("Profiler.stop")) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number } };
+  ws.close();
+  const file = path.join(os.tmpdir(), `panel-cost-${label}-${Date.now()}.cpuprofile`);
+  fs.writeFileSync(file, JSON.stringify(prof));
+  const total = prof.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
+  const self = new Map<string, number>();
+  for (const n of prof.nodes) {
+    const f = n.callFrame;
+    const where = f.url ? `${f.url.replace(/^file:\/\//, "").replace(/.*\/(node_modules|lib|server|app)\//, "$1/")}:${f.lineNumber + 1}` : "";
+    const key = `${f.functionName || "(anonymous)"} ${where}`.trim();
+    self.set(key, (self.get(key) ?? 0) + (n.hitCount ?? 0));
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  return [`profile ${label}: ${seconds} s, ${total} samples, written to ${file}`, ...top.map(([k, v]) => `  ${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`)];
+}
+
+async function runOnce(candidate: { name: string; root: string }, profileLines: string[]): Promise<Row[]> {
+  const panelPort = await findFreePort(3440, 3447);
+  const maxReplicas = Math.max(...REPLICAS);
+  const panel = await startPanel({
+    port: panelPort,
+    root: candidate.root,
+    startTimeoutMs: 600_000,
+    env: {
+      ADMIN_USER: ADMIN.username,
+      ADMIN_PASSWORD: ADMIN.password,
+      BALANCER_PORT: String(await findFreePort(18530, 18539)),
+      PORT_RANGE: "31400-31999",
+      MAX_REPLICAS: String(Math.max(maxReplicas, 20)),
+      ENGINE,
+      ...(PROFILE_S > 0 ? { NODE_OPTIONS: `--inspect-port=127.0.0.1:${INSPECT_PORT}` } : {}),
+    },
+  });
+  const browsers: LaunchedBrowser[] = [];
+  const rows: Row[] = [];
+  try {
+    const pid = serverPid(panel.pid);
+    const cookie = await panel.login(ADMIN.username, ADMIN.password);
+    const svc = (await until("the demo service web", () => web(panel, cookie), (s) => s !== null && s.instances.length > 0, 120_000, 500))!;
+    for (const n of REPLICAS) {
+      console.log(`[${candidate.name}] scaling to ${n} replicas…`);
+      await scaleTo(panel, cookie, svc.id, n, 900_000);
+      await traffic(panel, cookie, svc.id);
+      for (const b of browsers) await b.page.reload();
+      await sleep(10_000); // settle: the scale-up's bookkeeping is over
+      console.log(`[${candidate.name}] ${n} replicas, no viewer: measuring ${SECONDS} s…`);
+      rows.push(await measure(pid, candidate.name, n, 0, SECONDS));
+      if (VIEWERS > 0) {
+        if (browsers.length === 0) {
+          const browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+          await browser.context.addCookies([{ name: "sy_session", value: cookie.split("=")[1], url: panel.url }]);
+          browsers.push(browser);
+          for (let v = 1; v < VIEWERS; v++) await browser.context.newPage();
+        }
+        for (const page of browsers[0].context.pages()) {
+          await page.goto(`${panel.url}/services/${svc.id}`);
+          await page.getByTestId("service-dashboard").waitFor();
+        }
+        await sleep(10_000);
+        console.log(`[${candidate.name}] ${n} replicas, ${VIEWERS} viewers: measuring ${SECONDS} s…`);
+        rows.push(await measure(pid, candidate.name, n, VIEWERS, SECONDS));
+      }
+      if (PROFILE_S > 0 && n === REPLICAS[0]) profileLines.push(...(await profile(pid, PROFILE_S, `${candidate.name}-${n}r-${VIEWERS}v`)));
+    }
+  } finally {
+    for (const b of browsers) await b.close();
+    await panel.stop();
+  }
+  return rows;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function report(rows: Row[], profileLines: string[]): void {
+  const fmt = (v: number, d = 1) => v.toFixed(d);
+  console.log(`\npanel server process, per run (engine ${ENGINE}, ${RPS} req/s, ${SECONDS} s windows, load average now ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`);
+  console.log("candidate      replicas viewers   cpu %  cpu ms/replica/s  rss MB  rss max MB  syscr/s  syscr/replica/s");
+  for (const r of rows) {
+    console.log(
+      `${r.candidate.padEnd(15)}${String(r.replicas).padStart(8)}${String(r.viewers).padStart(8)}${fmt(r.cpuPct).padStart(8)}${fmt(r.cpuMsPerReplicaS, 2).padStart(18)}${fmt(r.rssMb, 0).padStart(8)}${fmt(r.rssMaxMb, 0).padStart(12)}${fmt(r.syscrPerS, 0).padStart(9)}${fmt(r.syscrPerReplicaS, 1).padStart(17)}`,
+    );
+  }
+  console.log("\nmedian (min–max) of the runs; ratio = median / the first candidate's median");
+  const base = CANDIDATES[0].name;
+  for (const n of REPLICAS) {
+    for (const v of [...new Set(rows.map((r) => r.viewers))]) {
+      const of = (c: string) => rows.filter((r) => r.candidate === c && r.replicas === n && r.viewers === v);
+      for (const c of CANDIDATES) {
+        const rs = of(c.name);
+        if (rs.length === 0) continue;
+        const line = (label: string, pick: (r: Row) => number, d = 1) => {
+          const vals = rs.map(pick);
+          const baseVals = of(base).map(pick);
+          const ratio = c.name === base || baseVals.length === 0 ? "" : `  ratio ${(median(vals) / Math.max(median(baseVals), 1e-9)).toFixed(2)}`;
+          return `${label} ${fmt(median(vals), d)} (${fmt(Math.min(...vals), d)}–${fmt(Math.max(...vals), d)})${ratio}`;
+        };
+        console.log(
+          `${c.name.padEnd(12)} ${String(n).padStart(3)} replicas ${v} viewers, ${rs.length} runs: ${line("cpu %", (r) => r.cpuPct)}; ${line("cpu ms/replica/s", (r) => r.cpuMsPerReplicaS, 2)}; ${line("rss max MB", (r) => r.rssMaxMb, 0)}; ${line("syscr/replica/s", (r) => r.syscrPerReplicaS)}`,
+        );
+      }
+    }
+  }
+  if (REPLICAS.length > 1) {
+    console.log(`\ngrowth: cpu ms and read calls per replica per second at ${REPLICAS.at(-1)} replicas / at ${REPLICAS[0]} (1.0 = linear in replicas, flat per replica)`);
+    for (const c of CANDIDATES) {
+      for (const v of [...new Set(rows.map((r) => r.viewers))]) {
+        const at = (n: number, pick: (r: Row) => number) => median(rows.filter((r) => r.candidate === c.name && r.replicas === n && r.viewers === v).map(pick));
+        const lo = REPLICAS[0];
+        const hi = REPLICAS.at(-1)!;
+        console.log(`${c.name.padEnd(12)} ${v} viewers: cpu ${(at(hi, (r) => r.cpuMsPerReplicaS) / at(lo, (r) => r.cpuMsPerReplicaS)).toFixed(2)}, syscr ${(at(hi, (r) => r.syscrPerReplicaS) / at(lo, (r) => r.syscrPerReplicaS)).toFixed(2)}`);
+      }
+    }
+  }
+  if (profileLines.length) console.log(`\n${profileLines.join("\n")}`);
+}
+
+async function main(): Promise<void> {
+  // A B B A …: each candidate as often first as second, so a machine getting busier or quieter
+  // over the run weighs on both alike.
+  const order: { name: string; root: string }[] = [];
+  for (let i = 0; i < ROUNDS; i++) order.push(...(i % 2 === 0 ? CANDIDATES : [...CANDIDATES].reverse()));
+  const rows: Row[] = [];
+  const profileLines: string[] = [];
+  for (const c of order) rows.push(...(await runOnce(c, profileLines)));
+  report(rows, profileLines);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
