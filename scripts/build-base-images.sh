@@ -28,7 +28,8 @@
 # tag exists with the same key nothing is built (about a second). A tag that exists WITHOUT the
 # switchyard.local-base label (a real image pulled from a registry) is never replaced.
 # Needs root (debootstrap), docker, debootstrap (apt-get install debootstrap), node on PATH.
-# Measured on 2 cores: about 40 s cold (debootstrap about 25 s), about 1 s when cached.
+# Measured on 2 cores: 80 s from nothing (debootstrap 25-60 s), up to 4 minutes on a busy machine;
+# about 2 s when everything is cached.
 set -euo pipefail
 
 say() { printf '[base-images] %s\n' "$*" >&2; }
