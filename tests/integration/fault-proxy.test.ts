@@ -13,6 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAULT_STATUS, startFaultProxy, type FaultEffects, type FaultProxy } from "@/lib/faults/network/proxy";
 import { forget } from "@/lib/remember";
+import { needs } from "../helpers/requirements";
 
 const UPSTREAM = 29400;
 const NONE: FaultEffects = { latencyMs: 0, errorRate: 0, reset: false, blackhole: false };
@@ -239,5 +240,22 @@ describe("fault proxy process", () => {
     expect(await liveProxyPid(files, 19008)).toBeNull();
     await expect(request(19008)).rejects.toThrow(/ECONNREFUSED/);
     await stopProxyProcess(files, 19008, pid); // idempotent
+  });
+
+  const whyNotRoot = process.getuid?.() === 0 ? null : "this test runs as root (only a root panel runs the proxy as the replica user and publishes a bundle for it)";
+  it.skipIf(needs("root", whyNotRoot))("a replica user who cannot read the checkout runs a published bundle of it", async () => {
+    const { proxyFiles, startProxyProcess, liveProxyPid, stopProxyProcess } = await import("@/lib/faults/network/process");
+    const files = proxyFiles("rtest2");
+    const pid = await startProxyProcess({ files, port: 19008, target: { host: "127.0.0.1", port: UPSTREAM }, effects: { ...NONE, errorRate: 1 }, forceBundle: true });
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      console.log(`bundled fault proxy: ${cmdline.slice(0, 2).join(" ")}`);
+      expect(cmdline[1]).toMatch(/fault-proxy\.mjs$/);
+      expect(await liveProxyPid(files, 19008)).toBe(pid);
+      expect((await request(19008)).status).toBe(503);
+    } finally {
+      await stopProxyProcess(files, 19008, pid);
+    }
+    expect(await liveProxyPid(files, 19008)).toBeNull();
   });
 });

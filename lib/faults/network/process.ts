@@ -2,7 +2,9 @@
  * The fault proxy as a process of its own (proxy-main.ts): started detached, so the
  * traffic through it and the fault outlive a panel restart; found again by its pid file
  * and its command line (a reused pid is never signalled); stopped by pid. It runs as
- * the replicas' unprivileged user when the panel is root (lib/runtime/replica-user.ts).
+ * the replicas' unprivileged user when the panel is root (lib/runtime/replica-user.ts):
+ * from the checkout with tsx when that user can read it, else as one bundled file
+ * published where it can (as the replica app is, lib/runtime/file-access.ts).
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
@@ -14,7 +16,8 @@ import { writePidFile } from "@/lib/process/pid-file";
 import { readCmdlineSync } from "@/lib/process/procfs";
 import { spawnUntilReady } from "@/lib/process/spawn";
 import { stopWithEscalation } from "@/lib/process/stop";
-import { resolveRunAs } from "@/lib/runtime/replica-user";
+import { publishCopy, whyUnreadable } from "@/lib/runtime/file-access";
+import { resolveRunAs, type RunAs } from "@/lib/runtime/replica-user";
 import type { FaultEffects } from "@/lib/faults/network/proxy";
 
 /** Loopback only: the proxy is the balancer's hop, never reachable from elsewhere. */
@@ -35,7 +38,7 @@ export function proxyFiles(replicaId: string, dataDir = env().dataDir): ProxyFil
 export function isFaultProxy(pid: number, port?: number): boolean {
   const args = (readCmdlineSync(pid) ?? "").split("\0");
   const at = args.indexOf("--listen");
-  const isProxy = args.some((a) => a.endsWith(ENTRY)) && at >= 0;
+  const isProxy = args.some((a) => a.endsWith(ENTRY) || (a.startsWith(PUBLISH_DIR) && a.endsWith(BUNDLE_NAME))) && at >= 0;
   return isProxy && (port === undefined || args[at + 1] === `${PROXY_HOST}:${port}`);
 }
 
@@ -59,6 +62,32 @@ async function logTail(file: string): Promise<string> {
   return (await readFile(file, "utf8").catch(() => "")).slice(-1500).trim();
 }
 
+/** Where a bundled proxy is published for the replica user (beside the replica app's published copy). */
+const PUBLISH_DIR = "/var/lib/switchyard/fault-proxy";
+const BUNDLE_NAME = "fault-proxy.mjs";
+
+/**
+ * The proxy as one plain JavaScript file (esbuild, which tsx brings along): for a replica
+ * user who cannot read the panel's checkout (a folder in the way), published where it can.
+ */
+async function bundledEntry(appRoot: string, who: RunAs, tmpDir: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const out = path.join(tmpDir, BUNDLE_NAME);
+  await build({ entryPoints: [path.join(appRoot, ENTRY)], bundle: true, platform: "node", format: "esm", target: "node20", outfile: out, logLevel: "silent" });
+  return publishCopy(out, PUBLISH_DIR, who);
+}
+
+/** How to run the proxy as `who`: from the checkout with tsx when it can read it, else a published bundle. */
+async function proxyEntry(appRoot: string, who: RunAs, tmpDir: string, forceBundle: boolean): Promise<string[]> {
+  const entry = path.join(appRoot, ENTRY);
+  if (!forceBundle) {
+    if (!who.switched) return ["--import", "tsx", entry];
+    const tsx = path.join(appRoot, "node_modules", "tsx", "package.json");
+    if ((await whyUnreadable(entry, who)) === null && (await whyUnreadable(tsx, who)) === null) return ["--import", "tsx", entry];
+  }
+  return [await bundledEntry(appRoot, who, tmpDir)];
+}
+
 export type StartProxy = {
   files: ProxyFiles;
   port: number;
@@ -67,6 +96,8 @@ export type StartProxy = {
   /** folder with package.json and node_modules (tsx); default: the panel's working directory */
   appRoot?: string;
   timeoutMs?: number;
+  /** run the published bundle even when the checkout is readable (tests) */
+  forceBundle?: boolean;
 };
 
 /** Start a proxy on 127.0.0.1:`port`, wait until it accepts, record its pid; returns the pid. */
@@ -75,7 +106,8 @@ export async function startProxyProcess(opts: StartProxy): Promise<number> {
   await mkdir(path.dirname(opts.files.pidFile), { recursive: true, mode: 0o700 });
   await rm(opts.files.pidFile, { force: true });
   const runAs = await resolveRunAs(env().REPLICA_USER);
-  const args = ["--import", "tsx", path.join(appRoot, ENTRY), "--listen", `${PROXY_HOST}:${opts.port}`, "--target", `${opts.target.host}:${opts.target.port}`, "--effects", JSON.stringify(opts.effects)];
+  const entry = await proxyEntry(appRoot, runAs, path.dirname(opts.files.pidFile), opts.forceBundle === true);
+  const args = [...entry, "--listen", `${PROXY_HOST}:${opts.port}`, "--target", `${opts.target.host}:${opts.target.port}`, "--effects", JSON.stringify(opts.effects)];
   const { ready } = await spawnUntilReady(process.execPath, args, {
     cwd: appRoot,
     logFile: opts.files.logFile,
