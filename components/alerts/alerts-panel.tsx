@@ -66,7 +66,7 @@ export function AlertsPanel({ initial, services, canEdit }: { initial: AlertSett
     setError(null);
     const body = {
       webhook: url.trim() ? { url: url.trim(), ...(secret ? { secret } : {}) } : null,
-      rules: rules.map((r) => ({ id: r.id, kind: r.kind, serviceId: r.serviceId || null, threshold: Number(r.threshold || 0), forS: Number(r.forS), resolveS: Number(r.resolveS) })),
+      rules: rules.map((r) => ({ id: r.id, kind: r.kind, serviceId: r.kind === "certificate_expiry" ? null : r.serviceId || null, threshold: Number(r.threshold || 0), forS: Number(r.forS), resolveS: Number(r.resolveS) })),
     };
     const checked = alertSettingsSchema.safeParse(body);
     if (!checked.success) {
@@ -163,8 +163,8 @@ export function AlertsPanel({ initial, services, canEdit }: { initial: AlertSett
                     </Field>
                   </div>
                   <Field label="service">
-                    <Select value={r.serviceId} disabled={disabled} onChange={(e) => edit(i, { serviceId: e.target.value })}>
-                      <option value="">every service</option>
+                    <Select value={r.kind === "certificate_expiry" ? "" : r.serviceId} disabled={disabled || r.kind === "certificate_expiry"} onChange={(e) => edit(i, { serviceId: e.target.value })}>
+                      <option value="">{r.kind === "certificate_expiry" ? "the balancer's certificates" : "every service"}</option>
                       {services.map((s) => (
                         <option key={s.id} value={s.id}>
                           {s.name}

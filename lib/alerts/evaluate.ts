@@ -1,4 +1,4 @@
-import type { AlertRule } from "@/lib/core/alerts";
+import type { AlertKind, AlertRule } from "@/lib/core/alerts";
 import type { ServiceTick } from "@/lib/core/metrics";
 
 /**
@@ -23,7 +23,21 @@ export type ServiceFacts = {
   autoscaler: { running: boolean; max: number; desired: number; recommendation: number | null } | null;
 };
 
-export type Signal = { key: string; ruleId: string; serviceId: string; serviceName: string; replicaId: string | null; value: number | null; summary: string };
+/** A certificate the balancer serves: its public facts. */
+export type CertificateFacts = { id: string; subject: string; notAfter: number };
+
+export type Signal = {
+  key: string;
+  ruleId: string;
+  kind: AlertKind;
+  /** null for a certificate */
+  serviceId: string | null;
+  serviceName: string | null;
+  replicaId: string | null;
+  certificateId: string | null;
+  value: number | null;
+  summary: string;
+};
 
 export type AlertState = Signal & { phase: "pending" | "firing" | "resolving"; since: number; startsAt: number | null };
 
@@ -31,13 +45,24 @@ export type Transition = { status: "firing" | "resolved"; at: number; alert: Ale
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-/** The conditions that hold now: one signal per rule, service (and replica) in breach. */
-export function signalsOf(rules: readonly AlertRule[], services: readonly ServiceFacts[]): Signal[] {
+const DAY_MS = 86_400_000;
+
+/** The conditions that hold now: one signal per rule, service (and replica) or certificate in breach. */
+export function signalsOf(rules: readonly AlertRule[], services: readonly ServiceFacts[], certificates: readonly CertificateFacts[] = [], now = 0): Signal[] {
   const out: Signal[] = [];
   for (const rule of rules) {
+    if (rule.kind === "certificate_expiry") {
+      for (const c of certificates) {
+        const days = (c.notAfter - now) / DAY_MS;
+        if (days >= rule.threshold) continue;
+        const summary = days <= 0 ? `the certificate ${c.subject} has expired` : `the certificate ${c.subject} expires in ${Math.floor(days)} day${Math.floor(days) === 1 ? "" : "s"}, within ${rule.threshold}`;
+        out.push({ key: `${rule.id}/cert/${c.id}`, ruleId: rule.id, kind: rule.kind, serviceId: null, serviceName: null, replicaId: null, certificateId: c.id, value: Math.floor(days), summary });
+      }
+      continue;
+    }
     for (const svc of services) {
       if (rule.serviceId !== null && rule.serviceId !== svc.id) continue;
-      const base = { ruleId: rule.id, serviceId: svc.id, serviceName: svc.name };
+      const base = { ruleId: rule.id, kind: rule.kind, serviceId: svc.id, serviceName: svc.name, certificateId: null };
       const last = svc.ticks[svc.ticks.length - 1];
       switch (rule.kind) {
         case "replica_down": {

@@ -78,7 +78,10 @@ export class AlertLoop {
         };
       });
       const now = this.deps.now?.() ?? Date.now();
-      const { states, transitions } = step(this.states, signalsOf(settings.rules, facts), settings.rules, now);
+      const certificates = settings.rules.some((r) => r.kind === "certificate_expiry")
+        ? (await db().certificate.findMany({ select: { id: true, subject: true, notAfter: true } })).map((c) => ({ id: c.id, subject: c.subject, notAfter: c.notAfter.getTime() }))
+        : [];
+      const { states, transitions } = step(this.states, signalsOf(settings.rules, facts, certificates, now), settings.rules, now);
       this.states = states;
       for (const t of transitions) await this.notify(t, settings);
       return transitions;
@@ -132,9 +135,10 @@ function payloadOf(t: Transition, rule: AlertRule | undefined): AlertPayload {
     status: t.status,
     alert: {
       key: a.key,
-      rule: { id: a.ruleId, kind: rule?.kind ?? "replica_down", threshold: rule?.threshold ?? 0, forS: rule?.forS ?? 0, resolveS: rule?.resolveS ?? 0 },
-      service: { id: a.serviceId, name: a.serviceName },
+      rule: { id: a.ruleId, kind: a.kind, threshold: rule?.threshold ?? 0, forS: rule?.forS ?? 0, resolveS: rule?.resolveS ?? 0 },
+      service: a.serviceId && a.serviceName ? { id: a.serviceId, name: a.serviceName } : null,
       replicaId: a.replicaId,
+      certificateId: a.certificateId,
       summary: a.summary,
       value: a.value,
       startsAt: new Date(a.startsAt ?? t.at).toISOString(),

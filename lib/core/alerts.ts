@@ -6,7 +6,7 @@ import { z } from "zod";
  * lib/alerts/evaluate.ts; this is the shape the API, the form and the stored setting share.
  */
 
-export const ALERT_KINDS = ["replica_down", "ready_below", "error_rate", "p95_above", "autoscaler_at_max"] as const;
+export const ALERT_KINDS = ["replica_down", "ready_below", "error_rate", "p95_above", "autoscaler_at_max", "certificate_expiry"] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const ALERT_KIND_LOOK: Record<AlertKind, { label: string; threshold: { label: string; unit: string; min: number; max: number } | null }> = {
@@ -15,6 +15,7 @@ export const ALERT_KIND_LOOK: Record<AlertKind, { label: string; threshold: { la
   error_rate: { label: "error rate above", threshold: { label: "errors", unit: "%", min: 0, max: 100 } },
   p95_above: { label: "p95 latency above", threshold: { label: "p95", unit: "ms", min: 1, max: 600_000 } },
   autoscaler_at_max: { label: "the autoscaler is at its maximum and wants more", threshold: null },
+  certificate_expiry: { label: "a certificate expires within", threshold: { label: "days", unit: "days", min: 1, max: 365 } },
 };
 
 const RULE_ID = /^[a-z0-9]{1,16}$/;
@@ -81,7 +82,7 @@ export type AlertSettings = z.infer<typeof alertSettingsSchema>;
 export type AlertSettingsView = {
   webhook: { url: string; signed: boolean } | null;
   rules: AlertRule[];
-  active: { key: string; ruleId: string; serviceId: string; serviceName: string; replicaId: string | null; phase: "firing" | "resolving"; startsAt: number | null; summary: string }[];
+  active: { key: string; ruleId: string; serviceId: string | null; serviceName: string | null; replicaId: string | null; phase: "firing" | "resolving"; startsAt: number | null; summary: string }[];
 };
 
 /**
@@ -95,8 +96,10 @@ export type AlertPayload = {
     /** stable per condition: rule id, service, replica */
     key: string;
     rule: { id: string; kind: AlertKind; threshold: number; forS: number; resolveS: number };
+    /** null for a certificate */
     service: { id: string; name: string } | null;
     replicaId: string | null;
+    certificateId: string | null;
     summary: string;
     value: number | null;
     startsAt: string;

@@ -104,4 +104,25 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("alerts: firing and reso
     expect(events[2].message).toMatch(/attempt 2, status 204/);
     expect(received.filter((r) => r.status === 204)).toHaveLength(2);
   });
+
+  it("a certificate near expiry fires, with no service; removed, it resolves; a webhook saved without a secret keeps the old one", async () => {
+    const before = received.length;
+    const put = await h.api(alertsRoute.PUT, "/api/alerts", {
+      method: "PUT",
+      body: { webhook: { url: `http://127.0.0.1:${RECEIVER}/hook` }, rules: [{ id: "cert", kind: "certificate_expiry", threshold: 30, forS: 0, resolveS: 0 }] },
+    });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(((await put.json()) as { alerts: AlertSettingsView }).alerts.webhook).toEqual({ url: `http://127.0.0.1:${RECEIVER}/hook`, signed: true });
+    const now = Date.now();
+    await h.m.db().certificate.create({
+      data: { id: "00aa11bb22cc33dd", subject: "CN=soon.local", names: JSON.stringify(["soon.local"]), issuer: "CN=test", fingerprint: "00", notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 5 * 86_400_000 + 60_000) },
+    });
+    const firing = await waitFor("a firing certificate alert", () => received.slice(before).find((r) => r.status === 204 && r.body.includes('"certificate_expiry"') && r.body.includes('"firing"')), 15_000, 100);
+    const body = JSON.parse(firing.body) as AlertPayload;
+    expect(body.alert).toMatchObject({ service: null, certificateId: "00aa11bb22cc33dd", value: 5, summary: "the certificate CN=soon.local expires in 5 days, within 30" });
+    expect(firing.signature).toBe(`sha256=${crypto.createHmac("sha256", SECRET).update(firing.body).digest("hex")}`);
+    await h.m.db().certificate.delete({ where: { id: "00aa11bb22cc33dd" } });
+    await waitFor("the certificate alert resolved", () => received.slice(before).find((r) => r.status === 204 && r.body.includes('"certificate_expiry"') && r.body.includes('"resolved"')), 15_000, 100);
+    await loop.idle();
+  });
 });

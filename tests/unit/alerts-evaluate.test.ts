@@ -59,6 +59,24 @@ describe("signalsOf: the conditions that hold", () => {
   });
 });
 
+describe("certificates near expiry", () => {
+  it("a certificate within the threshold (or expired) holds; the others do not; no service in the signal", () => {
+    const now = Date.UTC(2026, 10, 29);
+    const day = 86_400_000;
+    const certs = [
+      { id: "c1", subject: "CN=app.local", notAfter: now + 10 * day + 1000 },
+      { id: "c2", subject: "CN=old.local", notAfter: now - day },
+      { id: "c3", subject: "CN=fresh.local", notAfter: now + 200 * day },
+    ];
+    const s = signalsOf([rule({ kind: "certificate_expiry", threshold: 30 })], [facts([])], certs, now);
+    expect(s.map((x) => [x.key, x.value, x.summary])).toEqual([
+      ["r1/cert/c1", 10, "the certificate CN=app.local expires in 10 days, within 30"],
+      ["r1/cert/c2", -1, "the certificate CN=old.local has expired"],
+    ]);
+    expect(s[0]).toMatchObject({ serviceId: null, certificateId: "c1", kind: "certificate_expiry" });
+  });
+});
+
 describe("step: firing and resolved with hysteresis", () => {
   const r = rule({ kind: "replica_down", forS: 5, resolveS: 10 });
   const sig = signalsOf([r], [facts([tick([{ id: "a" }, { id: "b", down: true }])])]);
