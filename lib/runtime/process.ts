@@ -105,6 +105,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
 
   /** children this panel spawned: their exit codes are known */
   const children = new Map<number, ChildProcess>();
+  /** a replica process's own cgroup folders (null: none; looked at again after 30 s), per process (pid:startTicks) */
+  const cgroupsOfProcess = new Map<string, { dirs: { version: 1 | 2; dirs: string[] } | null; at: number }>();
   /** previous CPU sample per process (pid:startTicks) */
   const cpuSamples = new Map<string, CpuSample>();
   /** serialises create/stop/restart/remove and exit bookkeeping per replica */
@@ -291,9 +293,15 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   /** The replica's own cgroup folders (memory first), or null when it runs in none of its own. */
   async function ownCgroups(s: StateFile, knownRunning = false): Promise<{ version: 1 | 2; dirs: string[] } | null> {
     if (!knownRunning && !(await isRunning(s))) return null;
+    // a process stays in the cgroups it was put in at spawn: read them once per process (stats() asks every tick)
+    const key = `${s.pid}:${s.procStartTicks}`;
+    const known = cgroupsOfProcess.get(key);
+    if (known && (known.dirs !== null || Date.now() - known.at < 30_000)) return known.dirs;
     const found = await processCgroupDirs(s.pid);
     const own = found?.dirs.filter((d) => d.endsWith(`/${REPLICAS_FOLDER}/${s.replicaId}`)) ?? [];
-    return found && own.length > 0 ? { version: found.version, dirs: own } : null;
+    const dirs = found && own.length > 0 ? { version: found.version, dirs: own } : null;
+    cgroupsOfProcess.set(key, { dirs, at: Date.now() });
+    return dirs;
   }
 
   /**
@@ -389,6 +397,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
         if (current) {
           await stopLocked(current, 0);
           cpuSamples.delete(`${current.pid}:${current.procStartTicks}`);
+          cgroupsOfProcess.delete(`${current.pid}:${current.procStartTicks}`);
           await memoryLimits.release(current.replicaId); // one that died by itself (OOM) kept its cgroup until now
         }
         await fs.rm(dirOf(s.replicaId), { recursive: true, force: true });
