@@ -100,7 +100,9 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")) || needs("stress-ng", has
     const row = (await faultRows(h, one.id)).at(-1)!;
     const stressor = (JSON.parse(row.state) as { changed: { pid: number; cgroups: string[] } }).changed;
     expect(stressor.cgroups.every((d) => d.includes(ref))).toBe(true);
-    const seen = await until("the container's own figures include the stressor", () => docker.stats(ref), (s) => s !== null && s.memoryBytes >= before + 50 * MB && s.cpuPercent >= 20, 20_000, 300);
+    // polled once a second (the collector samples too: CPU is measured between any two calls); an idle
+    // replica reads 0-1 %, a worker at full load at least a few % even on a machine far over its cores
+    const seen = await until("the container's own figures include the stressor", () => docker.stats(ref), (s) => s !== null && s.memoryBytes >= before + 50 * MB && s.cpuPercent >= 5, 30_000, 1000);
     console.log(`[faults-docker] container memory ${Math.round(before / MB)} MB -> ${Math.round(seen!.memoryBytes / MB)} MB, CPU ${Math.round(seen!.cpuPercent)} % under stress`);
     const cleared = await act(h, route, one.id, { action: "clear" });
     expect(cleared.json.result?.message).toBe("undid runtime-stress");
