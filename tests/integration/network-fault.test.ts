@@ -14,6 +14,7 @@
  * - a proxy started but never recorded (the panel died in between) is released by Clear and at the next start.
  * Ports: listeners 18480-18482, replicas 29410-29699, fault proxies 19010-19099 (docs/TESTING.md).
  */
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultRecord, FaultTarget } from "@/lib/faults/types";
 import type { NetworkFaultParams } from "@/lib/faults/network/params";
@@ -104,6 +105,14 @@ for (const e of engines) {
       proc = await import("@/lib/faults/network/process");
     });
     afterAll(async () => {
+      // every fault proxy of this data folder, also those a failed test left switched on
+      if (h && proc) {
+        const fsp = await import("node:fs/promises");
+        const dir = path.dirname(proc.proxyFiles("x").pidFile);
+        for (const f of (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".pid"))) {
+          await proc.stopProxyProcess(proc.proxyFiles(f.slice(0, -4)), undefined, null).catch(() => undefined);
+        }
+      }
       await h?.close();
     });
 
