@@ -49,9 +49,11 @@ as_root() {
 # fonts-dejavu-core: readable screenshots; git: the scripts' checks; docker-compose (1.29) and
 # debootstrap: the compose stack's test (scripts/build-base-images.sh builds the base images).
 # prometheus: tests/e2e/prometheus.test.ts scrapes a real panel with it (and runs the Grafana dashboard's queries).
+# util-linux (nsenter, unshare, findmnt) with iproute2 and docker.io: scripts/swarm-bed.sh, the multi-node Swarm
+# of tests/integration/runtime-swarm.test.ts (the kernel must have veth, bridge and vxlan; IPVS is not needed).
 APT_PACKAGES=(
   chromium haproxy nginx docker.io ca-certificates openssl
-  procps iproute2 psmisc stress-ng
+  procps iproute2 psmisc stress-ng util-linux
   python3 make g++
   fonts-dejavu-core git
   prometheus
