@@ -3,7 +3,7 @@ import type { NextConfig } from "next";
 
 const config: NextConfig = {
   // Native modules and Node-only clients stay outside the bundle.
-  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "dockerode", "ssh2", "cpu-features", "socket.io", "undici", "prom-client"],
+  serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "dockerode", "ssh2", "cpu-features", "socket.io", "undici", "prom-client", "esbuild"],
   poweredByHeader: false,
   outputFileTracingRoot: path.resolve(__dirname),
   turbopack: { root: path.resolve(__dirname) },

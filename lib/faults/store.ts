@@ -27,9 +27,9 @@ import { KeyedSerialQueue } from "@/lib/process/serial-queue";
 import { remember } from "@/lib/remember";
 import { faultKindOf } from "./kinds";
 import { orphanCandidates, releaseOrphan } from "./network/orphans";
+import type { FaultKindName, FaultRecord, FaultTarget } from "./types";
 
 export { describeFault };
-import type { FaultKindName, FaultRecord, FaultTarget } from "./types";
 
 const TICK_MS = 1000;
 

@@ -107,6 +107,8 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
   const children = new Map<number, ChildProcess>();
   /** a replica process's own cgroup folders (null: none; looked at again after 30 s), per process (pid:startTicks) */
   const cgroupsOfProcess = new Map<string, { dirs: { version: 1 | 2; dirs: string[] } | null; at: number }>();
+  /** the other processes of each replica's cgroup sampled last time (their keys in cpuSamples) */
+  const othersSampled = new Map<string, Set<string>>();
   /** previous CPU sample per process (pid:startTicks) */
   const cpuSamples = new Map<string, CpuSample>();
   /** serialises create/stop/restart/remove and exit bookkeeping per replica */
@@ -313,16 +315,21 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     const pids = cg ? (await cgroupPids(cg.dirs[0])).filter((p) => p !== s.pid) : [];
     let rss = 0;
     let cpuPercent = 0;
+    const seen = new Set<string>();
     for (const pid of pids) {
       const [stat, status] = await Promise.all([readProcStat(pid), fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => "")]);
       if (!stat || stat.state === "Z") continue;
       rss += parseVmRssBytes(status) ?? 0;
       const key = `${pid}:${stat.startTicks}`;
+      seen.add(key);
       const now: CpuSample = { cpu: stat.cpuTicks, atMs: uptime.atMs };
       const prev = cpuSamples.get(key) ?? { cpu: 0, atMs: (stat.startTicks / ticks) * 1000 };
       cpuSamples.set(key, now);
       cpuPercent += cpuPercentBetween(prev, now, ticks);
     }
+    // forget the samples of this replica's helpers that are gone (a stressor that ended)
+    for (const key of othersSampled.get(s.replicaId) ?? []) if (!seen.has(key)) cpuSamples.delete(key);
+    othersSampled.set(s.replicaId, seen);
     return { rss, cpuPercent };
   }
 
