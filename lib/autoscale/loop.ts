@@ -41,9 +41,10 @@ export class AutoscaleLoop {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private readonly memory = new Map<string, Memory>();
-  /** replica id -> since when it is ready and in rotation (ms) */
-  private readonly readySince = new Map<string, number>();
-  private readonly seen = new Set<string>();
+  /** per service: replica id -> since when it is ready and in rotation (ms; absent: not ready) */
+  private readonly readySince = new Map<string, Map<string, number>>();
+  /** per service: the replicas the loop has seen (a replica seen before it was ready became ready since) */
+  private readonly seen = new Map<string, Set<string>>();
   private readonly last = new Map<string, AutoscaleStatus>();
 
   constructor(private readonly deps: AutoscaleLoopDeps) {}
@@ -99,16 +100,23 @@ export class AutoscaleLoop {
     const ticks = this.deps.history(svc.id, this.deps.sampleS ?? AUTOSCALE_SAMPLE_S);
     const lastTick = ticks[ticks.length - 1];
     const staying = svc.instances.filter((r) => r.state !== "draining" && r.state !== "stopping");
+    // only the replicas the service has now are remembered (the maps never grow with gone ones)
+    const wasReady = this.readySince.get(svc.id) ?? new Map<string, number>();
+    const wasSeen = this.seen.get(svc.id) ?? new Set<string>();
+    const readySince = new Map<string, number>();
+    const seen = new Set<string>();
     const replicas = staying.map((r) => {
       const inRotation = lastTick?.replicas.find((t) => t.replicaId === r.id)?.inRotation ?? false;
       if (r.state === "ready" && inRotation) {
         // first seen already serving (a panel restart): since it started; else since now
-        if (!this.readySince.has(r.id)) this.readySince.set(r.id, this.seen.has(r.id) ? now : (r.startedAt?.getTime() ?? now));
-      } else this.readySince.delete(r.id);
-      this.seen.add(r.id);
-      const since = this.readySince.get(r.id);
+        readySince.set(r.id, wasReady.get(r.id) ?? (wasSeen.has(r.id) ? now : (r.startedAt?.getTime() ?? now)));
+      }
+      seen.add(r.id);
+      const since = readySince.get(r.id);
       return { id: r.id, readyForMs: since === undefined ? null : now - since, figures: replicaFigures(ticks, r.id, svc.memoryLimitMb) };
     });
+    this.readySince.set(svc.id, readySince);
+    this.seen.set(svc.id, seen);
     const mem = this.memory.get(svc.id) ?? { recommendations: [], changes: [] };
     const d = decide({ now, settings: a, current: svc.replicas, replicas, recommendations: mem.recommendations, changes: mem.changes, options: this.deps.options });
     mem.recommendations = d.recommendations;
