@@ -10,6 +10,7 @@ import { provideLiveViews } from "@/lib/services/live-views";
 import { prober } from "@/lib/controller/prober";
 import { stopAllTraffic } from "@/lib/services/traffic";
 import { autoscaleLoop } from "@/lib/autoscale/loop";
+import { rolloutRunner } from "@/lib/rollout/runner";
 import { alertLoop } from "@/lib/alerts/loop";
 
 /** Things done once per panel start, before it listens. */
@@ -28,6 +29,8 @@ export async function bootstrap(): Promise<void> {
     prober().start();
     autoscaleLoop().start();
     alertLoop().start();
+    // rollouts in progress when the panel stopped go on from their recorded step
+    rolloutRunner().start();
     if (cfg.DEMO_SERVICE) {
       await ensureDemoService().catch((e) => console.error(`[switchyard] could not create the demo service: ${e instanceof Error ? e.message : e}`));
     }
@@ -39,6 +42,7 @@ export async function shutdown(): Promise<void> {
   stopAllTraffic();
   autoscaleLoop().stop();
   alertLoop().stop();
+  rolloutRunner().stop();
   collector().stop();
   prober().stop();
   await controller().stop();

@@ -59,6 +59,9 @@ const config = {
   service: process.env.SERVICE_NAME || "replica",
   envLimitMb: intEnv("MEMORY_LIMIT_MB", 0, 1, 1048576) || null,
   thresholdPercent: intEnv("MEMORY_THRESHOLD_PERCENT", 80, 1, 100),
+  // a "bad version" for rollouts: this share of data requests fails from the start (the errorRate fault, set at start)
+  errorRatePercent: intEnv("ERROR_RATE", 0, 0, 100),
+  errorStatus: intEnv("ERROR_STATUS", 500, 500, 504),
 };
 if (config.port === config.adminPort) fail(`PORT and ADMIN_PORT must differ (both ${config.port})`);
 
@@ -133,7 +136,7 @@ function memoryFigures() {
 
 const startedAt = Date.now();
 const counters = { requests: 0, errors: 0, adminRequests: 0 };
-const faults = { latencyMs: 0, errorRate: 0, failHealth: false };
+const faults = { latencyMs: 0, errorRate: config.errorRatePercent / 100, failHealth: false };
 const stress = {
   chunks: [], // { buf, mb }
   memoryMb: 0,
@@ -343,7 +346,7 @@ async function handleData(req, res) {
   if (faults.latencyMs > 0) await sleep(faults.latencyMs);
   if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
     counters.errors++;
-    return send(res, 500, { error: "injected fault (errorRate)", replica: config.id });
+    return send(res, config.errorStatus, { error: "injected fault (errorRate)", replica: config.id });
   }
 
   if (url.searchParams.has("headers")) {

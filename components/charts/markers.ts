@@ -6,13 +6,14 @@ import { EVENT_KIND } from "@/lib/core/event-kinds";
  * at the instant it happened, so a change in a line can be read against its cause.
  * Pure: events in, markers with their place on the x axis out.
  */
-export type MarkerKind = "scale" | "autoscale" | "apply" | "fault";
+export type MarkerKind = "scale" | "autoscale" | "apply" | "fault" | "rollout";
 
 export const MARKER_LOOK: Record<MarkerKind, { letter: string; label: string; className: string }> = {
   scale: { letter: "S", label: "scaled", className: "border-sky-700 text-sky-800 dark:border-sky-300 dark:text-sky-200" },
   autoscale: { letter: "AS", label: "autoscaled", className: "border-emerald-700 text-emerald-800 dark:border-emerald-300 dark:text-emerald-200" },
   apply: { letter: "A", label: "rules applied", className: "border-violet-700 text-violet-800 dark:border-violet-300 dark:text-violet-200" },
   fault: { letter: "F", label: "fault", className: "border-rose-700 text-rose-800 dark:border-rose-300 dark:text-rose-200" },
+  rollout: { letter: "R", label: "rollout", className: "border-amber-700 text-amber-800 dark:border-amber-300 dark:text-amber-200" },
 };
 
 export type Marker = { id: number; t: number; kind: MarkerKind; text: string };
@@ -30,6 +31,15 @@ export function markerKindOf(e: Pick<SwitchyardEvent, "kind" | "data">): MarkerK
     case EVENT_KIND.rulesApplied:
     case EVENT_KIND.rulesFailed:
       return "apply";
+    case EVENT_KIND.rolloutStarted:
+    case EVENT_KIND.rolloutStep:
+    case EVENT_KIND.rolloutPaused:
+    case EVENT_KIND.rolloutResumed:
+    case EVENT_KIND.rolloutRollingBack:
+    case EVENT_KIND.rolloutRolledBack:
+    case EVENT_KIND.rolloutAborted:
+    case EVENT_KIND.rolloutPromoted:
+      return "rollout";
     case EVENT_KIND.replicaDied:
     case EVENT_KIND.replicaFailed:
     case EVENT_KIND.engineDied:

@@ -6,7 +6,7 @@ import { waitHealthy as probeUntilHealthy } from "@/lib/controller/probe";
 import { nodeTimers, WorkQueue, type Timers } from "@/lib/controller/work-queue";
 import { ReplicaTasks, type WaitHealthy } from "@/lib/controller/replica-tasks";
 import type { EngineSupervisor } from "@/lib/controller/engine-supervisor";
-import type { ControllerRepository, ServiceRecord } from "@/lib/controller/repository";
+import type { ControllerRepository, ReplicaRecord, ServiceRecord } from "@/lib/controller/repository";
 import { backoffMs } from "@/lib/controller/work-queue";
 
 /**
@@ -98,9 +98,28 @@ export class Reconciler {
     const actual = rows.map((row) => {
       const rt = byId.get(row.id);
       const alive = tasks.isBusy(row.id) || (rt !== undefined && rt.state === "running");
-      return { id: row.id, state: row.state, alive, createdAt: row.createdAt.getTime() };
+      return { id: row.id, state: row.state, alive, createdAt: row.createdAt.getTime(), version: row.version ?? null };
     });
-    const p = plan(svc.desired, actual);
+    // A rollout (lib/rollout) keeps so many of the new version and so many of the rest: one plan per version.
+    const groups = svc.rollout
+      ? [
+          { desired: svc.rollout.newDesired, version: svc.rollout.toVersion, weight: svc.rollout.newWeight, actual: actual.filter((a) => a.version === svc.rollout!.toVersion) },
+          { desired: svc.rollout.oldDesired, version: svc.rollout.fromVersion, weight: svc.rollout.oldWeight, actual: actual.filter((a) => a.version !== svc.rollout!.toVersion) },
+        ]
+      : [{ desired: svc.desired, version: svc.version ?? null, weight: undefined, actual }];
+    for (const g of groups) await this.follow(svc.id, runtime.kind, rows, byId, actual, plan(g.desired, g.actual), { version: g.version, weight: g.weight });
+  }
+
+  private async follow(
+    serviceId: string,
+    kind: RuntimeKind,
+    rows: Awaited<ReturnType<ControllerRepository["replicas"]>>,
+    byId: Map<string, Awaited<ReturnType<Runtime["list"]>>[number]>,
+    actual: { id: string; state: ReplicaRecord["state"] }[],
+    p: ReturnType<typeof plan>,
+    created: { version: string | null; weight: number | undefined },
+  ): Promise<void> {
+    const { repo, tasks } = this;
 
     for (const id of p.cleanup) {
       if (tasks.isBusy(id)) continue;
@@ -115,7 +134,7 @@ export class Reconciler {
     }
     for (let i = 0; i < p.create; i++) {
       const id = newReplicaId();
-      await repo.createReplica({ id, serviceId, runtime: runtime.kind, state: "starting" });
+      await repo.createReplica({ id, serviceId, runtime: kind, state: "starting", ...(created.version ? { version: created.version } : {}), ...(created.weight !== undefined ? { weight: created.weight } : {}) });
       tasks.track(serviceId, id, () => tasks.bringUp(serviceId, id));
     }
   }

@@ -7,6 +7,8 @@ import type { ReplicaSpec, RuntimeKind } from "@/lib/runtime/types";
 import { balancerServiceOf, currentBalancerConfig } from "@/lib/db/balancer-config";
 import { instanceSourceOf, memoryThresholdOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import type { InstanceSource } from "@/lib/core/service";
+import { specVersion } from "@/lib/core/rollout";
+import { rolloutCountsOf, rolloutSpecOf } from "@/lib/rollout/store";
 
 /**
  * The rows the controller reads and writes, behind one small port: a service's desired
@@ -20,7 +22,20 @@ import type { InstanceSource } from "@/lib/core/service";
  * `source` when the panel starts none (external endpoints, discovered containers): the
  * instances are then whatever that source lists, and `desired` means nothing.
  */
-export type ServiceRecord = { id: string; name: string; desired: number; runtime: RuntimeKind; source?: InstanceSource | null };
+export type ServiceRecord = {
+  id: string;
+  name: string;
+  desired: number;
+  runtime: RuntimeKind;
+  source?: InstanceSource | null;
+  /** the spec hash of what its replicas run (Replica.version of the new ones) */
+  version?: string;
+  /** a rollout in progress (lib/rollout): it owns the counts of each version; `desired` then means nothing */
+  rollout?: RolloutCounts | null;
+};
+
+/** What a rollout asks the reconciler for: so many replicas of the new version, so many of the rest (the old one), created with these weights. */
+export type RolloutCounts = { fromVersion: string; toVersion: string; oldDesired: number; newDesired: number; oldWeight: number; newWeight: number };
 
 export type ReplicaRecord = {
   id: string;
@@ -31,6 +46,7 @@ export type ReplicaRecord = {
   inEngine: boolean;
   runtimeRef: string | null;
   dataAddr: string | null;
+  version?: string | null;
   createdAt: Date;
 };
 
@@ -47,7 +63,7 @@ export type ReplicaPatch = Partial<{
   lastError: string | null;
 }>;
 
-export type NewReplica = { id: string; serviceId: string; runtime: RuntimeKind; state: ReplicaPhase } & Pick<ReplicaPatch, "runtimeRef" | "dataAddr" | "adminAddr" | "startedAt">;
+export type NewReplica = { id: string; serviceId: string; runtime: RuntimeKind; state: ReplicaPhase; version?: string | null; weight?: number } & Pick<ReplicaPatch, "runtimeRef" | "dataAddr" | "adminAddr" | "startedAt">;
 
 export interface ControllerRepository {
   serviceIds(): Promise<string[]>;
@@ -70,7 +86,7 @@ export interface ControllerRepository {
   recordEvent(e: NewEvent): Promise<unknown>;
 }
 
-type ReplicaRow = { id: string; serviceId: string; state: string; adminState: string; weight: number; inEngine: boolean; runtimeRef: string | null; dataAddr: string | null; createdAt: Date };
+type ReplicaRow = { id: string; serviceId: string; state: string; adminState: string; weight: number; inEngine: boolean; runtimeRef: string | null; dataAddr: string | null; version: string | null; createdAt: Date };
 
 const toRecord = (r: ReplicaRow): ReplicaRecord => ({
   id: r.id,
@@ -81,6 +97,7 @@ const toRecord = (r: ReplicaRow): ReplicaRecord => ({
   inEngine: r.inEngine,
   runtimeRef: r.runtimeRef,
   dataAddr: r.dataAddr,
+  version: r.version,
   createdAt: r.createdAt,
 });
 
@@ -89,8 +106,9 @@ export const prismaRepository: ControllerRepository = {
     return (await db().service.findMany({ select: { id: true } })).map((s) => s.id);
   },
   async service(id) {
-    const svc = await db().service.findUnique({ where: { id }, select: { id: true, name: true, replicas: true, runtime: true, dataPort: true, endpoints: true, discover: true } });
-    return svc ? { id: svc.id, name: svc.name, desired: svc.replicas, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) } : null;
+    const svc = await db().service.findUnique({ where: { id }, select: { id: true, name: true, replicas: true, runtime: true, dataPort: true, endpoints: true, discover: true, image: true, command: true, env: true } });
+    if (!svc) return null;
+    return { id: svc.id, name: svc.name, desired: svc.replicas, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc), version: specVersion({ image: svc.image, ...runFieldsOf(svc) }), rollout: await rolloutCountsOf(id) };
   },
   async rules(serviceId) {
     const svc = await db().service.findUnique({ where: { id: serviceId }, select: { rules: true } });
@@ -99,7 +117,10 @@ export const prismaRepository: ControllerRepository = {
   async replicaSpec(serviceId, replicaId) {
     const svc = await db().service.findUnique({ where: { id: serviceId } });
     if (!svc) return null;
-    const { command, env } = runFieldsOf(svc);
+    // a replica of a rollout's new version runs the rollout's spec (the service's fields change at its promotion)
+    const rolloutSpec = await rolloutSpecOf(serviceId, replicaId);
+    const { command, env } = rolloutSpec ?? runFieldsOf(svc);
+    if (rolloutSpec) svc.image = rolloutSpec.image;
     return {
       serviceId,
       serviceName: svc.name,

@@ -116,54 +116,60 @@ export function newShareOf(newWeight: number, newCount: number, oldWeight: numbe
 }
 
 /** A version's figures over a step (lib/rollout/gates.ts). */
-export type VersionFigures = {
-  requests: number;
-  errors: number;
+export const versionFiguresSchema = z.object({
+  requests: z.number(),
+  errors: z.number(),
   /** null: the engine gave no latency for it */
-  p95Ms: number | null;
+  p95Ms: z.number().nullable(),
   /** replicas of this version in rotation / all of them */
-  healthy: number;
-  replicas: number;
-};
+  healthy: z.number(),
+  replicas: z.number(),
+});
+export type VersionFigures = z.infer<typeof versionFiguresSchema>;
 
-export type GateName = "health" | "error-rate" | "p95" | "min-requests";
+export const GATE_NAMES = ["health", "error-rate", "p95", "min-requests"] as const;
+export type GateName = (typeof GATE_NAMES)[number];
 
-export type GateVerdict = {
-  verdict: "pass" | "fail" | "wait";
+export const gateVerdictSchema = z.object({
+  verdict: z.enum(["pass", "fail", "wait"]),
   /** the gate that failed, or that keeps it waiting */
-  gate: GateName | null;
-  /** in words, with the figures: "error rate 29.8 % (new) vs 0.0 % (old) > +5 points" */
-  message: string;
-  newFigures: VersionFigures;
-  oldFigures: VersionFigures;
-};
+  gate: z.enum(GATE_NAMES).nullable(),
+  /** in words, with the figures: "error rate 29.8 % (new, 30/100) vs 0.0 % (old, 0/200): more than +5 points" */
+  message: z.string(),
+  newFigures: versionFiguresSchema,
+  oldFigures: versionFiguresSchema,
+});
+export type GateVerdict = z.infer<typeof gateVerdictSchema>;
+
+const runSpecSchema = z.object({ image: z.string().nullable(), command: z.array(z.string()).nullable(), env: z.record(z.string(), z.string()) });
 
 /** The record the API and the card show. */
-export type RolloutView = {
-  id: string;
-  serviceId: string;
-  strategy: RolloutStrategy;
-  state: RolloutState;
-  fromVersion: string;
-  toVersion: string;
-  from: RunSpec;
-  to: RunSpec;
-  plan: RolloutPlan;
-  steps: RolloutStep[];
-  replicas: number;
-  step: number;
-  stepStartedAt: string | null;
-  oldDesired: number;
-  newDesired: number;
+export const rolloutViewSchema = z.object({
+  id: z.string(),
+  serviceId: z.string(),
+  strategy: z.enum(ROLLOUT_STRATEGIES),
+  state: z.enum(ROLLOUT_STATES),
+  fromVersion: z.string(),
+  toVersion: z.string(),
+  from: runSpecSchema,
+  to: runSpecSchema,
+  plan: z.object({ strategy: z.enum(ROLLOUT_STRATEGIES), weights: z.array(z.number()), batchSize: z.number(), holdS: z.number(), gates: gatePolicySchema }),
+  steps: z.array(z.object({ newReplicas: z.number(), oldReplicas: z.number(), newWeightPercent: z.number().nullable() })),
+  replicas: z.number(),
+  step: z.number(),
+  stepStartedAt: z.string().nullable(),
+  oldDesired: z.number(),
+  newDesired: z.number(),
   /** what the engine's weights give the new version now, percent */
-  newSharePercent: number;
-  lastGate: (GateVerdict & { at: string }) | null;
-  reason: string | null;
-  autoscalerPaused: boolean;
-  createdBy: string;
-  createdAt: string;
-  endedAt: string | null;
-};
+  newSharePercent: z.number(),
+  lastGate: gateVerdictSchema.extend({ at: z.string() }).nullable(),
+  reason: z.string().nullable(),
+  autoscalerPaused: z.boolean(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+export type RolloutView = z.infer<typeof rolloutViewSchema>;
 
 export const rolloutActionSchema = z.enum(["promote", "pause", "resume", "abort"]);
 export type RolloutAction = z.infer<typeof rolloutActionSchema>;

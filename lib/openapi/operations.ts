@@ -14,6 +14,7 @@ import {
   rulesApplyRequestSchema,
 } from "@/lib/core/balancer-views";
 import { autoscaleSettingsSchema, autoscaleViewSchema } from "@/lib/core/autoscale";
+import { rolloutActionSchema, rolloutRequestSchema, rolloutViewSchema } from "@/lib/core/rollout";
 import { eventPageSchema, eventQuerySchema } from "@/lib/core/event-query";
 import { certificateIdSchema, certificateViewSchema, createCertificateSchema, createListenerSchema, listenerIdParamSchema, listenerSchema, updateListenerSchema } from "@/lib/core/listeners";
 import { metricsHistorySchema, storedRangeSchema } from "@/lib/core/metric-history";
@@ -276,6 +277,47 @@ export const operations: Operation[] = [
     access: "operator",
     params: id,
     responses: { 200: json("The autoscaler", z.object({ autoscale: autoscaleViewSchema })) },
+    errors: ["not_found", "conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/services/{id}/rollouts",
+    tag: "rollouts",
+    summary: "A service's rollouts, newest first: steps, the current weight split, the last gate figures, why it ended",
+    access: "viewer",
+    params: id,
+    responses: { 200: json("Its rollouts", z.object({ rollouts: z.array(rolloutViewSchema) })) },
+    errors: ["not_found"],
+  },
+  {
+    method: "POST",
+    path: "/api/services/{id}/rollouts",
+    tag: "rollouts",
+    summary: "Start a rollout of a new image, command or environment: canary (weights, each held) or rolling (batches), with health gates against the old version",
+    access: "operator",
+    params: id,
+    body: rolloutRequestSchema,
+    responses: { 200: json("The rollout started", z.object({ rollout: rolloutViewSchema })) },
+    errors: ["not_found", "conflict"],
+  },
+  {
+    method: "GET",
+    path: "/api/services/{id}/rollouts/{rolloutId}",
+    tag: "rollouts",
+    summary: "One rollout",
+    access: "viewer",
+    params: { id: idParamSchema, rolloutId: idParamSchema },
+    responses: { 200: json("The rollout", z.object({ rollout: rolloutViewSchema })) },
+    errors: ["not_found"],
+  },
+  {
+    method: "POST",
+    path: "/api/services/{id}/rollouts/{rolloutId}/{action}",
+    tag: "rollouts",
+    summary: "Promote, pause, resume or abort a rollout by hand (audited)",
+    access: "operator",
+    params: { id: idParamSchema, rolloutId: idParamSchema, action: rolloutActionSchema },
+    responses: { 200: json("The rollout", z.object({ rollout: rolloutViewSchema })) },
     errors: ["not_found", "conflict"],
   },
   {

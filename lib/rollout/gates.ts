@@ -8,16 +8,20 @@ import type { GatePolicy, GateVerdict, VersionFigures } from "@/lib/core/rollout
  * the new version against the old one measured over the same seconds.
  *
  * Order of the gates, the first that speaks decides:
- *  1. health: every new replica in rotation (health checks passing), else fail;
+ *  1. health: every new replica in rotation (health checks passing) at one of the last
+ *     HEALTH_TICKS ticks, else fail; none in the ticks yet: wait;
  *  2. min-requests: fewer answered requests than the policy's minimum -> wait (never a
  *     pass on no data), or a pass on health alone when the policy allows a quiet service;
- *  3. error-rate: new rate above old rate + maxErrorRateDelta points -> fail;
+ *  3. error-rate (5xx, connection errors and attempts the balancer retried elsewhere): new rate above old rate + maxErrorRateDelta points -> fail;
  *  4. p95: new p95 above old p95 × maxP95Ratio + p95SlackMs -> fail (only when both have one);
  *  5. otherwise pass.
  * A step can fail as soon as it has its minimum of requests; it passes only after its hold.
  */
 
 export type Side = "new" | "old";
+
+/** the ticks (seconds) a new replica must be out of rotation before the health gate fails */
+export const HEALTH_TICKS = 3;
 
 const emptyFigures = (): VersionFigures => ({ requests: 0, errors: 0, p95Ms: null, healthy: 0, replicas: 0 });
 
@@ -32,24 +36,35 @@ export function versionFigures(ticks: readonly ServiceTick[], sideOf: (replicaId
   const buckets: Record<Side, Record<string, number>> = { new: {}, old: {} };
   const hasBuckets: Record<Side, boolean> = { new: false, old: false };
   const p95s: Record<Side, number[]> = { new: [], old: [] };
+  // an attempt the balancer retried elsewhere (HAProxy's retry-on 503, a reset) never reaches the
+  // client and is not in the 5xx count, but it failed at this replica: the server's retries count it
+  const lastRetries = new Map<string, number>();
   for (const t of ticks) {
     for (const r of t.replicas) {
       const side = sideOf(r.replicaId);
       if (!side) continue;
       out[side].requests += r.rps;
       out[side].errors += r.errors["5xx"] + r.errors.conn;
+      const retries = r.server?.retries;
+      if (retries !== undefined) {
+        const before = lastRetries.get(r.replicaId);
+        if (before !== undefined) out[side].errors += retries >= before ? retries - before : retries;
+        lastRetries.set(r.replicaId, retries);
+      }
       if (r.latencyBuckets) {
         hasBuckets[side] = true;
         addBuckets(buckets[side], r.latencyBuckets);
       } else if (r.latency.p95 !== null && r.rps > 0) p95s[side].push(r.latency.p95);
     }
   }
+  // in rotation: at any of the last HEALTH_TICKS ticks (a replica out for that long fails the health gate, not a blip)
+  const recent = ticks.slice(-HEALTH_TICKS);
   const last = ticks[ticks.length - 1];
   for (const side of ["new", "old"] as const) {
     out[side].p95Ms = hasBuckets[side] ? percentileFromBuckets(buckets[side], 0.95) : p95s[side].length ? Math.max(...p95s[side]) : null;
     const mine = last?.replicas.filter((r) => sideOf(r.replicaId) === side) ?? [];
     out[side].replicas = mine.length;
-    out[side].healthy = mine.filter((r) => r.inRotation).length;
+    out[side].healthy = mine.filter((r) => recent.some((t) => t.replicas.some((x) => x.replicaId === r.replicaId && x.inRotation))).length;
   }
   return out;
 }
@@ -68,7 +83,8 @@ export function evaluateGates({ figures, policy, holdDone }: GateInput): GateVer
   const n = figures.new;
   const o = figures.old;
   const base = { newFigures: n, oldFigures: o };
-  if (n.replicas === 0 || n.healthy < n.replicas) {
+  if (n.replicas === 0) return { ...base, verdict: "wait", gate: "health", message: "no figures of the new version yet" };
+  if (n.healthy < n.replicas) {
     return { ...base, verdict: "fail", gate: "health", message: `health checks: ${n.healthy} of ${n.replicas} new replica(s) in rotation` };
   }
   if (n.requests < policy.minRequests) {

@@ -37,7 +37,8 @@ describe("evaluateGates", () => {
 
   it("a new replica out of rotation fails the health gate", () => {
     expect(evaluateGates({ figures: { new: figs(500, 0, 10, 1, 2), old: figs(500, 0) }, policy, holdDone: true })).toMatchObject({ verdict: "fail", gate: "health" });
-    expect(evaluateGates({ figures: { new: figs(500, 0, 10, 0, 0), old: figs(500, 0) }, policy, holdDone: true })).toMatchObject({ verdict: "fail", gate: "health" });
+    // no figures of the new version yet (the collector has not read it): wait, never a pass
+    expect(evaluateGates({ figures: { new: figs(0, 0, null, 0, 0), old: figs(500, 0) }, policy, holdDone: true })).toMatchObject({ verdict: "wait", gate: "health" });
   });
 
   it("p95 above old × ratio + slack fails; without a figure on either side the gate says nothing", () => {
@@ -62,6 +63,19 @@ describe("versionFigures", () => {
     const f = versionFigures([tick(1, [rt("n1", 10, 3), rt("o1", 40, 0), rt("gone", 5, 5)]), tick(2, [rt("n1", 12, 4), rt("o1", 38, 1), rt("o2", 0, 0, false)])], side);
     expect(f.new).toMatchObject({ requests: 22, errors: 7, replicas: 1, healthy: 1 });
     expect(f.old).toMatchObject({ requests: 78, errors: 1, replicas: 2, healthy: 1 });
+  });
+  it("a replica out of rotation for the last 3 ticks is unhealthy; out for one tick it is not", () => {
+    const out = (id: string) => rt(id, 0, 0, false);
+    const blip = versionFigures([tick(1, [rt("n1", 1, 0)]), tick(2, [rt("n1", 1, 0)]), tick(3, [out("n1")])], side);
+    expect(blip.new).toMatchObject({ replicas: 1, healthy: 1 });
+    const down = versionFigures([tick(1, [rt("n1", 1, 0)]), tick(2, [out("n1")]), tick(3, [out("n1")]), tick(4, [out("n1")])], side);
+    expect(down.new).toMatchObject({ replicas: 1, healthy: 0 });
+  });
+  it("attempts HAProxy retried elsewhere count as errors of the replica that failed them", () => {
+    const withRetries = (id: string, rps: number, retries: number) => ({ ...rt(id, rps, 0), server: { retries } }) as unknown as ReplicaTick;
+    const f = versionFigures([tick(1, [withRetries("n1", 10, 100)]), tick(2, [withRetries("n1", 10, 103)]), tick(3, [withRetries("n1", 10, 2)])], side);
+    // 3 more, then a reset (a reload) to 2: 2 more
+    expect(f.new).toMatchObject({ requests: 30, errors: 5 });
   });
   it("a p95 from the merged latency buckets", () => {
     const f = versionFigures([tick(1, [rt("n1", 100, 0, true, { "10": 90, "100": 10 }), rt("o1", 100, 0, true, { "10": 100 })])], side);

@@ -1,0 +1,121 @@
+import { db } from "@/lib/db/client";
+import { recordEvent } from "@/lib/events";
+import { AppError } from "@/lib/core/errors";
+import { EVENT_KIND } from "@/lib/core/event-kinds";
+import { isActiveRollout, specVersion, type RolloutAction, type RolloutRequest, type RolloutView, type RunSpec } from "@/lib/core/rollout";
+import type { SessionUser } from "@/lib/auth/sessions";
+import { instanceSourceOf, runFieldsOf } from "@/lib/db/rows";
+import { pauseAutoscaler } from "@/lib/autoscale/store";
+import { controller } from "@/lib/controller/controller";
+import { activeRollout, rolloutView, type RolloutRow } from "@/lib/rollout/store";
+import { rolloutRunner } from "@/lib/rollout/runner";
+
+type Actor = Pick<SessionUser, "username" | "role">;
+
+/** Who holds the autoscaler while a rollout runs (Autoscaler.pausedBy). */
+export const ROLLOUT_PAUSER = "rollout";
+
+async function serviceOrThrow(id: string) {
+  const svc = await db().service.findUnique({ where: { id } });
+  if (!svc) throw new AppError("not_found", "no such service");
+  return svc;
+}
+
+async function viewOf(row: RolloutRow): Promise<RolloutView> {
+  const rows = await db().replica.findMany({ where: { serviceId: row.serviceId, inEngine: true, state: "ready" }, select: { version: true } });
+  const newInEngine = rows.filter((r) => r.version === row.toVersion).length;
+  return rolloutView(row, { newInEngine, oldInEngine: rows.length - newInEngine });
+}
+
+/** A service's rollouts, newest first (the active one, if any, first of all). */
+export async function listRollouts(serviceId: string, take = 10): Promise<RolloutView[]> {
+  await serviceOrThrow(serviceId);
+  const rows = await db().rollout.findMany({ where: { serviceId }, orderBy: { createdAt: "desc" }, take });
+  return Promise.all(rows.map(viewOf));
+}
+
+export async function getRollout(serviceId: string, rolloutId: string): Promise<RolloutView> {
+  const row = await db().rollout.findFirst({ where: { id: rolloutId, serviceId } });
+  if (!row) throw new AppError("not_found", "no such rollout");
+  return viewOf(row);
+}
+
+/**
+ * Start a rollout of a new image, command or environment. One at a time per service; not
+ * for instances the panel did not start. The autoscaler, when on, is held until it ends.
+ */
+export async function startRollout(serviceId: string, input: RolloutRequest, actor: Actor): Promise<RolloutView> {
+  const svc = await serviceOrThrow(serviceId);
+  if (instanceSourceOf(svc)) throw new AppError("conflict", `${svc.name}'s instances are not started by the panel: there is nothing to roll out`);
+  if (await activeRollout(serviceId)) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it first`);
+  const current = runFieldsOf(svc);
+  const from: RunSpec = { image: svc.image, command: current.command, env: current.env };
+  const to: RunSpec = {
+    image: input.image !== undefined ? input.image : from.image,
+    command: input.command !== undefined ? input.command : from.command,
+    env: input.env ?? from.env,
+  };
+  if (svc.runtime === "docker" && !to.image) throw new AppError("bad_request", "image: a Docker service needs one");
+  const fromVersion = specVersion(from);
+  const toVersion = specVersion(to);
+  if (fromVersion === toVersion) throw new AppError("bad_request", "nothing changes: give a new image, command or environment");
+  const replicas = Math.max(1, svc.replicas);
+  // replicas started before versions were recorded run the current spec
+  await db().replica.updateMany({ where: { serviceId, version: null }, data: { version: fromVersion } });
+  const autoscalerPaused = await pauseAutoscaler(serviceId, ROLLOUT_PAUSER);
+  const plan = { strategy: input.strategy, weights: input.weights, batchSize: input.batchSize, holdS: input.holdS, gates: input.gates };
+  const row = await db().rollout.create({
+    data: {
+      serviceId,
+      strategy: input.strategy,
+      state: "running",
+      fromVersion,
+      toVersion,
+      fromSpec: JSON.stringify(from),
+      toSpec: JSON.stringify(to),
+      plan: JSON.stringify(plan),
+      replicas,
+      oldDesired: replicas,
+      newDesired: 0,
+      autoscalerPaused,
+      createdBy: actor.username,
+    },
+  });
+  const what = [to.image !== from.image ? `image ${to.image ?? "(default)"}` : null, JSON.stringify(to.command) !== JSON.stringify(from.command) ? "command" : null, JSON.stringify(to.env) !== JSON.stringify(from.env) ? "environment" : null].filter(Boolean).join(", ");
+  const how = input.strategy === "canary" ? `canary ${input.weights.join(" → ")} → 100 %, ${input.holdS} s per step` : `rolling, ${input.batchSize} at a time, ${input.holdS} s between batches`;
+  await recordEvent({
+    kind: EVENT_KIND.rolloutStarted,
+    actor: actor.username,
+    serviceId,
+    message: `${actor.username} started a rollout of ${svc.name} (${what}: ${fromVersion} → ${toVersion}), ${how}${autoscalerPaused ? "; the autoscaler holds until it ends" : ""}`,
+    data: { rolloutId: row.id, fromVersion, toVersion, plan },
+  });
+  void rolloutRunner().tick();
+  return viewOf(row);
+}
+
+/** Promote, pause, resume or abort by hand (operators and admins; audited). */
+export async function actOnRollout(serviceId: string, rolloutId: string, action: RolloutAction, actor: Actor): Promise<RolloutView> {
+  const row = await db().rollout.findFirst({ where: { id: rolloutId, serviceId } });
+  if (!row) throw new AppError("not_found", "no such rollout");
+  if (!isActiveRollout(row.state)) throw new AppError("conflict", `the rollout has ended (${row.state})`);
+  const allowed: Record<RolloutAction, string[]> = { promote: ["running", "paused"], pause: ["running"], resume: ["paused"], abort: ["running", "paused", "promoting"] };
+  if (!allowed[action].includes(row.state)) throw new AppError("conflict", `cannot ${action} a rollout that is ${row.state.replace("_", " ")}`);
+  const data =
+    action === "promote"
+      ? { state: "promoting" }
+      : action === "pause"
+        ? { state: "paused", reason: `paused by ${actor.username}` }
+        : action === "resume"
+          ? { state: "running", stepStartedAt: null, reason: null } // the step is measured again from its split
+          : { state: "rolling_back", reason: `aborted by ${actor.username}` };
+  const res = await db().rollout.updateMany({ where: { id: row.id, state: row.state }, data });
+  if (res.count === 0) throw new AppError("conflict", "the rollout changed meanwhile: try again");
+  // promote and abort end later (rollout.promoted / rollout.aborted, when the replicas are through)
+  const kind = { promote: EVENT_KIND.rolloutStep, pause: EVENT_KIND.rolloutPaused, resume: EVENT_KIND.rolloutResumed, abort: EVENT_KIND.rolloutRollingBack }[action];
+  const words = { promote: "promoted by hand (the new version to every replica, the old drained)", pause: "paused: the split stays as it is", resume: "resumed: the step is measured again", abort: "aborted: the old version back to full weight, the new replicas drained" }[action];
+  await recordEvent({ kind, actor: actor.username, serviceId, message: `${actor.username}: rollout ${words}`, data: { rolloutId: row.id, action } });
+  controller().kick(serviceId);
+  void rolloutRunner().tick();
+  return getRollout(serviceId, row.id);
+}
