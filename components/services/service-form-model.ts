@@ -42,6 +42,8 @@ export type ServiceFormValues = {
   healthExpectStatus: string;
   /** the app's own actions per instance (buttons on each replica card) */
   actions: ActionRow[];
+  /** the app speaks Switchyard's replica protocol; null: not chosen (the panel decides: the bundled app yes, a user's image or command no) */
+  replicaProtocol: boolean | null;
 };
 
 /** One of the app's own actions as the form edits it; body: JSON object text, plain text, or blank. */
@@ -89,6 +91,7 @@ export const emptyForm = (runtime: "process" | "docker" = "process"): ServiceFor
   replicas: "2",
   maxReplicas: "",
   allowRoot: false,
+  replicaProtocol: null,
   routeHost: "",
   routePathPrefix: "/",
   routeStripPrefix: false,
@@ -121,6 +124,7 @@ export function formFromService(s: ServiceView): ServiceFormValues {
     replicas: String(s.replicas),
     maxReplicas: String(s.maxReplicas),
     allowRoot: s.allowRoot,
+    replicaProtocol: s.replicaProtocol,
     routeHost: s.rules.routes[0].hosts.join(" "),
     routePathPrefix: s.rules.routes[0].path,
     routeStripPrefix: s.rules.routes[0].stripPrefix,
@@ -294,6 +298,7 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
     replicas: int(v.replicas),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
     ...(v.runtime === "docker" && v.allowRoot ? { allowRoot: true } : {}),
+    ...(v.replicaProtocol !== null ? { replicaProtocol: v.replicaProtocol } : {}),
   };
   // the route only when set: left at the default, the panel picks <name>.local if "/" on any host is taken
   const route = routeOf(v);
@@ -330,6 +335,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
     cpuLimit: v.cpuLimit.trim() === "" ? null : Number(v.cpuLimit),
     ...(v.maxReplicas.trim() ? { maxReplicas: int(v.maxReplicas) } : {}),
     ...(v.runtime === "docker" ? { allowRoot: v.allowRoot } : {}),
+    ...(v.replicaProtocol !== null ? { replicaProtocol: v.replicaProtocol } : {}),
     actions: v.actions.map(actionOf),
   };
   const parsed = updateServiceSchema.safeParse(body);
@@ -345,6 +351,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
       cpuLimit: before.cpuLimit,
       maxReplicas: before.maxReplicas,
       allowRoot: before.allowRoot,
+      replicaProtocol: before.replicaProtocol,
       actions: before.actions.map((a) => actionOf(actionRowOf(a))),
     };
     for (const k of Object.keys(body)) if (JSON.stringify(body[k]) === JSON.stringify(was[k])) delete body[k];

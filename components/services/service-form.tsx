@@ -269,6 +269,17 @@ export function ServiceForm({
             Let the containers run as root when the image does (otherwise such an image runs as nobody, 65534)
           </label>
         ))}
+      {!listed && (
+        <label className="flex items-center gap-2 text-xs">
+          <input
+            type="checkbox"
+            name="replicaProtocol"
+            checked={v.replicaProtocol ?? (!v.command.trim() && (v.runtime !== "docker" || !v.image.trim() || v.image.trim() === policy.defaultImage))}
+            onChange={(e) => update({ ...v, replicaProtocol: e.target.checked })}
+          />
+          The app speaks Switchyard&apos;s replica protocol (its cards then offer the protocol&apos;s Stress and Faults; the faults that need nothing from the app work either way)
+        </label>
+      )}
       {editing && !listed && <p className="text-xs text-zinc-500">Changes apply to replicas started from now on (scale, restart or replace a replica to pick them up).</p>}
       {errors.form && <Alert>{errors.form}</Alert>}
       {serverError && <Alert>{`The panel refused: ${serverError}`}</Alert>}

@@ -9,6 +9,8 @@ import { speaksReplicaProtocol } from "@/lib/core/service";
 import { stressArgs } from "@/lib/faults/runtime-stress";
 import { cgroupDirsOf, parseMountinfo, parseProcCgroup } from "@/lib/runtime/cgroup";
 import { cpuCgroupDirs } from "@/lib/runtime/memory-cgroup";
+import { emptyForm, formFromService, toCreateBody, toUpdateBody } from "@/components/services/service-form-model";
+import { aServiceView } from "../helpers/service-view";
 
 const MOUNTINFO = [
   "30 25 0:26 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu",
@@ -71,5 +73,16 @@ describe("replicaProtocol of a new service", () => {
     expect(speaksReplicaProtocol({ image, command: null }, image)).toBe(true);
     expect(speaksReplicaProtocol({ image: "todo:1", command: null }, image)).toBe(false);
     expect(speaksReplicaProtocol({ image: null, command: ["node", "app.js"] }, image)).toBe(false);
+  });
+});
+
+describe("replicaProtocol in the service form", () => {
+  it("is sent only when chosen at creation, and only when changed on edit", () => {
+    const created = (v: ReturnType<typeof emptyForm>) => (toCreateBody(v) as { ok: true; body: Record<string, unknown> }).body;
+    expect(created({ ...emptyForm(), name: "api" })).not.toHaveProperty("replicaProtocol");
+    expect(created({ ...emptyForm(), name: "api", replicaProtocol: false })).toMatchObject({ replicaProtocol: false });
+    const svc = aServiceView({ replicaProtocol: false });
+    expect(toUpdateBody(formFromService(svc), svc)).toEqual({ ok: true, body: {} });
+    expect(toUpdateBody({ ...formFromService(svc), replicaProtocol: true }, svc)).toEqual({ ok: true, body: { replicaProtocol: true } });
   });
 });
