@@ -18,6 +18,9 @@
 #   the script made), unmounts what they left under SWARM_BED_DIR, deletes the namespaces,
 #   the bridge and its links, and removes SWARM_BED_DIR. Safe to run when nothing is up.
 # status: the namespaces, engines and `docker node ls` of the manager.
+# haproxy-image [TAG]: builds TAG (default switchyard/haproxy-bed:local) on the main engine without
+#   a registry, from the host's haproxy and the libraries it links, so a balancer can run as a
+#   container on a swarm overlay (add TAG to SWARM_BED_IMAGES to load it into the bed).
 #
 # Settings (environment): SWARM_BED_DIR (default <repo>/data/swarm-bed; keep it short, unix
 # socket paths are limited to 107 bytes), SWARM_BED_NAME (default sybed: names of the
@@ -200,9 +203,30 @@ status() {
   return "$state"
 }
 
+haproxy_image() {
+  local tag="${1:-switchyard/haproxy-bed:local}" bin lib tmp
+  bin="$(command -v haproxy)" || die "needs haproxy on PATH (apt-get install haproxy)"
+  bin="$(readlink -f "$bin")"
+  tmp="$(mktemp -d "${TMPDIR:-/tmp}/sybed-haproxy.XXXXXX")"
+  mkdir -p "$tmp/usr/sbin" "$tmp/lib64" "$tmp/etc" "$tmp/tmp" "$tmp/cfg"
+  chmod 1777 "$tmp/tmp"
+  cp "$bin" "$tmp/usr/sbin/haproxy"
+  while read -r lib; do
+    mkdir -p "$tmp$(dirname "$lib")"
+    cp -L "$lib" "$tmp$lib"
+  done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' | sort -u)
+  printf 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$tmp/etc/passwd"
+  printf 'nogroup:x:65534:\n' >"$tmp/etc/group"
+  tar -C "$tmp" --owner=0 --group=0 --numeric-owner -c . \
+    | docker import -c 'ENTRYPOINT ["/usr/sbin/haproxy"]' -c 'USER 65534:65534' -m "haproxy $(haproxy -v | head -1 | awk '{print $3}') for the swarm bed" - "$tag" >/dev/null
+  rm -rf "$tmp"
+  say "built $tag"
+}
+
 case "${1:-}" in
   up) up ;;
+  haproxy-image) haproxy_image "${2:-}" ;;
   down) down ;;
   status) status ;;
-  *) sed -n '2,27p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;
 esac

@@ -72,7 +72,7 @@ export const memoryThresholdSchema = z
   .max(MEMORY_THRESHOLD.max, `at most ${MEMORY_THRESHOLD.max} %`);
 
 /** What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started. */
-export const runtimeKindSchema = z.enum(["process", "docker", "external"]);
+export const runtimeKindSchema = z.enum(["process", "docker", "external", "swarm"]);
 
 /**
  * External endpoints (issue 14, item 3): "host:port" where host is a DNS name, an IPv4

@@ -7,6 +7,7 @@ import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { createProcessRuntime } from "@/lib/runtime/process";
 import { createDockerRuntime } from "@/lib/runtime/docker";
 import { createExternalRuntime } from "@/lib/runtime/external";
+import { createSwarmRuntime } from "@/lib/runtime/swarm";
 import { createDockerDiscovery, type DockerDiscovery } from "@/lib/runtime/docker-discovery";
 import type { DockerEndpoint } from "@/lib/runtime/docker-connection";
 
@@ -30,6 +31,8 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
   }
   // stateless: lists nothing, refuses lifecycle (a service's own endpoints: runtimeOfService)
   if (kind === "external") return remember("runtime-external", () => createExternalRuntime());
+  // experimental: a Swarm manager's Engine API (unix:///path or tcp://host:port), SWARM_MANAGER
+  if (kind === "swarm") return remember("runtime-swarm", () => swarmRuntime());
   return remember("runtime-docker", () =>
     createDockerRuntime({
       ...dockerEndpoint(),
@@ -39,6 +42,20 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
       panelId: panelId(cfg.dataDir),
     }),
   );
+}
+
+/** The Swarm runtime (experimental), one per process: SWARM_MANAGER, SWARM_NETWORK (default switchyard-swarm). */
+export function swarmRuntime() {
+  return remember("runtime-swarm-adapter", () => {
+    const manager = process.env.SWARM_MANAGER;
+    const network = process.env.SWARM_NETWORK;
+    return createSwarmRuntime({
+      ...(manager?.startsWith("unix://") ? { socketPath: manager.slice("unix://".length) } : manager ? { dockerHost: manager } : {}),
+      ...(network ? { network } : {}),
+      defaultImage: env().REPLICA_IMAGE,
+      panelId: panelId(env().dataDir),
+    });
+  });
 }
 
 /** Docker discovery, one per process (its event stream opens when a service first discovers). */

@@ -3,8 +3,11 @@
  * A runtime only ever lists or touches replicas carrying its labels.
  */
 
-/** "external": instances given by address (lib/runtime/external.ts); the panel starts none */
-export type RuntimeKind = "process" | "docker" | "external";
+/**
+ * "external": instances given by address (lib/runtime/external.ts); the panel starts none.
+ * "swarm" (experimental): the tasks of a Swarm service (lib/runtime/swarm.ts), through SWARM_MANAGER.
+ */
+export type RuntimeKind = "process" | "docker" | "external" | "swarm";
 
 export const LABEL_MANAGED = "switchyard.managed";
 export const LABEL_SERVICE = "switchyard.service";

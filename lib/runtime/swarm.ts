@@ -1,0 +1,423 @@
+/**
+ * The Swarm runtime (experimental): a service's replicas are the tasks of one replicated
+ * Swarm service, created and scaled through a manager's Engine API (dockerode, API 1.41).
+ *
+ * - The Swarm service is named `sy-<service>`, labelled switchyard.managed=true, .service,
+ *   .service-name (and .panel when the panel has an id); only such services are listed or touched.
+ * - It runs on an attachable overlay network (default `switchyard-swarm`, created when missing)
+ *   with endpoint mode dnsrr: this kernel has no IPVS, so the VIP mode does not work
+ *   (EHOSTUNREACH); `tasks.<name>` and each task's own overlay address do.
+ * - Each running task is a replica: its slot, node, container and overlay address.
+ * - Scaling writes the whole spec back with the version it read (`?version=N`); a stale
+ *   version (the API answers 500 "update out of sequence") is re-read and retried.
+ *
+ * Overlay addresses are reachable only from containers on that overlay (not from the host):
+ * a balancer must run attached to it. The per-replica lifecycle of the Runtime port
+ * (create/stop/remove one replica) does not map onto Swarm, which picks the tasks to remove
+ * when a service scales down: those methods refuse, and scaling is scale().
+ */
+import Docker from "dockerode";
+import { AppError } from "@/lib/core/errors";
+import { sleep } from "@/lib/process/sleep";
+import { connectionOptions, type DockerEndpoint } from "./docker-connection";
+import { dockerErrors, dockerMessage, statusOf } from "./docker-errors";
+import { LABEL_PANEL } from "./docker";
+import { replicaEnv } from "./replica-env";
+import { ensureSwarmBalancer, removeSwarmBalancer } from "./swarm-balancer";
+import {
+  LABEL_MANAGED,
+  LABEL_SERVICE,
+  LABEL_SERVICE_NAME,
+  type ReplicaSpec,
+  type Runtime,
+  type RuntimeReplica,
+  type RuntimeReplicaState,
+} from "./types";
+
+export type SwarmRuntimeOptions = DockerEndpoint & {
+  /** the overlay the services' tasks join (attachable, so a balancer container can too) */
+  network?: string;
+  defaultImage?: string;
+  panelId?: string;
+  /** how many times a scale re-reads a stale version before it gives up; default 8 */
+  maxUpdateAttempts?: number;
+};
+
+/** What the panel asks Swarm to run for one of its services. */
+export type SwarmServiceSpec = Omit<ReplicaSpec, "replicaId"> & { replicas: number };
+
+export type SwarmTask = {
+  taskId: string;
+  slot: number;
+  nodeId: string;
+  /** the node's hostname (as `docker node ls` shows it) */
+  node: string;
+  containerId: string | null;
+  /** the task's address on the service's overlay (no prefix length) */
+  address: string | null;
+  state: string;
+  desiredState: string;
+  error: string | null;
+  startedAt: Date;
+};
+
+export type SwarmNode = { id: string; hostname: string; role: string; state: string; availability: string; addr: string; leader: boolean };
+
+const SWARM_PREFIX = "sy-";
+const UPDATE_OUT_OF_SEQUENCE = /update out of sequence/i;
+
+/** `sy-<name>`: the Swarm service of a panel service (names are [a-z0-9-], so this is a valid service name). */
+export function swarmServiceName(serviceName: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,50}$/.test(serviceName)) throw new AppError("bad_request", `service name ${JSON.stringify(serviceName)} cannot name a Swarm service`);
+  return `${SWARM_PREFIX}${serviceName}`;
+}
+
+function mapTaskState(state: string): RuntimeReplicaState {
+  if (state === "running") return "running";
+  if (["complete", "failed", "shutdown", "rejected", "orphaned", "remove"].includes(state)) return "exited";
+  if (["new", "pending", "assigned", "accepted", "preparing", "ready", "starting"].includes(state)) return "created";
+  return "unknown";
+}
+
+type TaskInfo = {
+  ID: string;
+  Slot?: number;
+  NodeID?: string;
+  ServiceID: string;
+  DesiredState: string;
+  Status: { State: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+  NetworksAttachments?: { Network: { Spec?: { Name?: string } }; Addresses?: string[] }[];
+  CreatedAt?: string;
+};
+
+export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
+  const { options, where } = connectionOptions(opts);
+  const docker = new Docker(options);
+  const { wrap, call } = dockerErrors(where);
+  const network = opts.network ?? "switchyard-swarm";
+  const maxAttempts = opts.maxUpdateAttempts ?? 8;
+  const labelFilters = [`${LABEL_MANAGED}=true`, ...(opts.panelId ? [`${LABEL_PANEL}=${opts.panelId}`] : [])];
+
+  async function ensureNetwork(): Promise<void> {
+    try {
+      const info = (await docker.getNetwork(network).inspect()) as { Driver?: string; Attachable?: boolean };
+      if (info.Driver !== "overlay") throw new AppError("conflict", `network ${network} exists and is not an overlay (driver ${info.Driver})`);
+      return;
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      if (statusOf(e) !== 404) throw wrap(e, `inspect network ${network}`);
+    }
+    try {
+      await docker.createNetwork({ Name: network, Driver: "overlay", Attachable: true, CheckDuplicate: true, Labels: { [LABEL_MANAGED]: "true" } });
+    } catch (e) {
+      if (statusOf(e) !== 409) throw wrap(e, `create overlay network ${network}`);
+    }
+  }
+
+  /** The managed Swarm service of a panel service id (or null). */
+  async function findService(serviceId: string): Promise<Docker.Service & { info: ServiceInfo } | null> {
+    const list = (await call("list services", () => docker.listServices({ filters: { label: [...labelFilters, `${LABEL_SERVICE}=${serviceId}`] } }))) as unknown as ServiceInfo[];
+    const info = list[0];
+    return info ? Object.assign(docker.getService(info.ID), { info }) : null;
+  }
+
+  async function mustFind(serviceId: string) {
+    const svc = await findService(serviceId);
+    if (!svc) throw new AppError("not_found", `no Swarm service for service ${serviceId}`);
+    return svc;
+  }
+
+  const nodeNames = new Map<string, string>();
+  async function nodeName(id: string): Promise<string> {
+    if (!nodeNames.has(id)) for (const n of await nodes()) nodeNames.set(n.id, n.hostname);
+    return nodeNames.get(id) ?? id;
+  }
+
+  async function nodes(): Promise<SwarmNode[]> {
+    const list = (await call("list nodes", () => docker.listNodes())) as NodeInfo[];
+    return list.map((n) => ({
+      id: n.ID,
+      hostname: n.Description?.Hostname ?? n.ID,
+      role: n.Spec?.Role ?? "",
+      state: n.Status?.State ?? "unknown",
+      availability: n.Spec?.Availability ?? "",
+      addr: n.Status?.Addr ?? "",
+      leader: Boolean(n.ManagerStatus?.Leader),
+    }));
+  }
+
+  async function toTask(t: TaskInfo): Promise<SwarmTask> {
+    const attachment = t.NetworksAttachments?.find((a) => a.Network.Spec?.Name === network);
+    const address = attachment?.Addresses?.[0]?.split("/")[0] ?? null;
+    return {
+      taskId: t.ID,
+      slot: t.Slot ?? 0,
+      nodeId: t.NodeID ?? "",
+      node: t.NodeID ? await nodeName(t.NodeID) : "",
+      containerId: t.Status.ContainerStatus?.ContainerID || null,
+      address,
+      state: t.Status.State,
+      desiredState: t.DesiredState,
+      error: t.Status.Err || null,
+      startedAt: new Date(Date.parse(t.Status.Timestamp ?? t.CreatedAt ?? "") || Date.now()),
+    };
+  }
+
+  /** The service's tasks that Swarm wants running (default), or all of them. */
+  async function tasks(serviceId: string, { all = false }: { all?: boolean } = {}): Promise<SwarmTask[]> {
+    const svc = await findService(serviceId);
+    if (!svc) return [];
+    const filters: Record<string, string[]> = { service: [svc.info.ID] };
+    if (!all) filters["desired-state"] = ["running"];
+    const list = (await call("list tasks", () => docker.listTasks({ filters }))) as TaskInfo[];
+    const out = await Promise.all(list.map(toTask));
+    return out.sort((a, b) => a.slot - b.slot);
+  }
+
+  /**
+   * Read the spec, change it, write it back with the version read; when Swarm says the
+   * version is stale, read again and redo (at most maxUpdateAttempts). Returns the attempts.
+   */
+  async function updateService(serviceId: string, mutate: (spec: ServiceSpec, attempt: number) => ServiceSpec | Promise<ServiceSpec>): Promise<{ attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const svc = await mustFind(serviceId);
+      const spec = await mutate(structuredClone(svc.info.Spec), attempt);
+      try {
+        await svc.update({ _query: { version: svc.info.Version.Index }, _body: spec });
+        return { attempts: attempt };
+      } catch (e) {
+        const stale = statusOf(e) === 500 && UPDATE_OUT_OF_SEQUENCE.test(dockerMessage(e));
+        if (!stale || attempt >= maxAttempts) throw wrap(e, `update Swarm service ${svc.info.Spec.Name} (version ${svc.info.Version.Index})`);
+      }
+    }
+  }
+
+  async function ensureService(spec: SwarmServiceSpec): Promise<{ id: string; name: string; created: boolean }> {
+    const existing = await findService(spec.serviceId);
+    const name = swarmServiceName(spec.serviceName);
+    if (existing) return { id: existing.info.ID, name, created: false };
+    const image = spec.image ?? opts.defaultImage;
+    if (!image) throw new AppError("bad_request", `service ${spec.serviceName} has no image for the Swarm runtime`);
+    if (!Number.isInteger(spec.replicas) || spec.replicas < 0) throw new AppError("bad_request", "replicas must be a whole number >= 0");
+    await ensureNetwork();
+    const env = replicaEnv({ ...spec, replicaId: name }, { dataPort: spec.dataPort, adminPort: spec.adminPort, bindHost: "0.0.0.0" });
+    // each task says which one it is (the replica app puts REPLICA_ID in /health and its headers)
+    env.REPLICA_ID = `${name}.{{.Task.Slot}}`;
+    const memoryBytes = spec.memoryLimitMb > 0 ? spec.memoryLimitMb * 1024 * 1024 : 0;
+    const labels: Record<string, string> = {
+      [LABEL_MANAGED]: "true",
+      [LABEL_SERVICE]: spec.serviceId,
+      [LABEL_SERVICE_NAME]: spec.serviceName,
+      ...(opts.panelId ? { [LABEL_PANEL]: opts.panelId } : {}),
+    };
+    const body = {
+      Name: name,
+      Labels: labels,
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: image,
+          ...(spec.command && spec.command.length > 0 ? { Args: spec.command } : {}),
+          Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+          Labels: labels,
+          Init: true,
+          StopGracePeriod: 5e9,
+        },
+        Resources: { Limits: { ...(memoryBytes ? { MemoryBytes: memoryBytes } : {}), ...(spec.cpuLimit ? { NanoCPUs: Math.round(spec.cpuLimit * 1e9) } : {}) } },
+        RestartPolicy: { Condition: "any", Delay: 1e9 },
+        Networks: [{ Target: network }],
+      },
+      Mode: { Replicated: { Replicas: spec.replicas } },
+      EndpointSpec: { Mode: "dnsrr" },
+      UpdateConfig: { Parallelism: 1, Order: "start-first", FailureAction: "rollback", Monitor: 5e9 },
+      RollbackConfig: { Parallelism: 1, Order: "start-first", FailureAction: "pause" },
+    };
+    try {
+      const created = (await docker.createService(body as unknown as Docker.CreateServiceOptions)) as unknown as { id?: string; ID?: string };
+      return { id: created.id ?? created.ID ?? "", name, created: true };
+    } catch (e) {
+      throw wrap(e, `create Swarm service ${name} from ${image}`);
+    }
+  }
+
+  /** Set the number of replicas (version-checked, stale versions retried). */
+  async function scale(serviceId: string, replicas: number): Promise<{ attempts: number }> {
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 1000) throw new AppError("bad_request", "replicas must be a whole number from 0 to 1000");
+    return updateService(serviceId, (spec) => ({ ...spec, Mode: { Replicated: { Replicas: replicas } } }));
+  }
+
+  /** Wait until exactly `replicas` tasks run (and none is still being stopped); returns them. */
+  async function waitConverged(serviceId: string, replicas: number, timeoutMs = 60_000): Promise<SwarmTask[]> {
+    const deadline = Date.now() + timeoutMs;
+    let last: SwarmTask[] = [];
+    for (;;) {
+      const all = await tasks(serviceId, { all: true });
+      last = all.filter((t) => t.desiredState === "running");
+      const lingering = all.filter((t) => t.desiredState !== "running" && t.state === "running");
+      if (last.length === replicas && last.every((t) => t.state === "running" && t.address) && lingering.length === 0) return last;
+      if (Date.now() > deadline) {
+        const states = all.map((t) => `${t.slot}:${t.state}/${t.desiredState}${t.error ? ` (${t.error})` : ""}`).join(", ");
+        throw new AppError("runtime_error", `Swarm service for ${serviceId} did not converge to ${replicas} running tasks in ${timeoutMs} ms: ${states}`);
+      }
+      await sleep(250);
+    }
+  }
+
+  /**
+   * HAProxy for the service, as a Swarm service on its overlay (swarm-balancer.ts), published
+   * in host mode on a manager at `publishPort`; it follows the tasks through Docker's DNS.
+   */
+  async function ensureBalancer(serviceId: string, b: { image: string; publishPort: number; slots?: number }) {
+    const svc = await mustFind(serviceId);
+    const dataPort = Number(envOf(svc.info.Spec).PORT ?? 0);
+    try {
+      return await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network });
+    } catch (e) {
+      throw wrap(e, `create the balancer of Swarm service ${svc.info.Spec.Name}`);
+    }
+  }
+
+  /** Removes the service and its balancer. */
+  async function removeService(serviceId: string): Promise<void> {
+    await removeSwarmBalancer(docker, serviceId).catch((e: unknown) => {
+      throw wrap(e, `remove the balancer of service ${serviceId}`);
+    });
+    const svc = await findService(serviceId);
+    if (!svc) return;
+    try {
+      await svc.remove();
+    } catch (e) {
+      if (statusOf(e) !== 404) throw wrap(e, `remove Swarm service ${svc.info.Spec.Name}`);
+    }
+  }
+
+  function toReplica(svc: ServiceInfo, t: SwarmTask): RuntimeReplica {
+    const labels = svc.Spec.Labels ?? {};
+    const env = envOf(svc.Spec);
+    const host = t.address ?? "";
+    return {
+      replicaId: `${svc.Spec.Name}.${t.slot}`,
+      serviceId: labels[LABEL_SERVICE] ?? "",
+      serviceName: labels[LABEL_SERVICE_NAME] ?? "",
+      runtimeRef: t.taskId,
+      dataAddr: { host, port: Number(env.PORT ?? 0) },
+      adminAddr: { host, port: Number(env.ADMIN_PORT ?? 0) },
+      state: mapTaskState(t.state),
+      startedAt: t.startedAt,
+      exitCode: null,
+      oomKilled: false,
+      reason: t.error,
+    };
+  }
+
+  async function managedServices(): Promise<ServiceInfo[]> {
+    return (await call("list services", () => docker.listServices({ filters: { label: labelFilters } }))) as unknown as ServiceInfo[];
+  }
+
+  function refuse(what: string): never {
+    throw new AppError("unsupported", `the swarm runtime does not ${what} one replica: Swarm schedules the tasks of a service; scale the service instead`);
+  }
+
+  const runtime = {
+    kind: "swarm" as const,
+
+    async available() {
+      try {
+        const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+        if (info.Swarm?.LocalNodeState !== "active") return { ok: false as const, reason: `the Docker engine at ${where} is not part of a swarm (state ${info.Swarm?.LocalNodeState ?? "unknown"})` };
+        if (!info.Swarm.ControlAvailable) return { ok: false as const, reason: `the Docker engine at ${where} is a swarm worker, not a manager: point SWARM_MANAGER at a manager` };
+        return { ok: true as const };
+      } catch (e) {
+        return { ok: false as const, reason: wrap(e, `ask the Swarm manager at ${where}`).message };
+      }
+    },
+
+    /** Every running task of this panel's Swarm services, one replica each. */
+    async list() {
+      const out: RuntimeReplica[] = [];
+      for (const svc of await managedServices()) {
+        const id = svc.Spec.Labels?.[LABEL_SERVICE];
+        if (!id) continue;
+        for (const t of await tasks(id)) out.push(toReplica(svc, t));
+      }
+      return out;
+    },
+
+    async create(): Promise<RuntimeReplica> {
+      return refuse("create");
+    },
+    async stop(): Promise<void> {
+      refuse("stop");
+    },
+    async remove(): Promise<void> {
+      refuse("remove");
+    },
+    async restart(): Promise<RuntimeReplica> {
+      return refuse("restart");
+    },
+
+    /** A task by its id (runtimeRef). */
+    async inspect(ref: string) {
+      if (!/^[a-z0-9]{10,64}$/.test(ref)) return null;
+      let t: TaskInfo;
+      try {
+        t = (await docker.getTask(ref).inspect()) as TaskInfo;
+      } catch (e) {
+        if (statusOf(e) === 404) return null;
+        throw wrap(e, `inspect task ${ref}`);
+      }
+      const svc = (await managedServices()).find((s) => s.ID === t.ServiceID);
+      return svc ? toReplica(svc, await toTask(t)) : null;
+    },
+
+    /** Not yet: a task's figures live on its node's engine. */
+    async stats() {
+      return null;
+    },
+    async logs() {
+      return [];
+    },
+    onEvent() {
+      return () => undefined;
+    },
+
+    // Swarm-specific
+    ensureService,
+    scale,
+    updateService,
+    tasks,
+    waitConverged,
+    removeService,
+    ensureBalancer,
+    nodes,
+    network,
+  } satisfies Runtime & Record<string, unknown>;
+
+  return runtime;
+}
+
+export type SwarmRuntime = ReturnType<typeof createSwarmRuntime>;
+
+type ServiceSpec = {
+  Name: string;
+  Labels?: Record<string, string>;
+  TaskTemplate?: { ContainerSpec?: { Env?: string[] } };
+  Mode?: { Replicated?: { Replicas?: number } };
+  [k: string]: unknown;
+};
+type ServiceInfo = { ID: string; Version: { Index: number }; Spec: ServiceSpec };
+type NodeInfo = {
+  ID: string;
+  Description?: { Hostname?: string };
+  Spec?: { Role?: string; Availability?: string };
+  Status?: { State?: string; Addr?: string };
+  ManagerStatus?: { Leader?: boolean };
+};
+
+function envOf(spec: ServiceSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of spec.TaskTemplate?.ContainerSpec?.Env ?? []) {
+    const i = kv.indexOf("=");
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}

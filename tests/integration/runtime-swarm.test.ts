@@ -1,0 +1,230 @@
+/**
+ * The Swarm runtime on a real 3-node swarm: scripts/swarm-bed.sh brings up three Docker
+ * engines, each in a network namespace of its own (a private /24 under 10.213, made by the
+ * script), and tears them down in afterAll. No port of the machine is used: the replicas
+ * listen on the overlay, and their /health is read by a one-shot container on that overlay
+ * (the only way to reach overlay addresses; the host cannot). Traffic goes only to the
+ * addresses of the namespaces the bed made.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { mkdtempSync } from "node:fs";
+import { createSwarmRuntime, type SwarmRuntime, type SwarmTask } from "@/lib/runtime/swarm";
+import { runCommand, whyNoDocker } from "../helpers/docker-cli";
+import { hasBinary, needs } from "../helpers/requirements";
+import { waitFor } from "../helpers/load";
+
+const ROOT = path.resolve(__dirname, "../..");
+const IMAGE = "switchyard/replica:swarm-bed";
+const LB_IMAGE = "switchyard/haproxy-bed:local";
+const LB_PORT = 18560;
+const RUN = `${process.pid.toString(36).slice(-4)}`;
+const BED_NAME = `syt${RUN}`.slice(0, 8);
+const BED_NET = `10.213.${20 + (process.pid % 200)}`;
+const BED_DIR = mkdtempSync(path.join(os.tmpdir(), "sybed-"));
+const SERVICE_ID = `svc-swarm-${RUN}`;
+const SERVICE_NAME = `sw${RUN}`;
+const NETWORK = `sy-test-${RUN}`;
+
+const bedEnv = { ...process.env, SWARM_BED_DIR: BED_DIR, SWARM_BED_NAME: BED_NAME, SWARM_BED_NET: BED_NET, SWARM_BED_NODES: "3", SWARM_BED_IMAGES: `${IMAGE} ${LB_IMAGE}` };
+
+function bed(cmd: "up" | "down" | "haproxy-image"): Promise<{ ok: boolean; out: string }> {
+  return new Promise((resolve) => {
+    import("node:child_process").then(({ execFile }) =>
+      execFile("bash", [path.join(ROOT, "scripts/swarm-bed.sh"), cmd], { cwd: ROOT, env: bedEnv, timeout: 180_000 }, (err, stdout, stderr) =>
+        resolve({ ok: !err, out: `${stdout}${stderr}` }),
+      ),
+    );
+  });
+}
+
+const missing = (() => {
+  if (process.getuid?.() !== 0) return "root (network namespaces and dockerd)";
+  return hasBinary("dockerd", ["--version"]) ?? hasBinary("nsenter", ["--version"]) ?? hasBinary("ip", ["-V"]) ?? hasBinary("haproxy", ["-v"]);
+})();
+
+/** GET /health of each address from a container on the overlay (one run, a few seconds). */
+async function healthFromOverlay(manager: string, addrs: string[], port: number): Promise<{ addr: string; status: number; id: string | null }[]> {
+  const script = `Promise.all(${JSON.stringify(addrs)}.map(a=>fetch("http://"+a+":${port}/health",{signal:AbortSignal.timeout(5000)}).then(async r=>({addr:a,status:r.status,id:(await r.json()).replica??null})).catch(e=>({addr:a,status:0,id:String(e.message)})))).then(r=>console.log(JSON.stringify(r)))`;
+  const r = await runCommand("docker", ["-H", manager, "run", "--rm", "--network", NETWORK, "--user", "65534:65534", IMAGE, "/usr/bin/node", "-e", script], 60_000);
+  if (!r.ok) throw new Error(`probe container failed: ${r.out}`);
+  return JSON.parse(r.out.trim().split("\n").pop() ?? "[]");
+}
+
+type Load = { ok: number; failed: number; errors: string[]; byReplica: Record<string, number> };
+
+/** Keep-alive GET / loops against the balancer on the manager node's bed address, bounded in time, until stop(). */
+function startLoad(host: string, concurrency: number, maxMs: number): { stop: () => Promise<Load>; result: Load } {
+  const result: Load = { ok: 0, failed: 0, errors: [], byReplica: {} };
+  const deadline = Date.now() + maxMs;
+  let stopped = false;
+  const one = (agent: http.Agent) =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host, port: LB_PORT, path: "/", agent, timeout: 5000 }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => {
+          if (res.statusCode === 200) {
+            result.ok++;
+            const id = (JSON.parse(body) as { replica?: string }).replica ?? "?";
+            result.byReplica[id] = (result.byReplica[id] ?? 0) + 1;
+          } else {
+            result.failed++;
+            result.errors.push(`status ${res.statusCode}`);
+          }
+          resolve();
+        });
+      });
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", (e) => {
+        result.failed++;
+        result.errors.push(e.message);
+        resolve();
+      });
+    });
+  const loops = Array.from({ length: concurrency }, async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    while (!stopped && Date.now() < deadline) await one(agent);
+    agent.destroy();
+  });
+  return {
+    result,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return result;
+    },
+  };
+}
+
+describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("swarm runtime on a real 3-node bed", () => {
+  let manager = "";
+  let managerAddr = "";
+  let rt: SwarmRuntime;
+  const spec = {
+    serviceId: SERVICE_ID,
+    serviceName: SERVICE_NAME,
+    image: IMAGE,
+    env: {},
+    dataPort: 8080,
+    adminPort: 9090,
+    adminToken: "swarm-test-token",
+    memoryLimitMb: 128,
+    cpuLimit: null,
+  };
+
+  beforeAll(async () => {
+    const docker = await whyNoDocker();
+    if (docker) throw new Error(docker);
+    const img = await runCommand("bash", [path.join(ROOT, "scripts/build-replica-image.sh"), IMAGE], 300_000);
+    if (!img.ok) throw new Error(`replica image: ${img.out}`);
+    const lb = await bed("haproxy-image");
+    if (!lb.ok) throw new Error(`haproxy image: ${lb.out}`);
+    const up = await bed("up");
+    if (!up.ok) throw new Error(`swarm-bed up failed: ${up.out}`);
+    manager = /^SWARM_MANAGER=(\S+)$/m.exec(up.out)?.[1] ?? "";
+    expect(manager).toMatch(/^unix:\/\//);
+    managerAddr = /^SWARM_BED_NODE_1=\S+ (\S+) /m.exec(up.out)?.[1] ?? "";
+    expect(managerAddr.startsWith(`${BED_NET}.`)).toBe(true);
+    rt = createSwarmRuntime({ socketPath: manager.slice("unix://".length), network: NETWORK, panelId: `test-${RUN}` });
+  }, 400_000);
+
+  afterAll(async () => {
+    if (rt) await rt.removeService(SERVICE_ID).catch(() => undefined);
+    const down = await bed("down");
+    if (!down.ok) console.warn(`swarm-bed down: ${down.out}`);
+  }, 120_000);
+
+  it("reaches a manager of 3 ready nodes", async () => {
+    expect(await rt.available()).toEqual({ ok: true });
+    const nodes = await rt.nodes();
+    expect(nodes.map((n) => n.hostname).sort()).toEqual([1, 2, 3].map((k) => `${BED_NAME}-n${k}`));
+    expect(nodes.every((n) => n.state === "ready" && n.availability === "active")).toBe(true);
+    expect(nodes.filter((n) => n.role === "manager")).toHaveLength(1);
+  });
+
+  it("creates a dnsrr service of 3 replicas across the nodes, each answering on its own overlay address", async () => {
+    const t0 = Date.now();
+    const created = await rt.ensureService({ ...spec, replicas: 3 });
+    expect(created.created).toBe(true);
+    const tasks = await rt.waitConverged(SERVICE_ID, 3, 90_000);
+    console.log(`[swarm] 3 replicas running in ${Date.now() - t0} ms on ${tasks.map((t) => `${t.slot}@${t.node}`).join(", ")}`);
+    expect(tasks.map((t) => t.slot).sort()).toEqual([1, 2, 3]);
+    expect(new Set(tasks.map((t) => t.node)).size).toBeGreaterThanOrEqual(2);
+    expect(tasks.every((t) => t.containerId && /^\d+\.\d+\.\d+\.\d+$/.test(t.address ?? ""))).toBe(true);
+
+    const health = await healthFromOverlay(manager, tasks.map((t) => t.address!), 8080);
+    expect(health.map((h) => h.status)).toEqual([200, 200, 200]);
+    expect(health.map((h) => h.id).sort()).toEqual(tasks.map((t) => `sy-${SERVICE_NAME}.${t.slot}`).sort());
+
+    // the Runtime port's view: one replica per task, addressed on the overlay
+    const replicas = (await rt.list()).filter((r) => r.serviceId === SERVICE_ID);
+    expect(replicas).toHaveLength(3);
+    expect(replicas.every((r) => r.state === "running" && r.dataAddr.port === 8080 && r.adminAddr.port === 9090)).toBe(true);
+    const one = await rt.inspect(replicas[0].runtimeRef);
+    expect(one?.replicaId).toBe(replicas[0].replicaId);
+  });
+
+  it("puts HAProxy on the overlay (a Swarm service, host-mode port on the manager) reaching every task", async () => {
+    const t0 = Date.now();
+    expect((await rt.ensureBalancer(SERVICE_ID, { image: LB_IMAGE, publishPort: LB_PORT })).created).toBe(true);
+    const seen = new Set<string>();
+    await waitFor(
+      `the balancer at ${managerAddr}:${LB_PORT} answering from all 3 replicas`,
+      async () => {
+        const load = startLoad(managerAddr, 1, 2000);
+        await new Promise((r) => setTimeout(r, 300));
+        const res = await load.stop();
+        for (const id of Object.keys(res.byReplica)) seen.add(id);
+        return seen.size >= 3;
+      },
+      60_000,
+    );
+    console.log(`[swarm] balancer answering from ${[...seen].sort().join(", ")} ${Date.now() - t0} ms after create`);
+    expect([...seen].sort()).toEqual([1, 2, 3].map((k) => `sy-${SERVICE_NAME}.${k}`));
+  });
+
+  it("scales 3 -> 6 -> 2 (version-checked updates) under load through the balancer, failed requests counted", async () => {
+    const load = startLoad(managerAddr, 4, 150_000);
+    let t0 = Date.now();
+    await rt.scale(SERVICE_ID, 6);
+    const six: SwarmTask[] = await rt.waitConverged(SERVICE_ID, 6, 90_000);
+    console.log(`[swarm] 3 -> 6 in ${Date.now() - t0} ms: ${six.map((t) => `${t.slot}@${t.node}`).join(", ")}`);
+    expect(new Set(six.map((t) => t.node)).size).toBe(3);
+    await waitFor("the balancer answering from all 6 replicas", () => Object.keys(load.result.byReplica).length >= 6, 30_000, 200);
+    console.log(`[swarm] balancer answering from 6 replicas ${Date.now() - t0} ms after the scale to 6`);
+    t0 = Date.now();
+    await rt.scale(SERVICE_ID, 2);
+    const two = await rt.waitConverged(SERVICE_ID, 2, 90_000);
+    console.log(`[swarm] 6 -> 2 in ${Date.now() - t0} ms: ${two.map((t) => `${t.slot}@${t.node}`).join(", ")}`);
+    const health = await healthFromOverlay(manager, two.map((t) => t.address!), 8080);
+    expect(health.map((h) => h.status)).toEqual([200, 200]);
+    // the balancer has followed: only the two remaining tasks answer
+    const after = startLoad(managerAddr, 2, 3000);
+    await waitFor("the balancer answering from the 2 remaining tasks only", async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      return Object.keys(after.result.byReplica).length >= 2;
+    }, 10_000);
+    const res = await load.stop();
+    const tail = await after.stop();
+    console.log(`[swarm] under load 3 -> 6 -> 2: ${res.ok} ok, ${res.failed} failed (${[...new Set(res.errors)].join("; ")}); per replica ${JSON.stringify(res.byReplica)}`);
+    expect(Object.keys(tail.byReplica).sort()).toEqual(two.map((t) => `sy-${SERVICE_NAME}.${t.slot}`).sort());
+    expect(res.ok).toBeGreaterThan(100);
+    expect(Object.keys(res.byReplica).length).toBe(6);
+    expect(res.failed).toBe(0);
+  });
+
+  it("re-reads and retries when the version it read has gone stale", async () => {
+    const r = await rt.updateService(SERVICE_ID, async (s, attempt) => {
+      // on the first attempt, someone else updates the service between our read and our write
+      if (attempt === 1) await rt.updateService(SERVICE_ID, (other) => ({ ...other, Labels: { ...other.Labels, "switchyard.test": "other" } }));
+      return { ...s, Labels: { ...s.Labels, "switchyard.test": "ours" } };
+    });
+    expect(r.attempts).toBe(2);
+    // and a plain stale write is refused by Swarm, which is what the retry is for
+    expect(await rt.scale(SERVICE_ID, 2)).toEqual({ attempts: 1 });
+  });
+});

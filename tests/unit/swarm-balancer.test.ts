@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { renderSwarmHaproxy } from "@/lib/runtime/swarm-balancer";
+import { swarmServiceName } from "@/lib/runtime/swarm";
+
+describe("the Swarm balancer's HAProxy config", () => {
+  it("follows tasks.<service> through Docker's DNS with checks, retries and redispatch", () => {
+    const cfg = renderSwarmHaproxy({ target: "sy-web", dataPort: 8080, slots: 12, publishPort: 18560 });
+    expect(cfg).toContain("  nameserver dns 127.0.0.11:53");
+    expect(cfg).toContain("  bind :18560");
+    expect(cfg).toContain("  server-template r 12 tasks.sy-web:8080 check inter 500 fall 2 rise 2 resolvers docker init-addr none");
+    expect(cfg).toContain("  option redispatch 1");
+  });
+
+  it("refuses values that would break out of their line", () => {
+    expect(() => renderSwarmHaproxy({ target: "sy-web\n  server x 1.2.3.4:80", dataPort: 8080, slots: 4, publishPort: 18560 })).toThrow(/not usable/);
+    expect(() => renderSwarmHaproxy({ target: "sy-web", dataPort: 80, slots: 4, publishPort: 18560 })).toThrow(/dataPort/);
+    expect(() => renderSwarmHaproxy({ target: "sy-web", dataPort: 8080, slots: 0, publishPort: 18560 })).toThrow(/slots/);
+    expect(() => renderSwarmHaproxy({ target: "sy-web", dataPort: 8080, slots: 4, publishPort: 1.5 })).toThrow(/publishPort/);
+  });
+
+  it("names a Swarm service sy-<name> only for plain service names", () => {
+    expect(swarmServiceName("web-2")).toBe("sy-web-2");
+    expect(() => swarmServiceName("Web;rm")).toThrow();
+  });
+});
