@@ -25,7 +25,7 @@
  *   npm run bench:panel -- [--replicas 50,200] [--viewers 3] [--seconds 60] [--rps 50]
  *                          [--candidates after=.,before=/work/wt-before] [--rounds 2] [--profile 20]
  *
- * Ports: panels 3440-3447, inspector 3449, listeners 18530-18539, replicas 31400-31999.
+ * Ports: panels 3440-3447, inspector 3449, listeners 18530-18534, replicas 31400-31899.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -184,8 +184,8 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
     env: {
       ADMIN_USER: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
-      BALANCER_PORT: String(await findFreePort(18530, 18539)),
-      PORT_RANGE: "31400-31999",
+      BALANCER_PORT: String(await findFreePort(18530, 18534)),
+      PORT_RANGE: "31400-31899",
       MAX_REPLICAS: String(Math.max(maxReplicas, 20)),
       ENGINE,
       ...(PROFILE_S > 0 ? { NODE_OPTIONS: `--inspect-port=127.0.0.1:${INSPECT_PORT}` } : {}),

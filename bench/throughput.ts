@@ -1,15 +1,35 @@
 /**
- * Throughput benchmark: the same three replicas measured in one run
- *   1. direct (wrk against one replica, times 3 for the pool's capacity is NOT assumed:
- *      we spread wrk over the three with a tiny Lua-free trick — three wrk runs in parallel),
- *   2. a hand-written minimal HAProxy config (the baseline a person would write),
- *   3. Switchyard's HAProxy (rendered by lib/engines/haproxy with the default rules),
- *   4. Switchyard's nginx (when nginx is installed),
- *   5. Switchyard's builtin proxy.
- * Prints req/s and ratios against the baseline measured in this same run. Loopback only;
- * every load run is bounded (wrk -d).
+ * Throughput benchmark that means something on a noisy machine (issue 18): the same three
+ * replicas behind each candidate balancer, all started once and left running, then
+ * measured in short interleaved windows, A B C … C B A A B C …, so a machine that gets
+ * busier or quieter during the run weighs on every candidate alike.
  *
- *   npx tsx bench/throughput.ts [--seconds 8] [--connections 50]
+ * Candidates (those whose binary is installed):
+ *   1. direct: three wrk runs in parallel, one per replica (the replicas' own ceiling)
+ *   2. HAProxy, a hand-written minimal config (the baseline a person would write)
+ *   3. HAProxy, Switchyard's config (lib/engines/haproxy, default rules)
+ *   4. nginx, Switchyard's config
+ *   5. the builtin Node proxy (lib/engines/builtin)
+ *   6. a minimal Node proxy (bench/minimal-proxy.mjs: http.request + keep-alive Agent), the
+ *      builtin proxy's yardstick
+ *
+ * Every candidate starts the same way: detached, in a session of its own, as the engines
+ * start their balancers. With kernel.sched_autogroup_enabled=1 the scheduler shares CPU
+ * between sessions first, so a baseline started in the bench's own session (with wrk)
+ * would get a different share than an engine's balancer in its own: the old single-run
+ * "0.68–0.84 × hand-written" was that, not the config. The replicas are detached too.
+ *
+ * Printed per candidate: req/s (median of its windows, min–max), the ratio against the
+ * baseline computed within each round (median, min–max), and the balancer's CPU time per
+ * request (utime+stime of every process in its session over the window / requests): far
+ * steadier than req/s on a shared machine, since it does not count the time the balancer
+ * waited for a core.
+ *
+ *   npm run bench -- [--seconds 3] [--rounds 6] [--connections 50] [--only hand,haproxy,builtin,minimal]
+ *                    [--builtin-from /path/to/other/checkout]   (its builtin proxy as one more candidate)
+ *
+ * Ports: replicas 31900-31905, balancers 18535-18539 and 31910-31911. Loopback only;
+ * every load run is bounded (wrk -d).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -23,14 +43,19 @@ import { createBuiltinEngine } from "../lib/engines/builtin";
 import { createNginxEngine } from "../lib/engines/nginx";
 
 const run = promisify(execFile);
-const arg = (name: string, dflt: number) => {
+const argOf = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+  return i > 0 ? process.argv[i + 1] : undefined;
 };
-const SECONDS = arg("seconds", 8);
-const CONNECTIONS = arg("connections", 50);
+const SECONDS = Number(argOf("seconds") ?? 3);
+const ROUNDS = Number(argOf("rounds") ?? 6);
+const CONNECTIONS = Number(argOf("connections") ?? 50);
+const ONLY = argOf("only")?.split(",");
+/** another checkout whose builtin proxy runs beside this one's (before/after a change of lib/engines/builtin) */
+const BUILTIN_FROM = argOf("builtin-from");
 const ROOT = path.resolve(__dirname, "..");
-const REPLICA_PORTS = [24901, 24903, 24905];
+const REPLICA_PORTS = [31900, 31902, 31904];
+const TICKS = 100; // getconf CLK_TCK
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function has(bin: string): boolean {
@@ -38,18 +63,19 @@ function has(bin: string): boolean {
   return dirs.some((d) => fs.existsSync(path.join(d, bin)));
 }
 
-async function wrk(port: number, connections = CONNECTIONS, seconds = SECONDS): Promise<number> {
+async function wrk(port: number, connections: number, seconds: number): Promise<{ rps: number; requests: number; errors: string | null }> {
   const { stdout } = await run("wrk", ["-t", "2", "-c", String(connections), "-d", `${seconds}s`, `http://127.0.0.1:${port}/`], { timeout: (seconds + 20) * 1000 });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout);
-  if (errors) console.log(`   (wrk on :${port} reported: ${errors[0]})`);
-  return m ? Number(m[1]) : 0;
+  return { rps, requests, errors: errors ? errors[0] : null };
 }
 
 async function waitHttp(port: number) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 150; i++) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/`);
+      await r.arrayBuffer();
       if (r.ok) return;
     } catch {
       /* not yet */
@@ -59,31 +85,62 @@ async function waitHttp(port: number) {
   throw new Error(`nothing answers on ${port}`);
 }
 
+type ProcRow = { pid: number; session: number; cpuTicks: number; cmd: string };
+
+function procTable(): ProcRow[] {
+  const rows: ProcRow[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      rows.push({ pid: Number(name), session: Number(f[3]), cpuTicks: Number(f[11]) + Number(f[12]), cmd: fs.readFileSync(`/proc/${name}/cmdline`, "utf8") });
+    } catch {
+      /* gone */
+    }
+  }
+  return rows;
+}
+
+/** CPU ticks of every process in the session of the first process whose command line holds `marker`. */
+function sessionCpu(marker: string): number {
+  const table = procTable();
+  const leader = table.find((r) => r.cmd.includes(marker));
+  if (!leader) throw new Error(`no process with ${marker} in its command line`);
+  return table.filter((r) => r.session === leader.session).reduce((s, r) => s + r.cpuTicks, 0);
+}
+
+/** Started detached: a session (and process group) of its own, like the engines' balancers. */
+function spawnOwnSession(command: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { detached: true, stdio: "ignore", ...(env ? { env } : {}) });
+  child.unref();
+  return child;
+}
+
+type Candidate = { key: string; name: string; port: number | null; marker: string | null; isBaseline?: boolean };
+type Window = { round: number; key: string; rps: number; requests: number; cpuS: number | null };
+
 async function main() {
   if (!has("wrk")) {
     console.log("bench: wrk is not installed (apt-get install wrk); nothing measured");
     return;
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-"));
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-")));
   const children: ChildProcess[] = [];
   const engines: RunningEngine[] = [];
+  const candidates: Candidate[] = [];
+  const wanted = (key: string) => !ONLY || ONLY.includes(key);
   try {
     for (const [i, port] of REPLICA_PORTS.entries()) {
-      const child = spawn(process.execPath, [path.join(ROOT, "replica", "server.js")], {
-        env: { ...process.env, PORT: String(port), ADMIN_PORT: String(port + 1), ADMIN_TOKEN: "bench", REPLICA_ID: `b${i}`, SERVICE_NAME: "bench" },
-        stdio: "ignore",
-      });
-      children.push(child);
+      children.push(
+        spawnOwnSession(process.execPath, [path.join(ROOT, "replica", "server.js")], { ...process.env, PORT: String(port), ADMIN_PORT: String(port + 1), ADMIN_TOKEN: "bench", REPLICA_ID: `b${i}`, SERVICE_NAME: "bench" }),
+      );
     }
     for (const p of REPLICA_PORTS) await waitHttp(p);
+    if (wanted("direct")) candidates.push({ key: "direct", name: "direct (3 replicas, no balancer)", port: null, marker: null });
 
-    const results: { name: string; rps: number }[] = [];
-    // 1. direct: three wrk runs in parallel, one per replica, connections split
-    const direct = await Promise.all(REPLICA_PORTS.map((p) => wrk(p, Math.ceil(CONNECTIONS / 3))));
-    results.push({ name: "direct (3 replicas, no balancer)", rps: direct.reduce((a, b) => a + b, 0) });
-
-    const config: BalancerConfig = {
-      listen: { host: "127.0.0.1", port: 24950 },
+    const config = (port: number): BalancerConfig => ({
+      listen: { host: "127.0.0.1", port },
       services: [
         {
           id: "bench",
@@ -92,10 +149,9 @@ async function main() {
           servers: REPLICA_PORTS.map((p, i) => ({ replicaId: `b${i}`, name: `r-b${i}`, host: "127.0.0.1", port: p, weight: 100, adminState: "ready" as const })),
         },
       ],
-    };
+    });
 
-    if (has("haproxy")) {
-      // 2. the baseline: a minimal HAProxy config a person would write by hand
+    if (has("haproxy") && wanted("hand")) {
       const cfg = path.join(dir, "hand.cfg");
       fs.writeFileSync(
         cfg,
@@ -109,7 +165,7 @@ async function main() {
           "  timeout client 30s",
           "  timeout server 30s",
           "frontend fe",
-          "  bind 127.0.0.1:24960",
+          "  bind 127.0.0.1:18535",
           "  default_backend be",
           "backend be",
           "  balance roundrobin",
@@ -117,48 +173,123 @@ async function main() {
           "",
         ].join("\n"),
       );
-      const hand = spawn("haproxy", ["-f", cfg], { stdio: "ignore" });
-      children.push(hand);
-      await waitHttp(24960);
-      results.push({ name: "HAProxy, hand-written minimal config (baseline)", rps: await wrk(24960) });
-      hand.kill("SIGTERM");
-
-      // 3. Switchyard's HAProxy with its default rules (health checks, retries, redispatch, X-Forwarded-*)
-      const ha = createHaproxyEngine({ dataDir: path.join(dir, "ha"), listen: config.listen, mode: "supervised" });
+      children.push(spawnOwnSession("haproxy", ["-f", cfg]));
+      await waitHttp(18535);
+      candidates.push({ key: "hand", name: "HAProxy, hand-written minimal config", port: 18535, marker: cfg, isBaseline: true });
+    }
+    if (has("haproxy") && wanted("haproxy")) {
+      const haDir = path.join(dir, "ha");
+      const ha = createHaproxyEngine({ dataDir: haDir, listen: config(18536).listen, mode: "supervised" });
       engines.push(ha);
-      await ha.start(config);
+      await ha.start(config(18536));
       await sleep(1500); // health checks rise
-      results.push({ name: "HAProxy, Switchyard config", rps: await wrk(24950) });
-      await ha.stop();
+      await waitHttp(18536);
+      candidates.push({ key: "haproxy", name: "HAProxy, Switchyard config", port: 18536, marker: `${haDir}/` });
     }
-
-    if (has("nginx")) {
-      const nginxConfig = { ...config, listen: { host: "127.0.0.1", port: 24951 } };
-      const ng = createNginxEngine({ dataDir: path.join(dir, "ng"), listen: nginxConfig.listen, mode: "supervised" });
+    if (has("nginx") && wanted("nginx")) {
+      const ngDir = path.join(dir, "ng");
+      const ng = createNginxEngine({ dataDir: ngDir, listen: config(18537).listen, mode: "supervised" });
       engines.push(ng);
-      await ng.start(nginxConfig);
-      await waitHttp(24951);
-      results.push({ name: "nginx, Switchyard config (upstream keepalive)", rps: await wrk(24951) });
-      await ng.stop();
+      await ng.start(config(18537));
+      await waitHttp(18537);
+      candidates.push({ key: "nginx", name: "nginx, Switchyard config", port: 18537, marker: `${ngDir}/` });
     }
+    if (wanted("builtin")) {
+      const biDir = path.join(dir, "bi");
+      const bi = createBuiltinEngine({ dataDir: biDir, listen: config(18538).listen });
+      engines.push(bi);
+      await bi.start(config(18538));
+      await sleep(1000);
+      await waitHttp(18538);
+      candidates.push({ key: "builtin", name: "builtin Node proxy", port: 18538, marker: `${biDir}/` });
+    }
+    if (BUILTIN_FROM && wanted("builtin-from")) {
+      const otherDir = path.join(dir, "bi-other");
+      const other = createBuiltinEngine({ dataDir: otherDir, listen: config(31910).listen, appRoot: path.resolve(BUILTIN_FROM) });
+      engines.push(other);
+      await other.start(config(31910));
+      await sleep(1000);
+      await waitHttp(31910);
+      candidates.push({ key: "builtin-from", name: `builtin proxy of ${path.basename(path.resolve(BUILTIN_FROM))}`, port: 31910, marker: `${otherDir}/` });
+    }
+    if (wanted("minimal")) {
+      const script = path.join(ROOT, "bench", "minimal-proxy.mjs");
+      children.push(spawnOwnSession(process.execPath, [script, "18539", ...REPLICA_PORTS.map(String)]));
+      await waitHttp(18539);
+      candidates.push({ key: "minimal", name: "minimal Node proxy (yardstick)", port: 18539, marker: script });
+    }
+    if (candidates.length === 0) throw new Error("no candidate to measure");
 
-    const builtinConfig = { ...config, listen: { host: "127.0.0.1", port: 24952 } };
-    const bi = createBuiltinEngine({ dataDir: path.join(dir, "bi"), listen: builtinConfig.listen });
-    engines.push(bi);
-    await bi.start(builtinConfig);
-    await sleep(1000);
-    results.push({ name: "builtin Node proxy", rps: await wrk(24952) });
-    await bi.stop();
+    // warm-up: one window each, not counted (JIT, connection pools, health checks)
+    for (const c of candidates) if (c.port !== null) await wrk(c.port, CONNECTIONS, 1);
 
-    const base = results.find((r) => r.name.includes("baseline")) ?? results[0];
-    console.log(`\nThroughput, wrk -c${CONNECTIONS} -d${SECONDS}s, 3 replicas of replica/server.js, ${os.cpus().length} cores`);
-    console.log(`ratios against: ${base.name}\n`);
-    for (const r of results) console.log(`${r.name.padEnd(52)} ${r.rps.toFixed(0).padStart(8)} req/s   ${(r.rps / base.rps).toFixed(2)}×`);
+    const windows: Window[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? candidates : [...candidates].reverse();
+      for (const c of order) {
+        const before = c.marker ? sessionCpu(c.marker) : 0;
+        let rps = 0;
+        let requests = 0;
+        if (c.port === null) {
+          const direct = await Promise.all(REPLICA_PORTS.map((p) => wrk(p, Math.ceil(CONNECTIONS / 3), SECONDS)));
+          rps = direct.reduce((a, b) => a + b.rps, 0);
+          requests = direct.reduce((a, b) => a + b.requests, 0);
+        } else {
+          const w = await wrk(c.port, CONNECTIONS, SECONDS);
+          if (w.errors) console.log(`   (wrk on ${c.key} reported: ${w.errors})`);
+          rps = w.rps;
+          requests = w.requests;
+        }
+        const cpuS = c.marker ? (sessionCpu(c.marker) - before) / TICKS : null;
+        windows.push({ round, key: c.key, rps, requests, cpuS });
+      }
+      process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+    }
+    report(candidates, windows);
   } finally {
     for (const e of engines) await e.stop().catch(() => undefined);
-    for (const c of children) c.kill("SIGKILL");
+    for (const c of children) {
+      try {
+        if (c.pid) process.kill(-c.pid, "SIGKILL"); // its own process group
+      } catch {
+        /* gone */
+      }
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs: number[], d: number) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
+
+function report(candidates: Candidate[], windows: Window[]): void {
+  const base = candidates.find((c) => c.isBaseline) ?? candidates[0];
+  const minimal = candidates.find((c) => c.key === "minimal");
+  console.log(
+    `\nThroughput, wrk -c${CONNECTIONS}, ${ROUNDS} rounds of ${SECONDS} s windows interleaved (A B … B A), 3 replicas of replica/server.js, ${os.cpus().length} cores, ` +
+      `sched_autogroup ${fs.existsSync("/proc/sys/kernel/sched_autogroup_enabled") ? fs.readFileSync("/proc/sys/kernel/sched_autogroup_enabled", "utf8").trim() : "n/a"}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+  );
+  console.log(`ratios: within each round against ${base.name}${minimal ? `; builtin also against ${minimal.name}` : ""}; median (min–max)\n`);
+  console.log(`${"candidate".padEnd(40)} ${"req/s".padEnd(24)} ${"ratio".padEnd(20)} CPU µs/request (balancer's session)`);
+  const ratioOf = (key: string, against: string) =>
+    windows
+      .filter((w) => w.key === key)
+      .map((w) => {
+        const b = windows.find((x) => x.round === w.round && x.key === against);
+        return b && b.rps > 0 ? w.rps / b.rps : NaN;
+      })
+      .filter((r) => Number.isFinite(r));
+  for (const c of candidates) {
+    const mine = windows.filter((w) => w.key === c.key);
+    const cpu = mine.filter((w) => w.cpuS !== null && w.requests > 0).map((w) => (w.cpuS! * 1e6) / w.requests);
+    console.log(`${c.name.padEnd(40)} ${spread(mine.map((w) => w.rps), 0).padEnd(24)} ${(c === base ? "1" : spread(ratioOf(c.key, base.key), 2)).padEnd(20)} ${cpu.length ? spread(cpu, 1) : "-"}`);
+  }
+  if (minimal && candidates.some((c) => c.key === "builtin")) console.log(`\nbuiltin / minimal Node proxy, per round: ${spread(ratioOf("builtin", "minimal"), 2)}`);
+  if (minimal && candidates.some((c) => c.key === "builtin-from")) console.log(`builtin (other checkout) / minimal Node proxy, per round: ${spread(ratioOf("builtin-from", "minimal"), 2)}`);
+  if (candidates.some((c) => c.key === "builtin-from") && candidates.some((c) => c.key === "builtin")) console.log(`builtin / builtin (other checkout), per round: ${spread(ratioOf("builtin", "builtin-from"), 2)}`);
 }
 
 main().catch((e) => {
