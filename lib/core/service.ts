@@ -71,8 +71,12 @@ export const memoryThresholdSchema = z
   .min(MEMORY_THRESHOLD.min, `at least ${MEMORY_THRESHOLD.min} %`)
   .max(MEMORY_THRESHOLD.max, `at most ${MEMORY_THRESHOLD.max} %`);
 
-/** What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started. */
-export const runtimeKindSchema = z.enum(["process", "docker", "external", "swarm"]);
+/**
+ * What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started.
+ * RuntimeKind "swarm" (lib/runtime/swarm.ts, experimental) is not offered here yet: the controller's per-replica
+ * start and stop do not map onto Swarm, which picks the tasks itself; add it once the controller scales services.
+ */
+export const runtimeKindSchema = z.enum(["process", "docker", "external"]);
 
 /**
  * External endpoints (issue 14, item 3): "host:port" where host is a DNS name, an IPv4
