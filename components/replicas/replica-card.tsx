@@ -210,7 +210,7 @@ export function ReplicaCard({
               Clear still reaches it directly on its admin address <span className="font-mono">{replica.adminAddr}</span>.
             </>
           )}
-          {canOperate && serviceActions && serviceActions.length > 0 && " The app's own actions below reach it directly too, on its own ports."}
+          {canOperate && serviceActions && serviceActions.length > 0 && ` The app's own actions below reach it directly${replicaProtocol && replica.adminAddr ? " too" : ""}, on its own ports.`}
         </p>
       )}
 
