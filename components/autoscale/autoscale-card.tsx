@@ -73,7 +73,15 @@ export function AutoscaleCard({ view, canOperate, onChange, serviceMax }: { view
         {view.paused && (
           <div role="status" data-testid="autoscale-paused" className="flex flex-wrap items-center gap-2 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
             <span className="min-w-0 flex-1">
-              Paused: <strong>{view.paused.by}</strong> moved the slider (<EventTime iso={view.paused.at} />). The autoscaler leaves the replica count alone until it is resumed.
+              {view.paused.by === "rollout" ? (
+                <>
+                  Held: a rollout is in progress (<EventTime iso={view.paused.at} />). The autoscaler leaves the replica count alone until it ends.
+                </>
+              ) : (
+                <>
+                  Paused: <strong>{view.paused.by}</strong> moved the slider (<EventTime iso={view.paused.at} />). The autoscaler leaves the replica count alone until it is resumed.
+                </>
+              )}
             </span>
             {canOperate && (
               <Button size="sm" onClick={() => void call(`/api/services/${view.serviceId}/autoscale/resume`, { method: "POST" })} disabled={busy} data-testid="autoscale-resume">

@@ -22,6 +22,7 @@ import { averageMeaning, replicaFigures } from "@/components/services/replica-fi
 import type { AutoscaleView } from "@/lib/core/autoscale";
 import { AutoscaleCard } from "@/components/autoscale/autoscale-card";
 import { useAutoscale } from "@/components/autoscale/use-autoscale";
+import { RolloutCard } from "@/components/rollout/rollout-card";
 
 /** A card redraws only when its own props change (a tick), not for a traffic or service push that is not about it. */
 const MemoReplicaCard = memo(ReplicaCard);
@@ -197,6 +198,7 @@ export function ServiceDashboard({
           </div>
 
           {autoscale.view && !listed && <AutoscaleCard view={autoscale.view} canOperate={canOperate} onChange={autoscale.set} serviceMax={service.maxReplicas} />}
+          {!listed && <RolloutCard serviceId={service.id} canOperate={canOperate} env={service.env} />}
 
           <section aria-label="replicas" className="space-y-2">
             <h2 className="text-sm font-semibold">

@@ -4,6 +4,7 @@ import { AppError } from "@/lib/core/errors";
 import { EVENT_KIND } from "@/lib/core/event-kinds";
 import { isActiveRollout, specVersion, type RolloutAction, type RolloutRequest, type RolloutView, type RunSpec } from "@/lib/core/rollout";
 import type { SessionUser } from "@/lib/auth/sessions";
+import type { Role } from "@/lib/core/roles";
 import { instanceSourceOf, runFieldsOf } from "@/lib/db/rows";
 import { pauseAutoscaler } from "@/lib/autoscale/store";
 import { controller } from "@/lib/controller/controller";
@@ -21,23 +22,27 @@ async function serviceOrThrow(id: string) {
   return svc;
 }
 
-async function viewOf(row: RolloutRow): Promise<RolloutView> {
+/** A viewer sees the environment's names with empty values and no command words (as in the service's view). */
+const forViewer = (spec: RunSpec): RunSpec => ({ image: spec.image, command: spec.command ? spec.command.map(() => "…") : null, env: Object.fromEntries(Object.keys(spec.env).map((k) => [k, ""])) });
+
+async function viewOf(row: RolloutRow, role: Role = "admin"): Promise<RolloutView> {
   const rows = await db().replica.findMany({ where: { serviceId: row.serviceId, inEngine: true, state: "ready" }, select: { version: true } });
   const newInEngine = rows.filter((r) => r.version === row.toVersion).length;
-  return rolloutView(row, { newInEngine, oldInEngine: rows.length - newInEngine });
+  const view = rolloutView(row, { newInEngine, oldInEngine: rows.length - newInEngine });
+  return role === "viewer" ? { ...view, from: forViewer(view.from), to: forViewer(view.to) } : view;
 }
 
 /** A service's rollouts, newest first (the active one, if any, first of all). */
-export async function listRollouts(serviceId: string, take = 10): Promise<RolloutView[]> {
+export async function listRollouts(serviceId: string, role: Role, take = 10): Promise<RolloutView[]> {
   await serviceOrThrow(serviceId);
   const rows = await db().rollout.findMany({ where: { serviceId }, orderBy: { createdAt: "desc" }, take });
-  return Promise.all(rows.map(viewOf));
+  return Promise.all(rows.map((r) => viewOf(r, role)));
 }
 
-export async function getRollout(serviceId: string, rolloutId: string): Promise<RolloutView> {
+export async function getRollout(serviceId: string, rolloutId: string, role: Role): Promise<RolloutView> {
   const row = await db().rollout.findFirst({ where: { id: rolloutId, serviceId } });
   if (!row) throw new AppError("not_found", "no such rollout");
-  return viewOf(row);
+  return viewOf(row, role);
 }
 
 /**
@@ -117,5 +122,5 @@ export async function actOnRollout(serviceId: string, rolloutId: string, action:
   await recordEvent({ kind, actor: actor.username, serviceId, message: `${actor.username}: rollout ${words}`, data: { rolloutId: row.id, action } });
   controller().kick(serviceId);
   void rolloutRunner().tick();
-  return getRollout(serviceId, row.id);
+  return getRollout(serviceId, row.id, actor.role);
 }

@@ -17,13 +17,12 @@
 import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
 import { hasChromium, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 import { needs } from "@/tests/helpers/requirements";
 import { until as untilShared } from "@/tests/helpers/load";
 import { demoServiceReady } from "@/tests/helpers/demo-service";
-import { browserSignedIn } from "@/tests/helpers/panel-browser";
+import { browserSignedIn, pageWidth, shootCard } from "@/tests/helpers/panel-browser";
 
 const ADMIN = { username: "asha", password: "autoscale e2e password" };
 /** the local webhook receiver of the alerts step */
@@ -40,15 +39,6 @@ async function signedIn(viewport: { width: number; height: number }): Promise<La
   return browser;
 }
 
-async function shootCard(page: Page, name: string) {
-  await page.mouse.move(1, 1);
-  await page.addStyleTag({ content: "header { position: static !important; }" });
-  const card = page.getByTestId("autoscale-card").locator("xpath=ancestor::section[1]");
-  await card.scrollIntoViewIfNeeded();
-  await card.screenshot({ path: path.join(screenshotDir(), `${name}.png`) });
-}
-
-const pageWidth = (page: Page) => page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
 
 describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromium"))("autoscaling in the browser: markers, the card, the slider's pause (Chromium)", () => {
   beforeAll(async () => {
@@ -92,7 +82,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
       await page.getByTestId("scale-autoscaling").waitFor();
       // the desired line reaches 4, then the ready one
       await until("4 desired and 4 ready in the chart's legend", () => page.getByTestId("chart-desired-ready").locator("li").allTextContents(), (t) => t.join("|").includes("desired4") && t.join("|").includes("ready (in rotation)4"), 60_000);
-      await shootCard(page, "autoscale-card");
+      await shootCard(page, "autoscale-card", "autoscale-card");
       await page.getByTestId("chart-desired-ready").screenshot({ path: path.join(screenshotDir(), "autoscale-desired-ready.png") });
 
       // a person moves the slider (one step down) and applies: the autoscaler pauses
@@ -107,10 +97,10 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
       expect(await paused.textContent()).toMatch(new RegExp(`Paused: ${ADMIN.username} moved the slider`));
       expect(await page.getByTestId("autoscale-state").getAttribute("data-state")).toBe("paused");
       await until("3 desired", () => page.getByTestId("desired-replicas").textContent(), (t) => t === "3");
-      await shootCard(page, "autoscale-card-paused");
+      await shootCard(page, "autoscale-card", "autoscale-card-paused");
 
       await page.emulateMedia({ colorScheme: "dark" });
-      await shootCard(page, "autoscale-card-dark");
+      await shootCard(page, "autoscale-card", "autoscale-card-dark");
       await page.emulateMedia({ colorScheme: "light" });
 
       await page.getByTestId("autoscale-resume").click();
@@ -176,9 +166,9 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
       const page = browser.page;
       await page.getByTestId("chart-desired-ready").waitFor();
       expect(await pageWidth(page)).toBeLessThanOrEqual(390);
-      await shootCard(page, "phone-autoscale-card");
+      await shootCard(page, "autoscale-card", "phone-autoscale-card");
       await page.emulateMedia({ colorScheme: "dark" });
-      await shootCard(page, "phone-autoscale-card-dark");
+      await shootCard(page, "autoscale-card", "phone-autoscale-card-dark");
       expect(await pageWidth(page)).toBeLessThanOrEqual(390);
     } finally {
       await browser.close();

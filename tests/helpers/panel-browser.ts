@@ -1,5 +1,7 @@
 import { findFreePort, startPanel, type Panel } from "@/tests/helpers/panel";
-import { launchBrowser, type LaunchedBrowser } from "@/tests/helpers/browser";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { launchBrowser, screenshotDir, type LaunchedBrowser } from "@/tests/helpers/browser";
 
 /**
  * A fresh panel on the builtin engine, signed in as `admin`, and a desktop Chromium
@@ -36,3 +38,15 @@ export async function browserSignedIn(panel: Panel, cookie: string, viewport: { 
   await browser.page.goto(`${panel.url}${urlPath}`);
   return browser;
 }
+
+/** A screenshot of the page section that holds the element `testId` (a card), named `name`.png in the screenshots folder; the sticky header out of the way. */
+export async function shootCard(page: Page, testId: string, name: string): Promise<void> {
+  await page.mouse.move(1, 1);
+  await page.addStyleTag({ content: "header { position: static !important; }" });
+  const card = page.getByTestId(testId).locator("xpath=ancestor::section[1]");
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: path.join(screenshotDir(), `${name}.png`) });
+}
+
+/** How wide the page is laid out (more than the viewport: sideways scrolling). */
+export const pageWidth = (page: Page): Promise<number> => page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
