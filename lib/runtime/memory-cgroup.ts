@@ -93,6 +93,11 @@ export async function probeMemoryEnforcement(): Promise<MemoryEnforcement> {
     return { enforced: false, reason: `cannot prepare ${base} for replica cgroups: ${(e as Error).message}` };
   }
   await sweepEmpty(base);
+  // the replicas' CPU cgroups (v1: their own hierarchies, enterCpuCgroups) are swept the same way
+  if (version === 1) {
+    const [mountinfo, own] = await Promise.all([fs.readFile("/proc/self/mountinfo", "utf8"), fs.readFile("/proc/self/cgroup", "utf8")]).catch(() => ["", ""]);
+    for (const dir of cpuCgroupDirs(parseMountinfo(mountinfo), parseProcCgroup(own), "", { version, base })) await sweepEmpty(dir);
+  }
   return { enforced: true, version, base };
 }
 
