@@ -136,4 +136,41 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("rollouts with HAProxy a
     expect(events.filter((e) => e.kind === "rollout.step").length).toBeGreaterThanOrEqual(4); // 2 steps begun, 2 passed
     expect(events[events.length - 1].kind).toBe("rollout.promoted");
   });
+  it("rolling, one at a time: each batch new up before old down, promoted; then one aborted by hand mid-way goes back to the old version; 0 failed requests", async () => {
+    load = startPacedLoad(LISTEN, { rps: 30, durationMs: 80_000, maxRequests: 5000 });
+    const before = (await h.m.db().service.findUniqueOrThrow({ where: { id: h.serviceId } })).env;
+    const v = await start({ strategy: "rolling", batchSize: 1, holdS: 2, env: { GREETING: "v3" }, gates: { minRequests: 10 } });
+    expect(v.steps.map((s) => [s.newReplicas, s.oldReplicas])).toEqual([[1, 1], [2, 0]]);
+    // never fewer than 2 in rotation while it rolls
+    let fewest = Infinity;
+    const done = await waitFor("rolling rollout ended", async () => {
+      fewest = Math.min(fewest, (await h.ready()).length);
+      const now = await get(v.id);
+      return ["promoted", "rolled_back", "aborted"].includes(now.state) ? now : null;
+    }, 60_000, 200);
+    console.log(`[rollout] rolling: ${done.state}, fewest in rotation ${fewest}; ${done.lastGate?.message} (${since()})`);
+    expect(done.state).toBe("promoted");
+    expect(fewest).toBeGreaterThanOrEqual(2);
+    await settled(2, v.toVersion);
+    expect(JSON.parse((await h.m.db().service.findUniqueOrThrow({ where: { id: h.serviceId } })).env)).toEqual({ GREETING: "v3" });
+    expect(before).not.toBe(JSON.stringify({ GREETING: "v3" }));
+
+    // abort by hand: the new replica drained and removed, the old version back at full weight
+    const act = await import("@/app/api/services/[id]/rollouts/[rolloutId]/[action]/route");
+    const w = await start({ strategy: "canary", weights: [50], holdS: 600, env: { GREETING: "v4" } });
+    await waitFor("the canary step holding", async () => ((await get(w.id)).stepStartedAt ? true : null), 30_000, 200);
+    const res = await h.api(act.POST, `/api/services/${h.serviceId}/rollouts/${w.id}/abort`, { method: "POST" }, { id: h.serviceId, rolloutId: w.id, action: "abort" });
+    expect(res.status).toBe(200);
+    const aborted = await ended(w.id, 30_000);
+    expect(aborted.state).toBe("aborted");
+    expect(aborted.reason).toBe(`aborted by ${h.user.username}`);
+    await settled(2, w.fromVersion);
+    const result = await load.stop();
+    load = null;
+    console.log(`[rollout] load: ${result.ok} answered, ${result.failed} failed ${result.errors.slice(0, 3).join("; ")}`);
+    expect(result.failed).toBe(0);
+    // an ended rollout takes no more actions
+    const again = await h.api(act.POST, `/api/services/${h.serviceId}/rollouts/${w.id}/resume`, { method: "POST" }, { id: h.serviceId, rolloutId: w.id, action: "resume" });
+    expect(again.status).toBe(409);
+  });
 });
