@@ -18,6 +18,8 @@
 #   the script made), unmounts what they left under SWARM_BED_DIR, deletes the namespaces,
 #   the bridge and its links, and removes SWARM_BED_DIR. Safe to run when nothing is up.
 # status: the namespaces, engines and `docker node ls` of the manager.
+# kill-node K: a node going away: SIGKILL to everything in node K's namespace (its engine,
+#   containerd, shims and tasks), nothing else; its namespace and folder stay until `down`.
 # haproxy-image [TAG]: builds TAG (default switchyard/haproxy-bed:local) on the main engine without
 #   a registry, from the host's haproxy and the libraries it links, so a balancer can run as a
 #   container on a swarm overlay (add TAG to SWARM_BED_IMAGES to load it into the bed).
@@ -203,6 +205,15 @@ status() {
   return "$state"
 }
 
+kill_node() {
+  local k="${1:-}" ns p n=0
+  [[ "$k" =~ ^[1-9]$ ]] || die "kill-node needs a node number"
+  ns="$(ns_of "$k")"
+  [[ -e "/run/netns/$ns" ]] || die "no namespace $ns"
+  for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null && n=$((n + 1)); done
+  say "n$k: killed $n processes in $ns"
+}
+
 haproxy_image() {
   local tag="${1:-switchyard/haproxy-bed:local}" bin lib tmp
   bin="$(command -v haproxy)" || die "needs haproxy on PATH (apt-get install haproxy)"
@@ -226,6 +237,7 @@ haproxy_image() {
 case "${1:-}" in
   up) up ;;
   haproxy-image) haproxy_image "${2:-}" ;;
+  kill-node) need_tools; kill_node "${2:-}" ;;
   down) down ;;
   status) status ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;

@@ -179,17 +179,37 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * version is stale, read again and redo (at most maxUpdateAttempts). Returns the attempts.
    */
   async function updateService(serviceId: string, mutate: (spec: ServiceSpec, attempt: number) => ServiceSpec | Promise<ServiceSpec>): Promise<{ attempts: number }> {
-    for (let attempt = 1; ; attempt++) {
+    return versionedUpdate(async (attempt) => {
       const svc = await mustFind(serviceId);
       const spec = await mutate(structuredClone(svc.info.Spec), attempt);
+      return { what: `Swarm service ${svc.info.Spec.Name} (version ${svc.info.Version.Index})`, write: () => svc.update({ _query: { version: svc.info.Version.Index }, _body: spec }) };
+    });
+  }
+
+  /** One read-change-write with the version read, retried while Swarm says the version is stale. */
+  async function versionedUpdate(prepare: (attempt: number) => Promise<{ what: string; write: () => Promise<unknown> }>): Promise<{ attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const { what, write } = await prepare(attempt);
       try {
-        await svc.update({ _query: { version: svc.info.Version.Index }, _body: spec });
+        await write();
         return { attempts: attempt };
       } catch (e) {
         const stale = statusOf(e) === 500 && UPDATE_OUT_OF_SEQUENCE.test(dockerMessage(e));
-        if (!stale || attempt >= maxAttempts) throw wrap(e, `update Swarm service ${svc.info.Spec.Name} (version ${svc.info.Version.Index})`);
+        if (!stale || attempt >= maxAttempts) throw wrap(e, `update ${what}`);
       }
     }
+  }
+
+  /** Drain a node (Swarm moves its tasks elsewhere) or make it active again; version-checked like scale. */
+  async function setNodeAvailability(nodeId: string, availability: "active" | "drain" | "pause"): Promise<{ attempts: number }> {
+    return versionedUpdate(async () => {
+      const node = docker.getNode(nodeId);
+      const info = (await call(`inspect node ${nodeId}`, () => node.inspect())) as NodeInfo & { Version: { Index: number }; Spec: Record<string, unknown> };
+      return {
+        what: `node ${info.Description?.Hostname ?? nodeId} (version ${info.Version.Index})`,
+        write: () => node.update({ _query: { version: info.Version.Index }, _body: { ...info.Spec, Availability: availability } }),
+      };
+    });
   }
 
   async function ensureService(spec: SwarmServiceSpec): Promise<{ id: string; name: string; created: boolean }> {
@@ -389,6 +409,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     removeService,
     ensureBalancer,
     nodes,
+    setNodeAvailability,
     network,
   } satisfies Runtime & Record<string, unknown>;
 

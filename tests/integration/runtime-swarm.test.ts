@@ -30,10 +30,10 @@ const NETWORK = `sy-test-${RUN}`;
 
 const bedEnv = { ...process.env, SWARM_BED_DIR: BED_DIR, SWARM_BED_NAME: BED_NAME, SWARM_BED_NET: BED_NET, SWARM_BED_NODES: "3", SWARM_BED_IMAGES: `${IMAGE} ${LB_IMAGE}` };
 
-function bed(cmd: "up" | "down" | "haproxy-image"): Promise<{ ok: boolean; out: string }> {
+function bed(...cmd: string[]): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
     import("node:child_process").then(({ execFile }) =>
-      execFile("bash", [path.join(ROOT, "scripts/swarm-bed.sh"), cmd], { cwd: ROOT, env: bedEnv, timeout: 180_000 }, (err, stdout, stderr) =>
+      execFile("bash", [path.join(ROOT, "scripts/swarm-bed.sh"), ...cmd], { cwd: ROOT, env: bedEnv, timeout: 180_000 }, (err, stdout, stderr) =>
         resolve({ ok: !err, out: `${stdout}${stderr}` }),
       ),
     );
@@ -215,6 +215,83 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
     expect(res.ok).toBeGreaterThan(100);
     expect(Object.keys(res.byReplica).length).toBe(6);
     expect(res.failed).toBe(0);
+  });
+
+  it("drains a worker under load: its task moves to another node, the balancer follows, failed requests counted", async () => {
+    const nodes = await rt.nodes();
+    const workers = new Set(nodes.filter((n) => n.role === "worker").map((n) => n.id));
+    const before = await rt.tasks(SERVICE_ID);
+    const victim = before.find((t) => workers.has(t.nodeId));
+    expect(victim, `a task on a worker among ${before.map((t) => `${t.slot}@${t.node}`).join(", ")}`).toBeDefined();
+    const load = startLoad(managerAddr, 4, 120_000);
+    await waitFor("load answered before the drain", () => load.result.ok >= 50, 10_000, 100);
+    const t0 = Date.now();
+    try {
+      expect((await rt.setNodeAvailability(victim!.nodeId, "drain")).attempts).toBe(1);
+      const after = await waitFor(
+        `the task of ${victim!.node} running elsewhere`,
+        async () => {
+          const ts = await rt.waitConverged(SERVICE_ID, 2, 60_000);
+          return ts.every((t) => t.nodeId !== victim!.nodeId) ? ts : null;
+        },
+        60_000,
+        250,
+      );
+      const moved = Date.now() - t0;
+      const expected = after.map((t) => `sy-${SERVICE_NAME}.${t.slot}`).sort();
+      // the balancer follows: answers come from the tasks now running, and keep coming
+      const okAt = load.result.ok;
+      const tail = startLoad(managerAddr, 1, 20_000);
+      await waitFor("the balancer answering from the moved task", () => expected.every((id) => tail.result.byReplica[id]), 20_000, 100);
+      await tail.stop();
+      await waitFor("load still answered after the move", () => load.result.ok >= okAt + 50, 10_000, 100);
+      const res = await load.stop();
+      console.log(
+        `[swarm] drain ${victim!.node}: task ${victim!.slot} running on ${after.find((t) => t.slot === victim!.slot)?.node} ${moved} ms after; under load ${res.ok} ok, ${res.failed} failed (${[...new Set(res.errors)].join("; ")})`,
+      );
+      expect(after.map((t) => t.node)).not.toContain(victim!.node);
+    } finally {
+      await load.stop();
+      await rt.setNodeAvailability(victim!.nodeId, "active");
+    }
+  });
+
+  it("loses a worker (everything in its namespace killed) under load: Swarm reschedules, the balancer follows, failed requests counted", async () => {
+    const nodes = await rt.nodes();
+    const before = await rt.tasks(SERVICE_ID);
+    const victim = before.find((t) => nodes.find((n) => n.id === t.nodeId)?.role === "worker");
+    expect(victim).toBeDefined();
+    const k = Number(/-n(\d)$/.exec(victim!.node)?.[1]);
+    const load = startLoad(managerAddr, 4, 120_000);
+    await waitFor("load answered before the node goes", () => load.result.ok >= 50, 10_000, 100);
+    const t0 = Date.now();
+    try {
+      const killed = await bed("kill-node", String(k));
+      expect(killed.ok, killed.out).toBe(true);
+      await waitFor(`${victim!.node} seen down by the manager`, async () => (await rt.nodes()).find((n) => n.id === victim!.nodeId)?.state === "down", 60_000, 250);
+      const down = Date.now() - t0;
+      const after = await waitFor(
+        `the task of ${victim!.node} running elsewhere`,
+        async () => {
+          const ts = (await rt.tasks(SERVICE_ID)).filter((t) => t.state === "running" && t.nodeId !== victim!.nodeId && t.address);
+          return ts.length === 2 ? ts : null;
+        },
+        60_000,
+        250,
+      );
+      const moved = Date.now() - t0;
+      const expected = after.map((t) => `sy-${SERVICE_NAME}.${t.slot}`).sort();
+      const tail = startLoad(managerAddr, 1, 20_000);
+      await waitFor("the balancer answering from the rescheduled task", () => expected.every((id) => tail.result.byReplica[id]), 20_000, 100);
+      await tail.stop();
+      const res = await load.stop();
+      console.log(
+        `[swarm] killed ${victim!.node}: down after ${down} ms, task ${victim!.slot} running on ${after.find((t) => t.slot === victim!.slot)?.node} after ${moved} ms; under load ${res.ok} ok, ${res.failed} failed (${[...new Set(res.errors)].join("; ")})`,
+      );
+      expect(after.map((t) => t.node)).not.toContain(victim!.node);
+    } finally {
+      await load.stop();
+    }
   });
 
   it("re-reads and retries when the version it read has gone stale", async () => {
