@@ -11,6 +11,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { mkdtempSync } from "node:fs";
+import Docker from "dockerode";
 import { createSwarmRuntime, type SwarmRuntime, type SwarmTask } from "@/lib/runtime/swarm";
 import { runCommand, whyNoDocker } from "../helpers/docker-cli";
 import { hasBinary, needs } from "../helpers/requirements";
@@ -301,7 +302,14 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
       return { ...s, Labels: { ...s.Labels, "switchyard.test": "ours" } };
     });
     expect(r.attempts).toBe(2);
-    // and a plain stale write is refused by Swarm, which is what the retry is for
+    // what the retry is for: Swarm refuses a write with a version that is no longer the service's
+    const docker = new Docker({ socketPath: manager.slice("unix://".length), version: "v1.41" });
+    const [info] = await docker.listServices({ filters: { label: [`switchyard.service=${SERVICE_ID}`] } });
     expect(await rt.scale(SERVICE_ID, 2)).toEqual({ attempts: 1 });
+    const stale = await docker
+      .getService(info.ID)
+      .update({ _query: { version: info.Version!.Index }, _body: info.Spec })
+      .then(() => "accepted", (e: { statusCode?: number; message?: string }) => `${e.statusCode} ${e.message}`);
+    expect(stale).toMatch(/^500 .*update out of sequence/);
   });
 });
