@@ -18,7 +18,7 @@ export async function scaleTo(panel: Panel, cookie: string, id: string, n: numbe
   if (res.status !== 200) throw new Error(`scaling to ${n}: ${res.status} ${await res.text()}`);
   await until(
     `${n} ready replicas`,
-    () => web(panel, cookie),
+    () => web(panel, cookie).catch(() => null), // a panel busy starting replicas may drop a poll
     (s) => s !== null && s.instances.length === n && s.instances.every((r) => r.state === "ready"),
     timeoutMs,
     1000,

@@ -205,6 +205,7 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
       await sleep(10_000); // settle: the scale-up's bookkeeping is over
       console.log(`[${candidate.name}] ${n} replicas, no viewer: measuring ${SECONDS} s…`);
       rows.push(await measure(pid, candidate.name, n, 0, SECONDS));
+      console.log(`   ${JSON.stringify(rows.at(-1))}`);
       if (VIEWERS > 0) {
         if (browsers.length === 0) {
           const browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
@@ -219,9 +220,13 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
         await sleep(10_000);
         console.log(`[${candidate.name}] ${n} replicas, ${VIEWERS} viewers: measuring ${SECONDS} s…`);
         rows.push(await measure(pid, candidate.name, n, VIEWERS, SECONDS));
+        console.log(`   ${JSON.stringify(rows.at(-1))}`);
       }
       if (PROFILE_S > 0 && n === REPLICAS[0]) profileLines.push(...(await profile(pid, PROFILE_S, `${candidate.name}-${n}r-${VIEWERS}v`)));
     }
+  } catch (e) {
+    console.error(`[${candidate.name}] failed; the panel's last output:\n${panel.output().slice(-3000)}`);
+    throw e;
   } finally {
     for (const b of browsers) await b.close();
     await panel.stop();
