@@ -7,7 +7,7 @@ import { attachRealtime } from "@/lib/realtime/server";
 import { allowedOrigins, panelHostNames } from "@/lib/auth/origin";
 import { bootstrap, shutdown } from "@/lib/bootstrap";
 import { writePidFile } from "@/lib/process/pid-file";
-import { isApiPath, NO_STORE, securityHeaders } from "@/lib/security-headers";
+import { isApiPath, NO_STORE, securityHeaders, securityHeadersFor } from "@/lib/security-headers";
 
 /**
  * The panel's one process: Next.js handler + socket.io on one port, and the
@@ -27,7 +27,7 @@ async function main() {
     // The remote address as seen by this server, for throttling and audit; never trust a client-sent copy.
     req.headers["x-switchyard-remote"] = req.socket.remoteAddress ?? "unknown";
     req.headers["x-switchyard-path"] = req.url ?? "/"; // so sign-in can return to the page asked for (lib/auth/page.ts)
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(isApiPath(req.url) ? securityHeadersFor(req.url, dev) : headers)) res.setHeader(name, value);
     if (isApiPath(req.url)) for (const [name, value] of Object.entries(NO_STORE)) res.setHeader(name, value);
     void handle(req, res);
   });

@@ -73,6 +73,14 @@ const envSchema = z.object({
   DEMO_SERVICE: boolSchema.default(true),
   CONTROLLER: boolSchema.default(true),
   TRUST_PROXY: boolSchema.default(false),
+  /**
+   * Tests only, never in production: every API request and answer is checked against the
+   * OpenAPI document (lib/openapi/contract.ts); an answer outside it becomes a 500
+   * "contract violation". The test helpers set it (tests/helpers/panel.ts, temp-db.ts).
+   */
+  SWITCHYARD_CONTRACT: boolSchema.default(false),
+  /** with SWITCHYARD_CONTRACT: a file each checked request is appended to (JSON lines), for the coverage list */
+  SWITCHYARD_CONTRACT_LOG: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema> & { dataDir: string; databaseUrl: string };

@@ -94,13 +94,38 @@ async function resolveParams<P>(ctx: NextCtx | undefined): Promise<P> {
   return ((ctx?.params ? await ctx.params : {}) ?? {}) as P;
 }
 
+type Handler = (req: Request, ctx?: NextCtx) => Promise<Response>;
+
+/** The bodies readBody read, for the contract check (tests only; a request is forgotten with it). */
+const bodiesRead = new WeakMap<Request, string>();
+
+/**
+ * Under SWITCHYARD_CONTRACT (tests only) every request and answer is checked against the
+ * OpenAPI document, and an answer outside it becomes a 500 "contract violation"
+ * (lib/openapi/contract.ts, loaded only then). Otherwise the handler as it is.
+ */
+function contracted(handler: Handler): Handler {
+  return async (req, ctx) => {
+    if (!env().SWITCHYARD_CONTRACT) return handler(req, ctx);
+    const res = await handler(req, ctx);
+    const { checkContract } = await import("@/lib/openapi/contract");
+    // the body as the handler read it (never read twice, never more than readBody reads); null: not read
+    return checkContract(req, bodiesRead.get(req) ?? null, res, await resolveParams<Record<string, string>>(ctx));
+  };
+}
+
+/** A route that checks its own caller (GET /metrics: a bearer token) or none (GET /api/health): the contract check only. */
+export function plainRoute(fn: (req: Request) => Promise<Response> | Response): Handler {
+  return contracted(async (req) => fn(req));
+}
+
 /**
  * A protected route: origin check on mutations, then a session with at least `role`.
  * `opts.anonymous`: the answer (a 401) to a caller without a session, for a page a
  * browser opens (the API reference) rather than the JSON error.
  */
 export function route<P = Record<string, string>>(role: Role, fn: (ctx: RouteContext<P>) => Promise<Response | unknown>, opts: { anonymous?: () => Response } = {}) {
-  return async (req: Request, ctx?: NextCtx): Promise<Response> => {
+  return contracted(async (req: Request, ctx?: NextCtx): Promise<Response> => {
     try {
       checkOrigin(req);
       const user = await currentUser(req);
@@ -112,12 +137,12 @@ export function route<P = Record<string, string>>(role: Role, fn: (ctx: RouteCon
     } catch (e) {
       return errorResponse(e);
     }
-  };
+  });
 }
 
 /** A public route (health, login, setup): still origin-checked on mutations. */
 export function publicRoute<P = Record<string, string>>(fn: (ctx: PublicContext<P>) => Promise<Response | unknown>) {
-  return async (req: Request, ctx?: NextCtx): Promise<Response> => {
+  return contracted(async (req: Request, ctx?: NextCtx): Promise<Response> => {
     try {
       checkOrigin(req);
       const user = await currentUser(req);
@@ -126,7 +151,7 @@ export function publicRoute<P = Record<string, string>>(fn: (ctx: PublicContext<
     } catch (e) {
       return errorResponse(e);
     }
-  };
+  });
 }
 
 /** The largest request body any route reads (the biggest real one, a rules change, is a few KB). */
@@ -158,7 +183,9 @@ export async function readBody(req: Request, limit = MAX_BODY_BYTES): Promise<st
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (env().SWITCHYARD_CONTRACT) bodiesRead.set(req, text);
+  return text;
 }
 
 /** Parse a JSON body with a zod schema; a bad body is a 400 with the schema's message, a big one 413. */

@@ -47,6 +47,13 @@ export function securityHeaders(dev: boolean): Record<string, string> {
   };
 }
 
+/** The headers for a request's URL: the API reference's page (/api/docs) gets its own policy, everything else the panel's. */
+export function securityHeadersFor(url: string | undefined, dev: boolean): Record<string, string> {
+  const headers = securityHeaders(dev);
+  const pathname = (url ?? "").split("?")[0];
+  return pathname === "/api/docs" ? { ...headers, "Content-Security-Policy": docsContentSecurityPolicy() } : headers;
+}
+
 /** API answers and socket.io's are never stored by a browser or a proxy (they carry sessions' data). */
 export const NO_STORE = { "Cache-Control": "no-store" } as const;
 

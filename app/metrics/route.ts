@@ -1,4 +1,4 @@
-import { clientIp, errorResponse } from "@/lib/http";
+import { clientIp, errorResponse, plainRoute } from "@/lib/http";
 import { scrapeMetrics } from "@/lib/services/scrape-metrics";
 
 /**
@@ -8,7 +8,7 @@ import { scrapeMetrics } from "@/lib/services/scrape-metrics";
  */
 export const dynamic = "force-dynamic";
 
-export async function GET(req: Request): Promise<Response> {
+export const GET = plainRoute(async (req) => {
   try {
     const { text, contentType } = await scrapeMetrics(req.headers.get("authorization"), clientIp(req));
     return new Response(text, { headers: { "Content-Type": contentType, "Cache-Control": "no-store" } });
@@ -17,4 +17,4 @@ export async function GET(req: Request): Promise<Response> {
     if (res.status === 401) res.headers.set("WWW-Authenticate", 'Bearer realm="switchyard metrics"');
     return res;
   }
-}
+});

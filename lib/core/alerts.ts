@@ -85,6 +85,24 @@ export type AlertSettingsView = {
   active: { key: string; ruleId: string; serviceId: string | null; serviceName: string | null; replicaId: string | null; phase: "firing" | "resolving"; startsAt: number | null; summary: string }[];
 };
 
+/** AlertSettingsView as a schema (the OpenAPI document, lib/openapi): the answer of GET/PUT /api/alerts. */
+export const alertSettingsViewSchema = z.object({
+  webhook: z.object({ url: z.string(), signed: z.boolean() }).nullable(),
+  rules: z.array(alertRuleSchema),
+  active: z.array(
+    z.object({
+      key: z.string(),
+      ruleId: z.string(),
+      serviceId: z.string().nullable(),
+      serviceName: z.string().nullable(),
+      replicaId: z.string().nullable(),
+      phase: z.enum(["firing", "resolving"]),
+      startsAt: z.number().nullable(),
+      summary: z.string(),
+    }),
+  ),
+});
+
 /**
  * The webhook's JSON body (documented in the README): one per firing and one per resolved.
  * `X-Switchyard-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>` when a secret is set.

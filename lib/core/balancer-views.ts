@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { listenerSchema } from "@/lib/core/listeners";
-import { rulesSchema } from "@/lib/core/rules";
+import { rulesViewSchema } from "@/lib/core/rules";
 import { idParamSchema } from "@/lib/core/service";
 
 /**
@@ -42,7 +42,7 @@ export const revisionDetailSchema = revisionViewSchema.extend({ rendered: z.stri
 
 /** What an apply (rules, listeners, rollback) answers: the new revision and the config diff. */
 export const applyResultSchema = z.object({ revision: revisionViewSchema, diff: z.string() });
-export const applyRulesResultSchema = applyResultSchema.extend({ rules: rulesSchema });
+export const applyRulesResultSchema = applyResultSchema.extend({ rules: rulesViewSchema });
 export const listenersApplyResultSchema = applyResultSchema.extend({ listeners: z.array(listenerSchema) });
 
 const execCauseSchema = z.looseObject({});

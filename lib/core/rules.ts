@@ -183,3 +183,10 @@ export type RulesInput = z.input<typeof rulesSchema>;
 export const defaultRules = (): Rules => rulesSchema.parse({});
 
 export const replicaWeightSchema = z.number().int().min(0).max(256);
+
+/**
+ * Rules as they are stored and answered: rulesSchema's output (`routes` always, `route`
+ * the first of them in the legacy form), which its transform cannot show to
+ * z.toJSONSchema. The OpenAPI document (lib/openapi) uses it for answers.
+ */
+export const rulesViewSchema = z.object({ ...rulesSchema.in.shape, routes: z.array(serviceRouteSchema), route: routeSchema });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DNS_LABEL, rulesSchema } from "@/lib/core/rules";
+import { DNS_LABEL, rulesSchema, rulesViewSchema } from "@/lib/core/rules";
 
 /** Service fields as the API and forms accept them (one schema for both). */
 
@@ -331,7 +331,7 @@ export const serviceViewSchema = z.object({
   replicas: z.number().int(),
   minReplicas: z.number().int(),
   maxReplicas: z.number().int(),
-  rules: rulesSchema,
+  rules: rulesViewSchema,
   allowRoot: z.boolean(),
   actions: z.array(
     z.object({

@@ -4,7 +4,7 @@ import { balancerConfigSchema, revisionViewSchema } from "@/lib/core/balancer-vi
 import { eventSchema } from "@/lib/core/event-query";
 import { certificateViewSchema, listenerSchema } from "@/lib/core/listeners";
 import { serviceTickSchema, trafficStatusSchema } from "@/lib/core/metrics";
-import { rulesSchema } from "@/lib/core/rules";
+import { rulesSchema, rulesViewSchema } from "@/lib/core/rules";
 import { replicaViewSchema, serviceViewSchema } from "@/lib/core/service";
 import { sessionUserSchema, userViewSchema } from "@/lib/core/users";
 import { operations, type Operation } from "@/lib/openapi/operations";
@@ -126,7 +126,7 @@ const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}
 
 /** Schemas many answers hold, named once under components (answers: output side; requests: input side). */
 const SHARED: { name: string; schema: z.ZodType; io: "input" | "output" }[] = [
-  { name: "Rules", schema: rulesSchema, io: "output" },
+  { name: "Rules", schema: rulesViewSchema, io: "output" },
   { name: "RulesInput", schema: rulesSchema, io: "input" },
   { name: "Service", schema: serviceViewSchema, io: "output" },
   { name: "Replica", schema: replicaViewSchema, io: "output" },
@@ -200,7 +200,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         "The control panel's HTTP API: services and replicas, balancer rules and revisions, listeners and certificates, events, users.",
         "",
         "**Authentication.** Sign in with `POST /api/auth/login` (`{\"username\", \"password\"}`); the answer sets the `sy_session` cookie",
-        "(HttpOnly, SameSite=Strict), which every other operation needs. Each operation's `x-switchyard-access` names the role it needs",
+        "(HttpOnly, SameSite=Lax), which every other operation needs. Each operation's `x-switchyard-access` names the role it needs",
         "(viewer < operator < admin); a lower role gets 403. Mutations (POST, PUT, PATCH, DELETE) must carry an `Origin` (or `Referer`)",
         "of the panel itself and a `Host` that names it: others get 403 or 421. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`",
         "with the HTTP status of the code (lib/core/errors.ts).",

@@ -13,6 +13,7 @@ import {
   revisionNumberSchema,
   rulesApplyRequestSchema,
 } from "@/lib/core/balancer-views";
+import { alertSettingsSchema, alertSettingsViewSchema } from "@/lib/core/alerts";
 import { autoscaleSettingsSchema, autoscaleViewSchema } from "@/lib/core/autoscale";
 import { rolloutActionSchema, rolloutRequestSchema, rolloutViewSchema } from "@/lib/core/rollout";
 import { eventPageSchema, eventQuerySchema } from "@/lib/core/event-query";
@@ -21,7 +22,7 @@ import { metricsHistorySchema, storedRangeSchema } from "@/lib/core/metric-histo
 import { trafficSettingsSchema, trafficStatusSchema } from "@/lib/core/metrics";
 import { replicaActionResultSchema, replicaActionSchema } from "@/lib/core/mgmt";
 import { tryRequestSchema, tryResultSchema } from "@/lib/core/route-try";
-import { rulesSchema } from "@/lib/core/rules";
+import { rulesSchema, rulesViewSchema } from "@/lib/core/rules";
 import { allowListSchema } from "@/lib/core/run-policy";
 import { createServiceSchema, idParamSchema, replicaLogsQuerySchema, replicaViewSchema, serviceViewSchema, updateServiceSchema } from "@/lib/core/service";
 import { credentialsSchema, createUserSchema, sessionUserSchema, setupSchema, updateUserSchema, userViewSchema } from "@/lib/core/users";
@@ -96,7 +97,7 @@ export const operations: Operation[] = [
     method: "POST",
     path: "/api/auth/login",
     tag: "auth",
-    summary: "Sign in: sets the sy_session cookie (HttpOnly, SameSite=Strict) that every other operation needs",
+    summary: "Sign in: sets the sy_session cookie (HttpOnly, SameSite=Lax) that every other operation needs",
     access: "public",
     body: credentialsSchema,
     responses: { 200: json("Signed in", z.object({ user: sessionUserSchema })) },
@@ -223,7 +224,7 @@ export const operations: Operation[] = [
     summary: "A service's balancer rules and the current revision (the baseRevision of the next apply)",
     access: "viewer",
     params: id,
-    responses: { 200: json("The rules", z.object({ rules: rulesSchema, revision: z.number().int() })) },
+    responses: { 200: json("The rules", z.object({ rules: rulesViewSchema, revision: z.number().int() })) },
     errors: ["not_found"],
   },
   {
@@ -388,7 +389,7 @@ export const operations: Operation[] = [
     summary: "The current configuration rendered for any engine, secrets replaced by a placeholder (a file download)",
     access: "viewer",
     query: exportQuerySchema,
-    responses: { 200: { description: "The config file (text; its content type names the engine's format)", contentType: "text/plain" } },
+    responses: { 200: { description: "The config file: HAProxy and nginx text, builtin JSON, Traefik YAML (lib/engines/descriptors.ts)", contentType: ["text/plain", "application/json", "application/yaml"] } },
     errors: ["unsupported"],
   },
   {
@@ -577,6 +578,23 @@ export const operations: Operation[] = [
     access: "metrics-token",
     responses: { 200: { description: "The metrics", contentType: "text/plain" } },
     errors: ["unauthorized"],
+  },
+  {
+    method: "GET",
+    path: "/api/alerts",
+    tag: "alerts",
+    summary: "Alert rules, the webhook (never its secret, only whether there is one) and the alerts firing now",
+    access: "viewer",
+    responses: { 200: json("The alerts", z.object({ alerts: alertSettingsViewSchema })) },
+  },
+  {
+    method: "PUT",
+    path: "/api/alerts",
+    tag: "alerts",
+    summary: "Replace the alert rules and the webhook (a secret left out is kept)",
+    access: "admin",
+    body: alertSettingsSchema,
+    responses: { 200: json("The alerts as saved", z.object({ alerts: alertSettingsViewSchema })) },
   },
   {
     method: "GET",

@@ -17,6 +17,8 @@ import type { applyRules, previewRules } from "@/lib/services/apply-rules";
 import type { createListener } from "@/lib/services/manage-listeners";
 import type { tryUrl } from "@/lib/services/try-route";
 import type { signIn } from "@/lib/services/sign-in";
+import type { Rules, rulesViewSchema } from "@/lib/core/rules";
+import type { AlertSettingsView, alertSettingsViewSchema } from "@/lib/core/alerts";
 import type { AutoscaleView, autoscaleViewSchema } from "@/lib/core/autoscale";
 import type { MetricsTokenView, metricsTokenViewSchema } from "@/lib/services/manage-metrics-tokens";
 
@@ -54,5 +56,7 @@ export const answersFitTheirSchemas: [
   Fits<Out<typeof tryUrl>, typeof tryResultSchema>,
   Fits<MetricsTokenView, typeof metricsTokenViewSchema>,
   Fits<AutoscaleView, typeof autoscaleViewSchema>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Fits<AlertSettingsView, typeof alertSettingsViewSchema>,
+  Fits<Rules, typeof rulesViewSchema>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 // POST /api/replicas/:id/actions answers `result: unknown` in its types (what the replica sent): the contract check covers it.

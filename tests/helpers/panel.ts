@@ -225,6 +225,9 @@ export async function startPanel(opts: StartPanelOptions): Promise<Panel> {
     DATA_DIR: dataDir,
     BALANCER_PORT: "18085",
     PORT_RANGE: "23000-23999",
+    // every API request and answer is checked against the OpenAPI document; a violation is a 500 (lib/openapi/contract.ts)
+    SWITCHYARD_CONTRACT: "1",
+    SWITCHYARD_CONTRACT_LOG: path.join(REPO_ROOT, "test-results", "contract", "panels.jsonl"),
     ...opts.env,
   };
   if (process.env.DOCKER_HOST && !env.DOCKER_HOST) env.DOCKER_HOST = process.env.DOCKER_HOST;

@@ -9,9 +9,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { forget } from "@/lib/remember";
+import { forget, remember } from "@/lib/remember";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+/** Where the contract check appends what it checked (scripts/contract-coverage.ts reads it). */
+export const CONTRACT_LOG = path.join(ROOT, "test-results", "contract", "in-process.jsonl");
 
 export type TempDatabase = {
   dataDir: string;
@@ -25,12 +27,17 @@ export async function openTempDatabase(name = "db"): Promise<TempDatabase> {
   const databaseUrl = `file:${path.join(dataDir, "switchyard.db")}`;
   process.env.DATA_DIR = dataDir;
   process.env.DATABASE_URL = databaseUrl;
+  // route handlers called here check every request and answer against the OpenAPI document (lib/openapi/contract.ts)
+  process.env.SWITCHYARD_CONTRACT = "1";
+  process.env.SWITCHYARD_CONTRACT_LOG = CONTRACT_LOG;
   // settings that would change what the tests see (a bootstrap admin, extra origins, proxies)
   for (const k of ["ADMIN_USER", "ADMIN_PASSWORD", "ALLOWED_ORIGINS", "PUBLIC_URL", "TRUST_PROXY"]) delete process.env[k];
   forget("env");
   forget("prisma");
   const { prepareDb } = await import("@/scripts/prepare-db");
   prepareDb(ROOT);
+  // the contract check's validators, compiled here rather than at a test's first request (seconds of a busy event loop)
+  remember("openapi-contract-warm", (await import("@/lib/openapi/contract")).warmContract);
   return {
     dataDir,
     databaseUrl,
