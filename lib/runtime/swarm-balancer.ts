@@ -27,16 +27,53 @@ export type SwarmBalancerSpec = {
   /** an image whose entrypoint is haproxy (scripts/swarm-bed.sh haproxy-image builds one) */
   image: string;
   network: string;
+  /**
+   * The management path: a second listener (published like the first) that forwards a
+   * request to the task named by its X-Switchyard-Task header (an address inside `subnet`,
+   * the overlay's) at the replicas' admin port, whether or not the balancer has the task in
+   * rotation. The replicas' admin API still wants its bearer token.
+   */
+  admin?: { publishPort: number; adminPort: number; subnet: string };
 };
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** An IPv4 network in CIDR form (validated by value, not by pattern matching). */
+function isCidr4(s: string): boolean {
+  const [ip, len, ...rest] = s.split("/");
+  if (rest.length || len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32) return false;
+  const parts = ip.split(".");
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+function checkPort(name: string, v: number) {
+  if (!Number.isInteger(v) || v < 1024 || v > 65535) throw new AppError("bad_request", `${name} must be a port from 1024 to 65535`);
+}
+
 /** The HAProxy config: every value is checked (they are rendered into the file). */
-export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dataPort" | "slots" | "publishPort">): string {
+export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dataPort" | "slots" | "publishPort" | "admin">): string {
   if (!NAME.test(spec.target)) throw new AppError("bad_request", `Swarm service name ${JSON.stringify(spec.target)} is not usable in a balancer config`);
-  for (const [k, v] of [["dataPort", spec.dataPort], ["publishPort", spec.publishPort]] as const) {
-    if (!Number.isInteger(v) || v < 1024 || v > 65535) throw new AppError("bad_request", `${k} must be a port from 1024 to 65535`);
+  checkPort("dataPort", spec.dataPort);
+  checkPort("publishPort", spec.publishPort);
+  if (spec.admin) {
+    checkPort("admin.publishPort", spec.admin.publishPort);
+    checkPort("admin.adminPort", spec.admin.adminPort);
+    if (spec.admin.publishPort === spec.publishPort) throw new AppError("bad_request", "admin.publishPort must differ from publishPort");
+    if (!isCidr4(spec.admin.subnet)) throw new AppError("bad_request", `admin.subnet ${JSON.stringify(spec.admin.subnet)} is not an IPv4 network like 10.0.1.0/24`);
   }
+  const admin = spec.admin
+    ? [
+        "frontend admin",
+        `  bind :${spec.admin.publishPort}`,
+        `  acl to_task req.hdr_ip(x-switchyard-task) ${spec.admin.subnet}`,
+        "  http-request deny deny_status 400 unless to_task",
+        "  http-request set-dst req.hdr_ip(x-switchyard-task)",
+        `  http-request set-dst-port int(${spec.admin.adminPort})`,
+        "  default_backend admin",
+        "backend admin",
+        "  server task 0.0.0.0:0",
+      ]
+    : [];
   if (!Number.isInteger(spec.slots) || spec.slots < 1 || spec.slots > 100) throw new AppError("bad_request", "slots must be 1..100");
   return [
     "global",
@@ -68,6 +105,7 @@ export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dat
     "  balance roundrobin",
     "  option httpchk GET /health",
     `  server-template r ${spec.slots} tasks.${spec.target}:${spec.dataPort} check inter 500 fall 2 rise 2 resolvers docker init-addr none`,
+    ...admin,
     "",
   ].join("\n");
 }
@@ -102,7 +140,10 @@ export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpe
       Networks: [{ Target: spec.network }],
     },
     Mode: { Replicated: { Replicas: 1 } },
-    EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.publishPort, PublishedPort: spec.publishPort, PublishMode: "host" }] },
+    EndpointSpec: {
+      Mode: "dnsrr",
+      Ports: [spec.publishPort, ...(spec.admin ? [spec.admin.publishPort] : [])].map((p) => ({ Protocol: "tcp", TargetPort: p, PublishedPort: p, PublishMode: "host" })),
+    },
   } as unknown as Docker.CreateServiceOptions);
   return { name, created: true };
 }

@@ -286,11 +286,19 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * HAProxy for the service, as a Swarm service on its overlay (swarm-balancer.ts), published
    * in host mode on a manager at `publishPort`; it follows the tasks through Docker's DNS.
    */
-  async function ensureBalancer(serviceId: string, b: { image: string; publishPort: number; slots?: number }) {
+  async function ensureBalancer(serviceId: string, b: { image: string; publishPort: number; slots?: number; adminPublishPort?: number }) {
     const svc = await mustFind(serviceId);
-    const dataPort = Number(envOf(svc.info.Spec).PORT ?? 0);
+    const env = envOf(svc.info.Spec);
+    const dataPort = Number(env.PORT ?? 0);
+    let admin: { publishPort: number; adminPort: number; subnet: string } | undefined;
+    if (b.adminPublishPort) {
+      const net = (await call(`inspect network ${network}`, () => docker.getNetwork(network).inspect())) as { IPAM?: { Config?: { Subnet?: string }[] } };
+      const subnet = net.IPAM?.Config?.find((c) => c.Subnet && c.Subnet.includes("."))?.Subnet;
+      if (!subnet) throw new AppError("runtime_error", `overlay ${network} has no IPv4 subnet`);
+      admin = { publishPort: b.adminPublishPort, adminPort: Number(env.ADMIN_PORT ?? 0), subnet };
+    }
     try {
-      return await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network });
+      return await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network, admin });
     } catch (e) {
       throw wrap(e, `create the balancer of Swarm service ${svc.info.Spec.Name}`);
     }

@@ -21,6 +21,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const IMAGE = "switchyard/replica:swarm-bed";
 const LB_IMAGE = "switchyard/haproxy-bed:local";
 const LB_PORT = 18560;
+const ADMIN_RELAY_PORT = 18561;
 const RUN = `${process.pid.toString(36).slice(-4)}`;
 const BED_NAME = `syt${RUN}`.slice(0, 8);
 const BED_NET = `10.213.${20 + (process.pid % 200)}`;
@@ -101,6 +102,40 @@ function startLoad(host: string, concurrency: number, maxMs: number): { stop: ()
   };
 }
 
+/** A replica admin call through the balancer's management listener, to the task at `task`. */
+function relay(host: string, task: string, method: "GET" | "POST", pathname: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        host,
+        port: ADMIN_RELAY_PORT,
+        method,
+        path: pathname,
+        timeout: 5000,
+        headers: { "x-switchyard-task": task, authorization: "Bearer swarm-test-token", ...(data ? { "content-type": "application/json", "content-length": Buffer.byteLength(data) } : {}) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => {
+          let json: Record<string, unknown> | null = null;
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            /* not JSON (HAProxy's own page) */
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
 describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("swarm runtime on a real 3-node bed", () => {
   let manager = "";
   let managerAddr = "";
@@ -171,7 +206,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
 
   it("puts HAProxy on the overlay (a Swarm service, host-mode port on the manager) reaching every task", async () => {
     const t0 = Date.now();
-    expect((await rt.ensureBalancer(SERVICE_ID, { image: LB_IMAGE, publishPort: LB_PORT })).created).toBe(true);
+    expect((await rt.ensureBalancer(SERVICE_ID, { image: LB_IMAGE, publishPort: LB_PORT, adminPublishPort: ADMIN_RELAY_PORT })).created).toBe(true);
     const seen = new Set<string>();
     await waitFor(
       `the balancer at ${managerAddr}:${LB_PORT} answering from all 3 replicas`,
@@ -254,6 +289,45 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
     } finally {
       await load.stop();
       await rt.setNodeAvailability(victim!.nodeId, "active");
+    }
+  });
+
+  it("reaches a task on another node through the management listener while the balancer has isolated it", async () => {
+    const nodes = await rt.nodes();
+    const tasks = await rt.tasks(SERVICE_ID);
+    const victim = tasks.find((t) => nodes.find((n) => n.id === t.nodeId)?.role === "worker")!;
+    const other = tasks.find((t) => t.taskId !== victim.taskId)!;
+    const victimId = `sy-${SERVICE_NAME}.${victim.slot}`;
+    // an address outside the overlay is refused by the listener itself
+    expect((await relay(managerAddr, "127.0.0.1", "GET", "/admin/info")).status).toBe(400);
+    expect((await relay(managerAddr, victim.address!, "GET", "/admin/info")).status).toBe(200);
+    const load = startLoad(managerAddr, 2, 60_000);
+    try {
+      const set = await relay(managerAddr, victim.address!, "POST", "/admin/faults", { failHealth: true });
+      expect(set.status).toBe(200);
+      // isolated: the balancer sends nothing more to it
+      await waitFor(`${victimId} out of rotation`, async () => {
+        const probe = startLoad(managerAddr, 1, 1500);
+        await new Promise((r) => setTimeout(r, 1000));
+        const res = await probe.stop();
+        return res.ok > 5 && !res.byReplica[victimId] && res.byReplica[`sy-${SERVICE_NAME}.${other.slot}`] === res.ok;
+      }, 20_000, 100);
+      // the management path still reaches it, on its node, with stress and clear
+      const cpu = await relay(managerAddr, victim.address!, "POST", "/admin/stress/cpu", { seconds: 1 });
+      expect(cpu.status).toBe(200);
+      const clear = await relay(managerAddr, victim.address!, "POST", "/admin/clear", {});
+      expect(clear.status).toBe(200);
+      expect(clear.json?.stoppedCpu).toBe(true);
+      await waitFor(`${victimId} back in rotation`, () => {
+        const n = load.result.byReplica[victimId] ?? 0;
+        return new Promise<boolean>((r) => setTimeout(() => r((load.result.byReplica[victimId] ?? 0) > n), 500));
+      }, 20_000, 100);
+      const res = await load.stop();
+      console.log(`[swarm] ${victimId} on ${victim.node} isolated (failHealth), stressed and cleared through the management listener; under load ${res.ok} ok, ${res.failed} failed`);
+      expect(res.failed).toBe(0);
+    } finally {
+      await load.stop();
+      await relay(managerAddr, victim.address!, "POST", "/admin/clear", {}).catch(() => undefined);
     }
   });
 

@@ -18,6 +18,17 @@ describe("the Swarm balancer's HAProxy config", () => {
     expect(() => renderSwarmHaproxy({ target: "sy-web", dataPort: 8080, slots: 4, publishPort: 1.5 })).toThrow(/publishPort/);
   });
 
+  it("the management listener forwards to a task address inside the overlay only", () => {
+    const cfg = renderSwarmHaproxy({ target: "sy-web", dataPort: 8080, slots: 4, publishPort: 18560, admin: { publishPort: 18561, adminPort: 9090, subnet: "10.0.1.0/24" } });
+    expect(cfg).toContain("  acl to_task req.hdr_ip(x-switchyard-task) 10.0.1.0/24");
+    expect(cfg).toContain("  http-request deny deny_status 400 unless to_task");
+    expect(cfg).toContain("  http-request set-dst-port int(9090)");
+    const base = { target: "sy-web", dataPort: 8080, slots: 4, publishPort: 18560 };
+    expect(() => renderSwarmHaproxy({ ...base, admin: { publishPort: 18561, adminPort: 9090, subnet: "10.0.1.0/24\n  bind :80" } })).toThrow(/subnet/);
+    expect(() => renderSwarmHaproxy({ ...base, admin: { publishPort: 18561, adminPort: 9090, subnet: "10.0.1.300/24" } })).toThrow(/subnet/);
+    expect(() => renderSwarmHaproxy({ ...base, admin: { publishPort: 18560, adminPort: 9090, subnet: "10.0.1.0/24" } })).toThrow(/differ/);
+  });
+
   it("names a Swarm service sy-<name> only for plain service names", () => {
     expect(swarmServiceName("web-2")).toBe("sy-web-2");
     expect(() => swarmServiceName("Web;rm")).toThrow();
