@@ -10,6 +10,7 @@ import { pauseAutoscaler } from "@/lib/autoscale/store";
 import { controller } from "@/lib/controller/controller";
 import { activeRollout, rolloutView, type RolloutRow } from "@/lib/rollout/store";
 import { rolloutRunner } from "@/lib/rollout/runner";
+import { assertMayRun } from "@/lib/services/manage-services";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
@@ -60,6 +61,8 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
     command: input.command !== undefined ? input.command : from.command,
     env: input.env ?? from.env,
   };
+  // the same run policy as an edit of the service (an operator may not roll out what they may not run)
+  await assertMayRun(actor, { image: to.image, command: to.command, env: to.env }, { ...from, allowRoot: svc.allowRoot });
   if (svc.runtime === "docker" && !to.image) throw new AppError("bad_request", "image: a Docker service needs one");
   const fromVersion = specVersion(from);
   const toVersion = specVersion(to);

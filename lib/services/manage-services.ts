@@ -19,11 +19,13 @@ import { getAllowList } from "@/lib/services/manage-allow-list";
 import { serviceView, type ServiceView } from "@/lib/services/views";
 import { pauseAutoscaler } from "@/lib/autoscale/store";
 import { faultStore } from "@/lib/faults/store";
+import { activeRollout } from "@/lib/rollout/store";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
 /** Refuses (403, one detail per field) what the actor's role may not run; see lib/core/run-policy.ts. */
-async function assertMayRun(actor: Actor, change: Partial<RunFields>, before: RunFields | null): Promise<void> {
+/** The run policy (who may run which image or command, as root or not): a refusal is a 403 naming what. Rollouts check it too. */
+export async function assertMayRun(actor: Actor, change: Partial<RunFields>, before: RunFields | null): Promise<void> {
   const refusals = runChangeRefusals(actor.role, { allow: await getAllowList(), defaultImage: env().REPLICA_IMAGE }, change, before);
   if (refusals.length) throw new AppError("forbidden", refusals.map((r) => r.message).join("; "), refusals);
 }
@@ -144,6 +146,9 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
     allowRoot: svc.allowRoot,
   };
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
+  // a rollout in progress owns what the replicas run: its promotion writes these fields
+  const runChanged = (input.image !== undefined && input.image !== before.image) || (input.command !== undefined && JSON.stringify(input.command) !== JSON.stringify(before.command)) || (input.env !== undefined && JSON.stringify(input.env) !== JSON.stringify(before.env));
+  if (runChanged && (await activeRollout(id))) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it before changing its image, command or environment`);
   const source = instanceSourceOf(svc);
   assertRenderable(input.endpoints);
   assertMayPointAt(actor, input);
