@@ -200,6 +200,33 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     }
   }
 
+  /**
+   * A rolling update of what the tasks run (Swarm's UpdateConfig: one at a time, start-first,
+   * rollback on failure). Follow it with updateStatus(): Swarm may roll it back.
+   */
+  async function updateTasks(serviceId: string, change: { image?: string; command?: string[] }): Promise<{ attempts: number }> {
+    if (change.command && !change.command.every((a) => typeof a === "string")) throw new AppError("bad_request", "command: strings only");
+    return updateService(serviceId, (spec) => {
+      const template = (spec.TaskTemplate ?? {}) as { ContainerSpec?: Record<string, unknown>; ForceUpdate?: number };
+      const container = { ...(template.ContainerSpec ?? {}) };
+      if (change.image) container.Image = change.image;
+      if (change.command) container.Args = change.command;
+      return { ...spec, TaskTemplate: { ...template, ContainerSpec: container } };
+    });
+  }
+
+  /**
+   * Where the last update stands, in Swarm's own words and in the panel's: "rolled-back" is
+   * never reported as done (tools in this field have shown success after Swarm rolled back).
+   */
+  async function updateStatus(serviceId: string): Promise<{ state: string; outcome: "none" | "updating" | "done" | "paused" | "rolling-back" | "rolled-back"; message: string | null }> {
+    const svc = await mustFind(serviceId);
+    const st = (svc.info as unknown as { UpdateStatus?: { State?: string; Message?: string } }).UpdateStatus;
+    const state = st?.State ?? "";
+    const outcome = ({ updating: "updating", completed: "done", paused: "paused", rollback_started: "rolling-back", rollback_paused: "paused", rollback_completed: "rolled-back" } as const)[state] ?? "none";
+    return { state, outcome, message: st?.Message ?? null };
+  }
+
   /** Drain a node (Swarm moves its tasks elsewhere) or make it active again; version-checked like scale. */
   async function setNodeAvailability(nodeId: string, availability: "active" | "drain" | "pause"): Promise<{ attempts: number }> {
     return versionedUpdate(async () => {
@@ -418,6 +445,8 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     ensureBalancer,
     nodes,
     setNodeAvailability,
+    updateTasks,
+    updateStatus,
     network,
   } satisfies Runtime & Record<string, unknown>;
 

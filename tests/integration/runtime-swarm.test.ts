@@ -331,6 +331,35 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
     }
   });
 
+  it("reports an update that Swarm rolled back as rolled back, and the old tasks kept serving", async () => {
+    const load = startLoad(managerAddr, 2, 90_000);
+    const t0 = Date.now();
+    try {
+      // a command that exits at once: the new task fails within the monitor window
+      await rt.updateTasks(SERVICE_ID, { command: ["/usr/bin/node", "-e", "process.exit(3)"] });
+      const seen = new Set<string>();
+      const end = await waitFor(
+        "the update settled",
+        async () => {
+          const st = await rt.updateStatus(SERVICE_ID);
+          seen.add(st.outcome);
+          return st.outcome === "rolled-back" || st.outcome === "done" || st.outcome === "paused" ? st : null;
+        },
+        80_000,
+        250,
+      );
+      const res = await load.stop();
+      console.log(`[swarm] failing update: ${[...seen].join(" -> ")} after ${Date.now() - t0} ms (${end.message}); under load ${res.ok} ok, ${res.failed} failed`);
+      expect(end.outcome).toBe("rolled-back");
+      expect(res.failed).toBe(0);
+      const tasks = await rt.waitConverged(SERVICE_ID, 2, 60_000);
+      const health = await healthFromOverlay(manager, tasks.map((t) => t.address!), 8080);
+      expect(health.map((h) => h.status)).toEqual([200, 200]);
+    } finally {
+      await load.stop();
+    }
+  });
+
   it("loses a worker (everything in its namespace killed) under load: Swarm reschedules, the balancer follows, failed requests counted", async () => {
     const nodes = await rt.nodes();
     const before = await rt.tasks(SERVICE_ID);
