@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real multi-node Docker Swarm on this one machine, for the swarm runtime and its tests.
 #
-#   scripts/swarm-bed.sh up|down|status
+#   scripts/swarm-bed.sh up|down|status|kill-node K|haproxy-image [TAG]
 #
 # up: N Docker engines (SWARM_BED_NODES, default 3, at most 9), each in a network namespace
 #   of its own (<name>-n1 ... ), joined by veth pairs to a bridge the script creates
