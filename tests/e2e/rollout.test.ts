@@ -4,7 +4,9 @@
  * started from the service page's Rollout card (canary 50 %, a new environment), the card
  * shows its step running with the traffic split and the gate's figures, then promoted;
  * the steps are markers (R) on the charts; both themes and 390 px without sideways
- * scrolling (screenshots rollout-card, rollout-card-dark, phone-rollout-card).
+ * scrolling (screenshots rollout-card, rollout-card-dark, phone-rollout-card);
+ * the panel stopped mid-rollout (its balancer and replicas keep serving) and started again
+ * on the same data goes on from the recorded step and promotes, without starting it over.
  *
  * Panels 3460-3469, replicas 32500-32699, the balancer on a free one of 18551-18559.
  */
@@ -22,6 +24,7 @@ const until = <T>(what: string, read: () => Promise<T>, check: (v: T) => boolean
 let panel: Panel;
 let cookie: string;
 let serviceId: string;
+let balancerPort: string;
 
 
 describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromium"))("a rollout's progress on the service page (Chromium)", () => {
@@ -29,7 +32,7 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
     panel = await startPanel({
       port: await findFreePort(3460, 3469),
       startTimeoutMs: 170_000,
-      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(await findFreePort(18551, 18559)), PORT_RANGE: "32500-32699" },
+      env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: (balancerPort = String(await findFreePort(18551, 18559))), PORT_RANGE: "32500-32699" },
     });
     cookie = await panel.login(ADMIN.username, ADMIN.password);
     serviceId = await demoServiceReady(panel, cookie);
@@ -86,4 +89,31 @@ describe.skipIf(needs("chromium", hasChromium() ? null : "apt-get install chromi
       await browser.close();
     }
   }, 200_000);
+  it("the panel restarting during a rollout goes on from its recorded step (the replicas keep serving meanwhile)", async () => {
+    const traffic = { rps: 30, clients: 4, durationS: 120 };
+    expect((await panel.request(`/api/services/${serviceId}/traffic`, { method: "POST", cookie, json: traffic })).status).toBe(200);
+    const res = await panel.request(`/api/services/${serviceId}/rollouts`, { method: "POST", cookie, json: { strategy: "canary", weights: [20, 60], holdS: 5, env: { GREETING: "v3" }, gates: { minRequests: 20 } } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const id = ((await res.json()) as { rollout: { id: string } }).rollout.id;
+    const read = async () => ((await (await panel.request(`/api/services/${serviceId}/rollouts/${id}`, { cookie })).json()) as { rollout: { state: string; step: number } }).rollout;
+    await until("the second step", read, (v) => v.step >= 1, 60_000);
+    const before = await read();
+    // the panel stops (the balancer and replicas keep serving) and starts again on the same data
+    const dataDir = panel.dataDir;
+    const port = panel.port;
+    await panel.stop({ keepRunning: true });
+    panel = await startPanel({ port, dataDir, startTimeoutMs: 170_000, env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: balancerPort, PORT_RANGE: "32500-32699" } });
+    cookie = await panel.login(ADMIN.username, ADMIN.password);
+    const after = await read();
+    console.log(`[rollout e2e] before the restart: ${before.state} step ${before.step + 1}; after: ${after.state} step ${after.step + 1}`);
+    expect(after.step).toBeGreaterThanOrEqual(before.step);
+    expect((await panel.request(`/api/services/${serviceId}/traffic`, { method: "POST", cookie, json: traffic })).status).toBe(200);
+    const done = await until("promoted after the restart", read, (v) => v.state === "promoted", 90_000);
+    expect(done.state).toBe("promoted");
+    // step 1 began once: the restarted panel did not start the rollout over
+    const events = (await (await panel.request(`/api/events?service=${serviceId}&kind=rollout.step&limit=200`, { cookie })).json()) as { events: { message: string }[] };
+    const firstStep = events.events.filter((e) => e.message.startsWith("rollout step 1 of 2"));
+    console.log(`[rollout e2e] "rollout step 1 of 2" events: ${firstStep.length}`);
+    expect(firstStep.length).toBe(1);
+  }, 300_000);
 });
