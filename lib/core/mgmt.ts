@@ -184,6 +184,19 @@ export const customActionResultSchema = z.object({
   ms: z.number(),
 });
 
+/** A fault Clear or Resume ended (lib/faults/store.ts EndedFault). */
+const endedFaultSchema = z.object({ id: z.string(), kind: z.string(), reason: z.string() });
+
+/** clear: the faults it undid, and the app's own clear's answer where it speaks the replica protocol. */
+export const clearActionResultSchema = clearResultSchema.partial().extend({ ok: z.literal(true), faultsCleared: z.array(endedFaultSchema), message: z.string() });
+
+/** pause, runtime-stress, network-fault: the fault as the store recorded it (lib/faults/store.ts). */
+export const faultActionResultSchema = z.object({
+  ok: z.literal(true),
+  fault: z.looseObject({ id: z.string(), kind: z.string(), expiresAt: z.string(), replaced: z.array(z.unknown()) }),
+  message: z.string(),
+});
+
 /** POST /api/replicas/:id/actions: what the replica, the engine or the runtime answered, per action. */
 export const replicaActionResultSchema = z.object({
   replicaId: z.string(),
@@ -195,6 +208,9 @@ export const replicaActionResultSchema = z.object({
     clearResultSchema,
     replicaInfoSchema,
     customActionResultSchema,
+    clearActionResultSchema,
+    faultActionResultSchema,
+    z.object({ ok: z.literal(true), faultsCleared: z.array(endedFaultSchema), message: z.string() }),
     z.object({ ok: z.literal(true), message: z.string().optional() }),
   ]),
 });
