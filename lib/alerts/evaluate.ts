@@ -21,6 +21,8 @@ export type ServiceFacts = {
   /** the collector's last few ticks of it, oldest first */
   ticks: readonly ServiceTick[];
   autoscaler: { running: boolean; max: number; desired: number; recommendation: number | null } | null;
+  /** the service's last rollout that rolled back on its own or by hand, if any */
+  lastRollback?: { id: string; endedAt: number; reason: string | null } | null;
 };
 
 /** A certificate the balancer serves: its public facts. */
@@ -97,6 +99,13 @@ export function signalsOf(rules: readonly AlertRule[], services: readonly Servic
           const a = svc.autoscaler;
           if (a?.running && a.desired >= a.max && a.recommendation !== null && a.recommendation > a.max) {
             out.push({ ...base, key: `${rule.id}/${svc.id}`, replicaId: null, value: a.recommendation, summary: `${svc.name}'s autoscaler is at its maximum ${a.max} and wants ${a.recommendation}` });
+          }
+          break;
+        }
+        case "rollout_rolled_back": {
+          const rb = svc.lastRollback;
+          if (rb && now - rb.endedAt < rule.threshold * 60_000) {
+            out.push({ ...base, key: `${rule.id}/${svc.id}/${rb.id}`, replicaId: null, value: null, summary: `a rollout of ${svc.name} rolled back${rb.reason ? `: ${rb.reason}` : ""}` });
           }
           break;
         }

@@ -67,7 +67,11 @@ export class AlertLoop {
       const settings = await readAlertSettings();
       if (settings.rules.length === 0 && this.states.size === 0) return [];
       const services = await db().service.findMany({ include: { instances: true, autoscaler: true } });
+      const rollbacks = settings.rules.some((r) => r.kind === "rollout_rolled_back")
+        ? await db().rollout.findMany({ where: { state: "rolled_back", endedAt: { not: null } }, orderBy: { endedAt: "desc" }, select: { id: true, serviceId: true, endedAt: true, reason: true } })
+        : [];
       const facts: ServiceFacts[] = services.map((s) => {
+        const rb = rollbacks.find((r) => r.serviceId === s.id);
         const a = s.autoscaler ? autoscalerOf(s.autoscaler) : null;
         return {
           id: s.id,
@@ -75,6 +79,7 @@ export class AlertLoop {
           replicas: s.instances.filter((r) => r.state !== "draining" && r.state !== "stopping"),
           ticks: this.deps.history(s.id, ERROR_WINDOW_TICKS),
           autoscaler: a ? { running: a.enabled && !a.pausedAt, max: a.maxReplicas, desired: s.replicas, recommendation: this.deps.autoscaleStatus(s.id)?.recommendation ?? null } : null,
+          lastRollback: rb?.endedAt ? { id: rb.id, endedAt: rb.endedAt.getTime(), reason: rb.reason } : null,
         };
       });
       const now = this.deps.now?.() ?? Date.now();

@@ -6,7 +6,7 @@ import { z } from "zod";
  * lib/alerts/evaluate.ts; this is the shape the API, the form and the stored setting share.
  */
 
-export const ALERT_KINDS = ["replica_down", "ready_below", "error_rate", "p95_above", "autoscaler_at_max", "certificate_expiry"] as const;
+export const ALERT_KINDS = ["replica_down", "ready_below", "error_rate", "p95_above", "autoscaler_at_max", "rollout_rolled_back", "certificate_expiry"] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const ALERT_KIND_LOOK: Record<AlertKind, { label: string; threshold: { label: string; unit: string; min: number; max: number } | null }> = {
@@ -15,6 +15,7 @@ export const ALERT_KIND_LOOK: Record<AlertKind, { label: string; threshold: { la
   error_rate: { label: "error rate above", threshold: { label: "errors", unit: "%", min: 0, max: 100 } },
   p95_above: { label: "p95 latency above", threshold: { label: "p95", unit: "ms", min: 1, max: 600_000 } },
   autoscaler_at_max: { label: "the autoscaler is at its maximum and wants more", threshold: null },
+  rollout_rolled_back: { label: "a rollout rolled back (holds for the minutes given after it)", threshold: { label: "for", unit: "min", min: 1, max: 1440 } },
   certificate_expiry: { label: "a certificate expires within", threshold: { label: "days", unit: "days", min: 1, max: 365 } },
 };
 

@@ -59,6 +59,25 @@ describe("signalsOf: the conditions that hold", () => {
   });
 });
 
+describe("a rollout rolled back", () => {
+  it("holds for the minutes given after the rollback, per rollout; none, or an older one, does not", () => {
+    const now = Date.UTC(2026, 10, 29, 12);
+    const r = rule({ id: "rb", kind: "rollout_rolled_back", threshold: 10, forS: 0 });
+    const rb = { id: "ro1", endedAt: now - 9 * 60_000, reason: "gate error-rate failed at step 1" };
+    expect(signalsOf([r], [facts([], { lastRollback: rb })], [], now)).toMatchObject([{ key: "rb/s1/ro1", summary: "a rollout of web rolled back: gate error-rate failed at step 1" }]);
+    expect(signalsOf([r], [facts([], { lastRollback: { ...rb, endedAt: now - 11 * 60_000 } })], [], now)).toEqual([]);
+    expect(signalsOf([r], [facts([])], [], now)).toEqual([]);
+    // fires at once (forS 0) and resolves once the window has passed and resolveS after it
+    const first = step(new Map(), signalsOf([r], [facts([], { lastRollback: rb })], [], now), [r], now);
+    expect(first.transitions.map((t) => t.status)).toEqual(["firing"]);
+    const later = now + 2 * 60_000;
+    const gone = step(first.states, signalsOf([r], [facts([], { lastRollback: rb })], [], later), [r], later);
+    expect(gone.transitions).toEqual([]);
+    const resolved = step(gone.states, [], [r], later + 11_000);
+    expect(resolved.transitions.map((t) => t.status)).toEqual(["resolved"]);
+  });
+});
+
 describe("certificates near expiry", () => {
   it("a certificate within the threshold (or expired) holds; the others do not; no service in the signal", () => {
     const now = Date.UTC(2026, 10, 29);
