@@ -199,7 +199,8 @@ for (const e of engines) {
       await expectUndone(rec, a.id);
     });
 
-    it.runIf(e.engine === "haproxy")("through the API: the time limit undoes it, and Clear does (twice: a no-op)", async () => {
+    // the API path is the same on every engine: it runs once, on HAProxy (defined only there, not a counted skip elsewhere)
+    if (e.engine === "haproxy") it("through the API: the time limit undoes it, and Clear does (twice: a no-op)", async () => {
       const actions = await import("@/app/api/replicas/[id]/actions/route");
       const act = async (replicaId: string, body: Record<string, unknown>) => {
         const res = await h.api(actions.POST, `/api/replicas/${replicaId}/actions`, { method: "POST", body }, { id: replicaId });
