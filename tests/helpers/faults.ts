@@ -3,7 +3,7 @@
  * through the real route handler, read the balancer's view of a server, send requests
  * through the balancer and learn which instance answered (the user app names itself).
  */
-import http from "node:http";
+import { throughToUserApp } from "./user-app-request";
 import type { ControllerHarness } from "./controller-harness";
 
 type ActionsRoute = typeof import("@/app/api/replicas/[id]/actions/route");
@@ -24,27 +24,9 @@ export async function engineHealth(h: ControllerHarness, replicaId: string): Pro
 
 export type Through = { status: number; port: string; error?: string };
 
-/** One request through the balancer on a new connection; `port`: the instance that answered (the user app's `by`). */
+/** One request through the balancer on a new connection; `port`: the instance that answered (the user app's `by`); a failure is an answer with status 0. */
 export function through(listen: number, timeoutMs = 10_000): Promise<Through> {
-  return new Promise((resolve) => {
-    const req = http.request({ host: "127.0.0.1", port: listen, path: "/", agent: false, timeout: timeoutMs }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        let by = "";
-        try {
-          by = String((JSON.parse(text) as { by?: string }).by ?? "");
-        } catch {
-          // an engine's own error page
-        }
-        resolve({ status: res.statusCode ?? 0, port: by.split(":").pop() ?? "" });
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (e) => resolve({ status: 0, port: "", error: e.message }));
-    req.end();
-  });
+  return throughToUserApp(listen, "GET", "/", undefined, timeoutMs).catch((e: Error) => ({ status: 0, port: "", error: e.message }));
 }
 
 /** `n` requests one after another; how many failed and which instances answered. */

@@ -5,9 +5,9 @@ import http from "node:http";
  * 127.0.0.1:`port`, on a new connection: its status and the port of the instance that
  * answered (the app names itself as host:port in `by`; "" for an engine's own error page).
  */
-export function throughToUserApp(port: number, method = "GET", urlPath = "/", body?: string): Promise<{ status: number; port: string }> {
+export function throughToUserApp(port: number, method = "GET", urlPath = "/", body?: string, timeoutMs = 5000): Promise<{ status: number; port: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: urlPath, method, agent: false, timeout: 5000 }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port, path: urlPath, method, agent: false, timeout: timeoutMs }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (text += c));
