@@ -23,7 +23,9 @@ import { connectionOptions, type DockerEndpoint } from "./docker-connection";
 import { dockerErrors, dockerMessage, statusOf } from "./docker-errors";
 import { LABEL_PANEL } from "./docker";
 import { replicaEnv } from "./replica-env";
+import { demuxDockerLog, formatLogLines } from "./docker-log";
 import { ensureSwarmBalancer, removeSwarmBalancer } from "./swarm-balancer";
+import type { ClusterMember, ClusterRuntime } from "./cluster";
 import {
   LABEL_MANAGED,
   LABEL_SERVICE,
@@ -345,6 +347,63 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     }
   }
 
+  /**
+   * The service's members for the controller (cluster.ts): tasks Swarm wants running, tasks
+   * still running that it is stopping, and tasks that failed or were rejected in the last
+   * `failedWithinMs` (so their error can be reported once).
+   */
+  async function members(serviceId: string, { failedWithinMs = 30_000 }: { failedWithinMs?: number } = {}): Promise<ClusterMember[]> {
+    const svc = await findService(serviceId);
+    if (!svc) return [];
+    const env = envOf(svc.info.Spec);
+    const ports = { data: Number(env.PORT ?? 0), admin: Number(env.ADMIN_PORT ?? 0) };
+    const out: ClusterMember[] = [];
+    for (const t of await tasks(serviceId, { all: true })) {
+      const failed = t.state === "failed" || t.state === "rejected";
+      const stopping = t.desiredState !== "running" && (t.state === "running" || t.state === "starting");
+      if (failed ? Date.now() - t.startedAt.getTime() > failedWithinMs : t.desiredState !== "running" && !stopping) continue;
+      const running = t.state === "running" && t.address !== null;
+      out.push({
+        id: `${svc.info.Spec.Name}.${t.slot}.${t.taskId.slice(0, 6)}`,
+        ref: t.taskId,
+        slot: t.slot,
+        node: t.node || null,
+        containerId: t.containerId,
+        dataAddr: t.address ? { host: t.address, port: ports.data } : null,
+        adminAddr: t.address ? { host: t.address, port: ports.admin } : null,
+        state: failed ? "failed" : stopping ? "stopping" : running ? "running" : "starting",
+        ready: running && !stopping,
+        serving: running && !stopping,
+        error: t.error,
+        startedAt: t.startedAt,
+      });
+    }
+    return out;
+  }
+
+  /** The last lines of one task's log, through the manager (the Engine API's task logs). */
+  async function memberLogs(serviceId: string, taskId: string, lines: number): Promise<string[]> {
+    if (!/^[a-z0-9]{10,64}$/.test(taskId)) throw new AppError("bad_request", "not a task id");
+    const t = (await call(`inspect task ${taskId}`, () => docker.getTask(taskId).inspect())) as TaskInfo;
+    const svc = await findService(serviceId);
+    if (!svc || t.ServiceID !== svc.info.ID) throw new AppError("not_found", `task ${taskId} is not one of service ${serviceId}'s`);
+    const n = Math.max(1, Math.min(1000, Math.floor(lines)));
+    const raw = (await call(`logs of task ${taskId}`, () =>
+      (docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | string> }).logs({ stdout: true, stderr: true, tail: n, follow: false }),
+    )) as Buffer | string;
+    const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
+    // a task without a tty answers in Docker's multiplexed frames, like a container
+    const framed = buf.length >= 8 && (buf[0] === 1 || buf[0] === 2) && buf.readUInt16BE(1) === 0 && buf[3] === 0;
+    return (framed ? formatLogLines(demuxDockerLog(buf)) : buf.toString("utf8").split("\n").filter(Boolean)).slice(-n);
+  }
+
+  async function status(serviceId: string) {
+    const svc = await findService(serviceId);
+    if (!svc) return { desired: null };
+    const u = await updateStatus(serviceId);
+    return { desired: svc.info.Spec.Mode?.Replicated?.Replicas ?? null, update: { outcome: u.outcome, message: u.message } };
+  }
+
   function toReplica(svc: ServiceInfo, t: SwarmTask): RuntimeReplica {
     const labels = svc.Spec.Labels ?? {};
     const env = envOf(svc.Spec);
@@ -447,6 +506,9 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     setNodeAvailability,
     updateTasks,
     updateStatus,
+    members,
+    memberLogs,
+    status,
     network,
   } satisfies Runtime & Record<string, unknown>;
 
@@ -454,6 +516,23 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
 }
 
 export type SwarmRuntime = ReturnType<typeof createSwarmRuntime>;
+
+/** The Swarm runtime seen through the service-level port (cluster.ts) that the controller drives. */
+export function swarmCluster(rt: SwarmRuntime): ClusterRuntime & { swarm: SwarmRuntime } {
+  return {
+    kind: "swarm",
+    swarm: rt,
+    available: () => rt.available(),
+    ensureService: (spec) => rt.ensureService(spec),
+    scale: (id, n) => rt.scale(id, n),
+    status: (id) => rt.status(id),
+    members: (id) => rt.members(id),
+    removeService: (id) => rt.removeService(id),
+    nodes: async () => (await rt.nodes()).map((n) => ({ id: n.id, name: n.hostname, role: n.role, state: n.state, availability: n.availability, addr: n.addr })),
+    setNodeAvailability: (id, a) => rt.setNodeAvailability(id, a),
+    memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),
+  } satisfies ClusterRuntime & { swarm: SwarmRuntime };
+}
 
 type ServiceSpec = {
   Name: string;
