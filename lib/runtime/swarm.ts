@@ -81,6 +81,13 @@ function mapTaskState(state: string): RuntimeReplicaState {
   return "unknown";
 }
 
+/** Slots in which Swarm wants more than one task running (a start-first update or rollback left both). */
+export function duplicateSlots(wanted: { slot: number }[]): number[] {
+  const seen = new Map<number, number>();
+  for (const t of wanted) seen.set(t.slot, (seen.get(t.slot) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([slot]) => slot).sort((a, b) => a - b);
+}
+
 type TaskInfo = {
   ID: string;
   Slot?: number;
@@ -294,18 +301,44 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     return updateService(serviceId, (spec) => ({ ...spec, Mode: { Replicated: { Replicas: replicas } } }));
   }
 
-  /** Wait until exactly `replicas` tasks run (and none is still being stopped); returns them. */
-  async function waitConverged(serviceId: string, replicas: number, timeoutMs = 60_000): Promise<SwarmTask[]> {
+  /**
+   * Wait until exactly `replicas` tasks run, one per slot (and none is still being stopped); returns them.
+   *
+   * A slot can be left with two running tasks after a start-first update or rollback (moby
+   * issue #43081: the rollback replaced a healthy task too, and Swarm's updater, which removes
+   * a slot's extra task, only runs on the next change to the service). When a slot holds more
+   * than one task Swarm wants running for `nudgeAfterMs` while no update is under way, the
+   * service is re-written with a label changed (nothing the tasks run): the updater runs, finds
+   * the slot dirty and keeps one task. Returned in `nudged` via the callback for the caller's log.
+   */
+  async function waitConverged(serviceId: string, replicas: number, timeoutMs = 60_000, opts: { nudgeAfterMs?: number; onNudge?: (slots: number[]) => void } = {}): Promise<SwarmTask[]> {
     const deadline = Date.now() + timeoutMs;
+    const nudgeAfter = opts.nudgeAfterMs ?? 10_000;
+    let duplicateSince: number | null = null;
+    let nudges = 0;
     let last: SwarmTask[] = [];
     for (;;) {
       const all = await tasks(serviceId, { all: true });
       last = all.filter((t) => t.desiredState === "running");
       const lingering = all.filter((t) => t.desiredState !== "running" && t.state === "running");
       if (last.length === replicas && last.every((t) => t.state === "running" && t.address) && lingering.length === 0) return last;
+      const dupSlots = duplicateSlots(last);
+      if (dupSlots.length === 0) duplicateSince = null;
+      else {
+        duplicateSince ??= Date.now();
+        if (Date.now() - duplicateSince >= nudgeAfter && nudges < 3) {
+          const { outcome } = await updateStatus(serviceId);
+          if (outcome !== "updating" && outcome !== "rolling-back") {
+            await updateService(serviceId, (spec) => ({ ...spec, Labels: { ...spec.Labels, "switchyard.settle": String(Date.now()) } }));
+            opts.onNudge?.(dupSlots);
+            nudges++;
+            duplicateSince = Date.now();
+          }
+        }
+      }
       if (Date.now() > deadline) {
-        const states = all.map((t) => `${t.slot}:${t.state}/${t.desiredState}${t.error ? ` (${t.error})` : ""}`).join(", ");
-        throw new AppError("runtime_error", `Swarm service for ${serviceId} did not converge to ${replicas} running tasks in ${timeoutMs} ms: ${states}`);
+        const states = all.map((t) => `${t.slot}:${t.state}/${t.desiredState}${t.node ? `@${t.node}` : ""}${t.error ? ` (${t.error})` : ""}`).join(", ");
+        throw new AppError("runtime_error", `Swarm service for ${serviceId} did not converge to ${replicas} running tasks in ${timeoutMs} ms${nudges ? ` (${nudges} nudges for duplicate slots)` : ""}: ${states}`);
       }
       await sleep(250);
     }

@@ -352,7 +352,9 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
       console.log(`[swarm] failing update: ${[...seen].join(" -> ")} after ${Date.now() - t0} ms (${end.message}); under load ${res.ok} ok, ${res.failed} failed`);
       expect(end.outcome).toBe("rolled-back");
       expect(res.failed).toBe(0);
-      const tasks = await rt.waitConverged(SERVICE_ID, 2, 60_000);
+      // a start-first rollback can leave a slot with two running tasks (moby #43081); waitConverged nudges Swarm's updater
+      const tasks = await rt.waitConverged(SERVICE_ID, 2, 60_000, { onNudge: (slots) => console.log(`[swarm] after the rollback slot(s) ${slots.join(", ")} held two running tasks: nudged Swarm's updater`) });
+      expect(tasks.map((t) => t.slot).sort()).toEqual([1, 2]);
       const health = await healthFromOverlay(manager, tasks.map((t) => t.address!), 8080);
       expect(health.map((h) => h.status)).toEqual([200, 200]);
     } finally {

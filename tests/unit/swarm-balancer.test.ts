@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderSwarmHaproxy } from "@/lib/runtime/swarm-balancer";
-import { swarmServiceName } from "@/lib/runtime/swarm";
+import { duplicateSlots, swarmServiceName } from "@/lib/runtime/swarm";
 
 describe("the Swarm balancer's HAProxy config", () => {
   it("follows tasks.<service> through Docker's DNS with checks, retries and redispatch", () => {
@@ -32,5 +32,13 @@ describe("the Swarm balancer's HAProxy config", () => {
   it("names a Swarm service sy-<name> only for plain service names", () => {
     expect(swarmServiceName("web-2")).toBe("sy-web-2");
     expect(() => swarmServiceName("Web;rm")).toThrow();
+  });
+});
+
+describe("duplicateSlots (a start-first rollback can leave two running tasks in one slot)", () => {
+  it("names the slots Swarm wants more than one task running in, and nothing when each slot has one", () => {
+    expect(duplicateSlots([{ slot: 1 }, { slot: 2 }, { slot: 3 }])).toEqual([]);
+    expect(duplicateSlots([{ slot: 2 }, { slot: 1 }, { slot: 1 }, { slot: 2 }, { slot: 3 }])).toEqual([1, 2]);
+    expect(duplicateSlots([])).toEqual([]);
   });
 });
