@@ -4,6 +4,7 @@ import type { RunningEngine } from "@/lib/engines/types";
 import { SerialQueue } from "@/lib/process/serial-queue";
 import { sleep } from "@/lib/process/sleep";
 import { EngineWatchdog } from "@/lib/controller/engine-watchdog";
+import { serverMismatch, servedServerDrift } from "@/lib/engines/lifecycle/model-edits";
 import type { ControllerRepository } from "@/lib/controller/repository";
 
 /**
@@ -64,13 +65,14 @@ export class EngineSupervisor {
         const config = await repo.balancerConfig();
         await this.engine.start(config);
         const status = await this.engine.status();
+        let reapplied: string | null = null;
         if (status.adopted) {
+          // The engine kept serving while the panel was down: re-apply when its servers are not
+          // exactly the database's, by name (what it reports) or by address, port, weight or
+          // state (its stored model), e.g. a replica restarted on a new port meanwhile.
           const stats = await this.engine.stats();
-          const have = new Set(stats.servers.map((s) => `${s.service}/${s.server}`));
-          const want = config.services.flatMap((s) => s.servers.map((v) => `${s.name}/${v.name}`));
-          const serviceNames = new Set(stats.servers.map((s) => s.service));
-          const same = want.length === have.size && want.every((k) => have.has(k)) && config.services.every((s) => s.servers.length === 0 || serviceNames.has(s.name));
-          if (!same) {
+          reapplied = serverMismatch(config, stats.servers.map((s) => `${s.service}/${s.server}`)) ?? servedServerDrift(config, await this.engine.servedConfig());
+          if (reapplied !== null) {
             const r = await this.engine.apply(this.engine.render(config), config);
             if (!r.ok) throw engineError(r);
           }
@@ -81,7 +83,7 @@ export class EngineSupervisor {
           const what = status.adopted ? "answers again" : "restarted";
           await repo.recordEvent({ kind: "engine.restarted", actor: "controller", message: `${status.kind} ${what} on ${where}, ${downMs} ms after the panel found it down`, data: { downMs, runtimeRef: status.pid === null ? null : String(status.pid) } });
         } else {
-          await repo.recordEvent({ kind: status.adopted ? "engine.adopted" : "engine.started", actor: "controller", message: `${status.kind} ${status.adopted ? "adopted (it kept serving while the panel was down)" : "started"} on ${where}` });
+          await repo.recordEvent({ kind: status.adopted ? "engine.adopted" : "engine.started", actor: "controller", message: `${status.kind} ${status.adopted ? "adopted (it kept serving while the panel was down)" : "started"} on ${where}${reapplied === null ? "" : `; re-applied: ${reapplied}`}` });
         }
         this.isReady = true;
       });

@@ -235,6 +235,12 @@ export interface RunningEngine extends Renderer {
   setServerAddress(service: BalancerService, serverName: string, host: string, port: number): Promise<void>;
 
   stats(): Promise<EngineStats>;
+  /**
+   * The model behind the live config: what the engine was last given, its run-time
+   * changes (weight, state, address) included; null before the first apply. The engine
+   * supervisor compares it with the database when it adopts a running engine.
+   */
+  servedConfig(): Promise<BalancerConfig | null>;
 
   /** Supervision: start (or adopt a running instance), stop, status. */
   start(initial: BalancerConfig): Promise<void>;

@@ -165,14 +165,15 @@ class FakeRuntime {
   }
 }
 
-/** An engine that keeps its server list in memory; `adopted`: it was found running, serving `servers`. */
-function fakeEngine(actions: Actions, opts: { adopted?: boolean; servers?: string[] } = {}) {
+/** An engine that keeps its server list in memory; `adopted`: it was found running, serving `servers`; `served`: its stored model (addresses, weights, states). */
+function fakeEngine(actions: Actions, opts: { adopted?: boolean; servers?: string[] } = {}, served: () => Promise<BalancerConfig | null> = async () => null) {
   const servers = new Map<string, "ready" | "drain" | "maint">((opts.servers ?? []).map((s) => [s, "ready"]));
   const replicaOf = (name: string) => name.replace(/^r-/, "");
   const status = (): EngineStatus => ({ kind: "builtin", running: true, version: null, mode: "supervised", pid: null, listen: { host: "127.0.0.1", port: 18000 }, location: "memory", adopted: opts.adopted ?? false });
   const engine = {
     kind: "builtin",
     render: (config: BalancerConfig) => JSON.stringify(config),
+    servedConfig: served,
     apply: async () => {
       actions.push("engine.apply");
       return { ok: true as const, reloaded: true };
@@ -230,7 +231,8 @@ async function setup(opts: { desired: number; engine?: { adopted?: boolean; serv
   const actions: Actions = [];
   const repo = new FakeRepository({ id: SVC, name: "web", desired: opts.desired, runtime: "process" });
   const runtime = new FakeRuntime(actions);
-  const { engine, servers } = fakeEngine(actions, opts.engine);
+  // an adopted engine's stored model is the database's: it kept serving what the panel last gave it
+  const { engine, servers } = fakeEngine(actions, opts.engine, () => repo.balancerConfig());
   const timers = new ManualTimers();
   const supervisor = new EngineSupervisor({ engine: () => engine, repo });
   const start = async () => {

@@ -203,6 +203,8 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
 
     liveConfig: () => lifecycle.liveConfig(),
 
+    servedConfig: () => lifecycle.readModel(),
+
     addServer: (service: BalancerService, server: BalancerServer) => lifecycle.exclusive(() => applyEdit(service, addServerEdit(server))),
 
     removeServer: (service: BalancerService, serverName: string) =>

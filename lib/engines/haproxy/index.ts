@@ -154,6 +154,10 @@ export class HaproxyEngine implements RunningEngine {
     return this.lifecycle.liveConfig();
   }
 
+  servedConfig(): Promise<BalancerConfig | null> {
+    return this.lifecycle.readModel();
+  }
+
   /** The real dynamic-cookie-key stays in the file HAProxy reads; everything shown gets the placeholder. */
   redact(text: string): string {
     return redactHaproxyConfig(text);

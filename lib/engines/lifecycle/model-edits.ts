@@ -61,3 +61,24 @@ export function serverMismatch(config: BalancerConfig, live: readonly string[]):
   const same = want.length === have.length && want.every((k, i) => k === have[i]);
   return same ? null : `the engine reports servers [${have.join(", ")}], expected [${want.join(", ")}]`;
 }
+
+/**
+ * The first difference, in words, between the servers `want` lists and the model an engine
+ * serves (`served`: its stored model, run-time changes included): a server's address, port,
+ * weight or admin state. null when every server `want` lists is served as listed. A missing
+ * model (never applied) differs. Names missing on either side are serverMismatch's to report.
+ */
+export function servedServerDrift(want: BalancerConfig, served: BalancerConfig | null): string | null {
+  if (served === null) return "the engine has no stored model";
+  const have = new Map(served.services.flatMap((s) => s.servers.map((srv) => [`${s.name}/${srv.name}`, srv] as const)));
+  for (const s of want.services) {
+    for (const w of s.servers) {
+      const h = have.get(`${s.name}/${w.name}`);
+      if (!h) continue;
+      if (h.host !== w.host || h.port !== w.port) return `${s.name}/${w.name} is served at ${h.host}:${h.port}, the panel has ${w.host}:${w.port}`;
+      if (h.weight !== w.weight) return `${s.name}/${w.name} has weight ${h.weight} in the engine, ${w.weight} in the panel`;
+      if (h.adminState !== w.adminState) return `${s.name}/${w.name} is ${h.adminState} in the engine, ${w.adminState} in the panel`;
+    }
+  }
+  return null;
+}

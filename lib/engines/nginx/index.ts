@@ -134,6 +134,10 @@ export class NginxEngine implements RunningEngine {
     return this.lifecycle.liveConfig();
   }
 
+  servedConfig(): Promise<BalancerConfig | null> {
+    return this.lifecycle.readModel();
+  }
+
   addServer(service: BalancerService, server: BalancerServer): Promise<void> {
     return this.change(service, addServerEdit(server));
   }
