@@ -24,6 +24,7 @@ import { dockerErrors, dockerMessage, statusOf } from "./docker-errors";
 import { LABEL_PANEL } from "./docker";
 import { replicaEnv } from "./replica-env";
 import { demuxDockerLog, formatLogLines } from "./docker-log";
+import { refusedReplicaLifecycle } from "./refused-lifecycle";
 import { ensureSwarmBalancer, removeSwarmBalancer } from "./swarm-balancer";
 import type { ClusterMember, ClusterRuntime } from "./cluster";
 import {
@@ -460,10 +461,6 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     return (await call("list services", () => docker.listServices({ filters: { label: labelFilters } }))) as unknown as ServiceInfo[];
   }
 
-  function refuse(what: string): never {
-    throw new AppError("unsupported", `the swarm runtime does not ${what} one replica: Swarm schedules the tasks of a service; scale the service instead`);
-  }
-
   const runtime = {
     kind: "swarm" as const,
 
@@ -489,18 +486,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
       return out;
     },
 
-    async create(): Promise<RuntimeReplica> {
-      return refuse("create");
-    },
-    async stop(): Promise<void> {
-      refuse("stop");
-    },
-    async remove(): Promise<void> {
-      refuse("remove");
-    },
-    async restart(): Promise<RuntimeReplica> {
-      return refuse("restart");
-    },
+    ...refusedReplicaLifecycle("swarm", "Swarm schedules the tasks of a service; scale the service instead"),
 
     /** A task by its id (runtimeRef). */
     async inspect(ref: string) {

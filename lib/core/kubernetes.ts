@@ -1,0 +1,188 @@
+/**
+ * Kubernetes, the pure part (no I/O): the names and labels the Kubernetes runtime writes,
+ * checked before any request, and how a service's replicas are read from its EndpointSlices
+ * joined with its pods (lib/runtime/kubernetes.ts does the requests).
+ *
+ * Every check below is a character class with a bounded count plus first/last-character
+ * tests: nothing that can backtrack.
+ */
+import { AppError } from "./errors";
+
+/** RFC 1123 label (a namespace, a Deployment or Service name): [a-z0-9-], 1..63, alphanumeric at both ends. */
+export function isDnsLabel(s: unknown): s is string {
+  return typeof s === "string" && /^[a-z0-9-]{1,63}$/.test(s) && isAlnum(s[0]) && isAlnum(s[s.length - 1]);
+}
+
+/** A label value: [A-Za-z0-9._-], 0..63, alphanumeric at both ends when not empty. */
+export function isLabelValue(s: unknown): s is string {
+  if (typeof s !== "string") return false;
+  if (s === "") return true;
+  return /^[A-Za-z0-9._-]{1,63}$/.test(s) && isAlnum(s[0].toLowerCase()) && isAlnum(s[s.length - 1].toLowerCase());
+}
+
+function isAlnum(c: string | undefined): boolean {
+  return c !== undefined && ((c >= "a" && c <= "z") || (c >= "0" && c <= "9"));
+}
+
+export const KUBE_PREFIX = "sy-";
+
+/** `sy-<service name>`: the Deployment and the headless Service of a panel service (a DNS label, with room for pod suffixes). */
+export function kubeObjectName(serviceName: string): string {
+  if (!isDnsLabel(serviceName) || serviceName.length > 47) {
+    throw new AppError("bad_request", `service name ${JSON.stringify(String(serviceName).slice(0, 80))} cannot name a Kubernetes Deployment (lowercase letters, digits and '-', at most 47)`);
+  }
+  return `${KUBE_PREFIX}${serviceName}`;
+}
+
+/** Labels the runtime writes: every key is one of ours, every value checked; refuses before any request. */
+export function checkedLabels(labels: Record<string, string>): Record<string, string> {
+  for (const [k, v] of Object.entries(labels)) {
+    if (!/^switchyard\.[a-z-]{1,40}$/.test(k)) throw new AppError("bad_request", `label key ${JSON.stringify(k.slice(0, 80))} is not one of the panel's`);
+    if (!isLabelValue(v)) throw new AppError("bad_request", `label ${k}: value ${JSON.stringify(String(v).slice(0, 80))} is not a Kubernetes label value ([A-Za-z0-9._-], at most 63, alphanumeric at both ends)`);
+  }
+  return labels;
+}
+
+/** `k=v,k2=v2` from checked labels (equality only). */
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(checkedLabels(labels))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+/** An environment variable name a pod accepts (C identifier-like, as the panel's own env rules). */
+export function isEnvName(s: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/.test(s);
+}
+
+/** An image reference: a conservative alphabet (no spaces, quotes or control characters). */
+export function isImageRef(s: unknown): s is string {
+  return typeof s === "string" && /^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}$/.test(s);
+}
+
+// ---- replicas from EndpointSlices + Pods -------------------------------------------------
+
+export type EndpointSlice = {
+  metadata: { name: string; labels?: Record<string, string> };
+  addressType?: string;
+  ports?: { name?: string; port?: number; protocol?: string }[] | null;
+  endpoints?:
+    | {
+        addresses: string[];
+        conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
+        nodeName?: string;
+        targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
+      }[]
+    | null;
+};
+
+export type Pod = {
+  metadata: { name: string; uid?: string; labels?: Record<string, string>; deletionTimestamp?: string; creationTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    startTime?: string;
+    containerStatuses?: {
+      name: string;
+      ready?: boolean;
+      restartCount?: number;
+      state?: { running?: { startedAt?: string }; waiting?: { reason?: string }; terminated?: { exitCode?: number; reason?: string } };
+      lastState?: { terminated?: { exitCode?: number; reason?: string; finishedAt?: string } };
+    }[];
+  };
+};
+
+/**
+ * ready: in rotation; starting: not ready yet (or failing its probe), not terminating;
+ * draining: terminating (the pod is being deleted), `serving` says whether it still answers;
+ * pending: a pod with no endpoint yet (no address, not scheduled or not started).
+ */
+export type KubeReplicaState = "ready" | "starting" | "draining" | "pending";
+
+export type KubeReplica = {
+  pod: string;
+  uid: string | null;
+  node: string | null;
+  address: string | null;
+  dataPort: number | null;
+  adminPort: number | null;
+  state: KubeReplicaState;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  phase: string;
+  restarts: number;
+  /** why the container last ended (OOMKilled, Error, exit code), when it has */
+  lastExit: string | null;
+  startedAt: Date | null;
+};
+
+/**
+ * The replicas of one service: every endpoint of its slices (a pod listed twice, as can happen
+ * while the slice controller moves endpoints, counts once: the ready entry wins), joined with
+ * its pod by targetRef name; pods without an endpoint yet are "pending". Sorted by pod name.
+ */
+export function replicasFromSlices(slices: EndpointSlice[], pods: Pod[], ports: { data: string; admin: string }): KubeReplica[] {
+  const podByName = new Map(pods.map((p) => [p.metadata.name, p]));
+  const out = new Map<string, KubeReplica>();
+  for (const slice of slices) {
+    if (slice.addressType && slice.addressType !== "IPv4" && slice.addressType !== "IPv6") continue;
+    const portOf = (name: string) => slice.ports?.find((p) => p.name === name)?.port ?? null;
+    for (const ep of slice.endpoints ?? []) {
+      const name = ep.targetRef?.kind === "Pod" || ep.targetRef?.kind === undefined ? ep.targetRef?.name : undefined;
+      const address = ep.addresses?.[0];
+      if (!name || !address) continue;
+      // the API's rule: a nil ready is true, a nil serving is ready, a nil terminating is false
+      const terminating = ep.conditions?.terminating === true;
+      const ready = ep.conditions?.ready ?? !terminating;
+      const serving = ep.conditions?.serving ?? ready;
+      const pod = podByName.get(name);
+      const replica: KubeReplica = {
+        ...podFacts(name, pod),
+        node: ep.nodeName ?? pod?.spec?.nodeName ?? null,
+        address,
+        dataPort: portOf(ports.data),
+        adminPort: portOf(ports.admin),
+        state: terminating ? "draining" : ready ? "ready" : "starting",
+        ready: ready && !terminating,
+        serving,
+        terminating,
+      };
+      const seen = out.get(name);
+      if (!seen || (!seen.ready && replica.ready)) out.set(name, replica);
+    }
+  }
+  for (const pod of pods) {
+    if (out.has(pod.metadata.name)) continue;
+    const terminating = Boolean(pod.metadata.deletionTimestamp);
+    out.set(pod.metadata.name, {
+      ...podFacts(pod.metadata.name, pod),
+      node: pod.spec?.nodeName ?? null,
+      address: null,
+      dataPort: null,
+      adminPort: null,
+      state: terminating ? "draining" : "pending",
+      ready: false,
+      serving: false,
+      terminating,
+    });
+  }
+  return [...out.values()].sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+}
+
+function podFacts(name: string, pod: Pod | undefined) {
+  const containers = pod?.status?.containerStatuses ?? [];
+  const restarts = containers.reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  const last = containers.find((c) => c.lastState?.terminated)?.lastState?.terminated;
+  const started = containers[0]?.state?.running?.startedAt ?? pod?.status?.startTime;
+  const at = started ? Date.parse(started) : NaN;
+  return {
+    pod: name,
+    uid: pod?.metadata.uid ?? null,
+    phase: pod?.status?.phase ?? "Unknown",
+    restarts,
+    lastExit: last ? `${last.reason ?? "terminated"} (exit code ${last.exitCode ?? "?"})` : null,
+    startedAt: Number.isFinite(at) ? new Date(at) : null,
+  };
+}

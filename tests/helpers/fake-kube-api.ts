@@ -1,0 +1,567 @@
+/**
+ * Test helper: a FAKE Kubernetes API server, a real HTTP server on loopback, for the
+ * Kubernetes runtime's tests (there is no Kubernetes distribution to run offline here).
+ * It says it is one (/version: v1.30.0+switchyard-fake) and answers, as the real API does:
+ *
+ * - /version, /api, /apis (minimal discovery);
+ * - Deployments (get/list/create/merge-patch/delete) and their scale subresource (GET/PUT,
+ *   resourceVersion checked: a stale one answers 409 Conflict; interfereOnScaleRead()
+ *   makes another writer touch the Deployment right after the next scale read);
+ * - Services, Secrets, Pods (get/list/delete), EndpointSlices (get/list);
+ * - watches (?watch=1, JSON lines) resumed from a resourceVersion, a compacted one answered
+ *   with an ERROR event code 410 (expire() compacts and ends the open watches).
+ *
+ * Its controllers stand in for the cluster's: a Deployment controller (pods up to
+ * spec.replicas, extras deleted), a kubelet that RUNS each pod as a real replica process
+ * (replica/server.js, as the process runtime starts it, with the container's env, valueFrom
+ * fieldRef/secretKeyRef resolved) bound to a loopback address of its own (127.16.X.N: the
+ * pod's IP; BIND_HOST stands in for the pod's network namespace), probes its readinessProbe
+ * for real, restarts a container whose process dies (restartCount, lastState), and on pod
+ * deletion runs the preStop sleep, then SIGTERM, then SIGKILL after the grace; and the
+ * EndpointSlice controller (one slice per Service, conditions ready/serving/terminating,
+ * targetRef the pod). Only equality label selectors. No rolling update of a changed template.
+ */
+import http from "node:http";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { REPLICA_SERVER_JS } from "./replica-process";
+
+type Meta = {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  ownerReferences?: { kind: string; name: string; uid: string }[];
+  generation?: number;
+};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = { apiVersion: string; kind: string; metadata: Meta; spec?: any; status?: any; [k: string]: any };
+
+const RESOURCES: Record<string, { group: string; kind: string; apiVersion: string }> = {
+  pods: { group: "", kind: "Pod", apiVersion: "v1" },
+  services: { group: "", kind: "Service", apiVersion: "v1" },
+  secrets: { group: "", kind: "Secret", apiVersion: "v1" },
+  deployments: { group: "apps", kind: "Deployment", apiVersion: "apps/v1" },
+  endpointslices: { group: "discovery.k8s.io", kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" },
+};
+
+type Watcher = { res: string; ns: string; selector: Record<string, string>; out: http.ServerResponse };
+type PodRun = { child: ChildProcess | null; failures: number; probing: boolean; restartTimer?: NodeJS.Timeout; deleting: boolean };
+
+export type FakeKubeApi = {
+  port: number;
+  url: string;
+  token: string;
+  /** every request answered (method and path), oldest first */
+  requests: { method: string; path: string; status: number }[];
+  /** the pid of a pod's replica process (null when none runs) */
+  pidOf(pod: string): number | null;
+  /** the next GET of a scale subresource is followed, before its answer, by another writer touching the Deployment */
+  interfereOnScaleRead(times?: number): void;
+  /** compact the event history (older resourceVersions answer 410) and end every open watch */
+  expire(): void;
+  /** the live objects of a resource (copies) */
+  objects(res: string): Obj[];
+  close(): Promise<void>;
+};
+
+export async function startFakeKubeApi(opts: { port: number; token: string; dataPortBase?: number; probeMs?: number; ipPrefix?: string }): Promise<FakeKubeApi> {
+  const probeMs = opts.probeMs ?? 300;
+  const ipPrefix = opts.ipPrefix ?? `127.16.${20 + (process.pid % 200)}`;
+  let rv = 1000;
+  let nextIp = 2;
+  let interfere = 0;
+  const store = new Map<string, Map<string, Obj>>(Object.keys(RESOURCES).map((r) => [r, new Map()]));
+  const history = new Map<string, { rv: number; type: string; obj: Obj }[]>(Object.keys(RESOURCES).map((r) => [r, []]));
+  const compactedAt = new Map<string, number>(Object.keys(RESOURCES).map((r) => [r, 0]));
+  const watchers = new Set<Watcher>();
+  const runs = new Map<string, PodRun>();
+  const requests: FakeKubeApi["requests"] = [];
+  let closed = false;
+
+  const key = (ns: string, name: string) => `${ns}/${name}`;
+  const clone = <T>(o: T): T => structuredClone(o);
+  const matches = (labels: Record<string, string> | undefined, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+
+  function record(res: string, type: "ADDED" | "MODIFIED" | "DELETED", obj: Obj) {
+    const at = Number(obj.metadata.resourceVersion);
+    history.get(res)!.push({ rv: at, type, obj: clone(obj) });
+    for (const w of watchers) {
+      if (w.res === res && obj.metadata.namespace === w.ns && matches(obj.metadata.labels, w.selector)) w.out.write(`${JSON.stringify({ type, object: obj })}\n`);
+    }
+  }
+
+  function put(res: string, obj: Obj, type: "ADDED" | "MODIFIED") {
+    obj.metadata.resourceVersion = String(++rv);
+    store.get(res)!.set(key(obj.metadata.namespace!, obj.metadata.name), obj);
+    record(res, type, obj);
+  }
+
+  function drop(res: string, obj: Obj) {
+    store.get(res)!.delete(key(obj.metadata.namespace!, obj.metadata.name));
+    obj.metadata.resourceVersion = String(++rv);
+    record(res, "DELETED", obj);
+  }
+
+  function get(res: string, ns: string, name: string): Obj | undefined {
+    return store.get(res)!.get(key(ns, name));
+  }
+
+  function status(res: http.ServerResponse, code: number, reason: string, message: string) {
+    send(res, code, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
+  }
+  function send(res: http.ServerResponse, code: number, body: unknown) {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  function parseSelector(s: string | null): Record<string, string> | null {
+    const out: Record<string, string> = {};
+    if (!s) return out;
+    for (const part of s.split(",")) {
+      const i = part.indexOf("=");
+      if (i <= 0 || part.includes("!=") || part.includes("==")) return null;
+      out[part.slice(0, i)] = part.slice(i + 1);
+    }
+    return out;
+  }
+
+  // ---- the kubelet ----------------------------------------------------------------------
+
+  function envOf(pod: Obj): Record<string, string> {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: "test" };
+    const c = pod.spec.containers[0];
+    for (const e of c.env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[e.name] = pod.metadata.name;
+      else if (e.valueFrom?.fieldRef?.fieldPath === "status.podIP") env[e.name] = pod.status.podIP;
+      else if (e.valueFrom?.secretKeyRef) {
+        const s = get("secrets", pod.metadata.namespace!, e.valueFrom.secretKeyRef.name);
+        const v = s?.data?.[e.valueFrom.secretKeyRef.key];
+        if (v === undefined) throw new Error(`secret ${e.valueFrom.secretKeyRef.name} key ${e.valueFrom.secretKeyRef.key} not found`);
+        env[e.name] = Buffer.from(v, "base64").toString("utf8");
+      }
+    }
+    // the pod's network namespace: the replica binds its own loopback address
+    env.BIND_HOST = pod.status.podIP;
+    return env;
+  }
+
+  function containerStatus(pod: Obj) {
+    return pod.status.containerStatuses[0];
+  }
+
+  function setReady(pod: Obj, ready: boolean) {
+    const cs = containerStatus(pod);
+    if (cs.ready === ready) return;
+    cs.ready = ready;
+    pod.status.conditions = [{ type: "Ready", status: ready ? "True" : "False", lastTransitionTime: new Date().toISOString() }];
+    put("pods", pod, "MODIFIED");
+    syncSlices();
+  }
+
+  function startContainer(pod: Obj) {
+    const run = runs.get(pod.metadata.name)!;
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [REPLICA_SERVER_JS], { env: envOf(pod) as NodeJS.ProcessEnv, stdio: "ignore" });
+    } catch (e) {
+      pod.status.containerStatuses[0].state = { waiting: { reason: "CreateContainerError", message: (e as Error).message } };
+      put("pods", pod, "MODIFIED");
+      return;
+    }
+    run.child = child;
+    run.failures = 0;
+    const cs = containerStatus(pod);
+    cs.state = { running: { startedAt: new Date().toISOString() } };
+    put("pods", pod, "MODIFIED");
+    child.on("exit", (code, signal) => {
+      if (run.child !== child) return;
+      run.child = null;
+      const live = get("pods", pod.metadata.namespace!, pod.metadata.name);
+      if (!live || closed) return;
+      const s = containerStatus(live);
+      s.ready = false;
+      s.lastState = { terminated: { exitCode: code ?? 128 + (signal === "SIGKILL" ? 9 : 15), signal: signal ?? undefined, reason: "Error", finishedAt: new Date().toISOString() } };
+      if (run.deleting) return;
+      // restartPolicy Always: the kubelet starts the container again in the same pod
+      s.restartCount++;
+      s.state = { waiting: { reason: "ContainerCreating" } };
+      live.status.conditions = [{ type: "Ready", status: "False" }];
+      put("pods", live, "MODIFIED");
+      syncSlices();
+      run.restartTimer = setTimeout(() => startContainer(live), 300);
+    });
+  }
+
+  async function probe(pod: Obj) {
+    const run = runs.get(pod.metadata.name);
+    if (!run || run.probing || !run.child) return;
+    const c = pod.spec.containers[0];
+    const p = c.readinessProbe?.httpGet;
+    if (!p) return setReady(pod, true);
+    const port = typeof p.port === "number" ? p.port : c.ports?.find((x: { name: string }) => x.name === p.port)?.containerPort;
+    run.probing = true;
+    let ok = false;
+    try {
+      const res = await fetch(`http://${pod.status.podIP}:${port}${p.path ?? "/"}`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      ok = res.status >= 200 && res.status < 400;
+    } catch {
+      ok = false;
+    }
+    run.probing = false;
+    if (!get("pods", pod.metadata.namespace!, pod.metadata.name) || !run.child) return;
+    if (ok) {
+      run.failures = 0;
+      setReady(pod, true);
+    } else if (++run.failures >= (c.readinessProbe.failureThreshold ?? 3)) setReady(pod, false);
+  }
+
+  function createPod(d: Obj) {
+    const tpl = d.spec.template;
+    const hash = d.metadata.uid!.replace(/-/g, "").slice(0, 10);
+    const name = `${d.metadata.name}-${hash}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+    const ip = `${ipPrefix}.${nextIp++}`;
+    if (nextIp > 250) nextIp = 2;
+    const pod: Obj = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        namespace: d.metadata.namespace,
+        uid: randomUUID(),
+        labels: { ...tpl.metadata.labels, "pod-template-hash": hash },
+        creationTimestamp: new Date().toISOString(),
+        ownerReferences: [{ kind: "ReplicaSet", name: `${d.metadata.name}-${hash}`, uid: d.metadata.uid! }],
+      },
+      spec: { ...clone(tpl.spec), nodeName: nextIp % 2 === 0 ? "fake-node-a" : "fake-node-b" },
+      status: {
+        phase: "Running",
+        podIP: ip,
+        podIPs: [{ ip }],
+        startTime: new Date().toISOString(),
+        conditions: [{ type: "Ready", status: "False" }],
+        containerStatuses: [{ name: tpl.spec.containers[0].name, ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } }, lastState: {} }],
+      },
+    };
+    put("pods", pod, "ADDED");
+    runs.set(name, { child: null, failures: 0, probing: false, deleting: false });
+    startContainer(pod);
+  }
+
+  function deletePod(pod: Obj) {
+    const run = runs.get(pod.metadata.name);
+    if (!run || run.deleting) return;
+    run.deleting = true;
+    clearTimeout(run.restartTimer);
+    const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+    pod.metadata.deletionTimestamp = new Date().toISOString();
+    pod.metadata.deletionGracePeriodSeconds = grace;
+    put("pods", pod, "MODIFIED");
+    syncSlices();
+    const preStop = pod.spec.containers[0].lifecycle?.preStop?.sleep?.seconds ?? 0;
+    const finish = () => {
+      runs.delete(pod.metadata.name);
+      if (get("pods", pod.metadata.namespace!, pod.metadata.name)) drop("pods", pod);
+      syncSlices();
+    };
+    setTimeout(() => {
+      const child = run.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return finish();
+      child.once("exit", finish);
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), Math.max(0, grace - preStop) * 1000).unref();
+    }, preStop * 1000);
+  }
+
+  // ---- the controllers -------------------------------------------------------------------
+
+  function reconcile() {
+    if (closed) return;
+    for (const d of store.get("deployments")!.values()) {
+      const owned = [...store.get("pods")!.values()].filter((p) => p.metadata.ownerReferences?.[0]?.uid === d.metadata.uid && !p.metadata.deletionTimestamp);
+      const want = d.spec.replicas ?? 1;
+      for (let i = owned.length; i < want; i++) createPod(d);
+      if (owned.length > want) {
+        // not ready first, then the newest (as the ReplicaSet controller ranks them)
+        const ranked = owned.sort((a, b) => Number(containerStatus(a).ready) - Number(containerStatus(b).ready) || (b.metadata.creationTimestamp! > a.metadata.creationTimestamp! ? 1 : -1));
+        for (const p of ranked.slice(0, owned.length - want)) deletePod(p);
+      }
+      const ready = owned.filter((p) => containerStatus(p).ready).length;
+      if (d.status?.readyReplicas !== ready || d.status?.replicas !== owned.length) {
+        d.status = { replicas: owned.length, readyReplicas: ready, observedGeneration: d.metadata.generation };
+        put("deployments", d, "MODIFIED");
+      }
+    }
+    // pods whose Deployment is gone
+    for (const p of store.get("pods")!.values()) {
+      const owner = p.metadata.ownerReferences?.[0]?.uid;
+      if (owner && ![...store.get("deployments")!.values()].some((d) => d.metadata.uid === owner)) deletePod(p);
+    }
+    syncSlices();
+  }
+
+  function syncSlices() {
+    if (closed) return;
+    for (const svc of store.get("services")!.values()) {
+      const sel = svc.spec.selector as Record<string, string> | undefined;
+      if (!sel) continue;
+      const pods = [...store.get("pods")!.values()].filter((p) => matches(p.metadata.labels, sel) && p.status?.podIP);
+      const first = pods[0]?.spec.containers[0];
+      const ports = (svc.spec.ports ?? []).map((sp: { name: string; port: number; targetPort?: string | number; protocol?: string }) => ({
+        name: sp.name,
+        protocol: sp.protocol ?? "TCP",
+        port: typeof sp.targetPort === "string" ? (first?.ports?.find((x: { name: string }) => x.name === sp.targetPort)?.containerPort ?? sp.port) : (sp.targetPort ?? sp.port),
+      }));
+      const endpoints = pods.map((p) => {
+        const terminating = Boolean(p.metadata.deletionTimestamp);
+        const serving = Boolean(containerStatus(p).ready);
+        return {
+          addresses: [p.status.podIP],
+          conditions: { ready: serving && !terminating, serving, terminating },
+          nodeName: p.spec.nodeName,
+          targetRef: { kind: "Pod", namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },
+        };
+      });
+      const name = `${svc.metadata.name}-${svc.metadata.uid!.slice(0, 5)}`;
+      const existing = get("endpointslices", svc.metadata.namespace!, name);
+      if (existing && JSON.stringify([existing.endpoints, existing.ports]) === JSON.stringify([endpoints, ports])) continue;
+      const slice: Obj = {
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: {
+          name,
+          namespace: svc.metadata.namespace,
+          uid: existing?.metadata.uid ?? randomUUID(),
+          // the real controller copies the Service's labels onto its slices
+          labels: { ...svc.metadata.labels, "kubernetes.io/service-name": svc.metadata.name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io" },
+          creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString(),
+        },
+        addressType: "IPv4",
+        endpoints,
+        ports,
+      };
+      put("endpointslices", slice, existing ? "MODIFIED" : "ADDED");
+    }
+    for (const s of [...store.get("endpointslices")!.values()]) {
+      if (!get("services", s.metadata.namespace!, s.metadata.labels!["kubernetes.io/service-name"])) drop("endpointslices", s);
+    }
+  }
+
+  const tick = setInterval(() => {
+    reconcile();
+    for (const p of store.get("pods")!.values()) void probe(p);
+  }, probeMs);
+
+  // ---- the API ---------------------------------------------------------------------------
+
+  function merge(target: unknown, patch: unknown): unknown {
+    if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+    const out: Record<string, unknown> = target && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete out[k];
+      else out[k] = merge(out[k], v);
+    }
+    return out;
+  }
+
+  function readBody(req: http.IncomingMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let n = 0;
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => {
+        n += c.length;
+        if (n > 1024 * 1024) req.destroy(new Error("body too large"));
+        else chunks.push(c);
+      });
+      req.on("end", () => {
+        try {
+          resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined);
+        } catch (e) {
+          reject(e);
+        }
+      });
+      req.on("error", reject);
+    });
+  }
+
+  const isName = (s: unknown) => typeof s === "string" && /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(s);
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const url = new URL(req.url ?? "/", "http://fake");
+    const method = req.method ?? "GET";
+    res.on("finish", () => requests.push({ method, path: `${url.pathname}${url.search}`, status: res.statusCode }));
+    if (req.headers.authorization !== `Bearer ${opts.token}`) return status(res, 401, "Unauthorized", "Unauthorized");
+    if (url.pathname === "/version") return send(res, 200, { major: "1", minor: "30", gitVersion: "v1.30.0+switchyard-fake", platform: "linux/amd64" });
+    if (url.pathname === "/api") return send(res, 200, { kind: "APIVersions", versions: ["v1"] });
+    if (url.pathname === "/apis") {
+      const groups = ["apps", "discovery.k8s.io", "autoscaling"].map((g) => ({ name: g, versions: [{ groupVersion: `${g}/v1`, version: "v1" }], preferredVersion: { groupVersion: `${g}/v1`, version: "v1" } }));
+      return send(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups });
+    }
+    const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale))?$/.exec(url.pathname);
+    if (!m) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
+    const [, group = "", ns, resName, name, sub] = m;
+    const kind = RESOURCES[resName];
+    if (!kind || kind.group !== group) return status(res, 404, "NotFound", "the server could not find the requested resource");
+    const what = `${resName}${group ? `.${group}` : ""}`;
+    const selector = parseSelector(url.searchParams.get("labelSelector"));
+    if (!selector) return status(res, 400, "BadRequest", "unable to parse requirement: only equality selectors in the fake");
+
+    if (!name && method === "GET" && (url.searchParams.get("watch") === "1" || url.searchParams.get("watch") === "true")) {
+      const from = Number(url.searchParams.get("resourceVersion") ?? "0");
+      res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+      if (from && from < compactedAt.get(resName)!) {
+        res.end(`${JSON.stringify({ type: "ERROR", object: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: `too old resource version: ${from} (${compactedAt.get(resName)})`, reason: "Expired", code: 410 } })}\n`);
+        return;
+      }
+      for (const ev of history.get(resName)!) {
+        if (ev.rv > from && ev.obj.metadata.namespace === ns && matches(ev.obj.metadata.labels, selector)) res.write(`${JSON.stringify({ type: ev.type, object: ev.obj })}\n`);
+      }
+      const w: Watcher = { res: resName, ns, selector, out: res };
+      watchers.add(w);
+      const timeout = Number(url.searchParams.get("timeoutSeconds") ?? "1800");
+      const timer = setTimeout(() => res.end(), timeout * 1000);
+      res.on("close", () => {
+        clearTimeout(timer);
+        watchers.delete(w);
+      });
+      return;
+    }
+
+    if (!name) {
+      if (method === "GET") {
+        const items = [...store.get(resName)!.values()].filter((o) => o.metadata.namespace === ns && matches(o.metadata.labels, selector));
+        return send(res, 200, { kind: `${kind.kind}List`, apiVersion: kind.apiVersion, metadata: { resourceVersion: String(rv) }, items });
+      }
+      if (method === "POST" && resName !== "pods" && resName !== "endpointslices") {
+        const body = (await readBody(req)) as Obj;
+        if (!isName(body?.metadata?.name)) return status(res, 422, "Invalid", `${kind.kind} name is invalid`);
+        if (get(resName, ns, body.metadata.name)) return status(res, 409, "AlreadyExists", `${what} "${body.metadata.name}" already exists`);
+        const obj: Obj = { ...body, apiVersion: kind.apiVersion, kind: kind.kind, metadata: { ...body.metadata, namespace: ns, uid: randomUUID(), creationTimestamp: new Date().toISOString(), generation: 1 } };
+        if (resName === "secrets") {
+          obj.data = { ...(obj.data ?? {}), ...Object.fromEntries(Object.entries((obj.stringData ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) };
+          delete obj.stringData;
+        }
+        if (resName === "deployments" && !matches(obj.spec?.template?.metadata?.labels, obj.spec?.selector?.matchLabels ?? { none: "x" })) return status(res, 422, "Invalid", "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`");
+        put(resName, obj, "ADDED");
+        reconcile();
+        return send(res, 201, obj);
+      }
+      return status(res, 405, "MethodNotAllowed", `${method} is not allowed on ${what}`);
+    }
+
+    const obj = get(resName, ns, name);
+    if (!obj) return status(res, 404, "NotFound", `${what} "${name}" not found`);
+
+    if (sub === "scale") {
+      if (resName !== "deployments") return status(res, 404, "NotFound", "no scale subresource");
+      const scaleOf = (d: Obj) => ({ kind: "Scale", apiVersion: "autoscaling/v1", metadata: { name: d.metadata.name, namespace: ns, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion }, spec: { replicas: d.spec.replicas }, status: { replicas: d.status?.replicas ?? 0, selector: Object.entries(d.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(",") } });
+      if (method === "GET") {
+        const answer = scaleOf(obj);
+        if (interfere > 0) {
+          interfere--;
+          obj.metadata.annotations = { ...obj.metadata.annotations, "fake.switchyard/touched": new Date().toISOString() };
+          put("deployments", obj, "MODIFIED");
+        }
+        return send(res, 200, answer);
+      }
+      if (method === "PUT") {
+        const body = (await readBody(req)) as { metadata?: { resourceVersion?: string }; spec?: { replicas?: unknown } };
+        const want = body?.spec?.replicas;
+        if (!Number.isInteger(want) || (want as number) < 0) return status(res, 422, "Invalid", "spec.replicas: Invalid value");
+        const sent = body.metadata?.resourceVersion;
+        if (sent && sent !== obj.metadata.resourceVersion) {
+          return status(res, 409, "Conflict", `Operation cannot be fulfilled on deployments.apps "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+        }
+        obj.spec.replicas = want;
+        obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
+        put("deployments", obj, "MODIFIED");
+        reconcile();
+        return send(res, 200, scaleOf(obj));
+      }
+      return status(res, 405, "MethodNotAllowed", `${method} is not allowed on the scale subresource in the fake`);
+    }
+
+    if (method === "GET") return send(res, 200, obj);
+    if (method === "DELETE") {
+      if (resName === "pods") deletePod(obj);
+      else drop(resName, obj);
+      reconcile();
+      return send(res, 200, { kind: "Status", apiVersion: "v1", status: "Success", details: { name, kind: resName } });
+    }
+    if (method === "PATCH" && req.headers["content-type"] === "application/merge-patch+json" && resName === "deployments") {
+      const patch = (await readBody(req)) as Obj;
+      const next = merge(obj, patch) as Obj;
+      if (next.metadata.name !== name || next.spec.selector?.matchLabels?.["switchyard.service"] !== obj.spec.selector.matchLabels["switchyard.service"]) return status(res, 422, "Invalid", "spec.selector: field is immutable");
+      next.metadata.generation = (obj.metadata.generation ?? 1) + 1;
+      put(resName, next, "MODIFIED");
+      return send(res, 200, next);
+    }
+    if (method === "PUT" && (resName === "secrets" || resName === "services")) {
+      const body = (await readBody(req)) as Obj;
+      const next: Obj = { ...obj, ...body, metadata: { ...obj.metadata, labels: body.metadata?.labels ?? obj.metadata.labels } };
+      if (resName === "secrets" && body.stringData) {
+        next.data = Object.fromEntries(Object.entries(body.stringData as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+        delete next.stringData;
+      }
+      put(resName, next, "MODIFIED");
+      return send(res, 200, next);
+    }
+    return status(res, 405, "MethodNotAllowed", `${method} is not allowed on ${what} in the fake`);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) status(res, 500, "InternalError", (e as Error).message);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, "127.0.0.1", () => resolve());
+  });
+
+  return {
+    port: opts.port,
+    url: `http://127.0.0.1:${opts.port}`,
+    token: opts.token,
+    requests,
+    pidOf: (pod) => runs.get(pod)?.child?.pid ?? null,
+    interfereOnScaleRead: (times = 1) => {
+      interfere += times;
+    },
+    expire() {
+      rv++;
+      for (const r of Object.keys(RESOURCES)) {
+        compactedAt.set(r, rv);
+        history.set(r, []);
+      }
+      for (const w of [...watchers]) w.out.end();
+    },
+    objects: (res) => [...store.get(res)!.values()].map(clone),
+    async close() {
+      closed = true;
+      clearInterval(tick);
+      const exits: Promise<void>[] = [];
+      for (const run of runs.values()) {
+        clearTimeout(run.restartTimer);
+        const child = run.child;
+        if (child && child.exitCode === null && child.signalCode === null) {
+          exits.push(new Promise((r) => child.once("exit", () => r())));
+          child.kill("SIGKILL");
+        }
+      }
+      await Promise.all(exits);
+      for (const w of [...watchers]) w.out.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The Kubernetes runtime (experimental) against the FAKE API server of
+ * tests/helpers/fake-kube-api.ts: a real HTTP server on 127.0.0.1:16000 that runs each pod as
+ * a real replica process on a loopback address of its own (127.16.X.N, data port 16050,
+ * admin port 16051), so endpoint readiness comes from the replicas' real /health. There is
+ * no Kubernetes distribution here: this shows the adapter speaks the API as documented, not
+ * that it has run against a real cluster.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { until, waitFor } from "../helpers/load";
+import { createKubernetesRuntime, type KubeChange, type KubernetesRuntime } from "@/lib/runtime/kubernetes";
+import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
+import type { RuntimeEvent } from "@/lib/runtime/types";
+import type { KubeReplica } from "@/lib/core/kubernetes";
+
+const API_PORT = 16000;
+const DATA_PORT = 16050;
+const ADMIN_PORT = 16051;
+const TOKEN = randomBytes(24).toString("base64url");
+const SERVICE_ID = `svc-k8s-${process.pid.toString(36)}`;
+const SERVICE_NAME = "kweb";
+const ADMIN_TOKEN = randomBytes(16).toString("hex");
+
+let fake: FakeKubeApi;
+let kube: KubernetesRuntime;
+const events: RuntimeEvent[] = [];
+const changes: KubeChange[] = [];
+const unsubscribe: (() => void)[] = [];
+
+const spec = (replicas: number) => ({
+  serviceId: SERVICE_ID,
+  serviceName: SERVICE_NAME,
+  image: "switchyard/replica:local",
+  env: { GREETING: "hello" },
+  dataPort: DATA_PORT,
+  adminPort: ADMIN_PORT,
+  adminToken: ADMIN_TOKEN,
+  memoryLimitMb: 256,
+  cpuLimit: 0.5,
+  replicas,
+});
+
+async function answers(r: KubeReplica): Promise<string | null> {
+  try {
+    const res = await fetch(`http://${r.address}:${r.dataPort}/`, { signal: AbortSignal.timeout(3000) });
+    await res.arrayBuffer();
+    return res.status === 200 ? res.headers.get("x-replica") : null;
+  } catch {
+    return null;
+  }
+}
+
+beforeAll(async () => {
+  fake = await startFakeKubeApi({ port: API_PORT, token: TOKEN });
+  const config = await kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" });
+  kube = createKubernetesRuntime({ config: config!, panelId: "panel-k8s-test", drainSeconds: 2, graceSeconds: 6 });
+  unsubscribe.push(kube.onEvent((e) => events.push(e)));
+  unsubscribe.push(kube.onChange((c) => changes.push(c)));
+});
+
+afterAll(async () => {
+  for (const u of unsubscribe) u();
+  await kube?.removeService(SERVICE_ID).catch(() => undefined);
+  kube?.close();
+  await fake?.close();
+});
+
+describe("Kubernetes runtime against the fake API server", () => {
+  it("creates a Deployment whose 3 pods become 3 ready endpoints that serve traffic", async () => {
+    const avail = await kube.available();
+    expect(avail).toEqual({ ok: true, version: "v1.30.0+switchyard-fake" });
+    const t0 = Date.now();
+    expect(await kube.ensureService(spec(3))).toEqual({ name: "sy-kweb", created: true });
+    const ready = await kube.waitReady(SERVICE_ID, 3, 30_000);
+    console.log(`3 ready endpoints ${Date.now() - t0} ms after create`);
+    const d = fake.objects("deployments")[0];
+    expect(d.metadata.labels).toMatchObject({ "switchyard.managed": "true", "switchyard.service": SERVICE_ID, "switchyard.service-name": SERVICE_NAME, "switchyard.panel": "panel-k8s-test" });
+    // the admin token is in a Secret, not in the Deployment's spec
+    expect(JSON.stringify(d)).not.toContain(ADMIN_TOKEN);
+    expect(JSON.stringify(d)).toContain('"secretKeyRef":{"name":"sy-kweb-admin","key":"ADMIN_TOKEN"}');
+    expect(new Set(ready.map((r) => r.address)).size).toBe(3);
+    for (const r of ready) {
+      expect(r).toMatchObject({ state: "ready", dataPort: DATA_PORT, adminPort: ADMIN_PORT, phase: "Running", restarts: 0 });
+      expect(r.node).toMatch(/^fake-node-/);
+      // a real replica answers on the endpoint's address, naming its pod (REPLICA_ID from metadata.name)
+      expect(await answers(r)).toBe(r.pod);
+      // the management plane, with the token the pod read from the Secret
+      const info = await fetch(`http://${r.address}:${r.adminPort}/admin/info`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: AbortSignal.timeout(3000) });
+      expect(info.status).toBe(200);
+      await info.arrayBuffer();
+    }
+    const listed = await kube.list();
+    expect(listed.map((r) => r.replicaId).sort()).toEqual(ready.map((r) => r.pod));
+    expect(listed.every((r) => r.serviceId === SERVICE_ID && r.state === "running")).toBe(true);
+    // a second ensure updates, and keeps the replica count (scale owns it)
+    expect(await kube.ensureService(spec(7))).toEqual({ name: "sy-kweb", created: false });
+    expect(fake.objects("deployments")[0].spec.replicas).toBe(3);
+  });
+
+  it("scales 3 -> 5 -> 2 through the scale subresource; a 409 Conflict is re-read and retried", async () => {
+    fake.interfereOnScaleRead(1);
+    const up = await kube.scale(SERVICE_ID, 5);
+    console.log(`scale 3 -> 5: ${up.attempts} attempts, ${up.conflicts} conflict(s)`);
+    expect(up).toEqual({ attempts: 2, conflicts: 1 });
+    const conflicts = fake.requests.filter((r) => r.method === "PUT" && r.path.endsWith("/scale") && r.status === 409);
+    expect(conflicts).toHaveLength(1);
+    await kube.waitReady(SERVICE_ID, 5, 30_000);
+    const down = await kube.scale(SERVICE_ID, 2);
+    console.log(`scale 5 -> 2: ${down.attempts} attempt(s)`);
+    expect(down.attempts).toBe(1);
+    const two = await kube.waitReady(SERVICE_ID, 2, 30_000);
+    for (const r of two) expect(await answers(r)).toBe(r.pod);
+    // a conflict on every attempt gives up with the API's message, after maxScaleAttempts
+    fake.interfereOnScaleRead(8);
+    await expect(kube.scale(SERVICE_ID, 3)).rejects.toThrow(/409 Conflict: Operation cannot be fulfilled/);
+  });
+
+  it("a pod's process killed: the watch tells it died, the container is started again and the replica is back in rotation", async () => {
+    const [victim] = await kube.waitReady(SERVICE_ID, 2, 30_000);
+    const pid = fake.pidOf(victim.pod)!;
+    expect(pid).toBeGreaterThan(0);
+    const seen = events.length;
+    const t0 = Date.now();
+    process.kill(pid, "SIGKILL");
+    const died = await waitFor("a died event for the killed pod", () => events.slice(seen).find((e) => e.kind === "died" && e.replicaId === victim.pod), 15_000);
+    console.log(`died event ${Date.now() - t0} ms after SIGKILL: ${died.reason}`);
+    expect(died.serviceId).toBe(SERVICE_ID);
+    expect(died.reason).toMatch(/exit code 137/);
+    const back = await until(
+      "the killed pod ready again with one restart",
+      async () => (await kube.replicas(SERVICE_ID)).find((r) => r.pod === victim.pod),
+      (r) => r?.state === "ready" && r.restarts === 1,
+      20_000,
+    );
+    console.log(`back in rotation ${Date.now() - t0} ms after SIGKILL (lastExit ${back?.lastExit})`);
+    expect(fake.pidOf(victim.pod)).not.toBe(pid);
+    expect(await answers(back!)).toBe(victim.pod);
+  });
+
+  it("a deleted pod's endpoint shows draining (terminating, still serving) until it stops, and a new pod replaces it", async () => {
+    const [victim] = await kube.waitReady(SERVICE_ID, 2, 30_000);
+    const seen = events.length;
+    await kube.deletePod(SERVICE_ID, victim.pod);
+    const draining = await until("the deleted pod draining", async () => (await kube.replicas(SERVICE_ID)).find((r) => r.pod === victim.pod), (r) => r?.state === "draining", 10_000);
+    expect(draining).toMatchObject({ terminating: true, ready: false, serving: true });
+    // during its preStop pause it still answers
+    expect(await answers(draining!)).toBe(victim.pod);
+    const listed = await kube.list();
+    expect(listed.find((r) => r.replicaId === victim.pod)?.reason).toBe("terminating (draining)");
+    const after = await kube.waitReady(SERVICE_ID, 2, 30_000);
+    expect(after.map((r) => r.pod)).not.toContain(victim.pod);
+    await waitFor("started and deleted events", () => events.slice(seen).some((e) => e.kind === "started") && events.slice(seen).some((e) => e.kind === "died" && e.reason === "pod deleted" && e.replicaId === victim.pod), 10_000);
+    expect(changes.some((c) => c.kind === "endpointslice")).toBe(true);
+  });
+
+  it("410 Gone on a watch: the runtime relists and keeps following", async () => {
+    const before = kube.watchStats();
+    fake.expire();
+    await waitFor("relists after 410", () => kube.watchStats().relists >= before.relists + 2 && kube.watchStats().gone >= before.gone + 2, 10_000);
+    const seen = events.length;
+    await kube.scale(SERVICE_ID, 3);
+    const started = await waitFor("a started event after the relist", () => events.slice(seen).find((e) => e.kind === "started"), 15_000);
+    await kube.waitReady(SERVICE_ID, 3, 30_000);
+    const st = kube.watchStats();
+    console.log(`watch stats: ${JSON.stringify(st)}; started ${started.replicaId}`);
+    expect(st.relists).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a bad token is a clear error", async () => {
+    const config = await kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: "wrong-token", KUBERNETES_NAMESPACE: "sy-test" });
+    const bad = createKubernetesRuntime({ config: config! });
+    try {
+      const avail = await bad.available();
+      expect(avail.ok).toBe(false);
+      expect(!avail.ok && avail.reason).toMatch(/refused the token \(401 Unauthorized\).*KUBERNETES_TOKEN/);
+      await expect(bad.scale(SERVICE_ID, 1)).rejects.toThrow(/refused the token \(401 Unauthorized\)/);
+    } finally {
+      bad.close();
+    }
+  });
+
+  it("a hostile name, label, image or env is refused before any request", async () => {
+    const count = fake.requests.length;
+    const hostile = [
+      { ...spec(1), serviceName: "../kube-system" },
+      { ...spec(1), serviceName: "web\nx" },
+      { ...spec(1), serviceId: "id with spaces" },
+      { ...spec(1), serviceId: "x".repeat(64) },
+      { ...spec(1), image: "img; rm -rf /" },
+      { ...spec(1), env: { "BAD NAME": "1" } },
+      { ...spec(1), command: ["node", "a\u0000b"] },
+      { ...spec(1), replicas: -1 },
+    ];
+    for (const s of hostile) await expect(kube.ensureService(s), JSON.stringify(s).slice(0, 120)).rejects.toThrow(/bad|not|cannot|must|allowed|only|NUL|whole/i);
+    await expect(kube.scale(SERVICE_ID, 1.5)).rejects.toThrow(/whole number/);
+    expect(fake.requests.length).toBe(count);
+    expect(await kube.inspect("../../etc/passwd")).toBeNull();
+  });
+
+  it("removes the Deployment, its Service and Secret; the pods stop", async () => {
+    await kube.removeService(SERVICE_ID);
+    expect(fake.objects("deployments")).toHaveLength(0);
+    expect(fake.objects("services")).toHaveLength(0);
+    expect(fake.objects("secrets")).toHaveLength(0);
+    await until("no pods left", async () => fake.objects("pods").length, (n) => n === 0, 20_000);
+    expect(await kube.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { checkedLabels, isDnsLabel, isLabelValue, kubeObjectName, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
+import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
+
+const ports = [
+  { name: "http", port: 8080, protocol: "TCP" },
+  { name: "admin", port: 9090, protocol: "TCP" },
+];
+
+function pod(name: string, over: Partial<Pod["status"]> & { deleting?: boolean; node?: string } = {}): Pod {
+  const { deleting, node, ...status } = over;
+  return {
+    metadata: { name, uid: `uid-${name}`, labels: {}, ...(deleting ? { deletionTimestamp: "2026-11-29T09:00:00Z" } : {}) },
+    spec: { nodeName: node ?? "node-a" },
+    status: { phase: "Running", podIP: "10.0.0.1", containerStatuses: [{ name: "replica", ready: true, restartCount: 0, state: { running: { startedAt: "2026-11-29T08:00:00Z" } } }], ...status },
+  };
+}
+
+function ep(name: string, address: string, conditions: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null } | undefined, nodeName = "node-a") {
+  return { addresses: [address], conditions, nodeName, targetRef: { kind: "Pod", name, namespace: "default" } };
+}
+
+describe("replicas from EndpointSlices joined with pods", () => {
+  it("maps ready, not ready and terminating endpoints (serving tells whether a draining one still answers)", () => {
+    const slices: EndpointSlice[] = [
+      {
+        metadata: { name: "sy-web-abcde" },
+        addressType: "IPv4",
+        ports,
+        endpoints: [
+          ep("web-1", "10.0.0.1", { ready: true, serving: true, terminating: false }),
+          ep("web-2", "10.0.0.2", { ready: false, serving: false, terminating: false }, "node-b"),
+          ep("web-3", "10.0.0.3", { ready: false, serving: true, terminating: true }),
+          ep("web-4", "10.0.0.4", { ready: false, serving: false, terminating: true }),
+        ],
+      },
+    ];
+    const pods = [
+      pod("web-1"),
+      pod("web-2", { node: "node-b", containerStatuses: [{ name: "replica", ready: false, restartCount: 2, lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } }] }),
+      pod("web-3", { deleting: true }),
+      pod("web-4", { deleting: true }),
+    ];
+    const r = replicasFromSlices(slices, pods, { data: "http", admin: "admin" });
+    expect(r.map((x) => [x.pod, x.state, x.ready, x.serving, x.terminating])).toEqual([
+      ["web-1", "ready", true, true, false],
+      ["web-2", "starting", false, false, false],
+      ["web-3", "draining", false, true, true],
+      ["web-4", "draining", false, false, true],
+    ]);
+    expect(r[0]).toMatchObject({ address: "10.0.0.1", dataPort: 8080, adminPort: 9090, node: "node-a", phase: "Running", restarts: 0, lastExit: null });
+    expect(r[1]).toMatchObject({ node: "node-b", restarts: 2, lastExit: "OOMKilled (exit code 137)" });
+    expect(r[0].startedAt?.toISOString()).toBe("2026-11-29T08:00:00.000Z");
+  });
+
+  it("reads nil conditions as the API says (ready nil = true, serving nil = ready, terminating nil = false)", () => {
+    const slices: EndpointSlice[] = [{ metadata: { name: "s" }, ports, endpoints: [ep("a", "10.0.0.9", undefined), ep("b", "10.0.0.8", { ready: null, terminating: true })] }];
+    const r = replicasFromSlices(slices, [pod("a"), pod("b")], { data: "http", admin: "admin" });
+    expect(r.map((x) => [x.pod, x.state, x.serving])).toEqual([
+      ["a", "ready", true],
+      ["b", "draining", false],
+    ]);
+  });
+
+  it("counts a pod listed in two slices once (the ready entry wins), lists pods without an endpoint as pending, skips endpoints without a pod name", () => {
+    const slices: EndpointSlice[] = [
+      { metadata: { name: "s1" }, ports, endpoints: [ep("a", "10.0.0.1", { ready: false, serving: false })] },
+      { metadata: { name: "s2" }, ports, endpoints: [ep("a", "10.0.0.1", { ready: true }), { addresses: ["10.0.0.7"], conditions: { ready: true } }] },
+      { metadata: { name: "fqdn" }, addressType: "FQDN", ports, endpoints: [ep("z", "example.org", { ready: true })] },
+    ];
+    const r = replicasFromSlices(slices, [pod("a"), pod("new", { phase: "Pending", podIP: undefined, containerStatuses: [] })], { data: "http", admin: "admin" });
+    expect(r.map((x) => [x.pod, x.state, x.address])).toEqual([
+      ["a", "ready", "10.0.0.1"],
+      ["new", "pending", null],
+    ]);
+    expect(r[1].phase).toBe("Pending");
+  });
+
+  it("a slice without the named port gives no port (not a guess)", () => {
+    const r = replicasFromSlices([{ metadata: { name: "s" }, ports: [{ name: "other", port: 1 }], endpoints: [ep("a", "10.0.0.1", { ready: true })] }], [], { data: "http", admin: "admin" });
+    expect(r[0]).toMatchObject({ dataPort: null, adminPort: null, phase: "Unknown" });
+  });
+});
+
+describe("names and labels are checked before any request", () => {
+  it("accepts DNS labels and label values, refuses the rest", () => {
+    expect(isDnsLabel("web-1")).toBe(true);
+    for (const bad of ["", "-web", "web-", "Web", "a_b", "a.b", "x".repeat(64), "a\nb"]) expect(isDnsLabel(bad)).toBe(false);
+    expect(isLabelValue("")).toBe(true);
+    expect(isLabelValue("cmk1x.Y_z-9")).toBe(true);
+    for (const bad of ["-a", "a-", "a b", "a/b", "x".repeat(64), "a\u0000"]) expect(isLabelValue(bad)).toBe(false);
+    expect(kubeObjectName("web")).toBe("sy-web");
+    for (const bad of ["../etc", "web;rm", "WEB", "a".repeat(48)]) expect(() => kubeObjectName(bad)).toThrow(/cannot name a Kubernetes Deployment/);
+    expect(() => checkedLabels({ "switchyard.service": "a b" })).toThrow(/not a Kubernetes label value/);
+    expect(() => checkedLabels({ "evil.io/x": "a" })).toThrow(/not one of the panel's/);
+  });
+});
+
+describe("kubernetesConfig", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sy-kcfg-"));
+  const tokenFile = path.join(dir, "token");
+  writeFileSync(tokenFile, "abc.def-ghi\n");
+  const caFile = path.join(dir, "ca.crt");
+  writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+
+  it("is null without KUBERNETES_API and reads every field when set", async () => {
+    expect(await kubernetesConfig({})).toBeNull();
+    const c = await kubernetesConfig({ KUBERNETES_API: "https://10.1.2.3:6443", KUBERNETES_TOKEN_FILE: tokenFile, KUBERNETES_CA_FILE: caFile, KUBERNETES_NAMESPACE: "apps" });
+    expect(c).toMatchObject({ token: "abc.def-ghi", namespace: "apps" });
+    expect(c?.api.origin).toBe("https://10.1.2.3:6443");
+    expect(c?.ca).toContain("BEGIN CERTIFICATE");
+    expect((await kubernetesConfig({ KUBERNETES_API: "http://127.0.0.1:16000", KUBERNETES_TOKEN: "t" }))?.namespace).toBe("default");
+  });
+
+  it("refuses each bad field, saying which", async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ KUBERNETES_API: "http://10.0.0.1:8080", KUBERNETES_TOKEN: "t" }, /plain http is refused/],
+      [{ KUBERNETES_API: "ftp://127.0.0.1", KUBERNETES_TOKEN: "t" }, /use https/],
+      [{ KUBERNETES_API: "not a url", KUBERNETES_TOKEN: "t" }, /not a URL/],
+      [{ KUBERNETES_API: "https://u:p@k8s:6443", KUBERNETES_TOKEN: "t" }, /no user or password/],
+      [{ KUBERNETES_API: "https://k8s:6443/x?y", KUBERNETES_TOKEN: "t" }, /only scheme, host and port/],
+      [{ KUBERNETES_API: "https://k8s:6443" }, /no token/],
+      [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "t", KUBERNETES_TOKEN_FILE: tokenFile }, /not both/],
+      [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "a b\r\nX-Evil: 1" }, /not a bearer token/],
+      [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN_FILE: path.join(dir, "missing") }, /KUBERNETES_TOKEN_FILE/],
+      [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "t", KUBERNETES_CA_FILE: tokenFile }, /no PEM certificate/],
+      [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "t", KUBERNETES_NAMESPACE: "../kube-system" }, /not a namespace name/],
+    ];
+    for (const [vars, why] of cases) await expect(kubernetesConfig(vars), JSON.stringify(vars)).rejects.toThrow(why);
+  });
+});
