@@ -92,10 +92,13 @@ export class ReplicaTasks {
   /** Wait for health, then add to the engine (no reload where the engine allows). */
   async bringUpExisting(serviceId: string, id: string): Promise<void> {
     const { repo, engine } = this.deps;
+    let wasFailed = false;
     try {
       const row = await repo.replica(id);
       const rules = await repo.rules(serviceId);
       if (!row || !row.dataAddr || !rules) return;
+      // a listed instance (external endpoint, discovered container) that was down and is tried again
+      wasFailed = row.state === "failed";
       const svc = await repo.service(serviceId);
       const runtime = this.runtimeOf(svc!);
       const health = await this.deps.waitHealthy(splitAddr(row.dataAddr), {
@@ -133,16 +136,22 @@ export class ReplicaTasks {
         throw e;
       }
       await repo.updateReplica(id, { state: "ready", lastError: null });
-      await repo.recordEvent({ kind: "replica.ready", actor: "controller", serviceId, replicaId: id, message: `replica ${id} is healthy and in rotation` });
+      const message = wasFailed ? `replica ${id} recovered: healthy again and back in rotation` : `replica ${id} is healthy and in rotation`;
+      await repo.recordEvent({ kind: "replica.ready", actor: "controller", serviceId, replicaId: id, message });
     } catch (e) {
-      await this.markFailed(serviceId, id, e);
+      await this.markFailed(serviceId, id, e, { again: wasFailed });
     }
   }
 
-  private async markFailed(serviceId: string, id: string, e: unknown): Promise<void> {
+  /**
+   * `again`: a retry of an instance already failed (a listed one the panel cannot replace):
+   * its row keeps the latest reason, and the event is not repeated; the transition to
+   * failed had its event, and the way back up has one ("recovered").
+   */
+  private async markFailed(serviceId: string, id: string, e: unknown, opts: { again?: boolean } = {}): Promise<void> {
     const msg = isAppError(e) || e instanceof Error ? e.message : String(e);
     await this.deps.repo.updateReplica(id, { state: "failed", lastError: msg.slice(0, 2000) }).catch(() => undefined);
-    await this.deps.repo.recordEvent({ kind: "replica.failed", level: "error", actor: "controller", serviceId, replicaId: id, message: `replica ${id} failed: ${msg}` }).catch(() => undefined);
+    if (!opts.again) await this.deps.repo.recordEvent({ kind: "replica.failed", level: "error", actor: "controller", serviceId, replicaId: id, message: `replica ${id} failed: ${msg}` }).catch(() => undefined);
     this.deps.queue.noteFailure(serviceId);
   }
 

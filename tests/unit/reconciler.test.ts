@@ -227,7 +227,7 @@ async function until(what: string, ok: () => boolean, ms = 3000): Promise<void> 
 }
 
 /** The controller's parts as the panel assembles them, around fakes. Replica ids are generated; names use `replicaId`. */
-async function setup(opts: { desired: number; engine?: { adopted?: boolean; servers?: string[] } }) {
+async function setup(opts: { desired: number; engine?: { adopted?: boolean; servers?: string[] }; down?: Set<string> }) {
   const actions: Actions = [];
   const repo = new FakeRepository({ id: SVC, name: "web", desired: opts.desired, runtime: "process" });
   const runtime = new FakeRuntime(actions);
@@ -243,6 +243,7 @@ async function setup(opts: { desired: number; engine?: { adopted?: boolean; serv
       engine: supervisor,
       waitHealthy: async (_addr, o) => {
         actions.push(`health ${o.replicaId}`);
+        if (opts.down?.has(o.replicaId ?? "")) return { ok: false, status: null, reason: "connection refused", body: null };
         return { ok: true, status: 200, reason: "HTTP 200", body: null };
       },
       sleep: () => tick(),
@@ -415,4 +416,31 @@ describe("a service whose instances the panel did not start (external endpoints,
     expect(idsOf(actions, "remove")).toEqual([]);
     expect(repo.kinds()).toContain("replica.released");
   });
+
+  it("a listed instance that stays down: replica.failed once, not at every retry; back up: one 'recovered' event", async () => {
+    const down = new Set(["e1"]);
+    const { actions, repo, runtime, start } = await setup({ desired: 0, down });
+    repo.svc = { ...repo.svc!, source: { kind: "external", endpoints: ["127.0.0.1:30000"] } };
+    runtime.add("e1");
+    const rec = await start();
+    const attempts = () => idsOf(actions, "health").filter((id) => id === "e1").length;
+    // the first bring-up and two retries (backoff 1 s, then 2 s), each failing its health check
+    await until("three failed health checks", () => {
+      if (!rec.tasks.isBusy("e1")) void rec.reconcile(SVC);
+      return attempts() >= 3 && !rec.tasks.isBusy("e1");
+    }, 15_000);
+    const failed = repo.events.filter((e) => e.kind === "replica.failed");
+    expect(failed).toHaveLength(1);
+    expect(repo.rows.get("e1")).toMatchObject({ state: "failed", inEngine: false });
+    expect(repo.rows.get("e1")?.lastError).toContain("connection refused");
+    down.delete("e1"); // it answers again
+    await until("e1 back in rotation", () => {
+      if (!rec.tasks.isBusy("e1")) void rec.reconcile(SVC);
+      return repo.rows.get("e1")?.state === "ready";
+    }, 15_000);
+    expect(repo.rows.get("e1")).toMatchObject({ inEngine: true, lastError: null });
+    const ready = repo.events.filter((e) => e.kind === "replica.ready" && e.replicaId === "e1");
+    expect(ready.map((e) => e.message)).toEqual([expect.stringContaining("recovered")]);
+    expect(repo.events.filter((e) => e.kind === "replica.failed")).toHaveLength(1);
+  }, 40_000);
 });
