@@ -38,7 +38,8 @@ import { replicaEnv } from "./replica-env";
 import { createKubeClient, KubeApiError, type KubeClientOptions, type KubernetesConfig, type WatchEvent } from "./kubernetes-api";
 import { createEventHub } from "./event-hub";
 import { refusedReplicaLifecycle } from "./refused-lifecycle";
-import { LABEL_MANAGED, LABEL_SERVICE, LABEL_SERVICE_NAME, type ReplicaSpec, type Runtime, type RuntimeEvent, type RuntimeReplica, type RuntimeReplicaState } from "./types";
+import { LABEL_MANAGED, LABEL_SERVICE, LABEL_SERVICE_NAME, type Runtime, type RuntimeEvent, type RuntimeReplica, type RuntimeReplicaState } from "./types";
+import type { ClusterMember, ClusterRuntime, ClusterServiceSpec } from "./cluster";
 
 export type KubernetesRuntimeOptions = KubeClientOptions & {
   config: KubernetesConfig;
@@ -53,7 +54,7 @@ export type KubernetesRuntimeOptions = KubeClientOptions & {
 };
 
 /** What the panel asks Kubernetes to run for one of its services. */
-export type KubeServiceSpec = Omit<ReplicaSpec, "replicaId"> & { replicas: number };
+export type KubeServiceSpec = ClusterServiceSpec;
 
 /** Something changed in the cluster for a managed service (a watch event or a relist's difference). */
 export type KubeChange = { kind: "pod" | "endpointslice"; type: "ADDED" | "MODIFIED" | "DELETED"; name: string; serviceId: string | null };
@@ -199,7 +200,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
    * The Deployment, its Service and its Secret, created, or brought in line with `spec`
    * (the template and labels; a running Deployment keeps its replica count: scale() owns it).
    */
-  async function ensureService(spec: KubeServiceSpec): Promise<{ name: string; created: boolean }> {
+  async function ensureService(spec: KubeServiceSpec): Promise<{ id: string; name: string; created: boolean }> {
     const { name, deployment, service, secret, template } = objectsOf(spec);
     const existing = await client.request<Deployment | null>("GET", `${apps}/deployments/${name}`, undefined, { allow404: true });
     if (existing && existing.metadata.labels?.[LABEL_SERVICE] !== spec.serviceId) {
@@ -208,11 +209,11 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     if (!(await createOrKeep(`${core}/secrets`, secret))) await client.request("PUT", `${core}/secrets/${secret.metadata.name}`, secret);
     await createOrKeep(`${core}/services`, service);
     if (!existing) {
-      await client.request("POST", `${apps}/deployments`, deployment);
-      return { name, created: true };
+      const made = await client.request<Deployment>("POST", `${apps}/deployments`, deployment);
+      return { id: made.metadata.uid ?? "", name, created: true };
     }
     await client.request("PATCH", `${apps}/deployments/${name}`, { metadata: { labels: deployment.metadata.labels }, spec: { template } }, { contentType: "application/merge-patch+json" });
-    return { name, created: false };
+    return { id: existing.metadata.uid ?? "", name, created: false };
   }
 
   /** Set the number of replicas through the scale subresource; a 409 is re-read and retried. Returns the attempts. */
@@ -254,6 +255,17 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
       }
       await sleep(200);
     }
+  }
+
+  /** The replica count the Deployment holds (its spec), null when there is none. */
+  async function status(serviceId: string): Promise<{ desired: number | null }> {
+    const d = await findDeployment(serviceId);
+    return { desired: d ? (d.spec.replicas ?? 1) : null };
+  }
+
+  /** The service's pods as cluster members (lib/runtime/cluster.ts), draining ones included while they serve. */
+  async function members(serviceId: string): Promise<ClusterMember[]> {
+    return (await replicas(serviceId)).map(toMember);
   }
 
   /** Delete one pod of the service (graceful: it drains, then stops); the Deployment replaces it. */
@@ -479,6 +491,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     // Kubernetes-specific
     ensureService,
     scale,
+    status,
+    members,
     replicas,
     waitReady,
     deletePod,
@@ -506,3 +520,42 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
 }
 
 export type KubernetesRuntime = ReturnType<typeof createKubernetesRuntime>;
+
+/** A pod as a member of the service-level port: ready and serving as its endpoint says. */
+export function toMember(r: KubeReplica): ClusterMember {
+  const addr = (port: number | null) => (r.address && port ? { host: r.address, port } : null);
+  const state: ClusterMember["state"] =
+    r.phase === "Failed" ? "failed" : r.state === "draining" ? "stopping" : r.state === "pending" || r.phase === "Pending" ? "starting" : "running";
+  return {
+    id: r.pod,
+    ref: r.pod,
+    slot: null,
+    node: r.node,
+    containerId: null,
+    dataAddr: addr(r.dataPort),
+    adminAddr: addr(r.adminPort),
+    state,
+    ready: r.ready,
+    serving: r.serving,
+    error: r.ready ? null : r.lastExit,
+    startedAt: r.startedAt ?? new Date(0),
+  };
+}
+
+/** The Kubernetes runtime through the service-level port (lib/runtime/cluster.ts). */
+export function kubernetesCluster(rt: KubernetesRuntime): ClusterRuntime & { kubernetes: KubernetesRuntime } {
+  return {
+    kind: "kubernetes",
+    kubernetes: rt,
+    available: async () => {
+      const a = await rt.available();
+      return a.ok ? { ok: true as const } : a;
+    },
+    ensureService: (spec) => rt.ensureService(spec),
+    scale: async (id, n) => ({ attempts: (await rt.scale(id, n)).attempts }),
+    status: (id) => rt.status(id),
+    members: (id) => rt.members(id),
+    removeService: (id) => rt.removeService(id),
+    watch: (listener) => rt.onChange((c) => listener(c.serviceId)),
+  } satisfies ClusterRuntime & { kubernetes: KubernetesRuntime };
+}

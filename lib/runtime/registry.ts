@@ -1,6 +1,6 @@
 import path from "node:path";
 import { env } from "@/lib/env";
-import { remember } from "@/lib/remember";
+import { forget, remember } from "@/lib/remember";
 import { panelId } from "@/lib/panel-id";
 import type { InstanceSource } from "@/lib/core/service";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
@@ -8,6 +8,9 @@ import { createProcessRuntime } from "@/lib/runtime/process";
 import { createDockerRuntime } from "@/lib/runtime/docker";
 import { createExternalRuntime } from "@/lib/runtime/external";
 import { createSwarmRuntime } from "@/lib/runtime/swarm";
+import { createKubernetesRuntime, kubernetesCluster } from "@/lib/runtime/kubernetes";
+import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
+import { AppError } from "@/lib/core/errors";
 import { createDockerDiscovery, type DockerDiscovery } from "@/lib/runtime/docker-discovery";
 import type { DockerEndpoint } from "@/lib/runtime/docker-connection";
 
@@ -55,6 +58,26 @@ export function swarmRuntime() {
       defaultImage: env().REPLICA_IMAGE,
       panelId: panelId(env().dataDir),
     });
+  });
+}
+
+/**
+ * The Kubernetes runtime (experimental) through the service-level port, one per process:
+ * KUBERNETES_API with KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (and KUBERNETES_CA_FILE,
+ * KUBERNETES_NAMESPACE), every field checked. Refused, saying what to set, when
+ * KUBERNETES_API is unset; a bad value is refused naming it (and read again next time).
+ */
+export function kubernetesClusterRuntime() {
+  const name = "runtime-kubernetes-cluster";
+  return remember(name, async () => {
+    try {
+      const config = await kubernetesConfig(process.env);
+      if (!config) throw new AppError("unavailable", "runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (README, Kubernetes (experimental))");
+      return kubernetesCluster(createKubernetesRuntime({ config, defaultImage: env().REPLICA_IMAGE, panelId: panelId(env().dataDir) }));
+    } catch (e) {
+      forget(name);
+      throw e;
+    }
   });
 }
 

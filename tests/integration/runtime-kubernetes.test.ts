@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { until, waitFor } from "../helpers/load";
-import { createKubernetesRuntime, type KubeChange, type KubernetesRuntime } from "@/lib/runtime/kubernetes";
+import { createKubernetesRuntime, kubernetesCluster, type KubeChange, type KubernetesRuntime } from "@/lib/runtime/kubernetes";
+import { kubernetesClusterRuntime } from "@/lib/runtime/registry";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 import type { RuntimeEvent } from "@/lib/runtime/types";
 import type { KubeReplica } from "@/lib/core/kubernetes";
@@ -72,7 +73,7 @@ describe("Kubernetes runtime against the fake API server", () => {
     const avail = await kube.available();
     expect(avail).toEqual({ ok: true, version: "v1.30.0+switchyard-fake" });
     const t0 = Date.now();
-    expect(await kube.ensureService(spec(3))).toEqual({ name: "sy-kweb", created: true });
+    expect(await kube.ensureService(spec(3))).toMatchObject({ name: "sy-kweb", created: true });
     const ready = await kube.waitReady(SERVICE_ID, 3, 30_000);
     console.log(`3 ready endpoints ${Date.now() - t0} ms after create`);
     const d = fake.objects("deployments")[0];
@@ -95,8 +96,16 @@ describe("Kubernetes runtime against the fake API server", () => {
     expect(listed.map((r) => r.replicaId).sort()).toEqual(ready.map((r) => r.pod));
     expect(listed.every((r) => r.serviceId === SERVICE_ID && r.state === "running")).toBe(true);
     // a second ensure updates, and keeps the replica count (scale owns it)
-    expect(await kube.ensureService(spec(7))).toEqual({ name: "sy-kweb", created: false });
+    expect(await kube.ensureService(spec(7))).toMatchObject({ name: "sy-kweb", created: false });
     expect(fake.objects("deployments")[0].spec.replicas).toBe(3);
+    // the same through the service-level port (lib/runtime/cluster.ts)
+    const cluster = kubernetesCluster(kube);
+    expect(await cluster.available()).toEqual({ ok: true });
+    expect(await cluster.status(SERVICE_ID)).toEqual({ desired: 3 });
+    expect(await cluster.status("no-such-service")).toEqual({ desired: null });
+    const members = await cluster.members(SERVICE_ID);
+    expect(members.map((m) => [m.id, m.state, m.ready, m.serving, m.slot])).toEqual(ready.map((r) => [r.pod, "running", true, true, null]));
+    expect(members[0].dataAddr).toEqual({ host: ready[0].address, port: DATA_PORT });
   });
 
   it("scales 3 -> 5 -> 2 through the scale subresource; a 409 Conflict is re-read and retried", async () => {
@@ -145,6 +154,8 @@ describe("Kubernetes runtime against the fake API server", () => {
     await kube.deletePod(SERVICE_ID, victim.pod);
     const draining = await until("the deleted pod draining", async () => (await kube.replicas(SERVICE_ID)).find((r) => r.pod === victim.pod), (r) => r?.state === "draining", 10_000);
     expect(draining).toMatchObject({ terminating: true, ready: false, serving: true });
+    const member = (await kubernetesCluster(kube).members(SERVICE_ID)).find((m) => m.id === victim.pod);
+    expect(member).toMatchObject({ state: "stopping", ready: false, serving: true });
     // during its preStop pause it still answers
     expect(await answers(draining!)).toBe(victim.pod);
     const listed = await kube.list();
@@ -152,7 +163,7 @@ describe("Kubernetes runtime against the fake API server", () => {
     const after = await kube.waitReady(SERVICE_ID, 2, 30_000);
     expect(after.map((r) => r.pod)).not.toContain(victim.pod);
     await waitFor("started and deleted events", () => events.slice(seen).some((e) => e.kind === "started") && events.slice(seen).some((e) => e.kind === "died" && e.reason === "pod deleted" && e.replicaId === victim.pod), 10_000);
-    expect(changes.some((c) => c.kind === "endpointslice")).toBe(true);
+    expect(changes.some((c) => c.kind === "endpointslice" && c.serviceId === SERVICE_ID)).toBe(true);
   });
 
   it("410 Gone on a watch: the runtime relists and keeps following", async () => {
@@ -179,6 +190,11 @@ describe("Kubernetes runtime against the fake API server", () => {
     } finally {
       bad.close();
     }
+  });
+
+  it("the registry refuses runtime kubernetes clearly while KUBERNETES_API is unset", async () => {
+    expect(process.env.KUBERNETES_API).toBeUndefined();
+    await expect(kubernetesClusterRuntime()).rejects.toThrow(/runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN/);
   });
 
   it("a hostile name, label, image or env is refused before any request", async () => {
