@@ -174,12 +174,18 @@ export function createKubeClient(cfg: KubernetesConfig, opts: KubeClientOptions 
 
   /** One request; the answer's JSON, or null for 404 when `allow404`. */
   async function request<T>(method: string, path: string, body?: unknown, o: { contentType?: string; allow404?: boolean } = {}): Promise<T> {
+    const text = await requestText(method, path, body, o);
+    return text === null ? (null as T) : parse<T>(text, `Kubernetes API ${method} ${path}`);
+  }
+
+  /** One request; the answer's text (a pod's log), or null for 404 when `allow404`. */
+  async function requestText(method: string, path: string, body?: unknown, o: { contentType?: string; allow404?: boolean } = {}): Promise<string | null> {
     const what = `Kubernetes API ${method} ${path}`;
     const res = await open(method, path, body, o.contentType ?? "application/json", timeoutMs);
     const text = await readBody(res, what);
     const status = res.statusCode ?? 0;
-    if (status >= 200 && status < 300) return parse<T>(text, what);
-    if (status === 404 && o.allow404) return null as T;
+    if (status >= 200 && status < 300) return text;
+    if (status === 404 && o.allow404) return null;
     let st: KubeStatus | null = null;
     try {
       st = JSON.parse(text) as KubeStatus;
@@ -250,7 +256,7 @@ export function createKubeClient(cfg: KubernetesConfig, opts: KubeClientOptions 
     });
   }
 
-  return { request, watch, where, namespace: cfg.namespace, close: () => agent.destroy() };
+  return { request, requestText, watch, where, namespace: cfg.namespace, close: () => agent.destroy() };
 }
 
 export type KubeClient = ReturnType<typeof createKubeClient>;

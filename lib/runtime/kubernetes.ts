@@ -268,6 +268,16 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     return (await replicas(serviceId)).map(toMember);
   }
 
+  /** The last lines of one pod's log (pods/{name}/log?tailLines=N), when the pod is the service's. */
+  async function memberLogs(serviceId: string, pod: string, lines: number): Promise<string[]> {
+    if (!/^[a-z0-9.-]{1,253}$/.test(pod)) throw new AppError("bad_request", "not a pod name");
+    const p = await client.request<Pod | null>("GET", `${core}/pods/${pod}`, undefined, { allow404: true });
+    if (!p || p.metadata.labels?.[LABEL_SERVICE] !== serviceId || p.metadata.labels?.[LABEL_MANAGED] !== "true") throw new AppError("not_found", `no pod ${pod} of service ${serviceId}`);
+    const n = Math.max(1, Math.min(1000, Math.floor(lines) || 1));
+    const text = await client.requestText("GET", `${core}/pods/${pod}/log?container=${CONTAINER}&tailLines=${n}`, undefined, { allow404: true });
+    return (text ?? "").split("\n").filter(Boolean).slice(-n);
+  }
+
   /** Delete one pod of the service (graceful: it drains, then stops); the Deployment replaces it. */
   async function deletePod(serviceId: string, pod: string): Promise<void> {
     const p = await client.request<Pod | null>("GET", `${core}/pods/${encodeURIComponent(pod)}`, undefined, { allow404: true });
@@ -481,8 +491,12 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     async stats() {
       return null;
     },
-    async logs() {
-      return [];
+    /** A pod's last lines (runtimeRef is the pod name), when it is one of this panel's. */
+    async logs(ref: string, lines: number) {
+      if (!/^[a-z0-9.-]{1,253}$/.test(ref)) return [];
+      const p = await client.request<Pod | null>("GET", `${core}/pods/${ref}`, undefined, { allow404: true });
+      const id = p?.metadata.labels?.[LABEL_SERVICE];
+      return p && id ? memberLogs(id, ref, lines) : [];
     },
     onEvent(listener: (e: RuntimeEvent) => void) {
       return hub.on(listener);
@@ -493,6 +507,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     scale,
     status,
     members,
+    memberLogs,
     replicas,
     waitReady,
     deletePod,
@@ -556,6 +571,7 @@ export function kubernetesCluster(rt: KubernetesRuntime): ClusterRuntime & { kub
     status: (id) => rt.status(id),
     members: (id) => rt.members(id),
     removeService: (id) => rt.removeService(id),
+    memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),
     watch: (listener) => rt.onChange((c) => listener(c.serviceId)),
   } satisfies ClusterRuntime & { kubernetes: KubernetesRuntime };
 }

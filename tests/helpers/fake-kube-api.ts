@@ -51,7 +51,7 @@ const RESOURCES: Record<string, { group: string; kind: string; apiVersion: strin
 };
 
 type Watcher = { res: string; ns: string; selector: Record<string, string>; out: http.ServerResponse };
-type PodRun = { child: ChildProcess | null; failures: number; probing: boolean; restartTimer?: NodeJS.Timeout; deleting: boolean };
+type PodRun = { child: ChildProcess | null; failures: number; probing: boolean; restartTimer?: NodeJS.Timeout; deleting: boolean; log: string[] };
 
 export type FakeKubeApi = {
   port: number;
@@ -170,7 +170,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
     const run = runs.get(pod.metadata.name)!;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [REPLICA_SERVER_JS], { env: envOf(pod) as NodeJS.ProcessEnv, stdio: "ignore" });
+      child = spawn(process.execPath, [REPLICA_SERVER_JS], { env: envOf(pod) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
     } catch (e) {
       pod.status.containerStatuses[0].state = { waiting: { reason: "CreateContainerError", message: (e as Error).message } };
       put("pods", pod, "MODIFIED");
@@ -178,6 +178,14 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
     }
     run.child = child;
     run.failures = 0;
+    // the container's log (what pods/{name}/log answers), the last 1000 lines
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding("utf8");
+      stream?.on("data", (d: string) => {
+        run.log.push(...d.split("\n").filter(Boolean));
+        if (run.log.length > 1000) run.log.splice(0, run.log.length - 1000);
+      });
+    }
     const cs = containerStatus(pod);
     cs.state = { running: { startedAt: new Date().toISOString() } };
     put("pods", pod, "MODIFIED");
@@ -252,7 +260,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
       },
     };
     put("pods", pod, "ADDED");
-    runs.set(name, { child: null, failures: 0, probing: false, deleting: false });
+    runs.set(name, { child: null, failures: 0, probing: false, deleting: false, log: [] });
     startContainer(pod);
   }
 
@@ -405,7 +413,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
       const groups = ["apps", "discovery.k8s.io", "autoscaling"].map((g) => ({ name: g, versions: [{ groupVersion: `${g}/v1`, version: "v1" }], preferredVersion: { groupVersion: `${g}/v1`, version: "v1" } }));
       return send(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups });
     }
-    const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale))?$/.exec(url.pathname);
+    const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale|log))?$/.exec(url.pathname);
     if (!m) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
     const [, group = "", ns, resName, name, sub] = m;
     const kind = RESOURCES[resName];
@@ -460,6 +468,13 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
     const obj = get(resName, ns, name);
     if (!obj) return status(res, 404, "NotFound", `${what} "${name}" not found`);
 
+    if (sub === "log") {
+      if (resName !== "pods" || method !== "GET") return status(res, 404, "NotFound", "no log subresource");
+      const tail = Number(url.searchParams.get("tailLines") ?? "1000");
+      const text = (runs.get(name)?.log ?? []).slice(-tail).join("\n");
+      res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(text) });
+      return res.end(text);
+    }
     if (sub === "scale") {
       if (resName !== "deployments") return status(res, 404, "NotFound", "no scale subresource");
       const scaleOf = (d: Obj) => ({ kind: "Scale", apiVersion: "autoscaling/v1", metadata: { name: d.metadata.name, namespace: ns, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion }, spec: { replicas: d.spec.replicas }, status: { replicas: d.status?.replicas ?? 0, selector: Object.entries(d.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(",") } });

@@ -106,6 +106,10 @@ describe("Kubernetes runtime against the fake API server", () => {
     const members = await cluster.members(SERVICE_ID);
     expect(members.map((m) => [m.id, m.state, m.ready, m.serving, m.slot])).toEqual(ready.map((r) => [r.pod, "running", true, true, null]));
     expect(members[0].dataAddr).toEqual({ host: ready[0].address, port: DATA_PORT });
+    // a pod's log through pods/{name}/log: the replica's own start line, naming the pod
+    const logs = await cluster.memberLogs!(SERVICE_ID, ready[0].pod, 20);
+    expect(logs.some((l) => l.includes(ready[0].pod))).toBe(true);
+    await expect(cluster.memberLogs!("other-service", ready[0].pod, 20)).rejects.toThrow(/no pod/);
   });
 
   it("scales 3 -> 5 -> 2 through the scale subresource; a 409 Conflict is re-read and retried", async () => {
