@@ -22,6 +22,7 @@
  * targetRef the pod). Only equality label selectors. No rolling update of a changed template.
  */
 import http from "node:http";
+import https from "node:https";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { REPLICA_SERVER_JS } from "./replica-process";
@@ -70,7 +71,7 @@ export type FakeKubeApi = {
   close(): Promise<void>;
 };
 
-export async function startFakeKubeApi(opts: { port: number; token: string; dataPortBase?: number; probeMs?: number; ipPrefix?: string }): Promise<FakeKubeApi> {
+export async function startFakeKubeApi(opts: { port: number; token: string; probeMs?: number; ipPrefix?: string; tls?: { key: string; cert: string } }): Promise<FakeKubeApi> {
   const probeMs = opts.probeMs ?? 300;
   const ipPrefix = opts.ipPrefix ?? `127.16.${20 + (process.pid % 200)}`;
   let rv = 1000;
@@ -532,12 +533,13 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
     return status(res, 405, "MethodNotAllowed", `${method} is not allowed on ${what} in the fake`);
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) status(res, 500, "InternalError", (e as Error).message);
       else res.destroy();
     });
-  });
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : http.createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, "127.0.0.1", () => resolve());
@@ -545,7 +547,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; data
 
   return {
     port: opts.port,
-    url: `http://127.0.0.1:${opts.port}`,
+    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${opts.port}`,
     token: opts.token,
     requests,
     pidOf: (pod) => runs.get(pod)?.child?.pid ?? null,

@@ -8,6 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { until, waitFor } from "../helpers/load";
 import { createKubernetesRuntime, kubernetesCluster, type KubeChange, type KubernetesRuntime } from "@/lib/runtime/kubernetes";
@@ -17,6 +21,7 @@ import type { RuntimeEvent } from "@/lib/runtime/types";
 import type { KubeReplica } from "@/lib/core/kubernetes";
 
 const API_PORT = 16000;
+const TLS_API_PORT = 16001;
 const DATA_PORT = 16050;
 const ADMIN_PORT = 16051;
 const TOKEN = randomBytes(24).toString("base64url");
@@ -193,6 +198,37 @@ describe("Kubernetes runtime against the fake API server", () => {
       await expect(bad.scale(SERVICE_ID, 1)).rejects.toThrow(/refused the token \(401 Unauthorized\)/);
     } finally {
       bad.close();
+    }
+  });
+
+  it("https with KUBERNETES_CA_FILE: the API's certificate is checked against that CA (without it, refused)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "sy-k8s-tls-"));
+    const key = path.join(dir, "api.key");
+    const cert = path.join(dir, "api.crt");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore", timeout: 20_000 });
+    const tlsFake = await startFakeKubeApi({ port: TLS_API_PORT, token: TOKEN, tls: { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") } });
+    const trusting = createKubernetesRuntime({ config: (await kubernetesConfig({ KUBERNETES_API: tlsFake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_CA_FILE: cert }))! });
+    const untrusting = createKubernetesRuntime({ config: (await kubernetesConfig({ KUBERNETES_API: tlsFake.url, KUBERNETES_TOKEN: TOKEN }))! });
+    try {
+      expect(await trusting.available()).toEqual({ ok: true, version: "v1.30.0+switchyard-fake" });
+      const refused = await untrusting.available();
+      expect(refused.ok).toBe(false);
+      expect(!refused.ok && refused.reason).toMatch(/self.signed certificate/i);
+    } finally {
+      trusting.close();
+      untrusting.close();
+      await tlsFake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers larger than the limit are refused from their Content-Length, before the body is read", async () => {
+    const config = await kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" });
+    const small = createKubernetesRuntime({ config: config!, maxResponseBytes: 300 });
+    try {
+      await expect(small.replicas(SERVICE_ID)).rejects.toThrow(/the answer is \d+ bytes, more than 300/);
+    } finally {
+      small.close();
     }
   });
 
