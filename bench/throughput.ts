@@ -31,22 +31,17 @@
  * Ports: replicas 31900-31905, balancers 18535-18539 and 31910-31911. Loopback only;
  * every load run is bounded (wrk -d).
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { rulesSchema } from "../lib/core/rules";
 import type { BalancerConfig, RunningEngine } from "../lib/engines/types";
 import { createHaproxyEngine } from "../lib/engines/haproxy";
 import { createBuiltinEngine } from "../lib/engines/builtin";
 import { createNginxEngine } from "../lib/engines/nginx";
+import { argOf, has, killGroup, minimalHaproxyConfig, sessionCpu, sleep, spawnOwnSession, roundRatios, spread, TICKS, waitHttp, wrk } from "./measure";
 
-const run = promisify(execFile);
-const argOf = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const SECONDS = Number(argOf("seconds") ?? 3);
 const ROUNDS = Number(argOf("rounds") ?? 6);
 const CONNECTIONS = Number(argOf("connections") ?? 50);
@@ -55,67 +50,6 @@ const ONLY = argOf("only")?.split(",");
 const BUILTIN_FROM = argOf("builtin-from");
 const ROOT = path.resolve(__dirname, "..");
 const REPLICA_PORTS = [31900, 31902, 31904];
-const TICKS = 100; // getconf CLK_TCK
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function has(bin: string): boolean {
-  const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin"]);
-  return dirs.some((d) => fs.existsSync(path.join(d, bin)));
-}
-
-async function wrk(port: number, connections: number, seconds: number): Promise<{ rps: number; requests: number; errors: string | null }> {
-  const { stdout } = await run("wrk", ["-t", "2", "-c", String(connections), "-d", `${seconds}s`, `http://127.0.0.1:${port}/`], { timeout: (seconds + 20) * 1000 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
-  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout);
-  return { rps, requests, errors: errors ? errors[0] : null };
-}
-
-async function waitHttp(port: number) {
-  for (let i = 0; i < 150; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
-  throw new Error(`nothing answers on ${port}`);
-}
-
-type ProcRow = { pid: number; session: number; cpuTicks: number; cmd: string };
-
-function procTable(): ProcRow[] {
-  const rows: ProcRow[] = [];
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      rows.push({ pid: Number(name), session: Number(f[3]), cpuTicks: Number(f[11]) + Number(f[12]), cmd: fs.readFileSync(`/proc/${name}/cmdline`, "utf8") });
-    } catch {
-      /* gone */
-    }
-  }
-  return rows;
-}
-
-/** CPU ticks of every process in the session of the first process whose command line holds `marker`. */
-function sessionCpu(marker: string): number {
-  const table = procTable();
-  const leader = table.find((r) => r.cmd.includes(marker));
-  if (!leader) throw new Error(`no process with ${marker} in its command line`);
-  return table.filter((r) => r.session === leader.session).reduce((s, r) => s + r.cpuTicks, 0);
-}
-
-/** Started detached: a session (and process group) of its own, like the engines' balancers. */
-function spawnOwnSession(command: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { detached: true, stdio: "ignore", ...(env ? { env } : {}) });
-  child.unref();
-  return child;
-}
 
 type Candidate = { key: string; name: string; port: number | null; marker: string | null; isBaseline?: boolean };
 type Window = { round: number; key: string; rps: number; requests: number; cpuS: number | null };
@@ -153,26 +87,7 @@ async function main() {
 
     if (has("haproxy") && wanted("hand")) {
       const cfg = path.join(dir, "hand.cfg");
-      fs.writeFileSync(
-        cfg,
-        [
-          "global",
-          "  nbthread 2",
-          "  maxconn 4000",
-          "defaults",
-          "  mode http",
-          "  timeout connect 2s",
-          "  timeout client 30s",
-          "  timeout server 30s",
-          "frontend fe",
-          "  bind 127.0.0.1:18535",
-          "  default_backend be",
-          "backend be",
-          "  balance roundrobin",
-          ...REPLICA_PORTS.map((p, i) => `  server s${i} 127.0.0.1:${p}`),
-          "",
-        ].join("\n"),
-      );
+      fs.writeFileSync(cfg, minimalHaproxyConfig(18535, REPLICA_PORTS));
       children.push(spawnOwnSession("haproxy", ["-f", cfg]));
       await waitHttp(18535);
       candidates.push({ key: "hand", name: "HAProxy, hand-written minimal config", port: 18535, marker: cfg, isBaseline: true });
@@ -248,22 +163,10 @@ async function main() {
     report(candidates, windows);
   } finally {
     for (const e of engines) await e.stop().catch(() => undefined);
-    for (const c of children) {
-      try {
-        if (c.pid) process.kill(-c.pid, "SIGKILL"); // its own process group
-      } catch {
-        /* gone */
-      }
-    }
+    for (const c of children) killGroup(c); // its own process group
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const spread = (xs: number[], d: number) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
 
 function report(candidates: Candidate[], windows: Window[]): void {
   const base = candidates.find((c) => c.isBaseline) ?? candidates[0];
@@ -274,14 +177,7 @@ function report(candidates: Candidate[], windows: Window[]): void {
   );
   console.log(`ratios: within each round against ${base.name}${minimal ? `; builtin also against ${minimal.name}` : ""}; median (min–max)\n`);
   console.log(`${"candidate".padEnd(40)} ${"req/s".padEnd(24)} ${"ratio".padEnd(20)} CPU µs/request (balancer's session)`);
-  const ratioOf = (key: string, against: string) =>
-    windows
-      .filter((w) => w.key === key)
-      .map((w) => {
-        const b = windows.find((x) => x.round === w.round && x.key === against);
-        return b && b.rps > 0 ? w.rps / b.rps : NaN;
-      })
-      .filter((r) => Number.isFinite(r));
+  const ratioOf = (key: string, against: string) => roundRatios(windows, key, against);
   for (const c of candidates) {
     const mine = windows.filter((w) => w.key === c.key);
     const cpu = mine.filter((w) => w.cpuS !== null && w.requests > 0).map((w) => (w.cpuS! * 1e6) / w.requests);

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rulesSchema } from "@/lib/core/rules";
 import type { BalancerConfig } from "@/lib/engines/types";
 import { createNginxEngine, type NginxEngine } from "@/lib/engines/nginx";
+import { ACCESS_LOG_FLUSH_S } from "@/lib/engines/nginx/render";
 import { isAlive } from "@/lib/process/identity";
 import { readPidFileSync as readPid } from "@/lib/process/pid-file";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
-import { waitFor } from "@/tests/helpers/load";
+import { fileQuiet, until, waitFor } from "@/tests/helpers/load";
 import { serverOf as server } from "../helpers/engine-config";
 
 // nginx's per-replica counts come from its access log, which the panel tails and
@@ -58,6 +59,30 @@ async function engineCounts(e: NginxEngine): Promise<Record<string, number>> {
 /** Lines in the live access log (the file the new readers start at the end of). */
 const lineCount = (): number => readFileSync(accessLog).reduce((n, byte) => (byte === 0x0a ? n + 1 : n), 0);
 
+/** A keep-alive load in a child process (argv: port, ms): 16 loops, bounded in time and count; prints "started", then its result as JSON. */
+const LOAD_CHILD = `
+const http = require("node:http");
+const [port, ms] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const started = Date.now();
+let ok = 0, failed = 0, sent = 0;
+const errors = new Set();
+const one = () => new Promise((resolve) => {
+  const req = http.get({ host: "127.0.0.1", port, path: "/", agent, timeout: 5000 }, (res) => {
+    res.resume();
+    res.on("end", () => { if (res.statusCode === 200) ok++; else { failed++; errors.add("status " + res.statusCode); } resolve(); });
+  });
+  req.on("timeout", () => req.destroy(new Error("timeout")));
+  req.on("error", (e) => { failed++; errors.add(e.message); resolve(); });
+});
+const loop = async () => { while (Date.now() - started < ms && sent < 200000) { sent++; await one(); } };
+process.stdout.write("started\\n");
+Promise.all(Array.from({ length: 16 }, loop)).then(() => {
+  agent.destroy();
+  process.stdout.write(JSON.stringify({ ok, failed, errors: [...errors].slice(0, 5), seconds: (Date.now() - started) / 1000 }) + "\\n");
+});
+`;
+
 const minus = (a: Record<string, number>, b: Record<string, number>): Record<string, number> => Object.fromEntries(Object.keys(a).map((k) => [k, a[k] - (b[k] ?? 0)]));
 const sum = (o: Record<string, number>): number => Object.values(o).reduce((n, v) => n + v, 0);
 
@@ -99,6 +124,26 @@ async function drive(opts: { connections: number; pipelining: number; ms: number
   return { ok, failed, errors: [...errors].slice(0, 5), seconds };
 }
 
+/**
+ * drive() for at least `ms`, then on in 1 s steps until `enough()` holds or `maxMs` has
+ * passed (a loaded machine serves fewer requests, so fewer bytes reach the rotation bound).
+ */
+async function driveUntil(opts: { connections: number; pipelining: number; ms: number; maxMs: number }, enough: () => boolean) {
+  const started = Date.now();
+  const total = await drive(opts);
+  while (!enough() && Date.now() - started < opts.maxMs) {
+    const more = await drive({ ...opts, ms: 1000 });
+    total.ok += more.ok;
+    total.failed += more.failed;
+    total.errors.push(...more.errors);
+    total.seconds += more.seconds;
+  }
+  return total;
+}
+
+/** Until every record nginx held in its buffer is in the live log (nothing added for longer than its flush interval). */
+const logQuiet = () => fileQuiet(accessLog, ACCESS_LOG_FLUSH_S * 1000 + 500);
+
 /** Waits until the engine has read every record the replicas answered (deadline), then returns both deltas. */
 async function settledCounts(e: NginxEngine, engineBefore: Record<string, number>, replicasBefore: Record<string, number>) {
   let fromEngine: Record<string, number> = {};
@@ -135,7 +180,8 @@ describe("nginx per-replica counts from the access log", () => {
     const engineBefore = await engineCounts(engine);
     const rotationsBefore = engine.accessLogStats()!.rotations;
 
-    const load = await drive({ connections: 16, pipelining: 10, ms: LOAD_MS });
+    // the load goes on (at most 20 s) until the reader has rotated twice, however busy the machine
+    const load = await driveUntil({ connections: 16, pipelining: 10, ms: LOAD_MS, maxMs: 20_000 }, () => engine.accessLogStats()!.rotations - rotationsBefore >= 2);
     const rate = Math.round(load.ok / load.seconds);
     const { fromEngine, fromReplicas } = await settledCounts(engine, engineBefore, replicasBefore);
     const log = engine.accessLogStats()!;
@@ -159,13 +205,45 @@ describe("nginx per-replica counts from the access log", () => {
     await waitFor("the rotated log to be read out and removed", () => !existsSync(`${accessLog}.1`), 20_000);
   });
 
+  it("stay exact through a 1.5 s stall of the panel and two reloads under load (the records wait in nginx's buffers, then in the file)", async () => {
+    const replicasBefore = await replicaCounters();
+    const engineBefore = await engineCounts(engine);
+    // the load runs in a process of its own, so it goes on while this one (the panel's side) is stopped
+    const child = spawn(process.execPath, ["-e", LOAD_CHILD, String(LISTEN.port), "3500"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    await waitFor("the load to start", () => out.includes("started"), 10_000, 20);
+    await new Promise((r) => setTimeout(r, 500));
+    const stalledAt = Date.now();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500); // a stall: no poll, no timer, nothing read
+    const stalledMs = Date.now() - stalledAt;
+    // two reloads while the load runs: the old workers write what they hold when they exit
+    const svc = config().services[0];
+    const weight = svc.servers[0].weight;
+    await engine.setWeight(svc, svc.servers[0].name, weight + 1);
+    await engine.setWeight(svc, svc.servers[0].name, weight);
+    expect(await exited).toBe(0);
+    const load = JSON.parse(out.slice(out.indexOf("{"))) as { ok: number; failed: number; errors: string[]; seconds: number };
+    const { fromEngine, fromReplicas } = await settledCounts(engine, engineBefore, replicasBefore);
+    const log = engine.accessLogStats()!;
+    console.log(
+      `stall ${stalledMs} ms, 2 reloads: ${load.ok} answered in ${load.seconds.toFixed(1)} s (${Math.round(load.ok / load.seconds)} req/s), ${load.failed} failed${load.errors.length ? ` (${load.errors.join("; ")})` : ""}; engine ${JSON.stringify(fromEngine)}, replicas ${JSON.stringify(fromReplicas)}`,
+    );
+    expect(stalledMs).toBeGreaterThanOrEqual(1400);
+    expect(load.ok).toBeGreaterThan(0);
+    expect(fromEngine).toEqual(fromReplicas); // exact: nothing was lost while nobody read, nothing counted twice
+    expect({ unparseable: log.unparseable, truncated: log.truncatedLines, gaps: log.gaps, workersDied: log.workersDied, error: log.error }).toEqual({ unparseable: 0, truncated: 0, gaps: 0, workersDied: 0, error: null });
+  });
+
   it("a new reader (a restarted panel) starts at the end of the log and never counts it twice", async () => {
     await engine.close(); // the panel goes away; nginx keeps serving and logging
+    await logQuiet(); // records nginx still held (the reload check's own request, buffered) are in the file first
     const linesBefore = lineCount();
     const whileAway = await drive({ connections: 2, pipelining: 1, ms: 300, max: 500 });
     expect(whileAway.failed).toBe(0);
     // nginx logs a request just after answering it: all of these are in the file before the new reader starts
-    await waitFor("the requests made while away to be logged", () => lineCount() - linesBefore === whileAway.ok);
+    await until(`the ${whileAway.ok} requests made while away to be logged (lines written since)`, () => lineCount() - linesBefore, (n) => n === whileAway.ok);
 
     const next = createNginxEngine(engineOpts);
     engines.push(next);
@@ -246,7 +324,7 @@ describe("nginx per-replica counts from the access log", () => {
       await run("nginx", ["-c", configPath, "-p", `${prefix}/`, "-e", path.join(prefix, "logs", "error.log")]);
       await ext.start(config());
       const replicasBefore = await replicaCounters();
-      const load = await drive({ connections: 8, pipelining: 4, ms: 3000 });
+      const load = await driveUntil({ connections: 8, pipelining: 4, ms: 3000, maxMs: 15_000 }, () => ext.accessLogStats()!.rotations >= 1);
       const { fromEngine, fromReplicas } = await settledCounts(ext, Object.fromEntries(replicas.map((r) => [r.id, 0])), replicasBefore);
       const log = ext.accessLogStats()!;
       console.log(`external: ${load.ok} answered, engine ${JSON.stringify(fromEngine)}, replicas ${JSON.stringify(fromReplicas)}, ${log.rotations} rotations`);

@@ -14,7 +14,8 @@ import { isAlive } from "@/lib/process/identity";
 import { readPidFileSync as readPid } from "@/lib/process/pid-file";
 import { startReplica, type ReplicaProcess } from "@/tests/helpers/replica-process";
 import { serverOf as server } from "../helpers/engine-config";
-import { until, waitFor } from "../helpers/load";
+import { fileQuiet, until, waitFor } from "../helpers/load";
+import { ACCESS_LOG_FLUSH_S } from "@/lib/engines/nginx/render";
 
 // nginx engine against a real nginx 1.22 and real replica processes.
 // Ports: replicas 21700-21799, listener 18083 (18093 for the failed-reload and external cases).
@@ -340,6 +341,9 @@ describe("nginx engine", () => {
     const pid = (await engine.status()).pid;
     await engine.close(); // the panel process goes away; nginx keeps serving
     expect((await request({})).status).toBe(200);
+    // that request's record reaches the log up to ACCESS_LOG_FLUSH_S later (nginx buffers it): a reader
+    // that started before then would count it, so the new reader starts once the log is quiet
+    await fileQuiet(path.join(dataDir, "nginx", "logs", "access.log"), ACCESS_LOG_FLUSH_S * 1000 + 500);
     adopter = createNginxEngine(engineOpts);
     await adopter.start(configOf(service({}, [])));
     const st = await adopter.status();

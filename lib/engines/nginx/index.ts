@@ -240,7 +240,7 @@ export class NginxEngine implements RunningEngine {
   }
 
   /** Counters of the access log reader, for diagnostics and tests. */
-  accessLogStats(): (LogTailStats & { records: number; unrouted: number; unparseable: number; writeFailures: number }) | null {
+  accessLogStats(): (LogTailStats & { records: number; unrouted: number; unparseable: number; writeFailures: number; workersDied: number }) | null {
     return this.feed.readerStats();
   }
 

@@ -7,7 +7,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { BalancerConfig, BalancerServer, EngineIncident, ServerHealth, ServerStats, StatsFeed } from "@/lib/engines/types";
-import { serverKey } from "@/lib/engines/nginx/render";
+import { ACCESS_LOG_BUFFER, ACCESS_LOG_FLUSH_S, serverKey } from "@/lib/engines/nginx/render";
 import { AccessCounters, parseAccessLine } from "@/lib/engines/nginx/access-log";
 import { LogTail, type FileId, type LogTailStats, type ReopenResult } from "@/lib/engines/nginx/log-tail";
 
@@ -37,6 +37,8 @@ export class NginxStatsFeed {
   private logWriteFailures = 0;
   /** failures nginx healed by itself (a worker killed and respawned), not yet taken by incidents() */
   private healed: EngineIncident[] = [];
+  /** workers that ended abnormally: each lost the records it held in its access log buffer (ACCESS_LOG_BUFFER) */
+  private workersDied = 0;
   private readonly healthSince = new Map<string, { status: ServerHealth["status"]; at: number }>();
   /** resolved addresses of servers given by name (nginx logs addresses, not names) */
   private readonly resolved = new Map<string, string>();
@@ -69,6 +71,7 @@ export class NginxStatsFeed {
       onLine: (line) => {
         if (line.includes(failed) && (line.includes(" failed") || line.includes(" was incomplete"))) this.logWriteFailures++;
         const died = WORKER_DIED.exec(line);
+        if (died) this.workersDied++;
         if (died) this.healed.push({ message: `a worker process exited ${died[2]}; ${died[2].startsWith("with fatal") ? "nginx does not start another for a fatal code" : "the nginx master started another"}`, pid: Number(died[1]) });
       },
     });
@@ -126,13 +129,16 @@ export class NginxStatsFeed {
       this.logWriteFailures > 0
         ? `nginx could not write the log ${this.logWriteFailures} ${this.logWriteFailures === 1 ? "time" : "times"} (its error log says so at most once a minute; a full disk?): records of that time are lost, number unknown`
         : null,
+      this.workersDied > 0
+        ? `${this.workersDied} nginx ${this.workersDied === 1 ? "worker" : "workers"} ended abnormally (a signal, a crash): the records ${this.workersDied === 1 ? "it" : "each"} held in its log buffer (at most ${ACCESS_LOG_BUFFER}, up to ${ACCESS_LOG_FLUSH_S} s of its requests) are lost, number unknown`
+        : null,
     ].filter((p): p is string => p !== null);
     return {
       source: "nginx access log",
       file: t.file,
       records: this.counters.records,
       lost,
-      gaps: t.gaps + this.logWriteFailures,
+      gaps: t.gaps + this.logWriteFailures + this.workersDied,
       detail: parts.length > 0 ? parts.join("; ") : null,
       lagBytes: t.lagBytes,
       rotations: t.rotations,
@@ -141,9 +147,9 @@ export class NginxStatsFeed {
   }
 
   /** Counters of the access log reader, for diagnostics and tests. */
-  readerStats(): (LogTailStats & { records: number; unrouted: number; unparseable: number; writeFailures: number }) | null {
+  readerStats(): (LogTailStats & { records: number; unrouted: number; unparseable: number; writeFailures: number; workersDied: number }) | null {
     if (!this.accessLog) return null;
-    return { ...this.accessLog.stats(), records: this.counters.records, unrouted: this.counters.unrouted, unparseable: this.unparseable, writeFailures: this.logWriteFailures };
+    return { ...this.accessLog.stats(), records: this.counters.records, unrouted: this.counters.unrouted, unparseable: this.unparseable, writeFailures: this.logWriteFailures, workersDied: this.workersDied };
   }
 
   /** nginx logs the address it connected to; remember what server names resolve to. */
