@@ -74,6 +74,17 @@ const envSchema = z.object({
   CONTROLLER: boolSchema.default(true),
   TRUST_PROXY: boolSchema.default(false),
   /**
+   * Kubernetes (experimental, runtime "kubernetes"): the API server and a bearer token (or a
+   * token file), an optional CA file and namespace. lib/runtime/kubernetes-api.ts
+   * kubernetesConfig checks each in full (https, or http to loopback only; the token's
+   * alphabet; the files' sizes) when the runtime is first used.
+   */
+  KUBERNETES_API: z.string().max(300).optional(),
+  KUBERNETES_TOKEN: z.string().max(16384).optional(),
+  KUBERNETES_TOKEN_FILE: z.string().max(4096).optional(),
+  KUBERNETES_CA_FILE: z.string().max(4096).optional(),
+  KUBERNETES_NAMESPACE: z.string().max(63).optional(),
+  /**
    * Tests only, never in production: every API request and answer is checked against the
    * OpenAPI document (lib/openapi/contract.ts); an answer outside it becomes a 500
    * "contract violation". The test helpers set it (tests/helpers/panel.ts, temp-db.ts).

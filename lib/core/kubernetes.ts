@@ -6,6 +6,7 @@
  * Every check below is a character class with a bounded count plus first/last-character
  * tests: nothing that can backtrack.
  */
+import { createHash } from "node:crypto";
 import { AppError } from "./errors";
 
 /** RFC 1123 label (a namespace, a Deployment or Service name): [a-z0-9-], 1..63, alphanumeric at both ends. */
@@ -58,6 +59,16 @@ export function isEnvName(s: string): boolean {
 /** An image reference: a conservative alphabet (no spaces, quotes or control characters). */
 export function isImageRef(s: unknown): s is string {
   return typeof s === "string" && /^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}$/.test(s);
+}
+
+/**
+ * The replica id the panel keys a pod's row on ([a-z0-9], at most 40, the API's id parameter):
+ * "k", the pod name's random suffix, and 12 hex of a hash of the whole name. Stable while the
+ * pod lives, new when the Deployment replaces it (a new pod, a new name).
+ */
+export function memberIdOf(pod: string): string {
+  const suffix = pod.slice(pod.lastIndexOf("-") + 1).replace(/[^a-z0-9]/g, "").slice(0, 10);
+  return `k${suffix}${createHash("sha256").update(pod).digest("hex").slice(0, 12)}`;
 }
 
 // ---- replicas from EndpointSlices + Pods -------------------------------------------------

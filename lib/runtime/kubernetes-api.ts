@@ -13,7 +13,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { promises as fs } from "node:fs";
+import fs from "node:fs";
 import { isIP } from "node:net";
 import { AppError } from "@/lib/core/errors";
 import { isDnsLabel } from "@/lib/core/kubernetes";
@@ -35,20 +35,24 @@ function checkToken(token: string, where: string): string {
   return token;
 }
 
-async function readBounded(file: string, max: number, what: string): Promise<string> {
+function readBounded(file: string, max: number, what: string): string {
   let st;
   try {
-    st = await fs.stat(file);
+    st = fs.statSync(file);
   } catch (e) {
     throw new AppError("bad_request", `${what} ${file}: ${(e as Error).message}`);
   }
   if (!st.isFile()) throw new AppError("bad_request", `${what} ${file} is not a file`);
   if (st.size > max) throw new AppError("bad_request", `${what} ${file} is ${st.size} bytes, more than ${max}`);
-  return fs.readFile(file, "utf8");
+  return fs.readFileSync(file, "utf8");
 }
 
-/** The configuration from environment-like variables; null when KUBERNETES_API is unset. Throws on a bad value, naming it. */
-export async function kubernetesConfig(vars: Record<string, string | undefined>): Promise<KubernetesConfig | null> {
+/**
+ * The configuration from environment-like variables; null when KUBERNETES_API is unset. Throws
+ * on a bad value, naming it. Reads the token and CA files (small, bounded) synchronously: it
+ * runs once, when the runtime is first built.
+ */
+export function kubernetesConfig(vars: Record<string, string | undefined>): KubernetesConfig | null {
   const raw = vars.KUBERNETES_API?.trim();
   if (!raw) return null;
   let api: URL;
@@ -66,12 +70,12 @@ export async function kubernetesConfig(vars: Record<string, string | undefined>)
   const file = vars.KUBERNETES_TOKEN_FILE;
   if (inline && file) throw new AppError("bad_request", "set KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE, not both");
   if (!inline && !file) throw new AppError("bad_request", "KUBERNETES_API is set but no token: set KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE");
-  const token = inline ? checkToken(inline, "KUBERNETES_TOKEN") : checkToken((await readBounded(file!, MAX_TOKEN_FILE, "KUBERNETES_TOKEN_FILE")).trim(), `KUBERNETES_TOKEN_FILE ${file}`);
+  const token = inline ? checkToken(inline, "KUBERNETES_TOKEN") : checkToken(readBounded(file!, MAX_TOKEN_FILE, "KUBERNETES_TOKEN_FILE").trim(), `KUBERNETES_TOKEN_FILE ${file}`);
 
   let ca: string | undefined;
   if (vars.KUBERNETES_CA_FILE) {
     if (api.protocol !== "https:") throw new AppError("bad_request", "KUBERNETES_CA_FILE is for an https:// KUBERNETES_API");
-    ca = await readBounded(vars.KUBERNETES_CA_FILE, MAX_CA_FILE, "KUBERNETES_CA_FILE");
+    ca = readBounded(vars.KUBERNETES_CA_FILE, MAX_CA_FILE, "KUBERNETES_CA_FILE");
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new AppError("bad_request", `KUBERNETES_CA_FILE ${vars.KUBERNETES_CA_FILE} holds no PEM certificate`);
   }
   const namespace = vars.KUBERNETES_NAMESPACE?.trim() || "default";

@@ -28,6 +28,7 @@ import {
   isImageRef,
   kubeObjectName,
   labelSelector,
+  memberIdOf,
   replicasFromSlices,
   type EndpointSlice,
   type KubeReplica,
@@ -362,7 +363,12 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     emitChange({ kind: "pod", type, name, serviceId: serviceId || null });
   }
 
-  /** One kind's list-then-watch loop: resumes from the last resourceVersion; a 410 Gone (as an HTTP answer or an ERROR event) relists. */
+  /**
+   * One kind's list-then-watch loop: resumes from the last resourceVersion; a 410 Gone (as an
+   * HTTP answer or an ERROR event) relists. The server ends each watch after a minute
+   * (timeoutSeconds=60) and it is resumed, so a silently dead connection is noticed by the
+   * client's idle limit (90 s) rather than never.
+   */
   async function watchLoop<T extends { metadata: Meta }>(path: string, sync: (items: T[], first: boolean) => void, onEvent: (type: "ADDED" | "MODIFIED" | "DELETED", obj: T) => void, signal: AbortSignal) {
     let rv: string | null = null;
     let first = true;
@@ -379,7 +385,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
         let gone = false;
         let failed: string | null = null;
         await client.watch<T | { code?: number; message?: string }>(
-          `${path}&watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(rv)}&timeoutSeconds=300`,
+          `${path}&watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(rv)}&timeoutSeconds=60`,
           (ev: WatchEvent<T | { code?: number; message?: string }>) => {
             if (gone || failed) return;
             if (ev.type === "ERROR") {
@@ -542,7 +548,7 @@ export function toMember(r: KubeReplica): ClusterMember {
   const state: ClusterMember["state"] =
     r.phase === "Failed" ? "failed" : r.state === "draining" ? "stopping" : r.state === "pending" || r.phase === "Pending" ? "starting" : "running";
   return {
-    id: r.pod,
+    id: memberIdOf(r.pod),
     ref: r.pod,
     slot: null,
     node: r.node,

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { env } from "@/lib/env";
-import { forget, remember } from "@/lib/remember";
+import { remember } from "@/lib/remember";
 import { panelId } from "@/lib/panel-id";
 import type { InstanceSource } from "@/lib/core/service";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
@@ -8,7 +8,8 @@ import { createProcessRuntime } from "@/lib/runtime/process";
 import { createDockerRuntime } from "@/lib/runtime/docker";
 import { createExternalRuntime } from "@/lib/runtime/external";
 import { createSwarmRuntime } from "@/lib/runtime/swarm";
-import { createKubernetesRuntime, kubernetesCluster } from "@/lib/runtime/kubernetes";
+import { createKubernetesRuntime, kubernetesCluster, type KubernetesRuntime } from "@/lib/runtime/kubernetes";
+import type { ClusterRuntime } from "@/lib/runtime/cluster";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 import { AppError } from "@/lib/core/errors";
 import { createDockerDiscovery, type DockerDiscovery } from "@/lib/runtime/docker-discovery";
@@ -64,20 +65,21 @@ export function swarmRuntime() {
 /**
  * The Kubernetes runtime (experimental) through the service-level port, one per process:
  * KUBERNETES_API with KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (and KUBERNETES_CA_FILE,
- * KUBERNETES_NAMESPACE), every field checked. Refused, saying what to set, when
- * KUBERNETES_API is unset; a bad value is refused naming it (and read again next time).
+ * KUBERNETES_NAMESPACE), every field checked (kubernetesConfig). Refused, saying what to set,
+ * while KUBERNETES_API is unset; a bad value is refused naming it (nothing is remembered then).
  */
-export function kubernetesClusterRuntime() {
-  const name = "runtime-kubernetes-cluster";
-  return remember(name, async () => {
-    try {
-      const config = await kubernetesConfig(process.env);
-      if (!config) throw new AppError("unavailable", "runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (README, Kubernetes (experimental))");
-      return kubernetesCluster(createKubernetesRuntime({ config, defaultImage: env().REPLICA_IMAGE, panelId: panelId(env().dataDir) }));
-    } catch (e) {
-      forget(name);
-      throw e;
-    }
+export function kubernetesClusterRuntime(): ClusterRuntime & { kubernetes: KubernetesRuntime } {
+  return remember("cluster-kubernetes", () => {
+    const cfg = env();
+    const config = kubernetesConfig({
+      KUBERNETES_API: cfg.KUBERNETES_API,
+      KUBERNETES_TOKEN: cfg.KUBERNETES_TOKEN,
+      KUBERNETES_TOKEN_FILE: cfg.KUBERNETES_TOKEN_FILE,
+      KUBERNETES_CA_FILE: cfg.KUBERNETES_CA_FILE,
+      KUBERNETES_NAMESPACE: cfg.KUBERNETES_NAMESPACE,
+    });
+    if (!config) throw new AppError("unsupported", "runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (README, Kubernetes (experimental))");
+    return kubernetesCluster(createKubernetesRuntime({ config, defaultImage: cfg.REPLICA_IMAGE, panelId: panelId(cfg.dataDir) }));
   });
 }
 

@@ -60,7 +60,7 @@ async function answers(r: KubeReplica): Promise<string | null> {
 
 beforeAll(async () => {
   fake = await startFakeKubeApi({ port: API_PORT, token: TOKEN });
-  const config = await kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" });
+  const config = kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" });
   kube = createKubernetesRuntime({ config: config!, panelId: "panel-k8s-test", drainSeconds: 2, graceSeconds: 6 });
   unsubscribe.push(kube.onEvent((e) => events.push(e)));
   unsubscribe.push(kube.onChange((c) => changes.push(c)));
@@ -109,7 +109,9 @@ describe("Kubernetes runtime against the fake API server", () => {
     expect(await cluster.status(SERVICE_ID)).toEqual({ desired: 3 });
     expect(await cluster.status("no-such-service")).toEqual({ desired: null });
     const members = await cluster.members(SERVICE_ID);
-    expect(members.map((m) => [m.id, m.state, m.ready, m.serving, m.slot])).toEqual(ready.map((r) => [r.pod, "running", true, true, null]));
+    expect(members.map((m) => [m.ref, m.state, m.ready, m.serving, m.slot])).toEqual(ready.map((r) => [r.pod, "running", true, true, null]));
+    for (const m of members) expect(m.id).toMatch(/^k[a-z0-9]{1,39}$/);
+    expect(new Set(members.map((m) => m.id)).size).toBe(3);
     expect(members[0].dataAddr).toEqual({ host: ready[0].address, port: DATA_PORT });
     // a pod's log through pods/{name}/log: the replica's own start line, naming the pod
     const logs = await cluster.memberLogs!(SERVICE_ID, ready[0].pod, 20);
@@ -163,7 +165,7 @@ describe("Kubernetes runtime against the fake API server", () => {
     await kube.deletePod(SERVICE_ID, victim.pod);
     const draining = await until("the deleted pod draining", async () => (await kube.replicas(SERVICE_ID)).find((r) => r.pod === victim.pod), (r) => r?.state === "draining", 10_000);
     expect(draining).toMatchObject({ terminating: true, ready: false, serving: true });
-    const member = (await kubernetesCluster(kube).members(SERVICE_ID)).find((m) => m.id === victim.pod);
+    const member = (await kubernetesCluster(kube).members(SERVICE_ID)).find((m) => m.ref === victim.pod);
     expect(member).toMatchObject({ state: "stopping", ready: false, serving: true });
     // during its preStop pause it still answers
     expect(await answers(draining!)).toBe(victim.pod);
@@ -189,7 +191,7 @@ describe("Kubernetes runtime against the fake API server", () => {
   });
 
   it("a bad token is a clear error", async () => {
-    const config = await kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: "wrong-token", KUBERNETES_NAMESPACE: "sy-test" });
+    const config = kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: "wrong-token", KUBERNETES_NAMESPACE: "sy-test" });
     const bad = createKubernetesRuntime({ config: config! });
     try {
       const avail = await bad.available();
@@ -207,8 +209,8 @@ describe("Kubernetes runtime against the fake API server", () => {
     const cert = path.join(dir, "api.crt");
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore", timeout: 20_000 });
     const tlsFake = await startFakeKubeApi({ port: TLS_API_PORT, token: TOKEN, tls: { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") } });
-    const trusting = createKubernetesRuntime({ config: (await kubernetesConfig({ KUBERNETES_API: tlsFake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_CA_FILE: cert }))! });
-    const untrusting = createKubernetesRuntime({ config: (await kubernetesConfig({ KUBERNETES_API: tlsFake.url, KUBERNETES_TOKEN: TOKEN }))! });
+    const trusting = createKubernetesRuntime({ config: kubernetesConfig({ KUBERNETES_API: tlsFake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_CA_FILE: cert })! });
+    const untrusting = createKubernetesRuntime({ config: kubernetesConfig({ KUBERNETES_API: tlsFake.url, KUBERNETES_TOKEN: TOKEN })! });
     try {
       expect(await trusting.available()).toEqual({ ok: true, version: "v1.30.0+switchyard-fake" });
       const refused = await untrusting.available();
@@ -223,7 +225,7 @@ describe("Kubernetes runtime against the fake API server", () => {
   });
 
   it("answers larger than the limit are refused from their Content-Length, before the body is read", async () => {
-    const config = await kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" });
+    const config = kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" });
     const small = createKubernetesRuntime({ config: config!, maxResponseBytes: 300 });
     try {
       await expect(small.replicas(SERVICE_ID)).rejects.toThrow(/the answer is \d+ bytes, more than 300/);
@@ -232,9 +234,9 @@ describe("Kubernetes runtime against the fake API server", () => {
     }
   });
 
-  it("the registry refuses runtime kubernetes clearly while KUBERNETES_API is unset", async () => {
+  it("the registry refuses runtime kubernetes clearly while KUBERNETES_API is unset", () => {
     expect(process.env.KUBERNETES_API).toBeUndefined();
-    await expect(kubernetesClusterRuntime()).rejects.toThrow(/runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN/);
+    expect(() => kubernetesClusterRuntime()).toThrow(/runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN/);
   });
 
   it("a hostile name, label, image or env is refused before any request", async () => {

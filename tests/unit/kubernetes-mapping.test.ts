@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkedLabels, isDnsLabel, isLabelValue, kubeObjectName, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
+import { checkedLabels, isDnsLabel, isLabelValue, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 
 const ports = [
@@ -99,6 +99,16 @@ describe("names and labels are checked before any request", () => {
   });
 });
 
+describe("member ids", () => {
+  it("are [a-z0-9], at most 40, the same for a pod name and different for another", () => {
+    const a = memberIdOf("sy-kweb-5cd7155026-b8099");
+    expect(a).toMatch(/^kb8099[0-9a-f]{12}$/);
+    expect(memberIdOf("sy-kweb-5cd7155026-b8099")).toBe(a);
+    expect(memberIdOf("sy-kweb-5cd7155026-x7k2p")).not.toBe(a);
+    expect(memberIdOf("a".repeat(253))).toMatch(/^k[a-z0-9]{1,39}$/);
+  });
+});
+
 describe("kubernetesConfig", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "sy-kcfg-"));
   const tokenFile = path.join(dir, "token");
@@ -106,16 +116,16 @@ describe("kubernetesConfig", () => {
   const caFile = path.join(dir, "ca.crt");
   writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
 
-  it("is null without KUBERNETES_API and reads every field when set", async () => {
-    expect(await kubernetesConfig({})).toBeNull();
-    const c = await kubernetesConfig({ KUBERNETES_API: "https://10.1.2.3:6443", KUBERNETES_TOKEN_FILE: tokenFile, KUBERNETES_CA_FILE: caFile, KUBERNETES_NAMESPACE: "apps" });
+  it("is null without KUBERNETES_API and reads every field when set", () => {
+    expect(kubernetesConfig({})).toBeNull();
+    const c = kubernetesConfig({ KUBERNETES_API: "https://10.1.2.3:6443", KUBERNETES_TOKEN_FILE: tokenFile, KUBERNETES_CA_FILE: caFile, KUBERNETES_NAMESPACE: "apps" });
     expect(c).toMatchObject({ token: "abc.def-ghi", namespace: "apps" });
     expect(c?.api.origin).toBe("https://10.1.2.3:6443");
     expect(c?.ca).toContain("BEGIN CERTIFICATE");
-    expect((await kubernetesConfig({ KUBERNETES_API: "http://127.0.0.1:16000", KUBERNETES_TOKEN: "t" }))?.namespace).toBe("default");
+    expect(kubernetesConfig({ KUBERNETES_API: "http://127.0.0.1:16000", KUBERNETES_TOKEN: "t" })?.namespace).toBe("default");
   });
 
-  it("refuses each bad field, saying which", async () => {
+  it("refuses each bad field, saying which", () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ KUBERNETES_API: "http://10.0.0.1:8080", KUBERNETES_TOKEN: "t" }, /plain http is refused/],
       [{ KUBERNETES_API: "ftp://127.0.0.1", KUBERNETES_TOKEN: "t" }, /use https/],
@@ -129,6 +139,6 @@ describe("kubernetesConfig", () => {
       [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "t", KUBERNETES_CA_FILE: tokenFile }, /no PEM certificate/],
       [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "t", KUBERNETES_NAMESPACE: "../kube-system" }, /not a namespace name/],
     ];
-    for (const [vars, why] of cases) await expect(kubernetesConfig(vars), JSON.stringify(vars)).rejects.toThrow(why);
+    for (const [vars, why] of cases) expect(() => kubernetesConfig(vars), JSON.stringify(vars)).toThrow(why);
   });
 });
