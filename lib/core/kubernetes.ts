@@ -14,6 +14,11 @@ export function isDnsLabel(s: unknown): s is string {
   return typeof s === "string" && /^[a-z0-9-]{1,63}$/.test(s) && isAlnum(s[0]) && isAlnum(s[s.length - 1]);
 }
 
+/** A pod name (RFC 1123 subdomain): [a-z0-9.-], 1..253, alphanumeric at both ends, no empty or dot-dot segment. */
+export function isPodName(s: unknown): s is string {
+  return typeof s === "string" && /^[a-z0-9.-]{1,253}$/.test(s) && isAlnum(s[0]) && isAlnum(s[s.length - 1]) && !s.includes("..");
+}
+
 /** A label value: [A-Za-z0-9._-], 0..63, alphanumeric at both ends when not empty. */
 export function isLabelValue(s: unknown): s is string {
   if (typeof s !== "string") return false;

@@ -26,6 +26,7 @@ import {
   checkedLabels,
   isEnvName,
   isImageRef,
+  isPodName,
   kubeObjectName,
   labelSelector,
   memberIdOf,
@@ -271,7 +272,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
 
   /** The last lines of one pod's log (pods/{name}/log?tailLines=N), when the pod is the service's. */
   async function memberLogs(serviceId: string, pod: string, lines: number): Promise<string[]> {
-    if (!/^[a-z0-9.-]{1,253}$/.test(pod)) throw new AppError("bad_request", "not a pod name");
+    if (!isPodName(pod)) throw new AppError("bad_request", "not a pod name");
     const p = await client.request<Pod | null>("GET", `${core}/pods/${pod}`, undefined, { allow404: true });
     if (!p || p.metadata.labels?.[LABEL_SERVICE] !== serviceId || p.metadata.labels?.[LABEL_MANAGED] !== "true") throw new AppError("not_found", `no pod ${pod} of service ${serviceId}`);
     const n = Math.max(1, Math.min(1000, Math.floor(lines) || 1));
@@ -281,7 +282,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
 
   /** Delete one pod of the service (graceful: it drains, then stops); the Deployment replaces it. */
   async function deletePod(serviceId: string, pod: string): Promise<void> {
-    const p = await client.request<Pod | null>("GET", `${core}/pods/${encodeURIComponent(pod)}`, undefined, { allow404: true });
+    if (!isPodName(pod)) throw new AppError("bad_request", "not a pod name");
+    const p = await client.request<Pod | null>("GET", `${core}/pods/${pod}`, undefined, { allow404: true });
     if (!p || p.metadata.labels?.[LABEL_SERVICE] !== serviceId || p.metadata.labels?.[LABEL_MANAGED] !== "true") throw new AppError("not_found", `no pod ${pod} of service ${serviceId}`);
     await client.request("DELETE", `${core}/pods/${p.metadata.name}`, undefined, { allow404: true });
   }
@@ -485,7 +487,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
 
     /** A pod by name (runtimeRef), when it is one of this panel's. */
     async inspect(ref: string) {
-      if (!/^[a-z0-9.-]{1,253}$/.test(ref)) return null;
+      if (!isPodName(ref)) return null;
       const p = await client.request<Pod | null>("GET", `${core}/pods/${ref}`, undefined, { allow404: true });
       const id = p?.metadata.labels?.[LABEL_SERVICE];
       if (!p || p.metadata.labels?.[LABEL_MANAGED] !== "true" || !id) return null;
@@ -499,7 +501,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     },
     /** A pod's last lines (runtimeRef is the pod name), when it is one of this panel's. */
     async logs(ref: string, lines: number) {
-      if (!/^[a-z0-9.-]{1,253}$/.test(ref)) return [];
+      if (!isPodName(ref)) return [];
       const p = await client.request<Pod | null>("GET", `${core}/pods/${ref}`, undefined, { allow404: true });
       const id = p?.metadata.labels?.[LABEL_SERVICE];
       return p && id ? memberLogs(id, ref, lines) : [];

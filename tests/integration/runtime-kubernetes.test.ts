@@ -255,6 +255,9 @@ describe("Kubernetes runtime against the fake API server", () => {
     await expect(kube.scale(SERVICE_ID, 1.5)).rejects.toThrow(/whole number/);
     expect(fake.requests.length).toBe(count);
     expect(await kube.inspect("../../etc/passwd")).toBeNull();
+    await expect(kube.deletePod(SERVICE_ID, "..")).rejects.toThrow(/not a pod name/);
+    await expect(kube.memberLogs(SERVICE_ID, "a/../b", 5)).rejects.toThrow(/not a pod name/);
+    expect(fake.requests.length).toBe(count);
   });
 
   it("removes the Deployment, its Service and Secret; the pods stop", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkedLabels, isDnsLabel, isLabelValue, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
+import { checkedLabels, isDnsLabel, isLabelValue, isPodName, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 
 const ports = [
@@ -92,6 +92,8 @@ describe("names and labels are checked before any request", () => {
     expect(isLabelValue("")).toBe(true);
     expect(isLabelValue("cmk1x.Y_z-9")).toBe(true);
     for (const bad of ["-a", "a-", "a b", "a/b", "x".repeat(64), "a\u0000"]) expect(isLabelValue(bad)).toBe(false);
+    expect(isPodName("sy-web-5cd7155026-b8099")).toBe(true);
+    for (const bad of ["..", "a..b", ".a", "a.", "a/b", "A", ""]) expect(isPodName(bad)).toBe(false);
     expect(kubeObjectName("web")).toBe("sy-web");
     for (const bad of ["../etc", "web;rm", "WEB", "a".repeat(48)]) expect(() => kubeObjectName(bad)).toThrow(/cannot name a Kubernetes Deployment/);
     expect(() => checkedLabels({ "switchyard.service": "a b" })).toThrow(/not a Kubernetes label value/);
