@@ -22,7 +22,7 @@
  *    ECONNRESET: the connection was reset under a request), hang-up (closed with no
  *    answer), 502/503/504, timeout, other.
  *
- *   npx tsx bench/nginx-cost.ts [--seconds 3] [--rounds 6] [--connections 50]
+ *   npm run bench:nginx -- [--seconds 3] [--rounds 6] [--connections 50]
  *        [--only hand,per-request,buffered,syslog,off] [--stall 1500] [--churn 1|0] [--churn-rps 800]
  *
  * Ports: replicas 15500-15505 (throughput) and 15510-15531 (churn), listeners 18630-18634
@@ -40,6 +40,7 @@ import type { BalancerConfig, BalancerServer, BalancerService, RunningEngine } f
 import { createHaproxyEngine } from "../lib/engines/haproxy";
 import { NginxEngine } from "../lib/engines/nginx";
 import { AccessCounters, parseAccessLine } from "../lib/engines/nginx/access-log";
+import { takeLines } from "../lib/engines/nginx/log-tail";
 import { LOG_RECORD_MARKER } from "../lib/engines/nginx/render";
 import { argOf, has, killGroup, median, minimalHaproxyConfig, sessionCpu, sleep, spawnOwnSession, roundRatios, spread, TICKS, waitHttp, wrk } from "./measure";
 
@@ -101,6 +102,24 @@ function syslogReceiver(): Promise<{ counters: AccessCounters; close: () => void
   });
 }
 
+/** The floor of the panel's cost: CPU µs per record to split, parse and count a whole log read at once (no polling, no syscalls per poll). */
+function countCostOfFile(file: string): { records: number; usPerRecord: number } {
+  const data = fs.readFileSync(file);
+  const counters = new AccessCounters();
+  const t = process.cpuUsage();
+  let carry: Buffer | null = null;
+  for (let off = 0; off < data.length; off += 1024 * 1024) {
+    const { lines, rest } = takeLines(carry, data.subarray(off, Math.min(data.length, off + 1024 * 1024)));
+    carry = rest;
+    for (const line of lines) {
+      const rec = parseAccessLine(line);
+      if (rec) counters.add(rec);
+    }
+  }
+  const u = process.cpuUsage(t);
+  return { records: counters.records, usPerRecord: (u.user + u.system) / Math.max(1, counters.records) };
+}
+
 type Candidate = {
   key: string;
   name: string;
@@ -109,6 +128,8 @@ type Candidate = {
   isBaseline?: boolean;
   /** records counted so far by this process (the panel's side), null when nothing counts */
   records: (() => Promise<number>) | null;
+  /** its access log file, when it writes one */
+  logFile?: string;
 };
 type Window = { round: number; key: string; rps: number; requests: number; cpuS: number; panelCpuUs: number; counted: number | null };
 
@@ -200,7 +221,7 @@ async function throughput(dir: string, children: ChildProcess[], engines: Runnin
       const counters = syslog.counters;
       records = () => Promise.resolve(counters.records);
     }
-    candidates.push({ key: mode, name, port, marker: `${ngDir}/`, records });
+    candidates.push({ key: mode, name, port, marker: `${ngDir}/`, records, ...(mode === "per-request" || mode === "buffered" ? { logFile: ng.paths.accessLog } : {}) });
   }
   if (candidates.length === 0) throw new Error("no candidate to measure");
 
@@ -246,6 +267,10 @@ async function throughput(dir: string, children: ChildProcess[], engines: Runnin
       }
       exact.push(`${c.name}: ${counted} counted of ${ok} answered${stalled}`);
     }
+    for (const c of counting.filter((x) => x.logFile)) {
+      const f = countCostOfFile(c.logFile!);
+      exact.push(`${c.name}: its whole log (${f.records} records) split, parsed and counted at once: ${f.usPerRecord.toFixed(2)} µs/record = ${((f.usPerRecord * 12_500) / 1e4).toFixed(1)} % of a core at 12.5k req/s (the floor of the panel's cost)`);
+    }
     report(candidates, windows, exact);
   } finally {
     clearInterval(collector);
@@ -279,7 +304,7 @@ function report(candidates: Candidate[], windows: Window[], exact: string[]): vo
   }
   const lost = windows.filter((w) => w.counted !== null && w.counted < w.requests);
   console.log(`\nwindows whose records fell short of wrk's completed requests: ${lost.length ? lost.map((w) => `${w.key} round ${w.round + 1}: ${w.counted} of ${w.requests}`).join("; ") : "none"}`);
-  console.log("exact counts:");
+  console.log("exact counts, and the counting's floor:");
   for (const e of exact) console.log(`  ${e}`);
 }
 
