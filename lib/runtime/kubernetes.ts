@@ -41,7 +41,7 @@ import { createKubeClient, KubeApiError, type KubeClientOptions, type Kubernetes
 import { createEventHub } from "./event-hub";
 import { refusedReplicaLifecycle } from "./refused-lifecycle";
 import { LABEL_MANAGED, LABEL_SERVICE, LABEL_SERVICE_NAME, type Runtime, type RuntimeEvent, type RuntimeReplica, type RuntimeReplicaState } from "./types";
-import type { ClusterMember, ClusterRuntime, ClusterServiceSpec } from "./cluster";
+import type { ClusterMember, ClusterNode, ClusterRuntime, ClusterServiceSpec } from "./cluster";
 
 export type KubernetesRuntimeOptions = KubeClientOptions & {
   config: KubernetesConfig;
@@ -268,6 +268,28 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
   /** The service's pods as cluster members (lib/runtime/cluster.ts), draining ones included while they serve. */
   async function members(serviceId: string): Promise<ClusterMember[]> {
     return (await replicas(serviceId)).map(toMember);
+  }
+
+  /**
+   * The cluster's nodes (GET /api/v1/nodes: a cluster-scope read, so a ClusterRole; a token
+   * without it gets the API's 403 in words): role from the node-role labels, state from the
+   * Ready condition, a cordoned node as "drain".
+   */
+  async function nodes(): Promise<ClusterNode[]> {
+    type NodeObj = { metadata: Meta & { uid?: string }; spec?: { unschedulable?: boolean }; status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[] } };
+    const list = await client.request<List<NodeObj>>("GET", "/api/v1/nodes");
+    return list.items.map((n) => {
+      const labels = n.metadata.labels ?? {};
+      const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
+      return {
+        id: n.metadata.uid ?? n.metadata.name,
+        name: n.metadata.name,
+        role: "node-role.kubernetes.io/control-plane" in labels ? "control-plane" : "worker",
+        state: ready === "True" ? "ready" : ready === "False" ? "not-ready" : "unknown",
+        availability: n.spec?.unschedulable ? "drain" : "active",
+        addr: n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "",
+      };
+    });
   }
 
   /** The last lines of one pod's log (pods/{name}/log?tailLines=N), when the pod is the service's. */
@@ -516,6 +538,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     status,
     members,
     memberLogs,
+    nodes,
     replicas,
     waitReady,
     deletePod,
@@ -580,6 +603,7 @@ export function kubernetesCluster(rt: KubernetesRuntime): ClusterRuntime & { kub
     members: (id) => rt.members(id),
     removeService: (id) => rt.removeService(id),
     memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),
+    nodes: () => rt.nodes(),
     watch: (listener) => rt.onChange((c) => listener(c.serviceId)),
   } satisfies ClusterRuntime & { kubernetes: KubernetesRuntime };
 }

@@ -7,7 +7,8 @@
  * - Deployments (get/list/create/merge-patch/delete) and their scale subresource (GET/PUT,
  *   resourceVersion checked: a stale one answers 409 Conflict; interfereOnScaleRead()
  *   makes another writer touch the Deployment right after the next scale read);
- * - Services, Secrets, Pods (get/list/delete), EndpointSlices (get/list);
+ * - Services, Secrets, Pods (get/list/delete, the log subresource), EndpointSlices (get/list),
+ *   Nodes (list: two fixed ones, the pods' nodeName);
  * - watches (?watch=1, JSON lines) resumed from a resourceVersion, a compacted one answered
  *   with an ERROR event code 410 (expire() compacts and ends the open watches).
  *
@@ -413,6 +414,16 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
     if (url.pathname === "/apis") {
       const groups = ["apps", "discovery.k8s.io", "autoscaling"].map((g) => ({ name: g, versions: [{ groupVersion: `${g}/v1`, version: "v1" }], preferredVersion: { groupVersion: `${g}/v1`, version: "v1" } }));
       return send(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups });
+    }
+    if (url.pathname === "/api/v1/nodes" && method === "GET") {
+      const items = ["fake-node-a", "fake-node-b"].map((n, i) => ({
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: n, uid: `node-${n}`, labels: i === 0 ? { "node-role.kubernetes.io/control-plane": "" } : {} },
+        spec: {},
+        status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: `${ipPrefix}.${240 + i}` }] },
+      }));
+      return send(res, 200, { kind: "NodeList", apiVersion: "v1", metadata: { resourceVersion: String(rv) }, items });
     }
     const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale|log))?$/.exec(url.pathname);
     if (!m) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);

@@ -113,6 +113,12 @@ describe("Kubernetes runtime against the fake API server", () => {
     for (const m of members) expect(m.id).toMatch(/^k[a-z0-9]{1,39}$/);
     expect(new Set(members.map((m) => m.id)).size).toBe(3);
     expect(members[0].dataAddr).toEqual({ host: ready[0].address, port: DATA_PORT });
+    const nodes = await cluster.nodes!();
+    expect(nodes.map((n) => [n.name, n.role, n.state, n.availability])).toEqual([
+      ["fake-node-a", "control-plane", "ready", "active"],
+      ["fake-node-b", "worker", "ready", "active"],
+    ]);
+    for (const m of members) expect(nodes.map((n) => n.name)).toContain(m.node);
     // a pod's log through pods/{name}/log: the replica's own start line, naming the pod
     const logs = await cluster.memberLogs!(SERVICE_ID, ready[0].pod, 20);
     expect(logs.some((l) => l.includes(ready[0].pod))).toBe(true);
