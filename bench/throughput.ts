@@ -9,7 +9,8 @@
  *   2. HAProxy, a hand-written minimal config (the baseline a person would write)
  *   3. HAProxy, Switchyard's config (lib/engines/haproxy, default rules)
  *   4. nginx, Switchyard's config
- *   5. the builtin Node proxy (lib/engines/builtin)
+ *   5. the builtin Node proxy (lib/engines/builtin), with a worker per core (the default) and with
+ *      one worker (one process, the yardstick's terms)
  *   6. a minimal Node proxy (bench/minimal-proxy.mjs: http.request + keep-alive Agent), the
  *      builtin proxy's yardstick
  *
@@ -25,7 +26,7 @@
  * steadier than req/s on a shared machine, since it does not count the time the balancer
  * waited for a core.
  *
- *   npm run bench -- [--seconds 3] [--rounds 6] [--connections 50] [--only hand,haproxy,builtin,minimal]
+ *   npm run bench -- [--seconds 3] [--rounds 6] [--connections 50] [--only hand,haproxy,builtin,builtin-1,minimal]
  *                    [--builtin-from /path/to/other/checkout]   (its builtin proxy as one more candidate)
  *
  * Ports: replicas 31900-31905, balancers 18535-18539 and 31910-31911. Loopback only;
@@ -114,9 +115,18 @@ async function main() {
       const bi = createBuiltinEngine({ dataDir: biDir, listen: config(18538).listen });
       engines.push(bi);
       await bi.start(config(18538));
-      await sleep(1000);
+      await sleep(3000); // start() returns once one worker serves; the others join
       await waitHttp(18538);
-      candidates.push({ key: "builtin", name: "builtin Node proxy", port: 18538, marker: `${biDir}/` });
+      candidates.push({ key: "builtin", name: `builtin, ${os.availableParallelism()} workers`, port: 18538, marker: `${biDir}/` });
+    }
+    if (wanted("builtin-1")) {
+      const bi1Dir = path.join(dir, "bi1");
+      const bi1 = createBuiltinEngine({ dataDir: bi1Dir, listen: config(31911).listen, workers: 1 });
+      engines.push(bi1);
+      await bi1.start(config(31911));
+      await sleep(1000);
+      await waitHttp(31911);
+      candidates.push({ key: "builtin-1", name: "builtin, 1 worker (one process)", port: 31911, marker: `${bi1Dir}/` });
     }
     if (BUILTIN_FROM && wanted("builtin-from")) {
       const otherDir = path.join(dir, "bi-other");
@@ -183,7 +193,21 @@ function report(candidates: Candidate[], windows: Window[]): void {
     const cpu = mine.filter((w) => w.cpuS !== null && w.requests > 0).map((w) => (w.cpuS! * 1e6) / w.requests);
     console.log(`${c.name.padEnd(40)} ${spread(mine.map((w) => w.rps), 0).padEnd(24)} ${(c === base ? "1" : spread(ratioOf(c.key, base.key), 2)).padEnd(20)} ${cpu.length ? spread(cpu, 1) : "-"}`);
   }
-  if (minimal && candidates.some((c) => c.key === "builtin")) console.log(`\nbuiltin / minimal Node proxy, per round: ${spread(ratioOf("builtin", "minimal"), 2)}`);
+  // CPU per request, the yardstick's over the candidate's, within each round: 1.1 = the candidate spends 10 % less CPU per request
+  const cpuRatioOf = (key: string, against: string) =>
+    windows
+      .filter((w) => w.key === key && w.cpuS && w.requests > 0)
+      .map((w) => {
+        const b = windows.find((x) => x.round === w.round && x.key === against);
+        return b && b.cpuS && b.requests > 0 ? b.cpuS / b.requests / (w.cpuS! / w.requests) : NaN;
+      })
+      .filter((r) => Number.isFinite(r));
+  if (minimal && candidates.some((c) => c.key === "builtin-1")) {
+    console.log(`\nbuiltin 1 worker vs minimal Node proxy, CPU per request (minimal's / builtin's), per round: ${spread(cpuRatioOf("builtin-1", "minimal"), 2)}`);
+  }
+  if (minimal && candidates.some((c) => c.key === "builtin-1")) console.log(`builtin 1 worker / minimal Node proxy (both one process), req/s per round: ${spread(ratioOf("builtin-1", "minimal"), 2)}`);
+  if (minimal && candidates.some((c) => c.key === "builtin")) console.log(`builtin ${os.availableParallelism()} workers / minimal Node proxy, per round: ${spread(ratioOf("builtin", "minimal"), 2)}`);
+  if (candidates.some((c) => c.key === "builtin-1") && candidates.some((c) => c.key === "builtin")) console.log(`builtin ${os.availableParallelism()} workers / builtin 1 worker, per round: ${spread(ratioOf("builtin", "builtin-1"), 2)}`);
   if (minimal && candidates.some((c) => c.key === "builtin-from")) console.log(`builtin (other checkout) / minimal Node proxy, per round: ${spread(ratioOf("builtin-from", "minimal"), 2)}`);
   if (candidates.some((c) => c.key === "builtin-from") && candidates.some((c) => c.key === "builtin")) console.log(`builtin / builtin (other checkout), per round: ${spread(ratioOf("builtin", "builtin-from"), 2)}`);
 }

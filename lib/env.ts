@@ -68,6 +68,10 @@ const envSchema = z.object({
   HAPROXY_CONFIG: z.string().optional(),
   HAPROXY_MASTER_SOCKET: z.string().optional(),
   HAPROXY_RUNTIME_SOCKET: z.string().optional(),
+  /** the builtin proxy's processes serving traffic: 0 = one per core, 1 = a single process (issue 18) */
+  BUILTIN_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
+  /** the most keep-alive connections the builtin proxy opens to one server (all its workers together) */
+  BUILTIN_UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(64),
   NGINX_BIN: z.string().default("nginx"),
   NGINX_CONFIG: z.string().optional(),
   DEMO_SERVICE: boolSchema.default(true),

@@ -53,7 +53,12 @@ export function engineOfKind(kind: RunningEngineKind): RunningEngine {
     case "haproxy":
       return createHaproxyEngine(haproxyOptions());
     case "builtin":
-      return createBuiltinEngine({ dataDir: cfg.dataDir, listen: { host: cfg.HOST, port: cfg.BALANCER_PORT } });
+      return createBuiltinEngine({
+        dataDir: cfg.dataDir,
+        listen: { host: cfg.HOST, port: cfg.BALANCER_PORT },
+        workers: cfg.BUILTIN_WORKERS,
+        upstreamConnections: cfg.BUILTIN_UPSTREAM_CONNECTIONS,
+      });
     case "nginx":
       return createNginxEngine(nginxOptions());
   }

@@ -8,13 +8,19 @@ import { isUp, observeCheck } from "./health";
 import type { Log } from "./selection";
 import type { ServerRuntime } from "./server-runtime";
 
-/** The next active check of `rt` in `delayMs` (none once it left the config). */
-export function scheduleCheck(rt: ServerRuntime, delayMs: number, log: Log): void {
+type OnChange = ((rt: ServerRuntime) => void) | undefined;
+
+/**
+ * The next active check of `rt` in `delayMs` (none once it left the config). `onChange` hears
+ * of a result that changed whether the server is up or cleared a passive failure (the
+ * primary of several workers tells them: workers.ts).
+ */
+export function scheduleCheck(rt: ServerRuntime, delayMs: number, log: Log, onChange?: OnChange): void {
   if (rt.removed) return;
-  rt.checkTimer = setTimeout(() => runCheck(rt, log), delayMs);
+  rt.checkTimer = setTimeout(() => runCheck(rt, log, onChange), delayMs);
 }
 
-function runCheck(rt: ServerRuntime, log: Log): void {
+function runCheck(rt: ServerRuntime, log: Log, onChange: OnChange): void {
   if (rt.removed) return;
   const hc = rt.rules.healthCheck;
   const started = Date.now();
@@ -22,14 +28,16 @@ function runCheck(rt: ServerRuntime, log: Log): void {
     if (rt.removed) return;
     const now = Date.now();
     const wasUp = isUp(rt.health);
+    const hadPassive = rt.health.passiveDown;
     const live = rt.rules.healthCheck; // may have changed by a reload during the check
     rt.health = observeCheck(rt.health, status === live.expectStatus, reason, now, live.rise, live.fall);
+    if (isUp(rt.health) !== wasUp || rt.health.passiveDown !== hadPassive) onChange?.(rt);
     if (isUp(rt.health) !== wasUp) {
       log(`${rt.service.spec.name}/${rt.spec.name} ${isUp(rt.health) ? "UP" : "DOWN"} (${reason})`);
       if (isUp(rt.health)) rt.fails = [];
     }
     rt.refresh(now);
-    scheduleCheck(rt, Math.max(0, live.intervalMs - (now - started)), log);
+    scheduleCheck(rt, Math.max(0, live.intervalMs - (now - started)), log, onChange);
   });
 }
 

@@ -34,6 +34,8 @@ export type PingReply = {
   /** how many configs this process has loaded (1 after start) */
   generation: number;
   startedAt: number;
+  /** the pids of its workers that serve (issue 18); empty when it serves by itself (one worker) */
+  workers: number[];
 };
 
 /** What each command answers on success (besides ok: true). */

@@ -46,6 +46,10 @@ export type BuiltinEngineOptions = {
   appRoot?: string;
   /** how long start() waits for a new proxy to answer on its control socket; default 15 s */
   startTimeoutMs?: number;
+  /** processes serving traffic (BUILTIN_WORKERS): 1 serves in one process; 0 or absent, one per core (issue 18) */
+  workers?: number;
+  /** the most keep-alive connections to one server, all workers together (BUILTIN_UPSTREAM_CONNECTIONS); default 64 */
+  upstreamConnections?: number;
 };
 
 /** The builtin proxy's renderer (exports): pure, nothing to configure. */
@@ -163,7 +167,11 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
   async function spawnProxy(): Promise<number> {
     await rm(socketPath, { force: true });
     await rm(pidPath, { force: true });
-    const { ready } = await spawnUntilReady(process.execPath, ["--import", "tsx", proxyMain, "--config", configPath, "--control", socketPath, "--pid", pidPath], {
+    const tuning = [
+      ...(opts.workers !== undefined ? ["--workers", String(opts.workers)] : []),
+      ...(opts.upstreamConnections !== undefined ? ["--upstream-connections", String(opts.upstreamConnections)] : []),
+    ];
+    const { ready } = await spawnUntilReady(process.execPath, ["--import", "tsx", proxyMain, "--config", configPath, "--control", socketPath, "--pid", pidPath, ...tuning], {
       cwd: appRoot,
       logFile: logPath,
       logMode: 0o600,

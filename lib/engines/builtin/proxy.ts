@@ -13,6 +13,7 @@ import {
   clientIpOf,
   clientResponseHeaders,
   describeError,
+  type Failure,
   hasRequestBody,
   isIdempotent,
   isRetryable,
@@ -20,8 +21,9 @@ import {
   upgradeRequestHead,
   upstreamRequestHeaders,
 } from "./http-rules";
-import { reportHealth } from "./health";
+import { type HealthState, isUp, reportHealth } from "./health";
 import { scheduleCheck } from "./active-checks";
+import { type ServerCounters, newCounters } from "./counters";
 import { type Log, passiveFailure, pick, retryTarget, stickyTarget } from "./selection";
 import { type RouteEntry, ServerRuntime, type ServiceRuntime, retireServer } from "./server-runtime";
 import { sleep } from "../../process/sleep";
@@ -41,6 +43,36 @@ import { listenersOf } from "../types";
 
 export type { Log };
 
+/**
+ * What this process does in the proxy (lib/engines/builtin/workers.ts runs several):
+ * - single: everything, as one process (workers = 1)
+ * - primary: no listener and no traffic; the active health checks, passive failure
+ *   windows and the live config, so health is decided once for every worker
+ * - worker: listeners and traffic; health comes from the primary (applyHealth), and a
+ *   failed attempt is reported to it (onPassive) instead of counted here
+ */
+export type ProxyRole =
+  | { kind: "single" }
+  | { kind: "primary"; onHealth: (service: string, server: string, health: HealthState) => void }
+  | {
+      kind: "worker";
+      onPassive: (service: string, server: string, why: Failure, detail: string) => void;
+      /** its in-flight counts changed (batched per turn of the event loop; only services whose algorithm weighs them) */
+      onActive: (entries: ActiveEntry[]) => void;
+    };
+
+/** One server's in-flight count, between a worker and the primary. */
+export type ActiveEntry = { service: string; server: string; active: number };
+
+export type ProxyOptions = {
+  role?: ProxyRole;
+  /** most keep-alive connections this process opens to one server (more requests queue for one); default 64 */
+  upstreamConnections?: number;
+};
+
+/** One server's counters as a worker reports them to the primary (workers.ts sums them). */
+export type WorkerServerCounters = { service: string; server: string; active: number; counters: ServerCounters };
+
 /** How long an Upgrade tunnel stays open after one side finished sending. */
 const TUNNEL_LINGER_MS = 2_000;
 
@@ -56,7 +88,16 @@ export class BuiltinProxy {
   generation = 0;
   config: BalancerConfig | null = null;
 
-  constructor(private readonly log: Log) {}
+  private readonly role: ProxyRole;
+  private readonly upstreamConnections: number;
+
+  constructor(
+    private readonly log: Log,
+    options: ProxyOptions = {},
+  ) {
+    this.role = options.role ?? { kind: "single" };
+    this.upstreamConnections = options.upstreamConnections ?? 64;
+  }
 
   get listening(): { host: string; port: number } | null {
     return this.listenAddr;
@@ -68,7 +109,8 @@ export class BuiltinProxy {
    * services, servers and routes in one synchronous step.
    */
   async load(config: BalancerConfig): Promise<void> {
-    const sockets = await reconcileListeners(this.listeners, listenersOf(config), {
+    // the primary of several workers binds nothing: its workers do (sharing each socket through node:cluster)
+    const sockets = await reconcileListeners(this.listeners, this.role.kind === "primary" ? [] : listenersOf(config), {
       onRequest: (req, res, entry) => this.onRequest(req, res, entry),
       onUpgrade: (req, socket, head, entry) => this.onUpgrade(req, socket, head, entry),
       log: this.log,
@@ -88,7 +130,7 @@ export class BuiltinProxy {
           // same name, new address: a new server as far as health goes; keep its counters
           const counters = rt.counters;
           retireServer(rt);
-          rt = new ServerRuntime(s, svc, now, !firstLoad, counters);
+          rt = new ServerRuntime(s, svc, now, !firstLoad, this.upstreamConnections, counters);
           added.push(rt);
         } else if (rt) {
           rt.spec = s;
@@ -97,7 +139,7 @@ export class BuiltinProxy {
           rt.refresh(now);
           kept.add(rt);
         } else {
-          rt = new ServerRuntime(s, svc, now, !firstLoad);
+          rt = new ServerRuntime(s, svc, now, !firstLoad, this.upstreamConnections);
           added.push(rt);
         }
         svc.servers.push(rt);
@@ -108,11 +150,14 @@ export class BuiltinProxy {
     }
     for (const svc of this.services.values()) for (const rt of svc.servers) if (!kept.has(rt) && !rt.removed) retireServer(rt);
 
+    if (this.role.kind === "worker") for (const svc of next.values()) for (const rt of svc.servers) rt.onActive = this.activeHook;
+
     this.services = next;
     this.routes = [...next.values()].flatMap((runtime) => runtime.spec.rules.routes.map((r, index) => ({ ...r, service: runtime.spec.name, index, runtime })));
     this.config = config;
     this.generation += 1;
-    for (const rt of added) scheduleCheck(rt, 0, this.log);
+    // active checks run once per proxy: in the single process, or in the primary of several workers
+    if (this.role.kind !== "worker") for (const rt of added) scheduleCheck(rt, 0, this.log, this.healthHook());
 
     const clientMs = Math.max(1000, ...config.services.map((s) => s.rules.timeouts.clientMs));
     sockets.commit();
@@ -206,7 +251,7 @@ export class BuiltinProxy {
         if (clientGone) return;
         const why = classifyError(err);
         server.counters.connectionErrors += 1;
-        passiveFailure(server, why, describeError(err), this.log);
+        this.passive(server, why, describeError(err));
         lastError =
           why === "response_timeout"
             ? { status: 504, text: "504 Gateway Timeout\n" }
@@ -301,7 +346,7 @@ export class BuiltinProxy {
       up.once("timeout", () => up.destroy(Object.assign(new Error("connect timeout"), { code: "UND_ERR_CONNECT_TIMEOUT" })));
       const onConnectError = (err: Error) => {
         server.counters.connectionErrors += 1;
-        passiveFailure(server, "conn_failure", describeError(err), this.log);
+        this.passive(server, "conn_failure", describeError(err));
         const retry = n < rules.retries.count && rules.retries.on.includes("conn_failure") && !socket.destroyed;
         attempt(retry ? retryTarget(this.current(svc), server, tried, clientIp, path) : null, n + 1);
       };
@@ -337,6 +382,77 @@ export class BuiltinProxy {
   }
 
   // -------------------------------------------------------------------------
+  // Health shared between the primary and its workers
+  // -------------------------------------------------------------------------
+
+  /** A worker's servers whose in-flight count changed since the last report to the primary. */
+  private activeDirty = new Set<ServerRuntime>();
+
+  /**
+   * A worker: least_conn and random_two weigh every worker's in-flight requests, so a change
+   * of this worker's count goes to the primary (at most once per turn of the event loop),
+   * which tells the others. Round robin and the hashes do not need it and send nothing.
+   */
+  private readonly activeHook = (rt: ServerRuntime): void => {
+    const algorithm = rt.rules.algorithm;
+    if (algorithm !== "least_conn" && algorithm !== "random_two") return;
+    if (this.activeDirty.size === 0) setImmediate(this.flushActive);
+    this.activeDirty.add(rt);
+  };
+
+  private readonly flushActive = (): void => {
+    const entries = [...this.activeDirty].map((rt) => ({ service: rt.service.spec.name, server: rt.spec.name, active: rt.active }));
+    this.activeDirty.clear();
+    if (this.role.kind === "worker") this.role.onActive(entries);
+  };
+
+  /** Worker: the other workers' in-flight counts, as the primary summed them. */
+  applyOthersActive(entries: readonly ActiveEntry[]): void {
+    for (const e of entries) {
+      const rt = this.services.get(e.service)?.byName.get(e.server);
+      if (rt) rt.othersActive = e.active;
+    }
+  }
+
+  /** The primary tells its workers when a server's health changed (null: nobody to tell). */
+  private healthHook(): ((rt: ServerRuntime) => void) | undefined {
+    const role = this.role;
+    if (role.kind !== "primary") return undefined;
+    return (rt) => role.onHealth(rt.service.spec.name, rt.spec.name, rt.health);
+  }
+
+  /** A failed attempt: counted here (one process), or by the primary (a worker). */
+  private passive(server: ServerRuntime, why: Failure, detail: string): void {
+    if (this.role.kind === "worker") this.role.onPassive(server.service.spec.name, server.spec.name, why, detail);
+    else passiveFailure(server, why, detail, this.log, this.healthHook());
+  }
+
+  /** Primary: a worker's failed attempt, counted in the server's window here. */
+  passiveReport(service: string, server: string, why: Failure, detail: string): void {
+    const rt = this.services.get(service)?.byName.get(server);
+    if (rt && !rt.removed) passiveFailure(rt, why, detail, this.log, this.healthHook());
+  }
+
+  /** Worker: the health the primary decided for a server (ignored for a server this worker does not have). */
+  applyHealth(service: string, server: string, health: HealthState): void {
+    const rt = this.services.get(service)?.byName.get(server);
+    if (!rt || rt.removed) return;
+    rt.health = health;
+    if (isUp(health)) rt.fails = [];
+    rt.refresh(Date.now());
+  }
+
+  /** Primary: every server's health, for a worker that just loaded the config. */
+  healthSnapshot(): { service: string; server: string; health: HealthState }[] {
+    return [...this.services.values()].flatMap((svc) => svc.servers.map((rt) => ({ service: svc.spec.name, server: rt.spec.name, health: rt.health })));
+  }
+
+  /** Worker: its own counters and in-flight counts, for the primary to sum. */
+  counters(): WorkerServerCounters[] {
+    return [...this.services.values()].flatMap((svc) => svc.servers.map((rt) => ({ service: svc.spec.name, server: rt.spec.name, active: rt.active, counters: rt.counters })));
+  }
+
+  // -------------------------------------------------------------------------
   // Runtime changes and stats
   // -------------------------------------------------------------------------
 
@@ -369,17 +485,28 @@ export class BuiltinProxy {
     rt.refresh(Date.now());
   }
 
-  stats(): ServerStats[] {
+  /** Per-server stats; `from` (the primary) adds its workers' counters and in-flight counts to this process's own. */
+  stats(from: readonly WorkerServerCounters[][] = []): ServerStats[] {
     const now = Date.now();
+    const others = new Map<string, WorkerServerCounters[]>();
+    for (const list of from) {
+      for (const w of list) {
+        const key = `${w.service}/${w.server}`;
+        const had = others.get(key);
+        if (had) had.push(w);
+        else others.set(key, [w]);
+      }
+    }
     const out: ServerStats[] = [];
     for (const svc of this.services.values()) {
       for (const rt of svc.servers) {
-        const c = rt.counters;
+        const extra = others.get(`${svc.spec.name}/${rt.spec.name}`) ?? [];
+        const c = extra.length === 0 ? rt.counters : sumCounters([rt.counters, ...extra.map((w) => w.counters)]);
         out.push({
           service: svc.spec.name,
           server: rt.spec.name,
           totalRequests: c.totalRequests,
-          activeConnections: rt.active,
+          activeConnections: extra.reduce((n, w) => n + w.active, rt.active),
           responses: { ...c.responses },
           connectionErrors: c.connectionErrors,
           retries: c.retries,
@@ -408,6 +535,20 @@ export class BuiltinProxy {
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
+
+/** Counters added up (the workers' of one server): exact sums, latency buckets per bucket. */
+export function sumCounters(list: readonly ServerCounters[]): ServerCounters {
+  const out = newCounters();
+  for (const c of list) {
+    out.totalRequests += c.totalRequests;
+    out.connectionErrors += c.connectionErrors;
+    out.retries += c.retries;
+    out.redispatches += c.redispatches;
+    for (const k of Object.keys(out.responses) as (keyof ServerCounters["responses"])[]) out.responses[k] += c.responses[k] ?? 0;
+    for (let i = 0; i < out.latency.length; i++) out.latency[i] += c.latency[i] ?? 0;
+  }
+  return out;
+}
 
 /** Was this request or upgrade received over TLS (an https listener)? */
 function isTls(socket: net.Socket): boolean {

@@ -16,7 +16,7 @@ export function pick(svc: ServiceRuntime, clientIp: string, path: string, exclud
   const candidates: Candidate[] = [];
   for (const s of svc.servers) {
     if (exclude.has(s) || !s.eligible()) continue;
-    candidates.push({ name: s.spec.name, weight: s.effectiveWeight(now), active: s.active });
+    candidates.push({ name: s.spec.name, weight: s.effectiveWeight(now), active: s.active + s.othersActive });
   }
   if (candidates.length === 0) return null;
   const rules = svc.spec.rules;
@@ -52,8 +52,11 @@ export function retryTarget(live: ServiceRuntime, failed: ServerRuntime, tried: 
   return next;
 }
 
-/** A failed attempt counts towards the passive limit; past it the server is taken out until its next passing check. */
-export function passiveFailure(server: ServerRuntime, why: Failure, detail: string, log: Log): void {
+/**
+ * A failed attempt counts towards the passive limit; past it the server is taken out until its next passing check.
+ * `onChange` hears of the server taken out (the primary of several workers tells them).
+ */
+export function passiveFailure(server: ServerRuntime, why: Failure, detail: string, log: Log, onChange?: (rt: ServerRuntime) => void): void {
   const { maxFails, failTimeoutMs } = server.rules.passive;
   const now = Date.now();
   const r = recordFailure(server.fails, now, failTimeoutMs, maxFails);
@@ -62,5 +65,6 @@ export function passiveFailure(server: ServerRuntime, why: Failure, detail: stri
   const wasUp = isUp(server.health);
   server.health = markPassiveDown(server.health, `passive: ${maxFails} failures in ${failTimeoutMs} ms (${why}: ${detail})`, now);
   server.refresh(now);
+  onChange?.(server);
   if (wasUp) log(`${server.service.spec.name}/${server.spec.name} DOWN ${server.health.passiveDown}`);
 }

@@ -19,7 +19,11 @@ export class ServerRuntime {
   service: ServiceRuntime;
   pool: Pool;
   private poolKey: string;
-  active = 0;
+  private inFlight = 0;
+  /** in-flight requests of the other workers of the proxy (the primary tells each worker: workers.ts) */
+  othersActive = 0;
+  /** a worker's hook: its in-flight count changed */
+  onActive: ((rt: ServerRuntime) => void) | null = null;
   counters: ServerCounters;
   health: HealthState;
   fails: number[] = [];
@@ -29,8 +33,12 @@ export class ServerRuntime {
   checkTimer: NodeJS.Timeout | null = null;
   removed = false;
 
-  constructor(spec: BalancerServer, service: ServiceRuntime, now: number, rampUp: boolean, counters?: ServerCounters) {
+  /** most connections the pool opens to the server; more requests wait in its queue */
+  private readonly maxConnections: number;
+
+  constructor(spec: BalancerServer, service: ServiceRuntime, now: number, rampUp: boolean, maxConnections: number, counters?: ServerCounters) {
     this.spec = spec;
+    this.maxConnections = maxConnections;
     this.service = service;
     this.counters = counters ?? newCounters();
     this.health = initialHealth(now);
@@ -38,6 +46,16 @@ export class ServerRuntime {
     this.pool = this.newPool();
     this.wasEligible = !rampUp && this.eligible();
     this.upSince = rampUp ? now : null;
+  }
+
+  /** requests (and tunnels) in flight to this server from this process */
+  get active(): number {
+    return this.inFlight;
+  }
+
+  set active(n: number) {
+    this.inFlight = n;
+    if (this.onActive) this.onActive(this);
   }
 
   get rules(): Rules {
@@ -66,6 +84,8 @@ export class ServerRuntime {
   private newPool(): Pool {
     return new Pool(`http://${this.spec.host}:${this.spec.port}`, {
       connect: { timeout: this.rules.timeouts.connectMs },
+      // bounded (issue 18: an unbounded pool opened 78 connections for 50 clients); undici queues the rest
+      connections: this.maxConnections,
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
       pipelining: 1,
