@@ -61,6 +61,17 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().optional(),
   DOCKER_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "host or a docker network name").default("host"),
   REPLICA_IMAGE: z.string().regex(/^[a-z0-9][a-z0-9._/:-]{0,199}$/, "an image reference").default("switchyard/replica:latest"),
+  /**
+   * Docker Swarm (experimental, runtime "swarm"): a manager's Engine API, unix:///path/docker.sock or
+   * tcp://host:port. Unset: the panel refuses swarm services.
+   */
+  SWARM_MANAGER: z.string().regex(/^(unix:\/\/\/[A-Za-z0-9._/-]{1,200}|tcp:\/\/[A-Za-z0-9.-]{1,200}:\d{1,5})$/, "unix:///path/to/docker.sock or tcp://host:port").optional(),
+  /** the attachable overlay the swarm services' tasks and balancers join */
+  SWARM_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "a network name").default("switchyard-swarm"),
+  /** the image of each swarm service's HAProxy (its entrypoint is haproxy; scripts/swarm-bed.sh haproxy-image builds one) */
+  SWARM_BALANCER_IMAGE: z.string().regex(/^[a-z0-9][a-z0-9._/:-]{0,199}$/, "an image reference").default("switchyard/haproxy-bed:local"),
+  /** ports a swarm service's balancer publishes on a manager node: two per service (traffic, then its management listener) */
+  SWARM_BALANCER_PORTS: rangeSchema.prefault("18000-18099"),
   ENGINE: z.enum(["auto", "haproxy", "builtin", "nginx"]).default("auto"),
   BALANCER_PORT: portSchema.default(8080),
   ENGINE_MODE: z.enum(["supervised", "external"]).default("supervised"),

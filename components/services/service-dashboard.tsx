@@ -14,6 +14,7 @@ import { displayState, stateLook } from "@/components/replicas/replica-state";
 import { ScaleControl } from "@/components/services/scale-control";
 import { InstanceSource, lifecycleOf, sourceSummary } from "@/components/services/instance-source";
 import { ReachCommand, type BalancerInfo } from "@/components/services/reach-command";
+import { ClusterNodes } from "@/components/services/cluster-nodes";
 import { TrafficPanel } from "@/components/traffic/traffic-panel";
 import { useReplicaStyles } from "@/components/charts/replica-colors";
 import { ShareBar } from "@/components/charts/share-bar";
@@ -65,6 +66,7 @@ export function ServiceDashboard({
   initial,
   events,
   canOperate,
+  isAdmin = false,
   balancer,
   rulesPanel,
   autoscale: initialAutoscale = null,
@@ -72,6 +74,8 @@ export function ServiceDashboard({
   initial: ServiceSnapshot;
   events: SwitchyardEvent[];
   canOperate: boolean;
+  /** admins drain and activate a swarm's nodes */
+  isAdmin?: boolean;
   balancer: BalancerInfo;
   rulesPanel: ReactNode;
   /** the service's autoscaler as the page loaded it (issue 16) */
@@ -197,6 +201,11 @@ export function ServiceDashboard({
             </Card>
           </div>
 
+          {service.runtime === "swarm" && (
+            <Card title="Swarm nodes">
+              <ClusterNodes isAdmin={isAdmin} />
+            </Card>
+          )}
           {autoscale.view && !listed && <AutoscaleCard view={autoscale.view} canOperate={canOperate} onChange={autoscale.set} serviceMax={service.maxReplicas} />}
           {!listed && <RolloutCard serviceId={service.id} canOperate={canOperate} env={service.env} />}
 
@@ -226,7 +235,7 @@ export function ServiceDashboard({
                     serviceName={service.name}
                     canOperate={canOperate}
                     serviceActions={service.actions}
-                    lifecycle={lifecycleOf(service)}
+                    lifecycle={service.runtime === "swarm" ? "none" : lifecycleOf(service)}
                     replicaProtocol={service.replicaProtocol}
                   />
                 ))}

@@ -10,7 +10,7 @@ import type { ServiceView } from "@/lib/services/views";
 export type ServiceFormValues = {
   name: string;
   /** "external": instances given by address, the panel starts none */
-  runtime: "process" | "docker" | "external";
+  runtime: "process" | "docker" | "external" | "swarm";
   /** external: one "host:port" per row */
   endpoints: string[];
   /** docker: start containers from an image, or adopt running ones that match labels */
@@ -104,7 +104,7 @@ export function formFromService(s: ServiceView): ServiceFormValues {
   const d = s.discover;
   return {
     name: s.name,
-    runtime: s.runtime === "docker" || s.runtime === "external" ? s.runtime : "process",
+    runtime: s.runtime === "docker" || s.runtime === "external" || s.runtime === "swarm" ? s.runtime : "process",
     endpoints: s.endpoints ?? [""],
     dockerSource: d ? "discover" : "image",
     discoverBy: d && "label" in d ? "label" : "compose",
@@ -287,7 +287,7 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
   const body: Record<string, unknown> = {
     name: v.name.trim(),
     runtime: v.runtime,
-    ...(v.runtime === "docker" && v.image.trim() ? { image: v.image.trim() } : {}),
+    ...((v.runtime === "docker" || v.runtime === "swarm") && v.image.trim() ? { image: v.image.trim() } : {}),
     ...(command ? { command } : {}),
     dataPort: int(v.dataPort),
     adminPort: int(v.adminPort),

@@ -86,7 +86,7 @@ export function ServiceForm({
 
   // what runs: an image (docker) or a command (process); an operator picks from what an admin allowed
   const runs =
-    v.runtime === "docker"
+    v.runtime === "docker" || v.runtime === "swarm"
       ? {
           key: "image" as const,
           label: "Image",
@@ -149,13 +149,23 @@ export function ServiceForm({
         <Field
           label="Runtime"
           error={errors.runtime}
-          hint={v.runtime === "process" ? "child processes on this host" : v.runtime === "docker" ? "containers through the Docker Engine API" : "instances already running elsewhere, given by address"}
+          hint={
+            v.runtime === "process"
+              ? "child processes on this host"
+              : v.runtime === "docker"
+                ? "containers through the Docker Engine API"
+                : v.runtime === "swarm"
+                  ? "tasks of a Swarm service on SWARM_MANAGER, behind a balancer on its overlay (experimental)"
+                  : "instances already running elsewhere, given by address"
+          }
         >
           <Select name="runtime" value={v.runtime} onChange={set("runtime")} disabled={editing}>
             <option value="process">process</option>
             <option value="docker">docker</option>
             {/* pointing at instances the panel did not start is an admin's choice */}
             {(!limited || v.runtime === "external") && <option value="external">external (addresses)</option>}
+            {/* a Swarm cluster runs it on other machines: an admin's choice too */}
+            {(!limited || v.runtime === "swarm") && <option value="swarm">swarm (experimental)</option>}
           </Select>
         </Field>
         {v.runtime === "docker" && (
@@ -274,7 +284,7 @@ export function ServiceForm({
           <input
             type="checkbox"
             name="replicaProtocol"
-            checked={v.replicaProtocol ?? (!v.command.trim() && (v.runtime !== "docker" || !v.image.trim() || v.image.trim() === policy.defaultImage))}
+            checked={v.replicaProtocol ?? (!v.command.trim() && ((v.runtime !== "docker" && v.runtime !== "swarm") || !v.image.trim() || v.image.trim() === policy.defaultImage))}
             onChange={(e) => update({ ...v, replicaProtocol: e.target.checked })}
           />
           The app speaks Switchyard&apos;s replica protocol (its cards then offer the protocol&apos;s Stress and Faults; the faults that need nothing from the app work either way)

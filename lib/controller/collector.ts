@@ -7,6 +7,8 @@ import { metricsState, type ReplicaSample } from "@/lib/metrics/state";
 import { serverNameFor, type ServerStats } from "@/lib/engines/types";
 import { controller } from "@/lib/controller/controller";
 import { runtimeOfService } from "@/lib/runtime/registry";
+import type { ReplicaStats } from "@/lib/runtime/types";
+import { swarmServiceFigures } from "@/lib/controller/cluster-stats";
 import { instanceSourceOf, parseRules, runtimeKindOf } from "@/lib/db/rows";
 import { healthEventFor, type HealthObservation } from "@/lib/core/health-events";
 import type { HealthStatus } from "@/lib/core/metrics";
@@ -126,9 +128,18 @@ export class Collector {
       const svcBuckets: Record<string, number> = {};
       const samples: ReplicaSample[] = [];
       let avgWeighted = 0;
-      const runtime = runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) });
-      // every replica's figures at once: one after another, a tick took the sum of their /proc reads
-      const runtimeStats = await Promise.all(svc.instances.map((r) => (r.runtimeRef ? runtime.stats(r.runtimeRef).catch(() => null) : null)));
+      const isSwarm = svc.runtime === "swarm";
+      let runtimeStats: (ReplicaStats | null)[];
+      if (isSwarm) {
+        // a Swarm service's balancer is its own HAProxy on the overlay: its counters and the tasks' memory come through its management listener
+        const figures = await swarmServiceFigures(svc);
+        for (const s of figures.servers) byServer.set(s.server, s);
+        runtimeStats = svc.instances.map((r) => figures.runtime.get(r.id) ?? null);
+      } else {
+        const runtime = runtimeOfService({ id: svc.id, name: svc.name, runtime: runtimeKindOf(svc), source: instanceSourceOf(svc) });
+        // every replica's figures at once: one after another, a tick took the sum of their /proc reads
+        runtimeStats = await Promise.all(svc.instances.map((r) => (r.runtimeRef ? runtime.stats(r.runtimeRef).catch(() => null) : null)));
+      }
       for (const [i, r] of svc.instances.entries()) {
         const st = byServer.get(serverNameFor(r.id));
         const key = r.id;
@@ -149,8 +160,10 @@ export class Collector {
         }
         if (buckets) addBuckets(svcBuckets, buckets);
         const rt = runtimeStats[i];
-        const health = st?.health ?? { status: r.inEngine ? ("unknown" as const) : ("down" as const), reason: r.inEngine ? null : r.state, lastChangeMs: null };
-        const inRotation = r.inEngine && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
+        // a Swarm task is never in the panel's engine: it is served by its service's own balancer
+        const served = r.inEngine || (isSwarm && r.state === "ready");
+        const health = st?.health ?? { status: served ? ("unknown" as const) : ("down" as const), reason: served ? null : r.state, lastChangeMs: null };
+        const inRotation = served && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
         if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;
         replicas.push({
           replicaId: r.id,
@@ -170,7 +183,7 @@ export class Collector {
           memoryMb: rt ? Math.round((rt.memoryBytes / 1048576) * 10) / 10 : null,
           memoryLimitMb: rt?.memoryLimitBytes ? Math.round(rt.memoryLimitBytes / 1048576) : svc.memoryLimitMb,
           memoryLimitEnforced: rt ? rt.memoryLimitEnforced : null,
-          cpuPercent: rt ? Math.round(rt.cpuPercent * 10) / 10 : null,
+          cpuPercent: rt && Number.isFinite(rt.cpuPercent) ? Math.round(rt.cpuPercent * 10) / 10 : null,
           ...(st ? { server: serverFiguresOf(st, { weight: r.weight, adminState: adminStateOf(r.adminState) }) } : {}),
         });
         // health as the engine sees it becomes part of the replica's stored state (only on change)
@@ -203,7 +216,7 @@ export class Collector {
           activeConnections: st?.activeConnections ?? 0,
           memoryBytes: rt ? rt.memoryBytes : null,
           memoryLimitBytes: rt?.memoryLimitBytes ?? (svc.memoryLimitMb ? svc.memoryLimitMb * 1048576 : null),
-          cpuPercent: rt ? rt.cpuPercent : null,
+          cpuPercent: rt && Number.isFinite(rt.cpuPercent) ? rt.cpuPercent : null,
         });
       }
       // the Prometheus export (GET /metrics) counts the same deltas the dashboard shows

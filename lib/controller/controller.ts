@@ -2,7 +2,9 @@ import { remember } from "@/lib/remember";
 import type { RunningEngine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
-import { onDiscoveredChange, runtimeFor as defaultRuntimeFor, runtimeOfService } from "@/lib/runtime/registry";
+import { clusterFor, onDiscoveredChange, runtimeFor as defaultRuntimeFor, runtimeOfService, swarmBalancer } from "@/lib/runtime/registry";
+import { isClusterKind, type ClusterBalancer, type ClusterKind, type ClusterRuntime } from "@/lib/runtime/cluster";
+import { ClusterSync } from "@/lib/controller/cluster-sync";
 import type { SerialQueue } from "@/lib/process/serial-queue";
 import { EngineSupervisor } from "@/lib/controller/engine-supervisor";
 import type { EngineWatchdog } from "@/lib/controller/engine-watchdog";
@@ -34,6 +36,10 @@ export type ControllerDeps = {
   onInstancesChanged?: (listener: () => void) => () => void;
   /** default: the database */
   repository?: ControllerRepository;
+  /** the service-level runtimes (swarm): a service of such a runtime is scaled as one and followed (cluster-sync.ts) */
+  clusterFor?: (kind: ClusterKind) => ClusterRuntime;
+  /** the balancer a cluster service gets inside the cluster; default none */
+  clusterBalancerFor?: (kind: ClusterKind) => ClusterBalancer | null;
   /** default: probe over HTTP */
   waitHealthy?: WaitHealthy;
   sleep?: (ms: number) => Promise<void>;
@@ -54,7 +60,11 @@ export class Controller {
   constructor(private readonly deps: ControllerDeps) {
     this.repo = deps.repository ?? prismaRepository;
     this.supervisor = new EngineSupervisor({ engine: deps.engine, repo: this.repo });
-    this.reconciler = new Reconciler({ repo: this.repo, runtimeFor: deps.runtimeFor, runtimeOf: deps.runtimeOf, engine: this.supervisor, waitHealthy: deps.waitHealthy, sleep: deps.sleep, timers: deps.timers });
+    const clusterFor = deps.clusterFor;
+    const cluster = clusterFor
+      ? new ClusterSync({ repo: this.repo, clusterFor: (svc) => clusterFor(svc.runtime as ClusterKind), balancerFor: (svc) => deps.clusterBalancerFor?.(svc.runtime as ClusterKind) ?? null })
+      : undefined;
+    this.reconciler = new Reconciler({ cluster, repo: this.repo, runtimeFor: deps.runtimeFor, runtimeOf: deps.runtimeOf, engine: this.supervisor, waitHealthy: deps.waitHealthy, sleep: deps.sleep, timers: deps.timers });
     this.orphans = new Orphans({ repo: this.repo, runtime: (kind) => this.safeRuntime(kind), inflight: this.reconciler.tasks.inflight });
   }
 
@@ -162,7 +172,18 @@ export class Controller {
 
   /** The delete use case: stop every replica of a service it has just taken out of the balancer and the database. */
   stopServiceReplicas(service: { id: string; name: string; runtime: RuntimeKind }): Promise<void> {
+    if (isClusterKind(service.runtime) && this.deps.clusterFor) return this.removeClusterService(service, this.deps.clusterFor(service.runtime));
     return this.orphans.stopServiceReplicas(service);
+  }
+
+  /** A deleted cluster service: the cluster's service and its balancer removed (the cluster stops the tasks). */
+  private async removeClusterService(service: { id: string; name: string; runtime: RuntimeKind }, cluster: ClusterRuntime): Promise<void> {
+    try {
+      await cluster.removeService(service.id);
+      await this.repo.recordEvent({ kind: "service.stopped", actor: "controller", message: `${cluster.kind} service of deleted service ${service.name} and its balancer removed` });
+    } catch (e) {
+      await this.repo.recordEvent({ kind: "service.stopped", level: "error", actor: "controller", message: `could not remove the ${cluster.kind} service of deleted service ${service.name}: ${e instanceof Error ? e.message : String(e)}` });
+    }
   }
 
   isBusy(id: string): boolean {
@@ -171,5 +192,17 @@ export class Controller {
 }
 
 export function controller(): Controller {
-  return remember("controller", () => new Controller({ engine: defaultEngine, runtimeFor: defaultRuntimeFor, runtimeOf: runtimeOfService, onInstancesChanged: onDiscoveredChange, faults: faultStore() }));
+  return remember(
+    "controller",
+    () =>
+      new Controller({
+        engine: defaultEngine,
+        runtimeFor: defaultRuntimeFor,
+        runtimeOf: runtimeOfService,
+        onInstancesChanged: onDiscoveredChange,
+        faults: faultStore(),
+        clusterFor,
+        clusterBalancerFor: (kind) => (kind === "swarm" ? swarmBalancer() : null),
+      }),
+  );
 }

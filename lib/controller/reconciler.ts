@@ -8,6 +8,8 @@ import { ReplicaTasks, type WaitHealthy } from "@/lib/controller/replica-tasks";
 import type { EngineSupervisor } from "@/lib/controller/engine-supervisor";
 import type { ControllerRepository, ReplicaRecord, ServiceRecord } from "@/lib/controller/repository";
 import { backoffMs } from "@/lib/controller/work-queue";
+import type { ClusterSync } from "@/lib/controller/cluster-sync";
+import { isClusterKind } from "@/lib/runtime/cluster";
 
 /**
  * The reconciler. Level-triggered: for one service it compares the desired number of
@@ -20,6 +22,8 @@ import { backoffMs } from "@/lib/controller/work-queue";
  */
 
 export type ReconcilerDeps = {
+  /** services whose runtime is a cluster (swarm): scaled as one and followed (cluster-sync.ts) */
+  cluster?: ClusterSync;
   repo: ControllerRepository;
   runtimeFor: (kind: RuntimeKind) => Runtime;
   /** the runtime a service's instances are in (lib/runtime/registry.ts runtimeOfService); default: runtimeFor(svc.runtime) */
@@ -73,6 +77,10 @@ export class Reconciler {
     const { repo, tasks } = this;
     const svc = await repo.service(serviceId);
     if (!svc) return;
+    if (isClusterKind(svc.runtime)) {
+      if (!this.deps.cluster) throw new Error(`no cluster path in this controller for runtime ${svc.runtime}`);
+      return this.deps.cluster.reconcile(svc);
+    }
     const runtime = tasks.runtimeOf(svc);
     const listed = (await runtime.list()).filter((r) => r.serviceId === serviceId);
     const byId = new Map(listed.map((r) => [r.replicaId, r]));

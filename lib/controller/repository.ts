@@ -46,6 +46,7 @@ export type ReplicaRecord = {
   inEngine: boolean;
   runtimeRef: string | null;
   dataAddr: string | null;
+  adminAddr?: string | null;
   version?: string | null;
   createdAt: Date;
 };
@@ -86,7 +87,7 @@ export interface ControllerRepository {
   recordEvent(e: NewEvent): Promise<unknown>;
 }
 
-type ReplicaRow = { id: string; serviceId: string; state: string; adminState: string; weight: number; inEngine: boolean; runtimeRef: string | null; dataAddr: string | null; version: string | null; createdAt: Date };
+type ReplicaRow = { id: string; serviceId: string; state: string; adminState: string; weight: number; inEngine: boolean; runtimeRef: string | null; dataAddr: string | null; adminAddr: string | null; version: string | null; createdAt: Date };
 
 const toRecord = (r: ReplicaRow): ReplicaRecord => ({
   id: r.id,
@@ -97,6 +98,7 @@ const toRecord = (r: ReplicaRow): ReplicaRecord => ({
   inEngine: r.inEngine,
   runtimeRef: r.runtimeRef,
   dataAddr: r.dataAddr,
+  adminAddr: r.adminAddr,
   version: r.version,
   createdAt: r.createdAt,
 });

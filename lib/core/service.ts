@@ -72,11 +72,11 @@ export const memoryThresholdSchema = z
   .max(MEMORY_THRESHOLD.max, `at most ${MEMORY_THRESHOLD.max} %`);
 
 /**
- * What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started.
- * RuntimeKind "swarm" (lib/runtime/swarm.ts, experimental) is not offered here yet: the controller's per-replica
- * start and stop do not map onto Swarm, which picks the tasks itself; add it once the controller scales services.
+ * What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started;
+ * "swarm" (experimental, admins only): the tasks of a Swarm service on SWARM_MANAGER, scaled as one
+ * (lib/controller/cluster-sync.ts), behind a balancer on the Swarm overlay.
  */
-export const runtimeKindSchema = z.enum(["process", "docker", "external"]);
+export const runtimeKindSchema = z.enum(["process", "docker", "external", "swarm"]);
 
 /**
  * External endpoints (issue 14, item 3): "host:port" where host is a DNS name, an IPv4

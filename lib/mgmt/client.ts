@@ -30,6 +30,12 @@ export type MgmtTarget = {
   /** "host:port" or { host, port } */
   adminAddr: string | { host: string; port: number };
   token: string;
+  /**
+   * A Swarm task behind its balancer's management listener (lib/runtime/swarm-balancer.ts):
+   * `adminAddr` is then that listener, and this the task's overlay address, sent as
+   * X-Switchyard-Task so the listener forwards to that task whether or not it is in rotation.
+   */
+  task?: string;
   /** Per request; default 3000 ms (stressMemory adds time for large allocations). */
   timeoutMs?: number;
   /** For tests: a fetch to use instead of the global one. */
@@ -182,6 +188,7 @@ async function call<T>(
       headers: {
         Authorization: `Bearer ${target.token}`,
         Accept: "application/json",
+        ...(target.task ? { "X-Switchyard-Task": target.task } : {}),
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),

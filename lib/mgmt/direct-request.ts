@@ -26,13 +26,15 @@ export type DirectAnswer = {
  * `opts.token`: sent as `Authorization: Bearer` (the service's admin token, which the
  * instance holds in ADMIN_TOKEN anyway); the use case passes it only for the admin port.
  */
-export async function sendDirect(addr: string, action: ServiceAction, opts: { timeoutMs?: number; token?: string } = {}): Promise<DirectAnswer> {
+export async function sendDirect(addr: string, action: ServiceAction, opts: { timeoutMs?: number; token?: string; task?: string } = {}): Promise<DirectAnswer> {
   const target = parseAdminAddr(addr);
   if (!target) throw new AppError("bad_request", `not an instance address (host:port): "${addr}"`);
   const timeoutMs = opts.timeoutMs ?? DIRECT_LIMITS.timeoutMs;
   const payload = action.body === undefined ? undefined : typeof action.body === "string" ? action.body : JSON.stringify(action.body);
   const headers: Record<string, string> = { "user-agent": "switchyard-action", accept: "*/*" };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  // a Swarm task: `addr` is its balancer's management listener, which forwards to this task (lib/mgmt/client.ts MgmtTarget.task)
+  if (opts.task) headers["x-switchyard-task"] = opts.task;
   if (payload !== undefined) {
     headers["content-type"] = typeof action.body === "string" ? "text/plain; charset=utf-8" : "application/json";
     headers["content-length"] = String(Buffer.byteLength(payload));

@@ -13,6 +13,7 @@ import {
   revisionNumberSchema,
   rulesApplyRequestSchema,
 } from "@/lib/core/balancer-views";
+import { clusterNodesViewSchema, nodeAvailabilitySchema } from "@/lib/core/cluster-nodes";
 import { alertSettingsSchema, alertSettingsViewSchema } from "@/lib/core/alerts";
 import { autoscaleSettingsSchema, autoscaleViewSchema } from "@/lib/core/autoscale";
 import { rolloutActionSchema, rolloutRequestSchema, rolloutViewSchema } from "@/lib/core/rollout";
@@ -248,6 +249,25 @@ export const operations: Operation[] = [
     query: z.object({ range: storedRangeSchema.default("1h") }),
     responses: { 200: json("The history", metricsHistorySchema) },
     errors: ["not_found"],
+  },
+  {
+    method: "GET",
+    path: "/api/cluster/nodes",
+    tag: "cluster",
+    summary: "The Swarm's nodes (role, state, availability) and the panel's replicas each runs; empty with a reason when no manager is set or reachable",
+    access: "viewer",
+    responses: { 200: json("The nodes", clusterNodesViewSchema) },
+  },
+  {
+    method: "POST",
+    path: "/api/cluster/nodes/{id}",
+    tag: "cluster",
+    summary: "Drain a Swarm node (its tasks move elsewhere) or make it active again",
+    access: "admin",
+    params: id,
+    body: nodeAvailabilitySchema,
+    responses: { 200: json("The nodes after the change", clusterNodesViewSchema) },
+    errors: ["not_found", "unavailable"],
   },
   {
     method: "GET",

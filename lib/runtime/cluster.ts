@@ -9,6 +9,7 @@
  * EndpointSlices). Each declares `satisfies ClusterRuntime`.
  */
 import type { ReplicaSpec } from "./types";
+import type { Rules } from "@/lib/core/rules";
 
 export type ClusterKind = "swarm" | "kubernetes";
 
@@ -18,8 +19,8 @@ export type ClusterServiceSpec = Omit<ReplicaSpec, "replicaId"> & { replicas: nu
 /**
  * One member of a cluster service (a Swarm task, a Kubernetes pod) as the cluster reports it.
  * - `id`: the replica id the panel shows and keys its row on; stable while this member lives
- *   and new when the cluster replaces it (Swarm: `<swarm service>.<slot>.<task id prefix>`,
- *   Kubernetes: the pod name).
+ *   and new when the cluster replaces it; [a-z0-9] only, at most 40 (the API's id parameter)
+ *   (Swarm: `s<slot>t<the task id's first 12>`; Kubernetes: derived from the pod name).
  * - `ready`: the cluster counts it as able to take traffic (Swarm: task running with an address;
  *   Kubernetes: EndpointSlice condition ready).
  * - `serving`: it still takes traffic (Kubernetes' `serving`, true while a terminating pod drains;
@@ -85,6 +86,12 @@ export interface ClusterRuntime {
   /** Something about this panel's services changed (a task or pod event): `listener` gets the service id, or null for "any". */
   watch?(listener: (serviceId: string | null) => void): () => void;
 }
+
+/** The balancer a cluster service gets from the panel, inside the cluster (Swarm: HAProxy on the overlay, swarm-balancer.ts). */
+export type ClusterBalancer = {
+  /** it runs with these rules (created, or updated when they changed); where it answers, and its management listener */
+  ensure(serviceId: string, rules: Rules): Promise<{ host: string | null; dataPort: number; adminPort: number | null; created: boolean; updated: boolean }>;
+};
 
 export function isClusterKind(kind: string): kind is ClusterKind {
   return kind === "swarm" || kind === "kubernetes";

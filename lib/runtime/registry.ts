@@ -7,11 +7,13 @@ import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { createProcessRuntime } from "@/lib/runtime/process";
 import { createDockerRuntime } from "@/lib/runtime/docker";
 import { createExternalRuntime } from "@/lib/runtime/external";
-import { createSwarmRuntime } from "@/lib/runtime/swarm";
+import { createSwarmRuntime, swarmCluster } from "@/lib/runtime/swarm";
 import { createKubernetesRuntime, kubernetesCluster, type KubernetesRuntime } from "@/lib/runtime/kubernetes";
-import type { ClusterRuntime } from "@/lib/runtime/cluster";
+import type { ClusterBalancer, ClusterKind, ClusterRuntime } from "@/lib/runtime/cluster";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 import { AppError } from "@/lib/core/errors";
+import type { Rules } from "@/lib/core/rules";
+import { swarmRulesOf } from "@/lib/runtime/swarm-balancer";
 import { createDockerDiscovery, type DockerDiscovery } from "@/lib/runtime/docker-discovery";
 import type { DockerEndpoint } from "@/lib/runtime/docker-connection";
 
@@ -51,11 +53,11 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
 /** The Swarm runtime (experimental), one per process: SWARM_MANAGER, SWARM_NETWORK (default switchyard-swarm). */
 export function swarmRuntime() {
   return remember("runtime-swarm-adapter", () => {
-    const manager = process.env.SWARM_MANAGER;
-    const network = process.env.SWARM_NETWORK;
+    const { SWARM_MANAGER: manager, SWARM_NETWORK: network } = env();
+    if (!manager) throw new AppError("unsupported", "the swarm runtime needs SWARM_MANAGER (a Swarm manager's Engine API: unix:///path/docker.sock or tcp://host:port)");
     return createSwarmRuntime({
-      ...(manager?.startsWith("unix://") ? { socketPath: manager.slice("unix://".length) } : manager ? { dockerHost: manager } : {}),
-      ...(network ? { network } : {}),
+      ...(manager.startsWith("unix://") ? { socketPath: manager.slice("unix://".length) } : { dockerHost: manager }),
+      network,
       defaultImage: env().REPLICA_IMAGE,
       panelId: panelId(env().dataDir),
     });
@@ -81,6 +83,36 @@ export function kubernetesClusterRuntime(): ClusterRuntime & { kubernetes: Kuber
     if (!config) throw new AppError("unsupported", "runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (README, Kubernetes (experimental))");
     return kubernetesCluster(createKubernetesRuntime({ config, defaultImage: cfg.REPLICA_IMAGE, panelId: panelId(cfg.dataDir) }));
   });
+}
+
+/**
+ * The balancer of a Swarm service (swarm-balancer.ts): SWARM_BALANCER_IMAGE, two ports from
+ * SWARM_BALANCER_PORTS (traffic, management listener) that no other of the panel's balancers holds.
+ */
+export function swarmBalancer(): ClusterBalancer {
+  return remember("cluster-swarm-balancer", () => ({
+    async ensure(serviceId: string, rules: Rules) {
+      const rt = swarmRuntime();
+      const { SWARM_BALANCER_IMAGE: image, SWARM_BALANCER_PORTS: range } = env();
+      const have = await rt.balancerOf(serviceId);
+      let ports = have && have.adminPort ? { data: have.dataPort, admin: have.adminPort } : null;
+      if (!ports) {
+        const used = await rt.balancerPortsInUse();
+        for (let p = range.from; p + 1 <= range.to && !ports; p += 2) if (!used.has(p) && !used.has(p + 1)) ports = { data: p, admin: p + 1 };
+        if (!ports) throw new AppError("unavailable", `no two free ports left in SWARM_BALANCER_PORTS (${range.from}-${range.to}) for another Swarm balancer`);
+      }
+      const made = await rt.ensureBalancer(serviceId, { image, publishPort: ports.data, adminPublishPort: ports.admin, rules: swarmRulesOf(rules) });
+      const now = made.created || made.updated ? await rt.balancerOf(serviceId) : have;
+      return { host: now?.host ?? null, dataPort: ports.data, adminPort: ports.admin, created: made.created, updated: made.updated };
+    },
+  }));
+}
+
+/** The service-level runtime of a cluster kind (cluster.ts), one per process. */
+export function clusterFor(kind: ClusterKind): ClusterRuntime {
+  if (kind === "swarm") return remember("cluster-swarm", () => swarmCluster(swarmRuntime()));
+  if (kind === "kubernetes") return kubernetesClusterRuntime();
+  throw new AppError("unsupported", `no ${kind} adapter in this panel`);
 }
 
 /** Docker discovery, one per process (its event stream opens when a service first discovers). */

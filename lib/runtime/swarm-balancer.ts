@@ -34,7 +34,87 @@ export type SwarmBalancerSpec = {
    * rotation. The replicas' admin API still wants its bearer token.
    */
   admin?: { publishPort: number; adminPort: number; subnet: string };
+  /** the panel's rules that apply to this balancer (default: the values below) */
+  rules?: SwarmBalancerRules;
 };
+
+/** What of a service's rules (lib/core/rules.ts) the Swarm balancer carries out. */
+export type SwarmBalancerRules = {
+  algorithm: "round_robin" | "least_conn" | "random_two" | "source_hash" | "uri_hash";
+  healthPath: string;
+  healthIntervalMs: number;
+  rise: number;
+  fall: number;
+  connectMs: number;
+  serverMs: number;
+  clientMs: number;
+  retries: number;
+  redispatch: boolean;
+};
+
+export const DEFAULT_SWARM_BALANCER_RULES: SwarmBalancerRules = {
+  algorithm: "round_robin",
+  healthPath: "/health",
+  healthIntervalMs: 500,
+  rise: 2,
+  fall: 2,
+  connectMs: 2000,
+  serverMs: 15_000,
+  clientMs: 15_000,
+  retries: 3,
+  redispatch: true,
+};
+
+/** The panel's rules as the Swarm balancer carries them out (sticky sessions, slow start and passive checks it does not). */
+export function swarmRulesOf(r: {
+  algorithm: SwarmBalancerRules["algorithm"];
+  healthCheck: { path: string; intervalMs: number; rise: number; fall: number };
+  timeouts: { connectMs: number; serverMs: number; clientMs: number };
+  retries: { count: number; redispatch: boolean };
+}): SwarmBalancerRules {
+  return {
+    algorithm: r.algorithm,
+    healthPath: r.healthCheck.path,
+    healthIntervalMs: r.healthCheck.intervalMs,
+    rise: r.healthCheck.rise,
+    fall: r.healthCheck.fall,
+    connectMs: r.timeouts.connectMs,
+    serverMs: r.timeouts.serverMs,
+    clientMs: r.timeouts.clientMs,
+    retries: r.retries.count,
+    redispatch: r.retries.redispatch,
+  };
+}
+
+const BALANCE: Record<SwarmBalancerRules["algorithm"], string> = {
+  round_robin: "roundrobin",
+  least_conn: "leastconn",
+  random_two: "random(2)",
+  source_hash: "source",
+  uri_hash: "uri",
+};
+
+/** A health path as the rules schema allows it: '/', then segments of [A-Za-z0-9_~.-] (no space, quote or '#'). */
+function isHealthPath(p: string): boolean {
+  if (!p.startsWith("/") || p.length > 200) return false;
+  for (const ch of p) if (!/[A-Za-z0-9_~./-]/.test(ch)) return false;
+  return true;
+}
+
+function checkRules(r: SwarmBalancerRules): void {
+  if (!(r.algorithm in BALANCE)) throw new AppError("bad_request", `algorithm ${JSON.stringify(r.algorithm)} is not one the Swarm balancer knows`);
+  if (!isHealthPath(r.healthPath)) throw new AppError("bad_request", `health path ${JSON.stringify(r.healthPath)} is not a plain URL path`);
+  const ints: [string, number, number, number][] = [
+    ["healthIntervalMs", r.healthIntervalMs, 100, 60_000],
+    ["rise", r.rise, 1, 20],
+    ["fall", r.fall, 1, 20],
+    ["connectMs", r.connectMs, 100, 60_000],
+    ["serverMs", r.serverMs, 100, 3_600_000],
+    ["clientMs", r.clientMs, 100, 3_600_000],
+    ["retries", r.retries, 0, 10],
+  ];
+  for (const [name, v, min, max] of ints) if (!Number.isInteger(v) || v < min || v > max) throw new AppError("bad_request", `${name} must be a whole number from ${min} to ${max}`);
+}
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -51,7 +131,9 @@ function checkPort(name: string, v: number) {
 }
 
 /** The HAProxy config: every value is checked (they are rendered into the file). */
-export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dataPort" | "slots" | "publishPort" | "admin">): string {
+export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dataPort" | "slots" | "publishPort" | "admin" | "rules">): string {
+  const rules = spec.rules ?? DEFAULT_SWARM_BALANCER_RULES;
+  checkRules(rules);
   if (!NAME.test(spec.target)) throw new AppError("bad_request", `Swarm service name ${JSON.stringify(spec.target)} is not usable in a balancer config`);
   checkPort("dataPort", spec.dataPort);
   checkPort("publishPort", spec.publishPort);
@@ -66,12 +148,19 @@ export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dat
         "frontend admin",
         `  bind :${spec.admin.publishPort}`,
         `  acl to_task req.hdr_ip(x-switchyard-task) ${spec.admin.subnet}`,
-        "  http-request deny deny_status 400 unless to_task",
+        // without a task: HAProxy's own per-server figures (CSV), which the panel maps onto the tasks
+        "  acl to_stats path_beg /balancer-stats",
+        "  use_backend stats if to_stats !to_task",
+        "  http-request deny deny_status 400 unless to_task || to_stats",
         "  http-request set-dst req.hdr_ip(x-switchyard-task)",
         `  http-request set-dst-port int(${spec.admin.adminPort})`,
         "  default_backend admin",
         "backend admin",
         "  server task 0.0.0.0:0",
+        "backend stats",
+        "  stats enable",
+        "  stats uri /balancer-stats",
+        "  stats show-legends",
       ]
     : [];
   if (!Number.isInteger(spec.slots) || spec.slots < 1 || spec.slots > 100) throw new AppError("bad_request", "slots must be 1..100");
@@ -91,40 +180,49 @@ export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dat
     "  hold obsolete 1s",
     "defaults",
     "  mode http",
-    "  timeout connect 2s",
-    "  timeout client 15s",
-    "  timeout server 15s",
-    "  retries 3",
-    "  option redispatch 1",
+    `  timeout connect ${rules.connectMs}ms`,
+    `  timeout client ${rules.clientMs}ms`,
+    `  timeout server ${rules.serverMs}ms`,
+    `  retries ${rules.retries}`,
+    ...(rules.redispatch ? ["  option redispatch 1"] : []),
     "  retry-on all-retryable-errors",
     "  option idle-close-on-response",
     "frontend web",
     `  bind :${spec.publishPort}`,
     "  default_backend app",
     "backend app",
-    "  balance roundrobin",
-    "  option httpchk GET /health",
-    `  server-template r ${spec.slots} tasks.${spec.target}:${spec.dataPort} check inter 500 fall 2 rise 2 resolvers docker init-addr none`,
+    `  balance ${BALANCE[rules.algorithm]}`,
+    `  option httpchk GET ${rules.healthPath}`,
+    `  server-template r ${spec.slots} tasks.${spec.target}:${spec.dataPort} check inter ${rules.healthIntervalMs} fall ${rules.fall} rise ${rules.rise} resolvers docker init-addr none`,
     ...admin,
     "",
   ].join("\n");
 }
 
 /** Create (or leave as it is) the balancer service; returns its Swarm service name. */
-export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpec): Promise<{ name: string; created: boolean }> {
+export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpec): Promise<{ name: string; created: boolean; updated: boolean }> {
   const cfg = renderSwarmHaproxy(spec);
   const name = `${spec.target}-lb`;
   const configName = `${name}-${createHash("sha256").update(cfg).digest("hex").slice(0, 12)}`;
   const labels = { [LABEL_MANAGED]: "true", [LABEL_BALANCER_OF]: spec.serviceId };
-  const existing = await docker.listServices({ filters: { name: [name], label: [`${LABEL_BALANCER_OF}=${spec.serviceId}`] } });
-  if (existing.some((s) => s.Spec?.Name === name)) return { name, created: false };
-
+  const existing = (await docker.listServices({ filters: { name: [name], label: [`${LABEL_BALANCER_OF}=${spec.serviceId}`] } })).find((s) => s.Spec?.Name === name);
   const configs = await docker.listConfigs({ filters: { name: [configName] } });
-  let configId = configs.find((c) => c.Spec?.Name === configName)?.ID;
-  if (!configId) {
+  const configIdOf = async () => {
+    const found = configs.find((c) => c.Spec?.Name === configName)?.ID;
+    if (found) return found;
     const made = (await docker.createConfig({ Name: configName, Labels: labels, Data: Buffer.from(cfg).toString("base64") })) as unknown as { id?: string; ID?: string };
-    configId = made.id ?? made.ID;
+    return made.id ?? made.ID;
+  };
+  if (existing) {
+    const spec0 = existing.Spec as unknown as { TaskTemplate: { ContainerSpec: { Configs?: { ConfigName?: string }[] } } };
+    if (spec0.TaskTemplate.ContainerSpec.Configs?.[0]?.ConfigName === configName) return { name, created: false, updated: false };
+    // the rules changed: the same service with the new config (a rolling update of its one task)
+    const next = structuredClone(existing.Spec) as unknown as { TaskTemplate: { ContainerSpec: { Configs: unknown[] } } };
+    next.TaskTemplate.ContainerSpec.Configs = [{ File: { Name: "/etc/haproxy-swarm/haproxy.cfg", UID: "0", GID: "0", Mode: 0o444 }, ConfigID: await configIdOf(), ConfigName: configName }];
+    await docker.getService(existing.ID).update({ _query: { version: existing.Version?.Index }, _body: next });
+    return { name, created: false, updated: true };
   }
+  const configId = await configIdOf();
   await docker.createService({
     Name: name,
     Labels: labels,
@@ -145,7 +243,7 @@ export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpe
       Ports: [spec.publishPort, ...(spec.admin ? [spec.admin.publishPort] : [])].map((p) => ({ Protocol: "tcp", TargetPort: p, PublishedPort: p, PublishMode: "host" })),
     },
   } as unknown as Docker.CreateServiceOptions);
-  return { name, created: true };
+  return { name, created: true, updated: false };
 }
 
 /** Remove the balancer service and its configs (nothing when there is none). */

@@ -25,7 +25,7 @@ import { LABEL_PANEL } from "./docker";
 import { replicaEnv } from "./replica-env";
 import { demuxDockerLog, formatLogLines } from "./docker-log";
 import { refusedReplicaLifecycle } from "./refused-lifecycle";
-import { ensureSwarmBalancer, removeSwarmBalancer } from "./swarm-balancer";
+import { ensureSwarmBalancer, LABEL_BALANCER_OF, removeSwarmBalancer, type SwarmBalancerRules } from "./swarm-balancer";
 import type { ClusterMember, ClusterRuntime } from "./cluster";
 import {
   LABEL_MANAGED,
@@ -349,7 +349,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * HAProxy for the service, as a Swarm service on its overlay (swarm-balancer.ts), published
    * in host mode on a manager at `publishPort`; it follows the tasks through Docker's DNS.
    */
-  async function ensureBalancer(serviceId: string, b: { image: string; publishPort: number; slots?: number; adminPublishPort?: number }) {
+  async function ensureBalancer(serviceId: string, b: { image: string; publishPort: number; slots?: number; adminPublishPort?: number; rules?: SwarmBalancerRules }) {
     const svc = await mustFind(serviceId);
     const env = envOf(svc.info.Spec);
     const dataPort = Number(env.PORT ?? 0);
@@ -361,10 +361,31 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
       admin = { publishPort: b.adminPublishPort, adminPort: Number(env.ADMIN_PORT ?? 0), subnet };
     }
     try {
-      return await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network, admin });
+      return await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network, admin, rules: b.rules });
     } catch (e) {
       throw wrap(e, `create the balancer of Swarm service ${svc.info.Spec.Name}`);
     }
+  }
+
+  /**
+   * The balancer of a service as it runs: its published ports and the address of the node its
+   * task runs on (where those ports answer); null when it has none.
+   */
+  async function balancerOf(serviceId: string): Promise<{ name: string; host: string | null; dataPort: number; adminPort: number | null } | null> {
+    const list = (await call("list balancer services", () => docker.listServices({ filters: { label: [`${LABEL_BALANCER_OF}=${serviceId}`] } }))) as unknown as BalancerInfo[];
+    const lb = list[0];
+    if (!lb) return null;
+    const ports = (lb.Spec.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort ?? 0);
+    const running = ((await call("list balancer tasks", () => docker.listTasks({ filters: { service: [lb.ID], "desired-state": ["running"] } }))) as TaskInfo[]).find((t) => t.Status.State === "running");
+    let host: string | null = null;
+    if (running?.NodeID) host = (await nodes()).find((n) => n.id === running.NodeID)?.addr ?? null;
+    return { name: lb.Spec.Name, host, dataPort: ports[0] ?? 0, adminPort: ports[1] ?? null };
+  }
+
+  /** Ports the panel's Swarm balancers publish now (to give a new one ports no other holds). */
+  async function balancerPortsInUse(): Promise<Set<number>> {
+    const list = (await call("list balancer services", () => docker.listServices({ filters: { label: [LABEL_BALANCER_OF] } }))) as unknown as BalancerInfo[];
+    return new Set(list.flatMap((lb) => (lb.Spec.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort ?? 0)));
   }
 
   /** Removes the service and its balancer. */
@@ -392,13 +413,17 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     const env = envOf(svc.info.Spec);
     const ports = { data: Number(env.PORT ?? 0), admin: Number(env.ADMIN_PORT ?? 0) };
     const out: ClusterMember[] = [];
+    // a node that is down cannot report its tasks stopped: they are gone, whatever they last said
+    const down = new Set((await nodes()).filter((n) => n.state === "down").map((n) => n.id));
     for (const t of await tasks(serviceId, { all: true })) {
+      if (down.has(t.nodeId)) continue;
       const failed = t.state === "failed" || t.state === "rejected";
       const stopping = t.desiredState !== "running" && (t.state === "running" || t.state === "starting");
       if (failed ? Date.now() - t.startedAt.getTime() > failedWithinMs : t.desiredState !== "running" && !stopping) continue;
       const running = t.state === "running" && t.address !== null;
       out.push({
-        id: `${svc.info.Spec.Name}.${t.slot}.${t.taskId.slice(0, 6)}`,
+        // [a-z0-9] only (the API's id parameter): s<slot>t<the task id's first 12>
+        id: `s${t.slot}t${t.taskId.slice(0, 12)}`,
         ref: t.taskId,
         slot: t.slot,
         node: t.node || null,
@@ -416,11 +441,12 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
   }
 
   /** The last lines of one task's log, through the manager (the Engine API's task logs). */
-  async function memberLogs(serviceId: string, taskId: string, lines: number): Promise<string[]> {
+  async function memberLogs(serviceId: string | null, taskId: string, lines: number): Promise<string[]> {
     if (!/^[a-z0-9]{10,64}$/.test(taskId)) throw new AppError("bad_request", "not a task id");
     const t = (await call(`inspect task ${taskId}`, () => docker.getTask(taskId).inspect())) as TaskInfo;
-    const svc = await findService(serviceId);
-    if (!svc || t.ServiceID !== svc.info.ID) throw new AppError("not_found", `task ${taskId} is not one of service ${serviceId}'s`);
+    // only a task of one of this panel's services (of `serviceId` when given)
+    const mine = serviceId ? (await findService(serviceId))?.info.ID : (await managedServices()).find((x) => x.ID === t.ServiceID)?.ID;
+    if (!mine || t.ServiceID !== mine) throw new AppError("not_found", `task ${taskId} is not one of ${serviceId ? `service ${serviceId}'s` : "the panel's"}`);
     const n = Math.max(1, Math.min(1000, Math.floor(lines)));
     const raw = (await call(`logs of task ${taskId}`, () =>
       (docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | string> }).logs({ stdout: true, stderr: true, tail: n, follow: false }),
@@ -502,12 +528,13 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
       return svc ? toReplica(svc, await toTask(t)) : null;
     },
 
-    /** Not yet: a task's figures live on its node's engine. */
+    /** Not here: a task's figures live on its node's engine (the collector reads them through the balancer, lib/controller/cluster-stats.ts). */
     async stats() {
       return null;
     },
-    async logs() {
-      return [];
+    /** A task's last lines, through the manager (the Engine API's task logs, which it gathers from the task's node). */
+    async logs(ref: string, lines: number) {
+      return memberLogs(null, ref, lines);
     },
     onEvent() {
       return () => undefined;
@@ -528,6 +555,8 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     members,
     memberLogs,
     status,
+    balancerOf,
+    balancerPortsInUse,
     network,
   } satisfies Runtime & Record<string, unknown>;
 
@@ -560,6 +589,7 @@ type ServiceSpec = {
   Mode?: { Replicated?: { Replicas?: number } };
   [k: string]: unknown;
 };
+type BalancerInfo = { ID: string; Spec: { Name: string; EndpointSpec?: { Ports?: { PublishedPort?: number }[] } } };
 type ServiceInfo = { ID: string; Version: { Index: number }; Spec: ServiceSpec };
 type NodeInfo = {
   ID: string;

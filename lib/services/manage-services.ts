@@ -9,7 +9,7 @@ import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { controller } from "@/lib/controller/controller";
 import { engine } from "@/lib/engines/registry";
-import { runtimeFor } from "@/lib/runtime/registry";
+import { clusterFor, runtimeFor } from "@/lib/runtime/registry";
 import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { instanceSourceOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { conflictingRoute, onOwnHost, routeConflict } from "@/lib/core/routes";
@@ -68,6 +68,17 @@ function assertMayPointAt(actor: Actor, change: { endpoints?: unknown; discover?
   if (field) throw new AppError("forbidden", `${field}: only an admin may point a service at instances the panel did not start`, [{ path: field, message: "only an admin may set this" }]);
 }
 
+/**
+ * A Swarm service (experimental) runs on machines other than the panel's: an admin's choice, and
+ * only when SWARM_MANAGER names a reachable manager.
+ */
+async function assertSwarmUsable(actor: Actor): Promise<void> {
+  if (actor.role !== "admin") throw new AppError("forbidden", "runtime: only an admin may put a service on a Swarm cluster", [{ path: "runtime", message: "only an admin may choose swarm" }]);
+  if (!env().SWARM_MANAGER) throw new AppError("unavailable", 'runtime "swarm": the panel has no Swarm manager (set SWARM_MANAGER to a manager\'s Engine API, unix:///path/docker.sock or tcp://host:port)');
+  const available = await clusterFor("swarm").available();
+  if (!available.ok) throw new AppError("unavailable", `runtime "swarm": ${available.reason}`);
+}
+
 const NOT_SCALED = "its instances are not started by the panel: the count is what its endpoints or discovered containers are";
 
 export async function createService(input: CreateServiceInput, actor: Actor): Promise<ServiceView> {
@@ -89,6 +100,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     const available = await runtimeFor("docker").available();
     if (!available.ok) throw new AppError("unavailable", `the Docker runtime is not available: ${available.reason}`);
   }
+  if (runtime === "swarm") await assertSwarmUsable(actor);
   const others = (await db().service.findMany({ select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
   let rules = input.rules ?? defaultRules();
   // rules given only for other settings (a health path, issue 14) keep the default route, and its fallback
@@ -103,7 +115,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     data: {
       name: input.name,
       runtime,
-      image: runtime === "docker" && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
+      image: (runtime === "docker" || runtime === "swarm") && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
       command: input.command ? JSON.stringify(input.command) : null,
       dataPort: input.dataPort,
       adminPort: input.adminPort,

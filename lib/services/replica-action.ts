@@ -11,7 +11,10 @@ import { balancerServiceOf } from "@/lib/db/balancer-config";
 import { instanceSourceOf, runtimeKindOf } from "@/lib/db/rows";
 import { serverNameFor } from "@/lib/engines/types";
 import { engine } from "@/lib/engines/registry";
-import { runCustomAction } from "@/lib/services/run-custom-action";
+import { runCustomAction, swarmTaskOf } from "@/lib/services/run-custom-action";
+
+/** What a Swarm task's card can do: the management plane through the balancer's relay, and the app's own actions. */
+const SWARM_ACTIONS = new Set(["clear", "stress-memory", "stress-cpu", "faults", "info", "custom"]);
 import { availableParallelism } from "node:os";
 import { faultStore, describeFault, type EndedFault } from "@/lib/faults/store";
 
@@ -58,6 +61,10 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   if (source?.kind === "discover" && action.action === "remove") {
     throw new AppError("conflict", `${replicaId} is a container ${svc.name} discovered: the panel never removes a container it did not create (stop it, or change its labels)`);
   }
+  if (replica.runtime === "swarm" && !SWARM_ACTIONS.has(action.action)) {
+    throw new AppError("conflict", `${replicaId} is a Swarm task: Swarm schedules it, so ${action.action} is not the panel's to do; scale the service, drain its node, or use stress, faults, clear and the app's own actions (they reach the task through the balancer's management listener)`);
+  }
+  const mgmt = { adminAddr: replica.adminAddr ?? "", token: svc.adminToken, task: swarmTaskOf(replica) };
   let result: unknown = { ok: true };
   let outcome = "";
   let eventData: Record<string, unknown> = { action: action.action };
@@ -69,7 +76,7 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
     let protocol: unknown = null;
     if (svc.replicaProtocol) {
       if (!replica.adminAddr) throw new AppError("conflict", `replica ${replicaId} has no admin address yet (still starting)`);
-      protocol = await runMgmtAction({ adminAddr: replica.adminAddr, token: svc.adminToken }, action);
+      protocol = await runMgmtAction(mgmt, action);
     }
     result = { ...(protocol && typeof protocol === "object" ? protocol : {}), ok: true, faultsCleared: ended, message: faultsNote };
     outcome = ` (${faultsNote}${svc.replicaProtocol ? "; the app's own clear sent" : ""})`;
@@ -101,7 +108,7 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
     eventData = { action: "kill", signal: action.signal };
   } else if (isMgmtAction(action)) {
     if (!replica.adminAddr) throw new AppError("conflict", `replica ${replicaId} has no admin address yet (still starting)`);
-    result = await runMgmtAction({ adminAddr: replica.adminAddr, token: svc.adminToken }, action);
+    result = await runMgmtAction(mgmt, action);
   } else if (action.action === "drain" || action.action === "maint" || action.action === "ready") {
     const state = action.action;
     await ctl.engineLock.run(async () => {

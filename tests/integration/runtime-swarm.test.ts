@@ -13,11 +13,11 @@ import path from "node:path";
 import { mkdtempSync } from "node:fs";
 import Docker from "dockerode";
 import { createSwarmRuntime, type SwarmRuntime, type SwarmTask } from "@/lib/runtime/swarm";
-import { runCommand, whyNoDocker } from "../helpers/docker-cli";
+import { runCommand } from "../helpers/docker-cli";
 import { hasBinary, needs } from "../helpers/requirements";
 import { waitFor } from "../helpers/load";
+import { startSwarmLoad, swarmBed } from "../helpers/swarm-bed";
 
-const ROOT = path.resolve(__dirname, "../..");
 const IMAGE = "switchyard/replica:swarm-bed";
 const LB_IMAGE = "switchyard/haproxy-bed:local";
 const LB_PORT = 18560;
@@ -30,17 +30,7 @@ const SERVICE_ID = `svc-swarm-${RUN}`;
 const SERVICE_NAME = `sw${RUN}`;
 const NETWORK = `sy-test-${RUN}`;
 
-const bedEnv = { ...process.env, SWARM_BED_DIR: BED_DIR, SWARM_BED_NAME: BED_NAME, SWARM_BED_NET: BED_NET, SWARM_BED_NODES: "3", SWARM_BED_IMAGES: `${IMAGE} ${LB_IMAGE}` };
-
-function bed(...cmd: string[]): Promise<{ ok: boolean; out: string }> {
-  return new Promise((resolve) => {
-    import("node:child_process").then(({ execFile }) =>
-      execFile("bash", [path.join(ROOT, "scripts/swarm-bed.sh"), ...cmd], { cwd: ROOT, env: bedEnv, timeout: 180_000 }, (err, stdout, stderr) =>
-        resolve({ ok: !err, out: `${stdout}${stderr}` }),
-      ),
-    );
-  });
-}
+const bed = swarmBed({ name: BED_NAME, net: BED_NET, dir: BED_DIR, images: [IMAGE, LB_IMAGE] });
 
 const missing = (() => {
   if (process.getuid?.() !== 0) return "root (network namespaces and dockerd)";
@@ -55,52 +45,8 @@ async function healthFromOverlay(manager: string, addrs: string[], port: number)
   return JSON.parse(r.out.trim().split("\n").pop() ?? "[]");
 }
 
-type Load = { ok: number; failed: number; errors: string[]; byReplica: Record<string, number> };
-
 /** Keep-alive GET / loops against the balancer on the manager node's bed address, bounded in time, until stop(). */
-function startLoad(host: string, concurrency: number, maxMs: number): { stop: () => Promise<Load>; result: Load } {
-  const result: Load = { ok: 0, failed: 0, errors: [], byReplica: {} };
-  const deadline = Date.now() + maxMs;
-  let stopped = false;
-  const one = (agent: http.Agent) =>
-    new Promise<void>((resolve) => {
-      const req = http.get({ host, port: LB_PORT, path: "/", agent, timeout: 5000 }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => {
-          if (res.statusCode === 200) {
-            result.ok++;
-            const id = (JSON.parse(body) as { replica?: string }).replica ?? "?";
-            result.byReplica[id] = (result.byReplica[id] ?? 0) + 1;
-          } else {
-            result.failed++;
-            result.errors.push(`status ${res.statusCode}`);
-          }
-          resolve();
-        });
-      });
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", (e) => {
-        result.failed++;
-        result.errors.push(e.message);
-        resolve();
-      });
-    });
-  const loops = Array.from({ length: concurrency }, async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    while (!stopped && Date.now() < deadline) await one(agent);
-    agent.destroy();
-  });
-  return {
-    result,
-    stop: async () => {
-      stopped = true;
-      await Promise.all(loops);
-      return result;
-    },
-  };
-}
+const startLoad = (host: string, concurrency: number, maxMs: number) => startSwarmLoad(host, LB_PORT, concurrency, maxMs);
 
 /** A replica admin call through the balancer's management listener, to the task at `task`. */
 function relay(host: string, task: string, method: "GET" | "POST", pathname: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
@@ -153,24 +99,15 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
   };
 
   beforeAll(async () => {
-    const docker = await whyNoDocker();
-    if (docker) throw new Error(docker);
-    const img = await runCommand("bash", [path.join(ROOT, "scripts/build-replica-image.sh"), IMAGE], 300_000);
-    if (!img.ok) throw new Error(`replica image: ${img.out}`);
-    const lb = await bed("haproxy-image");
-    if (!lb.ok) throw new Error(`haproxy image: ${lb.out}`);
-    const up = await bed("up");
-    if (!up.ok) throw new Error(`swarm-bed up failed: ${up.out}`);
-    manager = /^SWARM_MANAGER=(\S+)$/m.exec(up.out)?.[1] ?? "";
+    ({ manager, managerAddr } = await bed.up(IMAGE));
     expect(manager).toMatch(/^unix:\/\//);
-    managerAddr = /^SWARM_BED_NODE_1=\S+ (\S+) /m.exec(up.out)?.[1] ?? "";
     expect(managerAddr.startsWith(`${BED_NET}.`)).toBe(true);
     rt = createSwarmRuntime({ socketPath: manager.slice("unix://".length), network: NETWORK, panelId: `test-${RUN}` });
   }, 400_000);
 
   afterAll(async () => {
     if (rt) await rt.removeService(SERVICE_ID).catch(() => undefined);
-    const down = await bed("down");
+    const down = await bed.run("down");
     if (!down.ok) console.warn(`swarm-bed down: ${down.out}`);
   }, 120_000);
 
@@ -372,7 +309,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
     await waitFor("load answered before the node goes", () => load.result.ok >= 50, 10_000, 100);
     const t0 = Date.now();
     try {
-      const killed = await bed("kill-node", String(k));
+      const killed = await bed.run("kill-node", String(k));
       expect(killed.ok, killed.out).toBe(true);
       await waitFor(`${victim!.node} seen down by the manager`, async () => (await rt.nodes()).find((n) => n.id === victim!.nodeId)?.state === "down", 60_000, 250);
       const down = Date.now() - t0;

@@ -16,7 +16,9 @@ describe("rows parsed once (lib/db/rows.ts)", () => {
   it("a service's runtime column is one of the runtime kinds, or an error naming it", () => {
     expect(runtimeKindOf({ runtime: "process" })).toBe("process");
     expect(runtimeKindOf({ runtime: "docker" })).toBe("docker");
-    expect(refusal(() => runtimeKindOf({ runtime: "swarm" }))).toEqual({ code: "internal", message: expect.stringContaining('"swarm"') });
+    // runtime "swarm" is one since the controller drives Swarm services (lib/controller/cluster-sync.ts)
+    expect(runtimeKindOf({ runtime: "swarm" })).toBe("swarm");
+    expect(refusal(() => runtimeKindOf({ runtime: "kubernetes" }))).toEqual({ code: "internal", message: expect.stringContaining('"kubernetes"') });
   });
 
   it("command and env: JSON checked, no command is the runtime's default", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { renderSwarmHaproxy } from "@/lib/runtime/swarm-balancer";
+import { renderSwarmHaproxy, swarmRulesOf } from "@/lib/runtime/swarm-balancer";
+import { rulesSchema } from "@/lib/core/rules";
 import { duplicateSlots, swarmServiceName } from "@/lib/runtime/swarm";
 
 describe("the Swarm balancer's HAProxy config", () => {
@@ -32,6 +33,17 @@ describe("the Swarm balancer's HAProxy config", () => {
   it("names a Swarm service sy-<name> only for plain service names", () => {
     expect(swarmServiceName("web-2")).toBe("sy-web-2");
     expect(() => swarmServiceName("Web;rm")).toThrow();
+  });
+
+  it("carries the service's rules: algorithm, health check, timeouts, retries; a stats page beside the task relay", () => {
+    const rules = swarmRulesOf(rulesSchema.parse({ algorithm: "least_conn", healthCheck: { path: "/ready", intervalMs: 750, rise: 3, fall: 4 }, timeouts: { connectMs: 900, serverMs: 5000, clientMs: 6000 }, retries: { count: 5, redispatch: false } }));
+    const cfg = renderSwarmHaproxy({ target: "sy-web", dataPort: 8080, slots: 4, publishPort: 18560, rules, admin: { publishPort: 18561, adminPort: 9090, subnet: "10.0.1.0/24" } });
+    for (const line of ["  balance leastconn", "  option httpchk GET /ready", "  timeout connect 900ms", "  timeout server 5000ms", "  timeout client 6000ms", "  retries 5", "  stats uri /balancer-stats"]) expect(cfg).toContain(line);
+    expect(cfg).toContain("tasks.sy-web:8080 check inter 750 fall 4 rise 3 resolvers docker");
+    expect(cfg).not.toContain("option redispatch");
+    const base = { target: "sy-web", dataPort: 8080, slots: 4, publishPort: 18560 };
+    expect(() => renderSwarmHaproxy({ ...base, rules: { ...rules, healthPath: "/ready\n  bind :80" } })).toThrow(/health path/);
+    expect(() => renderSwarmHaproxy({ ...base, rules: { ...rules, retries: 1.5 } })).toThrow(/retries/);
   });
 });
 

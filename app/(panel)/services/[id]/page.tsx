@@ -57,7 +57,7 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
 
   return (
     <>
-      <ServiceDashboard initial={initial} events={events} canOperate={canOperate} balancer={balancer} rulesPanel={rulesPanel} autoscale={autoscale} />
+      <ServiceDashboard initial={initial} events={events} canOperate={canOperate} isAdmin={user.role === "admin"} balancer={balancer} rulesPanel={rulesPanel} autoscale={autoscale} />
       <div className="mt-6">
         <LiveServerStats initial={initial} engine={balancer.kind} title="Servers: the balancer's stats table" />
       </div>
