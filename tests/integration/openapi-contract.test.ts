@@ -73,6 +73,15 @@ describe("contract check", () => {
     expect(refused.status).toBe(400);
   });
 
+  it("checks GET /api/health like every other route: its answer passes, a request outside the document is a violation", async () => {
+    const { GET } = await import("@/app/api/health/route");
+    const ok = await GET(get("/api/health"), { params: Promise.resolve({}) });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: "ok", version: expect.any(String) });
+    const outside = await GET(get("/api/health?verbose=1"), { params: Promise.resolve({}) });
+    expect(await violation(outside)).toMatch(/GET \/api\/health accepted \(200\) a request outside the document: query parameter verbose/);
+  });
+
   it("knows no operation the document does not have, and an error code its operation does not list", async () => {
     expect(await violation(await http.route("viewer", async () => me)(get("/api/nothing/here")))).toMatch(/GET \/api\/nothing\/here no such operation/);
     const conflict = await http.route("viewer", async () => {

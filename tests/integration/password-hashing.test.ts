@@ -68,10 +68,12 @@ describe("hashing does not hold the event loop", () => {
   it("50 parallel correct sign-ins: /api/health keeps answering (figures printed)", async () => {
     await m.db().user.create({ data: { username: "crowd", passwordHash: await m.password.hashPassword(PASSWORD), role: "viewer" } });
     expect((await login("crowd", PASSWORD, "10.8.9.9")).status).toBe(200); // first-call costs (query compilation) out of the way
+    expect((await m.health.GET(new Request("http://127.0.0.1:3999/api/health"))).status).toBe(200); // and the contract check's (tests only) for health
     const stalls: string[] = [];
     let longestStall = 0;
     let slowestHealth = 0;
     let healthCalls = 0;
+    const healthFailures: number[] = [];
     let last = performance.now();
     const t0 = performance.now();
     const probe = setInterval(() => {
@@ -80,9 +82,11 @@ describe("hashing does not hold the event loop", () => {
       if (now - last - 10 > 50) stalls.push(`${(now - t0).toFixed(0)}:${(now - last - 10).toFixed(0)}`);
       last = now;
       const t = performance.now();
-      expect(m.health.GET().status).toBe(200);
-      slowestHealth = Math.max(slowestHealth, performance.now() - t);
       healthCalls++;
+      void m.health.GET(new Request("http://127.0.0.1:3999/api/health")).then((res) => {
+        slowestHealth = Math.max(slowestHealth, performance.now() - t);
+        if (res.status !== 200) healthFailures.push(res.status);
+      });
     }, 10);
     const statuses = await Promise.all(Array.from({ length: 50 }, (_, i) => login("crowd", PASSWORD, `10.8.${Math.floor(i / 200)}.${i + 1}`).then((r) => r.status)));
     const total = performance.now() - t0;
@@ -94,6 +98,7 @@ describe("hashing does not hold the event loop", () => {
         `the event loop's longest stall ${longestStall.toFixed(0)} ms over ${healthCalls} health calls, the slowest health answer ${slowestHealth.toFixed(2)} ms`,
     );
     expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(healthFailures).toEqual([]);
     // before: health waited up to 9 s. What is left is the requests' own work on the main thread (parsing,
     // queries), ~4 ms each when all 50 arrive at once; the bound leaves room for a busy 2-core machine
     expect(longestStall).toBeLessThan(1000);
