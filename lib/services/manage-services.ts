@@ -161,6 +161,10 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   // a rollout in progress owns what the replicas run: its promotion writes these fields
   const runChanged = (input.image !== undefined && input.image !== before.image) || (input.command !== undefined && JSON.stringify(input.command) !== JSON.stringify(before.command)) || (input.env !== undefined && JSON.stringify(input.env) !== JSON.stringify(before.env));
   if (runChanged && (await activeRollout(id))) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it before changing its image, command or environment`);
+  // and its replica counts (old and new version): a count written now would be ignored until it ends
+  if (input.replicas !== undefined && input.replicas !== svc.replicas && (await activeRollout(id))) {
+    throw new AppError("conflict", `${svc.name}: a rollout is in progress: promote or abort it first, then scale (it keeps ${svc.replicas} replicas until it ends)`);
+  }
   const source = instanceSourceOf(svc);
   assertRenderable(input.endpoints);
   assertMayPointAt(actor, input);
