@@ -171,10 +171,11 @@ export async function isHeldToLimit(pid: number, replicaId: string, limitBytes: 
   }
 }
 
+/* turbopackIgnore: a cgroup folder at run time, not files of the build for `next build` to trace */
 /** How many times the kernel killed a process of this cgroup for memory (v1 memory.oom_control, v2 memory.events). */
 export async function oomKills(dir: string): Promise<number> {
   for (const file of ["memory.events", "memory.oom_control"]) {
-    const text = await fs.readFile(path.join(dir, file), "utf8").catch(() => null);
+    const text = await fs.readFile(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ dir, file), "utf8").catch(() => null);
     if (text !== null) return statValue(text, "oom_kill") ?? 0;
   }
   return 0;

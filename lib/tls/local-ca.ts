@@ -45,10 +45,11 @@ async function inTempDir<T>(dataDir: string, fn: (dir: string) => Promise<T>): P
 
 let making: Promise<void> | null = null;
 
+/* turbopackIgnore: files under DATA_DIR at run time, not files of the build for `next build` to trace */
 /** The CA's certificate (PEM), made once. */
 export async function ensureLocalCa(dataDir: string): Promise<string> {
   const { certFile, keyFile } = caFiles(dataDir);
-  if (!(fs.existsSync(certFile) && fs.existsSync(keyFile))) {
+  if (!(fs.existsSync(/*turbopackIgnore: true*/ certFile) && fs.existsSync(/*turbopackIgnore: true*/ keyFile))) {
     making ??= inTempDir(dataDir, async (dir) => {
       const key = path.join(dir, "ca.key");
       const crt = path.join(dir, "ca.crt");
@@ -64,7 +65,7 @@ export async function ensureLocalCa(dataDir: string): Promise<string> {
     });
     await making;
   }
-  return fs.readFileSync(certFile, "utf8");
+  return fs.readFileSync(/*turbopackIgnore: true*/ certFile, "utf8");
 }
 
 /** A new key and a certificate for `hosts` (validated names) signed by the local CA, PEM (the chain is the leaf: clients hold the root). */

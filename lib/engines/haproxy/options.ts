@@ -45,16 +45,17 @@ export type HaproxyPaths = {
   modelFile: string;
 };
 
+/* turbopackIgnore: paths from the configuration at run time, not files of the build for `next build` to trace */
 export function haproxyPaths(opts: HaproxyEngineOptions): HaproxyPaths {
   const base = path.resolve(opts.dataDir, "haproxy");
-  const config = path.resolve(opts.configPath ?? path.join(base, "haproxy.cfg"));
+  const config = path.resolve(/*turbopackIgnore: true*/ opts.configPath ?? path.join(base, "haproxy.cfg"));
   return {
     base,
     config,
     backup: `${config}.bak`,
-    masterSocket: path.resolve(opts.masterSocket ?? path.join(base, "master.sock")),
-    runtimeSocket: path.resolve(opts.runtimeSocket ?? path.join(base, "admin.sock")),
-    stateFile: path.resolve(opts.stateFile ?? path.join(base, "server-state")),
+    masterSocket: path.resolve(/*turbopackIgnore: true*/ opts.masterSocket ?? path.join(base, "master.sock")),
+    runtimeSocket: path.resolve(/*turbopackIgnore: true*/ opts.runtimeSocket ?? path.join(base, "admin.sock")),
+    stateFile: path.resolve(/*turbopackIgnore: true*/ opts.stateFile ?? path.join(base, "server-state")),
     pidFile: path.join(base, "haproxy.pid"),
     logFile: path.join(base, "haproxy.log"),
     modelFile: path.join(base, "model.json"),
