@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { remember } from "./remember";
@@ -32,6 +33,12 @@ const envSchema = z.object({
     .optional(),
   ADMIN_USER: z.string().regex(/^[a-zA-Z0-9_.-]{3,32}$/, "3-32 letters, digits, '_', '.', '-'").optional(),
   ADMIN_PASSWORD: z.string().min(10, "at least 10 characters").max(200).optional(),
+  /**
+   * A file holding the first admin's password (a Docker/compose secret at /run/secrets/…),
+   * instead of ADMIN_PASSWORD: the password then appears in no environment (`docker inspect`,
+   * the panel's child processes). An empty file counts as unset (the setup page asks).
+   */
+  ADMIN_PASSWORD_FILE: z.string().optional(),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
   /** extra origins allowed for mutating requests, comma separated (the panel's own origin is always allowed) */
   ALLOWED_ORIGINS: z.string().default(""),
@@ -114,14 +121,32 @@ export type Env = z.infer<typeof envSchema> & { dataDir: string; databaseUrl: st
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const cleaned: Record<string, string> = {};
   for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== "") cleaned[k] = v;
+  const bad = (lines: string[]) => new Error(`Switchyard cannot start: bad configuration\n${lines.join("\n")}\nSee .env.example for every variable.`);
+  const passwordFile = cleaned.ADMIN_PASSWORD_FILE;
+  if (passwordFile !== undefined) {
+    if (cleaned.ADMIN_PASSWORD !== undefined) throw bad(["  ADMIN_PASSWORD_FILE: set ADMIN_PASSWORD or ADMIN_PASSWORD_FILE, not both"]);
+    const password = readPasswordFile(passwordFile);
+    if (typeof password !== "string") throw bad([`  ADMIN_PASSWORD_FILE: cannot read ${passwordFile}: ${password.error}`]);
+    if (password !== "") cleaned.ADMIN_PASSWORD = password;
+  }
   const result = envSchema.safeParse(cleaned);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`Switchyard cannot start: bad configuration\n${lines.join("\n")}\nSee .env.example for every variable.`);
+    const name = (p: PropertyKey[]) => (p.join(".") === "ADMIN_PASSWORD" && passwordFile !== undefined ? `ADMIN_PASSWORD_FILE (${passwordFile})` : p.join("."));
+    throw bad(result.error.issues.map((i) => `  ${name(i.path)}: ${i.message}`));
   }
   const dataDir = path.resolve(result.data.DATA_DIR);
   const databaseUrl = result.data.DATABASE_URL ?? `file:${path.join(dataDir, "switchyard.db")}`;
   return { ...result.data, dataDir, databaseUrl };
+}
+
+/** The file's text without one final line break (`echo pw > file`), or why it cannot be read. */
+function readPasswordFile(file: string): string | { error: string } {
+  try {
+    // a path known only at run time: not a file for Turbopack to trace into the build
+    return readFileSync(/*turbopackIgnore: true*/ file, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    return { error: (e as NodeJS.ErrnoException).code ?? String(e) };
+  }
 }
 
 export function env(): Env {

@@ -4,10 +4,12 @@
  * locally (debootstrap + the host's own Node; cached as images between runs) and
  * switchyard/panel-deps:local (this checkout's node_modules, so the build needs no npm
  * registry); `docker-compose build` builds the panel and the replica image; `up -d` starts
- * the stack; the panel answers on 127.0.0.1, the admin signs in with the ADMIN_PASSWORD this
- * test put in compose's environment, the balancer serves the demo service's replicas, which
- * are containers on the project's bridge network; scaling to 5 through the panel's API adds
- * containers that the balancer serves; `down -v` leaves no container, network or volume.
+ * the stack; the panel answers on 127.0.0.1, the admin signs in with the password this test
+ * put in the compose secret (ADMIN_PASSWORD_SECRET; the panel reads /run/secrets/admin_password)
+ * and that password is in no environment (`docker inspect`, the panel's processes); the
+ * balancer serves the demo service's replicas, which are containers on the project's bridge
+ * network; scaling to 5 through the panel's API adds containers that the balancer serves;
+ * `stop` then `start` serves again (timed, printed); `down -v` leaves no container, network or volume.
  * Every published port is bound to 127.0.0.1 and the test talks to 127.0.0.1 only.
  *
  * Project sycomposetest, panel 127.0.0.1:3410, balancer 127.0.0.1:18500 (docs/TESTING.md);
@@ -15,6 +17,8 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasBinary, needs } from "../helpers/requirements";
@@ -29,12 +33,17 @@ const NETWORK = `${PROJECT}-replicas`;
 const PANEL = `http://127.0.0.1:${PANEL_PORT}`;
 const ADMIN_PASSWORD = process.env.COMPOSE_TEST_ADMIN_PASSWORD ?? `c-${randomBytes(12).toString("hex")}`;
 
-/** compose's environment: this test's ports, network, images and the admin's password */
+/** the compose secret's file: the admin's password, never in an environment */
+const secretDir = mkdtempSync(path.join(os.tmpdir(), "sy-compose-secret-"));
+const SECRET_FILE = path.join(secretDir, "admin_password");
+writeFileSync(SECRET_FILE, ADMIN_PASSWORD, { mode: 0o600 });
+
+/** compose's environment: this test's ports, network, images and the admin's password file */
 const composeEnv: NodeJS.ProcessEnv = {
   ...process.env,
   COMPOSE_PROJECT_NAME: PROJECT,
   ADMIN_USER: "admin",
-  ADMIN_PASSWORD,
+  ADMIN_PASSWORD_SECRET: SECRET_FILE,
   PANEL_PORT: String(PANEL_PORT),
   BALANCER_PORT: String(BALANCER_PORT),
   BIND_ADDRESS: "127.0.0.1",
@@ -158,6 +167,7 @@ describe.skipIf(missing)("docker compose: the panel, HAProxy and the demo replic
   afterAll(async () => {
     // normally the last test did this already; after a failure it cleans up
     if ((await projectLeftovers()).length > 0) await compose(["down", "-v", "--remove-orphans", "-t", "30"], 180_000);
+    rmSync(secretDir, { recursive: true, force: true });
     console.log(`compose timings (s): ${JSON.stringify(timings)}`);
   }, 300_000);
 
@@ -185,7 +195,7 @@ describe.skipIf(missing)("docker compose: the panel, HAProxy and the demo replic
     expect(page).toMatch(/<meta name="robots" content="noindex, nofollow"/);
   });
 
-  it("signs the admin in with the ADMIN_PASSWORD from compose's environment (and not with another)", async () => {
+  it("signs the admin in with the password from the compose secret (and not with another)", async () => {
     const login = (password: string) =>
       fetch(`${PANEL}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json", origin: PANEL }, body: JSON.stringify({ username: "admin", password }) });
     expect((await login(`${ADMIN_PASSWORD}-wrong`)).status).toBe(401);
@@ -193,6 +203,17 @@ describe.skipIf(missing)("docker compose: the panel, HAProxy and the demo replic
     expect(res.status, await res.clone().text()).toBe(200);
     cookie = res.headers.getSetCookie().find((c) => c.startsWith("sy_session="))?.split(";")[0] ?? "";
     expect(cookie).not.toBe("");
+  });
+
+  it("the password is in no environment: not in `docker inspect`, not in the panel's processes", async () => {
+    const inspect = await docker(["inspect", `${PROJECT}_panel_1`]);
+    expect(inspect.ok, inspect.out).toBe(true);
+    expect(inspect.out).toContain("ADMIN_PASSWORD_FILE=/run/secrets/admin_password");
+    expect(inspect.out).not.toContain(ADMIN_PASSWORD);
+    // every process in the panel's container (the entrypoint, the panel, HAProxy): their environments
+    const environ = await docker(["exec", `${PROJECT}_panel_1`, "sh", "-c", "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < $f; done 2>/dev/null; echo environments-read"]);
+    expect(environ.out).toContain("ADMIN_PASSWORD_FILE=/run/secrets/admin_password");
+    expect(environ.out).not.toContain(ADMIN_PASSWORD);
   });
 
   it("the balancer on 127.0.0.1 serves the demo service's three replicas, each a container on the bridge network", async () => {
@@ -231,6 +252,17 @@ describe.skipIf(missing)("docker compose: the panel, HAProxy and the demo replic
     const seen = await until("the balancer serving all five", () => replicasServing(15), (s) => s.size === 5, 60_000, 200);
     expect([...seen].sort()).toEqual(ids);
     timings["scale 3 -> 5 served"] = (Date.now() - t) / 1000;
+  });
+
+  it("stop, then start: HAProxy starts although the replicas' names are gone, and the balancer serves again (timed)", async () => {
+    const stop = await compose(["stop", "-t", "60"], 180_000);
+    expect(stop.ok, tail(stop.out)).toBe(true);
+    timings["compose stop"] = stop.seconds;
+    const t = Date.now();
+    const start = await compose(["start"], 180_000);
+    expect(start.ok, tail(start.out)).toBe(true);
+    await until("the balancer serving five replicas again", () => replicasServing(15), (s) => s.size === 5, 150_000, 500);
+    timings["compose start -> five served"] = (Date.now() - t) / 1000;
   });
 
   it("down -v leaves nothing: no container (the panel's replicas included), network or volume of the project", async () => {

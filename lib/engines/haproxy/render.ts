@@ -364,10 +364,22 @@ function backendSection(service: BalancerService, opts: HaproxyRenderOptions): s
     if (seen.has(name)) refuse(`duplicate server name in ${service.name}:`, name);
     seen.add(name);
     if (server.adminState === "drain") lines.push(`    # ${name} drains: weight ${server.weight} is restored at run time with state drain`);
-    lines.push(`    server ${name} ${serverAddress(server)} ${serverKeywords(r, server, { forConfigFile: true }).join(" ")}`);
+    const byDns = IPV4.test(server.host) ? "" : ` ${NAMED_SERVER_KEYWORDS}`;
+    lines.push(`    server ${name} ${serverAddress(server)} ${serverKeywords(r, server, { forConfigFile: true }).join(" ")}${byDns}`);
   }
   return lines;
 }
+
+/**
+ * Servers given by name (containers on a Docker bridge network): HAProxy starts even when a
+ * name does not resolve (a container gone while the compose stack was stopped) instead of
+ * refusing the whole config: the address the server-state file kept, else libc's, else none
+ * for now (the panel replaces a gone replica and adds its successor by address). No run-time
+ * `resolvers`: HAProxy 2.6 cannot `del server` one that has them, and a resolver would undo
+ * an address the panel set (a network fault's proxy). A gone name costs libc's timeouts at
+ * start (docker-compose.yml shortens them with dns_opt).
+ */
+const NAMED_SERVER_KEYWORDS = "init-addr last,libc,none";
 
 export function renderHaproxy(config: BalancerConfig, opts: HaproxyRenderOptions): string {
   const names = new Set<string>();
