@@ -44,7 +44,7 @@ export type BuiltinEngineOptions = {
   listen: { host: string; port: number };
   /** folder with package.json and node_modules (tsx); the proxy runs from there. Default: process.cwd() */
   appRoot?: string;
-  /** how long start() waits for a new proxy to answer on its control socket; default 15 s */
+  /** how long start() waits for a new proxy to answer on its control socket; default 30 s (a primary and its workers boot at once) */
   startTimeoutMs?: number;
   /** processes serving traffic (BUILTIN_WORKERS): 1 serves in one process; 0 or absent, one per core (issue 18) */
   workers?: number;
@@ -175,7 +175,7 @@ export function createBuiltinEngine(opts: BuiltinEngineOptions) {
       cwd: appRoot,
       logFile: logPath,
       logMode: 0o600,
-      timeoutMs: opts.startTimeoutMs ?? 15_000,
+      timeoutMs: opts.startTimeoutMs ?? 30_000,
       intervalMs: 100,
       killSignal: "SIGKILL",
       ready: async (proxy) => {

@@ -180,7 +180,9 @@ export class BuiltinProxy {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse, entry: ListenerEntry): void {
     this.inflight += 1;
-    res.once("close", () => (this.inflight -= 1));
+    const ex: Exchange = { started: performance.now(), abort: null, clientGone: false, streaming: null, body: null };
+    // one listener does all the request's ending (once() would wrap each in two more objects)
+    res.on("close", () => this.closed(res, ex));
     const target = req.url ?? "/";
     const path = pathOf(target);
     if (entry.spec.redirectToHttpsPort !== undefined) {
@@ -192,15 +194,26 @@ export class BuiltinProxy {
       plainReply(res, 503, "503 Service Unavailable: no route for this host and path\n");
       return;
     }
-    this.forward(route, req, res, target, path).catch((e) => {
+    this.forward(route, req, res, target, path, ex).catch((e) => {
       this.log(`forward error: ${describeError(e)}`);
       if (!res.headersSent) plainReply(res, 502, "502 Bad Gateway\n");
       else res.destroy();
     });
   }
 
-  private async forward(route: RouteEntry, req: http.IncomingMessage, res: http.ServerResponse, target: string, path: string): Promise<void> {
-    const started = performance.now();
+  /** The answer closed (sent whole, or the client went away): count, cancel, release. */
+  private closed(res: http.ServerResponse, ex: Exchange): void {
+    this.inflight -= 1;
+    if (!res.writableFinished) {
+      ex.clientGone = true;
+      ex.abort?.emit("abort");
+    }
+    finishExchange(ex);
+    const body = ex.body;
+    if (body && !body.readableEnded) body.destroy();
+  }
+
+  private async forward(route: RouteEntry, req: http.IncomingMessage, res: http.ServerResponse, target: string, path: string, ex: Exchange): Promise<void> {
     const svc = route.runtime;
     const rules = svc.spec.rules;
     const clientIp = clientIpOf(req.socket.remoteAddress);
@@ -213,16 +226,12 @@ export class BuiltinProxy {
     // undici takes an EventEmitter as its signal: no AbortController (and no DOMException
     // built when it aborts) per request (issue 18).
     const abort = new EventEmitter();
-    let clientGone = false;
-    res.once("close", () => {
-      if (res.writableFinished) return;
-      clientGone = true;
-      abort.emit("abort");
-    });
+    ex.abort = abort;
 
-    const tried = new Set<ServerRuntime>();
+    // the servers already tried, made on the first retry (most requests have none)
+    let tried: Set<ServerRuntime> | null = null;
     const pinned = stickyTarget(svc, req.headers.cookie);
-    let server = pinned ?? pick(svc, clientIp, path, tried);
+    let server = pinned ?? pick(svc, clientIp, path, NOTHING_TRIED);
     let lastError: { status: number; text: string } = { status: 503, text: "503 Service Unavailable: no server available\n" };
 
     for (let attempt = 0; ; attempt++) {
@@ -230,7 +239,6 @@ export class BuiltinProxy {
         plainReply(res, lastError.status, lastError.text);
         return;
       }
-      tried.add(server);
       server.active += 1;
       server.counters.totalRequests += 1;
       const canRetryMore = attempt < rules.retries.count;
@@ -248,7 +256,7 @@ export class BuiltinProxy {
         });
       } catch (err) {
         server.active -= 1;
-        if (clientGone) return;
+        if (ex.clientGone) return;
         const why = classifyError(err);
         server.counters.connectionErrors += 1;
         this.passive(server, why, describeError(err));
@@ -257,6 +265,7 @@ export class BuiltinProxy {
             ? { status: 504, text: "504 Gateway Timeout\n" }
             : { status: 502, text: `502 Bad Gateway: ${why === "conn_failure" ? "cannot connect to" : "no response from"} the server\n` };
         if (why !== "other" && canRetryMore && isRetryable(rules, why, hasBody, idempotent)) {
+          (tried ??= new Set()).add(server);
           server = retryTarget(this.current(svc), server, tried, clientIp, path);
           continue;
         }
@@ -264,9 +273,16 @@ export class BuiltinProxy {
         return;
       }
 
+      if (ex.clientGone) {
+        // the client left while the answer's head was on its way: nothing will close this exchange again
+        server.active -= 1;
+        upstream.body.destroy();
+        return;
+      }
       const status = upstream.statusCode;
       const cond = `status_${status}` as RetryCondition;
       if ((status === 502 || status === 503 || status === 504) && canRetryMore && isRetryable(rules, cond, hasBody, idempotent)) {
+        (tried ??= new Set()).add(server);
         const next = retryTarget(this.current(svc), server, tried, clientIp, path);
         if (next) {
           server.counters.responses["5xx"] += 1;
@@ -284,14 +300,7 @@ export class BuiltinProxy {
       if (rules.sticky.mode === "cookie" && server !== pinned) appendSetCookie(outHeaders, stickyCookie(rules, server.spec.replicaId));
       if (this.draining) outHeaders.connection = "close";
       const done = server;
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        done.active -= 1;
-        done.counters.latency[latencyBucketIndex(performance.now() - started)] += 1;
-      };
-      res.once("close", finish);
+      ex.streaming = done; // closed() or a broken stream releases it (finishExchange), once
       try {
         res.writeHead(status, outHeaders);
       } catch (e) {
@@ -301,15 +310,13 @@ export class BuiltinProxy {
       // pipe, not stream.pipeline(): pipeline makes an AbortController per call and builds
       // a DOMException when it finishes (about 11 % of the proxy's time, issue 18). What it
       // did beyond pipe is here: a broken upstream stream ends the client's answer, a client
-      // gone ends the upstream stream, and finish() runs once either way.
+      // gone ends the upstream stream (closed()), and finishExchange() runs once either way.
       const body = upstream.body;
-      body.once("error", (err) => {
-        if (!clientGone) this.log(`response stream from ${svc.spec.name}/${done.spec.name} broke: ${describeError(err)}`);
+      ex.body = body;
+      body.on("error", (err) => {
+        if (!ex.clientGone) this.log(`response stream from ${svc.spec.name}/${done.spec.name} broke: ${describeError(err)}`);
         res.destroy();
-        finish();
-      });
-      res.once("close", () => {
-        if (!body.readableEnded) body.destroy();
+        finishExchange(ex);
       });
       body.pipe(res);
       return;
@@ -535,6 +542,29 @@ export class BuiltinProxy {
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
+
+/** One HTTP request's ending state (one object instead of four closures and once() wrappers, issue 18). */
+type Exchange = {
+  started: number;
+  /** undici's signal: emits "abort" when the client goes away before the answer is whole */
+  abort: EventEmitter | null;
+  clientGone: boolean;
+  /** the server whose answer streams to the client, until finishExchange() releases it */
+  streaming: ServerRuntime | null;
+  body: import("node:stream").Readable | null;
+};
+
+/** No server tried yet (shared: most requests never retry). */
+const NOTHING_TRIED: ReadonlySet<ServerRuntime> = new Set();
+
+/** The answer is over (whole, cut or broken): the server's in-flight count and latency, once. */
+function finishExchange(ex: Exchange): void {
+  const server = ex.streaming;
+  if (!server) return;
+  ex.streaming = null;
+  server.active -= 1;
+  server.counters.latency[latencyBucketIndex(performance.now() - ex.started)] += 1;
+}
 
 /** Counters added up (the workers' of one server): exact sums, latency buckets per bucket. */
 export function sumCounters(list: readonly ServerCounters[]): ServerCounters {
