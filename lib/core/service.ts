@@ -74,9 +74,11 @@ export const memoryThresholdSchema = z
 /**
  * What runs a service's replicas (lib/runtime's RuntimeKind); "external": instances given by address, none started;
  * "swarm" (experimental, admins only): the tasks of a Swarm service on SWARM_MANAGER, scaled as one
- * (lib/controller/cluster-sync.ts), behind a balancer on the Swarm overlay.
+ * (lib/controller/cluster-sync.ts), behind a balancer on the Swarm overlay;
+ * "kubernetes" (experimental, admins only): the pods of a Deployment through KUBERNETES_API, scaled
+ * as one the same way; no balancer of the panel's in front of them yet (README, Kubernetes).
  */
-export const runtimeKindSchema = z.enum(["process", "docker", "external", "swarm"]);
+export const runtimeKindSchema = z.enum(["process", "docker", "external", "swarm", "kubernetes"]);
 
 /**
  * External endpoints (issue 14, item 3): "host:port" where host is a DNS name, an IPv4

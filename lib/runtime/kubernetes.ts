@@ -560,7 +560,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
       watching = null;
       client.close();
     },
-  } satisfies Omit<Runtime, "kind"> & Record<string, unknown>;
+  } satisfies Runtime & Record<string, unknown>;
 
   return runtime;
 }

@@ -39,6 +39,8 @@ export function runtimeFor(kind: RuntimeKind): Runtime {
   if (kind === "external") return remember("runtime-external", () => createExternalRuntime());
   // experimental: a Swarm manager's Engine API (unix:///path or tcp://host:port), SWARM_MANAGER
   if (kind === "swarm") return remember("runtime-swarm", () => swarmRuntime());
+  // experimental: a Kubernetes API server, KUBERNETES_API (refused, saying what to set, while unset)
+  if (kind === "kubernetes") return kubernetesClusterRuntime().kubernetes;
   return remember("runtime-docker", () =>
     createDockerRuntime({
       ...dockerEndpoint(),

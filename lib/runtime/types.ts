@@ -6,8 +6,9 @@
 /**
  * "external": instances given by address (lib/runtime/external.ts); the panel starts none.
  * "swarm" (experimental): the tasks of a Swarm service (lib/runtime/swarm.ts), through SWARM_MANAGER.
+ * "kubernetes" (experimental): the pods of a Deployment (lib/runtime/kubernetes.ts), through KUBERNETES_API.
  */
-export type RuntimeKind = "process" | "docker" | "external" | "swarm";
+export type RuntimeKind = "process" | "docker" | "external" | "swarm" | "kubernetes";
 
 export const LABEL_MANAGED = "switchyard.managed";
 export const LABEL_SERVICE = "switchyard.service";

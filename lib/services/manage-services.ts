@@ -69,14 +69,19 @@ function assertMayPointAt(actor: Actor, change: { endpoints?: unknown; discover?
 }
 
 /**
- * A Swarm service (experimental) runs on machines other than the panel's: an admin's choice, and
- * only when SWARM_MANAGER names a reachable manager.
+ * A Swarm or Kubernetes service (experimental) runs on machines other than the panel's: an
+ * admin's choice, and only when SWARM_MANAGER names a reachable manager / KUBERNETES_API an API
+ * server that answers this token.
  */
-async function assertSwarmUsable(actor: Actor): Promise<void> {
-  if (actor.role !== "admin") throw new AppError("forbidden", "runtime: only an admin may put a service on a Swarm cluster", [{ path: "runtime", message: "only an admin may choose swarm" }]);
-  if (!env().SWARM_MANAGER) throw new AppError("unavailable", 'runtime "swarm": the panel has no Swarm manager (set SWARM_MANAGER to a manager\'s Engine API, unix:///path/docker.sock or tcp://host:port)');
-  const available = await clusterFor("swarm").available();
-  if (!available.ok) throw new AppError("unavailable", `runtime "swarm": ${available.reason}`);
+async function assertClusterUsable(kind: "swarm" | "kubernetes", actor: Actor): Promise<void> {
+  const cluster = kind === "swarm" ? "a Swarm cluster" : "a Kubernetes cluster";
+  if (actor.role !== "admin") throw new AppError("forbidden", `runtime: only an admin may put a service on ${cluster}`, [{ path: "runtime", message: `only an admin may choose ${kind}` }]);
+  if (kind === "swarm" && !env().SWARM_MANAGER) throw new AppError("unavailable", 'runtime "swarm": the panel has no Swarm manager (set SWARM_MANAGER to a manager\'s Engine API, unix:///path/docker.sock or tcp://host:port)');
+  if (kind === "kubernetes" && !env().KUBERNETES_API) {
+    throw new AppError("unavailable", 'runtime "kubernetes": the panel has no Kubernetes API (set KUBERNETES_API to https://host:port, and KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE; README, Kubernetes (experimental))');
+  }
+  const available = await clusterFor(kind).available();
+  if (!available.ok) throw new AppError("unavailable", `runtime "${kind}": ${available.reason}`);
 }
 
 const NOT_SCALED = "its instances are not started by the panel: the count is what its endpoints or discovered containers are";
@@ -100,7 +105,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     const available = await runtimeFor("docker").available();
     if (!available.ok) throw new AppError("unavailable", `the Docker runtime is not available: ${available.reason}`);
   }
-  if (runtime === "swarm") await assertSwarmUsable(actor);
+  if (runtime === "swarm" || runtime === "kubernetes") await assertClusterUsable(runtime, actor);
   const others = (await db().service.findMany({ select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
   let rules = input.rules ?? defaultRules();
   // rules given only for other settings (a health path, issue 14) keep the default route, and its fallback
@@ -115,7 +120,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     data: {
       name: input.name,
       runtime,
-      image: (runtime === "docker" || runtime === "swarm") && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
+      image: (runtime === "docker" || runtime === "swarm" || runtime === "kubernetes") && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
       command: input.command ? JSON.stringify(input.command) : null,
       dataPort: input.dataPort,
       adminPort: input.adminPort,

@@ -64,6 +64,9 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   if (replica.runtime === "swarm" && !SWARM_ACTIONS.has(action.action)) {
     throw new AppError("conflict", `${replicaId} is a Swarm task: Swarm schedules it, so ${action.action} is not the panel's to do; scale the service, drain its node, or use stress, faults, clear and the app's own actions (they reach the task through the balancer's management listener)`);
   }
+  if (replica.runtime === "kubernetes" && (action.action === "restart" || action.action === "stop" || action.action === "remove")) {
+    throw new AppError("conflict", `${replicaId} is a Kubernetes pod: its Deployment owns it, so ${action.action} is not the panel's to do; scale the service, or use stress, faults, clear and the app's own actions (they reach the pod's admin port)`);
+  }
   const mgmt = { adminAddr: replica.adminAddr ?? "", token: svc.adminToken, task: swarmTaskOf(replica) };
   let result: unknown = { ok: true };
   let outcome = "";
