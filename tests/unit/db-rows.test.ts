@@ -18,7 +18,9 @@ describe("rows parsed once (lib/db/rows.ts)", () => {
     expect(runtimeKindOf({ runtime: "docker" })).toBe("docker");
     // runtime "swarm" is one since the controller drives Swarm services (lib/controller/cluster-sync.ts)
     expect(runtimeKindOf({ runtime: "swarm" })).toBe("swarm");
-    expect(refusal(() => runtimeKindOf({ runtime: "kubernetes" }))).toEqual({ code: "internal", message: expect.stringContaining('"kubernetes"') });
+    // and "kubernetes" since the same path drives Deployments (lib/runtime/kubernetes.ts)
+    expect(runtimeKindOf({ runtime: "kubernetes" })).toBe("kubernetes");
+    expect(refusal(() => runtimeKindOf({ runtime: "nomad" }))).toEqual({ code: "internal", message: expect.stringContaining('"nomad"') });
   });
 
   it("command and env: JSON checked, no command is the runtime's default", () => {
