@@ -23,7 +23,8 @@ export const HealthTimeline = memo(function HealthTimeline({ win, series }: { wi
         <p className="py-6 text-center text-xs">No data yet.</p>
       ) : (
         <TimePlot label={`Health timeline: one lane per replica (${shown.length}), green while in rotation, red while out, amber while drained.`} domain={axis.domain} snapMs={win.stepMs} markers={win.markers} box={LANE_BOX}>
-          <div className="space-y-1 py-1">
+          {/* off screen (50 lanes, far below the cards) the browser skips its style, layout and paint */}
+          <div className="space-y-1 py-1 [contain-intrinsic-size:auto_200px] [content-visibility:auto]">
             {shown.map((s) => (
               <div key={s.id} className="flex items-center gap-2" data-testid="health-lane" data-replica-id={s.id}>
                 <span className="flex w-28 shrink-0 items-center gap-1.5 truncate font-mono text-xs text-zinc-700 dark:text-zinc-300">

@@ -4,11 +4,14 @@ import { memo, useMemo } from "react";
 import { ChartFrame, PLOT_BOX, replicaRows, fmt, niceTicks, rowReadout, timeAxis, type ChartWindow, type Series } from "@/components/charts/chart-frame";
 import { SvgTimeChart } from "@/components/charts/svg-chart";
 import { TimePlot } from "@/components/charts/time-plot";
+import type { ReplicaTick } from "@/lib/core/metrics";
+
+const pickMemory = (r: ReplicaTick) => r.memoryMb;
 
 /** Memory per replica against the limit, with the health threshold where /health turns 503. */
 export const MemoryChart = memo(function MemoryChart({ win, series, limitMb, thresholdPercent, height = 200 }: { win: ChartWindow; series: Series[]; limitMb: number; thresholdPercent: number; height?: number }) {
   const { history } = win;
-  const rows = useMemo(() => replicaRows(history, (r) => r.memoryMb), [history]);
+  const rows = useMemo(() => replicaRows(history, pickMemory), [history]);
   const last = history.length ? history[history.length - 1] : null;
   const axis = timeAxis(win.end, win.rangeMs);
   const threshold = Math.round((limitMb * thresholdPercent) / 100);

@@ -5,6 +5,9 @@ import { stackedTop } from "@/lib/core/metric-history";
 import { ChartFrame, PLOT_BOX, replicaRows, fmt, niceTicks, rowReadout, timeAxis, type ChartWindow, type Series } from "@/components/charts/chart-frame";
 import { SvgTimeChart } from "@/components/charts/svg-chart";
 import { TimePlot } from "@/components/charts/time-plot";
+import type { ReplicaTick } from "@/lib/core/metrics";
+
+const pickRps = (r: ReplicaTick) => r.rps;
 
 /**
  * Requests/s per replica, stacked: the total height is the service's rate, each band one
@@ -15,7 +18,7 @@ import { TimePlot } from "@/components/charts/time-plot";
  */
 export const ReplicaRpsChart = memo(function ReplicaRpsChart({ win, series, height = 200 }: { win: ChartWindow; series: Series[]; height?: number }) {
   const { history } = win;
-  const rows = useMemo(() => replicaRows(history, (r) => r.rps), [history]);
+  const rows = useMemo(() => replicaRows(history, pickRps), [history]);
   const last = history.length ? history[history.length - 1] : null;
   const axis = timeAxis(win.end, win.rangeMs);
   const yTicks = niceTicks(stackedTop(history));

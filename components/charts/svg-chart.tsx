@@ -69,8 +69,10 @@ export function SvgTimeChart({
   const keys = series.map((s) => s.key);
   const areas = mode === "stacked" ? areaPaths(rows, keys, x, y, step) : null;
   return (
-    // overflow hidden: before the first measure (the server's render, 400 px) the drawing may be wider than a phone
-    <div ref={ref} data-testid={testId} style={{ height }} className="overflow-hidden">
+    // overflow hidden: before the first measure (the server's render, 400 px) the drawing may be wider than a phone.
+    // content-visibility auto: while the chart is off screen the browser skips its style, layout and paint (the
+    // DOM still gets every tick's paths); its height is fixed, so nothing moves when it comes into view
+    <div ref={ref} data-testid={testId} style={{ height }} className="overflow-hidden [content-visibility:auto]">
       <svg width={width} height={height} className="block">
         <defs>
           <clipPath id={`clip-${clip}`}>

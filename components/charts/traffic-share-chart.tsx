@@ -4,13 +4,17 @@ import { memo, useMemo } from "react";
 import { ChartFrame, PLOT_BOX, replicaRows, fmt, rowReadout, timeAxis, type ChartWindow, type Series } from "@/components/charts/chart-frame";
 import { SvgTimeChart } from "@/components/charts/svg-chart";
 import { TimePlot } from "@/components/charts/time-plot";
+import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
+
+/** A replica's share in %, none where the service had no traffic. */
+const pickShare = (r: ReplicaTick, tick: ServiceTick) => (tick.rps > 0 ? Math.round(r.share * 1000) / 10 : null);
 
 const SHARE_TICKS = [0, 25, 50, 75, 100];
 
 /** Share of the service's requests per replica, stacked to 100% (empty where there was no traffic). */
 export const TrafficShareChart = memo(function TrafficShareChart({ win, series, height = 200 }: { win: ChartWindow; series: Series[]; height?: number }) {
   const { history } = win;
-  const rows = useMemo(() => replicaRows(history, (r, tick) => (tick.rps > 0 ? Math.round(r.share * 1000) / 10 : null)), [history]);
+  const rows = useMemo(() => replicaRows(history, pickShare), [history]);
   const last = history.length ? history[history.length - 1] : null;
   const axis = timeAxis(win.end, win.rangeMs);
   const plotSeries = useMemo(() => series.map((s) => ({ key: s.id, label: s.label, color: s.color, fill: s.fill })), [series]);

@@ -12,7 +12,8 @@ export function LiveServerStats({ initial, engine, title }: { initial: ServiceSn
   const { history, service } = useServiceLive(initial.service.id, initial);
   const label = title ?? `Servers of ${service.name}`;
   return (
-    <div className="min-w-0" data-testid={`server-stats-card-${service.name}`}>
+    // off screen (below the charts on the service page) the browser skips the table's style, layout and paint
+    <div className="min-w-0 [contain-intrinsic-size:auto_400px] [content-visibility:auto]" data-testid={`server-stats-card-${service.name}`}>
       <Card title={label}>
         <ServerStatsTable history={history} engine={engine} label={label} />
       </Card>

@@ -150,7 +150,9 @@ export function bytesText(n: number): string {
   return `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[i]}`;
 }
 
-export const countText = (n: number): string => n.toLocaleString("en-US");
+// one formatter: toLocaleString("en-US") builds one per call, several per server per second
+const countFormat = new Intl.NumberFormat("en-US");
+export const countText = (n: number): string => countFormat.format(n);
 
 /** The latency cell: the buckets p50/p95/p99 lie in, or HAProxy's average labelled for what it is. */
 export function latencyText(l: LatencyFigures | null): { text: string; title: string } | null {

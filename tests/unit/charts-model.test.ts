@@ -9,7 +9,7 @@ import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
 import { bucketStoredPoints, stackedTop, TIME_RANGES, type StoredPoint } from "@/lib/core/metric-history";
 import { chartMarkers, markerKindOf, placeMarkers, xFraction } from "@/components/charts/markers";
-import { rowReadout, timeAxis } from "@/components/charts/chart-frame";
+import { clock, replicaRows, rowReadout, timeAxis } from "@/components/charts/chart-frame";
 import { timeAt } from "@/components/charts/time-plot";
 import { areaPaths, linePath, nearestRow, scaleX, scaleY } from "@/components/charts/svg-paths";
 import { contrast, REPLICA_PALETTE, styleOfSlot, textOn } from "@/components/charts/replica-colors";
@@ -173,6 +173,27 @@ describe("the x axis per range and the crosshair", () => {
     const near = rowReadout(rows, [{ key: "a", label: "A", color: "#000" }], String, 1500);
     expect(near(3400).map((l) => l.value)).toEqual(["3"]);
     expect(near(3600)).toEqual([]); // past the newest point by more than the gap: no stale values
+  });
+});
+
+describe("chart rows, built once per tick", () => {
+  const pickRps = (r: ReplicaTick) => r.rps;
+  const pickDouble = (r: ReplicaTick) => r.rps * 2;
+  it("gives the same row object for a tick already seen, a new one for a new tick, per pick", () => {
+    const a = tick(1000, 3, [["r1", 1], ["r2", 2]]);
+    const b = tick(2000, 5, [["r1", 4]]);
+    const first = replicaRows([a], pickRps);
+    expect(first).toEqual([{ t: 1000, r1: 1, r2: 2 }]);
+    const second = replicaRows([a, b], pickRps);
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).toEqual({ t: 2000, r1: 4 });
+    // another pick function: its own rows
+    const doubled = replicaRows([a, b], pickDouble);
+    expect(doubled).toEqual([{ t: 1000, r1: 2, r2: 4 }, { t: 2000, r1: 8 }]);
+    expect(doubled[0]).not.toBe(first[0]);
+  });
+  it("formats the time of day as toLocaleTimeString without 12-hour clock does", () => {
+    for (const t of [0, 1_795_941_347_563, Date.UTC(2026, 10, 29, 23, 59, 59)]) expect(clock(t)).toBe(new Date(t).toLocaleTimeString([], { hour12: false }));
   });
 });
 
