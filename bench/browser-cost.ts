@@ -33,9 +33,13 @@
  *   npm run bench:browser -- [--replicas 6,50] [--viewers 3] [--seconds 60] [--rps 50]
  *                            [--heap-minutes 10]   (then: one viewer, the largest N, a long heap run)
  *                            [--profile 20]        (a 20 s CPU profile of one viewer, top functions)
+ *                            [--trace 10]          (a 10 s trace of one viewer: the main thread's time by kind of task)
  *                            [--scroll top]        (stay at the top of the page; by default each viewer scrolls to the charts)
+ *                            [--screenshots DIR]   (after each N: the page at 1280 px and at 390 px, top and charts)
+ *                            [--settle 300]        (wait after scaling until the charts' 5 minutes hold N replicas)
+ *                            [--slot 1]            (another set of ports, to run two checkouts side by side)
  *
- * Ports: panel 3510, listener 18600, replicas 15000-15299 (docs/TESTING.md).
+ * Ports: panel 3510+slot, listener 18600+slot, replicas 15000+100*slot … +99 (slots 0-2; docs/TESTING.md).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -57,7 +61,13 @@ const SECONDS = num("seconds", 60);
 const RPS = num("rps", 50);
 const HEAP_MINUTES = num("heap-minutes", 0);
 const PROFILE_S = num("profile", 0);
+const TRACE_S = num("trace", 0);
 const SCROLL = argOf("scroll") ?? "charts";
+const SHOTS = argOf("screenshots");
+/** seconds to wait after scaling before measuring: 300 fills the charts' 5 minutes with N replicas (the steady state) */
+const SETTLE_S = num("settle", 0);
+/** runs side by side (e.g. two checkouts): slot k uses panel 3510+k, listener 18600+k, replicas 15000+100k… */
+const SLOT = num("slot", 0);
 const WARMUP_S = 10;
 const ADMIN = { username: "bench", password: "browser bench pw" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,6 +124,7 @@ type Figures = {
   /** median of Date.now() - t when a tick's frame reached the page: the panel's and the network's part */
   arrivalMedianS: number;
   updatesPerS: number;
+  historyPoints: number;
 };
 
 async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
@@ -164,7 +175,7 @@ async function openViewer(panel: Panel, cookie: string, serviceId: string): Prom
 }
 
 /** Measures every viewer over the same `seconds` of wall time; `onSample` sees each 5-second heap sample. */
-async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS: number, heapMb: number[]) => void): Promise<Figures[]> {
+async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS: number, heapMb: number[]) => void | Promise<void>): Promise<Figures[]> {
   const gcStart = await Promise.all(viewers.map((v) => retainedMb(v.cdp)));
   await Promise.all(viewers.map((v) => v.page.evaluate(() => Object.assign((window as unknown as { __bench: BenchState }).__bench, { longTasks: [], ages: [], arrivals: [], changes: 0 }))));
   const before = await Promise.all(viewers.map((v) => metrics(v.cdp)));
@@ -175,12 +186,13 @@ async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS:
     const now = await Promise.all(viewers.map((v) => metrics(v.cdp)));
     const heap = now.map((m) => (m.JSHeapUsedSize ?? 0) / MB);
     heap.forEach((h, i) => (heapMax[i] = Math.max(heapMax[i], h)));
-    onSample?.((Date.now() - t0) / 1000, heap);
+    await onSample?.((Date.now() - t0) / 1000, heap);
   }
   const after = await Promise.all(viewers.map((v) => metrics(v.cdp)));
   const wall = (Date.now() - t0) / 1000;
   const states = await Promise.all(viewers.map((v) => v.page.evaluate(() => (window as unknown as { __bench: BenchState }).__bench)));
   const gcEnd = await Promise.all(viewers.map((v) => retainedMb(v.cdp)));
+  const points = Number(await viewers[0].page.getByTestId("charts").getAttribute("data-chart-points"));
   return viewers.map((_, i) => {
     const d = (k: string) => (after[i][k] ?? 0) - (before[i][k] ?? 0);
     const st = states[i];
@@ -200,6 +212,7 @@ async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS:
       ageMaxS: ages.length ? ages[ages.length - 1] / 1000 : NaN,
       arrivalMedianS: quantile([...st.arrivals].sort((a, b) => a - b), 0.5) / 1000,
       updatesPerS: st.changes / wall,
+      historyPoints: points,
     };
   });
 }
@@ -208,7 +221,7 @@ const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
 
 function print(replicas: number, viewers: number, rows: Figures[]): void {
   const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
-  console.log(`\n${replicas} replicas, ${viewers} viewer${viewers > 1 ? "s" : ""} (scrolled to ${SCROLL}), ${Math.round(rows[0].seconds)} s window, ${RPS} req/s, load average ${load}`);
+  console.log(`\n${replicas} replicas (charts: ${rows[0].historyPoints} points), ${viewers} viewer${viewers > 1 ? "s" : ""} (scrolled to ${SCROLL}), ${Math.round(rows[0].seconds)} s window, ${RPS} req/s, load average ${load}`);
   console.log("viewer  busy %  script %  style+layout %  long tasks/min  longest ms  heap max MB  after GC start→end MB  point age median/p95/max s  tick arrival s  updates/s");
   rows.forEach((f, i) => {
     console.log(
@@ -252,11 +265,58 @@ async function profile(v: Viewer, seconds: number): Promise<void> {
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000 / seconds).toFixed(1).padStart(7)} ms/s  ${k}`);
 }
 
+/** The service page as a viewer sees it, at desktop and phone width: the top and the charts. */
+async function screenshots(page: Page, dir: string, replicas: number): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width > 500 ? 900 : 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await sleep(1500);
+    await page.screenshot({ path: path.join(dir, `service-${replicas}-${width}-top.png`) });
+    await page.getByTestId("charts").scrollIntoViewIfNeeded();
+    await sleep(1500);
+    await page.screenshot({ path: path.join(dir, `service-${replicas}-${width}-charts.png`) });
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    console.log(`screenshots at ${width} px in ${dir}${sideways > 0 ? ` (the page scrolls sideways by ${sideways} px)` : ""}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string } };
+
+/** A trace of one page for `seconds`: its renderer main thread's time by event, exclusive of nested events. */
+async function trace(v: Viewer, seconds: number): Promise<void> {
+  const events: TraceEvent[] = [];
+  v.cdp.on("Tracing.dataCollected", (e) => void events.push(...(e.value as unknown as TraceEvent[])));
+  const done = new Promise<void>((resolve) => v.cdp.once("Tracing.tracingComplete", () => resolve()));
+  await v.cdp.send("Tracing.start", { categories: "devtools.timeline,blink,v8", transferMode: "ReportEvents" });
+  await sleep(seconds * 1000);
+  await v.cdp.send("Tracing.end");
+  await done;
+  const mains = events.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
+  const count = (m: TraceEvent) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && e.ph === "X").length;
+  const main = mains.sort((a, b) => count(b) - count(a))[0];
+  if (!main) return void console.log("no renderer main thread in the trace");
+  const xs = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === "X" && e.dur !== undefined).sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+  const self = new Map<string, number>();
+  const stack: { end: number; name: string }[] = [];
+  for (const e of xs) {
+    while (stack.length && stack[stack.length - 1].end <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - e.dur!);
+    self.set(e.name, (self.get(e.name) ?? 0) + e.dur!);
+    stack.push({ end: e.ts + e.dur!, name: e.name });
+  }
+  const top = [...self].filter(([n]) => n !== "ThreadControllerImpl::RunTask" && n !== "RunTask").sort((a, b) => b[1] - a[1]).slice(0, 14);
+  console.log(`\ntrace of viewer 1, ${seconds} s: the renderer main thread's time by event (exclusive), ms per second:`);
+  for (const [n, us] of top) console.log(`  ${(us / 1000 / seconds).toFixed(1).padStart(7)}  ${n}`);
+}
+
 async function main(): Promise<void> {
   const panel = await startPanel({
-    port: 3510,
+    port: 3510 + SLOT,
     startTimeoutMs: 300_000,
-    env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: "18600", PORT_RANGE: "15000-15299", MAX_REPLICAS: String(Math.max(50, ...REPLICAS)) },
+    env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(18600 + SLOT), PORT_RANGE: `${15000 + 100 * SLOT}-${15099 + 100 * SLOT}`, MAX_REPLICAS: String(Math.max(50, ...REPLICAS)) },
   });
   const open: Viewer[] = [];
   let keepTraffic: ReturnType<typeof setInterval> | undefined;
@@ -274,24 +334,32 @@ async function main(): Promise<void> {
       clearInterval(keepTraffic);
       keepTraffic = setInterval(() => void traffic().catch((e) => console.error(`restarting traffic: ${e}`)), 540_000);
       while (open.length) await open.pop()!.browser.close();
+      if (SETTLE_S > 0) {
+        console.log(`waiting ${SETTLE_S} s: the charts' window fills with ${n} replicas…`);
+        await sleep(SETTLE_S * 1000);
+      }
       open.push(await openViewer(panel, cookie, id));
       await sleep(WARMUP_S * 1000);
       if (HEAP_MINUTES > 0) {
         console.log(`heap run: 1 viewer, ${n} replicas, ${HEAP_MINUTES} min (JS heap used, MB, every minute):`);
         let nextMinute = 60;
-        const rows = await measure(open, HEAP_MINUTES * 60, (s, heap) => {
+        const retained: number[] = [];
+        const rows = await measure(open, HEAP_MINUTES * 60, async (s, heap) => {
           if (s >= nextMinute) {
-            console.log(`  ${Math.round(s / 60)} min: ${heap[0].toFixed(1)} MB`);
+            retained.push(await retainedMb(open[0].cdp));
+            console.log(`  ${Math.round(s / 60)} min: used ${heap[0].toFixed(1)} MB, retained after GC ${retained[retained.length - 1].toFixed(1)} MB`);
             nextMinute += 60;
           }
         });
         print(n, 1, rows);
-        const f = rows[0];
-        const flat = f.heapGcEndMb <= f.heapGcStartMb * 1.1 + 2;
-        console.log(`  goal heap flat over ${HEAP_MINUTES} min: retained after GC ${f.heapGcStartMb.toFixed(1)} → ${f.heapGcEndMb.toFixed(1)} MB  ${verdict(flat)}`);
+        // flat: what stays after a GC in the second half (the 5-minute history is full by then) does not grow
+        const half = retained.slice(Math.floor(retained.length / 2));
+        const flat = half.length > 0 && Math.max(...half) <= half[0] * 1.1 + 2;
+        console.log(`  goal heap flat over ${HEAP_MINUTES} min: retained after GC ${retained.map((r) => r.toFixed(0)).join(" ")} MB (second half ${half[0]?.toFixed(1)} → largest ${Math.max(...half).toFixed(1)})  ${verdict(flat)}`);
         continue;
       }
       if (PROFILE_S > 0) await profile(open[0], PROFILE_S);
+      if (TRACE_S > 0) await trace(open[0], TRACE_S);
       console.log(`measuring 1 viewer, ${n} replicas, ${SECONDS} s…`);
       print(n, 1, await measure(open, SECONDS));
       if (VIEWERS > 1) {
@@ -300,6 +368,7 @@ async function main(): Promise<void> {
         console.log(`measuring ${VIEWERS} viewers, ${n} replicas, ${SECONDS} s…`);
         print(n, VIEWERS, await measure(open, SECONDS));
       }
+      if (SHOTS) await screenshots(open[0].page, SHOTS, n);
     }
   } finally {
     clearInterval(keepTraffic);

@@ -1,6 +1,6 @@
 "use client";
 
-import { memo, useCallback, useMemo, useState } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
 import { TIME_RANGE_KEYS, TIME_RANGES, type StoredRange, type TimeRange } from "@/lib/core/metric-history";
@@ -44,12 +44,45 @@ function extraIds(known: readonly string[], history: readonly ServiceTick[]): st
 }
 
 /**
+ * From this many series on, a chart off screen keeps the window it last drew and skips the
+ * ticks until it is scrolled to (then it draws the newest at once). With 50 replicas a
+ * chart's tick is 50 paths of 300 points; the page shows two or three charts at a time.
+ * Below it every chart draws every tick (cheap with a few series).
+ */
+export const HOLD_OFF_SCREEN_FROM = 10;
+
+/** One chart's place in the grid: gives the chart `win`, or while it is off screen (and `hold`), the window it last drew. */
+function OnScreen({ win, hold, children }: { win: ChartWindow; hold: boolean; children: (win: ChartWindow) => ReactNode }) {
+  const ref = useRef<HTMLDivElement | null>(null);
+  const [visible, setVisible] = useState(true);
+  useEffect(() => {
+    const el = ref.current;
+    if (!hold || !el || typeof IntersectionObserver === "undefined") return;
+    const io = new IntersectionObserver((entries) => setVisible(entries[entries.length - 1].isIntersecting), { rootMargin: "200px 0px" });
+    io.observe(el);
+    return () => {
+      io.disconnect();
+      setVisible(true);
+    };
+  }, [hold]);
+  const live = visible || !hold;
+  const [drawn, setDrawn] = useState(win);
+  if (live && drawn !== win) setDrawn(win);
+  return (
+    <div ref={ref} className="min-w-0" data-chart-held={live ? undefined : true}>
+      {children(live ? win : drawn)}
+    </div>
+  );
+}
+
+/**
  * The service page's charts (issue 12, item 10): a time range (the live 5 minutes, or
  * 15 min / 1 h / 24 h from the stored minute points), Pause (the charts hold still while
  * the data keeps arriving underneath; the cards above stay live), a crosshair shared by
  * every chart, and markers for scaling, rule applies and faults from the service's
  * events. Each chart is memoised and gets one `win` object per tick, so a push that is
- * not a tick (traffic figures, a service view) redraws none of them.
+ * not a tick (traffic figures, a service view) redraws none of them; with many replicas
+ * (HOLD_OFF_SCREEN_FROM) a chart off screen draws no tick until it is scrolled to.
  */
 export const ServiceCharts = memo(function ServiceCharts({
   serviceId,
@@ -100,6 +133,7 @@ export const ServiceCharts = memo(function ServiceCharts({
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [idsKey, styleOf],
   );
+  const hold = series.length >= HOLD_OFF_SCREEN_FROM;
   const slots = useMemo(() => [...new Set(series.map((s) => styleOf(s.id).slot))].sort((a, b) => a - b), [series, styleOf]);
 
   const latencyKind = chartLatencyKind(chartHistory);
@@ -182,15 +216,39 @@ export const ServiceCharts = memo(function ServiceCharts({
       </p>
       <CrosshairProvider>
         <div className="grid gap-3 lg:grid-cols-2">
-          <ReplicaRpsChart win={win} series={series} />
-          <TrafficShareChart win={win} series={series} />
-          <HealthTimeline win={win} series={series} />
-          {isLive && <DesiredReadyChart win={win} />}
-          <MemoryChart win={win} series={series} limitMb={limitMb} thresholdPercent={thresholdPercent} />
-          {isLive && <LatencyChart win={win} />}
-          {isLive && <ErrorsChart win={win} />}
-          <ReplicaLineChart title="Latency per replica" unit="ms" win={win} series={series} pick={pickLatency} note={latencyNote} testId="chart-replica-latency" />
-          <ReplicaLineChart title="Error rate per replica" unit="%" win={win} series={series} pick={errorPercent} minTop={5} note={errorsNote} testId="chart-replica-errors" />
+          <OnScreen win={win} hold={hold}>
+            {(w) => <ReplicaRpsChart win={w} series={series} />}
+          </OnScreen>
+          <OnScreen win={win} hold={hold}>
+            {(w) => <TrafficShareChart win={w} series={series} />}
+          </OnScreen>
+          <OnScreen win={win} hold={hold}>
+            {(w) => <HealthTimeline win={w} series={series} />}
+          </OnScreen>
+          {isLive && (
+            <OnScreen win={win} hold={hold}>
+              {(w) => <DesiredReadyChart win={w} />}
+            </OnScreen>
+          )}
+          <OnScreen win={win} hold={hold}>
+            {(w) => <MemoryChart win={w} series={series} limitMb={limitMb} thresholdPercent={thresholdPercent} />}
+          </OnScreen>
+          {isLive && (
+            <OnScreen win={win} hold={hold}>
+              {(w) => <LatencyChart win={w} />}
+            </OnScreen>
+          )}
+          {isLive && (
+            <OnScreen win={win} hold={hold}>
+              {(w) => <ErrorsChart win={w} />}
+            </OnScreen>
+          )}
+          <OnScreen win={win} hold={hold}>
+            {(w) => <ReplicaLineChart title="Latency per replica" unit="ms" win={w} series={series} pick={pickLatency} note={latencyNote} testId="chart-replica-latency" />}
+          </OnScreen>
+          <OnScreen win={win} hold={hold}>
+            {(w) => <ReplicaLineChart title="Error rate per replica" unit="%" win={w} series={series} pick={errorPercent} minTop={5} note={errorsNote} testId="chart-replica-errors" />}
+          </OnScreen>
         </div>
       </CrosshairProvider>
       {!isLive && <p className="text-xs text-zinc-700 dark:text-zinc-300">The service&apos;s latency percentiles and its errors by class are live only (the last 5 minutes): the stored points keep them per replica.</p>}
