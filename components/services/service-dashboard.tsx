@@ -220,8 +220,7 @@ export function ServiceDashboard({
                   : `${service.name} has no replicas. ${canOperate ? "Move the slider above to start some." : "An operator can scale it up."}`}
               </div>
             ) : (
-              // a card off screen (most of them with 50 replicas) costs no style, layout or paint until scrolled to
-              <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3 *:[contain-intrinsic-size:auto_16rem] *:[content-visibility:auto]" data-testid="replica-grid">
+              <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3" data-testid="replica-grid">
                 {service.instances.map((r) => (
                   <MemoReplicaCard
                     key={r.id}
