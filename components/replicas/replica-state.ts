@@ -32,9 +32,11 @@ export function displayState(r: ReplicaView, tick: ReplicaTick | undefined): Dis
   if (r.adminState === "drain") return "drain";
   // in the engine but not yet checked: HAProxy's INI, or a tick from before the engine had it
   // (the collector gives a replica outside the engine its state as the reason)
-  if (tick) return tick.inRotation ? "in-rotation" : r.inEngine && (checkPending(tick.health) || tick.health.reason === "starting") ? "checking" : "down";
-  if (r.inEngine && (r.health === "up" || r.health === "nocheck")) return "in-rotation";
-  return r.inEngine && checkPending({ status: r.health as HealthStatus, reason: r.healthReason }) ? "checking" : "down";
+  // a Swarm task is never in the panel's engine: its service's own balancer (on the overlay) serves it
+  const served = r.inEngine || r.runtime === "swarm";
+  if (tick) return tick.inRotation ? "in-rotation" : served && (checkPending(tick.health) || tick.health.reason === "starting") ? "checking" : "down";
+  if (served && (r.health === "up" || r.health === "nocheck")) return "in-rotation";
+  return served && checkPending({ status: r.health as HealthStatus, reason: r.healthReason }) ? "checking" : "down";
 }
 
 export function isTransitioning(r: ReplicaView): boolean {
