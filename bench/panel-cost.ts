@@ -22,18 +22,20 @@
  * uses) records S seconds of the server process after the measured windows, through the
  * inspector (SIGUSR1, --inspect-port), and the top functions by self time are printed.
  *
- *   npm run bench:panel -- [--replicas 50,200] [--viewers 3] [--seconds 60] [--rps 50]
- *                          [--candidates after=.,before=/work/wt-before] [--rounds 2] [--profile 20]
+ *   npm run bench:panel -- [--replicas 3,25,50,200] [--viewers 3] [--seconds 60] [--rps 50] [--probes 5]
+ *                          [--candidates after=.,before=/work/wt-before] [--rounds 2] [--profile 20] [--profile-at 50]
  *
  * Ports: panels 3440-3447, inspector 3449, listeners 18530-18534, replicas 31400-31899.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import http from "node:http";
 import WebSocket from "ws";
+import { io as ioClient, type Socket as ClientSocket } from "socket.io-client";
 import { launchBrowser, type LaunchedBrowser } from "../tests/helpers/browser";
 import { findFreePort, REPO_ROOT, startPanel, type Panel } from "../tests/helpers/panel";
-import { until } from "../tests/helpers/load";
+import { get, until } from "../tests/helpers/load";
 import { scaleTo, startTraffic, web } from "./demo-service";
 
 const argOf = (name: string): string | undefined => {
@@ -47,6 +49,8 @@ const SECONDS = num("seconds", 60);
 const RPS = num("rps", 50);
 const ROUNDS = num("rounds", 1);
 const PROFILE_S = num("profile", 0);
+const PROBES = num("probes", 5);
+const PROFILE_AT = num("profile-at", REPLICAS[0]);
 const ENGINE = argOf("engine") ?? "auto";
 const INSPECT_PORT = 3449;
 const CANDIDATES = (argOf("candidates") ?? `current=${REPO_ROOT}`).split(",").map((c) => {
@@ -58,7 +62,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICKS = 100; // _SC_CLK_TCK (getconf CLK_TCK): 100 on Linux
 
 type ProcSample = { atMs: number; cpuTicks: number; rssBytes: number; syscr: number };
-type Row = { candidate: string; replicas: number; viewers: number; seconds: number; cpuPct: number; cpuMsPerReplicaS: number; rssMb: number; rssMaxMb: number; syscrPerS: number; syscrPerReplicaS: number };
+type Row = {
+  candidate: string;
+  replicas: number;
+  viewers: number;
+  seconds: number;
+  cpuPct: number;
+  cpuMsPerReplicaS: number;
+  rssMb: number;
+  rssMaxMb: number;
+  syscrPerS: number;
+  syscrPerReplicaS: number;
+  /** the collector's ticks a second over the window (1.0: none skipped), from the history a watcher gets */
+  ticksPerS: number | null;
+  /** request-to-chart latencies of the probes after the window, ms (rows with viewers) */
+  latenciesMs: number[];
+  loadAvg: number;
+};
 
 function readProc(pid: number): ProcSample {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -124,7 +144,87 @@ async function measure(pid: number, candidate: string, replicas: number, viewers
     rssMaxMb: rssMax / 1048576,
     syscrPerS: syscr / wallS,
     syscrPerReplicaS: syscr / wallS / replicas,
+    ticksPerS: null,
+    latenciesMs: [],
+    loadAvg: os.loadavg()[0],
   };
+}
+
+type Tick = { t: number; serviceId: string; rps: number };
+const BURST = 10;
+
+/** A socket.io connection as the service page makes it (same path, cookie, origin), watching `serviceId`. */
+async function watcher(panel: Panel, cookie: string, serviceId: string, onTick: (t: Tick, at: number) => void): Promise<{ socket: ClientSocket; history: Tick[] }> {
+  const socket = ioClient(panel.url, { path: "/socket.io", transports: ["websocket"], reconnection: false, extraHeaders: { cookie, origin: panel.url } });
+  socket.on("tick", (t: Tick) => {
+    if (t.serviceId === serviceId) onTick(t, Date.now());
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", reject);
+  });
+  const ack = (await socket.timeout(30_000).emitWithAck("watch", { serviceId })) as { ok?: boolean; snapshot?: { history?: Tick[] } };
+  if (!ack?.ok) throw new Error(`watch refused: ${JSON.stringify(ack)}`);
+  return { socket, history: ack.snapshot?.history ?? [] };
+}
+
+/** The collector's ticks a second between `fromMs` and `toMs` (wall clock), from the 5-minute history a new watcher gets. */
+async function ticksPerSecond(panel: Panel, cookie: string, serviceId: string, fromMs: number, toMs: number): Promise<number> {
+  const { socket, history } = await watcher(panel, cookie, serviceId, () => undefined);
+  socket.close();
+  const lo = Math.ceil(fromMs / 1000) * 1000 + 1000;
+  const hi = Math.floor(toMs / 1000) * 1000 - 1000;
+  return history.filter((t) => t.t >= lo && t.t <= hi).length / ((hi - lo) / 1000 + 1);
+}
+
+/**
+ * Request-to-chart latency: with the traffic generator paused (so the probe's requests are
+ * the only ones the balancer counts), BURST requests at once through the balancer (the
+ * default listener, the demo service's route), then the time from the last one's sending
+ * (it was served after that: an upper bound) to the arrival,
+ * on a socket.io watcher like the page's, of the tick by which the chart's requests/s has
+ * counted all of them. `probes` times, at a random phase against the collector's second;
+ * the traffic generator starts again afterwards.
+ */
+async function latencyProbes(panel: Panel, cookie: string, serviceId: string, balancerPort: number, probes: number): Promise<number[]> {
+  const arrivals: { at: number; rps: number }[] = [];
+  await panel.request(`/api/services/${serviceId}/traffic`, { method: "DELETE", cookie });
+  const { socket } = await watcher(panel, cookie, serviceId, (t, at) => arrivals.push({ at, rps: t.rps }));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: BURST });
+  const out: number[] = [];
+  try {
+    await until("two ticks without traffic", () => arrivals.slice(-2), (l) => l.length === 2 && l.every((a) => a.rps === 0), 60_000, 100);
+    for (let i = 0; i < probes; i++) {
+      await sleep(1000 + Math.random() * 1000);
+      const from = arrivals.length;
+      const answers = await Promise.all(Array.from({ length: BURST }, () => get(balancerPort, { agent, timeoutMs: 30_000 })));
+      const bad = answers.filter((a) => a.status < 200 || a.status > 399).length;
+      if (bad > 0) throw new Error(`latency probe: ${bad} of ${BURST} requests answered ${answers.find((a) => a.status < 200 || a.status > 399)?.status}`);
+      // served between its send and its answer: from the last send, an upper bound of the latency that a
+      // starved bench process (late to read the answers) cannot make shorter than it is
+      const sentAt = Math.max(...answers.map((a) => a.sentAt));
+      const seenAt = await until(
+        "the probe's requests on the watcher's chart",
+        () => {
+          let counted = 0;
+          for (const a of arrivals.slice(from)) {
+            counted += a.rps;
+            if (counted >= BURST) return a.at;
+          }
+          return null;
+        },
+        (v) => v !== null,
+        60_000,
+        5,
+      );
+      out.push(seenAt! - sentAt);
+    }
+  } finally {
+    agent.destroy();
+    socket.close();
+    await traffic(panel, cookie, serviceId);
+  }
+  return out;
 }
 
 type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };
@@ -174,9 +274,10 @@ async function profile(pid: number, seconds: number, label: string): Promise<str
   return [`profile ${label}: ${seconds} s, ${total} samples, written to ${file}`, ...top.map(([k, v]) => `  ${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`)];
 }
 
-async function runOnce(candidate: { name: string; root: string }, profileLines: string[]): Promise<Row[]> {
+async function runOnce(candidate: { name: string; root: string }, rows: Row[], profileLines: string[]): Promise<void> {
   const panelPort = await findFreePort(3440, 3447);
   const maxReplicas = Math.max(...REPLICAS);
+  const balancerPort = await findFreePort(18530, 18534);
   const panel = await startPanel({
     port: panelPort,
     root: candidate.root,
@@ -184,7 +285,7 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
     env: {
       ADMIN_USER: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
-      BALANCER_PORT: String(await findFreePort(18530, 18534)),
+      BALANCER_PORT: String(balancerPort),
       PORT_RANGE: "31400-31899",
       MAX_REPLICAS: String(Math.max(maxReplicas, 20)),
       ENGINE,
@@ -192,20 +293,29 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
     },
   });
   const browsers: LaunchedBrowser[] = [];
-  const rows: Row[] = [];
   try {
     const pid = serverPid(panel.pid);
     const cookie = await panel.login(ADMIN.username, ADMIN.password);
     const svc = (await until("the demo service web", () => web(panel, cookie), (s) => s !== null && s.instances.length > 0, 120_000, 500))!;
+    /** One window: CPU, RSS and reads over SECONDS, the collector's ticks a second over it, then the latency probes. */
+    const window = async (n: number, viewers: number) => {
+      console.log(`[${candidate.name}] ${n} replicas, ${viewers} viewers: measuring ${SECONDS} s…`);
+      const from = Date.now();
+      const row = await measure(pid, candidate.name, n, viewers, SECONDS);
+      row.ticksPerS = await ticksPerSecond(panel, cookie, svc.id, from, Date.now());
+      row.latenciesMs = PROBES > 0 ? await latencyProbes(panel, cookie, svc.id, balancerPort, PROBES) : [];
+      rows.push(row);
+      console.log(`   ${JSON.stringify(row)}`);
+    };
     for (const n of REPLICAS) {
       console.log(`[${candidate.name}] scaling to ${n} replicas…`);
+      // no page open while scaling and in the no-viewer window (a blank page has no socket)
+      for (const page of browsers[0]?.context.pages() ?? []) await page.goto("about:blank");
       await scaleTo(panel, cookie, svc.id, n, 900_000);
       await traffic(panel, cookie, svc.id);
-      for (const b of browsers) await b.page.reload();
-      await sleep(10_000); // settle: the scale-up's bookkeeping is over
-      console.log(`[${candidate.name}] ${n} replicas, no viewer: measuring ${SECONDS} s…`);
-      rows.push(await measure(pid, candidate.name, n, 0, SECONDS));
-      console.log(`   ${JSON.stringify(rows.at(-1))}`);
+      // settle: the scale-up's bookkeeping is over, and the machine has digested n new processes
+      await sleep(10_000 + n * 200);
+      await window(n, 0);
       if (VIEWERS > 0) {
         if (browsers.length === 0) {
           const browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
@@ -214,15 +324,13 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
           for (let v = 1; v < VIEWERS; v++) await browser.context.newPage();
         }
         for (const page of browsers[0].context.pages()) {
-          await page.goto(`${panel.url}/services/${svc.id}`);
-          await page.getByTestId("service-dashboard").waitFor();
+          await page.goto(`${panel.url}/services/${svc.id}`, { timeout: 180_000 });
+          await page.getByTestId("service-dashboard").waitFor({ timeout: 180_000 });
         }
         await sleep(10_000);
-        console.log(`[${candidate.name}] ${n} replicas, ${VIEWERS} viewers: measuring ${SECONDS} s…`);
-        rows.push(await measure(pid, candidate.name, n, VIEWERS, SECONDS));
-        console.log(`   ${JSON.stringify(rows.at(-1))}`);
+        await window(n, VIEWERS);
       }
-      if (PROFILE_S > 0 && n === REPLICAS[0]) profileLines.push(...(await profile(pid, PROFILE_S, `${candidate.name}-${n}r-${VIEWERS}v`)));
+      if (PROFILE_S > 0 && n === PROFILE_AT) profileLines.push(...(await profile(pid, PROFILE_S, `${candidate.name}-${n}r-${VIEWERS}v`)));
     }
   } catch (e) {
     console.error(`[${candidate.name}] failed; the panel's last output:\n${panel.output().slice(-3000)}`);
@@ -231,7 +339,6 @@ async function runOnce(candidate: { name: string; root: string }, profileLines: 
     for (const b of browsers) await b.close();
     await panel.stop();
   }
-  return rows;
 }
 
 const median = (xs: number[]) => {
@@ -242,10 +349,11 @@ const median = (xs: number[]) => {
 function report(rows: Row[], profileLines: string[]): void {
   const fmt = (v: number, d = 1) => v.toFixed(d);
   console.log(`\npanel server process, per run (engine ${ENGINE}, ${RPS} req/s, ${SECONDS} s windows, load average now ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`);
-  console.log("candidate      replicas viewers   cpu %  cpu ms/replica/s  rss MB  rss max MB  syscr/s  syscr/replica/s");
+  console.log("candidate      replicas viewers   cpu %  cpu ms/replica/s  rss MB  rss max MB  syscr/s  syscr/replica/s  ticks/s  latency ms (median, max)  load");
   for (const r of rows) {
+    const lat = r.latenciesMs.length ? `${fmt(median(r.latenciesMs), 0)}, ${fmt(Math.max(...r.latenciesMs), 0)}` : "-";
     console.log(
-      `${r.candidate.padEnd(15)}${String(r.replicas).padStart(8)}${String(r.viewers).padStart(8)}${fmt(r.cpuPct).padStart(8)}${fmt(r.cpuMsPerReplicaS, 2).padStart(18)}${fmt(r.rssMb, 0).padStart(8)}${fmt(r.rssMaxMb, 0).padStart(12)}${fmt(r.syscrPerS, 0).padStart(9)}${fmt(r.syscrPerReplicaS, 1).padStart(17)}`,
+      `${r.candidate.padEnd(15)}${String(r.replicas).padStart(8)}${String(r.viewers).padStart(8)}${fmt(r.cpuPct).padStart(8)}${fmt(r.cpuMsPerReplicaS, 2).padStart(18)}${fmt(r.rssMb, 0).padStart(8)}${fmt(r.rssMaxMb, 0).padStart(12)}${fmt(r.syscrPerS, 0).padStart(9)}${fmt(r.syscrPerReplicaS, 1).padStart(17)}${(r.ticksPerS === null ? "-" : fmt(r.ticksPerS, 2)).padStart(9)}${lat.padStart(26)}${fmt(r.loadAvg).padStart(6)}`,
     );
   }
   console.log("\nmedian (min–max) of the runs; ratio = median / the first candidate's median");
@@ -279,7 +387,47 @@ function report(rows: Row[], profileLines: string[]): void {
       }
     }
   }
+  goals(rows);
   if (profileLines.length) console.log(`\n${profileLines.join("\n")}`);
+}
+
+/**
+ * The issue's goals against the medians of the runs, per candidate: PASS or MISS, with the figure.
+ * Printed, not asserted: CPU % depends on how busy the machine is (the load average is in each row).
+ */
+function goals(rows: Row[]): void {
+  console.log("\ngoals (issue 18, the panel's own cost), medians of the runs:");
+  for (const c of CANDIDATES) {
+    const of = (n: number, v: number) => rows.filter((r) => r.candidate === c.name && r.replicas === n && r.viewers === v);
+    const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
+    const line = (goal: string, figure: string, ok: boolean) => console.log(`  ${c.name.padEnd(12)} ${verdict(ok)}  ${goal}: ${figure}`);
+    const at50 = of(50, 3);
+    if (at50.length) {
+      const cpu = median(at50.map((r) => r.cpuPct));
+      const rss = median(at50.map((r) => r.rssMaxMb));
+      line("50 replicas, 3 viewers: ≤ 10 % of a core", `${cpu.toFixed(1)} % (load ${median(at50.map((r) => r.loadAvg)).toFixed(1)})`, cpu <= 10);
+      line("50 replicas, 3 viewers: ≤ 300 MB RSS (largest seen)", `${rss.toFixed(0)} MB`, rss <= 300);
+    } else console.log(`  ${c.name.padEnd(12)} -     50 replicas, 3 viewers: not measured (--replicas 50 --viewers 3)`);
+    for (const v of [...new Set(rows.map((r) => r.viewers))]) {
+      const at200 = of(200, v);
+      if (!at200.length) continue;
+      const cpu = median(at200.map((r) => r.cpuPct));
+      line(`200 replicas, ${v} viewers: ≤ 25 % of a core`, `${cpu.toFixed(1)} % at ${median(at200.map((r) => r.ticksPerS ?? 0)).toFixed(2)} ticks/s (load ${median(at200.map((r) => r.loadAvg)).toFixed(1)})`, cpu <= 25);
+    }
+    const lats = rows.filter((r) => r.candidate === c.name && r.viewers > 0).flatMap((r) => r.latenciesMs);
+    if (lats.length) {
+      const worst = Math.max(...lats);
+      line("a request on a viewer's chart ≤ 1.5 s after it was served (every probe)", `median ${median(lats).toFixed(0)} ms, max ${worst.toFixed(0)} ms over ${lats.length} probes`, worst <= 1500);
+    }
+    const ns = [...new Set(rows.filter((r) => r.candidate === c.name).map((r) => r.replicas))].sort((a, b) => a - b);
+    if (ns.length > 1) {
+      const perReplica = (n: number) => median(of(n, 0).map((r) => r.cpuMsPerReplicaS));
+      const series = ns.map((n) => `${n}: ${perReplica(n).toFixed(2)}`).join(", ");
+      // flat or falling per replica (sublinear in all): the largest count's no more than the smallest's, with 15 % for noise
+      const growth = perReplica(ns.at(-1)!) / perReplica(ns[0]);
+      line("cost per replica per second flat or falling (no viewer, CPU ms per replica per s)", `${series} (${ns.at(-1)} / ${ns[0]}: ${growth.toFixed(2)})`, growth <= 1.15);
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -289,8 +437,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) order.push(...(i % 2 === 0 ? CANDIDATES : [...CANDIDATES].reverse()));
   const rows: Row[] = [];
   const profileLines: string[] = [];
-  for (const c of order) rows.push(...(await runOnce(c, profileLines)));
-  report(rows, profileLines);
+  try {
+    for (const c of order) await runOnce(c, rows, profileLines);
+  } finally {
+    report(rows, profileLines); // what was measured, also when a later window failed
+  }
 }
 
 main().catch((e) => {

@@ -64,4 +64,9 @@ try {
   process.exit(1);
 }
 (process.env as Record<string, string>).NODE_ENV = "production";
+// tsx turns Node's source maps on, and then every module loaded later brings its map into
+// memory: Next's own (node_modules/next/dist/**/*.js.map) and the build's chunks', with
+// their sources, 30-40 MB of the panel's heap (issue 18: the panel's RSS). Stack traces
+// then name the transpiled positions; `NODE_OPTIONS=--enable-source-maps npm start` keeps them.
+if (!`${process.env.NODE_OPTIONS ?? ""} ${process.execArgv.join(" ")}`.includes("--enable-source-maps")) process.setSourceMapsEnabled(false);
 require("../server");

@@ -310,10 +310,26 @@ export function collector(): Collector {
     const c = new Collector();
     realtime().snapshot = async (serviceId, user) => {
       const views = c.liveViews();
-      return { service: await views.serviceFor(user.role, serviceId), history: c.historyOf(serviceId, 300), traffic: views.traffic(serviceId) };
+      return { service: await views.serviceFor(user.role, serviceId), history: snapshotHistory(c.historyOf(serviceId, 300)), traffic: views.traffic(serviceId) };
     };
     return c;
   });
+}
+
+/**
+ * The 5 minutes of ticks a new watcher gets, each replica's stats-table figures (`server`)
+ * in the newest tick only: the page shows them from the newest tick (the stats table), and
+ * they are half of a tick's size, so with 50 replicas a snapshot was about twice as large
+ * (several MB of JSON per page load, issue 18: the panel's RSS with viewers). Every tick
+ * pushed afterwards carries them whole.
+ */
+export function snapshotHistory(ticks: ServiceTick[]): ServiceTick[] {
+  return ticks.map((t, i) => (i === ticks.length - 1 ? t : { ...t, replicas: t.replicas.map(withoutServerFigures) }));
+}
+
+function withoutServerFigures(r: ReplicaTick): ReplicaTick {
+  const { server: _server, ...rest } = r;
+  return rest;
 }
 
 /** GET /metrics counts the autoscaler's changes (the autoscale.scaled event's from and to). */

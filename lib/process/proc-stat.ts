@@ -13,6 +13,8 @@ export type ProcStat = {
   startTicks: number;
   /** session id: a process spawned detached leads its own session (it equals its pid) */
   session: number;
+  /** resident set size in pages (field 24): the same count /proc/<pid>/status shows as VmRSS, in kB there */
+  rssPages: number;
 };
 
 /**
@@ -29,13 +31,14 @@ function fieldsAfterCommand(text: string): string[] | null {
 /** Parses /proc/<pid>/stat (see fieldsAfterCommand). */
 export function parseProcStat(text: string): ProcStat | null {
   const rest = fieldsAfterCommand(text);
-  if (rest === null || rest.length < 20) return null;
+  if (rest === null || rest.length < 22) return null;
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   const startTicks = Number(rest[19]);
   const session = Number(rest[3]);
-  if (![utime, stime, startTicks, session].every(Number.isFinite)) return null;
-  return { state: rest[0], cpuTicks: utime + stime, startTicks, session };
+  const rssPages = Number(rest[21]);
+  if (![utime, stime, startTicks, session, rssPages].every(Number.isFinite)) return null;
+  return { state: rest[0], cpuTicks: utime + stime, startTicks, session, rssPages };
 }
 
 /** State and parent pid (field 4; 1 once the parent is gone) from /proc/<pid>/stat, or null. */

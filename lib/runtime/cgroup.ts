@@ -9,6 +9,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { readKernelFileSync } from "@/lib/process/procfs";
 
 export type Mount = { root: string; mountPoint: string; fsType: string; superOptions: string[] };
 export type CgroupLine = { controllers: string[]; path: string };
@@ -166,8 +167,8 @@ export async function processCgroupDirs(pid: number, controllers: readonly strin
   }
 }
 
-/** The pids in a cgroup folder ([] when it is gone). */
+/** The pids in a cgroup folder ([] when it is gone); read synchronously, as kernel files are (procfs.ts). */
 export async function cgroupPids(dir: string): Promise<number[]> {
-  const text = await fs.readFile(path.join(dir, "cgroup.procs"), "utf8").catch(() => "");
+  const text = readKernelFileSync(path.join(dir, "cgroup.procs")) ?? "";
   return text.split("\n").filter((l) => /^\d+$/.test(l.trim())).map(Number);
 }

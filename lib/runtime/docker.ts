@@ -229,13 +229,18 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     };
   }
 
+  /** list(): the inspect answer of each container seen running, while it runs (see list) */
+  const runningInfo = new Map<string, Docker.ContainerInspectInfo>();
   const statsCache = createDockerStats({ docker, find, statsFrom: opts.statsFrom ?? "auto", refreshMs: statsRefreshMs });
   const events = createDockerEvents({
     docker,
     labels: [managedFilter, ...panelFilters],
     listeners: () => hub.size(),
     emit: (e) => hub.emit(e),
-    onDie: (id) => statsCache.forgetContainer(id),
+    onDie: (id) => {
+      statsCache.forgetContainer(id);
+      runningInfo.delete(id);
+    },
   });
 
   const runtime = {
@@ -256,9 +261,29 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
       }
     },
 
+    /**
+     * One list call; a container is inspected only when it is new to this list or not
+     * running (the list's summary lacks the start time, exit code, OOM flag and network
+     * mode toReplica needs). A running container's inspect answer is kept while the list
+     * says it runs: what toReplica reads from it does not change while it runs, and
+     * whatever ends a run (its death, seen by the events stream; stop, restart, remove
+     * here) drops it. The controller lists every few seconds: with 50 containers that was
+     * 51 API calls a list, now one.
+     */
     async list() {
       const containers = await managedContainers(...panelFilters);
-      const infos = await Promise.all(containers.map((c) => inspectManaged(c.Id)));
+      const listed = new Set(containers.map((c) => c.Id));
+      for (const id of runningInfo.keys()) if (!listed.has(id)) runningInfo.delete(id);
+      const infos = await Promise.all(
+        containers.map(async (c) => {
+          const kept = c.State === "running" ? runningInfo.get(c.Id) : undefined;
+          if (kept) return kept;
+          runningInfo.delete(c.Id);
+          const info = await inspectManaged(c.Id);
+          if (info && c.State === "running" && info.State.Status === "running") runningInfo.set(c.Id, info);
+          return info;
+        }),
+      );
       return infos.filter((i): i is Docker.ContainerInspectInfo => i !== null).map((i) => toReplica(i));
     },
 
@@ -343,6 +368,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
     async stop(ref: string, graceMs: number) {
       const info = await find(ref);
       if (!info || !info.State.Running) return;
+      runningInfo.delete(info.Id);
       try {
         await docker.getContainer(info.Id).stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
       } catch (e) {
@@ -358,6 +384,7 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
       statsCache.forget(ref);
       if (!info) return;
       statsCache.forget(info.Id);
+      runningInfo.delete(info.Id);
       try {
         await docker.getContainer(info.Id).remove({ force: true, v: true });
       } catch (e) {
@@ -371,9 +398,11 @@ export function createDockerRuntime(opts: DockerRuntimeOptions) {
       const info = await find(ref);
       if (!info) throw new AppError("not_found", `no replica ${ref} in the Docker runtime`);
       const container = docker.getContainer(info.Id);
+      runningInfo.delete(info.Id);
       await call(`restart container ${info.Name.replace(/^\//, "")}`, () =>
         container.restart({ t: Math.ceil(restartGraceMs / 1000) }),
       );
+      runningInfo.delete(info.Id); // a list() during the restart may have kept the old run's answer
       return toReplica(await call(`inspect container ${info.Id}`, () => container.inspect()));
     },
 

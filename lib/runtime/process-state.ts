@@ -4,7 +4,7 @@
  * its process (still running: same pid and start time; how it exited).
  */
 import { constants as osConstants } from "node:os";
-import { promises as fs } from "node:fs";
+import { promises as fs, statSync } from "node:fs";
 import path from "node:path";
 import { isSameProcessRunning } from "@/lib/process/identity";
 import { isSafeReplicaId } from "./replica-env";
@@ -82,9 +82,15 @@ export function createStateStore(root: string) {
     if (byPid.get(old.state.pid) === replicaId) byPid.delete(old.state.pid);
   }
 
+  /**
+   * The file's identity now. A synchronous stat(): its inode is in the kernel's cache (the
+   * file was read or written by this process), so it returns in microseconds, where a
+   * promise through the thread pool cost more than the call (it runs per replica per second).
+   */
   async function versionOf(replicaId: string): Promise<FileVersion | null> {
     try {
-      const st = await fs.stat(fileOf(replicaId));
+      const st = statSync(fileOf(replicaId), { throwIfNoEntry: false });
+      if (!st) return null;
       return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     } catch (e) {
       if (errnoOf(e) === "ENOENT" || errnoOf(e) === "ENOTDIR") return null;

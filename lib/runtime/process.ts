@@ -32,8 +32,8 @@ import { promises as fs, constants as fsConstants } from "node:fs";
 import path from "node:path";
 import { AppError } from "@/lib/core/errors";
 import { createPortAllocator, isPortFree, type PortRange } from "./ports";
-import { cpuPercentBetween, parseVmRssBytes, type CpuSample } from "@/lib/process/proc-stat";
-import { clockTicks, readProcStat, uptimeSeconds } from "@/lib/process/procfs";
+import { cpuPercentBetween, type CpuSample } from "@/lib/process/proc-stat";
+import { clockTicks, pageSize, readProcStat, readProcStatSync, uptimeSeconds } from "@/lib/process/procfs";
 import { KeyedSerialQueue } from "@/lib/process/serial-queue";
 import { spawnDetached } from "@/lib/process/spawn";
 import { signalGroup, stopEscalating } from "@/lib/process/stop";
@@ -310,16 +310,16 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
    * What the replica's other processes use: those a fault's stressor put in its own cgroup
    * (memory-cgroup.ts), so what they take shows in the replica's figures, as Docker's do.
    */
-  async function othersInCgroup(s: StateFile, ticks: number, uptime: CpuSample): Promise<{ rss: number; cpuPercent: number }> {
+  async function othersInCgroup(s: StateFile, ticks: number, pageBytes: number, uptime: CpuSample): Promise<{ rss: number; cpuPercent: number }> {
     const cg = await ownCgroups(s, true); // stats() has just read its /proc/<pid>/stat
     const pids = cg ? (await cgroupPids(cg.dirs[0])).filter((p) => p !== s.pid) : [];
     let rss = 0;
     let cpuPercent = 0;
     const seen = new Set<string>();
     for (const pid of pids) {
-      const [stat, status] = await Promise.all([readProcStat(pid), fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => "")]);
+      const stat = readProcStatSync(pid);
       if (!stat || stat.state === "Z") continue;
-      rss += parseVmRssBytes(status) ?? 0;
+      rss += stat.rssPages * pageBytes;
       const key = `${pid}:${stat.startTicks}`;
       seen.add(key);
       const now: CpuSample = { cpu: stat.cpuTicks, atMs: uptime.atMs };
@@ -444,20 +444,19 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
     },
 
     /**
-     * RSS from /proc/<pid>/status (what /health judges; in a cgroup it can read above the
-     * limit: the node binary's shared pages are not charged to it); CPU since the last call.
+     * RSS from /proc/<pid>/stat (the count /proc/<pid>/status shows as VmRSS, what /health
+     * judges; in a cgroup it can read above the limit: the node binary's shared pages are
+     * not charged to it); CPU since the last call. One read of /proc per process: the
+     * collector asks for every replica every second.
      */
     async stats(ref: string): Promise<ReplicaStats | null> {
       const s = await resolve(ref);
       if (!s) return null;
       const key = `${s.pid}:${s.procStartTicks}`;
-      const [stat, status, ticks, uptime] = await Promise.all([
-        readProcStat(s.pid),
-        fs.readFile(`/proc/${s.pid}/status`, "utf8").catch(() => ""),
-        clockTicks(),
-        uptimeSeconds(),
-      ]);
-      const rss = parseVmRssBytes(status);
+      const [ticks, pageBytes, uptime] = await Promise.all([clockTicks(), pageSize(), uptimeSeconds()]);
+      const stat = readProcStatSync(s.pid);
+      // a zombie or a kernel thread has no memory of its own (status shows no VmRSS line for it)
+      const rss = stat && stat.state !== "Z" ? stat.rssPages * pageBytes : null;
       if (!stat || stat.startTicks !== s.procStartTicks || stat.state === "Z" || rss === null || uptime === null) {
         cpuSamples.delete(key);
         return null;
@@ -467,7 +466,7 @@ export function createProcessRuntime(opts: ProcessRuntimeOptions) {
       const prev = cpuSamples.get(key) ?? { cpu: 0, atMs: (stat.startTicks / ticks) * 1000 };
       cpuSamples.set(key, now);
       const memoryLimitBytes = s.spec.memoryLimitMb > 0 ? s.spec.memoryLimitMb * 1024 * 1024 : null;
-      const others = await othersInCgroup(s, ticks, now);
+      const others = await othersInCgroup(s, ticks, pageBytes, now);
       return {
         memoryBytes: rss + others.rss,
         memoryLimitBytes,

@@ -250,8 +250,19 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
     expect(health.replica).toBe(id("d2"));
   });
 
+  it("lists a container restarted outside the panel with its new start (list() keeps a running container's inspect only while it runs)", async () => {
+    const [, d2] = replicas;
+    const listedBefore = (await ours()).find((r) => r.replicaId === id("d2"));
+    expect(listedBefore?.state).toBe("running");
+    const restarted = await run("docker", ["restart", "-t", "1", d2.runtimeRef], 60_000);
+    expect(restarted.ok).toBe(true);
+    const after = await waitFor("a later start in list()", async () => (await ours()).find((r) => r.replicaId === id("d2") && r.startedAt > listedBefore!.startedAt), 30_000);
+    expect(after.state).toBe("running");
+  });
+
   it("emits died when the container is killed outside the panel (docker kill)", async () => {
     const [d1] = replicas;
+    expect((await ours()).find((r) => r.replicaId === id("d1"))?.state).toBe("running"); // list() has kept its inspect
     const before = events.length;
     const t0 = Date.now();
     const killed = await run("docker", ["kill", d1.runtimeRef], 30_000);
@@ -264,6 +275,9 @@ describe.skipIf(needs("a Docker engine", await whyNoDocker()))("docker runtime (
     expect(info?.exitCode).toBe(137);
     expect(info?.reason).toMatch(/SIGKILL/);
     expect(await runtime.stats(d1.runtimeRef)).toBeNull();
+    const listed = (await ours()).find((r) => r.replicaId === id("d1"));
+    expect(listed?.state).toBe("exited");
+    expect(listed?.exitCode).toBe(137);
   });
 
   it("reports an OOM kill (oom event, oomKilled, a clear reason)", async () => {

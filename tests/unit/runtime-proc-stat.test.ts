@@ -7,12 +7,12 @@ const STAT =
 
 describe("parseProcStat", () => {
   it("reads state, CPU ticks, start time and session", () => {
-    expect(parseProcStat(STAT)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225, session: 3890 });
+    expect(parseProcStat(STAT)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225, session: 3890, rssPages: 396 });
   });
 
   it("counts fields after the last parenthesis, so odd command names do not shift them", () => {
     const odd = STAT.replace("(node)", "(my (weird) name)");
-    expect(parseProcStat(odd)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225, session: 3890 });
+    expect(parseProcStat(odd)).toEqual({ state: "S", cpuTicks: 150, startTicks: 72225, session: 3890, rssPages: 396 });
   });
 
   it("sees a zombie", () => {
