@@ -206,6 +206,23 @@ describe("nginx engine", () => {
     expect(health.status).toBe("drain");
   });
 
+  it("takes a drained server out without a reload of its own: the file follows with the next reload", async () => {
+    const svc = service({}, replicas.slice(0, 3).map((r) => server(r)));
+    const reloadsBefore = engine.reloadCount;
+    await engine.removeServer(svc, "r-n2"); // drained by the test above: the live file renders it down
+    expect(engine.reloadCount - reloadsBefore).toBe(0);
+    expect((await engine.stats()).servers.map((s) => s.server)).not.toContain("r-n2");
+    expect((await engine.liveConfig())!).toMatch(/server 127\.0\.0\.1:21702 .* down; # r-n2 \(n2\): drain/); // still there, down
+    const t = tally(await sequential(60));
+    expect(t.n2 ?? 0).toBe(0);
+    // a server in rotation is never taken out lazily: that is a reload, which takes the drained one along
+    await engine.removeServer(svc, "r-n4");
+    expect(engine.reloadCount - reloadsBefore).toBe(1);
+    const live = (await engine.liveConfig())!;
+    expect(live).not.toContain("127.0.0.1:21702");
+    expect(live).not.toContain("127.0.0.1:21706");
+  });
+
   it("source-IP stickiness keeps each client on one replica and spreads clients (not ip_hash's /24)", async () => {
     const res = await engine.apply(engine.render(configOf(service({ sticky: { mode: "source" } }, replicas.slice(0, 3).map((r) => server(r))))), configOf(service({ sticky: { mode: "source" } }, replicas.slice(0, 3).map((r) => server(r)))));
     expect(res).toEqual({ ok: true, reloaded: true });

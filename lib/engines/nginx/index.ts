@@ -52,6 +52,12 @@ export { ACCESS_LOG_MAX_BYTES } from "@/lib/engines/nginx/stats-feed";
 const sameKeys = (a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean =>
   a.size === b.size && [...a.keys()].every((k) => b.has(k));
 
+/** Is `serverName` of `serviceName` in `config` and rendered `down` for its admin state (drain, maint)? */
+function liveDown(config: BalancerConfig | null, serviceName: string, serverName: string): boolean {
+  const server = config?.services.find((s) => s.name === serviceName)?.servers.find((s) => s.name === serverName);
+  return server !== undefined && server.adminState !== "ready";
+}
+
 /** nginx's renderer for these options (exports), without an adapter; no replica is down for it (that is the running engine's state). */
 export function createNginxRenderer(opts: NginxEngineOptions) {
   const paths = nginxEnginePaths(opts);
@@ -142,7 +148,17 @@ export class NginxEngine implements RunningEngine {
     return this.change(service, addServerEdit(server));
   }
 
+  /**
+   * A server the live file already renders `down` (drained or in maintenance) gets no new
+   * request, so taking it out needs no reload of its own: it leaves the model now and the
+   * file with the next reload. A reload costs keep-alive clients requests (the old workers
+   * close their idle connections), so a scale-down is one reload (the drain), not two.
+   */
   removeServer(service: BalancerService, serverName: string): Promise<void> {
+    if (this.desired !== null && liveDown(this.applied, service.name, serverName) && liveDown(this.desired, service.name, serverName)) {
+      this.desired = withServers(this.desired, service, removeServerEdit(serverName));
+      return Promise.resolve();
+    }
     return this.change(service, removeServerEdit(serverName));
   }
 
