@@ -33,7 +33,8 @@ export function displayState(r: ReplicaView, tick: ReplicaTick | undefined): Dis
   // in the engine but not yet checked: HAProxy's INI, or a tick from before the engine had it
   // (the collector gives a replica outside the engine its state as the reason)
   // a Swarm task is never in the panel's engine: its service's own balancer (on the overlay) serves it
-  const served = r.inEngine || r.runtime === "swarm";
+  // nor a Kubernetes pod: the cluster's Service serves it while its EndpointSlice says ready
+  const served = r.inEngine || r.runtime === "swarm" || r.runtime === "kubernetes";
   if (tick) return tick.inRotation ? "in-rotation" : served && (checkPending(tick.health) || tick.health.reason === "starting") ? "checking" : "down";
   if (served && (r.health === "up" || r.health === "nocheck")) return "in-rotation";
   return served && checkPending({ status: r.health as HealthStatus, reason: r.healthReason }) ? "checking" : "down";

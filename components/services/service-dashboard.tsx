@@ -135,7 +135,7 @@ export function ServiceDashboard({
         <div className="min-w-0 space-y-1.5">
           <div className="flex flex-wrap items-center gap-2">
             <h1 className="text-xl font-semibold tracking-tight">{service.name}</h1>
-            <Badge tone="zinc">{sourceSummary(service) ?? (service.runtime === "docker" || service.runtime === "swarm" ? `${service.runtime} · ${service.image ?? ""}` : "process")}</Badge>
+            <Badge tone="zinc">{sourceSummary(service) ?? (service.runtime === "docker" || service.runtime === "swarm" || service.runtime === "kubernetes" ? `${service.runtime} · ${service.image ?? ""}` : "process")}</Badge>
             <Badge tone={balancer.running ? "blue" : "red"} title={balancer.location ?? undefined}>
               {balancer.kind}
               {balancer.version ? ` ${balancer.version}` : ""}
@@ -235,7 +235,7 @@ export function ServiceDashboard({
                     serviceName={service.name}
                     canOperate={canOperate}
                     serviceActions={service.actions}
-                    lifecycle={service.runtime === "swarm" ? "none" : lifecycleOf(service)}
+                    lifecycle={service.runtime === "swarm" || service.runtime === "kubernetes" ? "none" : lifecycleOf(service)}
                     replicaProtocol={service.replicaProtocol}
                   />
                 ))}

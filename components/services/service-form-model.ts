@@ -10,7 +10,7 @@ import type { ServiceView } from "@/lib/services/views";
 export type ServiceFormValues = {
   name: string;
   /** "external": instances given by address, the panel starts none */
-  runtime: "process" | "docker" | "external" | "swarm";
+  runtime: "process" | "docker" | "external" | "swarm" | "kubernetes";
   /** external: one "host:port" per row */
   endpoints: string[];
   /** docker: start containers from an image, or adopt running ones that match labels */
@@ -104,7 +104,7 @@ export function formFromService(s: ServiceView): ServiceFormValues {
   const d = s.discover;
   return {
     name: s.name,
-    runtime: s.runtime === "docker" || s.runtime === "external" || s.runtime === "swarm" ? s.runtime : "process",
+    runtime: s.runtime === "docker" || s.runtime === "external" || s.runtime === "swarm" || s.runtime === "kubernetes" ? s.runtime : "process",
     endpoints: s.endpoints ?? [""],
     dockerSource: d ? "discover" : "image",
     discoverBy: d && "label" in d ? "label" : "compose",
@@ -259,6 +259,9 @@ export function discoverOf(v: Pick<ServiceFormValues, "discoverBy" | "discoverLa
   return { project: v.discoverProject.trim(), ...(v.discoverService.trim() ? { service: v.discoverService.trim() } : {}) };
 }
 
+/** Does this runtime run an image (a container, a Swarm task, a pod) rather than a command on this host? */
+export const runsImage = (runtime: ServiceFormValues["runtime"]) => runtime === "docker" || runtime === "swarm" || runtime === "kubernetes";
+
 /** Is this a service whose instances the panel does not start (external endpoints, discovered containers)? */
 export const isListed = (v: Pick<ServiceFormValues, "runtime" | "dockerSource">) => v.runtime === "external" || (v.runtime === "docker" && v.dockerSource === "discover");
 
@@ -287,7 +290,7 @@ export function toCreateBody(v: ServiceFormValues): Parsed<Record<string, unknow
   const body: Record<string, unknown> = {
     name: v.name.trim(),
     runtime: v.runtime,
-    ...((v.runtime === "docker" || v.runtime === "swarm") && v.image.trim() ? { image: v.image.trim() } : {}),
+    ...(runsImage(v.runtime) && v.image.trim() ? { image: v.image.trim() } : {}),
     ...(command ? { command } : {}),
     dataPort: int(v.dataPort),
     adminPort: int(v.adminPort),
@@ -328,7 +331,7 @@ export function toUpdateBody(v: ServiceFormValues, before?: ServiceView): Parsed
   }
   const { env, command } = common(v, errors);
   const body: Record<string, unknown> = {
-    ...(v.runtime === "docker" ? { image: v.image.trim() || null } : { command }),
+    ...(runsImage(v.runtime) ? { image: v.image.trim() || null } : { command }),
     env,
     memoryLimitMb: int(v.memoryLimitMb),
     ...thresholdOf(v),

@@ -17,6 +17,7 @@ import {
   toCreateBody,
   toUpdateBody,
   isListed,
+  runsImage,
   type FieldErrors,
   type RunPolicy,
   type ServiceFormValues,
@@ -86,7 +87,7 @@ export function ServiceForm({
 
   // what runs: an image (docker) or a command (process); an operator picks from what an admin allowed
   const runs =
-    v.runtime === "docker" || v.runtime === "swarm"
+    runsImage(v.runtime)
       ? {
           key: "image" as const,
           label: "Image",
@@ -156,7 +157,9 @@ export function ServiceForm({
                 ? "containers through the Docker Engine API"
                 : v.runtime === "swarm"
                   ? "tasks of a Swarm service on SWARM_MANAGER, behind a balancer on its overlay (experimental)"
-                  : "instances already running elsewhere, given by address"
+                  : v.runtime === "kubernetes"
+                    ? "pods of a Deployment on KUBERNETES_API, reached through the cluster's own Service (experimental)"
+                    : "instances already running elsewhere, given by address"
           }
         >
           <Select name="runtime" value={v.runtime} onChange={set("runtime")} disabled={editing}>
@@ -166,6 +169,7 @@ export function ServiceForm({
             {(!limited || v.runtime === "external") && <option value="external">external (addresses)</option>}
             {/* a Swarm cluster runs it on other machines: an admin's choice too */}
             {(!limited || v.runtime === "swarm") && <option value="swarm">swarm (experimental)</option>}
+            {(!limited || v.runtime === "kubernetes") && <option value="kubernetes">kubernetes (experimental)</option>}
           </Select>
         </Field>
         {v.runtime === "docker" && (
@@ -284,7 +288,7 @@ export function ServiceForm({
           <input
             type="checkbox"
             name="replicaProtocol"
-            checked={v.replicaProtocol ?? (!v.command.trim() && ((v.runtime !== "docker" && v.runtime !== "swarm") || !v.image.trim() || v.image.trim() === policy.defaultImage))}
+            checked={v.replicaProtocol ?? (!v.command.trim() && (!runsImage(v.runtime) || !v.image.trim() || v.image.trim() === policy.defaultImage))}
             onChange={(e) => update({ ...v, replicaProtocol: e.target.checked })}
           />
           The app speaks Switchyard&apos;s replica protocol (its cards then offer the protocol&apos;s Stress and Faults; the faults that need nothing from the app work either way)

@@ -160,9 +160,11 @@ export class Collector {
         }
         if (buckets) addBuckets(svcBuckets, buckets);
         const rt = runtimeStats[i];
-        // a Swarm task is never in the panel's engine: it is served by its service's own balancer
-        const served = r.inEngine || (isSwarm && r.state === "ready");
-        const health = st?.health ?? { status: served ? ("unknown" as const) : ("down" as const), reason: served ? null : r.state, lastChangeMs: null };
+        // a Swarm task is never in the panel's engine: it is served by its service's own balancer;
+        // a Kubernetes pod by the cluster's Service, "ready" being its EndpointSlice's word (its readiness probe on /health)
+        const isPod = svc.runtime === "kubernetes";
+        const served = r.inEngine || ((isSwarm || isPod) && r.state === "ready");
+        const health = st?.health ?? (isPod && served ? { status: "up" as const, reason: "ready in its EndpointSlice", lastChangeMs: null } : { status: served ? ("unknown" as const) : ("down" as const), reason: served ? null : r.state, lastChangeMs: null });
         const inRotation = served && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
         if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;
         replicas.push({

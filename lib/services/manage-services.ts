@@ -165,6 +165,10 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
   // a rollout in progress owns what the replicas run: its promotion writes these fields
   const runChanged = (input.image !== undefined && input.image !== before.image) || (input.command !== undefined && JSON.stringify(input.command) !== JSON.stringify(before.command)) || (input.env !== undefined && JSON.stringify(input.env) !== JSON.stringify(before.env));
+  // a cluster's service keeps running what it was created with: the panel does not roll a Swarm service or Deployment yet
+  if (runChanged && (svc.runtime === "swarm" || svc.runtime === "kubernetes")) {
+    throw new AppError("conflict", `${svc.name} runs on ${svc.runtime === "swarm" ? "Swarm" : "Kubernetes"}: the panel cannot yet change its image, command or environment (the running ${svc.runtime === "swarm" ? "Swarm service" : "Deployment"} would not change); create a new service instead`);
+  }
   if (runChanged && (await activeRollout(id))) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it before changing its image, command or environment`);
   // and its replica counts (old and new version): a count written now would be ignored until it ends
   if (input.replicas !== undefined && input.replicas !== svc.replicas && (await activeRollout(id))) {

@@ -104,6 +104,12 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
     const stop = await h.api(routes.actions.POST, `/api/replicas/${target.id}/actions`, { method: "POST", body: { action: "stop" } }, { id: target.id });
     expect(stop.status).toBe(409);
     expect(await stop.text()).toContain("is a Kubernetes pod: its Deployment owns it");
+    // what the pods run is not rolled from the panel yet: a new image is refused, not recorded and ignored
+    const generation = deployment()?.metadata.generation;
+    const image = await h.api(routes.service.PATCH, `/api/services/${serviceId}`, { method: "PATCH", body: { image: "switchyard/replica:v2" } }, { id: serviceId });
+    expect(image.status).toBe(409);
+    expect(await image.text()).toContain("the panel cannot yet change its image, command or environment");
+    expect(deployment()?.metadata.generation).toBe(generation);
   }, 60_000);
 
   it("delete: the Deployment, its Service and Secret are removed and the pods stop", async () => {
