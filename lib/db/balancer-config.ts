@@ -7,7 +7,7 @@ import { serverNameFor, type BalancerConfig, type BalancerListener, type Balance
 import { DEFAULT_LISTENER_NAME, redirectTarget, type Listener, type ListenerProtocol } from "@/lib/core/listeners";
 import { certificateFiles } from "@/lib/tls/store";
 
-type ReplicaRow = { id: string; dataAddr: string | null; faultAddr?: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
+type ReplicaRow = { id: string; runtime?: string; dataAddr: string | null; faultAddr?: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
 type ServiceRow = { id: string; name: string; rules: string; instances?: ReplicaRow[] };
 
 export function splitAddr(addr: string): { host: string; port: number } {
@@ -24,7 +24,9 @@ export function toServer(r: ReplicaRow): BalancerServer | null {
   if (!r.dataAddr) return null;
   const { host, port } = splitAddr(r.faultAddr ?? r.dataAddr);
   const adminState = engineAdminState(r.state ?? "ready", r.adminState);
-  return { replicaId: r.id, name: serverNameFor(r.id), host, port, weight: r.weight, adminState };
+  // a container's name (not its fault proxy's loopback address): resolved when HAProxy can
+  const resolveLater = r.runtime === "docker" && !r.faultAddr && !/^[\d.]+$/.test(host);
+  return { replicaId: r.id, name: serverNameFor(r.id), host, port, weight: r.weight, adminState, ...(resolveLater ? { resolveLater } : {}) };
 }
 
 export function toBalancerService(s: ServiceRow, rulesOverride?: Rules): BalancerService {

@@ -27,6 +27,12 @@ export type BalancerServer = {
   port: number;
   weight: number; // 0..256
   adminState: AdminState;
+  /**
+   * A container's name on a Docker network (runtime docker): the engine starts even when it
+   * does not resolve yet (a container gone while a compose stack was stopped). Any other name
+   * that does not resolve is an error the engine's check reports (a typo in an address).
+   */
+  resolveLater?: boolean;
 };
 
 export type BalancerService = {

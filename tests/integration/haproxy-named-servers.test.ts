@@ -44,7 +44,7 @@ describe.skipIf(needs("haproxy", hasBinary("haproxy")))("HAProxy with servers gi
   });
 
   it("starts with a gone container's name in its config and serves the replica it can reach", async () => {
-    const gone = serverOf({ id: "gone", port: 8080 }, { host: "sy-web-gone-0a1b2c" });
+    const gone = serverOf({ id: "gone", port: 8080 }, { host: "sy-web-gone-0a1b2c", resolveLater: true });
     const config = configAt(LISTEN, { id: "svc-web", name: "web", rules: rulesSchema.parse({}), servers: [gone, serverOf(replica)] });
     await engine.start(config);
     expect((await engine.status()).running).toBe(true);

@@ -364,14 +364,15 @@ function backendSection(service: BalancerService, opts: HaproxyRenderOptions): s
     if (seen.has(name)) refuse(`duplicate server name in ${service.name}:`, name);
     seen.add(name);
     if (server.adminState === "drain") lines.push(`    # ${name} drains: weight ${server.weight} is restored at run time with state drain`);
-    const byDns = IPV4.test(server.host) ? "" : ` ${NAMED_SERVER_KEYWORDS}`;
+    const byDns = server.resolveLater && !IPV4.test(server.host) ? ` ${NAMED_SERVER_KEYWORDS}` : "";
     lines.push(`    server ${name} ${serverAddress(server)} ${serverKeywords(r, server, { forConfigFile: true }).join(" ")}${byDns}`);
   }
   return lines;
 }
 
 /**
- * Servers given by name (containers on a Docker bridge network): HAProxy starts even when a
+ * Servers given by a container's name on a Docker network (BalancerServer.resolveLater; other
+ * names, e.g. an external endpoint's, must resolve or the check fails): HAProxy starts even when a
  * name does not resolve (a container gone while the compose stack was stopped) instead of
  * refusing the whole config: the address the server-state file kept, else libc's, else none
  * for now (the panel replaces a gone replica and adds its successor by address). No run-time
