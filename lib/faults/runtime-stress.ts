@@ -100,12 +100,21 @@ async function start(target: FaultTarget, params: RuntimeStressParams, seconds: 
   }
 }
 
+/**
+ * Kill the stressor's group and wait (3 s at most) until its pid is gone, not merely dead: a
+ * stressor this panel started is a zombie until Node collects its exit on a later turn of the
+ * event loop, and Clear answers only once nothing of it is left.
+ */
 async function stop(state: RuntimeStressState): Promise<void> {
   const me = { pid: state.pid, startTicks: state.startTicks };
   if (!(await isSameProcessRunning(me))) return;
   signalGroup(state.pid, "SIGKILL");
   const deadline = Date.now() + 3000;
-  while ((await isSameProcessRunning(me)) && Date.now() < deadline) await sleep(25);
+  while (Date.now() < deadline) {
+    const st = await readProcStat(state.pid);
+    if (!st || st.startTicks !== state.startTicks) return;
+    await sleep(25);
+  }
 }
 
 export const runtimeStressKind: FaultKind<RuntimeStressParams, RuntimeStressState> = {
