@@ -62,6 +62,10 @@ const config = {
   // a "bad version" for rollouts: this share of data requests fails from the start (the errorRate fault, set at start)
   errorRatePercent: intEnv("ERROR_RATE", 0, 0, 100),
   errorStatus: intEnv("ERROR_STATUS", 500, 500, 504),
+  // after SIGTERM, keep serving this long with /health answering 503 before closing the listeners, so a balancer that
+  // learns of the stop late (a Swarm task leaves Docker's DNS at its stop; HAProxy re-resolves each second) drains it
+  // instead of finding a closed port. 0 (the default): close at once, for runtimes that drain the balancer first.
+  shutdownDelayMs: intEnv("SHUTDOWN_DELAY_MS", 0, 0, 60000),
 };
 if (config.port === config.adminPort) fail(`PORT and ADMIN_PORT must differ (both ${config.port})`);
 
@@ -338,6 +342,7 @@ async function handleData(req, res) {
   const url = new URL(req.url || "/", "http://replica");
   if (url.pathname === "/health") {
     if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "use GET /health");
+    if (shuttingDown) return send(res, 503, { status: "stopping", replica: config.id });
     const { healthy, body } = healthBody();
     return send(res, healthy ? 200 : 503, body);
   }
@@ -581,19 +586,18 @@ Promise.all([listen(dataServer, config.port, "PORT"), listen(adminServer, config
 // ---------------------------------------------------------------- shutdown
 
 let exitTimer = null;
+// set once the listeners are closing: until then (the SHUTDOWN_DELAY_MS window) an idle moment is no reason to exit
+let closing = false;
 
 function maybeExit() {
-  if (inFlight > 0) return;
+  if (!closing || inFlight > 0) return;
   clearTimeout(exitTimer);
   console.log(`replica ${config.id}: stopped`);
   process.exit(0);
 }
 
-function shutdown(signal) {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  console.log(`replica ${config.id}: ${signal}, finishing ${inFlight} request(s)`);
-  stopCpu();
+function closeListeners() {
+  closing = true;
   for (const server of [dataServer, adminServer]) {
     server.close();
     server.closeIdleConnections();
@@ -605,6 +609,26 @@ function shutdown(signal) {
   }, LIMITS.shutdownMs);
   exitTimer.unref();
   maybeExit();
+}
+
+function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  stopCpu();
+  if (config.shutdownDelayMs > 0) {
+    console.log(`replica ${config.id}: ${signal}, /health answers 503; serving ${config.shutdownDelayMs} ms more before closing`);
+    // a second signal (the runtime's impatience, or a user's ^C) closes at once
+    const now = () => {
+      clearTimeout(delay);
+      if (!closing) closeListeners();
+    };
+    const delay = setTimeout(now, config.shutdownDelayMs);
+    process.once("SIGTERM", now);
+    process.once("SIGINT", now);
+    return;
+  }
+  console.log(`replica ${config.id}: ${signal}, finishing ${inFlight} request(s)`);
+  closeListeners();
 }
 
 process.on("SIGTERM", () => shutdown("SIGTERM"));

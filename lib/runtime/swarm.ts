@@ -68,6 +68,8 @@ export type SwarmNode = { id: string; hostname: string; role: string; state: str
 
 const SWARM_PREFIX = "sy-";
 const UPDATE_OUT_OF_SEQUENCE = /update out of sequence/i;
+/** How long a task's replica app keeps serving after SIGTERM (SHUTDOWN_DELAY_MS, replica/server.js). */
+const SWARM_SHUTDOWN_DELAY_MS = 3000;
 
 /** `sy-<name>`: the Swarm service of a panel service (names are [a-z0-9-], so this is a valid service name). */
 export function swarmServiceName(serviceName: string): string {
@@ -260,6 +262,10 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     const env = replicaEnv({ ...spec, replicaId: name }, { dataPort: spec.dataPort, adminPort: spec.adminPort, bindHost: "0.0.0.0" });
     // each task says which one it is (the replica app puts REPLICA_ID in /health and its headers)
     env.REPLICA_ID = `${name}.{{.Task.Slot}}`;
+    // Swarm takes a task out of Docker's DNS 2 s before it sends SIGTERM, but the balancer re-resolves once a second
+    // and holds an answer a second more: the replica app keeps serving (its /health 503) for a moment after SIGTERM so
+    // a request the balancer still sends there is answered, not refused (a scale-down under load lost one otherwise).
+    env.SHUTDOWN_DELAY_MS = String(SWARM_SHUTDOWN_DELAY_MS);
     const memoryBytes = spec.memoryLimitMb > 0 ? spec.memoryLimitMb * 1024 * 1024 : 0;
     const labels: Record<string, string> = {
       [LABEL_MANAGED]: "true",
@@ -277,7 +283,8 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
           Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
           Labels: labels,
           Init: true,
-          StopGracePeriod: 5e9,
+          // the shutdown delay, then up to 10 s for requests in flight (the replica app's own bound)
+          StopGracePeriod: (SWARM_SHUTDOWN_DELAY_MS + 10_000) * 1e6,
         },
         Resources: { Limits: { ...(memoryBytes ? { MemoryBytes: memoryBytes } : {}), ...(spec.cpuLimit ? { NanoCPUs: Math.round(spec.cpuLimit * 1e9) } : {}) } },
         RestartPolicy: { Condition: "any", Delay: 1e9 },

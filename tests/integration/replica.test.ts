@@ -222,6 +222,22 @@ describe("replica shutdown", () => {
     await expect(data(r, "/health")).rejects.toThrow();
     expect(r.output()).toMatch(/SIGTERM, finishing [1-9]\d* request/); // it was in flight
   });
+
+  it("with SHUTDOWN_DELAY_MS keeps serving after SIGTERM, /health 503 'stopping', then closes and exits 0", async () => {
+    // a window long enough that a loaded machine still answers inside it (the test waits it out)
+    const r = await replica({ id: "r-delay", env: { SHUTDOWN_DELAY_MS: "4000" } });
+    const exited = new Promise<number | null>((resolve) => r.child.once("exit", (code) => resolve(code)));
+    r.child.kill("SIGTERM");
+    await until("the replica's /health to say it is stopping", async () => (await healthStatus(r)).status, (s) => s === 503);
+    const health = await healthStatus(r);
+    expect(health.body.status).toBe("stopping");
+    const res = await data(r, "/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await exited).toBe(0);
+    await expect(data(r, "/health")).rejects.toThrow();
+    expect(r.output()).toMatch(/SIGTERM, \/health answers 503; serving 4000 ms more/);
+  });
 });
 
 // ---------------------------------------------------------------- the image
