@@ -202,3 +202,72 @@ function podFacts(name: string, pod: Pod | undefined) {
     startedAt: Number.isFinite(at) ? new Date(at) : null,
   };
 }
+
+// ---- rolling updates ------------------------------------------------------------------
+
+export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
+
+export type DeploymentCondition = { type: string; status: string; reason?: string; message?: string };
+export type DeploymentForRollout = {
+  metadata: { generation?: number; annotations?: Record<string, string> };
+  spec: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    conditions?: DeploymentCondition[];
+  };
+};
+
+/** Where a Deployment's rollout stands, read as `kubectl rollout status` reads it. */
+export type KubeRollout = {
+  /** updating: not every pod runs the current template yet; done: all do and are available; stalled: ProgressDeadlineExceeded */
+  outcome: "updating" | "done" | "stalled";
+  generation: number;
+  observedGeneration: number;
+  desired: number;
+  /** pods from the current template */
+  updated: number;
+  /** all pods (old and new) */
+  total: number;
+  ready: number;
+  available: number;
+  /** the current template's revision (deployment.kubernetes.io/revision), null before the controller set it */
+  revision: number | null;
+  /** what the Deployment's Progressing condition says (or why it is still updating) */
+  message: string;
+};
+
+/**
+ * The Deployment's rollout from its status (pure): as kubectl's rollout status does it, a
+ * controller that has not observed the latest generation is still updating; a Progressing
+ * condition with reason ProgressDeadlineExceeded is stalled (reported so, never done); done
+ * needs every desired pod updated and available and no old pod left.
+ */
+export function deploymentRollout(d: DeploymentForRollout): KubeRollout {
+  const st = d.status ?? {};
+  const generation = d.metadata.generation ?? 0;
+  const observedGeneration = st.observedGeneration ?? 0;
+  const desired = d.spec.replicas ?? 1;
+  const updated = st.updatedReplicas ?? 0;
+  const total = st.replicas ?? 0;
+  const ready = st.readyReplicas ?? 0;
+  const available = st.availableReplicas ?? 0;
+  const rev = Number(d.metadata.annotations?.[REVISION_ANNOTATION]);
+  const progressing = (st.conditions ?? []).find((c) => c.type === "Progressing");
+  const base = { generation, observedGeneration, desired, updated, total, ready, available, revision: Number.isInteger(rev) && rev > 0 ? rev : null };
+  const figures = `${updated} of ${desired} updated, ${available} available${total > updated ? `, ${total - updated} old` : ""}`;
+  if (observedGeneration < generation) return { ...base, outcome: "updating", message: `waiting for the Deployment's generation ${generation} to be observed (${observedGeneration})` };
+  if (progressing?.reason === "ProgressDeadlineExceeded") return { ...base, outcome: "stalled", message: `stalled: ${progressing.message ?? "progress deadline exceeded"} (${figures})` };
+  if (updated >= desired && total <= updated && available >= desired) return { ...base, outcome: "done", message: `${figures}${progressing?.message ? `: ${progressing.message}` : ""}` };
+  return { ...base, outcome: "updating", message: figures };
+}
+
+/** The ReplicaSet a rollback re-applies (kubectl's undo): the highest revision below the current one, or null. */
+export function previousRevision<T extends { metadata: { annotations?: Record<string, string> } }>(replicaSets: T[], current: number | null): T | null {
+  const rev = (rs: T) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? "0") || 0;
+  const below = replicaSets.filter((rs) => current !== null && rev(rs) > 0 && rev(rs) < current).sort((a, b) => rev(b) - rev(a));
+  return below[0] ?? null;
+}

@@ -62,8 +62,8 @@ export type ClusterNode = {
 export type ClusterServiceStatus = {
   /** the replica count the cluster holds for the service (its spec), null when there is no such service */
   desired: number | null;
-  /** where the last rolling update stands; "rolled-back" is never reported as done */
-  update?: { outcome: "none" | "updating" | "done" | "paused" | "rolling-back" | "rolled-back"; message: string | null };
+  /** where the last rolling update stands; "rolled-back" is never reported as done; "stalled": no progress within the deadline (Kubernetes' ProgressDeadlineExceeded) */
+  update?: { outcome: "none" | "updating" | "done" | "paused" | "stalled" | "rolling-back" | "rolled-back"; message: string | null };
 };
 
 export interface ClusterRuntime {

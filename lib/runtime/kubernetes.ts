@@ -24,15 +24,19 @@ import { AppError } from "@/lib/core/errors";
 import { sleep } from "@/lib/process/sleep";
 import {
   checkedLabels,
+  deploymentRollout,
   isEnvName,
   isImageRef,
   isPodName,
   kubeObjectName,
   labelSelector,
   memberIdOf,
+  previousRevision,
   replicasFromSlices,
+  type DeploymentForRollout,
   type EndpointSlice,
   type KubeReplica,
+  type KubeRollout,
   type Pod,
 } from "@/lib/core/kubernetes";
 import { LABEL_PANEL } from "./docker";
@@ -53,6 +57,8 @@ export type KubernetesRuntimeOptions = KubeClientOptions & {
   drainSeconds?: number;
   /** terminationGracePeriodSeconds (counts the preStop pause too); default 30 */
   graceSeconds?: number;
+  /** the Deployment's progressDeadlineSeconds: a rollout with no progress for this long is stalled; default 600 */
+  progressDeadlineSeconds?: number;
 };
 
 /** What the panel asks Kubernetes to run for one of its services. */
@@ -67,7 +73,7 @@ const CONTAINER = "replica";
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
 type Meta = { name: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string; uid?: string; deletionTimestamp?: string };
-type Deployment = { metadata: Meta; spec: { replicas?: number; template: { spec: { containers: { env?: { name: string; value?: string }[]; ports?: { name?: string; containerPort: number }[] }[] } } } };
+type Deployment = DeploymentForRollout & { metadata: Meta; spec: { replicas?: number; template: { spec: { containers: { env?: { name: string; value?: string }[]; ports?: { name?: string; containerPort: number }[] }[] } } } };
 type Scale = { metadata: Meta; spec: { replicas?: number }; status?: { replicas?: number } };
 type List<T> = { metadata: { resourceVersion?: string }; items: T[] };
 
@@ -77,6 +83,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
   const maxAttempts = opts.maxScaleAttempts ?? 8;
   const drainSeconds = opts.drainSeconds ?? 5;
   const graceSeconds = Math.max(opts.graceSeconds ?? 30, drainSeconds + 1);
+  const progressDeadlineSeconds = Math.max(1, Math.min(opts.progressDeadlineSeconds ?? 600, 86_400));
   const managed = checkedLabels({ [LABEL_MANAGED]: "true", ...(opts.panelId ? { [LABEL_PANEL]: opts.panelId } : {}) });
   const managedSelector = labelSelector(managed);
 
@@ -168,6 +175,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
         replicas: spec.replicas,
         selector: { matchLabels: selector },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        progressDeadlineSeconds,
+        revisionHistoryLimit: 10,
         template,
       },
     };
@@ -214,7 +223,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
       const made = await client.request<Deployment>("POST", `${apps}/deployments`, deployment);
       return { id: made.metadata.uid ?? "", name, created: true };
     }
-    await client.request("PATCH", `${apps}/deployments/${name}`, { metadata: { labels: deployment.metadata.labels }, spec: { template } }, { contentType: "application/merge-patch+json" });
+    // a changed template starts a rolling update (maxSurge 1, maxUnavailable 0); an unchanged one changes nothing
+    await client.request("PATCH", `${apps}/deployments/${name}`, { metadata: { labels: deployment.metadata.labels }, spec: { template, progressDeadlineSeconds } }, { contentType: "application/merge-patch+json" });
     return { id: existing.metadata.uid ?? "", name, created: false };
   }
 
@@ -260,9 +270,34 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
   }
 
   /** The replica count the Deployment holds (its spec), null when there is none. */
-  async function status(serviceId: string): Promise<{ desired: number | null }> {
+  async function status(serviceId: string): Promise<{ desired: number | null; rollout: KubeRollout | null }> {
     const d = await findDeployment(serviceId);
-    return { desired: d ? (d.spec.replicas ?? 1) : null };
+    return { desired: d ? (d.spec.replicas ?? 1) : null, rollout: d ? deploymentRollout(d) : null };
+  }
+
+  /** Where the Deployment's rolling update stands (lib/core/kubernetes.ts deploymentRollout). */
+  async function rollout(serviceId: string): Promise<KubeRollout> {
+    return deploymentRollout(await mustFind(serviceId));
+  }
+
+  type ReplicaSet = { metadata: Meta & { annotations?: Record<string, string> }; spec: { template: { metadata?: { labels?: Record<string, string> }; spec: unknown } } };
+
+  /**
+   * kubectl's undo: the template of the ReplicaSet with the highest revision below the
+   * current one is written back into the Deployment (which rolls to it as to any template).
+   * Returns the revision gone back to; refused when there is no earlier one.
+   */
+  async function rollback(serviceId: string): Promise<{ toRevision: number; fromRevision: number | null }> {
+    const d = await mustFind(serviceId);
+    const current = deploymentRollout(d).revision;
+    const sets = await client.request<List<ReplicaSet>>("GET", `${apps}/replicasets?${q(labelSelector({ ...managed, [LABEL_SERVICE]: serviceId }))}`);
+    const prev = previousRevision(sets.items, current);
+    if (!prev) throw new AppError("conflict", `Deployment ${d.metadata.name} has no earlier revision to go back to (current ${current ?? "unknown"})`);
+    const labels = { ...(prev.spec.template.metadata?.labels ?? {}) };
+    delete labels["pod-template-hash"];
+    const template = { metadata: { labels: checkedLabels(labels) }, spec: prev.spec.template.spec };
+    await client.request("PATCH", `${apps}/deployments/${d.metadata.name}`, { spec: { template } }, { contentType: "application/merge-patch+json" });
+    return { toRevision: Number(prev.metadata.annotations?.["deployment.kubernetes.io/revision"]), fromRevision: current };
   }
 
   /** The service's pods as cluster members (lib/runtime/cluster.ts), draining ones included while they serve. */
@@ -536,6 +571,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     ensureService,
     scale,
     status,
+    rollout,
+    rollback,
     members,
     memberLogs,
     nodes,
@@ -599,7 +636,11 @@ export function kubernetesCluster(rt: KubernetesRuntime): ClusterRuntime & { kub
     },
     ensureService: (spec) => rt.ensureService(spec),
     scale: async (id, n) => ({ attempts: (await rt.scale(id, n)).attempts }),
-    status: (id) => rt.status(id),
+    status: async (id) => {
+      const { desired, rollout } = await rt.status(id);
+      // a rolling update is told once there has been one (revision 2 on); stalled is never done
+      return rollout && rollout.revision !== null && rollout.revision > 1 ? { desired, update: { outcome: rollout.outcome, message: rollout.message } } : { desired };
+    },
     members: (id) => rt.members(id),
     removeService: (id) => rt.removeService(id),
     memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),

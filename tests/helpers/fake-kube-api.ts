@@ -20,12 +20,22 @@
  * for real, restarts a container whose process dies (restartCount, lastState), and on pod
  * deletion runs the preStop sleep, then SIGTERM, then SIGKILL after the grace; and the
  * EndpointSlice controller (one slice per Service, conditions ready/serving/terminating,
- * targetRef the pod). Only equality label selectors. No rolling update of a changed template.
+ * targetRef the pod). Only equality label selectors.
+ *
+ * Rolling updates as the Deployment controller does them: one ReplicaSet per pod template
+ * (named by the template's hash, `pod-template-hash` on its pods, revision annotation
+ * `deployment.kubernetes.io/revision`, the Deployment's annotation naming the current one);
+ * a changed template gets a new ReplicaSet that is scaled up while old ones are scaled down
+ * within maxSurge / maxUnavailable, counting only ready pods as available; going back to an
+ * old template (kubectl's undo) reuses its ReplicaSet with a new revision. The Deployment's
+ * status says observedGeneration, updated/ready/available replicas and the conditions
+ * Available and Progressing (NewReplicaSetAvailable when done; ProgressDeadlineExceeded
+ * when nothing progressed for spec.progressDeadlineSeconds, as when a new pod never gets ready).
  */
 import http from "node:http";
 import https from "node:https";
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { REPLICA_SERVER_JS } from "./replica-process";
 
 type Meta = {
@@ -49,6 +59,7 @@ const RESOURCES: Record<string, { group: string; kind: string; apiVersion: strin
   services: { group: "", kind: "Service", apiVersion: "v1" },
   secrets: { group: "", kind: "Secret", apiVersion: "v1" },
   deployments: { group: "apps", kind: "Deployment", apiVersion: "apps/v1" },
+  replicasets: { group: "apps", kind: "ReplicaSet", apiVersion: "apps/v1" },
   endpointslices: { group: "discovery.k8s.io", kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" },
 };
 
@@ -234,10 +245,10 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
     } else if (++run.failures >= (c.readinessProbe.failureThreshold ?? 3)) setReady(pod, false);
   }
 
-  function createPod(d: Obj) {
-    const tpl = d.spec.template;
-    const hash = d.metadata.uid!.replace(/-/g, "").slice(0, 10);
-    const name = `${d.metadata.name}-${hash}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+  function createPod(rs: Obj) {
+    const tpl = rs.spec.template;
+    const hash = rs.metadata.labels!["pod-template-hash"];
+    const name = `${rs.metadata.name}-${randomBytes(3).toString("hex").slice(0, 5)}`;
     const ip = `${ipPrefix}.${nextIp++}`;
     if (nextIp > 250) nextIp = 2;
     const pod: Obj = {
@@ -245,11 +256,11 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
       kind: "Pod",
       metadata: {
         name,
-        namespace: d.metadata.namespace,
+        namespace: rs.metadata.namespace,
         uid: randomUUID(),
         labels: { ...tpl.metadata.labels, "pod-template-hash": hash },
         creationTimestamp: new Date().toISOString(),
-        ownerReferences: [{ kind: "ReplicaSet", name: `${d.metadata.name}-${hash}`, uid: d.metadata.uid! }],
+        ownerReferences: [{ kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid! }],
       },
       spec: { ...clone(tpl.spec), nodeName: nextIp % 2 === 0 ? "fake-node-a" : "fake-node-b" },
       status: {
@@ -293,27 +304,159 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
 
   // ---- the controllers -------------------------------------------------------------------
 
-  function reconcile() {
-    if (closed) return;
-    for (const d of store.get("deployments")!.values()) {
-      const owned = [...store.get("pods")!.values()].filter((p) => p.metadata.ownerReferences?.[0]?.uid === d.metadata.uid && !p.metadata.deletionTimestamp);
-      const want = d.spec.replicas ?? 1;
-      for (let i = owned.length; i < want; i++) createPod(d);
-      if (owned.length > want) {
-        // not ready first, then the newest (as the ReplicaSet controller ranks them)
-        const ranked = owned.sort((a, b) => Number(containerStatus(a).ready) - Number(containerStatus(b).ready) || (b.metadata.creationTimestamp! > a.metadata.creationTimestamp! ? 1 : -1));
-        for (const p of ranked.slice(0, owned.length - want)) deletePod(p);
+  const REVISION = "deployment.kubernetes.io/revision";
+  /** when each Deployment last made progress (its uid → the figures then and the time), for progressDeadlineSeconds */
+  const progress = new Map<string, { figures: string; at: number }>();
+  const templateHash = (tpl: unknown) => createHash("sha256").update(JSON.stringify(tpl)).digest("hex").slice(0, 10);
+  const revisionOf = (rs: Obj) => Number(rs.metadata.annotations?.[REVISION] ?? "0");
+  const livePodsOf = (owner: Obj) => [...store.get("pods")!.values()].filter((p) => p.metadata.ownerReferences?.[0]?.uid === owner.metadata.uid && !p.metadata.deletionTimestamp);
+  const isReady = (p: Obj) => Boolean(containerStatus(p).ready);
+  /** maxSurge / maxUnavailable: a number or a percentage of the desired count (surge rounds up, unavailable down) */
+  function resolveInt(v: unknown, total: number, up: boolean, fallback: string): number {
+    const raw = v ?? fallback;
+    if (typeof raw === "number") return raw;
+    const pct = Number(String(raw).replace("%", ""));
+    return up ? Math.ceil((pct * total) / 100) : Math.floor((pct * total) / 100);
+  }
+
+  function setRsReplicas(rs: Obj, n: number) {
+    if (rs.spec.replicas === n) return;
+    rs.spec.replicas = n;
+    put("replicasets", rs, "MODIFIED");
+  }
+
+  /** The Deployment controller: its ReplicaSets rolled within maxSurge / maxUnavailable, then its status. */
+  function rollDeployment(d: Obj) {
+    const want = d.spec.replicas ?? 1;
+    const owned = [...store.get("replicasets")!.values()].filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === d.metadata.uid);
+    const hash = templateHash(d.spec.template);
+    const top = Math.max(0, ...owned.map(revisionOf));
+    let newRs = owned.find((rs) => rs.metadata.labels?.["pod-template-hash"] === hash);
+    if (!newRs) {
+      newRs = {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: {
+          name: `${d.metadata.name}-${hash}`,
+          namespace: d.metadata.namespace,
+          uid: randomUUID(),
+          labels: { ...d.spec.template.metadata.labels, "pod-template-hash": hash },
+          annotations: { [REVISION]: String(top + 1) },
+          creationTimestamp: new Date().toISOString(),
+          ownerReferences: [{ kind: "Deployment", name: d.metadata.name, uid: d.metadata.uid! }],
+        },
+        spec: { replicas: owned.length === 0 ? want : 0, selector: { matchLabels: { ...d.spec.selector.matchLabels, "pod-template-hash": hash } }, template: { ...clone(d.spec.template), metadata: { labels: { ...d.spec.template.metadata.labels, "pod-template-hash": hash } } } },
+      };
+      put("replicasets", newRs, "ADDED");
+      progress.delete(d.metadata.uid!);
+    } else if (revisionOf(newRs) < top) {
+      // back to an older template (an undo): its ReplicaSet becomes the newest revision
+      newRs.metadata.annotations = { ...newRs.metadata.annotations, [REVISION]: String(top + 1) };
+      put("replicasets", newRs, "MODIFIED");
+      progress.delete(d.metadata.uid!);
+    }
+    const olds = owned.filter((rs) => rs !== newRs);
+    const oldTotal = olds.reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
+    if (oldTotal === 0 || d.spec.strategy?.type === "Recreate") {
+      for (const rs of olds) setRsReplicas(rs, 0);
+      setRsReplicas(newRs, want);
+    } else {
+      const surge = resolveInt(d.spec.strategy?.rollingUpdate?.maxSurge, want, true, "25%");
+      let unavailable = resolveInt(d.spec.strategy?.rollingUpdate?.maxUnavailable, want, false, "25%");
+      if (surge === 0 && unavailable === 0) unavailable = 1;
+      // up: the new ReplicaSet, as far as the surge allows
+      const total = (newRs.spec.replicas ?? 0) + oldTotal;
+      const up = Math.min(want + surge - total, want - (newRs.spec.replicas ?? 0));
+      if (up > 0) setRsReplicas(newRs, (newRs.spec.replicas ?? 0) + up);
+      if ((newRs.spec.replicas ?? 0) > want) setRsReplicas(newRs, want);
+      // down: old pods that are not ready first, then ready ones while enough stay available
+      const minAvailable = want - unavailable;
+      const allPods = (newRs.spec.replicas ?? 0) + oldTotal;
+      const newUnavailable = (newRs.spec.replicas ?? 0) - livePodsOf(newRs).filter(isReady).length;
+      let budget = allPods - minAvailable - newUnavailable;
+      for (const rs of olds) {
+        if (budget <= 0) break;
+        const unhealthy = (rs.spec.replicas ?? 0) - livePodsOf(rs).filter(isReady).length;
+        const n = Math.min(budget, Math.max(0, unhealthy));
+        if (n > 0) setRsReplicas(rs, (rs.spec.replicas ?? 0) - n);
+        budget -= n;
       }
-      const ready = owned.filter((p) => containerStatus(p).ready).length;
-      if (d.status?.readyReplicas !== ready || d.status?.replicas !== owned.length) {
-        d.status = { replicas: owned.length, readyReplicas: ready, observedGeneration: d.metadata.generation };
-        put("deployments", d, "MODIFIED");
+      const available = owned.reduce((n, rs) => n + livePodsOf(rs).filter(isReady).length, 0);
+      let down = available - minAvailable;
+      for (const rs of [...olds].sort((a, b) => revisionOf(a) - revisionOf(b))) {
+        if (down <= 0) break;
+        const n = Math.min(down, rs.spec.replicas ?? 0);
+        if (n > 0) setRsReplicas(rs, (rs.spec.replicas ?? 0) - n);
+        down -= n;
       }
     }
-    // pods whose Deployment is gone
+
+    // the status, as kubectl rollout status reads it
+    const pods = owned.flatMap((rs) => livePodsOf(rs));
+    const updated = livePodsOf(newRs).length;
+    const ready = pods.filter(isReady).length;
+    const available = ready;
+    const figures = `${newRs.metadata.name}/${updated}/${livePodsOf(newRs).filter(isReady).length}/${pods.length}`;
+    const now = Date.now();
+    const last = progress.get(d.metadata.uid!);
+    if (!last || last.figures !== figures) progress.set(d.metadata.uid!, { figures, at: now });
+    const since = progress.get(d.metadata.uid!)!.at;
+    const complete = updated === want && pods.length === want && available === want && (newRs.spec.replicas ?? 0) === want;
+    const deadlineS = d.spec.progressDeadlineSeconds ?? 600;
+    const unavailable = resolveInt(d.spec.strategy?.rollingUpdate?.maxUnavailable, want, false, "25%");
+    const rsName = newRs.metadata.name;
+    const previous = (d.status?.conditions ?? []) as { type: string; status: string; reason: string; lastTransitionTime?: string }[];
+    const cond = (type: string, st: string, reason: string, message: string) => {
+      const before = previous.find((c) => c.type === type);
+      const stamp = new Date(before && before.status === st && before.reason === reason ? Date.parse(before.lastTransitionTime ?? "") || now : now).toISOString();
+      return { type, status: st, reason, message, lastTransitionTime: stamp, lastUpdateTime: stamp };
+    };
+    const progressing = complete
+      ? cond("Progressing", "True", "NewReplicaSetAvailable", `ReplicaSet "${rsName}" has successfully progressed.`)
+      : now - since > deadlineS * 1000 || previous.some((c) => c.type === "Progressing" && c.reason === "ProgressDeadlineExceeded" && last?.figures === figures)
+        ? cond("Progressing", "False", "ProgressDeadlineExceeded", `ReplicaSet "${rsName}" has timed out progressing.`)
+        : cond("Progressing", "True", "ReplicaSetUpdated", `ReplicaSet "${rsName}" is progressing.`);
+    const next = {
+      observedGeneration: d.metadata.generation,
+      replicas: pods.length,
+      updatedReplicas: updated,
+      readyReplicas: ready,
+      availableReplicas: available,
+      unavailableReplicas: Math.max(0, want - available),
+      conditions: [
+        available >= want - unavailable ? cond("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.") : cond("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
+        progressing,
+      ],
+    };
+    const revision = String(revisionOf(newRs));
+    if (JSON.stringify(d.status) !== JSON.stringify(next) || d.metadata.annotations?.[REVISION] !== revision) {
+      d.status = next;
+      d.metadata.annotations = { ...d.metadata.annotations, [REVISION]: revision };
+      put("deployments", d, "MODIFIED");
+    }
+  }
+
+  function reconcile() {
+    if (closed) return;
+    for (const d of store.get("deployments")!.values()) rollDeployment(d);
+    // the ReplicaSet controller: pods up to spec.replicas, extras deleted
+    for (const rs of store.get("replicasets")!.values()) {
+      const owned = livePodsOf(rs);
+      const want = rs.spec.replicas ?? 0;
+      for (let i = owned.length; i < want; i++) createPod(rs);
+      if (owned.length > want) {
+        // not ready first, then the newest (as the ReplicaSet controller ranks them)
+        const ranked = owned.sort((a, b) => Number(isReady(a)) - Number(isReady(b)) || (b.metadata.creationTimestamp! > a.metadata.creationTimestamp! ? 1 : -1));
+        for (const p of ranked.slice(0, owned.length - want)) deletePod(p);
+      }
+    }
+    // garbage collection: ReplicaSets whose Deployment is gone, pods whose ReplicaSet is gone
+    const deploymentUids = new Set([...store.get("deployments")!.values()].map((d) => d.metadata.uid));
+    for (const rs of [...store.get("replicasets")!.values()]) if (!deploymentUids.has(rs.metadata.ownerReferences?.[0]?.uid)) drop("replicasets", rs);
+    const rsUids = new Set([...store.get("replicasets")!.values()].map((rs) => rs.metadata.uid));
     for (const p of store.get("pods")!.values()) {
       const owner = p.metadata.ownerReferences?.[0]?.uid;
-      if (owner && ![...store.get("deployments")!.values()].some((d) => d.metadata.uid === owner)) deletePod(p);
+      if (owner && !rsUids.has(owner)) deletePod(p);
     }
     syncSlices();
   }
@@ -460,7 +603,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
         const items = [...store.get(resName)!.values()].filter((o) => o.metadata.namespace === ns && matches(o.metadata.labels, selector));
         return send(res, 200, { kind: `${kind.kind}List`, apiVersion: kind.apiVersion, metadata: { resourceVersion: String(rv) }, items });
       }
-      if (method === "POST" && resName !== "pods" && resName !== "endpointslices") {
+      if (method === "POST" && resName !== "pods" && resName !== "endpointslices" && resName !== "replicasets") {
         const body = (await readBody(req)) as Obj;
         if (!isName(body?.metadata?.name)) return status(res, 422, "Invalid", `${kind.kind} name is invalid`);
         if (get(resName, ns, body.metadata.name)) return status(res, 409, "AlreadyExists", `${what} "${body.metadata.name}" already exists`);
@@ -527,8 +670,11 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
       const patch = (await readBody(req)) as Obj;
       const next = merge(obj, patch) as Obj;
       if (next.metadata.name !== name || next.spec.selector?.matchLabels?.["switchyard.service"] !== obj.spec.selector.matchLabels["switchyard.service"]) return status(res, 422, "Invalid", "spec.selector: field is immutable");
-      next.metadata.generation = (obj.metadata.generation ?? 1) + 1;
+      // as the API server: the generation moves only when the spec changed
+      if (JSON.stringify(next.spec) !== JSON.stringify(obj.spec)) next.metadata.generation = (obj.metadata.generation ?? 1) + 1;
+      if (JSON.stringify(next) === JSON.stringify(obj)) return send(res, 200, obj);
       put(resName, next, "MODIFIED");
+      reconcile();
       return send(res, 200, next);
     }
     if (method === "PUT" && (resName === "secrets" || resName === "services")) {

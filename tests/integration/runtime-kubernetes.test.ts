@@ -196,6 +196,81 @@ describe("Kubernetes runtime against the fake API server", () => {
     expect(st.relists).toBeGreaterThanOrEqual(2);
   });
 
+  it("a rolling update: a new template replaces the pods one at a time (maxSurge 1, maxUnavailable 0); a pod that never gets ready stalls it; rollback re-applies the previous ReplicaSet's template", async () => {
+    const cluster = kubernetesCluster(kube);
+    const liveHashes = () => [...new Set(fake.objects("pods").filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.labels?.["pod-template-hash"]))];
+    const rsByRevision = () => Object.fromEntries(fake.objects("replicasets").map((rs) => [rs.metadata.annotations?.["deployment.kubernetes.io/revision"], rs]));
+    // the status follows the pods on the controller's next pass
+    const rev1 = (await until("the Deployment's status done", () => kube.rollout(SERVICE_ID), (r) => r.outcome === "done", 10_000)).revision!;
+    expect(rev1).toBeGreaterThanOrEqual(1);
+    const oldPods = (await kube.replicas(SERVICE_ID)).map((r) => r.pod);
+    // the same template again changes nothing (no new generation, no new ReplicaSet)
+    const gen = fake.objects("deployments")[0].metadata.generation;
+    await kube.ensureService(spec(3));
+    expect(fake.objects("deployments")[0].metadata.generation).toBe(gen);
+
+    // a good new version: the environment changes
+    const t0 = Date.now();
+    await kube.ensureService({ ...spec(3), env: { GREETING: "hello-v2" } });
+    let maxUp = 0;
+    let minReady = 3;
+    const done = await until(
+      "the rolling update done",
+      async () => {
+        const rs = await kube.replicas(SERVICE_ID);
+        maxUp = Math.max(maxUp, rs.filter((r) => r.state !== "draining").length);
+        minReady = Math.min(minReady, rs.filter((r) => r.state === "ready").length);
+        return kube.rollout(SERVICE_ID);
+      },
+      (r) => r.outcome === "done" && r.revision === rev1 + 1,
+      60_000,
+      100,
+    );
+    console.log(`good update: done in ${Date.now() - t0} ms (${done.message}); pods not terminating at most ${maxUp}, ready at least ${minReady} of 3 (printed: readiness under load)`);
+    expect(done).toMatchObject({ desired: 3, updated: 3, available: 3, total: 3 });
+    expect(done.observedGeneration).toBe(done.generation);
+    // maxSurge 1: never more than 4 pods that are not terminating
+    expect(maxUp).toBeLessThanOrEqual(4);
+    const good = rsByRevision()[String(rev1 + 1)];
+    await until("only the new template's pods left", () => liveHashes(), (h) => h.length === 1 && h[0] === good.metadata.labels?.["pod-template-hash"], 30_000);
+    const after = await kube.waitReady(SERVICE_ID, 3, 30_000);
+    for (const r of after) expect(oldPods).not.toContain(r.pod);
+    for (const r of after) expect(await answers(r)).toBe(r.pod);
+    expect(rsByRevision()[String(rev1)].spec.replicas).toBe(0);
+    expect(await cluster.status(SERVICE_ID)).toMatchObject({ desired: 3, update: { outcome: "done" } });
+
+    // a bad version: its pod never gets ready (/health 503: memory above 1 % of its limit); a short progress deadline
+    const strict = createKubernetesRuntime({ config: kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-test" })!, panelId: "panel-k8s-test", drainSeconds: 2, graceSeconds: 6, progressDeadlineSeconds: 3 });
+    try {
+      await strict.ensureService({ ...spec(3), env: { GREETING: "hello-v3", MEMORY_THRESHOLD_PERCENT: "1" } });
+      const t1 = Date.now();
+      const stalled = await until("the bad update stalled", () => kube.rollout(SERVICE_ID), (r) => r.outcome === "stalled", 30_000, 200);
+      console.log(`bad update: stalled after ${Date.now() - t1} ms: ${stalled.message}`);
+      expect(stalled).toMatchObject({ revision: rev1 + 2, updated: 1, desired: 3 });
+      expect(stalled.message).toMatch(/ProgressDeadlineExceeded|timed out progressing/);
+      expect(await cluster.status(SERVICE_ID)).toMatchObject({ update: { outcome: "stalled" } });
+      // maxUnavailable 0: the three pods of the good version still serve
+      const serving = await until("the good version's 3 pods ready", () => kube.replicas(SERVICE_ID), (rs) => rs.filter((r) => r.state === "ready").length === 3, 15_000);
+      expect(serving.filter((r) => r.state === "ready").every((r) => after.some((a) => a.pod === r.pod))).toBe(true);
+
+      // rollback: kubectl's undo, the previous ReplicaSet's template written back
+      const back = await kube.rollback(SERVICE_ID);
+      expect(back).toEqual({ toRevision: rev1 + 1, fromRevision: rev1 + 2 });
+      const t2 = Date.now();
+      const rolled = await until("rolled back and done", () => kube.rollout(SERVICE_ID), (r) => r.outcome === "done" && r.revision === rev1 + 3, 30_000, 200);
+      console.log(`rollback: done in ${Date.now() - t2} ms: ${rolled.message}`);
+      // the good ReplicaSet again (revision rev1 + 3 now), the bad one at 0 and its pod gone
+      expect(rsByRevision()[String(rev1 + 3)].metadata.name).toBe(good.metadata.name);
+      await until("only the good template's pods left", () => liveHashes(), (h) => h.length === 1 && h[0] === good.metadata.labels?.["pod-template-hash"], 30_000);
+      const d = fake.objects("deployments")[0];
+      expect(JSON.stringify(d.spec.template)).toContain("hello-v2");
+      expect(JSON.stringify(d.spec.template)).not.toContain("MEMORY_THRESHOLD_PERCENT");
+      // nothing older than the current revision's predecessor is lost: a second undo would go to the bad one (revision rev1 + 2)
+    } finally {
+      strict.close();
+    }
+  });
+
   it("a bad token is a clear error", async () => {
     const config = kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: "wrong-token", KUBERNETES_NAMESPACE: "sy-test" });
     const bad = createKubernetesRuntime({ config: config! });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkedLabels, isDnsLabel, isLabelValue, isPodName, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
+import { checkedLabels, deploymentRollout, isDnsLabel, previousRevision, isLabelValue, isPodName, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 
 const ports = [
@@ -142,5 +142,46 @@ describe("kubernetesConfig", () => {
       [{ KUBERNETES_API: "https://k8s:6443", KUBERNETES_TOKEN: "t", KUBERNETES_NAMESPACE: "../kube-system" }, /not a namespace name/],
     ];
     for (const [vars, why] of cases) expect(() => kubernetesConfig(vars), JSON.stringify(vars)).toThrow(why);
+  });
+});
+
+describe("a Deployment's rollout from its status (kubectl rollout status)", () => {
+  const dep = (over: { generation?: number; revision?: string; replicas?: number; status?: Record<string, unknown> }) => ({
+    metadata: { generation: over.generation ?? 2, annotations: (over.revision ? { "deployment.kubernetes.io/revision": over.revision } : {}) as Record<string, string> },
+    spec: { replicas: over.replicas ?? 3 },
+    status: { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, conditions: [{ type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: 'ReplicaSet "a" has successfully progressed.' }], ...over.status },
+  });
+
+  it("done only when every desired pod is updated and available and no old pod is left", () => {
+    expect(deploymentRollout(dep({ revision: "2" }))).toMatchObject({ outcome: "done", revision: 2, updated: 3, available: 3 });
+    expect(deploymentRollout(dep({ status: { replicas: 4, updatedReplicas: 3 } }))).toMatchObject({ outcome: "updating", message: "3 of 3 updated, 3 available, 1 old" });
+    expect(deploymentRollout(dep({ status: { updatedReplicas: 1, availableReplicas: 3, replicas: 4 } })).outcome).toBe("updating");
+    expect(deploymentRollout(dep({ status: { availableReplicas: 2 } })).outcome).toBe("updating");
+  });
+
+  it("a generation the controller has not observed yet is still updating, whatever the counts say", () => {
+    const r = deploymentRollout(dep({ generation: 3 }));
+    expect(r).toMatchObject({ outcome: "updating", generation: 3, observedGeneration: 2 });
+    expect(r.message).toMatch(/generation 3 to be observed/);
+  });
+
+  it("ProgressDeadlineExceeded is stalled, never done", () => {
+    const r = deploymentRollout(dep({ status: { updatedReplicas: 1, replicas: 4, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: 'ReplicaSet "b" has timed out progressing.' }] } }));
+    expect(r.outcome).toBe("stalled");
+    expect(r.message).toBe('stalled: ReplicaSet "b" has timed out progressing. (1 of 3 updated, 3 available, 3 old)');
+  });
+
+  it("no status and no revision yet: updating, revision null", () => {
+    expect(deploymentRollout({ metadata: { generation: 1 }, spec: { replicas: 2 } })).toMatchObject({ outcome: "updating", revision: null, updated: 0 });
+  });
+
+  it("rollback goes to the highest revision below the current one (kubectl's undo); none below: null", () => {
+    const rs = (rev: string) => ({ metadata: { name: `rs-${rev}`, annotations: { "deployment.kubernetes.io/revision": rev } } });
+    const sets = [rs("1"), rs("4"), rs("2"), rs("3")];
+    expect(previousRevision(sets, 4)?.metadata.name).toBe("rs-3");
+    expect(previousRevision(sets, 3)?.metadata.name).toBe("rs-2");
+    expect(previousRevision(sets, 1)).toBeNull();
+    expect(previousRevision(sets, null)).toBeNull();
+    expect(previousRevision([{ metadata: { name: "x", annotations: {} } }, rs("2")], 2)).toBeNull();
   });
 });
