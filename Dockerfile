@@ -33,8 +33,10 @@ RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends haproxy ca-certificates procps \
  && rm -rf /var/lib/apt/lists/*
 # The panel refuses to start process replicas as root; replicas here are containers, but the
-# user exists so a service switched to the process runtime still has it.
-RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin switchyard-replica
+# user exists so a service switched to the process runtime still has it. HAProxy's workers drop
+# to switchyard-engine (ENGINE_USER) while its master, like the panel here, is root.
+RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin switchyard-replica \
+ && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin switchyard-engine
 
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./

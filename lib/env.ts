@@ -61,6 +61,12 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a user name such as switchyard-replica")
     .refine((v) => v !== "root", "not root: replicas never run as root")
     .default("switchyard-replica"),
+  /** the unprivileged user the workers of a supervised HAProxy run as when the panel is root (lib/engines/engine-user.ts) */
+  ENGINE_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a user name such as switchyard-engine")
+    .refine((v) => v !== "root", "not root: the balancer's workers never run as root")
+    .default("switchyard-engine"),
   PORT_RANGE: rangeSchema.prefault("20000-20999"),
   /** loopback ports of the per-replica fault proxies (network faults, docs/faults-network.md) */
   FAULT_PROXY_PORTS: rangeSchema.prefault("19000-19999"),

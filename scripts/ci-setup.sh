@@ -100,20 +100,26 @@ npm_install() {
   node -e 'require("better-sqlite3")' || die "better-sqlite3 did not build (needs python3, make, g++ and node headers)"
 }
 
-# A panel running as root starts process replicas as this user (lib/runtime/replica-user.ts)
-# and refuses to start them while it does not exist. REPLICA_USER as the panel reads it.
-replica_user() {
-  local name="${REPLICA_USER:-switchyard-replica}"
+# A panel running as root starts process replicas as REPLICA_USER (lib/runtime/replica-user.ts)
+# and refuses to start them while it does not exist; its HAProxy's workers run as ENGINE_USER
+# (lib/engines/engine-user.ts). Both as the panel reads them.
+system_user() {
+  local what="$1" name="$2"
   if getent passwd "$name" >/dev/null 2>&1; then
-    say "replica user $name exists (uid $(id -u "$name"))"
+    say "$what user $name exists (uid $(id -u "$name"))"
     return
   fi
   if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null 2>&1; then
-    say "warning: no root: not creating the replica user $name (a panel that is not root runs replicas as itself)"
+    say "warning: no root: not creating the $what user $name (a panel that is not root runs them as itself)"
     return
   fi
-  say "creating the replica user $name"
+  say "creating the $what user $name"
   as_root useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name"
+}
+
+replica_user() {
+  system_user replica "${REPLICA_USER:-switchyard-replica}"
+  system_user engine "${ENGINE_USER:-switchyard-engine}"
 }
 
 docker_engine() {

@@ -30,11 +30,12 @@ function needsBuild(): boolean {
 }
 
 /**
- * Replicas never run as root: a panel started as root runs them as REPLICA_USER. The
- * quick start is `npm install && npm start` on a fresh machine, so create that user here
- * when it is missing (scripts/ci-setup.sh does the same for the test machine).
+ * Replicas never run as root: a panel started as root runs them as REPLICA_USER, and its
+ * HAProxy's workers as ENGINE_USER. The quick start is `npm install && npm start` on a fresh
+ * machine, so create those users here when they are missing (scripts/ci-setup.sh does the
+ * same for the test machine).
  */
-function ensureReplicaUser(name: string): void {
+function ensureSystemUser(name: string, what: string): void {
   if (process.getuid?.() !== 0) return;
   try {
     execFileSync("getent", ["passwd", name], { stdio: "ignore" });
@@ -43,13 +44,14 @@ function ensureReplicaUser(name: string): void {
     // missing: create it below
   }
   const argv = createUserCommand(name).split(" ");
-  console.log(`[switchyard] creating the unprivileged user replicas run as: ${argv.join(" ")}`);
+  console.log(`[switchyard] creating the unprivileged user ${what}: ${argv.join(" ")}`);
   execFileSync(argv[0], argv.slice(1), { stdio: "inherit" });
 }
 
 try {
   const cfg = parseEnv(process.env);
-  ensureReplicaUser(cfg.REPLICA_USER);
+  ensureSystemUser(cfg.REPLICA_USER, "replicas run as");
+  ensureSystemUser(cfg.ENGINE_USER, "HAProxy's workers run as");
   prepareDb(root);
   if (needsBuild()) {
     console.log("[switchyard] building the web app (first start or changed sources; about a minute)…");

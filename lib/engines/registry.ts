@@ -3,6 +3,7 @@ import path from "node:path";
 import { env } from "@/lib/env";
 import { remember } from "@/lib/remember";
 import type { EngineKind, Renderer, RunningEngine, RunningEngineKind } from "@/lib/engines/types";
+import { engineRunAs } from "@/lib/engines/engine-user";
 import { createHaproxyEngine, createHaproxyRenderer, type HaproxyEngineOptions } from "@/lib/engines/haproxy";
 import { builtinRenderer, createBuiltinEngine } from "@/lib/engines/builtin";
 import { createNginxEngine, createNginxRenderer, type NginxEngineOptions } from "@/lib/engines/nginx";
@@ -38,6 +39,8 @@ function haproxyOptions(): HaproxyEngineOptions {
     configPath: cfg.HAPROXY_CONFIG,
     masterSocket: cfg.HAPROXY_MASTER_SOCKET,
     runtimeSocket: cfg.HAPROXY_RUNTIME_SOCKET,
+    // an external HAProxy's users are its own business; a supervised one's workers are never root
+    runAs: cfg.ENGINE_MODE === "supervised" ? engineRunAs(cfg.ENGINE_USER) : null,
   };
 }
 

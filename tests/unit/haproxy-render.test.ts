@@ -129,6 +129,14 @@ describe("renderHaproxy refuses what the model should have refused", () => {
     });
   }
 
+  it("drops the workers to runAs's ids (global uid/gid) only when asked, and validates them", () => {
+    expect(renderHaproxy(oneService(), goldenRenderOptions)).not.toMatch(/^\s+(uid|gid) /m);
+    const text = renderHaproxy(oneService(), { ...goldenRenderOptions, runAs: { uid: 995, gid: 994 } });
+    const global = text.slice(text.indexOf("\nglobal\n"), text.indexOf("\ndefaults"));
+    expect(global).toContain("\n    uid 995\n    gid 994\n");
+    expect(() => renderHaproxy(oneService(), { ...goldenRenderOptions, runAs: { uid: 0, gid: 994 } })).toThrow(/uid/);
+  });
+
   it("throws on a relative socket path", () => {
     expect(() => renderHaproxy(oneService(), { ...goldenRenderOptions, runtimeSocket: "admin.sock" })).toThrow(/runtime socket/);
   });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { codeLoadingChanges, isCodeLoadingEnv, runChangeRefusals, type AllowList, type RunFields } from "@/lib/core/run-policy";
 import { decideRunAs, parsePasswdLine } from "@/lib/runtime/replica-user";
+import { decideEngineRunAs } from "@/lib/engines/engine-user";
 import { EXECUTE, modeAllows, READ } from "@/lib/runtime/file-access";
 import { containerUser, isRootUser, NOBODY } from "@/lib/runtime/container-user";
 import { commandChoices, imageChoices, policyErrors } from "@/components/services/service-form-model";
@@ -93,6 +94,13 @@ describe("whom process replicas run as", () => {
     expect(decideRunAs({ uid: 0, gid: 0 }, "switchyard-replica", { name: "switchyard-replica", uid: 999, gid: 995 })).toEqual({ name: "switchyard-replica", uid: 999, gid: 995, switched: true });
     expect(() => decideRunAs({ uid: 0, gid: 0 }, "switchyard-replica", null)).toThrow(/does not exist.*useradd --system --no-create-home .*switchyard-replica/);
     expect(() => decideRunAs({ uid: 0, gid: 0 }, "toor", { name: "toor", uid: 0, gid: 0 })).toThrow(/never run as root/);
+  });
+
+  it("a root panel's HAProxy workers drop to the engine user; no switch when the panel is not root; never root", () => {
+    expect(decideEngineRunAs(0, "switchyard-engine", { name: "switchyard-engine", uid: 995, gid: 994 })).toEqual({ name: "switchyard-engine", uid: 995, gid: 994 });
+    expect(decideEngineRunAs(1000, "switchyard-engine", null)).toBeNull();
+    expect(() => decideEngineRunAs(0, "switchyard-engine", null)).toThrow(/does not exist.*useradd --system --no-create-home .*switchyard-engine/);
+    expect(() => decideEngineRunAs(0, "toor", { name: "toor", uid: 0, gid: 5 })).toThrow(/never run as root/);
   });
 
   it("a panel that is not root runs them as itself", () => {

@@ -25,6 +25,8 @@ export type HaproxyEngineOptions = {
   startTimeoutMs?: number;
   /** UDP loopback port of the panel's request-log receiver; default the data folder's (log-port.ts); 0: no request log */
   requestLogPort?: number;
+  /** the ids HAProxy's workers drop to (a root panel's ENGINE_USER, lib/engines/engine-user.ts); absent or null: none */
+  runAs?: { uid: number; gid: number } | null;
 };
 
 /**
@@ -80,6 +82,7 @@ export function renderOptionsOf(opts: HaproxyEngineOptions, paths: HaproxyPaths)
     stateFile: paths.stateFile,
     maxconn: opts.maxconn ?? maxconnForFdLimit(),
     cookieSecret: opts.cookieSecret ?? cookieSecret(opts.dataDir),
+    ...(opts.runAs ? { runAs: { uid: opts.runAs.uid, gid: opts.runAs.gid } } : {}),
     ...(opts.requestLogPort === 0 ? {} : { requestLog: { host: "127.0.0.1", port: opts.requestLogPort ?? haproxyLogPort(opts.dataDir) } }),
   };
 }

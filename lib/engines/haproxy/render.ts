@@ -52,6 +52,8 @@ export type HaproxyRenderOptions = {
    * which the panel computes p50/p95/p99 as it does for nginx. Absent: no request log.
    */
   requestLog?: { host: string; port: number };
+  /** the ids the workers drop to after the master bound the listeners (global uid/gid; lib/engines/engine-user.ts). Absent: no switch. */
+  runAs?: { uid: number; gid: number };
 };
 
 export const FRONTEND_NAME = "fe_main";
@@ -220,6 +222,13 @@ function globalSection(opts: HaproxyRenderOptions): string[] {
     "    # a second haproxy on the same address must fail, not share the port; reloads pass the",
     "    # listening sockets to the new worker (expose-fd listeners) and do not need SO_REUSEPORT",
     "    noreuseport",
+    ...(opts.runAs
+      ? [
+          "    # the workers (the data path) are not root: they drop to these ids once the master bound the listeners",
+          `    uid ${assertInt("uid", opts.runAs.uid, 1, 2 ** 31 - 1)}`,
+          `    gid ${assertInt("gid", opts.runAs.gid, 1, 2 ** 31 - 1)}`,
+        ]
+      : []),
     ...(opts.requestLog ? [`    log ${requestLogTarget(opts.requestLog)} len ${MAX_LOG_LINE} format raw local0 info`] : []),
   ];
 }
