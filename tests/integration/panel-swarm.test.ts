@@ -149,7 +149,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("th
     console.log(`[panel-swarm] under load 3 -> 6 -> 2: ${res.ok} ok, ${res.failed} failed (${[...new Set(res.errors)].join("; ")}); balancer settled ${Date.now() - t1} ms after the rows; per task ${JSON.stringify(res.byReplica)}`);
     expect((await events("service.scaled")).some((m) => m.includes("3 → 6")) && (await events("service.scaled")).some((m) => m.includes("6 → 2"))).toBe(true);
     expect(res.ok).toBeGreaterThan(100);
-    expect(res.failed).toBe(0);
+    expect(res.failed, `failed requests: ${[...new Set(res.errors)].join("; ")}`).toBe(0);
   }, 300_000);
 
   it("a worker node killed: its task is rescheduled, the rows and the balancer follow; failed requests counted", async () => {

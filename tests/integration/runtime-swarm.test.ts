@@ -187,7 +187,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
     expect(Object.keys(tail.byReplica).sort()).toEqual(two.map((t) => `sy-${SERVICE_NAME}.${t.slot}`).sort());
     expect(res.ok).toBeGreaterThan(100);
     expect(Object.keys(res.byReplica).length).toBe(6);
-    expect(res.failed).toBe(0);
+    expect(res.failed, `failed requests: ${[...new Set(res.errors)].join("; ")}`).toBe(0);
   });
 
   it("drains a worker under load: its task moves to another node, the balancer follows, failed requests counted", async () => {
@@ -261,7 +261,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
       }, 20_000, 100);
       const res = await load.stop();
       console.log(`[swarm] ${victimId} on ${victim.node} isolated (failHealth), stressed and cleared through the management listener; under load ${res.ok} ok, ${res.failed} failed`);
-      expect(res.failed).toBe(0);
+      expect(res.failed, `failed requests: ${[...new Set(res.errors)].join("; ")}`).toBe(0);
     } finally {
       await load.stop();
       await relay(managerAddr, victim.address!, "POST", "/admin/clear", {}).catch(() => undefined);
@@ -288,7 +288,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("sw
       const res = await load.stop();
       console.log(`[swarm] failing update: ${[...seen].join(" -> ")} after ${Date.now() - t0} ms (${end.message}); under load ${res.ok} ok, ${res.failed} failed`);
       expect(end.outcome).toBe("rolled-back");
-      expect(res.failed).toBe(0);
+      expect(res.failed, `failed requests: ${[...new Set(res.errors)].join("; ")}`).toBe(0);
       // a start-first rollback can leave a slot with two running tasks (moby #43081); waitConverged nudges Swarm's updater
       const tasks = await rt.waitConverged(SERVICE_ID, 2, 60_000, { onNudge: (slots) => console.log(`[swarm] after the rollback slot(s) ${slots.join(", ")} held two running tasks: nudged Swarm's updater`) });
       expect(tasks.map((t) => t.slot).sort()).toEqual([1, 2]);
