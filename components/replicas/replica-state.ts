@@ -1,5 +1,6 @@
 import type { HealthStatus, ReplicaTick } from "@/lib/core/metrics";
 import { checkPending } from "@/lib/core/health-events";
+import { isClusterRuntime } from "@/lib/core/service";
 import type { ReplicaView } from "@/lib/services/views";
 import type { Tone } from "@/components/ui/badge";
 
@@ -34,7 +35,7 @@ export function displayState(r: ReplicaView, tick: ReplicaTick | undefined): Dis
   // (the collector gives a replica outside the engine its state as the reason)
   // a Swarm task is never in the panel's engine: its service's own balancer (on the overlay) serves it
   // nor a Kubernetes pod: the cluster's Service serves it while its EndpointSlice says ready
-  const served = r.inEngine || r.runtime === "swarm" || r.runtime === "kubernetes";
+  const served = r.inEngine || isClusterRuntime(r.runtime);
   if (tick) return tick.inRotation ? "in-rotation" : served && (checkPending(tick.health) || tick.health.reason === "starting") ? "checking" : "down";
   if (served && (r.health === "up" || r.health === "nocheck")) return "in-rotation";
   return served && checkPending({ status: r.health as HealthStatus, reason: r.healthReason }) ? "checking" : "down";

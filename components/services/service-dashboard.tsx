@@ -3,6 +3,7 @@
 import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick } from "@/lib/core/metrics";
+import { isClusterRuntime } from "@/lib/core/service";
 import { useServiceLive, type ServiceSnapshot } from "@/lib/client/live";
 import { Card } from "@/components/ui/card";
 import { Badge } from "@/components/ui/badge";
@@ -135,7 +136,7 @@ export function ServiceDashboard({
         <div className="min-w-0 space-y-1.5">
           <div className="flex flex-wrap items-center gap-2">
             <h1 className="text-xl font-semibold tracking-tight">{service.name}</h1>
-            <Badge tone="zinc">{sourceSummary(service) ?? (service.runtime === "docker" || service.runtime === "swarm" || service.runtime === "kubernetes" ? `${service.runtime} · ${service.image ?? ""}` : "process")}</Badge>
+            <Badge tone="zinc">{sourceSummary(service) ?? (service.runtime === "docker" || isClusterRuntime(service.runtime) ? `${service.runtime} · ${service.image ?? ""}` : "process")}</Badge>
             <Badge tone={balancer.running ? "blue" : "red"} title={balancer.location ?? undefined}>
               {balancer.kind}
               {balancer.version ? ` ${balancer.version}` : ""}
@@ -235,7 +236,7 @@ export function ServiceDashboard({
                     serviceName={service.name}
                     canOperate={canOperate}
                     serviceActions={service.actions}
-                    lifecycle={service.runtime === "swarm" || service.runtime === "kubernetes" ? "none" : lifecycleOf(service)}
+                    lifecycle={isClusterRuntime(service.runtime) ? "none" : lifecycleOf(service)}
                     replicaProtocol={service.replicaProtocol}
                   />
                 ))}

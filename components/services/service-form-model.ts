@@ -1,4 +1,4 @@
-import { createServiceSchema, MEMORY_THRESHOLD, updateServiceSchema, type ServiceAction } from "@/lib/core/service";
+import { createServiceSchema, isClusterRuntime, MEMORY_THRESHOLD, updateServiceSchema, type ServiceAction } from "@/lib/core/service";
 import type { Role } from "@/lib/core/roles";
 import { emptyAllowList, isAllowedCommand, isAllowedImage, runChangeRefusals, type AllowList, type RunFields } from "@/lib/core/run-policy";
 import type { ServiceView } from "@/lib/services/views";
@@ -260,7 +260,7 @@ export function discoverOf(v: Pick<ServiceFormValues, "discoverBy" | "discoverLa
 }
 
 /** Does this runtime run an image (a container, a Swarm task, a pod) rather than a command on this host? */
-export const runsImage = (runtime: ServiceFormValues["runtime"]) => runtime === "docker" || runtime === "swarm" || runtime === "kubernetes";
+export const runsImage = (runtime: ServiceFormValues["runtime"]) => runtime === "docker" || isClusterRuntime(runtime);
 
 /** Is this a service whose instances the panel does not start (external endpoints, discovered containers)? */
 export const isListed = (v: Pick<ServiceFormValues, "runtime" | "dockerSource">) => v.runtime === "external" || (v.runtime === "docker" && v.dockerSource === "discover");

@@ -3,7 +3,7 @@ import type { ControllerRepository, ReplicaRecord, ServiceRecord } from "@/lib/c
 import type { ReplicaPhase } from "@/lib/core/plan";
 
 /**
- * The controller's service-level path (runtime "swarm", later "kubernetes"): the cluster runs
+ * The controller's service-level path (runtimes "swarm" and "kubernetes", `isClusterRuntime`): the cluster runs
  * the replicas, the panel sets their count and follows them.
  *
  * One reconcile: the cluster service exists (created with the desired count), its count is the

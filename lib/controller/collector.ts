@@ -16,6 +16,7 @@ import { emitServiceView, emitToService, realtime, watchedServiceIds } from "@/l
 import type { TrafficStatus } from "@/lib/core/metrics";
 import type { Role } from "@/lib/core/roles";
 import { EVENT_KIND } from "@/lib/core/event-kinds";
+import { isClusterRuntime } from "@/lib/core/service";
 import type { ServiceView } from "@/lib/services/views";
 
 /**
@@ -163,7 +164,7 @@ export class Collector {
         // a Swarm task is never in the panel's engine: it is served by its service's own balancer;
         // a Kubernetes pod by the cluster's Service, "ready" being its EndpointSlice's word (its readiness probe on /health)
         const isPod = svc.runtime === "kubernetes";
-        const served = r.inEngine || ((isSwarm || isPod) && r.state === "ready");
+        const served = r.inEngine || (isClusterRuntime(svc.runtime) && r.state === "ready");
         const health = st?.health ?? (isPod && served ? { status: "up" as const, reason: "ready in its EndpointSlice", lastChangeMs: null } : { status: served ? ("unknown" as const) : ("down" as const), reason: served ? null : r.state, lastChangeMs: null });
         const inRotation = served && (health.status === "up" || health.status === "nocheck") && r.adminState === "ready";
         if (st?.avgResponseMs !== undefined && rps > 0) avgWeighted += st.avgResponseMs * rps;

@@ -3,7 +3,7 @@ import type { RunningEngine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { clusterFor, onDiscoveredChange, runtimeFor as defaultRuntimeFor, runtimeOfService, swarmBalancer } from "@/lib/runtime/registry";
-import { isClusterKind, type ClusterBalancer, type ClusterKind, type ClusterRuntime } from "@/lib/runtime/cluster";
+import { isClusterRuntime, type ClusterBalancer, type ClusterKind, type ClusterRuntime } from "@/lib/runtime/cluster";
 import { ClusterSync } from "@/lib/controller/cluster-sync";
 import type { SerialQueue } from "@/lib/process/serial-queue";
 import { EngineSupervisor } from "@/lib/controller/engine-supervisor";
@@ -172,7 +172,7 @@ export class Controller {
 
   /** The delete use case: stop every replica of a service it has just taken out of the balancer and the database. */
   stopServiceReplicas(service: { id: string; name: string; runtime: RuntimeKind }): Promise<void> {
-    if (isClusterKind(service.runtime) && this.deps.clusterFor) return this.removeClusterService(service, this.deps.clusterFor(service.runtime));
+    if (isClusterRuntime(service.runtime) && this.deps.clusterFor) return this.removeClusterService(service, this.deps.clusterFor(service.runtime));
     return this.orphans.stopServiceReplicas(service);
   }
 

@@ -9,7 +9,7 @@ import type { EngineSupervisor } from "@/lib/controller/engine-supervisor";
 import type { ControllerRepository, ReplicaRecord, ServiceRecord } from "@/lib/controller/repository";
 import { backoffMs } from "@/lib/controller/work-queue";
 import type { ClusterSync } from "@/lib/controller/cluster-sync";
-import { isClusterKind } from "@/lib/runtime/cluster";
+import { isClusterRuntime } from "@/lib/runtime/cluster";
 
 /**
  * The reconciler. Level-triggered: for one service it compares the desired number of
@@ -77,7 +77,7 @@ export class Reconciler {
     const { repo, tasks } = this;
     const svc = await repo.service(serviceId);
     if (!svc) return;
-    if (isClusterKind(svc.runtime)) {
+    if (isClusterRuntime(svc.runtime)) {
       if (!this.deps.cluster) throw new Error(`no cluster path in this controller for runtime ${svc.runtime}`);
       return this.deps.cluster.reconcile(svc);
     }

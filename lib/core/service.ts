@@ -80,6 +80,14 @@ export const memoryThresholdSchema = z
  */
 export const runtimeKindSchema = z.enum(["process", "docker", "external", "swarm", "kubernetes"]);
 
+/** The runtimes a cluster runs as one object (a Swarm service, a Deployment) whose count the panel sets (lib/runtime/cluster.ts). */
+export type ClusterRuntimeKind = "swarm" | "kubernetes";
+
+/** Whether a runtime is a cluster's: the controller's service-level path drives it, the panel's engine never holds its members. */
+export function isClusterRuntime(runtime: string): runtime is ClusterRuntimeKind {
+  return runtime === "swarm" || runtime === "kubernetes";
+}
+
 /**
  * External endpoints (issue 14, item 3): "host:port" where host is a DNS name, an IPv4
  * address or a bracketed IPv6 address; no scheme, no path, no user. They are rendered

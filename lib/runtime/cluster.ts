@@ -10,8 +10,12 @@
  */
 import type { ReplicaSpec } from "./types";
 import type { Rules } from "@/lib/core/rules";
+import type { ClusterRuntimeKind } from "@/lib/core/service";
 
-export type ClusterKind = "swarm" | "kubernetes";
+/** The predicate lives in lib/core (pure) so the browser's components share it. */
+export { isClusterRuntime } from "@/lib/core/service";
+
+export type ClusterKind = ClusterRuntimeKind;
 
 /** What the panel asks the cluster to run for one of its services. */
 export type ClusterServiceSpec = Omit<ReplicaSpec, "replicaId"> & { replicas: number };
@@ -92,7 +96,3 @@ export type ClusterBalancer = {
   /** it runs with these rules (created, or updated when they changed); where it answers, and its management listener */
   ensure(serviceId: string, rules: Rules): Promise<{ host: string | null; dataPort: number; adminPort: number | null; created: boolean; updated: boolean }>;
 };
-
-export function isClusterKind(kind: string): kind is ClusterKind {
-  return kind === "swarm" || kind === "kubernetes";
-}

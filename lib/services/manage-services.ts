@@ -4,7 +4,7 @@ import { recordEvent } from "@/lib/events";
 import { AppError } from "@/lib/core/errors";
 import { newToken } from "@/lib/core/ids";
 import { defaultRules } from "@/lib/core/rules";
-import { ENDPOINT_LIMITS, MEMORY_THRESHOLD, speaksReplicaProtocol, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
+import { ENDPOINT_LIMITS, isClusterRuntime, MEMORY_THRESHOLD, speaksReplicaProtocol, type ClusterRuntimeKind, type CreateServiceInput, type UpdateServiceInput } from "@/lib/core/service";
 import { runChangeRefusals, type RunFields } from "@/lib/core/run-policy";
 import type { SessionUser } from "@/lib/auth/sessions";
 import { controller } from "@/lib/controller/controller";
@@ -73,7 +73,7 @@ function assertMayPointAt(actor: Actor, change: { endpoints?: unknown; discover?
  * admin's choice, and only when SWARM_MANAGER names a reachable manager / KUBERNETES_API an API
  * server that answers this token.
  */
-async function assertClusterUsable(kind: "swarm" | "kubernetes", actor: Actor): Promise<void> {
+async function assertClusterUsable(kind: ClusterRuntimeKind, actor: Actor): Promise<void> {
   const cluster = kind === "swarm" ? "a Swarm cluster" : "a Kubernetes cluster";
   if (actor.role !== "admin") throw new AppError("forbidden", `runtime: only an admin may put a service on ${cluster}`, [{ path: "runtime", message: `only an admin may choose ${kind}` }]);
   if (kind === "swarm" && !env().SWARM_MANAGER) throw new AppError("unavailable", 'runtime "swarm": the panel has no Swarm manager (set SWARM_MANAGER to a manager\'s Engine API, unix:///path/docker.sock or tcp://host:port)');
@@ -105,7 +105,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     const available = await runtimeFor("docker").available();
     if (!available.ok) throw new AppError("unavailable", `the Docker runtime is not available: ${available.reason}`);
   }
-  if (runtime === "swarm" || runtime === "kubernetes") await assertClusterUsable(runtime, actor);
+  if (isClusterRuntime(runtime)) await assertClusterUsable(runtime, actor);
   const others = (await db().service.findMany({ select: { name: true, rules: true } })).map((o) => ({ name: o.name, rules: parseRules(o.rules) }));
   let rules = input.rules ?? defaultRules();
   // rules given only for other settings (a health path, issue 14) keep the default route, and its fallback
@@ -120,7 +120,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
     data: {
       name: input.name,
       runtime,
-      image: (runtime === "docker" || runtime === "swarm" || runtime === "kubernetes") && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
+      image: (runtime === "docker" || isClusterRuntime(runtime)) && !input.discover ? (input.image ?? cfg.REPLICA_IMAGE) : null,
       command: input.command ? JSON.stringify(input.command) : null,
       dataPort: input.dataPort,
       adminPort: input.adminPort,
@@ -166,7 +166,7 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   // a rollout in progress owns what the replicas run: its promotion writes these fields
   const runChanged = (input.image !== undefined && input.image !== before.image) || (input.command !== undefined && JSON.stringify(input.command) !== JSON.stringify(before.command)) || (input.env !== undefined && JSON.stringify(input.env) !== JSON.stringify(before.env));
   // a cluster's service keeps running what it was created with: the panel does not roll a Swarm service or Deployment yet
-  if (runChanged && (svc.runtime === "swarm" || svc.runtime === "kubernetes")) {
+  if (runChanged && isClusterRuntime(svc.runtime)) {
     throw new AppError("conflict", `${svc.name} runs on ${svc.runtime === "swarm" ? "Swarm" : "Kubernetes"}: the panel cannot yet change its image, command or environment (the running ${svc.runtime === "swarm" ? "Swarm service" : "Deployment"} would not change); create a new service instead`);
   }
   if (runChanged && (await activeRollout(id))) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it before changing its image, command or environment`);
