@@ -24,8 +24,10 @@ export function toServer(r: ReplicaRow): BalancerServer | null {
   if (!r.dataAddr) return null;
   const { host, port } = splitAddr(r.faultAddr ?? r.dataAddr);
   const adminState = engineAdminState(r.state ?? "ready", r.adminState);
-  // a container's name (not its fault proxy's loopback address): resolved when HAProxy can
-  const resolveLater = r.runtime === "docker" && !r.faultAddr && !/^[\d.]+$/.test(host);
+  // a container's name (not its fault proxy's loopback address): resolved when HAProxy can.
+  // A Docker row's host is its container's name or 127.0.0.1 (host network); the renderer
+  // gives the init-addr keywords only to a host that is not an IPv4 address.
+  const resolveLater = r.runtime === "docker" && !r.faultAddr;
   return { replicaId: r.id, name: serverNameFor(r.id), host, port, weight: r.weight, adminState, ...(resolveLater ? { resolveLater } : {}) };
 }
 

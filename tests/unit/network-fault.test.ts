@@ -4,6 +4,9 @@ import { networkFaultParamsSchema } from "@/lib/faults/network/params";
 import { drawsError, forwardedHeaders } from "@/lib/faults/network/proxy";
 import { effectsOf } from "@/lib/faults/network/kind";
 import { toServer } from "@/lib/db/balancer-config";
+import { renderHaproxy } from "@/lib/engines/haproxy/render";
+import { rulesSchema } from "@/lib/core/rules";
+import { goldenRenderOptions } from "../fixtures/haproxy/configs";
 
 describe("networkFaultParamsSchema", () => {
   it("takes each effect with a time limit", () => {
@@ -60,5 +63,20 @@ describe("toServer", () => {
     expect(toServer(row)).toMatchObject({ host: "127.0.0.1", port: 29400 });
     expect(toServer({ ...row, faultAddr: null })).toMatchObject({ host: "127.0.0.1", port: 29400 });
     expect(toServer({ ...row, faultAddr: "127.0.0.1:19003" })).toMatchObject({ host: "127.0.0.1", port: 19003, name: "r-abc" });
+  });
+
+  it("lets HAProxy resolve a Docker container's name later, never an address or a fault proxy", () => {
+    const serverLine = (r: Parameters<typeof toServer>[0]) => {
+      const server = toServer(r)!;
+      const text = renderHaproxy({ listen: { host: "127.0.0.1", port: 8080 }, services: [{ id: "svc-web", name: "web", rules: rulesSchema.parse({}), servers: [server] }] }, goldenRenderOptions);
+      return text.split("\n").find((l) => l.includes(`server ${server.name} `)) ?? "";
+    };
+    const docker = { ...row, runtime: "docker" };
+    expect(serverLine({ ...docker, dataAddr: "sy-web-abc:8080" })).toContain("sy-web-abc:8080 ");
+    expect(serverLine({ ...docker, dataAddr: "sy-web-abc:8080" })).toContain("init-addr last,libc,none");
+    expect(serverLine(docker)).toContain("127.0.0.1:29400 ");
+    expect(serverLine(docker)).not.toContain("init-addr");
+    expect(serverLine({ ...docker, dataAddr: "sy-web-abc:8080", faultAddr: "127.0.0.1:19003" })).not.toContain("init-addr");
+    expect(serverLine({ ...row, runtime: "process", dataAddr: "replica-host:8080" })).not.toContain("init-addr");
   });
 });
