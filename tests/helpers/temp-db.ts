@@ -31,7 +31,7 @@ export async function openTempDatabase(name = "db"): Promise<TempDatabase> {
   process.env.SWITCHYARD_CONTRACT = "1";
   process.env.SWITCHYARD_CONTRACT_LOG = CONTRACT_LOG;
   // settings that would change what the tests see (a bootstrap admin, extra origins, proxies)
-  for (const k of ["ADMIN_USER", "ADMIN_PASSWORD", "ALLOWED_ORIGINS", "PUBLIC_URL", "TRUST_PROXY"]) delete process.env[k];
+  for (const k of ["ADMIN_USER", "ADMIN_PASSWORD", "ADMIN_PASSWORD_FILE", "ALLOWED_ORIGINS", "PUBLIC_URL", "TRUST_PROXY"]) delete process.env[k];
   forget("env");
   forget("prisma");
   const { prepareDb } = await import("@/scripts/prepare-db");
