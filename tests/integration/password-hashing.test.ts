@@ -99,9 +99,11 @@ describe("hashing does not hold the event loop", () => {
     );
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(healthFailures).toEqual([]);
-    // before: health waited up to 9 s. What is left is the requests' own work on the main thread (parsing,
-    // queries), ~4 ms each when all 50 arrive at once; the bound leaves room for a busy 2-core machine
-    expect(longestStall).toBeLessThan(1000);
+    // before: health waited up to 9 s (hashing on the main thread). What is left is the requests' own work on the
+    // main thread (parsing, queries), ~4 ms each when all 50 arrive at once. The bound is a third of the old stall:
+    // it fails on that regression, not on a machine so loaded that the test process is not scheduled for a second
+    // (it failed at 1000 ms with a load average of 34)
+    expect(longestStall).toBeLessThan(3000);
   });
 
   it("the hasher's queue is bounded: past it, a sign-in is refused with 503 at once", async () => {
