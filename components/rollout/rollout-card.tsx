@@ -22,14 +22,15 @@ const ACTIVE = new Set(["running", "paused", "promoting", "rolling_back"]);
  * The service page's Rollout card (issue 16, part 2): the active (or last) rollout's
  * steps, the traffic split the weights give now, the last gate figures of both versions,
  * why it ended or paused, and Pause / Resume / Promote / Abort; a form to start one.
- * Viewers read it; operators act.
+ * Viewers read it; operators act. On a swarm service the rollout is Swarm's rolling update:
+ * the card shows Swarm's own state and the tasks by version, and Rollback (Swarm's rollback).
  */
-export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string; canOperate: boolean; env: Record<string, string> }) {
+export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { serviceId: string; canOperate: boolean; env: Record<string, string>; swarm?: boolean }) {
   const [rollouts, setRollouts] = useState<RolloutView[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [showForm, setShowForm] = useState(false);
-  const [draft, setDraft] = useState<RolloutDraft>(() => emptyDraft(env));
+  const [draft, setDraft] = useState<RolloutDraft>(() => ({ ...emptyDraft(env), ...(swarm ? { strategy: "rolling" as const, holdS: "0" } : {}) }));
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
 
   const refresh = useCallback(() => {
@@ -83,7 +84,7 @@ export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string;
     if (await call(`/api/services/${serviceId}/rollouts`, out.body)) setShowForm(false);
   };
 
-  const act = (action: "promote" | "pause" | "resume" | "abort") => current && void call(`/api/services/${serviceId}/rollouts/${current.id}/${action}`);
+  const act = (action: "promote" | "pause" | "resume" | "abort" | "rollback") => current && void call(`/api/services/${serviceId}/rollouts/${current.id}/${action}`);
   const look = current ? STATE_LOOK[current.state] : null;
   const edit = (change: Partial<RolloutDraft>) => setDraft((d) => ({ ...d, ...change }));
 
@@ -126,6 +127,13 @@ export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string;
               ))}
             </ol>
 
+            {current.swarm && (
+              <p className="text-sm break-words text-zinc-700 dark:text-zinc-300" data-testid="rollout-swarm" data-update-state={current.swarm.updateState ?? "none"}>
+                Swarm: <span className="font-medium">{current.swarm.updateState ?? "no update status yet"}</span> · {current.swarm.newTasks} of {current.swarm.desired} task(s) on the new version, {current.swarm.oldTasks} on the old
+                {current.swarm.failedTasks > 0 && <span className="text-rose-700 dark:text-rose-300">, {current.swarm.failedTasks} failed</span>}
+                {current.swarm.message && <span className="block text-xs text-zinc-600 dark:text-zinc-400">{current.swarm.message}</span>}
+              </p>
+            )}
             {current.lastGate && <GateFigures gate={current.lastGate} />}
             {current.reason && (
               <p role="status" data-testid="rollout-reason" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm break-words text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
@@ -133,7 +141,14 @@ export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string;
               </p>
             )}
 
-            {canOperate && active && (
+            {canOperate && current.swarm && (current.state === "running" || current.state === "paused" || current.state === "promoted") && (
+              <div className="flex flex-wrap gap-2">
+                <Button size="sm" variant="danger" disabled={busy} onClick={() => act("rollback")} data-testid="rollout-rollback" title="Swarm's rollback: the service's previous spec">
+                  Rollback
+                </Button>
+              </div>
+            )}
+            {canOperate && active && !current.swarm && (
               <div className="flex flex-wrap gap-2">
                 {current.state === "running" && (
                   <Button size="sm" variant="secondary" disabled={busy} onClick={() => act("pause")} data-testid="rollout-pause">
@@ -177,8 +192,8 @@ export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string;
             <div className="grid gap-3 sm:grid-cols-2">
               <Field label="strategy">
                 <Select value={draft.strategy} onChange={(e) => edit({ strategy: e.target.value as RolloutDraft["strategy"] })} data-testid="rollout-strategy">
-                  <option value="canary">canary: traffic by weight, step by step</option>
-                  <option value="rolling">rolling: replicas in batches</option>
+                  {!swarm && <option value="canary">canary: traffic by weight, step by step</option>}
+                  <option value="rolling">{swarm ? "rolling: Swarm's update, tasks in batches" : "rolling: replicas in batches"}</option>
                 </Select>
               </Field>
               <Field label="image" hint="empty: keep the current one">
@@ -193,12 +208,14 @@ export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string;
                   <Input inputMode="numeric" value={draft.batchSize} onChange={(e) => edit({ batchSize: e.target.value })} data-testid="rollout-batch" />
                 </Field>
               )}
-              <Field label="hold each step (s)" error={fieldErrors.holdS}>
+              <Field label={swarm ? "delay between batches (s)" : "hold each step (s)"} error={fieldErrors.holdS} hint={swarm ? "Swarm watches each task 5 s and rolls back on a failure" : undefined}>
                 <Input inputMode="numeric" value={draft.holdS} onChange={(e) => edit({ holdS: e.target.value })} data-testid="rollout-hold" />
               </Field>
-              <Field label="minimum requests before a gate passes" error={fieldErrors.minRequests}>
-                <Input inputMode="numeric" value={draft.minRequests} onChange={(e) => edit({ minRequests: e.target.value })} data-testid="rollout-min-requests" />
-              </Field>
+              {!swarm && (
+                <Field label="minimum requests before a gate passes" error={fieldErrors.minRequests}>
+                  <Input inputMode="numeric" value={draft.minRequests} onChange={(e) => edit({ minRequests: e.target.value })} data-testid="rollout-min-requests" />
+                </Field>
+              )}
             </div>
             <Field label="environment (KEY=value a line)" error={fieldErrors.env}>
               <textarea
@@ -209,9 +226,11 @@ export function RolloutCard({ serviceId, canOperate, env }: { serviceId: string;
                 data-testid="rollout-env"
               />
             </Field>
-            <label className="flex items-center gap-2 text-sm">
-              <input type="checkbox" checked={draft.passOnHealthWhenQuiet} onChange={(e) => edit({ passOnHealthWhenQuiet: e.target.checked })} className="h-4 w-4 accent-indigo-600" />A quiet service passes on health checks alone
-            </label>
+            {!swarm && (
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" checked={draft.passOnHealthWhenQuiet} onChange={(e) => edit({ passOnHealthWhenQuiet: e.target.checked })} className="h-4 w-4 accent-indigo-600" />A quiet service passes on health checks alone
+              </label>
+            )}
             <div className="flex flex-wrap gap-2">
               <Button type="submit" size="sm" disabled={busy} data-testid="rollout-start">
                 Start rollout

@@ -165,11 +165,27 @@ export const rolloutViewSchema = z.object({
   lastGate: gateVerdictSchema.extend({ at: z.string() }).nullable(),
   reason: z.string().nullable(),
   autoscalerPaused: z.boolean(),
+  /**
+   * A rollout of a swarm service is Swarm's rolling update (lib/core/swarm-rollout.ts): Swarm's
+   * UpdateStatus (state and message, as Swarm said them) and its running tasks by version
+   * (read live while the rollout is the service's newest; null for other runtimes).
+   */
+  swarm: z
+    .object({
+      updateState: z.string().nullable(),
+      message: z.string().nullable(),
+      desired: z.number(),
+      newTasks: z.number(),
+      oldTasks: z.number(),
+      failedTasks: z.number(),
+    })
+    .nullable(),
   createdBy: z.string(),
   createdAt: z.string(),
   endedAt: z.string().nullable(),
 });
 export type RolloutView = z.infer<typeof rolloutViewSchema>;
 
-export const rolloutActionSchema = z.enum(["promote", "pause", "resume", "abort"]);
+/** rollback: a swarm service's rollout only, Swarm's own rollback to the previous spec (also after it completed). */
+export const rolloutActionSchema = z.enum(["promote", "pause", "resume", "abort", "rollback"]);
 export type RolloutAction = z.infer<typeof rolloutActionSchema>;

@@ -10,6 +10,9 @@ import { collector } from "@/lib/controller/collector";
 import { resumeAutoscaler } from "@/lib/autoscale/store";
 import { evaluateGates, versionFigures, type Side } from "@/lib/rollout/gates";
 import { activeRollouts, planOf, specOf, stepsOf, weightsOf, type RolloutRow } from "@/lib/rollout/store";
+import { isActiveRollout, type RolloutState, type RunSpec } from "@/lib/core/rollout";
+import { SWARM_ROLLBACK_ASKED, swarmRolloutVerdict, swarmStepOf, type SwarmRolloutProgress } from "@/lib/core/swarm-rollout";
+import { swarmRuntime } from "@/lib/runtime/registry";
 
 /**
  * The rollout runner (issue 16, part 2): once a second, each active rollout moves as far
@@ -33,6 +36,8 @@ export const ROLLOUT_INTERVAL_MS = 1000;
 
 export type RolloutRunnerDeps = {
   history: (serviceId: string, points: number) => ServiceTick[];
+  /** where a swarm service's update stands (lib/runtime/swarm.ts rolloutProgress) */
+  swarmProgress?: (serviceId: string, version: string) => Promise<SwarmRolloutProgress>;
   kick: (serviceId: string) => void;
   now?: () => number;
   intervalMs?: number;
@@ -110,6 +115,8 @@ export class RolloutRunner {
   }
 
   async advance(r: RolloutRow): Promise<void> {
+    const svc = await db().service.findUnique({ where: { id: r.serviceId }, select: { runtime: true } });
+    if (svc?.runtime === "swarm" && this.deps.swarmProgress) return this.advanceSwarm(r, this.deps.swarmProgress);
     if (r.state === "paused") return;
     const instances: Instance[] = await db().replica.findMany({ where: { serviceId: r.serviceId }, select: { id: true, version: true, state: true, inEngine: true, weight: true } });
     const isNew = (i: Instance) => i.version === r.toVersion;
@@ -165,6 +172,53 @@ export class RolloutRunner {
     await this.judge(r, instances, steps.length);
   }
 
+  /**
+   * A swarm service's rollout: Swarm runs the update (its UpdateConfig from the plan, written by
+   * startRollout); each pass reads Swarm's UpdateStatus and the tasks' versions, records the
+   * counts and the batch, and follows Swarm's verdict (lib/core/swarm-rollout.ts): completed
+   * → promoted (the service's fields become the new spec), rollback_completed → rolled back
+   * by Swarm (the old spec stays), paused with Swarm's message.
+   */
+  private async advanceSwarm(r: RolloutRow, progressOf: NonNullable<RolloutRunnerDeps["swarmProgress"]>): Promise<void> {
+    const p = await progressOf(r.serviceId, r.toVersion);
+    const askedBack = r.state === "rolling_back" && r.reason?.endsWith(SWARM_ROLLBACK_ASKED) ? r.reason : null;
+    const v = swarmRolloutVerdict(r.state as RolloutState, p, r.toVersion, askedBack, r.reason);
+    const steps = stepsOf(r);
+    const step = swarmStepOf(p.newTasks, planOf(r).batchSize, steps.length);
+    const grew = p.newTasks > r.newDesired && v.state === "running";
+    if (v.state === r.state) {
+      if (p.newTasks !== r.newDesired || p.oldTasks !== r.oldDesired || (v.state === "running" && step !== r.step)) {
+        r = await this.update(r, { newDesired: p.newTasks, oldDesired: p.oldTasks, ...(v.state === "running" ? { step } : {}) });
+        if (grew) await this.event(r, EVENT_KIND.rolloutStep, `Swarm updated ${p.newTasks} of ${p.desired} task(s) to ${r.toVersion}`, "info", { newTasks: p.newTasks, oldTasks: p.oldTasks });
+      }
+      return;
+    }
+    const ended = !isActiveRollout(v.state);
+    const state: RolloutState = v.state === "rolled_back" && askedBack?.startsWith("aborted") ? "aborted" : v.state;
+    r = await this.update(r, { state, reason: v.reason, newDesired: p.newTasks, oldDesired: p.oldTasks, endedAt: ended ? new Date(this.now()) : null, ...(state === "promoted" ? { step: steps.length - 1 } : {}) });
+    const tasks = `${p.newTasks} task(s) on ${r.toVersion}, ${p.oldTasks} on the old version${p.failedTasks ? `, ${p.failedTasks} of the new failed` : ""}`;
+    if (state === "promoted") {
+      await this.writeServiceSpec(r, specOf(r.toSpec));
+      await this.finish(r);
+      await this.event(r, EVENT_KIND.rolloutPromoted, `rollout completed by Swarm: ${tasks}`, "info", { swarm: p });
+    } else if (state === "rolled_back" || state === "aborted") {
+      await this.writeServiceSpec(r, specOf(r.fromSpec));
+      await this.finish(r);
+      await this.event(r, state === "aborted" ? EVENT_KIND.rolloutAborted : EVENT_KIND.rolloutRolledBack, `rollout ${state === "aborted" ? "aborted" : "rolled back"} (${v.reason ?? ""}): ${tasks}`, state === "aborted" ? "warn" : "error", { reason: v.reason, swarm: p });
+    } else if (state === "rolling_back") {
+      await this.event(r, EVENT_KIND.rolloutRollingBack, `${v.reason ?? "Swarm is rolling back"}: ${tasks}`, "warn", { reason: v.reason, swarm: p });
+    } else if (state === "paused") {
+      await this.event(r, EVENT_KIND.rolloutPaused, `rollout ${v.reason ?? "paused by Swarm"}: ${tasks}`, "warn", { reason: v.reason, swarm: p });
+    } else if (state === "running") {
+      await this.event(r, EVENT_KIND.rolloutResumed, `Swarm updates again: ${tasks}`, "info", { swarm: p });
+    }
+  }
+
+  /** The service's image, command and environment (what a swarm service's row says it runs) after Swarm finished. */
+  private async writeServiceSpec(r: RolloutRow, spec: RunSpec): Promise<void> {
+    await db().service.update({ where: { id: r.serviceId }, data: { image: spec.image, command: spec.command ? JSON.stringify(spec.command) : null, env: JSON.stringify(spec.env) } });
+  }
+
   /** A new replica that failed to start is a failed health gate (no waiting for ever). */
   private async checkFailedNew(r: RolloutRow, instances: Instance[]): Promise<void> {
     const failed = instances.filter((i) => i.version === r.toVersion && i.state === "failed");
@@ -215,5 +269,5 @@ export class RolloutRunner {
 }
 
 export function rolloutRunner(): RolloutRunner {
-  return remember("rollout-runner", () => new RolloutRunner({ history: (id, n) => collector().historyOf(id, n), kick: (id) => controller().kick(id) }));
+  return remember("rollout-runner", () => new RolloutRunner({ history: (id, n) => collector().historyOf(id, n), kick: (id) => controller().kick(id), swarmProgress: (id, version) => swarmRuntime().rolloutProgress(id, version) }));
 }

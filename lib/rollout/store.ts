@@ -69,7 +69,7 @@ export async function rolloutSpecOf(serviceId: string, replicaId: string): Promi
   return r && replica?.version === r.toVersion ? specOf(r.toSpec) : null;
 }
 
-export function rolloutView(row: RolloutRow, counts?: { oldInEngine: number; newInEngine: number }): RolloutView {
+export function rolloutView(row: RolloutRow, counts?: { oldInEngine: number; newInEngine: number }, swarm: RolloutView["swarm"] = null): RolloutView {
   const plan = planOf(row);
   const w = weightsOf(row);
   const oldN = counts?.oldInEngine ?? row.oldDesired;
@@ -97,12 +97,16 @@ export function rolloutView(row: RolloutRow, counts?: { oldInEngine: number; new
     stepStartedAt: row.stepStartedAt?.toISOString() ?? null,
     oldDesired: row.oldDesired,
     newDesired: row.newDesired,
-    newSharePercent: ended ? (row.state === "promoted" ? 100 : 0) : Math.round(newShareOf(w.newWeight, newN, w.oldWeight, oldN) * 10) / 10,
+    newSharePercent: ended ? (row.state === "promoted" ? 100 : 0) : swarm ? swarmShare(swarm) : Math.round(newShareOf(w.newWeight, newN, w.oldWeight, oldN) * 10) / 10,
     lastGate,
     reason: row.reason,
     autoscalerPaused: row.autoscalerPaused,
+    swarm,
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     endedAt: row.endedAt?.toISOString() ?? null,
   };
 }
+
+/** A Swarm rollout's share: the running tasks on the new version (the Swarm balancer spreads equally). */
+const swarmShare = (s: NonNullable<RolloutView["swarm"]>) => (s.newTasks + s.oldTasks > 0 ? Math.round((1000 * s.newTasks) / (s.newTasks + s.oldTasks)) / 10 : 0);

@@ -23,6 +23,9 @@ export function replicaEnv(
   };
 }
 
+/** The variables replicaEnv sets itself (a service's env never sets them). */
+export const RUNTIME_ENV_KEYS = ["PORT", "ADMIN_PORT", "ADMIN_TOKEN", "REPLICA_ID", "SERVICE_NAME", "MEMORY_LIMIT_MB", "BIND_HOST", "MEMORY_THRESHOLD_PERCENT"] as const;
+
 /** Replica ids end up in file paths and container names: keep them to a safe alphabet. */
 export function isSafeReplicaId(id: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id) && !id.includes("..");

@@ -22,7 +22,8 @@ import { sleep } from "@/lib/process/sleep";
 import { connectionOptions, type DockerEndpoint } from "./docker-connection";
 import { dockerErrors, dockerMessage, statusOf } from "./docker-errors";
 import { LABEL_PANEL } from "./docker";
-import { replicaEnv } from "./replica-env";
+import { replicaEnv, RUNTIME_ENV_KEYS } from "./replica-env";
+import { SWARM_VERSION_LABEL, type SwarmRolloutProgress } from "@/lib/core/swarm-rollout";
 import { demuxDockerLog, formatLogLines } from "./docker-log";
 import { refusedReplicaLifecycle } from "./refused-lifecycle";
 import { ensureSwarmBalancer, LABEL_BALANCER_OF, removeSwarmBalancer, type SwarmBalancerRules } from "./swarm-balancer";
@@ -98,6 +99,7 @@ type TaskInfo = {
   ServiceID: string;
   DesiredState: string;
   Status: { State: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+  Spec?: { ContainerSpec?: { Labels?: Record<string, string> } };
   NetworksAttachments?: { Network: { Spec?: { Name?: string } }; Addresses?: string[] }[];
   CreatedAt?: string;
 };
@@ -214,16 +216,28 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
 
   /**
    * A rolling update of what the tasks run (Swarm's UpdateConfig: one at a time, start-first,
-   * rollback on failure). Follow it with updateStatus(): Swarm may roll it back.
+   * rollback on failure, unless `configs` says otherwise). `env`: the service's own variables
+   * (the runtime's own, PORT, ADMIN_TOKEN..., are kept); `version`: the label each task carries
+   * (swarm-rollout.ts). Follow it with updateStatus() or rolloutProgress(): Swarm may roll it back.
    */
-  async function updateTasks(serviceId: string, change: { image?: string; command?: string[] }): Promise<{ attempts: number }> {
+  async function updateTasks(
+    serviceId: string,
+    change: { image?: string; command?: string[] | null; env?: Record<string, string>; version?: string; configs?: { UpdateConfig: Record<string, unknown>; RollbackConfig: Record<string, unknown> } },
+  ): Promise<{ attempts: number }> {
     if (change.command && !change.command.every((a) => typeof a === "string")) throw new AppError("bad_request", "command: strings only");
+    const owned = new Set<string>(RUNTIME_ENV_KEYS);
     return updateService(serviceId, (spec) => {
       const template = (spec.TaskTemplate ?? {}) as { ContainerSpec?: Record<string, unknown>; ForceUpdate?: number };
-      const container = { ...(template.ContainerSpec ?? {}) };
+      const container: Record<string, unknown> = { ...(template.ContainerSpec ?? {}) };
       if (change.image) container.Image = change.image;
       if (change.command) container.Args = change.command;
-      return { ...spec, TaskTemplate: { ...template, ContainerSpec: container } };
+      else if (change.command === null) delete container.Args;
+      if (change.env) {
+        const kept = ((container.Env as string[] | undefined) ?? []).filter((kv) => owned.has(kv.slice(0, Math.max(0, kv.indexOf("=")))));
+        container.Env = [...Object.entries(change.env).filter(([k]) => !owned.has(k)).map(([k, v]) => `${k}=${v}`), ...kept];
+      }
+      if (change.version) container.Labels = { ...((container.Labels as Record<string, string> | undefined) ?? {}), [SWARM_VERSION_LABEL]: change.version };
+      return { ...spec, ...(change.configs ?? {}), TaskTemplate: { ...template, ContainerSpec: container } };
     });
   }
 
@@ -237,6 +251,40 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     const state = st?.State ?? "";
     const outcome = ({ updating: "updating", completed: "done", paused: "paused", rollback_started: "rolling-back", rollback_paused: "paused", rollback_completed: "rolled-back" } as const)[state] ?? "none";
     return { state, outcome, message: st?.Message ?? null };
+  }
+
+  /** Swarm's own rollback of the last update (the service's PreviousSpec, `docker service rollback`), version-checked like scale. */
+  async function rollback(serviceId: string): Promise<{ attempts: number }> {
+    return versionedUpdate(async () => {
+      const svc = await mustFind(serviceId);
+      if (!(svc.info as unknown as { PreviousSpec?: unknown }).PreviousSpec) throw new AppError("conflict", `Swarm service ${svc.info.Spec.Name} has no previous spec to roll back to`);
+      return {
+        what: `Swarm service ${svc.info.Spec.Name} (version ${svc.info.Version.Index}, rollback)`,
+        write: () => svc.update({ _query: { version: svc.info.Version.Index, rollback: "previous" }, _body: svc.info.Spec }),
+      };
+    });
+  }
+
+  /** Where an update to `version` stands: Swarm's UpdateStatus and the running tasks by the version they run (swarm-rollout.ts). */
+  async function rolloutProgress(serviceId: string, version: string): Promise<SwarmRolloutProgress> {
+    const svc = await mustFind(serviceId);
+    const st = (svc.info as unknown as { UpdateStatus?: { State?: string; Message?: string } }).UpdateStatus;
+    const list = (await call("list tasks", () => docker.listTasks({ filters: { service: [svc.info.ID] } }))) as TaskInfo[];
+    const versionOf = (t: TaskInfo) => t.Spec?.ContainerSpec?.Labels?.[SWARM_VERSION_LABEL] ?? null;
+    const running = list.filter((t) => t.DesiredState === "running" && t.Status.State === "running");
+    const newTasks = running.filter((t) => versionOf(t) === version).length;
+    const failed = list.filter((t) => versionOf(t) === version && (t.Status.State === "failed" || t.Status.State === "rejected"));
+    const template = svc.info.Spec.TaskTemplate as { ContainerSpec?: { Labels?: Record<string, string> } } | undefined;
+    return {
+      updateState: st?.State || null,
+      message: st?.Message || null,
+      desired: svc.info.Spec.Mode?.Replicated?.Replicas ?? 0,
+      newTasks,
+      oldTasks: running.length - newTasks,
+      failedTasks: failed.length,
+      failedError: failed.map((t) => ({ at: Date.parse(t.Status.Timestamp ?? "") || 0, err: t.Status.Err ?? null })).sort((a, b) => b.at - a.at)[0]?.err ?? null,
+      specVersion: template?.ContainerSpec?.Labels?.[SWARM_VERSION_LABEL] ?? null,
+    };
   }
 
   /** Drain a node (Swarm moves its tasks elsewhere) or make it active again; version-checked like scale. */
@@ -559,6 +607,8 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     setNodeAvailability,
     updateTasks,
     updateStatus,
+    rollback,
+    rolloutProgress,
     members,
     memberLogs,
     status,

@@ -6,11 +6,13 @@ import { isActiveRollout, specVersion, type RolloutAction, type RolloutRequest, 
 import type { SessionUser } from "@/lib/auth/sessions";
 import type { Role } from "@/lib/core/roles";
 import { instanceSourceOf, runFieldsOf } from "@/lib/db/rows";
-import { pauseAutoscaler } from "@/lib/autoscale/store";
+import { pauseAutoscaler, resumeAutoscaler } from "@/lib/autoscale/store";
 import { controller } from "@/lib/controller/controller";
 import { activeRollout, rolloutView, type RolloutRow } from "@/lib/rollout/store";
 import { rolloutRunner } from "@/lib/rollout/runner";
 import { assertMayRun } from "@/lib/services/manage-services";
+import { swarmRuntime } from "@/lib/runtime/registry";
+import { SWARM_ROLLBACK_ASKED, swarmUpdateConfigs, type SwarmRolloutProgress } from "@/lib/core/swarm-rollout";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
@@ -26,18 +28,38 @@ async function serviceOrThrow(id: string) {
 /** A viewer sees the environment's names with empty values and no command words (as in the service's view). */
 const forViewer = (spec: RunSpec): RunSpec => ({ image: spec.image, command: spec.command ? spec.command.map(() => "…") : null, env: Object.fromEntries(Object.keys(spec.env).map((k) => [k, ""])) });
 
-async function viewOf(row: RolloutRow, role: Role = "admin"): Promise<RolloutView> {
+
+/**
+ * A swarm rollout's Swarm figures: live from the manager for the service's newest rollout
+ * (Swarm's UpdateStatus is about its last update), else what the row kept.
+ */
+async function swarmFiguresOf(row: RolloutRow): Promise<NonNullable<RolloutView["swarm"]>> {
+  const newest = await db().rollout.findFirst({ where: { serviceId: row.serviceId }, orderBy: { createdAt: "desc" }, select: { id: true } });
+  if (newest?.id === row.id) {
+    try {
+      const p: SwarmRolloutProgress = await swarmRuntime().rolloutProgress(row.serviceId, row.toVersion);
+      return { updateState: p.updateState, message: p.message, desired: p.desired, newTasks: p.newTasks, oldTasks: p.oldTasks, failedTasks: p.failedTasks };
+    } catch {
+      // the manager does not answer or the Swarm service is gone: what the row kept
+    }
+  }
+  const word: Record<string, string | null> = { running: "updating", promoted: "completed", rolled_back: "rollback_completed", rolling_back: "rollback_started" };
+  return { updateState: word[row.state] ?? null, message: null, desired: row.replicas, newTasks: row.newDesired, oldTasks: row.oldDesired, failedTasks: 0 };
+}
+
+async function viewOf(row: RolloutRow, role: Role = "admin", runtime?: string): Promise<RolloutView> {
   const rows = await db().replica.findMany({ where: { serviceId: row.serviceId, inEngine: true, state: "ready" }, select: { version: true } });
   const newInEngine = rows.filter((r) => r.version === row.toVersion).length;
-  const view = rolloutView(row, { newInEngine, oldInEngine: rows.length - newInEngine });
+  const kind = runtime ?? (await db().service.findUnique({ where: { id: row.serviceId }, select: { runtime: true } }))?.runtime;
+  const view = rolloutView(row, { newInEngine, oldInEngine: rows.length - newInEngine }, kind === "swarm" ? await swarmFiguresOf(row) : null);
   return role === "viewer" ? { ...view, from: forViewer(view.from), to: forViewer(view.to) } : view;
 }
 
 /** A service's rollouts, newest first (the active one, if any, first of all). */
 export async function listRollouts(serviceId: string, role: Role, take = 10): Promise<RolloutView[]> {
-  await serviceOrThrow(serviceId);
+  const svc = await serviceOrThrow(serviceId);
   const rows = await db().rollout.findMany({ where: { serviceId }, orderBy: { createdAt: "desc" }, take });
-  return Promise.all(rows.map((r) => viewOf(r, role)));
+  return Promise.all(rows.map((r) => viewOf(r, role, svc.runtime)));
 }
 
 export async function getRollout(serviceId: string, rolloutId: string, role: Role): Promise<RolloutView> {
@@ -64,6 +86,11 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
   // the same run policy as an edit of the service (an operator may not roll out what they may not run)
   await assertMayRun(actor, { image: to.image, command: to.command, env: to.env }, { ...from, allowRoot: svc.allowRoot });
   if (svc.runtime === "docker" && !to.image) throw new AppError("bad_request", "image: a Docker service needs one");
+  const swarm = svc.runtime === "swarm";
+  if (swarm && !to.image) throw new AppError("bad_request", "image: a Swarm service needs one");
+  if (swarm && input.strategy === "canary") {
+    throw new AppError("bad_request", "strategy: a Swarm service's rollout is Swarm's rolling update (batchSize tasks at a time, holdS seconds between batches): use rolling", [{ path: "strategy", message: "rolling only on Swarm" }]);
+  }
   const fromVersion = specVersion(from);
   const toVersion = specVersion(to);
   if (fromVersion === toVersion) throw new AppError("bad_request", "nothing changes: give a new image, command or environment");
@@ -90,7 +117,19 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
     },
   });
   const what = [to.image !== from.image ? `image ${to.image ?? "(default)"}` : null, JSON.stringify(to.command) !== JSON.stringify(from.command) ? "command" : null, JSON.stringify(to.env) !== JSON.stringify(from.env) ? "environment" : null].filter(Boolean).join(", ");
-  const how = input.strategy === "canary" ? `canary ${input.weights.join(" → ")} → 100 %, ${input.holdS} s per step` : `rolling, ${input.batchSize} at a time, ${input.holdS} s between batches`;
+  if (swarm) {
+    try {
+      await swarmRuntime().updateTasks(serviceId, { image: to.image ?? undefined, command: to.command, env: to.env, version: toVersion, configs: swarmUpdateConfigs(plan) });
+    } catch (e) {
+      const reason = `Swarm refused the update: ${e instanceof Error ? e.message : String(e)}`;
+      await db().rollout.update({ where: { id: row.id }, data: { state: "aborted", reason, endedAt: new Date() } });
+      if (autoscalerPaused) await resumeAutoscaler(serviceId);
+      throw e;
+    }
+  }
+  const how = swarm
+    ? `Swarm's rolling update, ${input.batchSize} task(s) at a time, ${input.holdS} s between batches, start-first, each watched 5 s, a failure rolled back by Swarm`
+    : input.strategy === "canary" ? `canary ${input.weights.join(" → ")} → 100 %, ${input.holdS} s per step` : `rolling, ${input.batchSize} at a time, ${input.holdS} s between batches`;
   await recordEvent({
     kind: EVENT_KIND.rolloutStarted,
     actor: actor.username,
@@ -106,8 +145,11 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
 export async function actOnRollout(serviceId: string, rolloutId: string, action: RolloutAction, actor: Actor): Promise<RolloutView> {
   const row = await db().rollout.findFirst({ where: { id: rolloutId, serviceId } });
   if (!row) throw new AppError("not_found", "no such rollout");
+  const svc = await serviceOrThrow(serviceId);
+  if (svc.runtime === "swarm") return actOnSwarmRollout(row, action, actor);
+  if (action === "rollback") throw new AppError("conflict", "rollback: Swarm's rollback, for a swarm service's rollout; abort this one");
   if (!isActiveRollout(row.state)) throw new AppError("conflict", `the rollout has ended (${row.state})`);
-  const allowed: Record<RolloutAction, string[]> = { promote: ["running", "paused"], pause: ["running"], resume: ["paused"], abort: ["running", "paused", "promoting"] };
+  const allowed: Record<Exclude<RolloutAction, "rollback">, string[]> = { promote: ["running", "paused"], pause: ["running"], resume: ["paused"], abort: ["running", "paused", "promoting"] };
   if (!allowed[action].includes(row.state)) throw new AppError("conflict", `cannot ${action} a rollout that is ${row.state.replace("_", " ")}`);
   const data =
     action === "promote"
@@ -126,4 +168,34 @@ export async function actOnRollout(serviceId: string, rolloutId: string, action:
   controller().kick(serviceId);
   void rolloutRunner().tick();
   return getRollout(serviceId, row.id, actor.role);
+}
+
+/**
+ * Rollback (or Abort) of a swarm service's rollout: Swarm's own rollback to the service's
+ * previous spec, while Swarm updates, after it paused, or once it completed (the service's
+ * newest rollout only). Promote, pause and resume are Swarm's to do, not the panel's.
+ */
+async function actOnSwarmRollout(row: RolloutRow, action: RolloutAction, actor: Actor): Promise<RolloutView> {
+  if (action !== "rollback" && action !== "abort") throw new AppError("conflict", `Swarm runs this rollout: the panel can roll it back (rollback) but not ${action} it`);
+  const newest = await db().rollout.findFirst({ where: { serviceId: row.serviceId }, orderBy: { createdAt: "desc" }, select: { id: true } });
+  const may = ["running", "paused", ...(action === "rollback" && newest?.id === row.id ? ["promoted"] : [])];
+  if (!may.includes(row.state)) throw new AppError("conflict", row.state === "rolling_back" ? "Swarm is rolling it back already" : `cannot ${action} a rollout that is ${row.state.replace("_", " ")}${row.state === "promoted" ? " (only the newest can be rolled back)" : ""}`);
+  const reason = `${action === "abort" ? "aborted" : "rolled back"} by ${actor.username}: ${SWARM_ROLLBACK_ASKED}`;
+  const res = await db().rollout.updateMany({ where: { id: row.id, state: row.state }, data: { state: "rolling_back", reason, endedAt: null } });
+  if (res.count === 0) throw new AppError("conflict", "the rollout changed meanwhile: try again");
+  try {
+    await swarmRuntime().rollback(row.serviceId);
+  } catch (e) {
+    await db().rollout.updateMany({ where: { id: row.id, state: "rolling_back" }, data: { state: row.state, reason: row.reason, endedAt: row.endedAt } });
+    throw e;
+  }
+  await recordEvent({
+    kind: EVENT_KIND.rolloutRollingBack,
+    actor: actor.username,
+    serviceId: row.serviceId,
+    message: `${actor.username}: rollout ${action === "abort" ? "aborted" : "rolled back"}: Swarm rolls the service back to its previous spec (${row.fromVersion})`,
+    data: { rolloutId: row.id, action },
+  });
+  void rolloutRunner().tick();
+  return getRollout(row.serviceId, row.id, actor.role);
 }

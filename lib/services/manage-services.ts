@@ -20,6 +20,7 @@ import { serviceView, type ServiceView } from "@/lib/services/views";
 import { pauseAutoscaler } from "@/lib/autoscale/store";
 import { faultStore } from "@/lib/faults/store";
 import { activeRollout } from "@/lib/rollout/store";
+import { rolloutRequestSchema } from "@/lib/core/rollout";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
@@ -154,6 +155,9 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
   return getService(row.id);
 }
 
+/** How an edit of a swarm service's image, command or environment rolls out: Swarm's rolling update, one task at a time, no pause between them. */
+const SWARM_EDIT_ROLLOUT = rolloutRequestSchema.parse({ strategy: "rolling", batchSize: 1, holdS: 0 });
+
 export async function updateService(id: string, input: UpdateServiceInput, actor: Actor): Promise<ServiceView> {
   const svc = await db().service.findUnique({ where: { id } });
   if (!svc) throw new AppError("not_found", "no such service");
@@ -165,11 +169,20 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
   // a rollout in progress owns what the replicas run: its promotion writes these fields
   const runChanged = (input.image !== undefined && input.image !== before.image) || (input.command !== undefined && JSON.stringify(input.command) !== JSON.stringify(before.command)) || (input.env !== undefined && JSON.stringify(input.env) !== JSON.stringify(before.env));
-  // a cluster's service keeps running what it was created with: the panel does not roll a Swarm service or Deployment yet
-  if (runChanged && isClusterRuntime(svc.runtime)) {
-    throw new AppError("conflict", `${svc.name} runs on ${svc.runtime === "swarm" ? "Swarm" : "Kubernetes"}: the panel cannot yet change its image, command or environment (the running ${svc.runtime === "swarm" ? "Swarm service" : "Deployment"} would not change); create a new service instead`);
+  // a Deployment keeps running what it was created with: the panel does not roll it yet
+  if (runChanged && svc.runtime === "kubernetes") {
+    throw new AppError("conflict", `${svc.name} runs on Kubernetes: the panel cannot yet change its image, command or environment (the running Deployment would not change); create a new service instead`);
   }
   if (runChanged && (await activeRollout(id))) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it before changing its image, command or environment`);
+  // on Swarm the change is Swarm's rolling update, followed as a rollout (the fields change when Swarm completes it)
+  const swarmUpdate = runChanged && svc.runtime === "swarm";
+  if (swarmUpdate && input.replicas !== undefined && input.replicas !== svc.replicas) {
+    throw new AppError("conflict", `${svc.name} runs on Swarm: change its replicas or what it runs, one at a time (a rolling update keeps ${svc.replicas} tasks)`);
+  }
+  if (swarmUpdate) {
+    const { startRollout } = await import("@/lib/services/manage-rollouts");
+    await startRollout(id, { ...SWARM_EDIT_ROLLOUT, ...(input.image !== undefined ? { image: input.image } : {}), ...(input.command !== undefined ? { command: input.command } : {}), ...(input.env !== undefined ? { env: input.env } : {}) }, actor);
+  }
   // and its replica counts (old and new version): a count written now would be ignored until it ends
   if (input.replicas !== undefined && input.replicas !== svc.replicas && (await activeRollout(id))) {
     throw new AppError("conflict", `${svc.name}: a rollout is in progress: promote or abort it first, then scale (it keeps ${svc.replicas} replicas until it ends)`);
@@ -199,9 +212,9 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
       replicas,
       minReplicas,
       maxReplicas,
-      ...(input.image !== undefined ? { image: input.image } : {}),
-      ...(input.command !== undefined ? { command: input.command ? JSON.stringify(input.command) : null } : {}),
-      ...(input.env !== undefined ? { env: JSON.stringify(input.env) } : {}),
+      ...(input.image !== undefined && !swarmUpdate ? { image: input.image } : {}),
+      ...(input.command !== undefined && !swarmUpdate ? { command: input.command ? JSON.stringify(input.command) : null } : {}),
+      ...(input.env !== undefined && !swarmUpdate ? { env: JSON.stringify(input.env) } : {}),
       ...(input.memoryLimitMb !== undefined ? { memoryLimitMb: input.memoryLimitMb } : {}),
       ...(input.memoryThresholdPercent !== undefined ? { memoryThresholdPercent: input.memoryThresholdPercent } : {}),
       ...(input.cpuLimit !== undefined ? { cpuLimit: input.cpuLimit } : {}),
@@ -222,7 +235,8 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   } else if (replicas !== svc.replicas) {
     await recordEvent({ kind: "service.scaled", actor: actor.username, serviceId: id, message: `${actor.username} scaled ${svc.name} from ${svc.replicas} to ${replicas} replicas`, data: { from: svc.replicas, to: replicas } });
   }
-  const otherChanges = Object.keys(input).filter((k) => k !== "replicas" && k !== "endpoints");
+  // on Swarm the rollout's own events say what runs
+  const otherChanges = Object.keys(input).filter((k) => k !== "replicas" && k !== "endpoints" && !(swarmUpdate && (k === "image" || k === "command" || k === "env")));
   if (otherChanges.length) {
     await recordEvent({ kind: "service.updated", actor: actor.username, serviceId: id, message: `${actor.username} changed ${otherChanges.join(", ")} of ${svc.name}; new replicas use it` });
   }
