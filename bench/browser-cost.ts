@@ -38,8 +38,9 @@
  *                            [--screenshots DIR]   (after each N: the page at 1280 px and at 390 px, top and charts)
  *                            [--settle 300]        (wait after scaling until the charts' 5 minutes hold N replicas)
  *                            [--slot 1]            (another set of ports, to run two checkouts side by side)
+ *                            [--panel-port 3570 --listener-port 18710 --replica-ports 13300-13399]  (explicit ports instead of a slot's)
  *
- * Ports: panel 3510+slot, listener 18600+slot, replicas 15000+100*slot … +99 (slots 0-2; docs/TESTING.md).
+ * Ports: panel 3510+slot, listener 18600+slot, replicas 15000+100*slot … +99 (slots 0-2; docs/TESTING.md), or the explicit ones.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -49,6 +50,7 @@ import { launchBrowser, type LaunchedBrowser } from "../tests/helpers/browser";
 import { startPanel, type Panel } from "../tests/helpers/panel";
 import { until } from "../tests/helpers/load";
 import { scaleTo, startTraffic, web } from "./demo-service";
+import { procTable, TICKS, type ProcRow } from "./measure";
 
 const argOf = (name: string): string | null => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,6 +70,9 @@ const SHOTS = argOf("screenshots");
 const SETTLE_S = num("settle", 0);
 /** runs side by side (e.g. two checkouts): slot k uses panel 3510+k, listener 18600+k, replicas 15000+100k… */
 const SLOT = num("slot", 0);
+const PANEL_PORT = num("panel-port", 3510 + SLOT);
+const LISTENER_PORT = num("listener-port", 18600 + SLOT);
+const REPLICA_PORTS = argOf("replica-ports") ?? `${15000 + 100 * SLOT}-${15099 + 100 * SLOT}`;
 const WARMUP_S = 10;
 const ADMIN = { username: "bench", password: "browser bench pw" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,9 +113,36 @@ type BenchState = { longTasks: number[]; ages: number[]; arrivals: number[]; cha
 
 type Viewer = { browser: LaunchedBrowser; page: Page; cdp: CDPSession };
 
+/**
+ * CPU seconds so far of one viewer's Chromium: its renderer processes and all its processes
+ * (renderer, GPU, network, browser). CPU time is what the page cost whatever the load: the
+ * busy % above is wall time of tasks, which a loaded machine stretches.
+ */
+function chromiumCpu(v: Viewer): { rendererS: number; allS: number } {
+  const all = procTable();
+  const root = all.find((p) => p.cmd.includes(`--user-data-dir=${v.browser.userDataDir}`) && !p.cmd.includes("--type="));
+  if (!root) return { rendererS: NaN, allS: NaN };
+  const mine = new Set([root.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
+  }
+  const ours = all.filter((p) => mine.has(p.pid));
+  const seconds = (ps: ProcRow[]) => ps.reduce((s, p) => s + p.cpuTicks, 0) / TICKS;
+  return { rendererS: seconds(ours.filter((p) => p.cmd.includes("--type=renderer"))), allS: seconds(ours) };
+}
+
 type Figures = {
   seconds: number;
   busyPct: number;
+  /** CPU time of the viewer's renderer process(es) over wall time, % of one core */
+  rendererCpuPct: number;
+  /** CPU time of all the viewer's Chromium processes (renderer, GPU, network, browser), % of one core */
+  chromiumCpuPct: number;
   scriptPct: number;
   layoutPct: number;
   longTasksPerMin: number;
@@ -179,6 +211,7 @@ async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS:
   const gcStart = await Promise.all(viewers.map((v) => retainedMb(v.cdp)));
   await Promise.all(viewers.map((v) => v.page.evaluate(() => Object.assign((window as unknown as { __bench: BenchState }).__bench, { longTasks: [], ages: [], arrivals: [], changes: 0 }))));
   const before = await Promise.all(viewers.map((v) => metrics(v.cdp)));
+  const cpuBefore = viewers.map(chromiumCpu);
   const t0 = Date.now();
   const heapMax = viewers.map(() => 0);
   while (Date.now() - t0 < seconds * 1000) {
@@ -189,6 +222,7 @@ async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS:
     await onSample?.((Date.now() - t0) / 1000, heap);
   }
   const after = await Promise.all(viewers.map((v) => metrics(v.cdp)));
+  const cpuAfter = viewers.map(chromiumCpu);
   const wall = (Date.now() - t0) / 1000;
   const states = await Promise.all(viewers.map((v) => v.page.evaluate(() => (window as unknown as { __bench: BenchState }).__bench)));
   const gcEnd = await Promise.all(viewers.map((v) => retainedMb(v.cdp)));
@@ -200,6 +234,8 @@ async function measure(viewers: Viewer[], seconds: number, onSample?: (elapsedS:
     return {
       seconds: wall,
       busyPct: (d("TaskDuration") / wall) * 100,
+      rendererCpuPct: ((cpuAfter[i].rendererS - cpuBefore[i].rendererS) / wall) * 100,
+      chromiumCpuPct: ((cpuAfter[i].allS - cpuBefore[i].allS) / wall) * 100,
       scriptPct: (d("ScriptDuration") / wall) * 100,
       layoutPct: ((d("LayoutDuration") + d("RecalcStyleDuration")) / wall) * 100,
       longTasksPerMin: (st.longTasks.length * 60) / wall,
@@ -222,10 +258,10 @@ const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
 function print(replicas: number, viewers: number, rows: Figures[]): void {
   const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
   console.log(`\n${replicas} replicas (charts: ${rows[0].historyPoints} points), ${viewers} viewer${viewers > 1 ? "s" : ""} (scrolled to ${SCROLL}), ${Math.round(rows[0].seconds)} s window, ${RPS} req/s, load average ${load}`);
-  console.log("viewer  busy %  script %  style+layout %  long tasks/min  longest ms  heap max MB  after GC start→end MB  point age median/p95/max s  tick arrival s  updates/s");
+  console.log("viewer  busy %  renderer CPU %  Chromium CPU %  script %  style+layout %  long tasks/min  longest ms  heap max MB  after GC start→end MB  point age median/p95/max s  tick arrival s  updates/s");
   rows.forEach((f, i) => {
     console.log(
-      `${String(i + 1).padStart(6)}${f.busyPct.toFixed(1).padStart(8)}${f.scriptPct.toFixed(1).padStart(10)}${f.layoutPct.toFixed(1).padStart(15)}${f.longTasksPerMin.toFixed(1).padStart(16)}` +
+      `${String(i + 1).padStart(6)}${f.busyPct.toFixed(1).padStart(8)}${f.rendererCpuPct.toFixed(1).padStart(16)}${f.chromiumCpuPct.toFixed(1).padStart(16)}${f.scriptPct.toFixed(1).padStart(10)}${f.layoutPct.toFixed(1).padStart(15)}${f.longTasksPerMin.toFixed(1).padStart(16)}` +
         `${Math.round(f.longestMs).toString().padStart(12)}${f.heapMaxMb.toFixed(1).padStart(13)}${`${f.heapGcStartMb.toFixed(1)}→${f.heapGcEndMb.toFixed(1)}`.padStart(23)}` +
         `${`${f.ageMedianS.toFixed(2)}/${f.ageP95S.toFixed(2)}/${f.ageMaxS.toFixed(2)}`.padStart(28)}${f.arrivalMedianS.toFixed(2).padStart(16)}${f.updatesPerS.toFixed(2).padStart(11)}`,
     );
@@ -235,6 +271,7 @@ function print(replicas: number, viewers: number, rows: Figures[]): void {
   console.log(`  goal main thread busy ≤ ${busyGoal} % (${replicas <= 6 ? "6" : "50"} replicas): worst viewer ${worst("busyPct").toFixed(1)} %  ${verdict(worst("busyPct") <= busyGoal)}`);
   console.log(`  goal JS heap ≤ ${GOALS.heapMb} MB: largest seen ${worst("heapMaxMb").toFixed(1)} MB  ${verdict(worst("heapMaxMb") <= GOALS.heapMb)}`);
   if (viewers >= 3) console.log(`  goal newest point ≤ ${GOALS.ageS} s old with ${viewers} viewers: worst median ${worst("ageMedianS").toFixed(2)} s (p95 ${worst("ageP95S").toFixed(2)} s)  ${verdict(worst("ageMedianS") <= GOALS.ageS)}`);
+  console.log(`  CPU time (load-independent, printed, no goal): renderer worst ${worst("rendererCpuPct").toFixed(1)} % of a core, all of a viewer's Chromium worst ${worst("chromiumCpuPct").toFixed(1)} %`);
   const slowest = Math.min(...rows.map((r) => r.updatesPerS));
   console.log(`  charts update every second: slowest viewer ${slowest.toFixed(2)} updates/s  ${verdict(slowest >= 0.9)}`);
 }
@@ -276,6 +313,11 @@ async function screenshots(page: Page, dir: string, replicas: number): Promise<v
     await page.getByTestId("charts").scrollIntoViewIfNeeded();
     await sleep(1500);
     await page.screenshot({ path: path.join(dir, `service-${replicas}-${width}-charts.png`) });
+    // two charts on their own: the stacked bands (hatched fills) and a line per replica (dashes)
+    for (const id of ["chart-rps", "chart-replica-latency"]) {
+      const chart = page.getByTestId(id).first();
+      if (await chart.count()) await chart.screenshot({ path: path.join(dir, `service-${replicas}-${width}-${id}.png`) }).catch(() => undefined);
+    }
     const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     console.log(`screenshots at ${width} px in ${dir}${sideways > 0 ? ` (the page scrolls sideways by ${sideways} px)` : ""}`);
   }
@@ -314,9 +356,9 @@ async function trace(v: Viewer, seconds: number): Promise<void> {
 
 async function main(): Promise<void> {
   const panel = await startPanel({
-    port: 3510 + SLOT,
+    port: PANEL_PORT,
     startTimeoutMs: 300_000,
-    env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(18600 + SLOT), PORT_RANGE: `${15000 + 100 * SLOT}-${15099 + 100 * SLOT}`, MAX_REPLICAS: String(Math.max(50, ...REPLICAS)) },
+    env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, BALANCER_PORT: String(LISTENER_PORT), PORT_RANGE: REPLICA_PORTS, MAX_REPLICAS: String(Math.max(50, ...REPLICAS)) },
   });
   const open: Viewer[] = [];
   let keepTraffic: ReturnType<typeof setInterval> | undefined;

@@ -43,16 +43,17 @@ export async function waitHttp(port: number) {
   throw new Error(`nothing answers on ${port}`);
 }
 
-type ProcRow = { pid: number; session: number; cpuTicks: number; cmd: string };
+export type ProcRow = { pid: number; ppid: number; session: number; cpuTicks: number; cmd: string };
 
-function procTable(): ProcRow[] {
+/** Every process from /proc: its parent, session, CPU ticks so far (utime+stime) and command line. */
+export function procTable(): ProcRow[] {
   const rows: ProcRow[] = [];
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      rows.push({ pid: Number(name), session: Number(f[3]), cpuTicks: Number(f[11]) + Number(f[12]), cmd: fs.readFileSync(`/proc/${name}/cmdline`, "utf8") });
+      rows.push({ pid: Number(name), ppid: Number(f[1]), session: Number(f[3]), cpuTicks: Number(f[11]) + Number(f[12]), cmd: fs.readFileSync(`/proc/${name}/cmdline`, "utf8") });
     } catch {
       /* gone */
     }

@@ -1,6 +1,7 @@
 "use client";
 
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { memo, useCallback, useMemo, useState, type ReactNode } from "react";
+import { HOLD_OFF_SCREEN_FROM, useHeldOffScreen } from "@/components/ui/hold-off-screen";
 import type { SwitchyardEvent } from "@/lib/events";
 import type { ReplicaTick, ServiceTick } from "@/lib/core/metrics";
 import { TIME_RANGE_KEYS, TIME_RANGES, type StoredRange, type TimeRange } from "@/lib/core/metric-history";
@@ -43,34 +44,14 @@ function extraIds(known: readonly string[], history: readonly ServiceTick[]): st
   return out;
 }
 
-/**
- * From this many series on, a chart off screen keeps the window it last drew and skips the
- * ticks until it is scrolled to (then it draws the newest at once). With 50 replicas a
- * chart's tick is 50 paths of 300 points; the page shows two or three charts at a time.
- * Below it every chart draws every tick (cheap with a few series).
- */
-export const HOLD_OFF_SCREEN_FROM = 10;
+export { HOLD_OFF_SCREEN_FROM };
 
 /** One chart's place in the grid: gives the chart `win`, or while it is off screen (and `hold`), the window it last drew. */
 function OnScreen({ win, hold, children }: { win: ChartWindow; hold: boolean; children: (win: ChartWindow) => ReactNode }) {
-  const ref = useRef<HTMLDivElement | null>(null);
-  const [visible, setVisible] = useState(true);
-  useEffect(() => {
-    const el = ref.current;
-    if (!hold || !el || typeof IntersectionObserver === "undefined") return;
-    const io = new IntersectionObserver((entries) => setVisible(entries[entries.length - 1].isIntersecting), { rootMargin: "200px 0px" });
-    io.observe(el);
-    return () => {
-      io.disconnect();
-      setVisible(true);
-    };
-  }, [hold]);
-  const live = visible || !hold;
-  const [drawn, setDrawn] = useState(win);
-  if (live && drawn !== win) setDrawn(win);
+  const { ref, shown, live } = useHeldOffScreen(win, hold);
   return (
     <div ref={ref} className="min-w-0" data-chart-held={live ? undefined : true}>
-      {children(live ? win : drawn)}
+      {children(shown)}
     </div>
   );
 }

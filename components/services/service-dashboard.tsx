@@ -20,6 +20,7 @@ import { TrafficPanel } from "@/components/traffic/traffic-panel";
 import { useReplicaStyles } from "@/components/charts/replica-colors";
 import { ShareBar } from "@/components/charts/share-bar";
 import { ServiceCharts } from "@/components/charts/service-charts";
+import { HOLD_OFF_SCREEN_FROM, HoldOffScreen } from "@/components/ui/hold-off-screen";
 import { averageMeaning, replicaFigures } from "@/components/services/replica-figures";
 import type { AutoscaleView } from "@/lib/core/autoscale";
 import { AutoscaleCard } from "@/components/autoscale/autoscale-card";
@@ -128,6 +129,7 @@ export function ServiceDashboard({
   const errorsNow = last ? last.errors["4xx"] + last.errors["5xx"] + last.errors.conn : 0;
   const averageMeans = useMemo(() => averageMeaning(balancer.kind), [balancer.kind]);
   // each card's figures once per tick (a card's props stay the same between ticks)
+  const holdCards = service.instances.length >= HOLD_OFF_SCREEN_FROM;
   const figures = useMemo(() => new Map(service.instances.map((r) => [r.id, replicaFigures(history, r.id)])), [history, service.instances]);
 
   return (
@@ -222,24 +224,31 @@ export function ServiceDashboard({
               </div>
             ) : (
               <div className="grid gap-3 sm:grid-cols-2 xl:grid-cols-3" data-testid="replica-grid">
-                {service.instances.map((r) => (
-                  <MemoReplicaCard
-                    key={r.id}
-                    replica={r}
-                    tick={ticks.get(r.id)}
-                    figures={figures.get(r.id) ?? replicaFigures(history, r.id)}
-                    averageMeans={averageMeans}
-                    color={colorOf(r.id)}
-                    now={now ?? Date.parse(r.startedAt ?? service.createdAt)}
-                    limitMb={service.memoryLimitMb}
-                    thresholdPercent={threshold}
-                    serviceName={service.name}
-                    canOperate={canOperate}
-                    serviceActions={service.actions}
-                    lifecycle={isClusterRuntime(service.runtime) ? "none" : lifecycleOf(service)}
-                    replicaProtocol={service.replicaProtocol}
-                  />
-                ))}
+                {service.instances.map((r) => {
+                  const props: React.ComponentProps<typeof ReplicaCard> = {
+                    replica: r,
+                    tick: ticks.get(r.id),
+                    figures: figures.get(r.id) ?? replicaFigures(history, r.id),
+                    averageMeans,
+                    color: colorOf(r.id),
+                    now: now ?? Date.parse(r.startedAt ?? service.createdAt),
+                    limitMb: service.memoryLimitMb,
+                    thresholdPercent: threshold,
+                    serviceName: service.name,
+                    canOperate,
+                    serviceActions: service.actions,
+                    lifecycle: isClusterRuntime(service.runtime) ? "none" : lifecycleOf(service),
+                    replicaProtocol: service.replicaProtocol,
+                  };
+                  // with many replicas a card off screen keeps what it showed and takes no tick until scrolled to
+                  return holdCards ? (
+                    <HoldOffScreen key={r.id} value={props} hold className="grid min-w-0">
+                      {(p) => <MemoReplicaCard {...p} />}
+                    </HoldOffScreen>
+                  ) : (
+                    <MemoReplicaCard key={r.id} {...props} />
+                  );
+                })}
                 {Array.from({ length: missing }, (_, i) => (
                   <div key={`pending-${i}`} data-testid="replica-pending" className="flex min-h-32 items-center justify-center rounded-lg border border-dashed border-sky-300 p-3 text-xs text-sky-700 dark:border-sky-800 dark:text-sky-300">
                     <span className="animate-pulse">waiting for the controller to start a replica…</span>

@@ -9,7 +9,10 @@
  * - hovering one chart shows the crosshair at the same instant on the others;
  * - scaling puts an "S" marker on the charts;
  * - every chart is named (role img with a label, no unnamed "application" tab stop)
- *   and its text reads at 4.5:1 or more in the light and in the dark theme.
+ *   and its text reads at 4.5:1 or more in the light and in the dark theme;
+ * - with 10 replicas (issue 18) the per-replica series are drawn on a canvas that moves
+ *   every second, with no path per series in the DOM, the crosshair still reads the
+ *   values, and a replica card off screen holds still until it is scrolled to.
  *
  * Panels 3290-3299, replicas 26800-26999, listener 18380.
  */
@@ -270,6 +273,60 @@ describe("service charts: range, pause, crosshair, markers, names (Chromium)", (
       const after = await page.evaluate(() => [document.documentElement.scrollWidth, document.body.scrollWidth]);
       expect(Math.max(...after), `wider than the phone: ${await widerThan(page, 390)}`).toBeLessThanOrEqual(390);
       await shootCharts(page, "phone-service-charts");
+    } finally {
+      await browser.close();
+    }
+  }, 240_000);
+
+  it("with 10 replicas: the series on a canvas that moves, hover values, cards off screen held until scrolled to", async () => {
+    const res = await panel.request(`/api/services/${serviceId}`, { method: "PATCH", cookie, json: { replicas: 10 } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const browser = await signedIn({ width: 1280, height: 900 });
+    try {
+      const page = browser.page;
+      const canvas = page.getByTestId("chart-rps").getByTestId("chart-canvas");
+      await until("the requests chart to draw 10 series on a canvas", () => canvas.getAttribute("data-series-count").catch(() => null), (n) => Number(n) >= 10, 60_000);
+      // no DOM node per replica's series any more: each per-replica chart draws its 10 or more on a canvas
+      // (the service's own charts, latency percentiles, errors by class, desired/ready, keep their few SVG paths)
+      const perReplica = ["chart-rps", "chart-share", "chart-memory", "chart-replica-latency", "chart-replica-errors"];
+      for (const id of perReplica) {
+        expect(await page.getByTestId(id).getByTestId("chart-canvas").getAttribute("data-series-count"), id).toMatch(/^\d+$/);
+        expect(await page.getByTestId(id).locator("path.sy-area, path.sy-line").count(), id).toBe(0);
+      }
+      // the canvas holds a drawing (pixels with colour inside the plot), and it changes as ticks arrive
+      // (a short digest of the picture: the error message of a timeout stays readable)
+      const picture = () =>
+        canvas.evaluate((c: HTMLCanvasElement) => {
+          const url = c.toDataURL();
+          let h = 0;
+          for (let i = 0; i < url.length; i++) h = (h * 31 + url.charCodeAt(i)) | 0;
+          return `${url.length}:${h}`;
+        });
+      const painted = () =>
+        canvas.evaluate((c: HTMLCanvasElement) => {
+          const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+          return n;
+        });
+      // a chart with 10 or more series off screen holds still: the viewer looks at it
+      await canvas.scrollIntoViewIfNeeded();
+      await until("the canvas to hold a drawing", painted, (n) => n > 500, 20_000);
+      const first = await picture();
+      await until("the canvas drawing to move with the ticks", picture, (p) => p !== first, 15_000);
+      await hoverCrosshair(page);
+      await page.emulateMedia({ colorScheme: "dark" });
+      await until("the canvas still drawn in the dark theme", painted, (n) => n > 500, 10_000);
+      await shootCharts(page, "service-charts-canvas-dark");
+      await page.emulateMedia({ colorScheme: "light" });
+
+      // at the bottom of the page the first card is far off screen: it holds still; scrolled to, it takes ticks again
+      const firstCard = page.getByTestId("replica-grid").locator(":scope > div").first();
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      await until("the first replica card to hold while off screen", () => firstCard.getAttribute("data-held"), (h) => h === "true", 10_000);
+      await firstCard.scrollIntoViewIfNeeded();
+      await until("the first replica card to take ticks again on screen", () => firstCard.getAttribute("data-held"), (h) => h === null, 10_000);
+      await shootCharts(page, "service-charts-canvas");
     } finally {
       await browser.close();
     }

@@ -13,6 +13,7 @@ import { clock, replicaRows, rowReadout, timeAxis } from "@/components/charts/ch
 import { timeAt } from "@/components/charts/time-plot";
 import { areaPaths, linePath, nearestRow, scaleX, scaleY } from "@/components/charts/svg-paths";
 import { contrast, REPLICA_PALETTE, styleOfSlot, textOn } from "@/components/charts/replica-colors";
+import { dashList, tileOf } from "@/components/charts/canvas-fill";
 
 const MIN = 60_000;
 const point = (at: number, replicaId: string, over: Partial<StoredPoint> = {}): StoredPoint => ({ at, replicaId, rps: 10, errors: 0, p95Ms: 20, memoryMb: 50, healthy: 1, ...over });
@@ -249,5 +250,29 @@ describe("replica palette", () => {
 
   it("writes share labels in the colour that reads at 4.5:1 on each segment", () => {
     for (const c of REPLICA_PALETTE) expect(contrast(textOn(c), c), c).toBeGreaterThanOrEqual(4.5);
+  });
+});
+
+describe("the canvas fills of a chart with many series (issue 18)", () => {
+  it("names the same tile as the SVG pattern of a replica slot and of the error classes", () => {
+    for (const slot of [0, 1, 2, 3, 9, 35]) {
+      const st = styleOfSlot(slot);
+      expect(tileOf(`url(#sy-replica-${slot})`)).toEqual({ color: st.color, hatch: st.hatch, rotate: st.hatch === "stripes" });
+    }
+    expect(tileOf("url(#sy-errors-5xx)")).toEqual({ color: "#e11d48", hatch: "stripes", rotate: true });
+    expect(tileOf("url(#sy-errors-conn)")?.hatch).toBe("dots");
+    expect(tileOf("#0072b2")).toBeNull();
+    expect(tileOf("url(#sy-errors-nope)")).toBeNull();
+    expect(tileOf("url(#sy-replica-1) x")).toBeNull();
+  });
+
+  it("turns an SVG dash array into canvas setLineDash's list", () => {
+    expect(dashList("")).toEqual([]);
+    expect(dashList(undefined)).toEqual([]);
+    expect(dashList("7 3")).toEqual([7, 3]);
+    expect(dashList("9 3 2 3")).toEqual([9, 3, 2, 3]);
+    // an odd list repeats, as SVG does
+    expect(dashList("4")).toEqual([4, 4]);
+    for (const slot of [0, 1, 2, 3]) expect(dashList(styleOfSlot(slot).dash).length % 2).toBe(0);
   });
 });
