@@ -99,6 +99,16 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
   await db().replica.updateMany({ where: { serviceId, version: null }, data: { version: fromVersion } });
   const autoscalerPaused = await pauseAutoscaler(serviceId, ROLLOUT_PAUSER);
   const plan = { strategy: input.strategy, weights: input.weights, batchSize: input.batchSize, holdS: input.holdS, gates: input.gates };
+  if (swarm) {
+    // Swarm's update first, the record after: the runner never reads the UpdateStatus of an
+    // earlier update (Swarm clears it with this write) as this rollout's
+    try {
+      await swarmRuntime().updateTasks(serviceId, { image: to.image ?? undefined, command: to.command, env: to.env, version: toVersion, configs: swarmUpdateConfigs(plan) });
+    } catch (e) {
+      if (autoscalerPaused) await resumeAutoscaler(serviceId);
+      throw e;
+    }
+  }
   const row = await db().rollout.create({
     data: {
       serviceId,
@@ -117,16 +127,6 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
     },
   });
   const what = [to.image !== from.image ? `image ${to.image ?? "(default)"}` : null, JSON.stringify(to.command) !== JSON.stringify(from.command) ? "command" : null, JSON.stringify(to.env) !== JSON.stringify(from.env) ? "environment" : null].filter(Boolean).join(", ");
-  if (swarm) {
-    try {
-      await swarmRuntime().updateTasks(serviceId, { image: to.image ?? undefined, command: to.command, env: to.env, version: toVersion, configs: swarmUpdateConfigs(plan) });
-    } catch (e) {
-      const reason = `Swarm refused the update: ${e instanceof Error ? e.message : String(e)}`;
-      await db().rollout.update({ where: { id: row.id }, data: { state: "aborted", reason, endedAt: new Date() } });
-      if (autoscalerPaused) await resumeAutoscaler(serviceId);
-      throw e;
-    }
-  }
   const how = swarm
     ? `Swarm's rolling update, ${input.batchSize} task(s) at a time, ${input.holdS} s between batches, start-first, each watched 5 s, a failure rolled back by Swarm`
     : input.strategy === "canary" ? `canary ${input.weights.join(" → ")} → 100 %, ${input.holdS} s per step` : `rolling, ${input.batchSize} at a time, ${input.holdS} s between batches`;
@@ -181,14 +181,11 @@ async function actOnSwarmRollout(row: RolloutRow, action: RolloutAction, actor: 
   const may = ["running", "paused", ...(action === "rollback" && newest?.id === row.id ? ["promoted"] : [])];
   if (!may.includes(row.state)) throw new AppError("conflict", row.state === "rolling_back" ? "Swarm is rolling it back already" : `cannot ${action} a rollout that is ${row.state.replace("_", " ")}${row.state === "promoted" ? " (only the newest can be rolled back)" : ""}`);
   const reason = `${action === "abort" ? "aborted" : "rolled back"} by ${actor.username}: ${SWARM_ROLLBACK_ASKED}`;
-  const res = await db().rollout.updateMany({ where: { id: row.id, state: row.state }, data: { state: "rolling_back", reason, endedAt: null } });
-  if (res.count === 0) throw new AppError("conflict", "the rollout changed meanwhile: try again");
-  try {
-    await swarmRuntime().rollback(row.serviceId);
-  } catch (e) {
-    await db().rollout.updateMany({ where: { id: row.id, state: "rolling_back" }, data: { state: row.state, reason: row.reason, endedAt: row.endedAt } });
-    throw e;
-  }
+  // Swarm's rollback first (it sets rollback_started with the same write), the record after: the
+  // runner never takes a status from before the rollback (a paused one) for this one's
+  await swarmRuntime().rollback(row.serviceId);
+  // the runner may have seen Swarm's rollback_started in between: the person's reason wins
+  await db().rollout.updateMany({ where: { id: row.id, state: { in: [row.state, "rolling_back"] } }, data: { state: "rolling_back", reason, endedAt: null } });
   await recordEvent({
     kind: EVENT_KIND.rolloutRollingBack,
     actor: actor.username,
