@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { waitFor } from "../helpers/load";
 import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
+import { clusterServiceRows, importClusterServiceRoutes, type ClusterServiceRoutes } from "../helpers/cluster-service";
 
 const API_PORT = 16002;
 const TOKEN = randomBytes(24).toString("base64url");
@@ -21,15 +22,9 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
   let fake: FakeKubeApi;
   let h: ControllerHarness;
   let serviceId = "";
-  let routes: {
-    services: typeof import("@/app/api/services/route");
-    service: typeof import("@/app/api/services/[id]/route");
-    actions: typeof import("@/app/api/replicas/[id]/actions/route");
-    logs: typeof import("@/app/api/replicas/[id]/logs/route");
-  };
+  let routes: ClusterServiceRoutes;
 
-  const rows = async () => (await h.m.getService(serviceId)).instances;
-  const readyRows = async () => (await rows()).filter((r) => r.state === "ready");
+  const { rows, readyRows } = clusterServiceRows(() => h, () => serviceId);
   const deployment = () => fake.objects("deployments").find((d) => d.metadata.labels?.["switchyard.service"] === serviceId);
   const events = async (kind: string) => (await h.m.db().event.findMany({ where: { serviceId, kind }, orderBy: { at: "asc" } })).map((e) => e.message);
 
@@ -42,12 +37,7 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
       service: { replicas: 0 },
       env: { KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-panel" },
     });
-    routes = {
-      services: await import("@/app/api/services/route"),
-      service: await import("@/app/api/services/[id]/route"),
-      actions: await import("@/app/api/replicas/[id]/actions/route"),
-      logs: await import("@/app/api/replicas/[id]/logs/route"),
-    };
+    routes = await importClusterServiceRoutes();
   }, 120_000);
 
   afterAll(async () => {

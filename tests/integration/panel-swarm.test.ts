@@ -16,6 +16,7 @@ import { mkdtempSync } from "node:fs";
 import { hasBinary, needs } from "../helpers/requirements";
 import { waitFor } from "../helpers/load";
 import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
+import { clusterServiceRows, importClusterServiceRoutes, type ClusterServiceRoutes } from "../helpers/cluster-service";
 import { startSwarmLoad, swarmBed } from "../helpers/swarm-bed";
 
 const IMAGE = "switchyard/replica:swarm-bed";
@@ -53,16 +54,9 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("th
   let managerAddr = "";
   let manager = "";
   let serviceId = "";
-  let routes: {
-    services: typeof import("@/app/api/services/route");
-    service: typeof import("@/app/api/services/[id]/route");
-    actions: typeof import("@/app/api/replicas/[id]/actions/route");
-    logs: typeof import("@/app/api/replicas/[id]/logs/route");
-    nodes: typeof import("@/app/api/cluster/nodes/route");
-  };
+  let routes: ClusterServiceRoutes & { nodes: typeof import("@/app/api/cluster/nodes/route") };
 
-  const rows = async () => (await h.m.getService(serviceId)).instances;
-  const readyRows = async () => (await rows()).filter((r) => r.state === "ready");
+  const { rows, readyRows } = clusterServiceRows(() => h, () => serviceId);
   const act = async (replicaId: string, body: Record<string, unknown>) => {
     const res = await h.api(routes.actions.POST, `/api/replicas/${replicaId}/actions`, { method: "POST", body }, { id: replicaId });
     const json = (await res.json()) as { result?: Record<string, unknown>; error?: { message: string } };
@@ -85,13 +79,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("th
       service: { replicas: 0 },
       env: { SWARM_MANAGER: manager, SWARM_NETWORK: `sy-pw-${RUN}`, SWARM_BALANCER_PORTS: "18572-18575", SWARM_BALANCER_IMAGE: LB_IMAGE },
     });
-    routes = {
-      services: await import("@/app/api/services/route"),
-      service: await import("@/app/api/services/[id]/route"),
-      actions: await import("@/app/api/replicas/[id]/actions/route"),
-      logs: await import("@/app/api/replicas/[id]/logs/route"),
-      nodes: await import("@/app/api/cluster/nodes/route"),
-    };
+    routes = { ...(await importClusterServiceRoutes()), nodes: await import("@/app/api/cluster/nodes/route") };
   }, 400_000);
 
   afterAll(async () => {
