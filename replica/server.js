@@ -633,3 +633,21 @@ function shutdown(signal) {
 
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));
+
+// ---------------------------------------------------------------- exit with the parent (tests)
+// EXIT_WITH_PARENT=1 (the test helpers set it; never a runtime of the panel's, whose replicas
+// outlive a panel restart): when the process that started this one dies, the kernel gives it a
+// new parent, so a changed parent pid means the test that owned it was killed mid-run; exit
+// rather than hold its ports. A separate watchdog, apart from the SIGTERM handling above.
+function exitWithParent() {
+  if (process.env.EXIT_WITH_PARENT !== "1") return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    console.log(`replica ${config.id}: its parent ${parent} is gone, exiting`);
+    process.exit(0);
+  }, 500);
+  watch.unref();
+}
+exitWithParent();

@@ -183,7 +183,8 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
     const run = runs.get(pod.metadata.name)!;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [REPLICA_SERVER_JS], { env: envOf(pod) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+      // EXIT_WITH_PARENT: a pod outlives no test process that is killed mid-run (replica/server.js)
+      child = spawn(process.execPath, [REPLICA_SERVER_JS], { env: { ...(envOf(pod) as NodeJS.ProcessEnv), EXIT_WITH_PARENT: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     } catch (e) {
       pod.status.containerStatuses[0].state = { waiting: { reason: "CreateContainerError", message: (e as Error).message } };
       put("pods", pod, "MODIFIED");

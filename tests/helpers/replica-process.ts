@@ -95,6 +95,8 @@ export async function startReplica(opts: StartReplicaOptions): Promise<ReplicaPr
       REPLICA_ID: opts.id,
       SERVICE_NAME: opts.service ?? "test",
       MEMORY_LIMIT_MB: String(opts.memoryLimitMb ?? 256),
+      // it exits when this test process dies mid-run (killed), instead of holding its ports
+      EXIT_WITH_PARENT: "1",
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
