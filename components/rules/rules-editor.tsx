@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { EVENT_KIND } from "@/lib/core/event-kinds";
 import { rulesSchema, type Rules } from "@/lib/core/rules";
 import { unsupportedOptions } from "@/lib/engines/capabilities";
+import { withSwarmBalancer } from "@/lib/engines/swarm/capabilities";
 import { descriptorOf, engineDescriptors } from "@/lib/engines/descriptors";
 import type { Capability, EngineCapabilities, EngineKind } from "@/lib/engines/types";
 import { api, ApiError } from "@/lib/client/api";
@@ -55,7 +56,8 @@ function fieldOf(capability: Capability): string {
  * cannot do disabled with its reason, a preview (diff against the live config
  * and the engine's own check), and a safe apply against the base revision.
  */
-export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: string; canEdit: boolean; onRevision?: (revision: number | null) => void }) {
+export function RulesEditor({ serviceId, canEdit, onRevision, runtime }: { serviceId: string; canEdit: boolean; onRevision?: (revision: number | null) => void; runtime?: string }) {
+  const onSwarm = runtime === "swarm";
   const [loadError, setLoadError] = useState<string | null>(null);
   const [saved, setSaved] = useState<Rules | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
@@ -83,14 +85,15 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
       setSaved(rules);
       setDraft(rules);
       setBaseRevision(r.revision);
-      setEngine(b?.engine ?? null);
+      // a Swarm service: what its own balancer on the Swarm cannot do is off too, with the reason
+      setEngine(b?.engine ? (onSwarm ? { ...b.engine, capabilities: withSwarmBalancer(b.engine.capabilities) } : b.engine) : null);
       setServerIssues(new Map());
       setPreview({ kind: "idle" });
       setFormKey((k) => k + 1);
     } catch (e) {
       setLoadError(e instanceof Error ? e.message : String(e));
     }
-  }, [serviceId]);
+  }, [serviceId, onSwarm]);
 
   useEffect(() => {
     void load();
@@ -291,6 +294,11 @@ export function RulesEditor({ serviceId, canEdit, onRevision }: { serviceId: str
           <span>
             · engine <strong className="text-zinc-700 dark:text-zinc-300">{engine.kind}</strong>
             {engine.version ? ` ${engine.version}` : ""}
+          </span>
+        )}
+        {onSwarm && (
+          <span data-testid="rules-swarm-note">
+            · routes and listeners are the panel&apos;s listener&apos;s; the rest is carried out by this service&apos;s own HAProxy on the Swarm, across its tasks (source stickiness and source hashing are off: it sees every request come from the panel&apos;s listener)
           </span>
         )}
         {!engine && <Badge tone="amber">engine capabilities unknown: nothing is disabled here, the panel still checks on apply</Badge>}

@@ -147,6 +147,11 @@ export function ServiceDashboard({
             <ConnectionBadge />
           </div>
           <ReachCommand rules={service.rules} balancer={balancer} />
+          {service.runtime === "swarm" && (
+            <p data-testid="swarm-front-note" className="max-w-prose text-xs text-zinc-500">
+              Swarm: the panel&apos;s listener forwards this service to its own HAProxy on the Swarm, and that HAProxy balances across the tasks (it carries out the rules; each task&apos;s figures are its counters).
+            </p>
+          )}
         </div>
         <Tabs idBase="service" label="service sections" items={TABS} value={tab} onChange={setTab} />
       </div>

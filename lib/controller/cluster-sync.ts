@@ -1,4 +1,5 @@
 import type { ClusterBalancer, ClusterMember, ClusterRuntime } from "@/lib/runtime/cluster";
+import type { ClusterFront } from "@/lib/runtime/cluster-front";
 import type { ControllerRepository, ReplicaRecord, ServiceRecord } from "@/lib/controller/repository";
 import type { ReplicaPhase } from "@/lib/core/plan";
 
@@ -18,6 +19,10 @@ export type ClusterSyncDeps = {
   repo: ControllerRepository;
   clusterFor: (svc: ServiceRecord) => ClusterRuntime;
   balancerFor?: (svc: ServiceRecord) => ClusterBalancer | null;
+  /** where each cluster service's own balancer answers (lib/runtime/cluster-front.ts): the panel's engine forwards there */
+  fronts?: Map<string, ClusterFront>;
+  /** re-apply the panel engine's whole config (a front learned or moved) */
+  applyEngine?: () => Promise<void>;
 };
 
 const phaseOf = (m: ClusterMember): ReplicaPhase => (m.state === "running" ? (m.ready ? "ready" : "starting") : m.state === "stopping" ? "draining" : m.state === "failed" ? "failed" : "starting");
@@ -64,10 +69,34 @@ export class ClusterSync {
         if (b.created || b.updated)
           await repo.recordEvent({ kind: "rules.applied", actor: "controller", serviceId: svc.id, message: `${cluster.kind} balancer ${b.created ? "created" : "updated with the service's rules"}, answering on ${b.host ?? "(its node)"}:${b.dataPort}` });
         if (b.host && b.adminPort) relay = `${b.host}:${b.adminPort}`;
+        if (b.host) await this.front(svc, cluster.kind, { host: b.host, port: b.dataPort });
       }
     }
 
     await this.follow(svc, await cluster.members(svc.id), relay);
+  }
+
+  /** The panel's listener forwards the service to its balancer in the cluster: the engine re-applied when that address is new or moved. */
+  private async front(svc: ServiceRecord, kind: string, at: ClusterFront): Promise<void> {
+    const { fronts, applyEngine } = this.deps;
+    if (!fronts) return;
+    const before = fronts.get(svc.id);
+    if (before && before.host === at.host && before.port === at.port) return;
+    fronts.set(svc.id, at);
+    try {
+      await applyEngine?.();
+    } catch (e) {
+      // tried again on the next reconcile
+      if (before) fronts.set(svc.id, before);
+      else fronts.delete(svc.id);
+      throw e;
+    }
+    await this.deps.repo.recordEvent({
+      kind: "rules.applied",
+      actor: "controller",
+      serviceId: svc.id,
+      message: `the panel's listener forwards ${svc.name} to its ${kind} balancer at ${at.host}:${at.port}${before ? ` (was ${before.host}:${before.port})` : ""}, which balances across the tasks`,
+    });
   }
 
   /** The rows follow the members. `relay`: the management listener's address (adminAddr of every row), else the member's own. */

@@ -5,6 +5,8 @@ import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { clusterFor, onDiscoveredChange, runtimeFor as defaultRuntimeFor, runtimeOfService, swarmBalancer } from "@/lib/runtime/registry";
 import { isClusterRuntime, type ClusterBalancer, type ClusterKind, type ClusterRuntime } from "@/lib/runtime/cluster";
 import { ClusterSync } from "@/lib/controller/cluster-sync";
+import { clusterFronts, type ClusterFront } from "@/lib/runtime/cluster-front";
+import { engineError } from "@/lib/engines/errors";
 import type { SerialQueue } from "@/lib/process/serial-queue";
 import { EngineSupervisor } from "@/lib/controller/engine-supervisor";
 import type { EngineWatchdog } from "@/lib/controller/engine-watchdog";
@@ -26,6 +28,8 @@ import { faultStore } from "@/lib/faults/store";
  */
 
 const RESYNC_MS = 3000;
+/** every this many resyncs (the first one included), the clusters are swept for what deleted services left */
+const CLUSTER_SWEEP_EVERY = 5;
 
 export type ControllerDeps = {
   engine: () => RunningEngine;
@@ -40,6 +44,8 @@ export type ControllerDeps = {
   clusterFor?: (kind: ClusterKind) => ClusterRuntime;
   /** the balancer a cluster service gets inside the cluster; default none */
   clusterBalancerFor?: (kind: ClusterKind) => ClusterBalancer | null;
+  /** where those balancers answer, which the panel's engine forwards to (lib/runtime/cluster-front.ts); default none */
+  clusterFronts?: Map<string, ClusterFront>;
   /** default: probe over HTTP */
   waitHealthy?: WaitHealthy;
   sleep?: (ms: number) => Promise<void>;
@@ -56,13 +62,20 @@ export class Controller {
   private resyncTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void)[] = [];
   private started = false;
+  private resyncs = 0;
 
   constructor(private readonly deps: ControllerDeps) {
     this.repo = deps.repository ?? prismaRepository;
     this.supervisor = new EngineSupervisor({ engine: deps.engine, repo: this.repo });
     const clusterFor = deps.clusterFor;
     const cluster = clusterFor
-      ? new ClusterSync({ repo: this.repo, clusterFor: (svc) => clusterFor(svc.runtime as ClusterKind), balancerFor: (svc) => deps.clusterBalancerFor?.(svc.runtime as ClusterKind) ?? null })
+      ? new ClusterSync({
+          repo: this.repo,
+          clusterFor: (svc) => clusterFor(svc.runtime as ClusterKind),
+          balancerFor: (svc) => deps.clusterBalancerFor?.(svc.runtime as ClusterKind) ?? null,
+          fronts: deps.clusterFronts,
+          applyEngine: () => this.applyEngineConfig(),
+        })
       : undefined;
     this.reconciler = new Reconciler({ cluster, repo: this.repo, runtimeFor: deps.runtimeFor, runtimeOf: deps.runtimeOf, engine: this.supervisor, waitHealthy: deps.waitHealthy, sleep: deps.sleep, timers: deps.timers });
     this.orphans = new Orphans({ repo: this.repo, runtime: (kind) => this.safeRuntime(kind), inflight: this.reconciler.tasks.inflight });
@@ -140,6 +153,28 @@ export class Controller {
     const ids = await this.repo.serviceIds();
     for (const id of ids) this.kick(id);
     await this.orphans.sweep(new Set(ids));
+    if (this.resyncs++ % CLUSTER_SWEEP_EVERY === 0) await this.sweepClusters();
+  }
+
+  /** What the panel made in a cluster (Swarm services, their balancers and configs) for services whose row is gone, removed. */
+  private async sweepClusters(): Promise<void> {
+    const clusterFor = this.deps.clusterFor;
+    if (!clusterFor) return;
+    for (const kind of ["swarm", "kubernetes"] as const) {
+      let cluster: ClusterRuntime;
+      try {
+        cluster = clusterFor(kind);
+      } catch {
+        continue; // not configured here
+      }
+      if (!cluster.sweepOrphans) continue;
+      try {
+        const removed = await cluster.sweepOrphans(async (id) => (await this.repo.service(id)) !== null);
+        for (const name of removed) await this.repo.recordEvent({ kind: "service.stopped", actor: "controller", message: `${kind} service ${name} removed with its balancer: its service no longer exists in the panel` });
+      } catch (e) {
+        await this.repo.recordEvent({ kind: "service.stopped", level: "warn", actor: "controller", message: `could not sweep the ${kind} services of deleted services: ${e instanceof Error ? e.message : String(e)}` }).catch(() => undefined);
+      }
+    }
   }
 
   private safeRuntime(kind: RuntimeKind): Runtime | null {
@@ -179,11 +214,22 @@ export class Controller {
   /** A deleted cluster service: the cluster's service and its balancer removed (the cluster stops the tasks). */
   private async removeClusterService(service: { id: string; name: string; runtime: RuntimeKind }, cluster: ClusterRuntime): Promise<void> {
     try {
+      this.deps.clusterFronts?.delete(service.id);
       await cluster.removeService(service.id);
       await this.repo.recordEvent({ kind: "service.stopped", actor: "controller", message: `${cluster.kind} service of deleted service ${service.name} and its balancer removed` });
     } catch (e) {
       await this.repo.recordEvent({ kind: "service.stopped", level: "error", actor: "controller", message: `could not remove the ${cluster.kind} service of deleted service ${service.name}: ${e instanceof Error ? e.message : String(e)}` });
     }
+  }
+
+  /** The engine given the whole config the database (and the cluster fronts) say; nothing before it runs (its start reads the same). */
+  private async applyEngineConfig(): Promise<void> {
+    if (!this.supervisor.ready) return;
+    await this.supervisor.lock.run(async () => {
+      const config = await this.repo.balancerConfig();
+      const r = await this.supervisor.engine.apply(this.supervisor.engine.render(config), config);
+      if (!r.ok) throw engineError(r);
+    });
   }
 
   isBusy(id: string): boolean {
@@ -203,6 +249,7 @@ export function controller(): Controller {
         faults: faultStore(),
         clusterFor,
         clusterBalancerFor: (kind) => (kind === "swarm" ? swarmBalancer() : null),
+        clusterFronts: clusterFronts(),
       }),
   );
 }

@@ -6,9 +6,10 @@ import { engineAdminState } from "@/lib/core/plan";
 import { serverNameFor, type BalancerConfig, type BalancerListener, type BalancerServer, type BalancerService } from "@/lib/engines/types";
 import { DEFAULT_LISTENER_NAME, redirectTarget, type Listener, type ListenerProtocol } from "@/lib/core/listeners";
 import { certificateFiles } from "@/lib/tls/store";
+import { clusterFronts, FRONT_SERVER_NAME } from "@/lib/runtime/cluster-front";
 
 type ReplicaRow = { id: string; runtime?: string; dataAddr: string | null; faultAddr?: string | null; weight: number; adminState: string; inEngine: boolean; state?: string };
-type ServiceRow = { id: string; name: string; rules: string; instances?: ReplicaRow[] };
+type ServiceRow = { id: string; name: string; rules: string; runtime?: string; instances?: ReplicaRow[] };
 
 export function splitAddr(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(":");
@@ -31,7 +32,22 @@ export function toServer(r: ReplicaRow): BalancerServer | null {
   return { replicaId: r.id, name: serverNameFor(r.id), host, port, weight: r.weight, adminState, ...(resolveLater ? { resolveLater } : {}) };
 }
 
+/**
+ * A Swarm service as the panel's engine serves it: the routes are the panel's listener's (host,
+ * path, strip prefix), and its one server is the service's own balancer on the Swarm (none until
+ * the controller has learned where it answers), which carries out the rest of the rules across
+ * the tasks. Stickiness, slow start and passive checks belong there, not on this one server (a
+ * cookie of the panel's would name the same server for everyone; passive errors of the tasks
+ * would take the whole service down).
+ */
+function frontService(s: ServiceRow, rules: Rules): BalancerService {
+  const front = clusterFronts().get(s.id);
+  const servers: BalancerServer[] = front ? [{ replicaId: FRONT_SERVER_NAME, name: FRONT_SERVER_NAME, host: front.host, port: front.port, weight: 1, adminState: "ready" }] : [];
+  return { id: s.id, name: s.name, rules: { ...rules, sticky: { ...rules.sticky, mode: "none" }, slowStartMs: 0, passive: { ...rules.passive, maxFails: 0 } }, servers };
+}
+
 export function toBalancerService(s: ServiceRow, rulesOverride?: Rules): BalancerService {
+  if (s.runtime === "swarm") return frontService(s, rulesOverride ?? parseRules(s.rules));
   const servers = (s.instances ?? []).filter((r) => r.inEngine).map(toServer).filter((x): x is BalancerServer => x !== null);
   servers.sort((a, b) => (a.name < b.name ? -1 : 1));
   return { id: s.id, name: s.name, rules: rulesOverride ?? parseRules(s.rules), servers };

@@ -420,7 +420,7 @@ export const operations: Operation[] = [
     access: "viewer",
     body: rulesPreviewBody,
     responses: { 200: json("The preview", previewResultSchema) },
-    errors: ["not_found", "unsupported", "too_many_requests"],
+    errors: ["not_found", "conflict", "unsupported", "too_many_requests"],
   },
   {
     method: "GET",

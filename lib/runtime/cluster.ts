@@ -89,6 +89,8 @@ export interface ClusterRuntime {
   memberLogs?(serviceId: string, memberRef: string, lines: number): Promise<string[]>;
   /** Something about this panel's services changed (a task or pod event): `listener` gets the service id, or null for "any". */
   watch?(listener: (serviceId: string | null) => void): () => void;
+  /** Remove what this panel made in the cluster for services whose row is gone (`exists` asked just before each removal); the names removed. */
+  sweepOrphans?(exists: (serviceId: string) => Promise<boolean>): Promise<string[]>;
 }
 
 /** The balancer a cluster service gets from the panel, inside the cluster (Swarm: HAProxy on the overlay, swarm-balancer.ts). */

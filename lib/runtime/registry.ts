@@ -14,6 +14,7 @@ import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 import { AppError } from "@/lib/core/errors";
 import type { Rules } from "@/lib/core/rules";
 import { swarmRulesOf } from "@/lib/runtime/swarm-balancer";
+import { cookieSecret } from "@/lib/cookie-secret";
 import { createDockerDiscovery, type DockerDiscovery } from "@/lib/runtime/docker-discovery";
 import type { DockerEndpoint } from "@/lib/runtime/docker-connection";
 
@@ -103,7 +104,7 @@ export function swarmBalancer(): ClusterBalancer {
         for (let p = range.from; p + 1 <= range.to && !ports; p += 2) if (!used.has(p) && !used.has(p + 1)) ports = { data: p, admin: p + 1 };
         if (!ports) throw new AppError("unavailable", `no two free ports left in SWARM_BALANCER_PORTS (${range.from}-${range.to}) for another Swarm balancer`);
       }
-      const made = await rt.ensureBalancer(serviceId, { image, publishPort: ports.data, adminPublishPort: ports.admin, rules: swarmRulesOf(rules) });
+      const made = await rt.ensureBalancer(serviceId, { image, publishPort: ports.data, adminPublishPort: ports.admin, rules: swarmRulesOf(rules, { serviceId, secret: cookieSecret(env().dataDir) }) });
       const now = made.created || made.updated ? await rt.balancerOf(serviceId) : have;
       return { host: now?.host ?? null, dataPort: ports.data, adminPort: ports.admin, created: made.created, updated: made.updated };
     },

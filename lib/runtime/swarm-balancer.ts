@@ -12,6 +12,9 @@ import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import { AppError } from "@/lib/core/errors";
 import { LABEL_MANAGED } from "./types";
+import { LABEL_PANEL } from "./docker";
+import { SWARM_BALANCER_CAPABILITIES } from "@/lib/engines/swarm/capabilities";
+import { dynamicCookieKey, stickyCookieLines, tuningKeywords } from "@/lib/engines/haproxy/render";
 
 export const LABEL_BALANCER_OF = "switchyard.balancer-of";
 
@@ -36,6 +39,8 @@ export type SwarmBalancerSpec = {
   admin?: { publishPort: number; adminPort: number; subnet: string };
   /** the panel's rules that apply to this balancer (default: the values below) */
   rules?: SwarmBalancerRules;
+  /** the panel's id, as a label on the balancer and its configs (its orphan sweep removes only its own) */
+  panelId?: string;
 };
 
 /** What of a service's rules (lib/core/rules.ts) the Swarm balancer carries out. */
@@ -50,6 +55,12 @@ export type SwarmBalancerRules = {
   clientMs: number;
   retries: number;
   redispatch: boolean;
+  /** cookie stickiness (HAProxy's dynamic cookie: a keyed hash of the task's address); null: none */
+  sticky?: { cookieName: string; maxAgeS: number; key: string } | null;
+  /** a task (re)entering rotation ramps its weight up over this long; 0: off */
+  slowStartMs?: number;
+  /** this many consecutive errors mark a task down until its active check passes again; 0: off */
+  passiveMaxFails?: number;
 };
 
 export const DEFAULT_SWARM_BALANCER_RULES: SwarmBalancerRules = {
@@ -65,14 +76,28 @@ export const DEFAULT_SWARM_BALANCER_RULES: SwarmBalancerRules = {
   redispatch: true,
 };
 
-/** The panel's rules as the Swarm balancer carries them out (sticky sessions, slow start and passive checks it does not). */
-export function swarmRulesOf(r: {
-  algorithm: SwarmBalancerRules["algorithm"];
-  healthCheck: { path: string; intervalMs: number; rise: number; fall: number };
-  timeouts: { connectMs: number; serverMs: number; clientMs: number };
-  retries: { count: number; redispatch: boolean };
-}): SwarmBalancerRules {
+/**
+ * The panel's rules as the Swarm balancer carries them out. `cookie`: the service id and the
+ * panel's cookie secret, for the dynamic cookie's key (dynamicCookieKey, as the panel's HAProxy).
+ */
+export function swarmRulesOf(
+  r: {
+    algorithm: SwarmBalancerRules["algorithm"];
+    healthCheck: { path: string; intervalMs: number; rise: number; fall: number };
+    timeouts: { connectMs: number; serverMs: number; clientMs: number };
+    retries: { count: number; redispatch: boolean };
+    sticky?: { mode: string; cookieName: string; maxAgeS: number };
+    slowStartMs?: number;
+    passive?: { maxFails: number };
+  },
+  cookie?: { serviceId: string; secret: string },
+): SwarmBalancerRules {
+  const sticky = r.sticky?.mode === "cookie" && cookie ? { cookieName: r.sticky.cookieName, maxAgeS: r.sticky.maxAgeS, key: dynamicCookieKey(cookie.serviceId, cookie.secret) } : null;
+  if (r.sticky?.mode === "cookie" && !cookie) throw new AppError("bad_request", "cookie stickiness on the Swarm balancer needs the panel's cookie secret");
   return {
+    sticky,
+    slowStartMs: r.slowStartMs ?? 0,
+    passiveMaxFails: r.passive?.maxFails ?? 0,
     algorithm: r.algorithm,
     healthPath: r.healthCheck.path,
     healthIntervalMs: r.healthCheck.intervalMs,
@@ -114,6 +139,7 @@ function checkRules(r: SwarmBalancerRules): void {
     ["retries", r.retries, 0, 10],
   ];
   for (const [name, v, min, max] of ints) if (!Number.isInteger(v) || v < min || v > max) throw new AppError("bad_request", `${name} must be a whole number from ${min} to ${max}`);
+  if (r.algorithm === "source_hash") throw new AppError("conflict", `algorithm source_hash: ${SWARM_BALANCER_CAPABILITIES["algorithm.source_hash"] as string}`);
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -150,10 +176,10 @@ export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dat
         `  acl to_task req.hdr_ip(x-switchyard-task) ${spec.admin.subnet}`,
         // without a task: HAProxy's own per-server figures (CSV), which the panel maps onto the tasks
         "  acl to_stats path_beg /balancer-stats",
-        "  use_backend stats if to_stats !to_task",
         "  http-request deny deny_status 400 unless to_task || to_stats",
         "  http-request set-dst req.hdr_ip(x-switchyard-task)",
         `  http-request set-dst-port int(${spec.admin.adminPort})`,
+        "  use_backend stats if to_stats !to_task",
         "  default_backend admin",
         "backend admin",
         "  server task 0.0.0.0:0",
@@ -193,19 +219,34 @@ export function renderSwarmHaproxy(spec: Pick<SwarmBalancerSpec, "target" | "dat
     "backend app",
     `  balance ${BALANCE[rules.algorithm]}`,
     `  option httpchk GET ${rules.healthPath}`,
-    `  server-template r ${spec.slots} tasks.${spec.target}:${spec.dataPort} check inter ${rules.healthIntervalMs} fall ${rules.fall} rise ${rules.rise} resolvers docker init-addr none`,
+    // the same validators and lines as the panel's own HAProxy (lib/engines/haproxy/render.ts)
+    ...(rules.sticky ? stickyCookieLines(rules.sticky.cookieName, rules.sticky.maxAgeS, rules.sticky.key).map((l) => `  ${l}`) : []),
+    [
+      `  server-template r ${spec.slots} tasks.${spec.target}:${spec.dataPort} check inter ${rules.healthIntervalMs} fall ${rules.fall} rise ${rules.rise}`,
+      ...tuningKeywords(rules.slowStartMs ?? 0, rules.passiveMaxFails ?? 0),
+      "resolvers docker init-addr none",
+    ].join(" "),
     ...admin,
     "",
   ].join("\n");
 }
 
-/** Create (or leave as it is) the balancer service; returns its Swarm service name. */
-export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpec): Promise<{ name: string; created: boolean; updated: boolean }> {
+/**
+ * Create (or leave as it is) the balancer service; returns its Swarm service name. `known`: the
+ * balancer service as the caller just listed it (null: there is none), so an unchanged balancer
+ * costs no Engine API call; undefined: listed here.
+ */
+export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpec, known?: { ID: string; Version?: { Index?: number }; Spec?: unknown } | null): Promise<{ name: string; created: boolean; updated: boolean }> {
   const cfg = renderSwarmHaproxy(spec);
   const name = `${spec.target}-lb`;
   const configName = `${name}-${createHash("sha256").update(cfg).digest("hex").slice(0, 12)}`;
-  const labels = { [LABEL_MANAGED]: "true", [LABEL_BALANCER_OF]: spec.serviceId };
-  const existing = (await docker.listServices({ filters: { name: [name], label: [`${LABEL_BALANCER_OF}=${spec.serviceId}`] } })).find((s) => s.Spec?.Name === name);
+  const labels: Record<string, string> = { [LABEL_MANAGED]: "true", [LABEL_BALANCER_OF]: spec.serviceId, ...(spec.panelId ? { [LABEL_PANEL]: spec.panelId } : {}) };
+  const existing =
+    known === undefined ? (await docker.listServices({ filters: { name: [name], label: [`${LABEL_BALANCER_OF}=${spec.serviceId}`] } })).find((s) => s.Spec?.Name === name) : (known ?? undefined);
+  if (existing) {
+    const spec0 = existing.Spec as unknown as { TaskTemplate: { ContainerSpec: { Configs?: { ConfigName?: string }[] } } };
+    if (spec0.TaskTemplate.ContainerSpec.Configs?.[0]?.ConfigName === configName) return { name, created: false, updated: false };
+  }
   const configs = await docker.listConfigs({ filters: { name: [configName] } });
   const configIdOf = async () => {
     const found = configs.find((c) => c.Spec?.Name === configName)?.ID;
@@ -214,10 +255,9 @@ export async function ensureSwarmBalancer(docker: Docker, spec: SwarmBalancerSpe
     return made.id ?? made.ID;
   };
   if (existing) {
-    const spec0 = existing.Spec as unknown as { TaskTemplate: { ContainerSpec: { Configs?: { ConfigName?: string }[] } } };
-    if (spec0.TaskTemplate.ContainerSpec.Configs?.[0]?.ConfigName === configName) return { name, created: false, updated: false };
-    // the rules changed: the same service with the new config (a rolling update of its one task)
-    const next = structuredClone(existing.Spec) as unknown as { TaskTemplate: { ContainerSpec: { Configs: unknown[] } } };
+    // the rules changed: the same service with the new config (a rolling update of its one task), labelled as this panel's
+    const next = structuredClone(existing.Spec) as unknown as { Labels?: Record<string, string>; TaskTemplate: { ContainerSpec: { Configs: unknown[] } } };
+    next.Labels = { ...next.Labels, ...labels };
     next.TaskTemplate.ContainerSpec.Configs = [{ File: { Name: "/etc/haproxy-swarm/haproxy.cfg", UID: "0", GID: "0", Mode: 0o444 }, ConfigID: await configIdOf(), ConfigName: configName }];
     await docker.getService(existing.ID).update({ _query: { version: existing.Version?.Index }, _body: next });
     return { name, created: false, updated: true };

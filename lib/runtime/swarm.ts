@@ -107,6 +107,14 @@ type TaskInfo = {
 export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
   const { options, where } = connectionOptions(opts);
   const docker = new Docker(options);
+  // every Engine API request this runtime makes, counted (its cost per reconcile is a figure the tests print)
+  let apiCalls = 0;
+  const modem = docker.modem as unknown as { dial: (...args: unknown[]) => unknown };
+  const dial = modem.dial.bind(modem);
+  modem.dial = (...args: unknown[]) => {
+    apiCalls++;
+    return dial(...args);
+  };
   const { wrap, call } = dockerErrors(where);
   const network = opts.network ?? "switchyard-swarm";
   const maxAttempts = opts.maxUpdateAttempts ?? 8;
@@ -128,7 +136,47 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     }
   }
 
-  /** The managed Swarm service of a panel service id (or null). */
+  /**
+   * One read of everything the controller follows, shared by every service for SNAPSHOT_MS:
+   * the panel's Swarm services and balancers (one listServices by label), all their tasks (one
+   * listTasks), the nodes (one listNodes). Was about a dozen calls per service per reconcile.
+   * Writes (create, scale, update, remove) drop it; reads before a write (findService) stay fresh.
+   */
+  let snap: { at: number; value: Promise<Snapshot> } | null = null;
+  function snapshot(maxAgeMs = SNAPSHOT_MS): Promise<Snapshot> {
+    if (snap && Date.now() - snap.at < maxAgeMs) return snap.value;
+    const value = (async (): Promise<Snapshot> => {
+      const services = (await call("list services", () => docker.listServices({ filters: { label: [`${LABEL_MANAGED}=true`] } }))) as unknown as ServiceInfo[];
+      const ids = services.map((x) => x.ID);
+      const [taskList, nodeList] = await Promise.all([
+        ids.length > 0 ? (call("list tasks", () => docker.listTasks({ filters: { service: ids } })) as Promise<TaskInfo[]>) : Promise.resolve([] as TaskInfo[]),
+        call("list nodes", () => docker.listNodes()) as Promise<NodeInfo[]>,
+      ]);
+      return { services, tasks: taskList, nodes: nodeList };
+    })();
+    const entry = { at: Date.now(), value };
+    snap = entry;
+    value.catch(() => {
+      if (snap === entry) snap = null;
+    });
+    return value;
+  }
+  const invalidate = () => {
+    snap = null;
+  };
+
+  const isMine = (info: ServiceInfo, serviceId: string) => {
+    const labels = info.Spec.Labels ?? {};
+    return labels[LABEL_SERVICE] === serviceId && labels[LABEL_MANAGED] === "true" && (!opts.panelId || labels[LABEL_PANEL] === opts.panelId);
+  };
+
+  /** The managed Swarm service of a panel service id as the shared snapshot saw it (reads only; a write reads fresh, findService). */
+  async function cachedService(serviceId: string): Promise<Docker.Service & { info: ServiceInfo } | null> {
+    const info = (await snapshot()).services.find((x) => isMine(x, serviceId));
+    return info ? Object.assign(docker.getService(info.ID), { info }) : null;
+  }
+
+  /** The managed Swarm service of a panel service id (or null), read now. */
   async function findService(serviceId: string): Promise<Docker.Service & { info: ServiceInfo } | null> {
     const list = (await call("list services", () => docker.listServices({ filters: { label: [...labelFilters, `${LABEL_SERVICE}=${serviceId}`] } }))) as unknown as ServiceInfo[];
     const info = list[0];
@@ -148,7 +196,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
   }
 
   async function nodes(): Promise<SwarmNode[]> {
-    const list = (await call("list nodes", () => docker.listNodes())) as NodeInfo[];
+    const list = (await snapshot()).nodes;
     return list.map((n) => ({
       id: n.ID,
       hostname: n.Description?.Hostname ?? n.ID,
@@ -179,11 +227,9 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
 
   /** The service's tasks that Swarm wants running (default), or all of them. */
   async function tasks(serviceId: string, { all = false }: { all?: boolean } = {}): Promise<SwarmTask[]> {
-    const svc = await findService(serviceId);
+    const svc = await cachedService(serviceId);
     if (!svc) return [];
-    const filters: Record<string, string[]> = { service: [svc.info.ID] };
-    if (!all) filters["desired-state"] = ["running"];
-    const list = (await call("list tasks", () => docker.listTasks({ filters }))) as TaskInfo[];
+    const list = (await snapshot()).tasks.filter((t) => t.ServiceID === svc.info.ID && (all || t.DesiredState === "running"));
     const out = await Promise.all(list.map(toTask));
     return out.sort((a, b) => a.slot - b.slot);
   }
@@ -206,6 +252,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
       const { what, write } = await prepare(attempt);
       try {
         await write();
+        invalidate();
         return { attempts: attempt };
       } catch (e) {
         const stale = statusOf(e) === 500 && UPDATE_OUT_OF_SEQUENCE.test(dockerMessage(e));
@@ -246,11 +293,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * never reported as done (tools in this field have shown success after Swarm rolled back).
    */
   async function updateStatus(serviceId: string): Promise<{ state: string; outcome: "none" | "updating" | "done" | "paused" | "rolling-back" | "rolled-back"; message: string | null }> {
-    const svc = await mustFind(serviceId);
-    const st = (svc.info as unknown as { UpdateStatus?: { State?: string; Message?: string } }).UpdateStatus;
-    const state = st?.State ?? "";
-    const outcome = ({ updating: "updating", completed: "done", paused: "paused", rollback_started: "rolling-back", rollback_paused: "paused", rollback_completed: "rolled-back" } as const)[state] ?? "none";
-    return { state, outcome, message: st?.Message ?? null };
+    return updateOutcomeOf((await mustFind(serviceId)).info);
   }
 
   /** Swarm's own rollback of the last update (the service's PreviousSpec, `docker service rollback`), version-checked like scale. */
@@ -300,7 +343,8 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
   }
 
   async function ensureService(spec: SwarmServiceSpec): Promise<{ id: string; name: string; created: boolean }> {
-    const existing = await findService(spec.serviceId);
+    // the shared snapshot first (every reconcile asks); read again before creating
+    const existing = (await cachedService(spec.serviceId)) ?? (await findService(spec.serviceId));
     const name = swarmServiceName(spec.serviceName);
     if (existing) return { id: existing.info.ID, name, created: false };
     const image = spec.image ?? opts.defaultImage;
@@ -345,6 +389,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     };
     try {
       const created = (await docker.createService(body as unknown as Docker.CreateServiceOptions)) as unknown as { id?: string; ID?: string };
+      invalidate();
       return { id: created.id ?? created.ID ?? "", name, created: true };
     } catch (e) {
       throw wrap(e, `create Swarm service ${name} from ${image}`);
@@ -404,19 +449,27 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * HAProxy for the service, as a Swarm service on its overlay (swarm-balancer.ts), published
    * in host mode on a manager at `publishPort`; it follows the tasks through Docker's DNS.
    */
+  let overlaySubnet: string | null = null;
   async function ensureBalancer(serviceId: string, b: { image: string; publishPort: number; slots?: number; adminPublishPort?: number; rules?: SwarmBalancerRules }) {
-    const svc = await mustFind(serviceId);
+    const svc = (await cachedService(serviceId)) ?? (await mustFind(serviceId));
     const env = envOf(svc.info.Spec);
     const dataPort = Number(env.PORT ?? 0);
     let admin: { publishPort: number; adminPort: number; subnet: string } | undefined;
     if (b.adminPublishPort) {
-      const net = (await call(`inspect network ${network}`, () => docker.getNetwork(network).inspect())) as { IPAM?: { Config?: { Subnet?: string }[] } };
-      const subnet = net.IPAM?.Config?.find((c) => c.Subnet && c.Subnet.includes("."))?.Subnet;
-      if (!subnet) throw new AppError("runtime_error", `overlay ${network} has no IPv4 subnet`);
-      admin = { publishPort: b.adminPublishPort, adminPort: Number(env.ADMIN_PORT ?? 0), subnet };
+      // an overlay's subnet does not change while it exists: read once
+      if (!overlaySubnet) {
+        const net = (await call(`inspect network ${network}`, () => docker.getNetwork(network).inspect())) as { IPAM?: { Config?: { Subnet?: string }[] } };
+        overlaySubnet = net.IPAM?.Config?.find((c) => c.Subnet && c.Subnet.includes("."))?.Subnet ?? null;
+      }
+      if (!overlaySubnet) throw new AppError("runtime_error", `overlay ${network} has no IPv4 subnet`);
+      admin = { publishPort: b.adminPublishPort, adminPort: Number(env.ADMIN_PORT ?? 0), subnet: overlaySubnet };
     }
+    // the balancer as the shared snapshot saw it: nothing more is read while its config is unchanged
+    const existing = (await snapshot()).services.find((x) => x.Spec.Labels?.[LABEL_BALANCER_OF] === serviceId && x.Spec.Name === `${svc.info.Spec.Name}-lb`) ?? null;
     try {
-      return await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network, admin, rules: b.rules });
+      const made = await ensureSwarmBalancer(docker, { serviceId, target: svc.info.Spec.Name, dataPort, slots: b.slots ?? 16, publishPort: b.publishPort, image: b.image, network, admin, rules: b.rules, panelId: opts.panelId }, existing);
+      if (made.created || made.updated) invalidate();
+      return made;
     } catch (e) {
       throw wrap(e, `create the balancer of Swarm service ${svc.info.Spec.Name}`);
     }
@@ -427,11 +480,11 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * task runs on (where those ports answer); null when it has none.
    */
   async function balancerOf(serviceId: string): Promise<{ name: string; host: string | null; dataPort: number; adminPort: number | null } | null> {
-    const list = (await call("list balancer services", () => docker.listServices({ filters: { label: [`${LABEL_BALANCER_OF}=${serviceId}`] } }))) as unknown as BalancerInfo[];
-    const lb = list[0];
+    const now = await snapshot();
+    const lb = (now.services as unknown as BalancerInfo[]).find((x) => x.Spec.Labels?.[LABEL_BALANCER_OF] === serviceId);
     if (!lb) return null;
     const ports = (lb.Spec.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort ?? 0);
-    const running = ((await call("list balancer tasks", () => docker.listTasks({ filters: { service: [lb.ID], "desired-state": ["running"] } }))) as TaskInfo[]).find((t) => t.Status.State === "running");
+    const running = now.tasks.find((t) => t.ServiceID === lb.ID && t.DesiredState === "running" && t.Status.State === "running");
     let host: string | null = null;
     if (running?.NodeID) host = (await nodes()).find((n) => n.id === running.NodeID)?.addr ?? null;
     return { name: lb.Spec.Name, host, dataPort: ports[0] ?? 0, adminPort: ports[1] ?? null };
@@ -439,12 +492,13 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
 
   /** Ports the panel's Swarm balancers publish now (to give a new one ports no other holds). */
   async function balancerPortsInUse(): Promise<Set<number>> {
-    const list = (await call("list balancer services", () => docker.listServices({ filters: { label: [LABEL_BALANCER_OF] } }))) as unknown as BalancerInfo[];
+    const list = ((await snapshot(0)).services as unknown as BalancerInfo[]).filter((x) => x.Spec.Labels?.[LABEL_BALANCER_OF] !== undefined);
     return new Set(list.flatMap((lb) => (lb.Spec.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort ?? 0)));
   }
 
   /** Removes the service and its balancer. */
   async function removeService(serviceId: string): Promise<void> {
+    invalidate();
     await removeSwarmBalancer(docker, serviceId).catch((e: unknown) => {
       throw wrap(e, `remove the balancer of service ${serviceId}`);
     });
@@ -454,7 +508,40 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
       await svc.remove();
     } catch (e) {
       if (statusOf(e) !== 404) throw wrap(e, `remove Swarm service ${svc.info.Spec.Name}`);
+    } finally {
+      invalidate();
     }
+  }
+
+  /**
+   * This panel's Swarm services and balancers (its LABEL_PANEL) whose service does not `exist`
+   * (its row is gone: deleted while the panel was down, a database restored from before it) are
+   * removed with their configs, and so are balancer configs no service uses any more (left by a
+   * rules change). Returns the Swarm services removed. Nothing without a panel id.
+   */
+  async function sweepOrphans(exists: (serviceId: string) => Promise<boolean>): Promise<string[]> {
+    if (!opts.panelId) return [];
+    const removed: string[] = [];
+    const { services } = await snapshot(0);
+    for (const x of services) {
+      const labels = x.Spec.Labels ?? {};
+      if (labels[LABEL_PANEL] !== opts.panelId) continue;
+      const of = labels[LABEL_SERVICE] ?? labels[LABEL_BALANCER_OF];
+      // asked now, after the listing: a service created meanwhile has its row before its Swarm service
+      if (!of || (await exists(of))) continue;
+      if (labels[LABEL_SERVICE]) await removeService(of);
+      else await removeSwarmBalancer(docker, of);
+      removed.push(x.Spec.Name);
+    }
+    const used = new Set(services.flatMap((x) => ((x.Spec.TaskTemplate as { ContainerSpec?: { Configs?: { ConfigID?: string }[] } } | undefined)?.ContainerSpec?.Configs ?? []).map((c) => c.ConfigID)));
+    const configs = (await call("list configs", () => docker.listConfigs({ filters: { label: [`${LABEL_PANEL}=${opts.panelId}`] } }))) as { ID: string; Spec?: { Labels?: Record<string, string> } }[];
+    for (const c of configs) {
+      if (c.Spec?.Labels?.[LABEL_BALANCER_OF] === undefined || used.has(c.ID)) continue;
+      // still held by a task being replaced: refused for now, removed by a later sweep
+      await docker.getConfig(c.ID).remove().catch(() => undefined);
+    }
+    invalidate();
+    return removed;
   }
 
   /**
@@ -463,7 +550,7 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
    * `failedWithinMs` (so their error can be reported once).
    */
   async function members(serviceId: string, { failedWithinMs = 30_000 }: { failedWithinMs?: number } = {}): Promise<ClusterMember[]> {
-    const svc = await findService(serviceId);
+    const svc = await cachedService(serviceId);
     if (!svc) return [];
     const env = envOf(svc.info.Spec);
     const ports = { data: Number(env.PORT ?? 0), admin: Number(env.ADMIN_PORT ?? 0) };
@@ -513,9 +600,9 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
   }
 
   async function status(serviceId: string) {
-    const svc = await findService(serviceId);
+    const svc = await cachedService(serviceId);
     if (!svc) return { desired: null };
-    const u = await updateStatus(serviceId);
+    const u = updateOutcomeOf(svc.info);
     return { desired: svc.info.Spec.Mode?.Replicated?.Replicas ?? null, update: { outcome: u.outcome, message: u.message } };
   }
 
@@ -614,7 +701,10 @@ export function createSwarmRuntime(opts: SwarmRuntimeOptions) {
     status,
     balancerOf,
     balancerPortsInUse,
+    sweepOrphans,
     network,
+    /** Engine API requests made so far */
+    apiCalls: () => apiCalls,
   } satisfies Runtime & Record<string, unknown>;
 
   return runtime;
@@ -636,6 +726,7 @@ export function swarmCluster(rt: SwarmRuntime): ClusterRuntime & { swarm: SwarmR
     nodes: async () => (await rt.nodes()).map((n) => ({ id: n.id, name: n.hostname, role: n.role, state: n.state, availability: n.availability, addr: n.addr })),
     setNodeAvailability: (id, a) => rt.setNodeAvailability(id, a),
     memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),
+    sweepOrphans: (exists) => rt.sweepOrphans(exists),
   } satisfies ClusterRuntime & { swarm: SwarmRuntime };
 }
 
@@ -646,7 +737,7 @@ type ServiceSpec = {
   Mode?: { Replicated?: { Replicas?: number } };
   [k: string]: unknown;
 };
-type BalancerInfo = { ID: string; Spec: { Name: string; EndpointSpec?: { Ports?: { PublishedPort?: number }[] } } };
+type BalancerInfo = { ID: string; Spec: { Name: string; Labels?: Record<string, string>; EndpointSpec?: { Ports?: { PublishedPort?: number }[] } } };
 type ServiceInfo = { ID: string; Version: { Index: number }; Spec: ServiceSpec };
 type NodeInfo = {
   ID: string;
@@ -655,6 +746,19 @@ type NodeInfo = {
   Status?: { State?: string; Addr?: string };
   ManagerStatus?: { Leader?: boolean };
 };
+
+type Snapshot = { services: ServiceInfo[]; tasks: TaskInfo[]; nodes: NodeInfo[] };
+
+/** How long one read of the panel's Swarm services, tasks and nodes serves every reconcile (a resync is every 3 s). */
+const SNAPSHOT_MS = 1000;
+
+/** Where a service's last update stands, in Swarm's words and the panel's ("rolled-back" is never done). */
+function updateOutcomeOf(info: ServiceInfo): { state: string; outcome: "none" | "updating" | "done" | "paused" | "rolling-back" | "rolled-back"; message: string | null } {
+  const st = (info as unknown as { UpdateStatus?: { State?: string; Message?: string } }).UpdateStatus;
+  const state = st?.State ?? "";
+  const outcome = ({ updating: "updating", completed: "done", paused: "paused", rollback_started: "rolling-back", rollback_paused: "paused", rollback_completed: "rolled-back" } as const)[state] ?? "none";
+  return { state, outcome, message: st?.Message ?? null };
+}
 
 function envOf(spec: ServiceSpec): Record<string, string> {
   const out: Record<string, string> = {};

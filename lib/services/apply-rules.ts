@@ -11,6 +11,7 @@ import { describeShadow, shadowFindings, type ShadowFinding } from "@/lib/core/r
 import { summarizeRulesChange } from "@/lib/core/rules-summary";
 import { engine as panelEngine } from "@/lib/engines/registry";
 import { assertSupported } from "@/lib/engines/capabilities";
+import { assertSwarmSupported } from "@/lib/engines/swarm/capabilities";
 import { shownConfig } from "@/lib/engines/types";
 import { applyBalancerConfig, unifiedDiff } from "@/lib/services/apply-balancer-config";
 import { takeSlot } from "@/lib/rate-limit";
@@ -35,6 +36,7 @@ export async function applyRules(serviceId: string, input: { baseRevision: numbe
   if (!svc) throw new AppError("not_found", "no such service");
   const rules = rulesSchema.parse(input.rules);
   assertSupported(panelEngine(), rules);
+  if (svc.runtime === "swarm") assertSwarmSupported(rules);
   const others = await otherServices(serviceId);
   const clash = conflictingRoute(rules, others);
   if (clash) throw new AppError("conflict", `the route ${clash.route} belongs to service ${clash.service}; choose another host or path`);
@@ -74,6 +76,7 @@ export async function previewRules(serviceId: string, input: RulesInput, opts: {
   const rules = rulesSchema.parse(input);
   const engine = panelEngine();
   assertSupported(engine, rules);
+  if (svc.runtime === "swarm") assertSwarmSupported(rules);
   // counted once the input is valid: refusing bad input costs nothing, rendering and checking does
   const wait = takeSlot("previews", opts.user.id, PREVIEWS_PER_MINUTE, 60_000);
   if (wait) throw new AppError("too_many_requests", `too many previews; try again in ${wait.waitS} s`, { retryAfterS: wait.waitS });

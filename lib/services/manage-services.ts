@@ -14,6 +14,7 @@ import { currentBalancerConfig } from "@/lib/db/balancer-config";
 import { instanceSourceOf, parseRules, runFieldsOf, runtimeKindOf } from "@/lib/db/rows";
 import { conflictingRoute, onOwnHost, routeConflict } from "@/lib/core/routes";
 import { assertSupported } from "@/lib/engines/capabilities";
+import { assertSwarmSupported } from "@/lib/engines/swarm/capabilities";
 import { applyBalancerConfig } from "@/lib/services/apply-balancer-config";
 import { getAllowList } from "@/lib/services/manage-allow-list";
 import { serviceView, type ServiceView } from "@/lib/services/views";
@@ -117,6 +118,7 @@ export async function createService(input: CreateServiceInput, actor: Actor): Pr
   const clash = conflictingRoute(rules, others);
   if (clash) throw new AppError("conflict", `the route ${clash.route} belongs to service ${clash.service}; give this service another host or path`);
   assertSupported(engine(), rules);
+  if (runtime === "swarm") assertSwarmSupported(rules);
   const row = await db().service.create({
     data: {
       name: input.name,

@@ -1,4 +1,4 @@
-/** Every HAProxy golden config (tests/fixtures/haproxy/*.cfg) passes `haproxy -c`. */
+/** Every HAProxy golden config (tests/fixtures/haproxy/*.cfg, and the Swarm balancer's in tests/fixtures/swarm-haproxy) passes `haproxy -c`. */
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 
 const fixtures = path.resolve(__dirname, "../fixtures/haproxy");
 const goldens = readdirSync(fixtures).filter((f) => f.endsWith(".cfg"));
+const swarmFixtures = path.resolve(__dirname, "../fixtures/swarm-haproxy");
+const swarmGoldens = readdirSync(swarmFixtures).filter((f) => f.endsWith(".cfg"));
 
 describe("haproxy golden configs", () => {
   it("has golden files", () => {
@@ -17,6 +19,18 @@ describe("haproxy golden configs", () => {
     it(`haproxy -c accepts ${file}`, async () => {
       const { stdout } = await promisify(execFile)("haproxy", ["-c", "-f", path.join(fixtures, file)]);
       expect(stdout).toMatch(/Configuration file is valid/);
+    });
+  }
+
+  it("has the Swarm balancer's golden files", () => {
+    expect(swarmGoldens.length).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const file of swarmGoldens) {
+    it(`haproxy -c accepts the Swarm balancer's ${file}, without warnings`, async () => {
+      const { stdout, stderr } = await promisify(execFile)("haproxy", ["-c", "-f", path.join(swarmFixtures, file)]);
+      expect(stdout).toMatch(/Configuration file is valid/);
+      expect(stderr).not.toMatch(/WARNING|ALERT/);
     });
   }
 });

@@ -76,6 +76,8 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export const SERVER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._/+-]{1,1000}$/;
 const SECRET = /^[\x21-\x7e]{1,200}$/;
+/** what dynamicCookieKey makes: 32 hex digits */
+const COOKIE_KEY = /^[0-9a-f]{32}$/;
 
 function refuse(what: string, value: unknown): never {
   throw new AppError("bad_request", `refusing to render haproxy config: invalid ${what} ${JSON.stringify(value)}`);
@@ -157,12 +159,27 @@ export function serverKeywords(rules: Rules, server: BalancerServer, opts: { for
     `fall ${assertInt("health check fall", hc.fall, 1, 20)}`,
     `rise ${assertInt("health check rise", hc.rise, 1, 20)}`,
   ];
-  if (rules.slowStartMs > 0) words.push(`slowstart ${assertInt("slow start", rules.slowStartMs, 1, 600_000)}ms`);
-  if (rules.passive.maxFails > 0) {
-    words.push(`observe layer7 error-limit ${assertInt("passive maxFails", rules.passive.maxFails, 1, 100)} on-error mark-down`);
-  }
+  words.push(...tuningKeywords(rules.slowStartMs, rules.passive.maxFails));
   if (opts.forConfigFile && server.adminState === "maint") words.push("disabled");
   return words;
+}
+
+/** Slow start and passive checks as server keywords (also the Swarm balancer's server-template, lib/runtime/swarm-balancer.ts). */
+export function tuningKeywords(slowStartMs: number, passiveMaxFails: number): string[] {
+  const words: string[] = [];
+  if (slowStartMs > 0) words.push(`slowstart ${assertInt("slow start", slowStartMs, 1, 600_000)}ms`);
+  if (passiveMaxFails > 0) words.push(`observe layer7 error-limit ${assertInt("passive maxFails", passiveMaxFails, 1, 100)} on-error mark-down`);
+  return words;
+}
+
+/**
+ * Cookie stickiness: `cookie NAME insert indirect nocache dynamic` (the value a keyed hash of the
+ * server's address under `key`, dynamicCookieKey), maxAgeS -> maxlife. Also the Swarm balancer's.
+ */
+export function stickyCookieLines(cookieName: string, maxAgeS: number, key: string): string[] {
+  const name = assertPattern("cookie name", cookieName, COOKIE_NAME);
+  const maxAge = assertInt("cookie max age", maxAgeS, 0, 31_536_000);
+  return [`cookie ${name} insert indirect nocache dynamic${maxAge > 0 ? ` maxlife ${maxAge}s` : ""}`, `dynamic-cookie-key ${assertPattern("dynamic cookie key", key, COOKIE_KEY)}`];
 }
 
 export function serverAddress(server: BalancerServer): string {
@@ -357,12 +374,7 @@ function backendSection(service: BalancerService, opts: HaproxyRenderOptions): s
     `    retry-on ${retryOnValue(r.retries.on)}`,
   );
   if (r.sticky.mode === "cookie") {
-    const name = assertPattern("cookie name", r.sticky.cookieName, COOKIE_NAME);
-    const maxAge = assertInt("cookie max age", r.sticky.maxAgeS, 0, 31_536_000);
-    lines.push(
-      `    cookie ${name} insert indirect nocache dynamic${maxAge > 0 ? ` maxlife ${maxAge}s` : ""}`,
-      `    dynamic-cookie-key ${dynamicCookieKey(service.id, opts.cookieSecret)}`,
-    );
+    lines.push(...stickyCookieLines(r.sticky.cookieName, r.sticky.maxAgeS, dynamicCookieKey(service.id, opts.cookieSecret)).map((l) => `    ${l}`));
   } else if (r.sticky.mode === "source") {
     const expireS = r.sticky.maxAgeS > 0 ? assertInt("sticky max age", r.sticky.maxAgeS, 1, 31_536_000) : 1800;
     lines.push(`    stick-table type ip size 100k expire ${expireS}s`, "    stick on src");

@@ -53,7 +53,7 @@ export default async function ServicePage({ params }: { params: Promise<{ id: st
   };
   const canOperate = hasRole(user.role, "operator");
 
-  const rulesPanel = <RulesEditor serviceId={id} canEdit={canOperate} />;
+  const rulesPanel = <RulesEditor serviceId={id} canEdit={canOperate} runtime={service.runtime} />;
 
   return (
     <>
