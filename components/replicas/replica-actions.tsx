@@ -168,29 +168,37 @@ export function ReplicaActions({
             </div>
           </Group>
           )}
-          <Group title="Balancer" hint="its place in the engine">
-            <div className="flex flex-wrap items-center gap-1.5">
-              {(["ready", "drain", "maint"] as const).map((s) => (
-                <Button
-                  key={s}
-                  size="sm"
-                  variant={replica.adminState === s ? "primary" : "secondary"}
-                  aria-pressed={replica.adminState === s}
-                  aria-label={named(s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint")}
-                  disabled={leaving}
-                  onClick={() => void run({ action: s })}
-                  title={s === "ready" ? "back in rotation (when healthy)" : s === "drain" ? "no new requests; sticky sessions finish" : "out of rotation at once"}
-                >
-                  {s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint"}
+          {replica.runtime === "swarm" ? (
+            <Group title="Balancer" hint="its service's HAProxy on the Swarm">
+              <p data-testid="swarm-task-balancer-note" className="text-xs text-zinc-500">
+                Its service&apos;s own HAProxy on the Swarm balances across the tasks as Docker&apos;s DNS lists them, not by task, so drain, maintenance and a weight are not set per task: drain its node or scale the service.
+              </p>
+            </Group>
+          ) : (
+            <Group title="Balancer" hint="its place in the engine">
+              <div className="flex flex-wrap items-center gap-1.5">
+                {(["ready", "drain", "maint"] as const).map((s) => (
+                  <Button
+                    key={s}
+                    size="sm"
+                    variant={replica.adminState === s ? "primary" : "secondary"}
+                    aria-pressed={replica.adminState === s}
+                    aria-label={named(s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint")}
+                    disabled={leaving}
+                    onClick={() => void run({ action: s })}
+                    title={s === "ready" ? "back in rotation (when healthy)" : s === "drain" ? "no new requests; sticky sessions finish" : "out of rotation at once"}
+                  >
+                    {s === "ready" ? "Ready" : s === "drain" ? "Drain" : "Maint"}
+                  </Button>
+                ))}
+                <span className="mx-1 h-4 border-l border-zinc-300 dark:border-zinc-700" aria-hidden />
+                <Small aria-label={named("weight (0-256) of")} value={weight} onChange={(e) => setWeight(e.target.value)} />
+                <Button size="sm" variant="secondary" aria-label={named("Set weight of")} disabled={leaving} onClick={() => void run({ action: "weight", weight: Number(weight) })}>
+                  Set weight
                 </Button>
-              ))}
-              <span className="mx-1 h-4 border-l border-zinc-300 dark:border-zinc-700" aria-hidden />
-              <Small aria-label={named("weight (0-256) of")} value={weight} onChange={(e) => setWeight(e.target.value)} />
-              <Button size="sm" variant="secondary" aria-label={named("Set weight of")} disabled={leaving} onClick={() => void run({ action: "weight", weight: Number(weight) })}>
-                Set weight
-              </Button>
-            </div>
-          </Group>
+              </div>
+            </Group>
+          )}
           {lifecycle !== "none" && (
             <Group title="Runtime" hint="the process or container">
               <div className="flex flex-wrap items-center gap-1.5">

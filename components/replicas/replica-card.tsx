@@ -132,9 +132,15 @@ export function ReplicaCard({
         <Badge tone={look.tone} title={look.explain}>
           <span data-testid="replica-state">{look.label}</span>
         </Badge>
-        <span className="ml-auto text-xs text-zinc-500" title="balancer weight (0-256): its part of the traffic relative to the others">
-          weight <span className="font-semibold text-zinc-800 dark:text-zinc-200">{replica.weight}</span>
-        </span>
+        {replica.runtime === "swarm" ? (
+          <span className="ml-auto text-xs text-zinc-500" title="its service's HAProxy on the Swarm balances across the tasks: no weight per task">
+            Swarm task
+          </span>
+        ) : (
+          <span className="ml-auto text-xs text-zinc-500" title="balancer weight (0-256): its part of the traffic relative to the others">
+            weight <span className="font-semibold text-zinc-800 dark:text-zinc-200">{replica.weight}</span>
+          </span>
+        )}
       </header>
 
       {steps && (

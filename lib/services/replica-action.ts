@@ -61,6 +61,9 @@ export async function runReplicaAction(replicaId: string, action: ReplicaAction,
   if (source?.kind === "discover" && action.action === "remove") {
     throw new AppError("conflict", `${replicaId} is a container ${svc.name} discovered: the panel never removes a container it did not create (stop it, or change its labels)`);
   }
+  if (replica.runtime === "swarm" && (action.action === "weight" || action.action === "drain" || action.action === "maint" || action.action === "ready")) {
+    throw new AppError("conflict", `${replicaId} is a Swarm task: its service's own HAProxy on the Swarm balances across the tasks as Docker's DNS lists them (tasks.<service>), not by task, so ${action.action === "weight" ? "a weight" : `the admin state ${action.action}`} cannot be set per task; drain its node or scale the service`);
+  }
   if (replica.runtime === "swarm" && !SWARM_ACTIONS.has(action.action)) {
     throw new AppError("conflict", `${replicaId} is a Swarm task: Swarm schedules it, so ${action.action} is not the panel's to do; scale the service, drain its node, or use stress, faults, clear and the app's own actions (they reach the task through the balancer's management listener)`);
   }
