@@ -170,7 +170,7 @@ export class Controller {
       if (!cluster.sweepOrphans) continue;
       try {
         const removed = await cluster.sweepOrphans(async (id) => (await this.repo.service(id)) !== null);
-        for (const name of removed) await this.repo.recordEvent({ kind: "service.stopped", actor: "controller", message: `${kind} service ${name} removed with its balancer: its service no longer exists in the panel` });
+        for (const name of removed) await this.repo.recordEvent({ kind: "service.stopped", actor: "controller", message: `${kind} service ${name} removed (with its configs): the panel service it was made for no longer exists` });
       } catch (e) {
         await this.repo.recordEvent({ kind: "service.stopped", level: "warn", actor: "controller", message: `could not sweep the ${kind} services of deleted services: ${e instanceof Error ? e.message : String(e)}` }).catch(() => undefined);
       }
