@@ -31,13 +31,11 @@ const BUILTIN = "the builtin proxy does not count";
 export const unavailableReasons: Record<EngineKind, Partial<Record<StatField, string>>> = {
   haproxy: {},
   nginx: {
-    sessions: `${NGINX_OSS} open connections per server`,
-    sessionsMax: `${NGINX_OSS} open connections per server`,
+    sessions: `${NGINX_OSS} open connections per server (its access log writes a request when it ends, so it cannot tell what is open now)`,
+    sessionsMax: `${NGINX_OSS} open connections per server (its access log writes a request when it ends, so it cannot tell what is open now)`,
     sessionLimit: "nginx renders no max_conns: no session limit per server",
     queue: "nginx OSS has no upstream queue (queue is an NGINX Plus feature)",
     queueMax: "nginx OSS has no upstream queue (queue is an NGINX Plus feature)",
-    bytesIn: `${NGINX_OSS} byte counts in the panel's log format`,
-    bytesOut: `${NGINX_OSS} byte counts in the panel's log format`,
     checkDuration: "the panel probes nginx's replicas itself and does not time its probes",
     checkFailures: "the panel probes nginx's replicas itself and does not count failed probes",
     downtime: "nginx OSS does not add up a server's downtime",

@@ -205,6 +205,32 @@ describe("nginx per-replica counts from the access log", () => {
     await waitFor("the rotated log to be read out and removed", () => !existsSync(`${accessLog}.1`), 20_000);
   });
 
+  it("count the bytes nginx sent to each server and received from it ($upstream_bytes_sent/_received)", async () => {
+    const byServer = async () => new Map((await engine.stats()).servers.map((s) => [s.server, s] as const));
+    const before = await byServer();
+    const N = 30;
+    let bodies = 0;
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`http://127.0.0.1:${LISTEN.port}/`, { signal: AbortSignal.timeout(5000) });
+      bodies += (await res.arrayBuffer()).byteLength;
+      expect(res.status).toBe(200);
+    }
+    const total = (m: Map<string, { totalRequests: number }>) => [...m.values()].reduce((n, s) => n + s.totalRequests, 0);
+    const after = await until("the records of the requests to be counted", byServer, (m) => total(m) - total(before) >= N, 10_000, 100);
+    let bytesIn = 0;
+    let bytesOut = 0;
+    for (const [name, s] of after) {
+      expect(s.bytesIn, `${name}'s bytes in`).toBeTypeOf("number");
+      expect(s.bytesOut, `${name}'s bytes out`).toBeTypeOf("number");
+      bytesIn += s.bytesIn! - (before.get(name)?.bytesIn ?? 0);
+      bytesOut += s.bytesOut! - (before.get(name)?.bytesOut ?? 0);
+    }
+    console.log(`${N} requests: ${bytesIn} bytes to the replicas (${Math.round(bytesIn / N)} per request), ${bytesOut} back (${Math.round(bytesOut / N)}; bodies ${bodies})`);
+    // each request line reached a replica, and every body came back with its headers on top
+    expect(bytesIn).toBeGreaterThanOrEqual(N * "GET / HTTP/1.1\r\n\r\n".length);
+    expect(bytesOut).toBeGreaterThan(bodies);
+  });
+
   it("stay exact through a 1.5 s stall of the panel and two reloads under load (the records wait in nginx's buffers, then in the file)", async () => {
     const replicasBefore = await replicaCounters();
     const engineBefore = await engineCounts(engine);

@@ -3,18 +3,40 @@ import { AccessCounters, LATENCY_BUCKET_EDGES_MS, LATENCY_BUCKET_KEYS, latencyBu
 import { MAX_LINE_BYTES, takeLines } from "@/lib/engines/nginx/log-tail";
 import { LATENCY_BUCKETS_MS as BUILTIN_EDGES, LATENCY_BUCKET_KEYS as BUILTIN_KEYS } from "@/lib/engines/builtin/counters";
 
-// A line of the access log as nginx 1.22 writes it with the rendered log_format (without its newline).
+// A line of the access log as nginx 1.22 wrote it with the log_format before byte counts ("sy1", without its newline),
+// still read from an nginx adopted with an older config; `line2` is today's ("sy2": bytes sent and received before the host).
 const line = (fields: string) => `sy1|${fields}`;
+const line2 = (fields: string) => `sy2|${fields}`;
 
 describe("parseAccessLine", () => {
   it("parses a plain request", () => {
     expect(parseAccessLine(line("up_web|127.0.0.1:21700|200|0.004|0.005|200|web.local"))).toEqual({
       upstream: "up_web",
-      attempts: [{ addr: "127.0.0.1:21700", status: 200, responseMs: 4 }],
+      attempts: [{ addr: "127.0.0.1:21700", status: 200, responseMs: 4, bytesSent: null, bytesReceived: null }],
       requestMs: 5,
       status: 200,
       host: "web.local",
+      hasBytes: false,
     });
+  });
+
+  it("reads each try's bytes from an sy2 record, and keeps a host with '|' whole after them", () => {
+    expect(parseAccessLine(line2("up_web|127.0.0.1:21700|200|0.004|0.005|200|97|312|web.local"))).toEqual({
+      upstream: "up_web",
+      attempts: [{ addr: "127.0.0.1:21700", status: 200, responseMs: 4, bytesSent: 97, bytesReceived: 312 }],
+      requestMs: 5,
+      status: 200,
+      host: "web.local",
+      hasBytes: true,
+    });
+    const retried = parseAccessLine(line2("up_web|127.0.0.1:1, 127.0.0.1:2|502, 200|0.001, 0.002|0.004|200|0, 97|0, 312|a|b"));
+    expect(retried?.attempts.map((a) => [a.addr, a.bytesSent, a.bytesReceived])).toEqual([
+      ["127.0.0.1:1", 0, 0],
+      ["127.0.0.1:2", 97, 312],
+    ]);
+    expect(retried?.host).toBe("a|b");
+    expect(parseAccessLine(line2("-|-|-|-|0.000|503|-|-|h"))).toMatchObject({ attempts: [], status: 503, host: "h", hasBytes: true });
+    expect(parseAccessLine(line2("up_web|127.0.0.1:1|200|0.001|0.001|200|h"))).toBeNull(); // cut short: no bytes fields
   });
 
   it("accepts a line that ends in CRLF", () => {
@@ -25,9 +47,9 @@ describe("parseAccessLine", () => {
   it("splits the per-try lists nginx writes on retries", () => {
     const rec = parseAccessLine(line("up_web|127.0.0.1:21701, 127.0.0.1:21702, 127.0.0.1:21700|502, 504, 200|0.001, 1.000, 0.012|1.015|200|h"));
     expect(rec?.attempts).toEqual([
-      { addr: "127.0.0.1:21701", status: 502, responseMs: 1 },
-      { addr: "127.0.0.1:21702", status: 504, responseMs: 1000 },
-      { addr: "127.0.0.1:21700", status: 200, responseMs: 12 },
+      { addr: "127.0.0.1:21701", status: 502, responseMs: 1, bytesSent: null, bytesReceived: null },
+      { addr: "127.0.0.1:21702", status: 504, responseMs: 1000, bytesSent: null, bytesReceived: null },
+      { addr: "127.0.0.1:21700", status: 200, responseMs: 12, bytesSent: null, bytesReceived: null },
     ]);
   });
 
@@ -40,9 +62,9 @@ describe("parseAccessLine", () => {
   });
 
   it("handles requests nginx answered itself ('-')", () => {
-    expect(parseAccessLine(line("-|-|-|-|0.000|503|h"))).toEqual({ upstream: null, attempts: [], requestMs: 0, status: 503, host: "h" });
+    expect(parseAccessLine(line("-|-|-|-|0.000|503|h"))).toEqual({ upstream: null, attempts: [], requestMs: 0, status: 503, host: "h", hasBytes: false });
     // a client that went away before the server answered
-    expect(parseAccessLine(line("up_web|127.0.0.1:1|-|-|0.300|499|h"))?.attempts).toEqual([{ addr: "127.0.0.1:1", status: null, responseMs: null }]);
+    expect(parseAccessLine(line("up_web|127.0.0.1:1|-|-|0.300|499|h"))?.attempts).toEqual([{ addr: "127.0.0.1:1", status: null, responseMs: null, bytesSent: null, bytesReceived: null }]);
   });
 
   it("keeps a host with '|' whole (it is the last field)", () => {
@@ -92,6 +114,18 @@ describe("AccessCounters", () => {
     expect(b["5"]).toBe(1);
     expect(Object.values(b).reduce((x, y) => x + y, 0)).toBe(4);
     expect(c.get("127.0.0.1:1").responses.other).toBe(1);
+  });
+
+  it("adds up the bytes of every try on its server (sy2), and knows none from sy1 records", () => {
+    const c = new AccessCounters();
+    add(c, "up|127.0.0.1:1|200|0.003|0.003|200|h");
+    expect(c.get("127.0.0.1:1")).toMatchObject({ bytesIn: null, bytesOut: null });
+    expect(c.bytesCounted).toBe(false);
+    c.add(parseAccessLine(line2("up|127.0.0.1:1|200|0.003|0.003|200|100|1000|h"))!);
+    c.add(parseAccessLine(line2("up|127.0.0.1:2, 127.0.0.1:1|502, 200|0.000, 0.020|0.021|200|-, 120|-, 2000|h"))!);
+    expect(c.get("127.0.0.1:1")).toMatchObject({ bytesIn: 220, bytesOut: 3000, totalRequests: 3 });
+    expect(c.get("127.0.0.1:2")).toMatchObject({ bytesIn: 0, bytesOut: 0, retries: 1 }); // refused: it moved nothing
+    expect(c.bytesCounted).toBe(true);
   });
 
   it("counts requests that reached no server apart", () => {

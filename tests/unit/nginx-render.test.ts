@@ -171,7 +171,7 @@ describe("renderNginx shape", () => {
     // buffer=: one write() per 64k of records instead of one per request; flush=1s: a record is in the file at most 1 s after its request
     expect(text).toContain(`access_log "${GOLDEN_DATA_DIR}/nginx/logs/access.log" sy_upstream buffer=64k flush=1s;`);
     // default escaping: no control character (no newline) of a client's Host reaches the file
-    expect(text).toContain("log_format sy_upstream 'sy1|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$host';");
+    expect(text).toContain("log_format sy_upstream 'sy2|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$upstream_bytes_sent|$upstream_bytes_received|$host';");
     expect(text).not.toContain("syslog");
   });
 

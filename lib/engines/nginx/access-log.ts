@@ -6,7 +6,7 @@
  *
  * Pure: `parseAccessLine` and `AccessCounters` do no I/O.
  */
-import { LOG_RECORD_MARKER } from "@/lib/engines/nginx/render";
+import { LOG_RECORD_MARKER, LOG_RECORD_MARKER_V1 } from "@/lib/engines/nginx/render";
 
 /** Latency bucket upper bounds in ms, the same edges as the builtin engine; the last bucket is "+Inf". */
 export const LATENCY_BUCKET_EDGES_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -20,6 +20,9 @@ export type UpstreamAttempt = {
   status: number | null;
   /** time spent on this server in ms, or null */
   responseMs: number | null;
+  /** bytes nginx sent to this server and received from it on this try ($upstream_bytes_sent/_received); null in an "sy1" record */
+  bytesSent: number | null;
+  bytesReceived: number | null;
 };
 
 export type AccessRecord = {
@@ -31,6 +34,8 @@ export type AccessRecord = {
   /** status sent to the client */
   status: number | null;
   host: string | null;
+  /** whether the record carries byte counts ("sy2"), so a try without them means 0, not unknown */
+  hasBytes: boolean;
 };
 
 const dash = (s: string | undefined): string | null => (s === undefined || s === "" || s === "-" ? null : s);
@@ -53,27 +58,31 @@ function secondsToMs(s: string | undefined): number | null {
 
 /**
  * One access log line -> an access record, or null when it is not one of ours.
- * A line is `sy1|upstream|addrs|statuses|times|request_time|status|host`
+ * A line is `sy2|upstream|addrs|statuses|times|request_time|status|bytes_sent|bytes_received|host`
+ * or, from an older config, `sy1|upstream|addrs|statuses|times|request_time|status|host`
  * (without its newline).
  */
 export function parseAccessLine(line: string): AccessRecord | null {
-  const marker = `${LOG_RECORD_MARKER}|`;
-  if (!line.startsWith(marker)) return null;
-  const fields = line.slice(marker.length).replace(/\r$/, "").split("|");
-  if (fields.length < 7) return null;
-  const [upstream, addrs, statuses, times, requestTime, status] = fields;
-  const host = fields.slice(6).join("|"); // the host is last and the only client-controlled field
+  const hasBytes = line.startsWith(`${LOG_RECORD_MARKER}|`);
+  if (!hasBytes && !line.startsWith(`${LOG_RECORD_MARKER_V1}|`)) return null;
+  const fields = line.slice(LOG_RECORD_MARKER.length + 1).replace(/\r$/, "").split("|");
+  const before = hasBytes ? 8 : 6; // the fields before the host
+  if (fields.length < before + 1) return null;
+  const [upstream, addrs, statuses, times, requestTime, status, sent, received] = fields;
+  const host = fields.slice(before).join("|"); // the host is last and the only client-controlled field
 
   const attempts: UpstreamAttempt[] = [];
   const a = dash(addrs);
   if (a !== null) {
     const st = splitList(statuses);
     const tm = splitList(times);
+    const out = hasBytes ? splitList(sent) : [];
+    const back = hasBytes ? splitList(received) : [];
     splitList(a).forEach((addr, i) => {
-      if (addr) attempts.push({ addr, status: num(st[i]), responseMs: secondsToMs(tm[i]) });
+      if (addr) attempts.push({ addr, status: num(st[i]), responseMs: secondsToMs(tm[i]), bytesSent: hasBytes ? num(out[i]) : null, bytesReceived: hasBytes ? num(back[i]) : null });
     });
   }
-  return { upstream: dash(upstream), attempts, requestMs: secondsToMs(requestTime), status: num(status), host: dash(host) };
+  return { upstream: dash(upstream), attempts, requestMs: secondsToMs(requestTime), status: num(status), host: dash(host), hasBytes };
 }
 
 export type ResponseClasses = { "1xx": number; "2xx": number; "3xx": number; "4xx": number; "5xx": number; other: number };
@@ -91,6 +100,9 @@ export type ServerCounters = {
   latencyBuckets: Record<string, number>;
   /** moving average of the response time of the requests this server answered, ms */
   avgResponseMs: number | null;
+  /** bytes nginx sent to this server (requests) and received from it (responses), every try; null until a record with byte counts ("sy2") */
+  bytesIn: number | null;
+  bytesOut: number | null;
 };
 
 function emptyCounters(): ServerCounters {
@@ -102,6 +114,8 @@ function emptyCounters(): ServerCounters {
     redispatches: 0,
     latencyBuckets: Object.fromEntries(LATENCY_BUCKET_KEYS.map((k) => [k, 0])),
     avgResponseMs: null,
+    bytesIn: null,
+    bytesOut: null,
   };
 }
 
@@ -134,9 +148,12 @@ export class AccessCounters {
   /** records that reached no server (no route, no live upstream, client gone early) */
   unrouted = 0;
   records = 0;
+  /** a record with byte counts ("sy2") was read: a server without traffic has moved 0 bytes, not an unknown number */
+  bytesCounted = false;
 
   add(rec: AccessRecord): void {
     this.records++;
+    if (rec.hasBytes) this.bytesCounted = true;
     const tries = rec.attempts.filter((t) => t.addr.includes(":"));
     if (tries.length === 0) {
       this.unrouted++;
@@ -144,6 +161,11 @@ export class AccessCounters {
     }
     tries.forEach((t, i) => {
       const c = this.counters(t.addr);
+      if (rec.hasBytes) {
+        // a try that reached no server moved no bytes: "-" is 0 here, not unknown
+        c.bytesIn = (c.bytesIn ?? 0) + (t.bytesSent ?? 0);
+        c.bytesOut = (c.bytesOut ?? 0) + (t.bytesReceived ?? 0);
+      }
       if (i < tries.length - 1) {
         c.retries++;
         c.redispatches++;

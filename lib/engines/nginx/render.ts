@@ -61,10 +61,13 @@ export const LOG_FORMAT_NAME = "sy_upstream";
  * Version marker that starts every access record. Fields are separated by '|'
  * because nginx's own lists ($upstream_addr on retries) use ", " and " : ".
  * $host comes last: it is the only field a client can influence.
+ * "sy2" added the bytes sent to and received from each upstream server, per try;
+ * "sy1" records (an nginx adopted with an older config) are still read, without bytes.
  */
-export const LOG_RECORD_MARKER = "sy1";
+export const LOG_RECORD_MARKER = "sy2";
+export const LOG_RECORD_MARKER_V1 = "sy1";
 const LOG_FORMAT =
-  `${LOG_RECORD_MARKER}|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$host`;
+  `${LOG_RECORD_MARKER}|$proxy_host|$upstream_addr|$upstream_status|$upstream_response_time|$request_time|$status|$upstream_bytes_sent|$upstream_bytes_received|$host`;
 
 /**
  * The access log is buffered per worker: one write() per buffer instead of one per

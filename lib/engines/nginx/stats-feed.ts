@@ -110,6 +110,8 @@ export class NginxStatsFeed {
           redispatches: c.redispatches,
           latencyBuckets: c.latencyBuckets,
           ...(c.avgResponseMs !== null ? { avgResponseMs: Math.round(c.avgResponseMs * 10) / 10 } : {}),
+          // from the access log's $upstream_bytes_sent/_received; absent until a record carries them (an older config's "sy1")
+          ...(c.bytesIn !== null || this.counters.bytesCounted ? { bytesIn: c.bytesIn ?? 0, bytesOut: c.bytesOut ?? 0 } : {}),
           health: this.healthOf(srv, probeDown, now),
         });
       }
