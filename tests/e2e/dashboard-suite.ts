@@ -5,7 +5,8 @@
  * every replica, a memory-stressed replica leaves rotation without failed
  * requests and comes back after Clear (sent to its admin address), scale back
  * to 2, and a viewer sees the page without any action.
- * Panel ports 3120-3139 (e2e range), replicas 23200-23399 (HAProxy) / 23400-23599 (nginx).
+ * Panel ports 3120-3139 (HAProxy) / 3600-3604 (nginx: its own, so two runs side by side never race
+ * for a free port), replicas 23200-23399 (HAProxy) / 23400-23599 (nginx).
  *
  * The suite runs once per engine (dashboard.test.ts: HAProxy or builtin, as ENGINE=auto
  * picks; dashboard-nginx.test.ts: nginx). nginx reloads on membership changes and prober
@@ -23,6 +24,8 @@ export type DashboardSuiteOptions = {
   /** ENGINE for the panel; undefined = the default (auto) */
   engine?: "nginx" | "haproxy" | "builtin";
   portRange: string;
+  /** the panel's port, the first free one in [from, to] (docs/TESTING.md) */
+  panelPorts: [number, number];
   balancerPort?: number;
   /** share of traffic-generator requests allowed to fail (nginx reloads) */
   maxFailedRatio: number;
@@ -84,7 +87,7 @@ export function dashboardSuite(opts: DashboardSuiteOptions): void {
 
   beforeAll(async () => {
     panel = await startPanel({
-      port: await findFreePort(3120, 3139),
+      port: await findFreePort(...opts.panelPorts),
       startTimeoutMs: 170_000,
       env: { ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password, PORT_RANGE: opts.portRange, ...(opts.engine ? { ENGINE: opts.engine } : {}), ...(opts.balancerPort ? { BALANCER_PORT: String(opts.balancerPort) } : {}) },
     });
