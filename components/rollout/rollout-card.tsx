@@ -130,7 +130,7 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
             {current.swarm && (
               <p className="text-sm break-words text-zinc-700 dark:text-zinc-300" data-testid="rollout-swarm" data-update-state={current.swarm.updateState ?? "none"}>
                 Swarm: <span className="font-medium">{current.swarm.updateState ?? "no update status yet"}</span> · {current.swarm.newTasks} of {current.swarm.desired} task(s) on the new version, {current.swarm.oldTasks} on the old
-                {current.swarm.failedTasks > 0 && <span className="text-rose-700 dark:text-rose-300">, {current.swarm.failedTasks} failed</span>}
+                {(current.swarm.failedTasks ?? 0) > 0 && <span className="text-rose-700 dark:text-rose-300">, {current.swarm.failedTasks} failed</span>}
                 {current.swarm.message && <span className="block text-xs text-zinc-600 dark:text-zinc-400">{current.swarm.message}</span>}
               </p>
             )}

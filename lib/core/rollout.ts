@@ -167,8 +167,8 @@ export const rolloutViewSchema = z.object({
   autoscalerPaused: z.boolean(),
   /**
    * A rollout of a swarm service is Swarm's rolling update (lib/core/swarm-rollout.ts): Swarm's
-   * UpdateStatus (state and message, as Swarm said them) and its running tasks by version
-   * (read live while the rollout is the service's newest; null for other runtimes).
+   * UpdateStatus (state and message as Swarm says them while it runs; once ended, the state that
+   * ended it) and its running tasks by version, read live (null for other runtimes).
    */
   swarm: z
     .object({
@@ -177,7 +177,8 @@ export const rolloutViewSchema = z.object({
       desired: z.number(),
       newTasks: z.number(),
       oldTasks: z.number(),
-      failedTasks: z.number(),
+      /** null: the manager did not answer */
+      failedTasks: z.number().nullable(),
     })
     .nullable(),
   createdBy: z.string(),

@@ -83,7 +83,9 @@ export function swarmRolloutVerdict(current: RolloutState, p: SwarmRolloutProgre
       return { state: "paused", reason: `paused by Swarm${said}` };
     case "completed":
       if (p.specVersion === toVersion) return { state: "promoted", reason: `Swarm's update completed: ${p.newTasks} of ${p.desired} task(s) run ${toVersion}` };
-      // completed, but not this version: someone changed the Swarm service outside the panel
+      // completed, but not this version. After its rollback Swarm was seen to report "update
+      // completed" for the previous spec (its updater ran again): with failed new tasks that is a rollback
+      if (p.failedTasks > 0) return { state: "rolled_back", reason: `rolled back by Swarm: the previous spec runs again (Swarm now says "${p.message ?? "completed"}" for it)${failed}` };
       return { state: "aborted", reason: `the Swarm service no longer runs ${toVersion} (its spec runs ${p.specVersion ?? "an unlabelled version"}): changed outside the panel` };
     default:
       if (p.specVersion === toVersion && p.oldTasks === 0 && p.newTasks >= p.desired) return { state: "promoted", reason: `every task (${p.newTasks}) runs ${toVersion}` };

@@ -30,21 +30,20 @@ const forViewer = (spec: RunSpec): RunSpec => ({ image: spec.image, command: spe
 
 
 /**
- * A swarm rollout's Swarm figures: live from the manager for the service's newest rollout
- * (Swarm's UpdateStatus is about its last update), else what the row kept.
+ * A swarm rollout's Swarm figures: its tasks by version live from the manager; Swarm's
+ * UpdateStatus live while the rollout is active, and once it ended the state that ended it (not
+ * live then: after its rollback Swarm was seen to report "update completed" for the previous
+ * spec). The manager unreachable: the counts the row kept, failed tasks unknown.
  */
 async function swarmFiguresOf(row: RolloutRow): Promise<NonNullable<RolloutView["swarm"]>> {
-  const newest = await db().rollout.findFirst({ where: { serviceId: row.serviceId }, orderBy: { createdAt: "desc" }, select: { id: true } });
-  if (newest?.id === row.id) {
-    try {
-      const p: SwarmRolloutProgress = await swarmRuntime().rolloutProgress(row.serviceId, row.toVersion);
-      return { updateState: p.updateState, message: p.message, desired: p.desired, newTasks: p.newTasks, oldTasks: p.oldTasks, failedTasks: p.failedTasks };
-    } catch {
-      // the manager does not answer or the Swarm service is gone: what the row kept
-    }
+  const active = isActiveRollout(row.state);
+  const ended: string | null = ({ promoted: "completed", rolled_back: "rollback_completed" } as Record<string, string>)[row.state] ?? null;
+  try {
+    const p: SwarmRolloutProgress = await swarmRuntime().rolloutProgress(row.serviceId, row.toVersion);
+    return { updateState: active ? p.updateState : ended, message: active ? p.message : null, desired: p.desired, newTasks: p.newTasks, oldTasks: p.oldTasks, failedTasks: p.failedTasks };
+  } catch {
+    return { updateState: active ? null : ended, message: null, desired: row.replicas, newTasks: row.newDesired, oldTasks: row.oldDesired, failedTasks: null };
   }
-  const word: Record<string, string | null> = { running: "updating", promoted: "completed", rolled_back: "rollback_completed", rolling_back: "rollback_started" };
-  return { updateState: word[row.state] ?? null, message: null, desired: row.replicas, newTasks: row.newDesired, oldTasks: row.oldDesired, failedTasks: 0 };
 }
 
 async function viewOf(row: RolloutRow, role: Role = "admin", runtime?: string): Promise<RolloutView> {

@@ -48,6 +48,10 @@ describe("Swarm's UpdateStatus to the rollout's state", () => {
     expect(swarmRolloutVerdict("running", p({ newTasks: 3, oldTasks: 0 }), V).state).toBe("promoted");
     expect(swarmRolloutVerdict("running", p({ newTasks: 3, oldTasks: 0, specVersion: "other" }), V).state).toBe("running");
     expect(swarmRolloutVerdict("running", p({ updateState: "completed", specVersion: "other" }), V).state).toBe("aborted");
+    // Swarm says "update completed" for the previous spec after rolling back (seen on the bed): rolled back, not success
+    const after = swarmRolloutVerdict("running", p({ updateState: "completed", message: "update completed", specVersion: null, failedTasks: 2, failedError: "task: non-zero exit (3)" }), V);
+    expect(after.state).toBe("rolled_back");
+    expect(after.reason).toMatch(/^rolled back by Swarm: the previous spec runs again/);
   });
 
   it("the update and rollback configs follow the plan: batches, delay, start-first, a failure rolls back", () => {
