@@ -112,6 +112,8 @@ const envSchema = z.object({
   KUBERNETES_TOKEN_FILE: z.string().max(4096).optional(),
   KUBERNETES_CA_FILE: z.string().max(4096).optional(),
   KUBERNETES_NAMESPACE: z.string().max(63).optional(),
+  /** a Deployment's progressDeadlineSeconds: a rolling update with no progress for this long is reported stalled */
+  KUBERNETES_PROGRESS_DEADLINE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   /**
    * Tests only, never in production: every API request and answer is checked against the
    * OpenAPI document (lib/openapi/contract.ts); an answer outside it becomes a 500

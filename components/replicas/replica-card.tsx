@@ -174,6 +174,11 @@ export function ReplicaCard({
       <Quality figures={figures} averageMeans={averageMeans} />
 
       <MemoryBar usedMb={mem} limitMb={limit} thresholdPercent={thresholdPercent} enforced={tick?.memoryLimitEnforced ?? null} runtime={replica.runtime} />
+      {replica.runtime === "kubernetes" && tick && mem === null && tick.cpuPercent === null && (
+        <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="replica-no-metrics" title="the cluster's metrics API (metrics.k8s.io, metrics-server) has no figures for this pod, or the cluster has none">
+          no metrics
+        </p>
+      )}
 
       <div className="text-xs">
         <span className="text-zinc-500">health (as the balancer sees it): </span>

@@ -24,8 +24,10 @@ const ACTIVE = new Set(["running", "paused", "promoting", "rolling_back"]);
  * why it ended or paused, and Pause / Resume / Promote / Abort; a form to start one.
  * Viewers read it; operators act. On a swarm service the rollout is Swarm's rolling update:
  * the card shows Swarm's own state and the tasks by version, and Rollback (Swarm's rollback).
+ * `deployment`: a Kubernetes service, whose rolling update its Deployment drives
+ * (lib/rollout/cluster-rollout.ts): its progress and Rollback (kubectl's undo) only.
  */
-export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { serviceId: string; canOperate: boolean; env: Record<string, string>; swarm?: boolean }) {
+export function RolloutCard({ serviceId, canOperate, env, swarm = false, deployment = false }: { serviceId: string; canOperate: boolean; env: Record<string, string>; swarm?: boolean; deployment?: boolean }) {
   const [rollouts, setRollouts] = useState<RolloutView[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -85,7 +87,9 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
   };
 
   const act = (action: "promote" | "pause" | "resume" | "abort" | "rollback") => current && void call(`/api/services/${serviceId}/rollouts/${current.id}/${action}`);
-  const look = current ? STATE_LOOK[current.state] : null;
+  // a Deployment past its progress deadline: stalled (Kubernetes does not roll back by itself)
+  const stalled = deployment && current?.state === "paused" && (current.reason ?? "").startsWith("stalled");
+  const look = current ? (stalled ? { tone: "red" as const, text: "stalled" } : STATE_LOOK[current.state]) : null;
   const edit = (change: Partial<RolloutDraft>) => setDraft((d) => ({ ...d, ...change }));
 
   return (
@@ -101,12 +105,12 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
         {current && (
           <div className="space-y-3">
             <p className="text-sm text-zinc-700 dark:text-zinc-300">
-              <span className="font-medium">{current.strategy === "canary" ? "Canary" : "Rolling"}</span> from <code className="font-mono text-xs">{current.fromVersion}</code> to{" "}
+              <span className="font-medium">{deployment ? "Rolling update by the Deployment" : current.strategy === "canary" ? "Canary" : "Rolling"}</span> from <code className="font-mono text-xs">{current.fromVersion}</code> to{" "}
               <code className="font-mono text-xs">{current.toVersion}</code> · started by {current.createdBy} <EventTime iso={current.createdAt} />
               {current.autoscalerPaused && active && <span className="block text-xs text-amber-700 dark:text-amber-300">The autoscaler holds until the rollout ends.</span>}
             </p>
 
-            <div>
+            {!deployment && <div>
               <div className="mb-1 flex justify-between text-xs text-zinc-600 dark:text-zinc-400">
                 <span>new {current.newSharePercent} %</span>
                 <span>old {Math.round((100 - current.newSharePercent) * 10) / 10} %</span>
@@ -115,9 +119,9 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
                 <div className="bg-amber-500 dark:bg-amber-400" style={{ width: `${current.newSharePercent}%` }} />
                 <div className="flex-1 bg-sky-600 dark:bg-sky-500" />
               </div>
-            </div>
+            </div>}
 
-            <ol className="space-y-1 text-sm" data-testid="rollout-steps">
+            {!deployment && <ol className="space-y-1 text-sm" data-testid="rollout-steps">
               {stepRows(current).map((s, i) => (
                 <li key={i} data-status={s.status} className="flex items-center gap-2">
                   <span aria-hidden className={`inline-block h-2.5 w-2.5 shrink-0 rounded-full ${s.status === "done" ? "bg-emerald-500" : s.status === "current" ? "animate-pulse bg-sky-500" : s.status === "failed" ? "bg-rose-500" : "bg-zinc-300 dark:bg-zinc-700"}`} />
@@ -125,7 +129,7 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
                   <span className="ml-auto shrink-0 text-xs text-zinc-500 dark:text-zinc-400">{s.status}</span>
                 </li>
               ))}
-            </ol>
+            </ol>}
 
             {current.swarm && (
               <p className="text-sm break-words text-zinc-700 dark:text-zinc-300" data-testid="rollout-swarm" data-update-state={current.swarm.updateState ?? "none"}>
@@ -148,7 +152,14 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
                 </Button>
               </div>
             )}
-            {canOperate && active && !current.swarm && (
+            {canOperate && active && deployment && current.state !== "rolling_back" && (
+              <div className="flex flex-wrap gap-2">
+                <Button size="sm" variant="danger" disabled={busy} onClick={() => act("rollback")} data-testid="rollout-rollback" title="kubectl's undo: the previous ReplicaSet's template">
+                  Rollback
+                </Button>
+              </div>
+            )}
+            {canOperate && active && !current.swarm && !deployment && (
               <div className="flex flex-wrap gap-2">
                 {current.state === "running" && (
                   <Button size="sm" variant="secondary" disabled={busy} onClick={() => act("pause")} data-testid="rollout-pause">
@@ -175,12 +186,17 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false }: { ser
           </div>
         )}
 
-        {canOperate && !active && !showForm && (
+        {deployment && !active && (
+          <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="rollout-deployment-note">
+            Change the image, command or environment in the service&apos;s settings: its Kubernetes Deployment rolls the pods one at a time (maxSurge 1, maxUnavailable 0), and the rollout shows here.
+          </p>
+        )}
+        {canOperate && !deployment && !active && !showForm && (
           <Button size="sm" variant="secondary" onClick={() => setShowForm(true)} data-testid="rollout-new">
             New rollout…
           </Button>
         )}
-        {canOperate && !active && showForm && (
+        {canOperate && !deployment && !active && showForm && (
           <form
             aria-label="new rollout"
             className="space-y-3"

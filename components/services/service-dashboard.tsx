@@ -215,7 +215,7 @@ export function ServiceDashboard({
             </Card>
           )}
           {autoscale.view && !listed && <AutoscaleCard view={autoscale.view} canOperate={canOperate} onChange={autoscale.set} serviceMax={service.maxReplicas} />}
-          {!listed && <RolloutCard serviceId={service.id} canOperate={canOperate} env={service.env} swarm={service.runtime === "swarm"} />}
+          {!listed && <RolloutCard serviceId={service.id} canOperate={canOperate} env={service.env} swarm={service.runtime === "swarm"} deployment={service.runtime === "kubernetes"} />}
 
           <section aria-label="replicas" className="space-y-2">
             <h2 className="text-sm font-semibold">

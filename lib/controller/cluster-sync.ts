@@ -1,4 +1,4 @@
-import type { ClusterBalancer, ClusterMember, ClusterRuntime } from "@/lib/runtime/cluster";
+import type { ClusterBalancer, ClusterMember, ClusterRuntime, ClusterServiceStatus } from "@/lib/runtime/cluster";
 import type { ClusterFront } from "@/lib/runtime/cluster-front";
 import type { ControllerRepository, ReplicaRecord, ServiceRecord } from "@/lib/controller/repository";
 import type { ReplicaPhase } from "@/lib/core/plan";
@@ -23,6 +23,8 @@ export type ClusterSyncDeps = {
   fronts?: Map<string, ClusterFront>;
   /** re-apply the panel engine's whole config (a front learned or moved) */
   applyEngine?: () => Promise<void>;
+  /** the cluster's word on a rolling update, for the service's rollout row (lib/rollout/cluster-rollout.ts) */
+  followRollout?: (serviceId: string, update: ClusterServiceStatus["update"]) => Promise<void>;
 };
 
 const phaseOf = (m: ClusterMember): ReplicaPhase => (m.state === "running" ? (m.ready ? "ready" : "starting") : m.state === "stopping" ? "draining" : m.state === "failed" ? "failed" : "starting");
@@ -48,6 +50,7 @@ export class ClusterSync {
     if (made.created) await repo.recordEvent({ kind: "service.scaled", actor: "controller", serviceId: svc.id, message: `${cluster.kind} service ${made.name} created with ${svc.desired} replicas` });
     else {
       const status = await cluster.status(svc.id);
+      await this.deps.followRollout?.(svc.id, status.update);
       if (status.desired !== null && status.desired !== svc.desired) {
         const r = await cluster.scale(svc.id, svc.desired);
         await repo.recordEvent({

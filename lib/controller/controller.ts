@@ -3,7 +3,8 @@ import type { RunningEngine } from "@/lib/engines/types";
 import { engine as defaultEngine } from "@/lib/engines/registry";
 import type { Runtime, RuntimeKind } from "@/lib/runtime/types";
 import { clusterFor, onDiscoveredChange, runtimeFor as defaultRuntimeFor, runtimeOfService, swarmBalancer } from "@/lib/runtime/registry";
-import { isClusterRuntime, type ClusterBalancer, type ClusterKind, type ClusterRuntime } from "@/lib/runtime/cluster";
+import { isClusterRuntime, type ClusterBalancer, type ClusterKind, type ClusterRuntime, type ClusterServiceStatus } from "@/lib/runtime/cluster";
+import { followClusterRollout } from "@/lib/rollout/cluster-rollout";
 import { ClusterSync } from "@/lib/controller/cluster-sync";
 import { clusterFronts, type ClusterFront } from "@/lib/runtime/cluster-front";
 import { engineError } from "@/lib/engines/errors";
@@ -46,6 +47,8 @@ export type ControllerDeps = {
   clusterBalancerFor?: (kind: ClusterKind) => ClusterBalancer | null;
   /** where those balancers answer, which the panel's engine forwards to (lib/runtime/cluster-front.ts); default none */
   clusterFronts?: Map<string, ClusterFront>;
+  /** a cluster's word on a rolling update, for the service's rollout row; default none */
+  followClusterRollout?: (serviceId: string, update: ClusterServiceStatus["update"]) => Promise<void>;
   /** default: probe over HTTP */
   waitHealthy?: WaitHealthy;
   sleep?: (ms: number) => Promise<void>;
@@ -75,6 +78,7 @@ export class Controller {
           balancerFor: (svc) => deps.clusterBalancerFor?.(svc.runtime as ClusterKind) ?? null,
           fronts: deps.clusterFronts,
           applyEngine: () => this.applyEngineConfig(),
+          followRollout: deps.followClusterRollout,
         })
       : undefined;
     this.reconciler = new Reconciler({ cluster, repo: this.repo, runtimeFor: deps.runtimeFor, runtimeOf: deps.runtimeOf, engine: this.supervisor, waitHealthy: deps.waitHealthy, sleep: deps.sleep, timers: deps.timers });
@@ -250,6 +254,7 @@ export function controller(): Controller {
         clusterFor,
         clusterBalancerFor: (kind) => (kind === "swarm" ? swarmBalancer() : null),
         clusterFronts: clusterFronts(),
+        followClusterRollout,
       }),
   );
 }

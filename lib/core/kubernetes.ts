@@ -271,3 +271,36 @@ export function previousRevision<T extends { metadata: { annotations?: Record<st
   const below = replicaSets.filter((rs) => current !== null && rev(rs) > 0 && rev(rs) < current).sort((a, b) => rev(b) - rev(a));
   return below[0] ?? null;
 }
+
+// ---- pod metrics (metrics.k8s.io) -----------------------------------------------------
+
+const QUANTITY = /^([0-9]{1,20})(?:\.([0-9]{1,9}))?([a-zA-Z]{0,2})$/;
+const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A Kubernetes quantity ("250m", "123456789n", "34512Ki", "1.5Gi") as a number; null when it is not one. */
+export function parseQuantity(q: unknown): number | null {
+  if (typeof q !== "string") return null;
+  const m = QUANTITY.exec(q);
+  if (!m) return null;
+  const factor = SUFFIX[m[3]];
+  if (factor === undefined) return null;
+  return Number(`${m[1]}${m[2] ? `.${m[2]}` : ""}`) * factor;
+}
+
+export type PodMetrics = { metadata: { name: string }; containers?: { name: string; usage?: { cpu?: string; memory?: string } }[] };
+
+/** A pod's usage summed over its containers: CPU in percent of one core, memory in bytes; null when a figure is missing or malformed. */
+export function podUsage(m: PodMetrics): { cpuPercent: number; memoryBytes: number } | null {
+  const cs = m.containers ?? [];
+  if (cs.length === 0) return null;
+  let cores = 0;
+  let bytes = 0;
+  for (const c of cs) {
+    const cpu = parseQuantity(c.usage?.cpu);
+    const mem = parseQuantity(c.usage?.memory);
+    if (cpu === null || mem === null) return null;
+    cores += cpu;
+    bytes += mem;
+  }
+  return { cpuPercent: cores * 100, memoryBytes: Math.round(bytes) };
+}

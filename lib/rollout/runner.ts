@@ -9,6 +9,7 @@ import { controller } from "@/lib/controller/controller";
 import { collector } from "@/lib/controller/collector";
 import { resumeAutoscaler } from "@/lib/autoscale/store";
 import { evaluateGates, versionFigures, type Side } from "@/lib/rollout/gates";
+import { CLUSTER_ROLLED } from "@/lib/rollout/cluster-rollout";
 import { activeRollouts, planOf, specOf, stepsOf, weightsOf, type RolloutRow } from "@/lib/rollout/store";
 import { isActiveRollout, type RolloutState, type RunSpec } from "@/lib/core/rollout";
 import { SWARM_ROLLBACK_ASKED, swarmRolloutVerdict, swarmStepOf, type SwarmRolloutProgress } from "@/lib/core/swarm-rollout";
@@ -75,7 +76,9 @@ export class RolloutRunner {
     if (this.running) return;
     this.running = true;
     try {
-      for (const r of await activeRollouts()) {
+      // a cluster's rolling update is the cluster's (lib/rollout/cluster-rollout.ts)
+      const clusterRolled = new Set((await db().service.findMany({ where: { runtime: { in: [...CLUSTER_ROLLED] } }, select: { id: true } })).map((s) => s.id));
+      for (const r of (await activeRollouts()).filter((x) => !clusterRolled.has(x.serviceId))) {
         await this.advance(r).catch((e) => {
           if (!(e instanceof StateChanged)) console.error(`[switchyard] rollout ${r.id}: ${e instanceof Error ? e.message : e}`);
         });

@@ -85,6 +85,8 @@ export interface ClusterRuntime {
   removeService(serviceId: string): Promise<void>;
   nodes?(): Promise<ClusterNode[]>;
   setNodeAvailability?(nodeId: string, availability: "active" | "drain" | "pause"): Promise<{ attempts: number }>;
+  /** Go back to the previous version (Kubernetes: kubectl's undo, the previous ReplicaSet's template); what it did, in words. */
+  rollback?(serviceId: string): Promise<{ message: string }>;
   /** Last lines of one member's log (Swarm: the task's log through the manager). */
   memberLogs?(serviceId: string, memberRef: string, lines: number): Promise<string[]>;
   /** Something about this panel's services changed (a task or pod event): `listener` gets the service id, or null for "any". */

@@ -31,12 +31,14 @@ import {
   kubeObjectName,
   labelSelector,
   memberIdOf,
+  podUsage,
   previousRevision,
   replicasFromSlices,
   type DeploymentForRollout,
   type EndpointSlice,
   type KubeReplica,
   type KubeRollout,
+  type PodMetrics,
   type Pod,
 } from "@/lib/core/kubernetes";
 import { LABEL_PANEL } from "./docker";
@@ -355,6 +357,25 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     await client.request("DELETE", `${core}/secrets/${name}-admin`, undefined, { allow404: true });
   }
 
+  let metricsCache: { at: number; value: Promise<Map<string, { cpuPercent: number; memoryBytes: number }>> } | null = null;
+  /** Every managed pod's usage from metrics.k8s.io (cached 1 s); empty when the API is absent or refuses. */
+  function podMetrics(): Promise<Map<string, { cpuPercent: number; memoryBytes: number }>> {
+    if (metricsCache && Date.now() - metricsCache.at < 1000) return metricsCache.value;
+    const value = client
+      .request<List<PodMetrics> | null>("GET", `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods?${q(managedSelector)}`, undefined, { allow404: true })
+      .then((list) => {
+        const out = new Map<string, { cpuPercent: number; memoryBytes: number }>();
+        for (const m of list?.items ?? []) {
+          const u = podUsage(m);
+          if (u && isPodName(m.metadata?.name)) out.set(m.metadata.name, u);
+        }
+        return out;
+      })
+      .catch(() => new Map<string, { cpuPercent: number; memoryBytes: number }>());
+    metricsCache = { at: Date.now(), value };
+    return value;
+  }
+
   function portsOf(d: Deployment): { data: number; admin: number } {
     const ports = d.spec.template.spec.containers[0]?.ports ?? [];
     return { data: ports.find((p) => p.name === DATA_PORT_NAME)?.containerPort ?? 0, admin: ports.find((p) => p.name === ADMIN_PORT_NAME)?.containerPort ?? 0 };
@@ -552,9 +573,18 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
       return d ? (toReplica(d, (await replicas(id)).find((r) => r.pod === ref) ?? replicasFromSlices([], [p], { data: DATA_PORT_NAME, admin: ADMIN_PORT_NAME })[0]) ?? null) : null;
     },
 
-    /** Not yet: a pod's figures are the metrics API's (metrics-server), which this adapter does not read. */
-    async stats() {
-      return null;
+    /**
+     * A pod's CPU and memory from the metrics API (metrics.k8s.io, served by metrics-server):
+     * one list of this panel's pods per second, shared by every pod's call. Null when the
+     * cluster has no metrics API (404), may not read it, or has no sample for the pod yet:
+     * the replica card then says "no metrics".
+     */
+    async stats(ref: string) {
+      if (!isPodName(ref)) return null;
+      const usage = (await podMetrics()).get(ref);
+      if (!usage) return null;
+      // the container's memory limit is the kubelet's to enforce (OOMKilled past it); the card shows the service's
+      return { memoryBytes: usage.memoryBytes, memoryLimitBytes: null, memoryLimitEnforced: true, cpuPercent: usage.cpuPercent, at: Date.now() };
     },
     /** A pod's last lines (runtimeRef is the pod name), when it is one of this panel's. */
     async logs(ref: string, lines: number) {
@@ -643,6 +673,10 @@ export function kubernetesCluster(rt: KubernetesRuntime): ClusterRuntime & { kub
     },
     members: (id) => rt.members(id),
     removeService: (id) => rt.removeService(id),
+    rollback: async (id) => {
+      const r = await rt.rollback(id);
+      return { message: `the Deployment's template is revision ${r.toRevision}'s again (kubectl's undo; revision ${r.fromRevision ?? "?"} was current)` };
+    },
     memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),
     nodes: () => rt.nodes(),
     watch: (listener) => rt.onChange((c) => listener(c.serviceId)),

@@ -84,7 +84,7 @@ export function kubernetesClusterRuntime(): ClusterRuntime & { kubernetes: Kuber
       KUBERNETES_NAMESPACE: cfg.KUBERNETES_NAMESPACE,
     });
     if (!config) throw new AppError("unsupported", "runtime kubernetes is not configured: set KUBERNETES_API and KUBERNETES_TOKEN or KUBERNETES_TOKEN_FILE (README, Kubernetes (experimental))");
-    return kubernetesCluster(createKubernetesRuntime({ config, defaultImage: cfg.REPLICA_IMAGE, panelId: panelId(cfg.dataDir) }));
+    return kubernetesCluster(createKubernetesRuntime({ config, defaultImage: cfg.REPLICA_IMAGE, panelId: panelId(cfg.dataDir), progressDeadlineSeconds: cfg.KUBERNETES_PROGRESS_DEADLINE_SECONDS }));
   });
 }
 

@@ -10,6 +10,7 @@ import { pauseAutoscaler, resumeAutoscaler } from "@/lib/autoscale/store";
 import { controller } from "@/lib/controller/controller";
 import { activeRollout, rolloutView, type RolloutRow } from "@/lib/rollout/store";
 import { rolloutRunner } from "@/lib/rollout/runner";
+import { actOnClusterRollout, CLUSTER_ROLLED } from "@/lib/rollout/cluster-rollout";
 import { assertMayRun } from "@/lib/services/manage-services";
 import { swarmRuntime } from "@/lib/runtime/registry";
 import { SWARM_ROLLBACK_ASKED, swarmUpdateConfigs, type SwarmRolloutProgress } from "@/lib/core/swarm-rollout";
@@ -50,7 +51,9 @@ async function viewOf(row: RolloutRow, role: Role = "admin", runtime?: string): 
   const rows = await db().replica.findMany({ where: { serviceId: row.serviceId, inEngine: true, state: "ready" }, select: { version: true } });
   const newInEngine = rows.filter((r) => r.version === row.toVersion).length;
   const kind = runtime ?? (await db().service.findUnique({ where: { id: row.serviceId }, select: { runtime: true } }))?.runtime;
-  const view = rolloutView(row, { newInEngine, oldInEngine: rows.length - newInEngine }, kind === "swarm" ? await swarmFiguresOf(row) : null);
+  // a Deployment's pods are not in the panel's engine: its rollout's own counts
+  const counts = kind === "kubernetes" ? undefined : { newInEngine, oldInEngine: rows.length - newInEngine };
+  const view = rolloutView(row, counts, kind === "swarm" ? await swarmFiguresOf(row) : null);
   return role === "viewer" ? { ...view, from: forViewer(view.from), to: forViewer(view.to) } : view;
 }
 
@@ -75,6 +78,7 @@ export async function startRollout(serviceId: string, input: RolloutRequest, act
   const svc = await serviceOrThrow(serviceId);
   if (instanceSourceOf(svc)) throw new AppError("conflict", `${svc.name}'s instances are not started by the panel: there is nothing to roll out`);
   if (await activeRollout(serviceId)) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it first`);
+  if (CLUSTER_ROLLED.has(svc.runtime)) throw new AppError("conflict", `${svc.name} runs on ${svc.runtime}: change its image, command or environment on the service (its Deployment rolls the pods); the panel's canary and batch rollouts need the panel's own balancer`);
   const current = runFieldsOf(svc);
   const from: RunSpec = { image: svc.image, command: current.command, env: current.env };
   const to: RunSpec = {
@@ -146,6 +150,12 @@ export async function actOnRollout(serviceId: string, rolloutId: string, action:
   if (!row) throw new AppError("not_found", "no such rollout");
   const svc = await serviceOrThrow(serviceId);
   if (svc.runtime === "swarm") return actOnSwarmRollout(row, action, actor);
+  if (CLUSTER_ROLLED.has(svc.runtime)) {
+    if (!isActiveRollout(row.state)) throw new AppError("conflict", `the rollout has ended (${row.state})`);
+    await actOnClusterRollout(svc, row, action, actor.username);
+    controller().kick(serviceId);
+    return getRollout(serviceId, row.id, actor.role);
+  }
   if (action === "rollback") throw new AppError("conflict", "rollback: Swarm's rollback, for a swarm service's rollout; abort this one");
   if (!isActiveRollout(row.state)) throw new AppError("conflict", `the rollout has ended (${row.state})`);
   const allowed: Record<Exclude<RolloutAction, "rollback">, string[]> = { promote: ["running", "paused"], pause: ["running"], resume: ["paused"], abort: ["running", "paused", "promoting"] };

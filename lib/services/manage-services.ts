@@ -22,6 +22,7 @@ import { pauseAutoscaler } from "@/lib/autoscale/store";
 import { faultStore } from "@/lib/faults/store";
 import { activeRollout } from "@/lib/rollout/store";
 import { rolloutRequestSchema } from "@/lib/core/rollout";
+import { startClusterRollout } from "@/lib/rollout/cluster-rollout";
 
 type Actor = Pick<SessionUser, "username" | "role">;
 
@@ -171,10 +172,6 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
   await assertMayRun(actor, { image: input.image, command: input.command, env: input.env, allowRoot: input.allowRoot }, before);
   // a rollout in progress owns what the replicas run: its promotion writes these fields
   const runChanged = (input.image !== undefined && input.image !== before.image) || (input.command !== undefined && JSON.stringify(input.command) !== JSON.stringify(before.command)) || (input.env !== undefined && JSON.stringify(input.env) !== JSON.stringify(before.env));
-  // a Deployment keeps running what it was created with: the panel does not roll it yet
-  if (runChanged && svc.runtime === "kubernetes") {
-    throw new AppError("conflict", `${svc.name} runs on Kubernetes: the panel cannot yet change its image, command or environment (the running Deployment would not change); create a new service instead`);
-  }
   if (runChanged && (await activeRollout(id))) throw new AppError("conflict", `${svc.name} has a rollout in progress: promote or abort it before changing its image, command or environment`);
   // on Swarm the change is Swarm's rolling update, followed as a rollout (the fields change when Swarm completes it)
   const swarmUpdate = runChanged && svc.runtime === "swarm";
@@ -236,6 +233,11 @@ export async function updateService(id: string, input: UpdateServiceInput, actor
     await recordEvent({ kind: "service.updated", actor: actor.username, serviceId: id, message: `${actor.username} changed the endpoints of ${svc.name}: ${said || "same list"}`, data: { added, removed } });
   } else if (replicas !== svc.replicas) {
     await recordEvent({ kind: "service.scaled", actor: actor.username, serviceId: id, message: `${actor.username} scaled ${svc.name} from ${svc.replicas} to ${replicas} replicas`, data: { from: svc.replicas, to: replicas } });
+  }
+  // a Deployment's template changed: the Deployment rolls it, its rollout row follows (lib/rollout/cluster-rollout.ts)
+  if (runChanged && svc.runtime === "kubernetes") {
+    const to = { image: input.image !== undefined ? input.image : before.image, command: input.command !== undefined ? input.command : before.command, env: input.env ?? before.env };
+    await startClusterRollout({ ...svc, replicas }, { image: before.image, command: before.command, env: before.env }, to, actor.username);
   }
   // on Swarm the rollout's own events say what runs
   const otherChanges = Object.keys(input).filter((k) => k !== "replicas" && k !== "endpoints" && !(swarmUpdate && (k === "image" || k === "command" || k === "env")));

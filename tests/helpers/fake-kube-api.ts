@@ -31,8 +31,13 @@
  * status says observedGeneration, updated/ready/available replicas and the conditions
  * Available and Progressing (NewReplicaSetAvailable when done; ProgressDeadlineExceeded
  * when nothing progressed for spec.progressDeadlineSeconds, as when a new pod never gets ready).
+ *
+ * The metrics API (metrics.k8s.io/v1beta1 PodMetrics, as metrics-server serves it): each pod's
+ * CPU over the last ~1.5 s and its memory, read from its replica process's /proc (utime+stime,
+ * VmRSS); `metrics: false` answers 404 there, as a cluster without metrics-server does.
  */
 import http from "node:http";
+import { readFileSync } from "node:fs";
 import https from "node:https";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -83,7 +88,7 @@ export type FakeKubeApi = {
   close(): Promise<void>;
 };
 
-export async function startFakeKubeApi(opts: { port: number; token: string; probeMs?: number; ipPrefix?: string; tls?: { key: string; cert: string } }): Promise<FakeKubeApi> {
+export async function startFakeKubeApi(opts: { port: number; token: string; probeMs?: number; ipPrefix?: string; tls?: { key: string; cert: string }; metrics?: boolean }): Promise<FakeKubeApi> {
   const probeMs = opts.probeMs ?? 300;
   const ipPrefix = opts.ipPrefix ?? `127.16.${20 + (process.pid % 200)}`;
   let rv = 1000;
@@ -509,8 +514,63 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
     }
   }
 
+  // ---- metrics-server ----------------------------------------------------------------------
+
+  /** each pod's CPU time samples (clock ticks of its process, utime + stime), the last ~1.5 s */
+  const cpuSamples = new Map<string, { at: number; ticks: number; pid: number }[]>();
+  const CLK_TCK = 100;
+  function procTicks(pid: number): number | null {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return null;
+    }
+  }
+  function sampleCpu() {
+    for (const [name, run] of runs) {
+      const pid = run.child?.pid;
+      const ticks = pid ? procTicks(pid) : null;
+      if (!pid || ticks === null) {
+        cpuSamples.delete(name);
+        continue;
+      }
+      const list = (cpuSamples.get(name) ?? []).filter((s) => s.pid === pid);
+      list.push({ at: Date.now(), ticks, pid });
+      while (list.length > 2 && Date.now() - list[0].at > 1500) list.shift();
+      cpuSamples.set(name, list);
+    }
+    for (const name of [...cpuSamples.keys()]) if (!runs.has(name)) cpuSamples.delete(name);
+  }
+  /** PodMetrics of a pod from its process, or null while it has no two samples (a fresh pod, as metrics-server) */
+  function podMetricsOf(pod: Obj): Obj | null {
+    const samples = cpuSamples.get(pod.metadata.name) ?? [];
+    if (samples.length < 2) return null;
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    let rssKb: number | null = null;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${last.pid}/status`, "utf8"));
+      rssKb = m ? Number(m[1]) : null;
+    } catch {
+      rssKb = null;
+    }
+    if (rssKb === null) return null;
+    const cores = (last.ticks - first.ticks) / CLK_TCK / Math.max(0.001, (last.at - first.at) / 1000);
+    return {
+      kind: "PodMetrics",
+      apiVersion: "metrics.k8s.io/v1beta1",
+      metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, labels: pod.metadata.labels, creationTimestamp: new Date().toISOString() },
+      timestamp: new Date(last.at).toISOString(),
+      window: `${((last.at - first.at) / 1000).toFixed(3)}s`,
+      containers: [{ name: pod.spec.containers[0].name, usage: { cpu: `${Math.round(cores * 1e9)}n`, memory: `${rssKb}Ki` } }],
+    };
+  }
+
   const tick = setInterval(() => {
     reconcile();
+    sampleCpu();
     for (const p of store.get("pods")!.values()) void probe(p);
   }, probeMs);
 
@@ -568,6 +628,20 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
         status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: `${ipPrefix}.${240 + i}` }] },
       }));
       return send(res, 200, { kind: "NodeList", apiVersion: "v1", metadata: { resourceVersion: String(rv) }, items });
+    }
+    const metricsPath = /^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/([a-z0-9-]{1,63})\/pods(?:\/([a-z0-9.-]{1,253}))?$/.exec(url.pathname);
+    if (metricsPath) {
+      if (opts.metrics === false || method !== "GET") return status(res, 404, "NotFound", "the server could not find the requested resource");
+      const [, mns, mname] = metricsPath;
+      if (mname) {
+        const pod = get("pods", mns, mname);
+        const pm = pod ? podMetricsOf(pod) : null;
+        return pm ? send(res, 200, pm) : status(res, 404, "NotFound", `podmetrics.metrics.k8s.io "${mname}" not found`);
+      }
+      const sel = parseSelector(url.searchParams.get("labelSelector"));
+      if (!sel) return status(res, 400, "BadRequest", "only equality selectors in the fake");
+      const items = [...store.get("pods")!.values()].filter((p) => p.metadata.namespace === mns && matches(p.metadata.labels, sel)).map(podMetricsOf).filter((x): x is Obj => x !== null);
+      return send(res, 200, { kind: "PodMetricsList", apiVersion: "metrics.k8s.io/v1beta1", metadata: {}, items });
     }
     const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale|log))?$/.exec(url.pathname);
     if (!m) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);

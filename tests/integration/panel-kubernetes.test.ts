@@ -5,7 +5,9 @@
  * and deleted through the API route handlers with an admin session and a real SQLite database
  * (tests/helpers/controller-harness.ts), and the controller's service-level path
  * (lib/controller/cluster-sync.ts) follows the pods into the replica rows. The harness's own
- * balancer listens on 18580 (its default service has no replicas).
+ * balancer listens on 18580 (its default service has no replicas). An environment change rolls
+ * the Deployment and the rollout row follows its status (KUBERNETES_PROGRESS_DEADLINE_SECONDS=5
+ * so that a version whose pods never get ready stalls within seconds); Roll back is kubectl's undo.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
@@ -22,7 +24,12 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
   let fake: FakeKubeApi;
   let h: ControllerHarness;
   let serviceId = "";
-  let routes: ClusterServiceRoutes;
+  let routes: ClusterServiceRoutes & {
+    rollouts: typeof import("@/app/api/services/[id]/rollouts/route");
+    rolloutAction: typeof import("@/app/api/services/[id]/rollouts/[rolloutId]/[action]/route");
+  };
+  type Rollout = { id: string; state: string; strategy: string; reason: string | null; toVersion: string; endedAt: string | null };
+  const rollouts = async (): Promise<Rollout[]> => ((await (await h.api(routes.rollouts.GET, `/api/services/${serviceId}/rollouts`, {}, { id: serviceId })).json()) as { rollouts: Rollout[] }).rollouts;
 
   const { rows, readyRows } = clusterServiceRows(() => h, () => serviceId);
   const deployment = () => fake.objects("deployments").find((d) => d.metadata.labels?.["switchyard.service"] === serviceId);
@@ -35,9 +42,13 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
       listen: 18580,
       portRange: "16200-16299",
       service: { replicas: 0 },
-      env: { KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-panel" },
+      env: { KUBERNETES_API: fake.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-panel", KUBERNETES_PROGRESS_DEADLINE_SECONDS: "5" },
     });
-    routes = await importClusterServiceRoutes();
+    routes = {
+      ...(await importClusterServiceRoutes()),
+      rollouts: await import("@/app/api/services/[id]/rollouts/route"),
+      rolloutAction: await import("@/app/api/services/[id]/rollouts/[rolloutId]/[action]/route"),
+    };
   }, 120_000);
 
   afterAll(async () => {
@@ -84,6 +95,26 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
     expect((await events("service.scaled")).some((m) => m.includes("kubernetes service sy-kpanel scaled 3 → 2"))).toBe(true);
   }, 60_000);
 
+  it("each pod's memory and CPU reach the collector's ticks (the metrics API's PodMetrics), as for other runtimes", async () => {
+    const { collector } = await import("@/lib/controller/collector");
+    collector().start();
+    try {
+      const ids = (await readyRows()).map((r) => r.id);
+      const tick = await waitFor("a tick with every pod's memory", () => {
+        const last = collector().historyOf(serviceId, 1)[0];
+        return last && ids.every((id) => last.replicas.find((r) => r.replicaId === id)?.memoryMb) ? last : null;
+      }, 20_000, 250);
+      for (const r of tick.replicas.filter((x) => ids.includes(x.replicaId))) {
+        console.log(`[panel-kubernetes] ${r.replicaId}: ${r.memoryMb} MB, CPU ${r.cpuPercent} %`);
+        expect(r.memoryMb).toBeGreaterThan(5);
+        expect(r.cpuPercent).not.toBeNull();
+        expect(r.memoryLimitMb).toBe(128);
+      }
+    } finally {
+      collector().stop();
+    }
+  }, 60_000);
+
   it("a pod's management plane, its log, and what the Deployment owns refused", async () => {
     const [target] = await readyRows();
     const info = await h.api(routes.actions.POST, `/api/replicas/${target.id}/actions`, { method: "POST", body: { action: "info" } }, { id: target.id });
@@ -94,13 +125,61 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
     const stop = await h.api(routes.actions.POST, `/api/replicas/${target.id}/actions`, { method: "POST", body: { action: "stop" } }, { id: target.id });
     expect(stop.status).toBe(409);
     expect(await stop.text()).toContain("is a Kubernetes pod: its Deployment owns it");
-    // what the pods run is not rolled from the panel yet: a new image is refused, not recorded and ignored
-    const generation = deployment()?.metadata.generation;
-    const image = await h.api(routes.service.PATCH, `/api/services/${serviceId}`, { method: "PATCH", body: { image: "switchyard/replica:v2" } }, { id: serviceId });
-    expect(image.status).toBe(409);
-    expect(await image.text()).toContain("the panel cannot yet change its image, command or environment");
-    expect(deployment()?.metadata.generation).toBe(generation);
   }, 60_000);
+
+  it("an environment change rolls the Deployment; the rollout row follows its status to promoted and the rows become the new pods", async () => {
+    const generation = deployment()?.metadata.generation ?? 0;
+    const oldIds = (await rows()).map((r) => r.id);
+    const t0 = Date.now();
+    const res = await h.api(routes.service.PATCH, `/api/services/${serviceId}`, { method: "PATCH", body: { env: { GREETING: "v2" } } }, { id: serviceId });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await waitFor("the Deployment's template carries the new environment", () => JSON.stringify(deployment()?.spec.template ?? {}).includes('"v2"'), 30_000, 200);
+    expect(deployment()?.metadata.generation).toBeGreaterThan(generation);
+    const [started] = await rollouts();
+    expect(started).toMatchObject({ strategy: "rolling" });
+    expect(["running", "promoted"]).toContain(started.state);
+    const done = await waitFor("the rollout promoted", async () => (await rollouts()).find((r) => r.id === started.id && r.state === "promoted"), 60_000, 300);
+    console.log(`[panel-kubernetes] env change rolled and promoted ${Date.now() - t0} ms after the PATCH: ${done.reason}`);
+    expect(done.reason).toMatch(/2 of 2 updated, 2 available/);
+    await waitFor("2 ready rows, all new pods", async () => {
+      const all = await rows();
+      return all.length === 2 && all.every((r) => r.state === "ready" && !oldIds.includes(r.id));
+    }, 30_000, 200);
+    expect((await events("rollout.started")).length).toBe(1);
+    expect((await events("rollout.promoted")).length).toBe(1);
+    // the panel's own canary/batch rollouts need its balancer: refused for a Deployment, with why
+    const canary = await h.api(routes.rollouts.POST, `/api/services/${serviceId}/rollouts`, { method: "POST", body: { strategy: "canary", env: { GREETING: "v9" } } }, { id: serviceId });
+    expect(canary.status).toBe(409);
+    expect(await canary.text()).toContain("its Deployment rolls the pods");
+  }, 90_000);
+
+  it("a version whose pods never get ready stalls (reported, never promoted); Roll back re-applies the previous template and the rollout ends rolled back", async () => {
+    const t0 = Date.now();
+    // ERROR_RATE out of range: the replica exits at start, again after each restart; the new pod never gets ready
+    const res = await h.api(routes.service.PATCH, `/api/services/${serviceId}`, { method: "PATCH", body: { env: { GREETING: "v3", ERROR_RATE: "101" } } }, { id: serviceId });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const stalled = await waitFor("the rollout stalled", async () => (await rollouts()).find((r) => r.state === "paused" && (r.reason ?? "").startsWith("stalled")), 60_000, 300);
+    console.log(`[panel-kubernetes] bad version stalled ${Date.now() - t0} ms after the PATCH: ${stalled.reason}`);
+    expect(stalled.reason).toMatch(/timed out progressing/);
+    // the old pods keep serving (maxUnavailable 0)
+    await waitFor("2 ready rows while stalled", async () => (await rows()).filter((r) => r.state === "ready").length >= 2, 30_000, 200);
+    const promote = await h.api(routes.rolloutAction.POST, `/api/services/${serviceId}/rollouts/${stalled.id}/promote`, { method: "POST" }, { id: serviceId, rolloutId: stalled.id, action: "promote" });
+    expect(promote.status).toBe(409);
+    const t1 = Date.now();
+    const back = await h.api(routes.rolloutAction.POST, `/api/services/${serviceId}/rollouts/${stalled.id}/abort`, { method: "POST" }, { id: serviceId, rolloutId: stalled.id, action: "abort" });
+    expect(back.status, await back.clone().text()).toBe(200);
+    const ended = await waitFor("the rollout rolled back", async () => (await rollouts()).find((r) => r.id === stalled.id && r.state === "rolled_back"), 60_000, 300);
+    console.log(`[panel-kubernetes] rolled back ${Date.now() - t1} ms after Roll back: ${ended.reason}`);
+    expect(ended.endedAt).not.toBeNull();
+    const tpl = JSON.stringify(deployment()?.spec.template ?? {});
+    expect(tpl).toContain('"v2"');
+    expect(tpl).not.toContain("ERROR_RATE");
+    // the service's own fields are the old version again, so the controller keeps that template
+    expect((await h.m.getService(serviceId)).env).toEqual({ GREETING: "v2" });
+    await waitFor("no pod of the bad version left", () => fake.objects("pods").every((p) => !JSON.stringify(p.spec).includes("ERROR_RATE")), 30_000, 200);
+    expect((await events("rollout.rolled-back")).length).toBe(1);
+    expect((await events("rollout.promoted")).length).toBe(1);
+  }, 120_000);
 
   it("delete: the Deployment, its Service and Secret are removed and the pods stop", async () => {
     const res = await h.api(routes.service.DELETE, `/api/services/${serviceId}`, { method: "DELETE" }, { id: serviceId });

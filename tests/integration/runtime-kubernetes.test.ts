@@ -24,6 +24,10 @@ const API_PORT = 16000;
 const TLS_API_PORT = 16001;
 const DATA_PORT = 16050;
 const ADMIN_PORT = 16051;
+// a second fake without a metrics API, its pod on 127.18.X.N
+const BARE_API_PORT = 16300;
+const BARE_DATA_PORT = 13000;
+const BARE_ADMIN_PORT = 13001;
 const TOKEN = randomBytes(24).toString("base64url");
 const SERVICE_ID = `svc-k8s-${process.pid.toString(36)}`;
 const SERVICE_NAME = "kweb";
@@ -123,6 +127,41 @@ describe("Kubernetes runtime against the fake API server", () => {
     const logs = await cluster.memberLogs!(SERVICE_ID, ready[0].pod, 20);
     expect(logs.some((l) => l.includes(ready[0].pod))).toBe(true);
     await expect(cluster.memberLogs!("other-service", ready[0].pod, 20)).rejects.toThrow(/no pod/);
+  });
+
+  it("per-pod CPU and memory from the metrics API (PodMetrics from each replica process's /proc); no metrics API: none, not zeros", async () => {
+    const pods = await kube.waitReady(SERVICE_ID, 3, 30_000);
+    for (const r of pods) {
+      const st = await until(`metrics of ${r.pod}`, () => kube.stats(r.pod), (s) => s !== null, 10_000, 200);
+      const pid = fake.pidOf(r.pod)!;
+      const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+      console.log(`${r.pod}: ${(st!.memoryBytes / 1048576).toFixed(1)} MiB (its process now ${(rssKb / 1024).toFixed(1)} MiB), CPU ${st!.cpuPercent.toFixed(1)} %`);
+      // the figure is the process's own resident memory, read at most a second apart
+      expect(st!.memoryBytes / 1024).toBeGreaterThan(rssKb * 0.5);
+      expect(st!.memoryBytes / 1024).toBeLessThan(rssKb * 2);
+      expect(st!.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(st!.memoryLimitEnforced).toBe(true);
+    }
+    // one list per second serves every pod's call
+    const lists = fake.requests.filter((x) => x.path.startsWith("/apis/metrics.k8s.io/")).length;
+    await Promise.all(pods.map((r) => kube.stats(r.pod)));
+    expect(fake.requests.filter((x) => x.path.startsWith("/apis/metrics.k8s.io/")).length - lists).toBeLessThanOrEqual(1);
+    expect(await kube.stats("no-such-pod")).toBeNull();
+
+    // a cluster without metrics-server: its API answers 404 there, and a pod has no figures (the card says "no metrics")
+    const bare = await startFakeKubeApi({ port: BARE_API_PORT, token: TOKEN, ipPrefix: `127.18.${20 + (process.pid % 200)}`, metrics: false });
+    const bareKube = createKubernetesRuntime({ config: kubernetesConfig({ KUBERNETES_API: bare.url, KUBERNETES_TOKEN: TOKEN, KUBERNETES_NAMESPACE: "sy-bare" })!, drainSeconds: 1, graceSeconds: 3 });
+    try {
+      await bareKube.ensureService({ ...spec(1), dataPort: BARE_DATA_PORT, adminPort: BARE_ADMIN_PORT });
+      const [one] = await bareKube.waitReady(SERVICE_ID, 1, 30_000);
+      expect(await bareKube.stats(one.pod)).toBeNull();
+      expect(bare.requests.some((x) => x.path.startsWith("/apis/metrics.k8s.io/") && x.status === 404)).toBe(true);
+      await bareKube.removeService(SERVICE_ID);
+      await until("the bare fake's pod gone", () => bare.objects("pods").length, (n) => n === 0, 20_000);
+    } finally {
+      bareKube.close();
+      await bare.close();
+    }
   });
 
   it("scales 3 -> 5 -> 2 through the scale subresource; a 409 Conflict is re-read and retried", async () => {

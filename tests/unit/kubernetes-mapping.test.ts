@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkedLabels, deploymentRollout, isDnsLabel, previousRevision, isLabelValue, isPodName, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
+import { checkedLabels, deploymentRollout, parseQuantity, podUsage, isDnsLabel, previousRevision, isLabelValue, isPodName, kubeObjectName, memberIdOf, replicasFromSlices, type EndpointSlice, type Pod } from "@/lib/core/kubernetes";
 import { kubernetesConfig } from "@/lib/runtime/kubernetes-api";
 
 const ports = [
@@ -183,5 +183,28 @@ describe("a Deployment's rollout from its status (kubectl rollout status)", () =
     expect(previousRevision(sets, 1)).toBeNull();
     expect(previousRevision(sets, null)).toBeNull();
     expect(previousRevision([{ metadata: { name: "x", annotations: {} } }, rs("2")], 2)).toBeNull();
+  });
+});
+
+describe("pod metrics (metrics.k8s.io quantities)", () => {
+  it("parses CPU and memory quantities as metrics-server writes them", () => {
+    expect(parseQuantity("123456789n")).toBeCloseTo(0.123456789, 12);
+    expect(parseQuantity("250m")).toBeCloseTo(0.25, 12);
+    expect(parseQuantity("2")).toBe(2);
+    expect(parseQuantity("1500u")).toBeCloseTo(0.0015, 12);
+    expect(parseQuantity("34512Ki")).toBe(34512 * 1024);
+    expect(parseQuantity("1.5Gi")).toBe(1.5 * 1024 ** 3);
+    expect(parseQuantity("64Mi")).toBe(64 * 1024 ** 2);
+    expect(parseQuantity("3M")).toBe(3e6);
+    for (const bad of ["", "Ki", "1.2.3", "12Xi", "-5m", "1e3", "12 Mi", null, 5, "9".repeat(30)]) expect(parseQuantity(bad), String(bad)).toBeNull();
+  });
+
+  it("sums a pod's containers: CPU in percent of a core, memory in bytes; a missing figure is none, not zero", () => {
+    const u = podUsage({ metadata: { name: "p" }, containers: [{ name: "a", usage: { cpu: "250m", memory: "1Mi" } }, { name: "b", usage: { cpu: "50000000n", memory: "1024Ki" } }] });
+    expect(u?.cpuPercent).toBeCloseTo(30, 9);
+    expect(u?.memoryBytes).toBe(2 * 1048576);
+    expect(podUsage({ metadata: { name: "p" }, containers: [] })).toBeNull();
+    expect(podUsage({ metadata: { name: "p" }, containers: [{ name: "a", usage: { cpu: "250m" } }] })).toBeNull();
+    expect(podUsage({ metadata: { name: "p" } })).toBeNull();
   });
 });
