@@ -92,7 +92,7 @@ export async function followClusterRollout(serviceId: string, status: ClusterSer
   // updating (progress again after a stall resumes the row)
   if (row.state === "paused") {
     if (await update(row, { state: "running", reason: message })) await event(EVENT_KIND.rolloutResumed, "info", `rollout progressing again: ${message}`);
-  } else if (row.reason !== message) await update(row, { reason: message });
+  } else if (row.state !== "rolling_back" && row.reason !== message) await update(row, { reason: message }); // a rollback keeps who asked for it
 }
 
 /**
