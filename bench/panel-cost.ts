@@ -25,7 +25,16 @@
  *   npm run bench:panel -- [--replicas 3,25,50,200] [--viewers 3] [--seconds 60] [--rps 50] [--probes 5]
  *                          [--candidates after=.,before=/work/wt-before] [--rounds 2] [--profile 20] [--profile-at 50]
  *
- * Ports: panels 3440-3447, inspector 3449, listeners 18530-18534, replicas 31400-31899.
+ * With --memory, after each window the server process's memory is broken down through the
+ * inspector (process.memoryUsage, V8's heap spaces, the collector's history), then again after
+ * a forced full GC: what of the RSS is live and what is garbage not collected yet.
+ *
+ * A figure taken on a machine too busy for it is labelled so: a window whose load average
+ * (1 min) was above 2 per core, or at which the collector ran fewer than 0.95 ticks a second,
+ * is "NOT VALID" in the goals (the CPU figure is then for part of the work, or says more about
+ * the machine than about the panel).
+ *
+ * Ports: panels 3590-3597, inspector 3599, listeners 18720-18724, replicas 13600-13999.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -52,7 +61,11 @@ const PROFILE_S = num("profile", 0);
 const PROBES = num("probes", 5);
 const PROFILE_AT = num("profile-at", REPLICAS[0]);
 const ENGINE = argOf("engine") ?? "auto";
-const INSPECT_PORT = 3449;
+const INSPECT_PORT = 3599;
+const MEMORY = process.argv.includes("--memory");
+/** above this 1-minute load average (2 per core) a window is not a valid figure of the panel */
+const MAX_VALID_LOAD = 2 * os.cpus().length;
+const MIN_VALID_TICKS = 0.95;
 const CANDIDATES = (argOf("candidates") ?? `current=${REPO_ROOT}`).split(",").map((c) => {
   const [name, dir] = c.split("=");
   return { name, root: path.resolve(dir ?? name) };
@@ -229,9 +242,9 @@ async function latencyProbes(panel: Panel, cookie: string, serviceId: string, ba
 
 type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };
 
-/** `seconds` of the V8 CPU profiler on `pid` through its inspector; the top functions by self time. */
-async function profile(pid: number, seconds: number, label: string): Promise<string[]> {
-  process.kill(pid, "SIGUSR1"); // opens the inspector on --inspect-port
+/** The server process's inspector (SIGUSR1 opens it on --inspect-port): one DevTools protocol session. */
+async function openInspector(pid: number): Promise<{ call: (method: string, params?: object) => Promise<Record<string, unknown>>; close: () => void }> {
+  process.kill(pid, "SIGUSR1"); // opens the inspector on --inspect-port (again: a no-op)
   const list = await until(
     "the panel's inspector",
     () => fetch(`http://127.0.0.1:${INSPECT_PORT}/json/list`).then((r) => r.json() as Promise<{ webSocketDebuggerUrl: string }[]>, () => null),
@@ -254,12 +267,59 @@ async function profile(pid: number, seconds: number, label: string): Promise<str
       ws.on("message", onMessage);
       ws.send(JSON.stringify({ id, method, params }));
     });
+  return { call, close: () => ws.close() };
+}
+
+/** What the server process holds, as it says itself (evaluated in it through the inspector). */
+const MEMORY_EXPR = `(() => {
+  const v8 = require("v8");
+  const MB = (b) => Math.round(b / 104857.6) / 10;
+  const m = process.memoryUsage();
+  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ""), MB(s.space_used_size) + "/" + MB(s.space_size)]));
+  const c = globalThis[Symbol.for("switchyard.collector")];
+  let ticks = 0, replicaTicks = 0, historyJsonMb = null;
+  if (c && c.history) {
+    let bytes = 0;
+    for (const ring of c.history.values()) {
+      const all = ring.last(1e9);
+      ticks += all.length;
+      for (const t of all) { replicaTicks += t.replicas.length; bytes += JSON.stringify(t).length; }
+    }
+    historyJsonMb = MB(bytes);
+  }
+  return JSON.stringify({ rssMb: MB(m.rss), heapUsedMb: MB(m.heapUsed), heapTotalMb: MB(m.heapTotal), externalMb: MB(m.external), arrayBuffersMb: MB(m.arrayBuffers), spaces, history: { ticks, replicaTicks, jsonMb: historyJsonMb } });
+})()`;
+
+/**
+ * The memory breakdown; with `gc`, again after a forced full GC (what is live). The GC lowers the
+ * RSS the next windows start from, so it runs after the last window of a replica count only.
+ */
+async function memoryBreakdown(pid: number, gc: boolean): Promise<string[]> {
+  const insp = await openInspector(pid);
+  try {
+    const evaluate = async () => {
+      const r = (await insp.call("Runtime.evaluate", { expression: MEMORY_EXPR, includeCommandLineAPI: true, returnByValue: true })) as { result?: { value?: string }; exceptionDetails?: unknown };
+      return r.result?.value ?? `(failed: ${JSON.stringify(r.exceptionDetails ?? r).slice(0, 300)})`;
+    };
+    const before = await evaluate();
+    if (!gc) return [`   memory: ${before}`];
+    await insp.call("HeapProfiler.collectGarbage");
+    const after = await evaluate();
+    return [`   memory: ${before}`, `   after a full GC: ${after}`];
+  } finally {
+    insp.close();
+  }
+}
+
+/** `seconds` of the V8 CPU profiler on `pid` through its inspector; the top functions by self time. */
+async function profile(pid: number, seconds: number, label: string): Promise<string[]> {
+  const { call, close } = await openInspector(pid);
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: 1000 });
   await call("Profiler.start");
   await sleep(seconds * 1000);
   const { profile: prof } = (await call("Profiler.stop")) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number } };
-  ws.close();
+  close();
   const file = path.join(os.tmpdir(), `panel-cost-${label}-${Date.now()}.cpuprofile`);
   fs.writeFileSync(file, JSON.stringify(prof));
   const total = prof.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
@@ -275,9 +335,9 @@ async function profile(pid: number, seconds: number, label: string): Promise<str
 }
 
 async function runOnce(candidate: { name: string; root: string }, rows: Row[], profileLines: string[]): Promise<void> {
-  const panelPort = await findFreePort(3440, 3447);
+  const panelPort = await findFreePort(3590, 3597);
   const maxReplicas = Math.max(...REPLICAS);
-  const balancerPort = await findFreePort(18530, 18534);
+  const balancerPort = await findFreePort(18720, 18724);
   const panel = await startPanel({
     port: panelPort,
     root: candidate.root,
@@ -286,10 +346,10 @@ async function runOnce(candidate: { name: string; root: string }, rows: Row[], p
       ADMIN_USER: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
       BALANCER_PORT: String(balancerPort),
-      PORT_RANGE: "31400-31899",
+      PORT_RANGE: "13600-13999",
       MAX_REPLICAS: String(Math.max(maxReplicas, 20)),
       ENGINE,
-      ...(PROFILE_S > 0 ? { NODE_OPTIONS: `--inspect-port=127.0.0.1:${INSPECT_PORT}` } : {}),
+      ...(PROFILE_S > 0 || MEMORY ? { NODE_OPTIONS: `--inspect-port=127.0.0.1:${INSPECT_PORT}` } : {}),
     },
   });
   const browsers: LaunchedBrowser[] = [];
@@ -306,6 +366,7 @@ async function runOnce(candidate: { name: string; root: string }, rows: Row[], p
       row.latenciesMs = PROBES > 0 ? await latencyProbes(panel, cookie, svc.id, balancerPort, PROBES) : [];
       rows.push(row);
       console.log(`   ${JSON.stringify(row)}`);
+      if (MEMORY) for (const l of await memoryBreakdown(pid, viewers > 0 || VIEWERS === 0)) console.log(l);
     };
     for (const n of REPLICAS) {
       console.log(`[${candidate.name}] scaling to ${n} replicas…`);
@@ -400,19 +461,27 @@ function goals(rows: Row[]): void {
   for (const c of CANDIDATES) {
     const of = (n: number, v: number) => rows.filter((r) => r.candidate === c.name && r.replicas === n && r.viewers === v);
     const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
-    const line = (goal: string, figure: string, ok: boolean) => console.log(`  ${c.name.padEnd(12)} ${verdict(ok)}  ${goal}: ${figure}`);
+    const line = (goal: string, figure: string, ok: boolean, invalid: string | null = null) =>
+      console.log(`  ${c.name.padEnd(12)} ${invalid ? "NOT VALID" : verdict(ok)}  ${goal}: ${figure}${invalid ? ` [${invalid}: ${verdict(ok)} as measured, which proves nothing]` : ""}`);
+    /** why these windows' CPU is not a figure of the panel: a machine too loaded, or ticks skipped */
+    const invalidity = (rs: Row[]): string | null => {
+      const load = Math.max(...rs.map((r) => r.loadAvg));
+      const ticks = Math.min(...rs.map((r) => r.ticksPerS ?? 0));
+      const why = [load > MAX_VALID_LOAD ? `load average ${load.toFixed(1)} > ${MAX_VALID_LOAD} (2 per core)` : "", ticks < MIN_VALID_TICKS ? `${ticks.toFixed(2)} ticks/s < ${MIN_VALID_TICKS}` : ""].filter(Boolean);
+      return why.length ? `the machine was too busy for this figure: ${why.join(", ")}` : null;
+    };
     const at50 = of(50, 3);
     if (at50.length) {
       const cpu = median(at50.map((r) => r.cpuPct));
       const rss = median(at50.map((r) => r.rssMaxMb));
-      line("50 replicas, 3 viewers: ≤ 10 % of a core", `${cpu.toFixed(1)} % (load ${median(at50.map((r) => r.loadAvg)).toFixed(1)})`, cpu <= 10);
+      line("50 replicas, 3 viewers: ≤ 10 % of a core", `${cpu.toFixed(1)} % (load ${median(at50.map((r) => r.loadAvg)).toFixed(1)})`, cpu <= 10, invalidity(at50));
       line("50 replicas, 3 viewers: ≤ 300 MB RSS (largest seen)", `${rss.toFixed(0)} MB`, rss <= 300);
     } else console.log(`  ${c.name.padEnd(12)} -     50 replicas, 3 viewers: not measured (--replicas 50 --viewers 3)`);
     for (const v of [...new Set(rows.map((r) => r.viewers))]) {
       const at200 = of(200, v);
       if (!at200.length) continue;
       const cpu = median(at200.map((r) => r.cpuPct));
-      line(`200 replicas, ${v} viewers: ≤ 25 % of a core`, `${cpu.toFixed(1)} % at ${median(at200.map((r) => r.ticksPerS ?? 0)).toFixed(2)} ticks/s (load ${median(at200.map((r) => r.loadAvg)).toFixed(1)})`, cpu <= 25);
+      line(`200 replicas, ${v} viewers: ≤ 25 % of a core`, `${cpu.toFixed(1)} % at ${median(at200.map((r) => r.ticksPerS ?? 0)).toFixed(2)} ticks/s (load ${median(at200.map((r) => r.loadAvg)).toFixed(1)})`, cpu <= 25, invalidity(at200));
     }
     const lats = rows.filter((r) => r.candidate === c.name && r.viewers > 0).flatMap((r) => r.latenciesMs);
     if (lats.length) {
@@ -425,7 +494,7 @@ function goals(rows: Row[]): void {
       const series = ns.map((n) => `${n}: ${perReplica(n).toFixed(2)}`).join(", ");
       // flat or falling per replica (sublinear in all): the largest count's no more than the smallest's, with 15 % for noise
       const growth = perReplica(ns.at(-1)!) / perReplica(ns[0]);
-      line("cost per replica per second flat or falling (no viewer, CPU ms per replica per s)", `${series} (${ns.at(-1)} / ${ns[0]}: ${growth.toFixed(2)})`, growth <= 1.15);
+      line("cost per replica per second flat or falling (no viewer, CPU ms per replica per s)", `${series} (${ns.at(-1)} / ${ns[0]}: ${growth.toFixed(2)})`, growth <= 1.15, invalidity(rows.filter((r) => r.candidate === c.name && r.viewers === 0)));
     }
   }
 }

@@ -1,4 +1,5 @@
 import { db } from "@/lib/db/client";
+import { serviceState } from "@/lib/db/service-state";
 import { bus, recordEvent, type SwitchyardEvent } from "@/lib/events";
 import { remember } from "@/lib/remember";
 import type { ReplicaTick, ServerFigures, ServiceTick } from "@/lib/core/metrics";
@@ -119,7 +120,8 @@ export class Collector {
   private async collect(): Promise<void> {
     const now = Math.floor(Date.now() / 1000) * 1000;
     const ctl = controller();
-    const services = await db().service.findMany({ include: { instances: true } });
+    // the rows as the database has them, from memory: read again only after a write (lib/db/service-state.ts)
+    const services = await serviceState().services();
     const stats = ctl.engineState().ready ? await ctl.engine.stats().catch(() => null) : null;
     const byServer = new Map<string, ServerStats>();
     for (const s of stats?.servers ?? []) byServer.set(s.server, s);
@@ -245,6 +247,8 @@ export class Collector {
       };
       let ring = this.history.get(svc.id);
       if (!ring) this.history.set(svc.id, (ring = new Ring(HISTORY_POINTS)));
+      const before = ring.newest();
+      if (before) ring.replaceNewest(historyTick(before));
       ring.push(tick);
     }
 
@@ -331,8 +335,27 @@ export function snapshotHistory(ticks: ServiceTick[]): ServiceTick[] {
 }
 
 function withoutServerFigures(r: ReplicaTick): ReplicaTick {
-  const { server: _server, ...rest } = r;
+  const { server: _server, serverRetries: _retries, ...rest } = r;
   return rest;
+}
+
+/**
+ * A tick as the history keeps it once a newer one came: without its replicas' stats-table
+ * figures (`server`: about half of a tick; only the newest tick's are shown), keeping of them
+ * the retries counter, which the rollout gates read across ticks (`serverRetries`). With 50
+ * replicas the 15 minutes of history are 45,000 replica ticks, and 200 replicas four times
+ * that (issue 18: the panel's RSS grew with replicas × time).
+ */
+export function historyTick(t: ServiceTick): ServiceTick {
+  if (!t.replicas.some((r) => r.server)) return t;
+  return {
+    ...t,
+    replicas: t.replicas.map((r) => {
+      if (!r.server) return r;
+      const { server, ...rest } = r;
+      return { ...rest, serverRetries: server.retries };
+    }),
+  };
 }
 
 /** GET /metrics counts the autoscaler's changes (the autoscale.scaled event's from and to). */

@@ -40,6 +40,12 @@ export type ReplicaTick = {
   cpuPercent: number | null;
   /** the server's stats-table figures as its engine reports them (absent when the engine does not list it) */
   server?: ServerFigures;
+  /**
+   * The collector's history only (never sent): of an older tick's `server`, which it drops
+   * to hold less (issue 18: the panel's RSS), the one figure read across ticks, the retries
+   * counter (lib/rollout/gates.ts).
+   */
+  serverRetries?: number;
 };
 
 /**

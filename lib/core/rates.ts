@@ -100,6 +100,14 @@ export class Ring<T> {
   last(n: number): T[] {
     return this.items.slice(-n);
   }
+  /** the newest item, or undefined */
+  newest(): T | undefined {
+    return this.items[this.items.length - 1];
+  }
+  /** replace the newest item (no-op when empty) */
+  replaceNewest(item: T): void {
+    if (this.items.length > 0) this.items[this.items.length - 1] = item;
+  }
   get length(): number {
     return this.items.length;
   }

@@ -3,6 +3,7 @@ import { PrismaClient } from "@/lib/db/generated/client";
 import { env } from "@/lib/env";
 import { remember } from "@/lib/remember";
 import { sleep } from "@/lib/process/sleep";
+import { serviceState, writesServiceState } from "@/lib/db/service-state";
 
 export type Db = PrismaClient;
 
@@ -41,9 +42,43 @@ async function patiently<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+type Query = Parameters<Adapter["queryRaw"]>[0];
+type Transaction = Awaited<ReturnType<Adapter["startTransaction"]>>;
+
+/**
+ * A transaction that tells the service state (lib/db/service-state.ts) when it wrote Service
+ * or Replica rows: at the statement, and again when it ends (a read made meanwhile on the
+ * one connection may have seen rows that a rollback takes back or a commit completes).
+ */
+function reportingTransaction(tx: Transaction): Transaction {
+  let wrote = false;
+  const ended = () => {
+    if (wrote) serviceState().written();
+  };
+  return new Proxy(tx, {
+    get(target, prop) {
+      if (prop === "queryRaw" || prop === "executeRaw") {
+        return async (query: Query) => {
+          const out = await (target[prop](query) as Promise<never>);
+          if (writesServiceState(query.sql)) {
+            wrote = true;
+            serviceState().written();
+          }
+          return out;
+        };
+      }
+      if (prop === "commit" || prop === "rollback") return () => target[prop]().finally(ended);
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * The better-sqlite3 adapter with an asynchronous busy wait. Statements inside a
- * transaction are not retried (a transaction that met a lock fails as a whole).
+ * transaction are not retried (a transaction that met a lock fails as a whole). Every
+ * statement that writes Service or Replica rows is reported to the service state, which
+ * the collector reads each second instead of the database.
  */
 class PatientSqlite extends PrismaBetterSQLite3 {
   async connect(): Promise<Adapter> {
@@ -51,8 +86,14 @@ class PatientSqlite extends PrismaBetterSQLite3 {
     return new Proxy(adapter, {
       get(target, prop) {
         if (prop === "queryRaw" || prop === "executeRaw") {
-          return (query: Parameters<Adapter["queryRaw"]>[0]) => patiently(() => target[prop](query) as Promise<never>);
+          return async (query: Query) => {
+            const out = await patiently(() => target[prop](query) as Promise<never>);
+            if (writesServiceState(query.sql)) serviceState().written();
+            return out;
+          };
         }
+        if (prop === "startTransaction") return async (isolation?: Parameters<Adapter["startTransaction"]>[0]) => reportingTransaction(await target.startTransaction(isolation));
+        if (prop === "executeScript") return (script: string) => target.executeScript(script).finally(() => serviceState().written());
         const value = Reflect.get(target, prop, target);
         return typeof value === "function" ? value.bind(target) : value;
       },

@@ -45,7 +45,7 @@ export function versionFigures(ticks: readonly ServiceTick[], sideOf: (replicaId
       if (!side) continue;
       out[side].requests += r.rps;
       out[side].errors += r.errors["5xx"] + r.errors.conn;
-      const retries = r.server?.retries;
+      const retries = r.server?.retries ?? r.serverRetries; // an older tick of the collector's history keeps only that figure
       if (retries !== undefined) {
         const before = lastRetries.get(r.replicaId);
         if (before !== undefined) out[side].errors += retries >= before ? retries - before : retries;
