@@ -22,7 +22,7 @@
  * uses) records S seconds of the server process after the measured windows, through the
  * inspector (SIGUSR1, --inspect-port), and the top functions by self time are printed.
  *
- *   npm run bench:panel -- [--replicas 3,25,50,200] [--viewers 3] [--seconds 60] [--rps 50] [--probes 5]
+ *   npm run bench:panel -- [--replicas 3,25,50,200] [--viewers 3] [--seconds 60] [--rps 50] [--probes 5] [--memory] [--node-options "--flag"]
  *                          [--candidates after=.,before=/work/wt-before] [--rounds 2] [--profile 20] [--profile-at 50]
  *
  * With --memory, after each window the server process's memory is broken down through the
@@ -63,6 +63,8 @@ const PROFILE_AT = num("profile-at", REPLICAS[0]);
 const ENGINE = argOf("engine") ?? "auto";
 const INSPECT_PORT = 3599;
 const MEMORY = process.argv.includes("--memory");
+/** extra node flags for the panel (e.g. "--max-semi-space-size=2"), through NODE_OPTIONS */
+const NODE_FLAGS = argOf("node-options") ?? "";
 /** above this 1-minute load average (2 per core) a window is not a valid figure of the panel */
 const MAX_VALID_LOAD = 2 * os.cpus().length;
 const MIN_VALID_TICKS = 0.95;
@@ -287,7 +289,8 @@ const MEMORY_EXPR = `(() => {
     }
     historyJsonMb = MB(bytes);
   }
-  return JSON.stringify({ rssMb: MB(m.rss), heapUsedMb: MB(m.heapUsed), heapTotalMb: MB(m.heapTotal), externalMb: MB(m.external), arrayBuffersMb: MB(m.arrayBuffers), spaces, history: { ticks, replicaTicks, jsonMb: historyJsonMb } });
+  const trim = globalThis[Symbol.for("switchyard.heap-trim")];
+  return JSON.stringify({ heapTrims: trim ? trim.trims : null, lastTrimPauseMs: trim ? Math.round(trim.lastPauseMs) : null, rssMb: MB(m.rss), heapUsedMb: MB(m.heapUsed), heapTotalMb: MB(m.heapTotal), externalMb: MB(m.external), arrayBuffersMb: MB(m.arrayBuffers), spaces, history: { ticks, replicaTicks, jsonMb: historyJsonMb } });
 })()`;
 
 /**
@@ -349,7 +352,10 @@ async function runOnce(candidate: { name: string; root: string }, rows: Row[], p
       PORT_RANGE: "13600-13999",
       MAX_REPLICAS: String(Math.max(maxReplicas, 20)),
       ENGINE,
-      ...(PROFILE_S > 0 || MEMORY ? { NODE_OPTIONS: `--inspect-port=127.0.0.1:${INSPECT_PORT}` } : {}),
+      // the panel as npm start runs it: the test helper turns the contract check on (every API answer
+      // validated against the OpenAPI document), which is tests-only; --contract keeps it
+      SWITCHYARD_CONTRACT: process.argv.includes("--contract") ? "1" : "0",
+      NODE_OPTIONS: `${PROFILE_S > 0 || MEMORY ? `--inspect-port=127.0.0.1:${INSPECT_PORT}` : ""} ${NODE_FLAGS}`.trim(),
     },
   });
   const browsers: LaunchedBrowser[] = [];

@@ -1,3 +1,4 @@
+import { heapTrim } from "@/lib/process/heap-trim";
 import { env } from "@/lib/env";
 import { db } from "@/lib/db/client";
 import { pruneEvents } from "@/lib/events";
@@ -16,6 +17,7 @@ import { alertLoop } from "@/lib/alerts/loop";
 /** Things done once per panel start, before it listens. */
 export async function bootstrap(): Promise<void> {
   const cfg = env();
+  heapTrim().start(); // the panel's RSS: garbage collected before it piles up (lib/process/heap-trim.ts)
   if (cfg.ADMIN_USER && cfg.ADMIN_PASSWORD && !(await hasAnyUser())) {
     await createFirstAdmin({ username: cfg.ADMIN_USER, password: cfg.ADMIN_PASSWORD }, "env");
     console.log(`[switchyard] created the first admin ${cfg.ADMIN_USER} from ADMIN_USER/ADMIN_PASSWORD`);
@@ -40,6 +42,7 @@ export async function bootstrap(): Promise<void> {
 export async function shutdown(): Promise<void> {
   // the engine and the replicas keep running: the next start adopts them
   stopAllTraffic();
+  heapTrim().stop();
   autoscaleLoop().stop();
   alertLoop().stop();
   rolloutRunner().stop();
