@@ -92,6 +92,14 @@ describe("haproxy runtime answers", () => {
     expect(healthReasonOf({ check_status: "" })).toBeNull();
   });
 
+  it("keeps a server's last check code while a check is under way (HAProxy shows 0 then)", () => {
+    const row = (code: string) => ({ pxname: "be_web", svname: "r-code1", status: "UP", check_status: "L7OK", check_code: code, stot: "0", scur: "0" });
+    const reasons = ["200", "0", "200", "0"].map((c) => serverStatsOf([row(c)])[0].health.reason);
+    expect(reasons).toEqual(["L7OK 200", "L7OK 200", "L7OK 200", "L7OK 200"]);
+    expect(serverStatsOf([{ ...row("0"), svname: "r-code2" }])[0].health.reason).toBe("L7OK 0"); // no code seen yet
+    expect(serverStatsOf([{ ...row("503"), check_status: "L7STS" }])[0].health.reason).toBe("L7STS 503");
+  });
+
   it("drops state-file lines whose server is gone or moved", () => {
     const dump = `1
 # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port

@@ -21,11 +21,18 @@ export function healthStatusOf(status: string): ServerHealth["status"] {
   return "unknown";
 }
 
-/** "L7STS 503: <last_chk text>" style reason from check_status, check_code and last_chk. */
-export function healthReasonOf(row: StatRow): string | null {
+/**
+ * "L7STS 503: <last_chk text>" style reason from check_status, check_code and last_chk.
+ * `lastCode` is the code this server's previous row gave: while a check is under way HAProxy
+ * shows check_code 0 beside the last check's status, so without it the reason flipped
+ * between "L7OK 200" and "L7OK 0" from one second to the next, and the collector stored each
+ * flip (a database write, and a re-read of every service and replica, issue 18).
+ */
+export function healthReasonOf(row: StatRow, lastCode?: string): string | null {
   const status = (row.check_status ?? "").replace(/^\* ?/, "");
   if (!status) return null;
-  const code = row.check_code ? ` ${row.check_code}` : "";
+  const checkCode = row.check_code === "0" && lastCode ? lastCode : row.check_code;
+  const code = checkCode ? ` ${checkCode}` : "";
   const detail = row.last_chk ? `: ${row.last_chk}` : "";
   return `${status}${code}${detail}`;
 }
@@ -57,11 +64,24 @@ export function tableFieldsOf(row: StatRow): Partial<ServerStats> {
   };
 }
 
+/**
+ * each server's last check code other than 0 (healthReasonOf), by backend/server; the panel's
+ * engine and each Swarm service's balancer both come here, so entries are not replaced per
+ * call; a bound instead of pruning (a few hundred servers at most in practice)
+ */
+const lastCodes = new Map<string, string>();
+const MAX_CODES = 4096;
+
 export function serverStatsOf(rows: StatRow[]): ServerStats[] {
   const out: ServerStats[] = [];
+  if (lastCodes.size > MAX_CODES) lastCodes.clear();
   for (const row of rows) {
     const service = serviceNameOfBackend(row.pxname ?? "");
     if (service === null || row.svname === "BACKEND" || row.svname === "FRONTEND") continue;
+    const key = `${row.pxname}/${row.svname}`;
+    const lastCode = lastCodes.get(key);
+    const code = row.check_code && row.check_code !== "0" ? row.check_code : lastCode;
+    if (code && code !== lastCode) lastCodes.set(key, code);
     const lastchg = row.lastchg === "" || row.lastchg === undefined ? null : num(row.lastchg) * 1000;
     const stats: ServerStats = {
       service,
@@ -79,7 +99,7 @@ export function serverStatsOf(rows: StatRow[]): ServerStats[] {
       connectionErrors: num(row.econ),
       retries: num(row.wretr),
       redispatches: num(row.wredis),
-      health: { status: healthStatusOf(row.status ?? ""), reason: healthReasonOf(row), lastChangeMs: lastchg },
+      health: { status: healthStatusOf(row.status ?? ""), reason: healthReasonOf(row, lastCode), lastChangeMs: lastchg },
     };
     if (row.rtime !== undefined && row.rtime !== "") stats.avgResponseMs = num(row.rtime);
     Object.assign(stats, tableFieldsOf(row));
