@@ -140,7 +140,15 @@ export function RolloutCard({ serviceId, canOperate, env, swarm = false, deploym
             )}
             {current.lastGate && <GateFigures gate={current.lastGate} />}
             {current.reason && (
-              <p role="status" data-testid="rollout-reason" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm break-words text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200">
+              <p
+                role="status"
+                data-testid="rollout-reason"
+                className={
+                  current.state === "promoted"
+                    ? "rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm break-words text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950/40 dark:text-emerald-200"
+                    : "rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm break-words text-amber-900 dark:border-amber-800 dark:bg-amber-950/40 dark:text-amber-200"
+                }
+              >
                 {current.reason}
               </p>
             )}
