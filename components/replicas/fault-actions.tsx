@@ -34,6 +34,7 @@ export function FaultActions({
   replica,
   disabled,
   runtimeFaults = true,
+  networkFault = true,
   run,
   ask,
   named,
@@ -42,6 +43,8 @@ export function FaultActions({
   disabled: boolean;
   /** pause, kill and runtime stress: only on instances the panel started (not an external endpoint or a discovered container) */
   runtimeFaults?: boolean;
+  /** a fault proxy on the balancer → replica path: not where the panel's balancer does not pick the replica (a Swarm task) */
+  networkFault?: boolean;
   run: (raw: unknown) => void;
   ask: (action: ReplicaAction, verb: string, question: string) => void;
   named: (what: string) => string;
@@ -106,6 +109,12 @@ export function FaultActions({
       </div>
       </>
       )}
+      {!runtimeFaults && !networkFault && (
+        <p data-testid="no-panel-faults" className="text-xs text-zinc-500">
+          None here: Swarm schedules this task and its service&apos;s own HAProxy picks it, so the panel can neither pause it nor put a fault proxy in front of it. The management plane (for an app that speaks the replica protocol) and the app&apos;s own actions still reach it.
+        </p>
+      )}
+      {networkFault && (
       <div className="flex flex-wrap items-center gap-1.5">
         <Num label={named("network latency (ms) on")} value={latency} onChange={setLatency} />
         <Unit>ms</Unit>
@@ -133,6 +142,7 @@ export function FaultActions({
           Network fault
         </Button>
       </div>
+      )}
     </div>
   );
 }

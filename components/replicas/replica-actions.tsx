@@ -127,7 +127,7 @@ export function ReplicaActions({
       {open && (
         <div id={`actions-${replica.id}`} className="space-y-3 rounded-md border border-zinc-200 bg-zinc-50 p-2.5 dark:border-zinc-800 dark:bg-zinc-950/50">
           <Group title="Faults" hint="need nothing from the app; each ends at its time limit or on Clear">
-            <FaultActions replica={replica} disabled={leaving} runtimeFaults={lifecycle === "full"} run={(raw) => void run(raw)} ask={ask} named={named} />
+            <FaultActions replica={replica} disabled={leaving} runtimeFaults={lifecycle === "full"} networkFault={replica.runtime !== "swarm"} run={(raw) => void run(raw)} ask={ask} named={named} />
           </Group>
           {replicaProtocol && (
           <Group title="Management plane" hint={<>straight to the admin address <span className="font-mono">{admin}</span>, never through the balancer</>}>

@@ -29,6 +29,8 @@ function Stat({ label, value, sub, tone, title, testId }: { label: string; value
 }
 
 const pct = (x: number) => (x === 0 ? "0%" : x < 0.001 ? "<0.1%" : `${fmt(x * 100)}%`);
+/** What a replica's runtime reference is, by runtime (a process: its pid). */
+const REF_LABEL: Record<string, string> = { external: "runs", docker: "container", swarm: "task", kubernetes: "pod" };
 
 /** Errors by class and latency over the card's window: which replica is failing, at a glance. */
 function Quality({ figures, averageMeans }: { figures: ReplicaFigures; averageMeans: AverageMeaning }) {
@@ -199,7 +201,7 @@ export function ReplicaCard({
         <dd className="truncate font-mono" title="management plane: the panel talks to the replica here, never through the balancer">
           {replica.adminAddr ?? "–"}
         </dd>
-        <dt className="text-zinc-500">{replica.runtime === "external" ? "runs" : replica.runtime === "docker" ? "container" : "pid"}</dt>
+        <dt className="text-zinc-500">{REF_LABEL[replica.runtime] ?? "pid"}</dt>
         {replica.runtime === "external" ? (
           // an external endpoint: its ref is its address, and the panel did not start it
           <dd className="truncate text-zinc-500">elsewhere (given by address) · in the pool {formatUptime(replica.startedAt, now)}</dd>
