@@ -290,7 +290,8 @@ const MEMORY_EXPR = `(() => {
     historyJsonMb = MB(bytes);
   }
   const trim = globalThis[Symbol.for("switchyard.heap-trim")];
-  return JSON.stringify({ heapTrims: trim ? trim.trims : null, lastTrimPauseMs: trim ? Math.round(trim.lastPauseMs) : null, rssMb: MB(m.rss), heapUsedMb: MB(m.heapUsed), heapTotalMb: MB(m.heapTotal), externalMb: MB(m.external), arrayBuffersMb: MB(m.arrayBuffers), spaces, history: { ticks, replicaTicks, jsonMb: historyJsonMb } });
+  const state = globalThis[Symbol.for("switchyard.service-state")];
+  return JSON.stringify({ serviceStateLoads: state ? state.loads : null, uptimeS: Math.round(process.uptime()), heapTrims: trim ? trim.trims : null, lastTrimPauseMs: trim ? Math.round(trim.lastPauseMs) : null, rssMb: MB(m.rss), heapUsedMb: MB(m.heapUsed), heapTotalMb: MB(m.heapTotal), externalMb: MB(m.external), arrayBuffersMb: MB(m.arrayBuffers), spaces, history: { ticks, replicaTicks, jsonMb: historyJsonMb } });
 })()`;
 
 /**
