@@ -45,7 +45,7 @@ export function ClusterNodes({ isAdmin }: { isAdmin: boolean }) {
     }
   };
 
-  if (!view) return <p className="text-sm text-zinc-500">{error ?? "Reading the swarm's nodes…"}</p>;
+  if (!view) return <p className="text-sm text-zinc-500">{error ?? "Reading the cluster's nodes…"}</p>;
   if (view.unavailable) return <p className="text-sm text-amber-700 dark:text-amber-400">{view.unavailable}</p>;
   return (
     <div className="space-y-2" data-testid="cluster-nodes">
@@ -75,7 +75,11 @@ export function ClusterNodes({ isAdmin }: { isAdmin: boolean }) {
           </li>
         ))}
       </ul>
-      <p className="text-xs text-zinc-500">Draining a node moves every task on it (any service&apos;s) to the other nodes; its replicas&apos; rows follow.</p>
+      <p className="text-xs text-zinc-500">
+        {view.kind === "kubernetes"
+          ? "Draining a node cordons it (no new pods) and evicts the panel's pods on it through the Eviction API; their Deployments start them elsewhere and the rows follow. Activate uncordons it."
+          : "Draining a node moves every task on it (any service's) to the other nodes; its replicas' rows follow."}
+      </p>
     </div>
   );
 }

@@ -209,8 +209,8 @@ export function ServiceDashboard({
             </Card>
           </div>
 
-          {service.runtime === "swarm" && (
-            <Card title="Swarm nodes">
+          {(service.runtime === "swarm" || service.runtime === "kubernetes") && (
+            <Card title={service.runtime === "swarm" ? "Swarm nodes" : "Kubernetes nodes"}>
               <ClusterNodes isAdmin={isAdmin} />
             </Card>
           )}

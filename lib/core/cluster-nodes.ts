@@ -14,7 +14,7 @@ export type ClusterNodeView = z.infer<typeof clusterNodeViewSchema>;
 
 export const clusterNodesViewSchema = z.object({
   /** which cluster the panel is pointed at ("swarm"), or null when none is configured */
-  kind: z.enum(["swarm"]).nullable(),
+  kind: z.enum(["swarm", "kubernetes"]).nullable(),
   /** why the list is empty: no cluster configured, or the manager did not answer */
   unavailable: z.string().nullable(),
   nodes: z.array(clusterNodeViewSchema),

@@ -319,7 +319,8 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
       const labels = n.metadata.labels ?? {};
       const ready = n.status?.conditions?.find((c) => c.type === "Ready")?.status;
       return {
-        id: n.metadata.uid ?? n.metadata.name,
+        // the API's id parameter is [a-z0-9]{1,40}: the uid without its dashes (a UUID: 32 hex digits)
+        id: nodeIdOf(n.metadata.uid ?? "", n.metadata.name),
         name: n.metadata.name,
         role: "node-role.kubernetes.io/control-plane" in labels ? "control-plane" : "worker",
         state: ready === "True" ? "ready" : ready === "False" ? "not-ready" : "unknown",
@@ -327,6 +328,38 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
         addr: n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "",
       };
     });
+  }
+
+  /**
+   * A node's availability as Swarm words it, the Kubernetes way: "pause" cordons it (no new
+   * pods), "drain" cordons it and evicts this panel's pods on it through the Eviction API
+   * (policy/v1: PodDisruptionBudgets are honoured; a refused eviction, 429, is retried up to
+   * 5 times, then reported), "active" uncordons it. Returns the pods evicted.
+   */
+  async function setNodeAvailability(nodeId: string, availability: "active" | "drain" | "pause"): Promise<{ attempts: number; evicted: string[] }> {
+    const node = (await nodes()).find((n) => n.id === nodeId || n.name === nodeId);
+    if (!node || !isPodName(node.name)) throw new AppError("not_found", `no node ${String(nodeId).slice(0, 80)} in the cluster`);
+    await client.request("PATCH", `/api/v1/nodes/${node.name}`, { spec: { unschedulable: availability === "active" ? null : true } }, { contentType: "application/merge-patch+json" });
+    const evicted: string[] = [];
+    let attempts = 1;
+    if (availability === "drain") {
+      const pods = (await client.request<List<Pod>>("GET", `${core}/pods?${q(managedSelector)}`)).items.filter((p) => p.spec?.nodeName === node.name && !p.metadata.deletionTimestamp);
+      for (const p of pods) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.request("POST", `${core}/pods/${p.metadata.name}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: p.metadata.name, namespace: ns } });
+            evicted.push(p.metadata.name);
+            break;
+          } catch (e) {
+            if (e instanceof KubeApiError && e.status === 404) break; // gone already
+            if (!(e instanceof KubeApiError && e.status === 429) || attempt >= 5) throw new AppError("conflict", `node ${node.name} cordoned, but pod ${p.metadata.name} was not evicted: ${(e as Error).message}`);
+            attempts = Math.max(attempts, attempt + 1);
+            await sleep(1000);
+          }
+        }
+      }
+    }
+    return { attempts, evicted };
   }
 
   /** The last lines of one pod's log (pods/{name}/log?tailLines=N), when the pod is the service's. */
@@ -606,6 +639,7 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
     members,
     memberLogs,
     nodes,
+    setNodeAvailability,
     replicas,
     waitReady,
     deletePod,
@@ -633,6 +667,12 @@ export function createKubernetesRuntime(opts: KubernetesRuntimeOptions) {
 }
 
 export type KubernetesRuntime = ReturnType<typeof createKubernetesRuntime>;
+
+/** A node's id for the panel's API ([a-z0-9], at most 40): its uid without dashes, else one derived from its name. */
+export function nodeIdOf(uid: string, name: string): string {
+  const plain = uid.toLowerCase().replace(/-/g, "");
+  return /^[a-z0-9]{1,40}$/.test(plain) ? plain : memberIdOf(name);
+}
 
 /** A pod as a member of the service-level port: ready and serving as its endpoint says. */
 export function toMember(r: KubeReplica): ClusterMember {
@@ -679,6 +719,7 @@ export function kubernetesCluster(rt: KubernetesRuntime): ClusterRuntime & { kub
     },
     memberLogs: (id, ref, lines) => rt.memberLogs(id, ref, lines),
     nodes: () => rt.nodes(),
+    setNodeAvailability: async (id, availability) => ({ attempts: (await rt.setNodeAvailability(id, availability)).attempts }),
     watch: (listener) => rt.onChange((c) => listener(c.serviceId)),
   } satisfies ClusterRuntime & { kubernetes: KubernetesRuntime };
 }

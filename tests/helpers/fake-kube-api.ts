@@ -251,6 +251,26 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
     } else if (++run.failures >= (c.readinessProbe.failureThreshold ?? 3)) setReady(pod, false);
   }
 
+  /** the two nodes; a cordoned one (spec.unschedulable) gets no new pods */
+  const nodes = new Map<string, Obj>(
+    ["fake-node-a", "fake-node-b"].map((n, i): [string, Obj] => [
+      n,
+      {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: n, uid: `node-${n}`, labels: (i === 0 ? { "node-role.kubernetes.io/control-plane": "" } : {}) as Record<string, string>, resourceVersion: "1" },
+        spec: {},
+        status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: `${ipPrefix}.${240 + i}` }] },
+      },
+    ]),
+  );
+  let nextNode = 0;
+  function scheduleOn(): string {
+    const open = [...nodes.values()].filter((n) => !n.spec.unschedulable).map((n) => n.metadata.name);
+    const all = open.length > 0 ? open : [...nodes.keys()]; // none schedulable: the real scheduler leaves it Pending; the fake places it anyway
+    return all[nextNode++ % all.length];
+  }
+
   function createPod(rs: Obj) {
     const tpl = rs.spec.template;
     const hash = rs.metadata.labels!["pod-template-hash"];
@@ -268,7 +288,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
         creationTimestamp: new Date().toISOString(),
         ownerReferences: [{ kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid! }],
       },
-      spec: { ...clone(tpl.spec), nodeName: nextIp % 2 === 0 ? "fake-node-a" : "fake-node-b" },
+      spec: { ...clone(tpl.spec), nodeName: scheduleOn() },
       status: {
         phase: "Running",
         podIP: ip,
@@ -620,14 +640,22 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
       return send(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups });
     }
     if (url.pathname === "/api/v1/nodes" && method === "GET") {
-      const items = ["fake-node-a", "fake-node-b"].map((n, i) => ({
-        apiVersion: "v1",
-        kind: "Node",
-        metadata: { name: n, uid: `node-${n}`, labels: i === 0 ? { "node-role.kubernetes.io/control-plane": "" } : {} },
-        spec: {},
-        status: { conditions: [{ type: "Ready", status: "True" }], addresses: [{ type: "InternalIP", address: `${ipPrefix}.${240 + i}` }] },
-      }));
-      return send(res, 200, { kind: "NodeList", apiVersion: "v1", metadata: { resourceVersion: String(rv) }, items });
+      return send(res, 200, { kind: "NodeList", apiVersion: "v1", metadata: { resourceVersion: String(rv) }, items: [...nodes.values()].map(clone) });
+    }
+    const nodePath = /^\/api\/v1\/nodes\/([a-z0-9.-]{1,253})$/.exec(url.pathname);
+    if (nodePath) {
+      const node = nodes.get(nodePath[1]);
+      if (!node) return status(res, 404, "NotFound", `nodes "${nodePath[1]}" not found`);
+      if (method === "GET") return send(res, 200, node);
+      if (method === "PATCH" && req.headers["content-type"] === "application/merge-patch+json") {
+        // cordon / uncordon: only spec.unschedulable in the fake
+        const patch = (await readBody(req)) as { spec?: { unschedulable?: boolean | null } };
+        node.spec = { ...node.spec, unschedulable: patch?.spec?.unschedulable === true ? true : undefined };
+        if (!node.spec.unschedulable) delete node.spec.unschedulable;
+        node.metadata.resourceVersion = String(++rv);
+        return send(res, 200, node);
+      }
+      return status(res, 405, "MethodNotAllowed", `${method} is not allowed on nodes in the fake`);
     }
     const metricsPath = /^\/apis\/metrics\.k8s\.io\/v1beta1\/namespaces\/([a-z0-9-]{1,63})\/pods(?:\/([a-z0-9.-]{1,253}))?$/.exec(url.pathname);
     if (metricsPath) {
@@ -643,7 +671,7 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
       const items = [...store.get("pods")!.values()].filter((p) => p.metadata.namespace === mns && matches(p.metadata.labels, sel)).map(podMetricsOf).filter((x): x is Obj => x !== null);
       return send(res, 200, { kind: "PodMetricsList", apiVersion: "metrics.k8s.io/v1beta1", metadata: {}, items });
     }
-    const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale|log))?$/.exec(url.pathname);
+    const m = /^\/(?:api\/v1|apis\/(apps|discovery\.k8s\.io)\/v1)\/namespaces\/([a-z0-9-]{1,63})\/([a-z]{1,20})(?:\/([a-z0-9.-]{1,253}))?(?:\/(scale|log|eviction))?$/.exec(url.pathname);
     if (!m) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
     const [, group = "", ns, resName, name, sub] = m;
     const kind = RESOURCES[resName];
@@ -698,6 +726,15 @@ export async function startFakeKubeApi(opts: { port: number; token: string; prob
     const obj = get(resName, ns, name);
     if (!obj) return status(res, 404, "NotFound", `${what} "${name}" not found`);
 
+    if (sub === "eviction") {
+      // the Eviction API (policy/v1): no PodDisruptionBudgets in the fake, so every eviction is allowed: a graceful delete
+      if (resName !== "pods" || method !== "POST") return status(res, 404, "NotFound", "no eviction subresource");
+      const body = (await readBody(req)) as { apiVersion?: string; kind?: string; metadata?: { name?: string } };
+      if (body?.kind !== "Eviction" || body.metadata?.name !== name) return status(res, 400, "BadRequest", "an Eviction naming the pod is expected");
+      deletePod(obj);
+      reconcile();
+      return send(res, 201, { kind: "Status", apiVersion: "v1", status: "Success" });
+    }
     if (sub === "log") {
       if (resName !== "pods" || method !== "GET") return status(res, 404, "NotFound", "no log subresource");
       const tail = Number(url.searchParams.get("tailLines") ?? "1000");

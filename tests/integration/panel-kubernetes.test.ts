@@ -181,6 +181,35 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
     expect((await events("rollout.promoted")).length).toBe(1);
   }, 120_000);
 
+  it("the nodes card's API: nodes with the pods on each; drain cordons a node and evicts its pods, the rows follow; active uncordons it", async () => {
+    const nodesRoute = await import("@/app/api/cluster/nodes/route");
+    const nodeRoute = await import("@/app/api/cluster/nodes/[id]/route");
+    type Nodes = { kind: string | null; unavailable: string | null; nodes: { id: string; name: string; availability: string; replicas: { id: string }[] }[] };
+    const list = async () => (await (await h.api(nodesRoute.GET, "/api/cluster/nodes", {})).json()) as Nodes;
+    const before = await list();
+    expect(before).toMatchObject({ kind: "kubernetes", unavailable: null });
+    expect(before.nodes.map((n) => n.name).sort()).toEqual(["fake-node-a", "fake-node-b"]);
+    expect(before.nodes.reduce((n, x) => n + x.replicas.length, 0)).toBe(2);
+    // drain the node holding the most pods
+    const busiest = [...before.nodes].sort((a, b) => b.replicas.length - a.replicas.length)[0];
+    const other = before.nodes.find((n) => n.id !== busiest.id)!;
+    const t0 = Date.now();
+    const res = await h.api(nodeRoute.POST, `/api/cluster/nodes/${busiest.id}`, { method: "POST", body: { availability: "drain" } }, { id: busiest.id });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await waitFor("2 ready rows, every pod on the other node", async () => {
+      const all = await rows();
+      const now = await list();
+      return all.length === 2 && all.every((r) => r.state === "ready") && now.nodes.find((n) => n.id === other.id)?.replicas.length === 2;
+    }, 30_000, 300);
+    console.log(`[panel-kubernetes] ${busiest.name} drained (${busiest.replicas.length} pod(s) evicted): 2 ready rows on ${other.name} ${Date.now() - t0} ms later`);
+    expect((await list()).nodes.find((n) => n.id === busiest.id)?.availability).toBe("drain");
+    const nodeEvents = (await h.m.db().event.findMany({ where: { kind: "node.availability" } })).map((e) => e.message);
+    expect(nodeEvents.some((m) => m.includes(`set node ${busiest.name} to drain (cordoned, its pods evicted)`))).toBe(true);
+    const back = await h.api(nodeRoute.POST, `/api/cluster/nodes/${busiest.id}`, { method: "POST", body: { availability: "active" } }, { id: busiest.id });
+    expect(back.status).toBe(200);
+    expect((await list()).nodes.find((n) => n.id === busiest.id)?.availability).toBe("active");
+  }, 60_000);
+
   it("delete: the Deployment, its Service and Secret are removed and the pods stop", async () => {
     const res = await h.api(routes.service.DELETE, `/api/services/${serviceId}`, { method: "DELETE" }, { id: serviceId });
     expect(res.status).toBe(200);

@@ -310,6 +310,23 @@ describe("Kubernetes runtime against the fake API server", () => {
     }
   });
 
+  it("a node drained: cordoned, the panel's pods on it evicted through the Eviction API and started on the other node; active again: uncordoned", async () => {
+    const nodes = await kube.nodes();
+    const b = nodes.find((n) => n.name === "fake-node-b")!;
+    const onB = (await kube.replicas(SERVICE_ID)).filter((r) => r.node === "fake-node-b").map((r) => r.pod);
+    const t0 = Date.now();
+    const r = await kube.setNodeAvailability(b.id, "drain");
+    expect(r.evicted.sort()).toEqual(onB.sort());
+    expect(fake.requests.filter((x) => x.method === "POST" && x.path.endsWith("/eviction") && x.status === 201)).toHaveLength(onB.length);
+    expect((await kube.nodes()).find((n) => n.name === "fake-node-b")?.availability).toBe("drain");
+    const moved = await until("3 ready pods, none on the drained node", () => kube.replicas(SERVICE_ID), (rs) => rs.length === 3 && rs.every((x) => x.state === "ready" && x.node === "fake-node-a"), 30_000, 200);
+    console.log(`drain: ${onB.length} pod(s) evicted from fake-node-b, 3 ready on fake-node-a ${Date.now() - t0} ms later`);
+    for (const x of moved) expect(onB).not.toContain(x.pod);
+    await kube.setNodeAvailability(b.id, "active");
+    expect((await kube.nodes()).find((n) => n.name === "fake-node-b")?.availability).toBe("active");
+    await expect(kube.setNodeAvailability("no-such-node", "drain")).rejects.toThrow(/no node/);
+  });
+
   it("a bad token is a clear error", async () => {
     const config = kubernetesConfig({ KUBERNETES_API: fake.url, KUBERNETES_TOKEN: "wrong-token", KUBERNETES_NAMESPACE: "sy-test" });
     const bad = createKubernetesRuntime({ config: config! });
