@@ -13,6 +13,8 @@ export async function startPanelWithBrowser(opts: {
   panelPorts: [number, number];
   balancerPorts: [number, number];
   portRange: string;
+  /** more environment for the panel (e.g. KUBERNETES_API) */
+  env?: Record<string, string>;
 }): Promise<{ panel: Panel; cookie: string; browser: LaunchedBrowser }> {
   const panel = await startPanel({
     port: await findFreePort(...opts.panelPorts),
@@ -23,6 +25,7 @@ export async function startPanelWithBrowser(opts: {
       BALANCER_PORT: String(await findFreePort(...opts.balancerPorts)),
       PORT_RANGE: opts.portRange,
       ENGINE: "builtin",
+      ...opts.env,
     },
   });
   const cookie = await panel.login(opts.admin.username, opts.admin.password);
