@@ -209,7 +209,7 @@ export function ServiceDashboard({
             </Card>
           </div>
 
-          {(service.runtime === "swarm" || service.runtime === "kubernetes") && (
+          {isClusterRuntime(service.runtime) && (
             <Card title={service.runtime === "swarm" ? "Swarm nodes" : "Kubernetes nodes"}>
               <ClusterNodes isAdmin={isAdmin} />
             </Card>
