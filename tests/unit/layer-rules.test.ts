@@ -14,7 +14,8 @@ async function layerErrors(file: string, code: string): Promise<string[]> {
   return result.messages.filter((m) => m.ruleId === "@typescript-eslint/no-restricted-imports").map((m) => m.message);
 }
 
-describe("layer rules", () => {
+// the first lint loads ESLint's config and parser (seconds on a loaded machine, past the default 5 s)
+describe("layer rules", { timeout: 60_000 }, () => {
   it.each([
     ["lib/core/x.ts", 'import fs from "node:fs";'],
     ["lib/core/x.ts", 'import { execFile } from "node:child_process";'],
