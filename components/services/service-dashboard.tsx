@@ -146,7 +146,13 @@ export function ServiceDashboard({
             </Badge>
             <ConnectionBadge />
           </div>
-          <ReachCommand rules={service.rules} balancer={balancer} />
+          {service.runtime === "kubernetes" ? (
+            <p data-testid="kubernetes-front-note" className="max-w-prose text-xs text-zinc-500">
+              Kubernetes: the cluster balances this Deployment&apos;s pods (a Service or an Ingress in front of them); the panel&apos;s listener does not front them, so there is no address of the panel&apos;s to send requests to. The live figures are each pod&apos;s own.
+            </p>
+          ) : (
+            <ReachCommand rules={service.rules} balancer={balancer} />
+          )}
           {service.runtime === "swarm" && (
             <p data-testid="swarm-front-note" className="max-w-prose text-xs text-zinc-500">
               Swarm: the panel&apos;s listener forwards this service to its own HAProxy on the Swarm, and that HAProxy balances across the tasks (it carries out the rules; each task&apos;s figures are its counters).
@@ -263,6 +269,7 @@ export function ServiceDashboard({
             )}
           </section>
 
+          {service.runtime !== "kubernetes" && (
           <Card title="Traffic generator" actions={<span className="text-xs text-zinc-500">requests from the panel to the balancer on 127.0.0.1, bounded, stops by itself</span>}>
             <TrafficPanel
               serviceId={service.id}
@@ -276,6 +283,7 @@ export function ServiceDashboard({
               now={now ?? 0}
             />
           </Card>
+          )}
 
           <ServiceCharts
             serviceId={service.id}

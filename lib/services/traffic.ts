@@ -182,6 +182,9 @@ export async function startTraffic(serviceId: string, input: unknown, actor: str
   const settings = trafficSettingsSchema.parse(input ?? {});
   const svc = await db().service.findUnique({ where: { id: serviceId } });
   if (!svc) throw new AppError("not_found", "no such service");
+  if (svc.runtime === "kubernetes") {
+    throw new AppError("conflict", `${svc.name} runs on Kubernetes: the cluster balances its pods and the panel's listener does not front them, so there is nothing of the panel's to send traffic to`);
+  }
   stopTraffic(serviceId, null);
   const rules = parseRules(svc.rules);
   // through the service's first route: a host it takes (a wildcard's example name), under its prefix or at its exact path

@@ -27,6 +27,7 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
   let routes: ClusterServiceRoutes & {
     rollouts: typeof import("@/app/api/services/[id]/rollouts/route");
     rolloutAction: typeof import("@/app/api/services/[id]/rollouts/[rolloutId]/[action]/route");
+    traffic: typeof import("@/app/api/services/[id]/traffic/route");
   };
   type Rollout = { id: string; state: string; strategy: string; reason: string | null; toVersion: string; endedAt: string | null };
   const rollouts = async (): Promise<Rollout[]> => ((await (await h.api(routes.rollouts.GET, `/api/services/${serviceId}/rollouts`, {}, { id: serviceId })).json()) as { rollouts: Rollout[] }).rollouts;
@@ -48,6 +49,7 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
       ...(await importClusterServiceRoutes()),
       rollouts: await import("@/app/api/services/[id]/rollouts/route"),
       rolloutAction: await import("@/app/api/services/[id]/rollouts/[rolloutId]/[action]/route"),
+      traffic: await import("@/app/api/services/[id]/traffic/route"),
     };
   }, 120_000);
 
@@ -82,6 +84,12 @@ describe("the panel drives a Kubernetes service (fake API server)", () => {
       expect(fake.objects("pods").map((p) => p.metadata.name)).toContain(answer.headers.get("x-replica"));
     }
   }, 60_000);
+
+  it("refuses the traffic generator with the reason: the panel's listener does not front the pods", async () => {
+    const res = await h.api(routes.traffic.POST, `/api/services/${serviceId}/traffic`, { method: "POST", body: { rps: 5, durationS: 5 } }, { id: serviceId });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/Kubernetes.*does not front them/);
+  });
 
   it("scales 3 -> 2 through the API: the Deployment's scale subresource, then the rows follow", async () => {
     const res = await h.api(routes.service.PATCH, `/api/services/${serviceId}`, { method: "PATCH", body: { replicas: 2 } }, { id: serviceId });
