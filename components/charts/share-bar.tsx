@@ -1,7 +1,16 @@
 import { textOn } from "@/components/charts/replica-colors";
 
 /** Where the traffic goes right now: one bar, a segment per replica, as wide as its share. */
-export function ShareBar({ items, totalRps }: { items: { id: string; label: string; color: string; share: number; inRotation: boolean; note?: string | null }[]; totalRps: number }) {
+export function ShareBar({
+  items,
+  totalRps,
+  idleNote = "no traffic right now (the traffic generator below can send some)",
+}: {
+  items: { id: string; label: string; color: string; share: number; inRotation: boolean; note?: string | null }[];
+  totalRps: number;
+  /** what the empty bar says (a service without the panel's traffic generator says something else) */
+  idleNote?: string;
+}) {
   const active = items.filter((i) => i.share > 0);
   return (
     <div data-testid="share-bar">
@@ -19,7 +28,7 @@ export function ShareBar({ items, totalRps }: { items: { id: string; label: stri
             </div>
           ))
         ) : (
-          <div className="flex w-full items-center justify-center text-xs text-zinc-600 dark:text-zinc-400">no traffic right now (the traffic generator below can send some)</div>
+          <div className="flex w-full items-center justify-center text-xs text-zinc-600 dark:text-zinc-400">{idleNote}</div>
         )}
       </div>
       <ul className="mt-1.5 flex flex-wrap gap-x-4 gap-y-1 text-xs">

@@ -148,7 +148,7 @@ export function ServiceDashboard({
           </div>
           {service.runtime === "kubernetes" ? (
             <p data-testid="kubernetes-front-note" className="max-w-prose text-xs text-zinc-500">
-              Kubernetes: the cluster balances this Deployment&apos;s pods (a Service or an Ingress in front of them); the panel&apos;s listener does not front them, so there is no address of the panel&apos;s to send requests to. The live figures are each pod&apos;s own.
+              Kubernetes: the cluster balances this Deployment&apos;s pods (a Service or an Ingress in front of them); the panel&apos;s listener does not front them, so there is no address of the panel&apos;s to send requests to. The panel reads each pod&apos;s readiness, memory and CPU; it does not see the requests the cluster sends them, so the request, error and latency figures stay empty.
             </p>
           ) : (
             <ReachCommand rules={service.rules} balancer={balancer} />
@@ -203,6 +203,7 @@ export function ServiceDashboard({
             <Card title="Where the traffic goes now" className="lg:col-span-3">
               <ShareBar
                 totalRps={last?.rps ?? 0}
+                {...(service.runtime === "kubernetes" ? { idleNote: "not measured: the cluster's Service sends the pods their requests, which the panel does not see" } : {})}
                 items={states.map(({ r, state }) => ({
                   id: r.id,
                   label: r.id,
