@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -145,6 +145,36 @@ async function driveUntil(opts: { connections: number; pipelining: number; ms: n
 const logQuiet = () => fileQuiet(accessLog, ACCESS_LOG_FLUSH_S * 1000 + 500);
 
 /** Waits until the engine has read every record the replicas answered (deadline), then returns both deltas. */
+/** The nginx workers' open files that are the access log under any name (`access.log`, `.1`, `(deleted)`), per worker. */
+function workersAccessLogFds(): string[][] {
+  const master = readPid(path.join(dataDir, "nginx", "nginx.pid"));
+  if (master === null) return [];
+  const ppidOf = (pid: string) => {
+    try {
+      return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    } catch {
+      return -1;
+    }
+  };
+  const workers = readdirSync("/proc").filter((d) => /^\d+$/.test(d) && ppidOf(d) === master);
+  return workers.map((pid) => {
+    const links: string[] = [];
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+          if (target.startsWith(accessLog)) links.push(target);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // the worker left meanwhile
+    }
+    return links;
+  });
+}
+
 async function settledCounts(e: NginxEngine, engineBefore: Record<string, number>, replicasBefore: Record<string, number>) {
   let fromEngine: Record<string, number> = {};
   let fromReplicas: Record<string, number> = {};
@@ -286,8 +316,13 @@ describe("nginx per-replica counts from the access log", () => {
 
   it("finishes a rotation a stopped panel left half done (renamed, nginx not told)", async () => {
     await engine.close();
-    // the reader may have just rotated: nginx creates the new file when it handles the USR1
-    await waitFor("nginx to have reopened its access log", () => existsSync(accessLog));
+    // the reader may have just rotated: nginx's master creates the new file when it handles the USR1, and each worker
+    // reopens it after that, on its own (one still holding the old file when the rename below happens would create
+    // another access.log, and its records would go to a file nobody reads): wait until every worker writes to access.log
+    await waitFor("nginx's workers to have reopened its access log", () => {
+      const fds = workersAccessLogFds();
+      return existsSync(accessLog) && fds.length > 0 && fds.every((links) => links.length > 0 && links.every((l) => l === accessLog));
+    });
     renameSync(accessLog, `${accessLog}.1`); // nginx keeps appending to the renamed file
     const next = createNginxEngine(engineOpts);
     engines.push(next);
