@@ -337,6 +337,31 @@ describe("nginx per-replica counts from the access log", () => {
     expect(sum(fromEngine)).toBe(load.ok);
   });
 
+  it("with both names taken (a new access.log, nginx still writing the old one): reads the old one from its end, asks nginx to reopen, counts exactly", async () => {
+    await engine.close();
+    await waitFor("nginx's workers to write to access.log", () => {
+      const fds = workersAccessLogFds();
+      return fds.length > 0 && fds.every((links) => links.length > 0 && links.every((l) => l === accessLog));
+    });
+    renameSync(accessLog, `${accessLog}.1`); // nginx keeps appending to it
+    writeFileSync(accessLog, ""); // and a new file has the name (a writer that reopened, or anyone)
+    const next = createNginxEngine(engineOpts);
+    engines.push(next);
+    engine = next;
+    await next.start(config());
+    const replicasBefore = await replicaCounters();
+    const load = await drive({ connections: 2, pipelining: 1, ms: 500, max: 2000 });
+    const { fromEngine, fromReplicas } = await settledCounts(next, Object.fromEntries(replicas.map((r) => [r.id, 0])), replicasBefore);
+    expect(fromEngine).toEqual(fromReplicas);
+    expect(sum(fromEngine)).toBe(load.ok);
+    // the workers moved to the file by the name, and the old one went once they let go of it
+    await waitFor("the workers on access.log and access.log.1 gone", async () => {
+      await next.stats();
+      const fds = workersAccessLogFds();
+      return !existsSync(`${accessLog}.1`) && fds.every((links) => links.every((l) => l === accessLog));
+    });
+  });
+
   it("counts what it cannot read as lost and shows it in the engine's status", async () => {
     expect((await engine.status()).statsFeed).toMatchObject({ source: "nginx access log", file: accessLog, lost: 0, gaps: 0, detail: null });
 

@@ -148,8 +148,11 @@ export class LogTail {
    */
   async start(pollMs = 250): Promise<void> {
     await this.serially(async () => {
-      await this.recoverRotation();
+      const writerHoldsRotated = await this.recoverRotation();
       await this.openCurrent();
+      // the writer still appends to the old file while a new one has the name: ask it to reopen, now that the new file
+      // is read from the point where its records start to count
+      if (writerHoldsRotated) await this.opts.reopen().catch(() => undefined);
     });
     if (pollMs > 0 && this.timer === null) {
       this.timer = setInterval(() => {
@@ -319,10 +322,24 @@ export class LogTail {
   /**
    * A panel that stopped between renaming the file and the writer's reopen left
    * `<file>.1` behind. Without `<file>`, the writer still appends to `<file>.1`:
-   * give it its name back. With both, the reopen happened: `<file>.1` is old.
+   * give it its name back. With both, the reopen happened, or some writer has not
+   * done it yet: `<file>.1` is read like a rotated file from its present end (what
+   * was there before is the last panel's), and goes once no writer holds it and it
+   * is quiet. True when a writer still holds it (the caller asks for a reopen).
    */
-  private async recoverRotation(): Promise<void> {
-    if ((await statOrNull(this.rotatedPath)) === null) return;
-    if (!(await this.moveBack())) await rm(this.rotatedPath, { force: true });
+  private async recoverRotation(): Promise<boolean> {
+    if ((await statOrNull(this.rotatedPath)) === null) return false;
+    if (await this.moveBack()) return false;
+    let fh: FileHandle;
+    try {
+      fh = await open(this.rotatedPath, "r");
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw e;
+    }
+    const s = await fh.stat();
+    const reading: Reading = { fh, dev: s.dev, ino: s.ino, offset: s.size, size: s.size, carry: null };
+    this.draining.push({ reading, rotatedPath: this.rotatedPath, since: Date.now(), lastGrowth: Date.now() });
+    return (this.opts.heldByWriter ? await this.opts.heldByWriter(reading) : null) === true;
   }
 }
