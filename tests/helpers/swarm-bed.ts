@@ -8,6 +8,7 @@ import http from "node:http";
 import path from "node:path";
 import { execFile } from "node:child_process";
 import { runCommand, whyNoDocker } from "./docker-cli";
+import { startControllerHarness, type ControllerHarness } from "./controller-harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -30,7 +31,26 @@ export function swarmBed(opts: { name: string; net: string; dir: string; images:
     if (!res.ok) throw new Error(`swarm-bed up failed: ${res.out}`);
     return { manager: /^SWARM_MANAGER=(\S+)$/m.exec(res.out)?.[1] ?? "", managerAddr: /^SWARM_BED_NODE_1=\S+ (\S+) /m.exec(res.out)?.[1] ?? "" };
   }
-  return { run, up };
+  /**
+   * The bed up (as up()), then an in-process panel (controller harness, HAProxy engine on `listen`, no process
+   * replicas) driving it: SWARM_MANAGER, its own overlay network and Swarm balancer ports.
+   */
+  async function upWithPanel(
+    replicaImage: string,
+    panel: { listen: number; portRange: string; network: string; balancerPorts: string; balancerImage: string },
+  ): Promise<{ manager: string; managerAddr: string; h: ControllerHarness }> {
+    const { manager, managerAddr } = await up(replicaImage);
+    if (!managerAddr.startsWith(`${opts.net}.`)) throw new Error(`the manager's bed address ${managerAddr} is not on ${opts.net}.0/24`);
+    const h = await startControllerHarness({
+      engine: "haproxy",
+      listen: panel.listen,
+      portRange: panel.portRange,
+      service: { replicas: 0 },
+      env: { SWARM_MANAGER: manager, SWARM_NETWORK: panel.network, SWARM_BALANCER_PORTS: panel.balancerPorts, SWARM_BALANCER_IMAGE: panel.balancerImage },
+    });
+    return { manager, managerAddr, h };
+  }
+  return { run, up, upWithPanel };
 }
 
 export type SwarmLoad = { ok: number; failed: number; errors: string[]; byReplica: Record<string, number>; lastAt: Record<string, number> };

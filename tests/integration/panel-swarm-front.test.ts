@@ -16,7 +16,7 @@ import path from "node:path";
 import { mkdtempSync } from "node:fs";
 import { hasBinary, needs } from "../helpers/requirements";
 import { waitFor } from "../helpers/load";
-import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
+import type { ControllerHarness } from "../helpers/controller-harness";
 import { swarmBed } from "../helpers/swarm-bed";
 
 const IMAGE = "switchyard/replica:swarm-bed";
@@ -76,15 +76,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("th
   const docker = async () => new (await import("dockerode")).default({ socketPath: manager.slice("unix://".length) });
 
   beforeAll(async () => {
-    ({ manager, managerAddr } = await bed.up(IMAGE));
-    expect(managerAddr.startsWith(`${BED_NET}.`)).toBe(true);
-    h = await startControllerHarness({
-      engine: "haproxy",
-      listen: LISTEN,
-      portRange: "18696-18699",
-      service: { replicas: 0 },
-      env: { SWARM_MANAGER: manager, SWARM_NETWORK: `sy-sf-${RUN}`, SWARM_BALANCER_PORTS: "18692-18695", SWARM_BALANCER_IMAGE: LB_IMAGE },
-    });
+    ({ manager, managerAddr, h } = await bed.upWithPanel(IMAGE, { listen: LISTEN, portRange: "18696-18699", network: `sy-sf-${RUN}`, balancerPorts: "18692-18695", balancerImage: LB_IMAGE }));
     routes = { services: await import("@/app/api/services/route"), rules: await import("@/app/api/services/[id]/rules/route") };
   }, 400_000);
 

@@ -19,7 +19,7 @@ import { mkdtempSync } from "node:fs";
 import { hasBinary, needs } from "../helpers/requirements";
 import { waitFor } from "../helpers/load";
 import { runCommand } from "../helpers/docker-cli";
-import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
+import type { ControllerHarness } from "../helpers/controller-harness";
 import { startSwarmLoad, swarmBed, type SwarmLoad } from "../helpers/swarm-bed";
 import type { RolloutView } from "@/lib/core/rollout";
 
@@ -99,15 +99,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("a 
     if (!built.ok) throw new Error(`replica image: ${built.out}`);
     const tagged = await runCommand("docker", ["tag", IMAGE, IMAGE_V2]);
     if (!tagged.ok) throw new Error(`docker tag: ${tagged.out}`);
-    ({ manager, managerAddr } = await bed.up(IMAGE));
-    expect(managerAddr.startsWith(`${BED_NET}.`)).toBe(true);
-    h = await startControllerHarness({
-      engine: "haproxy",
-      listen: LISTEN,
-      portRange: "18686-18689",
-      service: { replicas: 0 },
-      env: { SWARM_MANAGER: manager, SWARM_NETWORK: `sy-pr-${process.pid}`, SWARM_BALANCER_PORTS: "18682-18685", SWARM_BALANCER_IMAGE: LB_IMAGE },
-    });
+    ({ manager, managerAddr, h } = await bed.upWithPanel(IMAGE, { listen: LISTEN, portRange: "18686-18689", network: `sy-pr-${process.pid}`, balancerPorts: "18682-18685", balancerImage: LB_IMAGE }));
     routes = {
       services: await import("@/app/api/services/route"),
       service: await import("@/app/api/services/[id]/route"),

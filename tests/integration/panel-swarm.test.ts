@@ -15,7 +15,7 @@ import path from "node:path";
 import { mkdtempSync } from "node:fs";
 import { hasBinary, needs } from "../helpers/requirements";
 import { waitFor } from "../helpers/load";
-import { startControllerHarness, type ControllerHarness } from "../helpers/controller-harness";
+import type { ControllerHarness } from "../helpers/controller-harness";
 import { clusterServiceRows, importClusterServiceRoutes, type ClusterServiceRoutes } from "../helpers/cluster-service";
 import { startSwarmLoad, swarmBed } from "../helpers/swarm-bed";
 
@@ -70,15 +70,7 @@ describe.skipIf(needs("a 3-node swarm bed (scripts/swarm-bed.sh)", missing))("th
   const events = async (kind: string) => (await h.m.db().event.findMany({ where: { serviceId, kind }, orderBy: { at: "asc" } })).map((e) => e.message);
 
   beforeAll(async () => {
-    ({ manager, managerAddr } = await bed.up(IMAGE));
-    expect(managerAddr.startsWith(`${BED_NET}.`)).toBe(true);
-    h = await startControllerHarness({
-      engine: "haproxy",
-      listen: LISTEN,
-      portRange: "18576-18579",
-      service: { replicas: 0 },
-      env: { SWARM_MANAGER: manager, SWARM_NETWORK: `sy-pw-${RUN}`, SWARM_BALANCER_PORTS: "18572-18575", SWARM_BALANCER_IMAGE: LB_IMAGE },
-    });
+    ({ manager, managerAddr, h } = await bed.upWithPanel(IMAGE, { listen: LISTEN, portRange: "18576-18579", network: `sy-pw-${RUN}`, balancerPorts: "18572-18575", balancerImage: LB_IMAGE }));
     routes = { ...(await importClusterServiceRoutes()), nodes: await import("@/app/api/cluster/nodes/route") };
   }, 400_000);
 
